@@ -1,0 +1,46 @@
+# briefing-api: the README's two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= 2
+export HOST PORT
+
+.PHONY: install run seed test lint format openapi bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install  ## create + seed the database if empty, then serve with gunicorn
+	$(BIN)/briefing seed --if-empty
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'api:create_app()'
+
+seed: install
+	$(BIN)/briefing seed
+
+test: install  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+openapi: install  ## regenerate openapi.yaml from the code
+	$(BIN)/briefing openapi openapi.yaml
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
