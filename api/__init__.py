@@ -1,0 +1,46 @@
+"""briefing-api: structured briefing data over a REST API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+
+from api import db, errors
+from api.base import Api
+from api.config import STATIC_SETTINGS, settings_from_env
+
+API_DESCRIPTION = """Structured briefing data: the actors, events, statements and locations
+that news briefings report, each record cited to the verbatim sentence that supports it.
+
+Lists are JSON arrays paged with `limit` and an opaque `cursor` (next page in the RFC 8288
+`Link` header, total in `X-Total-Count`), and also speak CSV and GeoJSON. Errors are RFC 9457
+`application/problem+json`. Unknown query parameters are refused."""
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings, database binding, blueprints, docs and error handlers."""
+    from api.resources import MODULES
+
+    app = Flask(__name__)
+    app.config.update(STATIC_SETTINGS)
+    app.config.update(settings_from_env())
+    app.config.update(config or {})
+    app.json.sort_keys = False
+    db.init_app(app)
+
+    api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    for module in MODULES:
+        api.register_blueprint(module.blp)
+    errors.init_app(app)
+
+    assets = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get("/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        """Swagger UI's own files, served locally so the docs work offline."""
+        return send_from_directory(assets, filename)
+
+    return app

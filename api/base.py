@@ -1,0 +1,36 @@
+"""flask-smorest base classes, customized in one place: Api, Blueprint and the query parser."""
+
+from __future__ import annotations
+
+import http
+
+import flask_smorest
+from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
+
+from api.errors import PROBLEM_JSON
+from schemas.errors import ProblemSchema
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with the problem+json error shape documented for every error."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # Same as flask-smorest's, but errors are documented as application/problem+json.
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A blueprint whose argument schemas decide on unknown fields (ours say RAISE)."""
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)

@@ -1,0 +1,71 @@
+"""The `briefing` command: `briefing seed`, `briefing serve`, `briefing openapi write`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from api import create_app
+
+
+@click.command("seed")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check", is_flag=True, help="Validate the files without loading them.")
+@click.option("--if-empty", is_flag=True, help="Load only when the database has no source yet.")
+@with_appcontext
+def seed_command(paths: tuple[Path, ...], check: bool, if_empty: bool) -> None:
+    """Validate and load briefing files (default: every file in seed/briefings/)."""
+    from seed.loader import SeedError, default_files, is_empty, load_files, validate_files
+
+    files = list(paths) or default_files()
+    try:
+        if check:
+            validate_files(files)
+            click.echo(f"ok: {len(files)} file(s) valid: " + ", ".join(p.name for p in files))
+            return
+        if if_empty and not is_empty():
+            click.echo("database already seeded; nothing to do")
+            return
+        report = load_files(files)
+    except SeedError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"refused: {len(error.problems)} problem(s); nothing was loaded", err=True)
+        sys.exit(1)
+    counts = ", ".join(f"{n} {name}" for name, n in report.counts.items())
+    click.echo(f"loaded {', '.join(report.files)}: {counts}; {report.changed} row(s) changed")
+
+
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
+@click.option("--port", default=lambda: os.environ.get("PORT", "8000"), show_default="PORT")
+@click.option("--workers", default=lambda: os.environ.get("WORKERS", "2"), show_default="WORKERS")
+def serve_command(host: str, port: str, workers: str) -> None:
+    """Serve with gunicorn (what `make run` does after seeding)."""
+    os.execvp(
+        "gunicorn",
+        [
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"{host}:{port}",
+            "--access-logfile",
+            "-",
+            "api:create_app()",
+        ],
+    )
+
+
+cli = FlaskGroup(create_app=create_app, add_default_commands=False, help=__doc__)
+cli.add_command(seed_command)
+cli.add_command(serve_command)
+
+
+def main() -> None:
+    """Entry point of the `briefing` console script."""
+    cli(prog_name="briefing")

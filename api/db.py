@@ -1,0 +1,69 @@
+"""The database: one peewee proxy, bound by `DATABASE_URL` to SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import peewee as pw
+from flask import Flask
+from playhouse.db_url import connect as connect_url
+
+database = pw.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",  # readers never block the writer
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+    "cache_size": -32_000,  # 32 MB page cache
+}
+
+
+def is_postgres(db: pw.Database | pw.DatabaseProxy = database) -> bool:
+    """True when the (bound) database is PostgreSQL."""
+    target = db.obj if isinstance(db, pw.DatabaseProxy) else db
+    return isinstance(target, pw.PostgresqlDatabase)
+
+
+def connect(url: str, pool_size: int = 8) -> pw.Database:
+    """A peewee database for `url`: `sqlite:///path` or `postgresql://user@host/db`."""
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return connect_url(url, pragmas=SQLITE_PRAGMAS)
+    if url.startswith(("postgresql://", "postgres://")):
+        pooled = "postgres+pool://" + url.split("://", 1)[1]
+        return connect_url(pooled, max_connections=pool_size, stale_timeout=300, timeout=10)
+    raise ValueError(f"Unsupported DATABASE_URL {url!r}: use sqlite:/// or postgresql://")
+
+
+def bind(url: str, pool_size: int = 8) -> pw.Database:
+    """Point the proxy at `url` (closing any previous binding) and create missing tables."""
+    from api import search
+    from api.models import MODELS
+
+    if database.obj is not None and not database.is_closed():
+        database.close()
+    db = connect(url, pool_size)
+    database.initialize(db)
+    with database.connection_context(), database.atomic():
+        if is_postgres():
+            database.execute_sql("SELECT pg_advisory_xact_lock(727274)")  # one creator at a time
+        database.create_tables(MODELS, safe=True)
+        search.install()
+    return db
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database and open/close a connection around each request."""
+    bind(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
+
+    @app.before_request
+    def _connect() -> None:
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        if not database.is_closed():
+            database.close()

@@ -1,0 +1,72 @@
+"""The one error shape: RFC 9457 `application/problem+json`, for every 4xx and 5xx."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response: type, title, status, detail, instance and optional errors."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or HTTPStatus(status).description,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def describe(errors: dict[str, Any]) -> str:
+    """One readable sentence from webargs' {location: {field: [messages]}} errors."""
+    parts = []
+    for location, fields in errors.items():
+        if not isinstance(fields, dict):
+            parts.append(f"{location}: {fields}")
+            continue
+        for field, messages in fields.items():
+            text = " ".join(messages) if isinstance(messages, list) else str(messages)
+            parts.append(f"{location} parameter {field!r}: {text}")
+    return "Invalid request. " + "; ".join(parts)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Turn any HTTPException (abort, 404, 405, webargs 422) into a problem."""
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    detail = data.get("message") or (describe(errors) if errors else error.description)
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return problem(error.code or 500, detail, errors, headers)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """An unhandled exception: logged with its trace, answered without one."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("Unhandled error on %s %s", request.method, request.path)
+    return problem(500, InternalServerError.description)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers (after flask-smorest's, which they replace)."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,193 @@
+"""The data model: peewee models only. Public ids are the `slug` columns."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from api.db import database
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Source(BaseModel):
+    slug = pw.CharField(max_length=200, unique=True)
+    title = pw.TextField()
+    publisher = pw.CharField(max_length=200, index=True)
+    published = pw.DateField(index=True)
+    published_precision = pw.CharField(max_length=16, default="day")
+    url = pw.TextField(null=True)
+    author = pw.CharField(max_length=200, null=True)
+    language = pw.CharField(max_length=8, default="en")
+
+
+class Actor(BaseModel):
+    slug = pw.CharField(max_length=200, unique=True)
+    name = pw.CharField(max_length=200, index=True)
+    kind = pw.CharField(max_length=32, index=True)
+    title = pw.TextField(null=True)
+    description = pw.TextField(null=True)
+    country = pw.CharField(max_length=2, null=True, index=True)
+
+
+class ActorAlias(BaseModel):
+    actor = pw.ForeignKeyField(Actor, backref="aliases", on_delete="CASCADE")
+    name = pw.CharField(max_length=200, index=True)
+    language = pw.CharField(max_length=8, null=True)
+
+    class Meta:
+        indexes = ((("actor", "name"), True),)
+
+
+class Relation(BaseModel):
+    subject = pw.ForeignKeyField(Actor, backref="relations_out", on_delete="CASCADE")
+    predicate = pw.CharField(max_length=32, index=True)
+    object = pw.ForeignKeyField(Actor, backref="relations_in", on_delete="CASCADE")
+    start_date = pw.DateField(null=True)
+    end_date = pw.DateField(null=True)
+    date_precision = pw.CharField(max_length=16, default="day")
+    description = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("subject", "predicate", "object"), True),)
+
+
+class Location(BaseModel):
+    slug = pw.CharField(max_length=200, unique=True)
+    name = pw.CharField(max_length=200, index=True)
+    kind = pw.CharField(max_length=32, index=True)
+    parent = pw.ForeignKeyField("self", null=True, backref="children", on_delete="SET NULL")
+    path = pw.TextField(index=True)  # "/iraq/anbar/ain-al-asad-air-base/": descendants by prefix
+    latitude = pw.DoubleField(null=True)
+    longitude = pw.DoubleField(null=True)
+    coordinate_precision = pw.CharField(max_length=16, null=True)
+    country = pw.CharField(max_length=2, null=True, index=True)
+    description = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("latitude", "longitude"), False),)
+
+
+class LocationAlias(BaseModel):
+    location = pw.ForeignKeyField(Location, backref="aliases", on_delete="CASCADE")
+    name = pw.CharField(max_length=200, index=True)
+    language = pw.CharField(max_length=8, null=True)
+
+    class Meta:
+        indexes = ((("location", "name"), True),)
+
+
+class Dated(BaseModel):
+    """A date with a precision; `range_start`/`range_end` is the span it may cover."""
+
+    date = pw.DateField(index=True)
+    end_date = pw.DateField(null=True)
+    date_precision = pw.CharField(max_length=16)
+    range_start = pw.DateField(index=True)
+    range_end = pw.DateField(index=True)
+
+
+class Event(Dated):
+    slug = pw.CharField(max_length=200, unique=True)
+    title = pw.TextField()
+    summary = pw.TextField(null=True)
+    type = pw.CharField(max_length=48, index=True)
+    sub_type = pw.CharField(max_length=48, index=True)
+    location = pw.ForeignKeyField(Location, null=True, backref="events", on_delete="SET NULL")
+    fatalities = pw.IntegerField(null=True, index=True)
+
+    class Meta:
+        indexes = ((("date", "id"), False),)
+
+
+class EventParticipant(BaseModel):
+    event = pw.ForeignKeyField(Event, backref="participants", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="participations", on_delete="CASCADE")
+    role = pw.CharField(max_length=32, index=True)
+
+    class Meta:
+        indexes = ((("event", "actor", "role"), True), (("actor", "role"), False))
+
+
+class Statement(Dated):
+    slug = pw.CharField(max_length=200, unique=True)
+    text = pw.TextField()
+    verbatim = pw.BooleanField(index=True)
+    summary = pw.TextField(null=True)
+    channel = pw.CharField(max_length=32, index=True)
+    outlet = pw.ForeignKeyField(Actor, null=True, backref="outlet_statements", on_delete="SET NULL")
+    signatory_count = pw.IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("date", "id"), False),)
+
+
+class StatementSpeaker(BaseModel):
+    statement = pw.ForeignKeyField(Statement, backref="speaker_links", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="spoken", on_delete="CASCADE")
+    position = pw.SmallIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("statement", "actor"), True),)
+
+
+class StatementAddressee(BaseModel):
+    statement = pw.ForeignKeyField(Statement, backref="addressee_links", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="addressed", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("statement", "actor"), True),)
+
+
+class StatementEvent(BaseModel):
+    statement = pw.ForeignKeyField(Statement, backref="event_links", on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="statement_links", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("statement", "event"), True),)
+
+
+class Citation(BaseModel):
+    """The verbatim excerpt of a source that supports one record of any collection."""
+
+    record_type = pw.CharField(max_length=16)  # actor, relation, location, event, statement
+    record_id = pw.IntegerField()
+    source = pw.ForeignKeyField(Source, backref="citations", on_delete="CASCADE")
+    excerpt = pw.TextField()
+    position = pw.SmallIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("record_type", "record_id"), False),)
+
+
+class SearchDocument(BaseModel):
+    """The text of one record, indexed for full text by api/search.py (FTS5 or tsvector)."""
+
+    record_type = pw.CharField(max_length=16)
+    record_id = pw.IntegerField()
+    title = pw.TextField()
+    body = pw.TextField()
+
+    class Meta:
+        indexes = ((("record_type", "record_id"), True),)
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    Source,
+    Actor,
+    ActorAlias,
+    Relation,
+    Location,
+    LocationAlias,
+    Event,
+    EventParticipant,
+    Statement,
+    StatementSpeaker,
+    StatementAddressee,
+    StatementEvent,
+    Citation,
+    SearchDocument,
+)

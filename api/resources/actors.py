@@ -1,0 +1,16 @@
+"""`/v1/actors`: people, groups, states, bodies, units, companies and outlets."""
+
+from api.records import ACTORS
+from api.resources.collection import collection_blueprint
+from schemas.queries import ActorListArgs
+from schemas.resources import ActorSchema
+
+blp = collection_blueprint(
+    "actors",
+    ACTORS,
+    ActorSchema,
+    ActorListArgs,
+    description="Actors with their aliases and relations.",
+    list_summary="List actors",
+    list_description="Actors by name. `q` searches names, aliases, titles and descriptions.",
+)

@@ -1,0 +1,57 @@
+"""The list + detail endpoints every collection has, built the same way for each."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+
+from api.base import Blueprint
+from api.listing import PAGE_HEADERS, list_docs, list_response
+from api.records import Collection, get_record
+
+
+def collection_blueprint(
+    name: str,
+    collection: Collection,
+    schema: type[ma.Schema],
+    args_schema: type[ma.Schema],
+    description: str,
+    list_summary: str,
+    list_description: str,
+) -> Blueprint:
+    """A blueprint serving `GET /v1/<name>` (filtered, paged list) and `GET /v1/<name>/{id}`."""
+    blp = Blueprint(name, __name__, url_prefix=f"/v1/{name}", description=description)
+    formats = tuple(args_schema().fields["format"].validate.choices)
+    singular = collection.name
+
+    @blp.route("")
+    class ListView(MethodView):
+        @blp.arguments(args_schema, location="query", as_kwargs=False)
+        @blp.response(200, schema(many=True), headers=PAGE_HEADERS)
+        @blp.doc(summary=list_summary, description=list_description, **list_docs(formats))
+        def get(self, args: dict):
+            return list_response(collection, args, schema(), formats)
+
+    @blp.route("/<string:record_id>")
+    class DetailView(MethodView):
+        @blp.response(200, schema)
+        @blp.alt_response(404, description=f"No {singular} has that id.")
+        @blp.doc(
+            summary=f"Get one {singular}",
+            description=f"One {singular} by its public id, with everything a reader needs "
+            "embedded (references as `{id, name}`) and the citations that support it.",
+            parameters=[
+                {
+                    "in": "path",
+                    "name": "record_id",
+                    "description": f"Public id of the {singular}.",
+                    "example": None,
+                }
+            ],
+        )
+        def get(self, record_id: str):
+            return get_record(collection, record_id)
+
+    ListView.__name__ = f"{name.title()}List"
+    DetailView.__name__ = f"{name.title()}Detail"
+    return blp

@@ -1,0 +1,17 @@
+"""`/v1/events`: what happened, where, when, who took part, and how many died."""
+
+from api.records import EVENTS
+from api.resources.collection import collection_blueprint
+from schemas.queries import EventListArgs
+from schemas.resources import EventSchema
+
+blp = collection_blueprint(
+    "events",
+    EVENTS,
+    EventSchema,
+    EventListArgs,
+    description="Events typed with ACLED's event types, each cited to its sentence.",
+    list_summary="List events",
+    list_description="Events, oldest first by default. Filters combine with AND; a "
+    "repeated filter matches any of its values. Dates respect each event's date precision.",
+)

@@ -1,0 +1,17 @@
+"""`/v1/locations`: countries, provinces, regions, cities, bases and facilities."""
+
+from api.records import LOCATIONS
+from api.resources.collection import collection_blueprint
+from schemas.queries import LocationListArgs
+from schemas.resources import LocationSchema
+
+blp = collection_blueprint(
+    "locations",
+    LOCATIONS,
+    LocationSchema,
+    LocationListArgs,
+    description="Places in a hierarchy (base -> province -> country), with coordinates.",
+    list_summary="List locations",
+    list_description="Places by name. `within` walks the hierarchy; `bbox` and `near` are "
+    "geographic.",
+)

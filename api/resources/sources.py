@@ -1,0 +1,16 @@
+"""`/v1/sources`: the briefing documents records are extracted from."""
+
+from api.records import SOURCES
+from api.resources.collection import collection_blueprint
+from schemas.queries import SourceListArgs
+from schemas.resources import SourceSchema
+
+blp = collection_blueprint(
+    "sources",
+    SOURCES,
+    SourceSchema,
+    SourceListArgs,
+    description="Briefing documents; every record cites one with a verbatim excerpt.",
+    list_summary="List sources",
+    list_description="Sources, newest first by default.",
+)

@@ -1,0 +1,17 @@
+"""`/v1/statements`: who said what, to whom, when and through which channel."""
+
+from api.records import STATEMENTS
+from api.resources.collection import collection_blueprint
+from schemas.queries import StatementListArgs
+from schemas.resources import StatementSchema
+
+blp = collection_blueprint(
+    "statements",
+    STATEMENTS,
+    StatementSchema,
+    StatementListArgs,
+    description="Quotes (verbatim) and reported speech, with speakers, addressees and channel.",
+    list_summary="List statements",
+    list_description="Statements, oldest first by default. `speaker`, `addressed_to` and "
+    "`actor` take actor ids; `verbatim=true` keeps direct quotes only.",
+)

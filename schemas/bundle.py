@@ -1,0 +1,213 @@
+"""The briefing bundle: the format of seed files and imports (see seed/README.md).
+
+A bundle holds one source and the records extracted from it. This schema checks the shape and
+the vocabularies of each record; the seed loader resolves references between records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from schemas import vocabularies as vocab
+
+SLUG = validate.Regexp(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    error="Must be a slug: lowercase letters, digits and single hyphens.",
+)
+COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code, e.g. IQ.")
+
+
+def one_of(vocabulary: dict) -> validate.OneOf:
+    return validate.OneOf(list(vocabulary))
+
+
+class StrictSchema(ma.Schema):
+    """Base: unknown keys are errors, so a typo in a seed file never passes silently."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class CitationSchema(StrictSchema):
+    """The verbatim sentence (or clause) of a source that supports a record."""
+
+    excerpt = fields.String(required=True, validate=validate.Length(min=8))
+    source = fields.String(validate=SLUG, load_default=None)
+
+    @ma.pre_load
+    def from_string(self, data: Any, **kwargs: Any) -> Any:
+        return {"excerpt": data} if isinstance(data, str) else data
+
+
+class AliasSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    language = fields.String(load_default=None, validate=validate.Length(min=2, max=8))
+
+    @ma.pre_load
+    def from_string(self, data: Any, **kwargs: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
+
+
+def citations_field() -> fields.List:
+    return fields.List(
+        fields.Nested(CitationSchema), required=True, validate=validate.Length(min=1)
+    )
+
+
+class SourceSchema(StrictSchema):
+    id = fields.String(required=True, validate=SLUG)
+    title = fields.String(required=True, validate=validate.Length(min=1))
+    publisher = fields.String(required=True)
+    published = fields.Date(required=True)
+    published_precision = fields.String(load_default="day", validate=one_of(vocab.DATE_PRECISIONS))
+    url = fields.Url(load_default=None)
+    author = fields.String(load_default=None)
+    language = fields.String(load_default="en")
+    document = fields.String(
+        load_default=None,
+        metadata={"description": "File name of the source text, beside the seed file."},
+    )
+
+
+class ActorSchema(StrictSchema):
+    id = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=one_of(vocab.ACTOR_KINDS))
+    title = fields.String(load_default=None)
+    description = fields.String(load_default=None)
+    country = fields.String(load_default=None, validate=COUNTRY)
+    aliases = fields.List(fields.Nested(AliasSchema), load_default=list)
+    citations = citations_field()
+
+
+class RelationSchema(StrictSchema):
+    subject = fields.String(required=True, validate=SLUG)
+    predicate = fields.String(required=True, validate=one_of(vocab.RELATION_PREDICATES))
+    object = fields.String(required=True, validate=SLUG)
+    start_date = fields.Date(load_default=None)
+    end_date = fields.Date(load_default=None)
+    date_precision = fields.String(load_default="day", validate=one_of(vocab.DATE_PRECISIONS))
+    description = fields.String(load_default=None)
+    citations = citations_field()
+
+    @ma.validates_schema
+    def check(self, data: dict, **kwargs: Any) -> None:
+        if data["subject"] == data["object"]:
+            raise ma.ValidationError("An actor cannot relate to itself.", "object")
+        if data["start_date"] and data["end_date"] and data["end_date"] < data["start_date"]:
+            raise ma.ValidationError("Must not be before start_date.", "end_date")
+
+
+class LocationSchema(StrictSchema):
+    id = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=one_of(vocab.LOCATION_KINDS))
+    parent = fields.String(load_default=None, validate=SLUG)
+    latitude = fields.Float(load_default=None, validate=validate.Range(-90, 90))
+    longitude = fields.Float(load_default=None, validate=validate.Range(-180, 180))
+    coordinate_precision = fields.String(
+        load_default=None, validate=one_of(vocab.COORDINATE_PRECISIONS)
+    )
+    country = fields.String(load_default=None, validate=COUNTRY)
+    description = fields.String(load_default=None)
+    aliases = fields.List(fields.Nested(AliasSchema), load_default=list)
+    citations = citations_field()
+
+    @ma.validates_schema
+    def check(self, data: dict, **kwargs: Any) -> None:
+        if (data["latitude"] is None) != (data["longitude"] is None):
+            raise ma.ValidationError("latitude and longitude go together.", "longitude")
+        if data["latitude"] is not None and data["coordinate_precision"] is None:
+            raise ma.ValidationError("Required with coordinates.", "coordinate_precision")
+        if data["parent"] == data["id"]:
+            raise ma.ValidationError("A location cannot be its own parent.", "parent")
+
+
+class ParticipantSchema(StrictSchema):
+    actor = fields.String(required=True, validate=SLUG)
+    role = fields.String(required=True, validate=one_of(vocab.PARTICIPANT_ROLES))
+
+
+class DatedSchema(StrictSchema):
+    date = fields.Date(required=True)
+    end_date = fields.Date(load_default=None)
+    date_precision = fields.String(required=True, validate=one_of(vocab.DATE_PRECISIONS))
+
+    @ma.validates_schema
+    def check_dates(self, data: dict, **kwargs: Any) -> None:
+        if data.get("end_date") and data.get("date") and data["end_date"] < data["date"]:
+            raise ma.ValidationError("Must not be before date.", "end_date")
+
+
+class EventSchema(DatedSchema):
+    id = fields.String(required=True, validate=SLUG)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    summary = fields.String(load_default=None)
+    type = fields.String(required=True, validate=one_of(vocab.EVENT_TYPES))
+    sub_type = fields.String(required=True, validate=one_of(vocab.EVENT_SUB_TYPES))
+    location = fields.String(load_default=None, validate=SLUG)
+    fatalities = fields.Integer(
+        required=True,
+        allow_none=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "0 when the source says none; null when it does not say."},
+    )
+    participants = fields.List(fields.Nested(ParticipantSchema), load_default=list)
+    citations = citations_field()
+
+    @ma.validates_schema
+    def check_sub_type(self, data: dict, **kwargs: Any) -> None:
+        sub_type, type_ = data.get("sub_type"), data.get("type")
+        if sub_type and type_ and vocab.EVENT_SUB_TYPES[sub_type][0] != type_:
+            raise ma.ValidationError(f"{sub_type!r} is not a sub-type of {type_!r}.", "sub_type")
+
+
+class StatementSchema(DatedSchema):
+    id = fields.String(required=True, validate=SLUG)
+    speakers = fields.List(
+        fields.String(validate=SLUG), required=True, validate=validate.Length(min=1)
+    )
+    signatory_count = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "How many signed in all, when more than the named speakers."},
+    )
+    addressees = fields.List(fields.String(validate=SLUG), load_default=list)
+    channel = fields.String(required=True, validate=one_of(vocab.STATEMENT_CHANNELS))
+    outlet = fields.String(load_default=None, validate=SLUG)
+    text = fields.String(required=True, validate=validate.Length(min=1))
+    verbatim = fields.Boolean(required=True)
+    summary = fields.String(load_default=None)
+    events = fields.List(fields.String(validate=SLUG), load_default=list)
+    citations = citations_field()
+
+    @ma.validates_schema
+    def check_signatories(self, data: dict, **kwargs: Any) -> None:
+        count, speakers = data.get("signatory_count"), data.get("speakers") or []
+        if count is not None and count < len(speakers):
+            raise ma.ValidationError("Fewer than the named speakers.", "signatory_count")
+
+
+class BriefingBundleSchema(StrictSchema):
+    """One briefing: its source and every record extracted from it."""
+
+    source = fields.Nested(SourceSchema, required=True)
+    actors = fields.List(fields.Nested(ActorSchema), load_default=list)
+    relations = fields.List(fields.Nested(RelationSchema), load_default=list)
+    locations = fields.List(fields.Nested(LocationSchema), load_default=list)
+    events = fields.List(fields.Nested(EventSchema), load_default=list)
+    statements = fields.List(fields.Nested(StatementSchema), load_default=list)
+
+    @ma.validates_schema
+    def check_unique_ids(self, data: dict, **kwargs: Any) -> None:
+        for collection in ("actors", "locations", "events", "statements"):
+            seen: set[str] = set()
+            for index, record in enumerate(data.get(collection) or []):
+                if record["id"] in seen:
+                    raise ma.ValidationError(
+                        {collection: {index: {"id": [f"Duplicate id {record['id']!r}."]}}}
+                    )
+                seen.add(record["id"])

@@ -1,0 +1,239 @@
+"""Query-argument schemas of the list endpoints: one small grammar shared by every collection.
+
+Unknown parameters are refused (a typo must never return unfiltered data). Repeatable
+parameters (`actor=a&actor=b`) match any of their values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from webargs.fields import DelimitedList
+
+from schemas import vocabularies as vocab
+from schemas.bundle import SLUG
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_INT = 2**31 - 1
+DEFAULT_RADIUS_KM = 50.0
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+FORMATS = {
+    "json": "A JSON array of records (the default).",
+    "csv": "CSV with a header row, one row per record, references flattened.",
+    "geojson": "An RFC 7946 FeatureCollection (events and locations).",
+}
+
+
+def meta(description: str, example: Any = None, **extra: Any) -> dict:
+    data = {"description": description, **extra}
+    if example is not None:
+        data["example"] = example
+    return data
+
+
+def ids(description: str, example: str | None = None) -> fields.List:
+    """A repeatable public-id parameter."""
+    return fields.List(fields.String(validate=SLUG), metadata=meta(description, example))
+
+
+def codes(vocabulary: dict, description: str) -> fields.List:
+    """A repeatable controlled-vocabulary parameter."""
+    return fields.List(
+        fields.String(validate=validate.OneOf(list(vocabulary))),
+        metadata=meta(description),
+    )
+
+
+class ListArgs(ma.Schema):
+    """Paging, format and full text: the parameters every list takes."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata=meta(f"Records per page (1 to {MAX_LIMIT}).", DEFAULT_LIMIT),
+    )
+    cursor = fields.String(
+        validate=[validate.Length(max=2000), NO_NUL],
+        metadata=meta("Opaque cursor from the `Link` header of a previous page."),
+    )
+    q = fields.String(
+        validate=[validate.Length(min=1, max=500), NO_NUL],
+        metadata=meta(
+            "Full-text search; every word must match (as a prefix). Ranked: "
+            "without `sort`, results come most relevant first."
+        ),
+    )
+
+    @ma.validates_schema
+    def check_dates(self, data: dict, **kwargs: Any) -> None:
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise ma.ValidationError("Must not be after date_to.", "date_from")
+
+    @ma.validates_schema
+    def check_near(self, data: dict, **kwargs: Any) -> None:
+        if "radius_km" in data and "near" not in data:
+            raise ma.ValidationError("Only meaningful together with near.", "radius_km")
+
+
+def format_field(*names: str) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(names),
+        metadata=meta(
+            "Response format (also negotiable with `Accept`): "
+            + "; ".join(f"`{name}`: {FORMATS[name]}" for name in names)
+        ),
+    )
+
+
+def sort_field(names: tuple[str, ...], default: str) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(names),
+        metadata=meta(
+            f"Sort order, `-` for descending, ties broken by id. Default `{default}` "
+            "(`relevance` when `q` is given).",
+        ),
+    )
+
+
+def date_field(description: str) -> fields.Date:
+    return fields.Date(metadata=meta(description, "2020-04-01"))
+
+
+DATE_FROM = (
+    "Records whose date span ends on or after this day (a record dated to a month "
+    "overlaps every day of it)."
+)
+DATE_TO = "Records whose date span starts on or before this day."
+
+
+class GeoArgs(ma.Schema):
+    bbox = DelimitedList(
+        fields.Float(),
+        validate=validate.Length(equal=4),
+        metadata=meta(
+            "Bounding box `minLon,minLat,maxLon,maxLat` (GeoJSON order, WGS84).",
+            "38.7,29.0,48.6,37.4",
+        ),
+    )
+    near = DelimitedList(
+        fields.Float(),
+        validate=validate.Length(equal=2),
+        metadata=meta("A point `lat,lon`: records within `radius_km` of it.", "33.3,44.4"),
+    )
+    radius_km = fields.Float(
+        validate=validate.Range(min=0, max=20_038, min_inclusive=False),
+        metadata=meta(
+            f"Great-circle radius around `near`, in kilometres (default {DEFAULT_RADIUS_KM:g}).", 50
+        ),
+    )
+
+    @ma.validates("bbox")
+    def check_bbox(self, value: list[float], **kwargs: Any) -> None:
+        min_lon, min_lat, max_lon, max_lat = value
+        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+            raise ma.ValidationError("Longitudes must lie in [-180, 180].")
+        if not (-90 <= min_lat <= max_lat <= 90):
+            raise ma.ValidationError("Latitudes must lie in [-90, 90], min before max.")
+
+    @ma.validates("near")
+    def check_near_point(self, value: list[float], **kwargs: Any) -> None:
+        lat, lon = value
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ma.ValidationError("Must be lat,lon with lat in [-90, 90], lon in [-180, 180].")
+
+
+class EventListArgs(GeoArgs, ListArgs):
+    """Filters of `GET /v1/events`."""
+
+    SORTS = ("date", "-date", "title", "-title", "relevance")
+    sort = sort_field(SORTS, "date")
+    format = format_field("json", "csv", "geojson")
+    actor = ids("Events with this actor in any role (or in `role`).", "kataib-hezbollah")
+    role = fields.String(
+        validate=validate.OneOf(list(vocab.PARTICIPANT_ROLES)),
+        metadata=meta("Restrict `actor` (or, alone, any participant) to this role."),
+    )
+    location = ids(
+        "Events at this place or anywhere inside it (a province includes its bases).", "anbar"
+    )
+    type = codes(vocab.EVENT_TYPES, "ACLED event type.")
+    sub_type = codes({k: v for k, (_, v) in vocab.EVENT_SUB_TYPES.items()}, "ACLED sub-event type.")
+    date_from = date_field(DATE_FROM)
+    date_to = date_field(DATE_TO)
+    fatalities_min = fields.Integer(
+        validate=validate.Range(0, MAX_INT),
+        metadata=meta("At least this many reported deaths (unknown counts never match)."),
+    )
+    source = ids("Events cited by this source.")
+
+
+class StatementListArgs(ListArgs):
+    """Filters of `GET /v1/statements`."""
+
+    SORTS = ("date", "-date", "relevance")
+
+    sort = sort_field(SORTS, "date")
+    format = format_field("json", "csv")
+    speaker = ids("Statements this actor made (alone or jointly).", "kataib-hezbollah")
+    addressed_to = ids("Statements addressed to this actor.")
+    actor = ids("Statements this actor made or that were addressed to it.")
+    event = ids("Statements about this event.")
+    channel = codes(vocab.STATEMENT_CHANNELS, "How the statement was made.")
+    verbatim = fields.Boolean(
+        metadata=meta("`true`: direct quotes only; `false`: reported speech only.")
+    )
+    date_from = date_field(DATE_FROM)
+    date_to = date_field(DATE_TO)
+    source = ids("Statements cited by this source.")
+
+
+class ActorListArgs(ListArgs):
+    """Filters of `GET /v1/actors`."""
+
+    SORTS = ("name", "-name", "relevance")
+
+    sort = sort_field(SORTS, "name")
+    format = format_field("json", "csv")
+    kind = codes(vocab.ACTOR_KINDS, "Kind of actor.")
+    country = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
+        metadata=meta("ISO 3166-1 alpha-2 country.", "IQ"),
+    )
+    related_to = ids("Actors with a stated relation to this actor (either direction).")
+    source = ids("Actors cited by this source.")
+
+
+class LocationListArgs(GeoArgs, ListArgs):
+    """Filters of `GET /v1/locations`."""
+
+    SORTS = ("name", "-name", "relevance")
+    sort = sort_field(SORTS, "name")
+    format = format_field("json", "csv", "geojson")
+    kind = codes(vocab.LOCATION_KINDS, "Kind of place.")
+    country = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
+        metadata=meta("ISO 3166-1 alpha-2 country.", "IQ"),
+    )
+    within = ids("Places inside this place, at any depth (not the place itself).", "iraq")
+    source = ids("Places cited by this source.")
+
+
+class SourceListArgs(ListArgs):
+    """Filters of `GET /v1/sources`."""
+
+    SORTS = ("published", "-published", "title", "-title", "relevance")
+
+    sort = sort_field(SORTS, "-published")
+    format = format_field("json", "csv")
+    publisher = fields.List(
+        fields.String(validate=[validate.Length(max=200), NO_NUL]),
+        metadata=meta("Publisher name, exactly.", "Al-Monitor"),
+    )

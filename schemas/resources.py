@@ -1,0 +1,218 @@
+"""Response schemas: what each collection's records look like on the wire, with examples."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from schemas import vocabularies as vocab
+
+
+def enum_field(vocabulary: dict, description: str, **kwargs) -> fields.String:
+    return fields.String(metadata={"description": description, "enum": list(vocabulary)}, **kwargs)
+
+
+def string_field(description: str, example: object = None, **kwargs) -> fields.Field:
+    metadata = {"description": description}
+    if example is not None:
+        metadata["example"] = example
+    return fields.String(metadata=metadata, **kwargs)
+
+
+def date_field(description: str, example: str | None = None, **kwargs) -> fields.Date:
+    metadata = {"description": description}
+    if example:
+        metadata["example"] = example
+    return fields.Date(metadata=metadata, **kwargs)
+
+
+class ActorRefSchema(ma.Schema):
+    id = string_field("Public id of the actor.", "kataib-hezbollah")
+    name = string_field("Name of the actor.", "Kataib Hezbollah")
+    kind = enum_field(vocab.ACTOR_KINDS, "Kind of actor.")
+
+
+class LocationRefSchema(ma.Schema):
+    id = string_field("Public id of the location.", "ain-al-asad-air-base")
+    name = string_field("Name of the location.", "Ain al-Asad air base")
+    kind = enum_field(vocab.LOCATION_KINDS, "Kind of location.")
+
+
+class EventRefSchema(ma.Schema):
+    id = string_field("Public id of the event.", "katyusha-rockets-near-halliburton-2020-04-06")
+    title = string_field("Title of the event.")
+    date = date_field("Best date of the event.", "2020-04-06")
+
+
+class SourceRefSchema(ma.Schema):
+    id = string_field("Public id of the source.")
+    title = string_field("Title of the source.")
+
+
+class CitationSchema(ma.Schema):
+    source = fields.Nested(SourceRefSchema, metadata={"description": "The citing source."})
+    excerpt = string_field(
+        "The verbatim sentence (or clause) of the source that supports the record."
+    )
+
+
+class AliasSchema(ma.Schema):
+    name = string_field(
+        "Alternate name, transliteration or native-script name.", "Kata'ib Hizballah"
+    )
+    language = string_field("ISO 639-1 language of the alias, when known.", "ar", allow_none=True)
+
+
+class CoordinatesSchema(ma.Schema):
+    latitude = fields.Float(metadata={"description": "WGS84 latitude.", "example": 33.7856})
+    longitude = fields.Float(metadata={"description": "WGS84 longitude.", "example": 42.4412})
+    precision = enum_field(vocab.COORDINATE_PRECISIONS, "How precise the coordinates are.")
+
+
+DATE_PRECISION = "How precise `date` is; the record covers that whole day, week, month or year."
+
+
+class RelationSchema(ma.Schema):
+    subject = fields.Nested(ActorRefSchema)
+    predicate = enum_field(vocab.RELATION_PREDICATES, "What the subject is to the object.")
+    object = fields.Nested(ActorRefSchema)
+    start_date = date_field("Since when the relation holds, when known.", allow_none=True)
+    end_date = date_field("Until when the relation held, when known.", allow_none=True)
+    date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
+    description = string_field("Notes on the relation.", allow_none=True)
+    citations = fields.List(fields.Nested(CitationSchema))
+
+
+class ActorSchema(ma.Schema):
+    """A person, group, state, body, unit, company or outlet that a briefing names."""
+
+    id = string_field("Stable public id (a slug).", "kataib-hezbollah")
+    name = string_field("Name as the briefing gives it.", "Kataib Hezbollah")
+    kind = enum_field(vocab.ACTOR_KINDS, "Kind of actor.")
+    title = string_field("Title or role, when given.", allow_none=True)
+    description = string_field("One-line description.", allow_none=True)
+    country = string_field(
+        "ISO 3166-1 alpha-2 country the actor belongs to.", "IQ", allow_none=True
+    )
+    aliases = fields.List(fields.Nested(AliasSchema))
+    relations = fields.List(
+        fields.Nested(RelationSchema),
+        metadata={"description": "Relations in which the actor is subject or object."},
+    )
+    citations = fields.List(fields.Nested(CitationSchema))
+
+
+class LocationSchema(ma.Schema):
+    """A place: country, province, region, city, military base or facility."""
+
+    id = string_field("Stable public id (a slug).", "ain-al-asad-air-base")
+    name = string_field("Name of the place.", "Ain al-Asad air base")
+    kind = enum_field(vocab.LOCATION_KINDS, "Kind of place.")
+    parent = fields.Nested(
+        LocationRefSchema, allow_none=True, metadata={"description": "The place this one lies in."}
+    )
+    ancestors = fields.List(
+        fields.Nested(LocationRefSchema),
+        metadata={"description": "Every enclosing place, outermost first."},
+    )
+    latitude = fields.Float(allow_none=True, metadata={"description": "WGS84 latitude."})
+    longitude = fields.Float(allow_none=True, metadata={"description": "WGS84 longitude."})
+    coordinate_precision = enum_field(
+        vocab.COORDINATE_PRECISIONS, "How precise the coordinates are.", allow_none=True
+    )
+    country = string_field("ISO 3166-1 alpha-2 country.", "IQ", allow_none=True)
+    description = string_field("One-line description.", allow_none=True)
+    aliases = fields.List(fields.Nested(AliasSchema))
+    citations = fields.List(fields.Nested(CitationSchema))
+
+
+class ParticipantSchema(ma.Schema):
+    actor = fields.Nested(ActorRefSchema)
+    role = enum_field(vocab.PARTICIPANT_ROLES, "The actor's role in the event.")
+
+
+class EventSchema(ma.Schema):
+    """Something that happened, typed with ACLED's event types."""
+
+    id = string_field("Stable public id (a slug).", "katyusha-rockets-near-halliburton-2020-04-06")
+    title = string_field("Short title.", "Katyusha rockets strike near Halliburton facility")
+    summary = string_field("What happened, in a sentence or two.", allow_none=True)
+    type = enum_field(vocab.EVENT_TYPES, "ACLED event type.")
+    sub_type = enum_field(
+        {k: v for k, (_, v) in vocab.EVENT_SUB_TYPES.items()}, "ACLED sub-event type."
+    )
+    date = date_field("Best date (ISO 8601).", "2020-04-06")
+    end_date = date_field("Last day, for events that span days.", allow_none=True)
+    date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
+    location = fields.Nested(LocationRefSchema, allow_none=True)
+    coordinates = fields.Nested(
+        CoordinatesSchema,
+        allow_none=True,
+        metadata={"description": "Coordinates of the event's location, when known."},
+    )
+    fatalities = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Deaths reported: 0 when none were, null when the source does not say.",
+            "example": 0,
+        },
+    )
+    participants = fields.List(fields.Nested(ParticipantSchema))
+    citations = fields.List(fields.Nested(CitationSchema))
+
+
+class StatementSchema(ma.Schema):
+    """Something said: a quote (verbatim) or reported speech, with who said it to whom."""
+
+    id = string_field("Stable public id (a slug).", "kataib-hezbollah-statement-2020-04-02")
+    text = string_field(
+        "The words: exact when verbatim, else the source's paraphrase.",
+        "We will not kill you, if you leave Iraq.",
+    )
+    verbatim = fields.Boolean(metadata={"description": "True for a direct quote."})
+    summary = string_field("Context for the statement.", allow_none=True)
+    speakers = fields.List(
+        fields.Nested(ActorRefSchema),
+        metadata={"description": "Who said it (every named signatory)."},
+    )
+    signatory_count = fields.Integer(
+        allow_none=True,
+        metadata={"description": "How many signed in all, when more than the named speakers."},
+    )
+    addressees = fields.List(
+        fields.Nested(ActorRefSchema), metadata={"description": "To whom it was said."}
+    )
+    channel = enum_field(vocab.STATEMENT_CHANNELS, "Through what it was said.")
+    outlet = fields.Nested(
+        ActorRefSchema,
+        allow_none=True,
+        metadata={"description": "The media outlet, for interviews and news reports."},
+    )
+    date = date_field("When it was said.", "2020-04-02")
+    end_date = date_field("Last day, for statements made over days.", allow_none=True)
+    date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
+    events = fields.List(
+        fields.Nested(EventRefSchema), metadata={"description": "Events the statement is about."}
+    )
+    citations = fields.List(fields.Nested(CitationSchema))
+
+
+class SourceSchema(ma.Schema):
+    """A briefing document that records are extracted from."""
+
+    id = string_field("Stable public id (a slug).")
+    title = string_field("Title of the document.")
+    publisher = string_field("Who published it.", "Al-Monitor")
+    published = date_field("Publication date.", "2020-04-07")
+    published_precision = enum_field(vocab.DATE_PRECISIONS, "How precise `published` is.")
+    url = string_field("Where it was published.", allow_none=True)
+    author = string_field("Author, when known.", allow_none=True)
+    language = string_field("ISO 639-1 language.", "en")
+
+
+class HealthSchema(ma.Schema):
+    status = string_field(
+        "`ok` when the service and its database answer, else `unavailable`.", "ok"
+    )
+    database = string_field("`ok`, or the database error.", "ok")
+    backend = string_field("`sqlite` or `postgresql`.", "sqlite")

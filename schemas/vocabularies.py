@@ -1,0 +1,158 @@
+"""Every controlled vocabulary the API uses, each value with a one-line meaning.
+
+This module is the single source: the seed schemas validate against it, the OpenAPI enums are
+built from it and `GET /v1/vocabularies` serves it, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+ACTOR_KINDS: dict[str, str] = {
+    "person": "An individual human being.",
+    "organization": "A non-state organization that is not primarily armed (party, NGO, agency).",
+    "armed_group": "A non-state armed group, militia or paramilitary faction.",
+    "state": "A sovereign state acting as a whole.",
+    "government_body": "A ministry, office, agency or other organ of a government.",
+    "military_unit": "A state military force, command, branch or unit.",
+    "company": "A commercial company.",
+    "media_outlet": "A news agency, newspaper, broadcaster or other media organization.",
+    "coalition": "An alliance or umbrella of several actors.",
+}
+
+LOCATION_KINDS: dict[str, str] = {
+    "country": "A sovereign country.",
+    "region": "A sub-national or cross-border region that is not an administrative unit.",
+    "province": "A first-level administrative division (province, governorate, state).",
+    "district": "A second-level administrative division.",
+    "city": "A city, town or village.",
+    "military_base": "A military base, air base or camp.",
+    "facility": "A non-military site: an oil field, company compound, embassy or building.",
+}
+
+COORDINATE_PRECISIONS: dict[str, str] = {
+    "exact": "The coordinates mark the site itself (within about 1 km).",
+    "approximate": "The coordinates are near the site (within about 10 km).",
+    "centroid": "The coordinates are the centre of an area (country, province, region, city).",
+}
+
+DATE_PRECISIONS: dict[str, str] = {
+    "day": "The exact day is known.",
+    "week": "Only the week is known; the date is the Monday of that week.",
+    "month": "Only the month is known; the date is the first day of that month.",
+    "year": "Only the year is known; the date is the first of January of that year.",
+}
+
+# ACLED's event_type / sub_event_type, as snake_case codes.
+EVENT_TYPES: dict[str, str] = {
+    "battles": "Violent interaction between two organized armed groups.",
+    "explosions_remote_violence": "One-sided violence by explosive or remote means "
+    "(air strikes, shelling, missiles, rockets, IEDs).",
+    "violence_against_civilians": "Violence by an organized armed group against unarmed people.",
+    "protests": "A public, non-violent demonstration.",
+    "riots": "A violent demonstration or mob violence.",
+    "strategic_developments": "A non-violent but significant development: agreements, "
+    "deployments, base handovers, visits, changes to a group.",
+}
+
+EVENT_SUB_TYPES: dict[str, tuple[str, str]] = {
+    # code: (event type, meaning)
+    "armed_clash": ("battles", "Armed, organized groups fight each other."),
+    "government_regains_territory": ("battles", "Government forces retake territory."),
+    "non_state_actor_overtakes_territory": ("battles", "A non-state group seizes territory."),
+    "chemical_weapon": ("explosions_remote_violence", "Use of chemical weapons."),
+    "air_drone_strike": ("explosions_remote_violence", "A strike by aircraft or drone."),
+    "suicide_bomb": ("explosions_remote_violence", "A suicide bombing."),
+    "shelling_artillery_missile_attack": (
+        "explosions_remote_violence",
+        "Shelling, artillery, rocket or missile fire.",
+    ),
+    "remote_explosive_landmine_ied": (
+        "explosions_remote_violence",
+        "A remotely detonated explosive, landmine or IED.",
+    ),
+    "grenade": ("explosions_remote_violence", "A grenade attack."),
+    "sexual_violence": ("violence_against_civilians", "Sexual violence against civilians."),
+    "attack": ("violence_against_civilians", "An attack on civilians."),
+    "abduction_forced_disappearance": (
+        "violence_against_civilians",
+        "An abduction or forced disappearance.",
+    ),
+    "peaceful_protest": ("protests", "A protest with no intervention."),
+    "protest_with_intervention": ("protests", "A protest that authorities intervene in."),
+    "excessive_force_against_protesters": ("protests", "Lethal or excessive force on protesters."),
+    "violent_demonstration": ("riots", "A demonstration turning violent."),
+    "mob_violence": ("riots", "Violence by an unorganized mob."),
+    "agreement": ("strategic_developments", "An agreement between actors."),
+    "arrests": ("strategic_developments", "Arrests by state forces."),
+    "change_to_group_activity": (
+        "strategic_developments",
+        "A change in a group's leadership, posture, deployment or activity.",
+    ),
+    "disrupted_weapons_use": (
+        "strategic_developments",
+        "A weapon intercepted, defused or seized before use.",
+    ),
+    "headquarters_or_base_established": (
+        "strategic_developments",
+        "A group establishes a headquarters or base.",
+    ),
+    "looting_property_destruction": ("strategic_developments", "Looting or property destruction."),
+    "non_violent_transfer_of_territory": (
+        "strategic_developments",
+        "Territory or a base changes hands without violence.",
+    ),
+    "other": ("strategic_developments", "Any other significant development (visits, talks)."),
+}
+
+PARTICIPANT_ROLES: dict[str, str] = {
+    "perpetrator": "Carried out the attack or action.",
+    "target": "Was attacked or was the object of the action.",
+    "victim": "Was killed, injured or harmed.",
+    "participant": "Took part without being perpetrator or target (talks, visits, meetings).",
+    "recipient": "Received something: a handed-over base, a deployment, a visit.",
+}
+
+RELATION_PREDICATES: dict[str, str] = {
+    "leads": "The subject heads the object.",
+    "commands": "The subject is the military commander of the object.",
+    "member_of": "The subject is a member of the object.",
+    "part_of": "The subject (an organization or unit) is a component of the object.",
+    "spokesperson_for": "The subject speaks for the object.",
+    "succeeded": "The subject succeeded the object in a post.",
+    "backed_by": "The subject is supported or sponsored by the object.",
+    "allied_with": "The subject is allied with the object.",
+    "opposes": "The subject is hostile to or in conflict with the object.",
+    "affiliated_with": "The subject is affiliated with the object (looser than member_of).",
+    "citizen_of": "The subject (a person) is a national of the object (a state).",
+}
+
+STATEMENT_CHANNELS: dict[str, str] = {
+    "statement": "A written or press statement issued by the speaker(s).",
+    "joint_statement": "A statement issued jointly by several signatories.",
+    "tweet": "A post on Twitter/X.",
+    "social_media_post": "A post on another social media platform or messaging channel.",
+    "interview": "Remarks given to a media outlet (the `outlet`).",
+    "press_conference": "Remarks at a press conference or briefing.",
+    "speech": "A speech or public address.",
+    "announcement": "An official announcement by an institution.",
+    "news_report": "A report by a media outlet, citing its own sources.",
+}
+
+
+def event_sub_types_of(event_type: str) -> list[str]:
+    """Sub-type codes that belong to an event type."""
+    return [code for code, (parent, _) in EVENT_SUB_TYPES.items() if parent == event_type]
+
+
+def all_vocabularies() -> dict[str, dict[str, str]]:
+    """Every vocabulary as {name: {code: meaning}} (sub-types carry their type in the meaning)."""
+    return {
+        "actor_kinds": ACTOR_KINDS,
+        "location_kinds": LOCATION_KINDS,
+        "coordinate_precisions": COORDINATE_PRECISIONS,
+        "date_precisions": DATE_PRECISIONS,
+        "event_types": EVENT_TYPES,
+        "event_sub_types": {code: meaning for code, (_, meaning) in EVENT_SUB_TYPES.items()},
+        "participant_roles": PARTICIPANT_ROLES,
+        "relation_predicates": RELATION_PREDICATES,
+        "statement_channels": STATEMENT_CHANNELS,
+    }

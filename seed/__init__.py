@@ -1,0 +1,1 @@
+"""Briefing data files (briefings/*.yaml) and the loader that validates and upserts them."""
