@@ -43,8 +43,9 @@ def bind(url: str, pool_size: int = 8) -> pw.Database:
     from api import search
     from api.models import MODELS
 
-    if database.obj is not None and not database.is_closed():
-        database.close()
+    previous = database.obj
+    if previous is not None:
+        previous.close_all() if hasattr(previous, "close_all") else previous.close()
     db = connect(url, pool_size)
     database.initialize(db)
     with database.connection_context(), database.atomic():
