@@ -34,3 +34,8 @@ class Blueprint(flask_smorest.Blueprint):
     """A blueprint whose argument schemas decide on unknown fields (ours say RAISE)."""
 
     ARGUMENTS_PARSER = FlaskParser(unknown=None)
+
+
+def not_found(description: str) -> dict:
+    """`alt_response` arguments documenting a 404 in the problem shape."""
+    return {"schema": ProblemSchema, "content_type": PROBLEM_JSON, "description": description}

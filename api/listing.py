@@ -30,6 +30,36 @@ PAGE_HEADERS = {
 }
 
 
+FEATURE_COLLECTION = {
+    "type": "object",
+    "description": "RFC 7946 FeatureCollection; each feature's properties carry the record.",
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "string"},
+                    "geometry": {
+                        "type": "object",
+                        "nullable": True,
+                        "description": "A Point `[longitude, latitude]`, or null when the "
+                        "record has no coordinates.",
+                        "properties": {
+                            "type": {"type": "string", "enum": ["Point"]},
+                            "coordinates": {"type": "array", "items": {"type": "number"}},
+                        },
+                    },
+                    "properties": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+
+
 def list_docs(formats: tuple[str, ...]) -> dict:
     """OpenAPI for the non-JSON representations of a list's 200 response."""
     content = {}
@@ -39,9 +69,7 @@ def list_docs(formats: tuple[str, ...]) -> dict:
             "example": "id,title,type\nexample-event,An event,battles\n",
         }
     if "geojson" in formats:
-        content["application/geo+json"] = {
-            "schema": {"$ref": "#/components/schemas/FeatureCollection"},
-        }
+        content["application/geo+json"] = {"schema": FEATURE_COLLECTION}
     return {"responses": {"200": {"content": content}}}
 
 

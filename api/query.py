@@ -67,7 +67,7 @@ def coerce_key(sort: Sort, key: Any) -> Any:
 
 
 def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int, str]:
-    """(key, id, direction) of a cursor made for `sort`; 400 if it is not one."""
+    """(key, id, direction) of a cursor made for `sort`; 422 if it is not one."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         document = json.loads(raw)
@@ -77,7 +77,7 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int, str]:
         key = coerce_key(sort, key)
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         abort(
-            400,
+            422,
             message="Invalid cursor: pass back the cursor of a Link header unchanged, "
             "with the same sort.",
             errors={"query": {"cursor": ["Not a cursor issued for this list and sort."]}},

@@ -36,7 +36,10 @@ def meta(description: str, example: Any = None, **extra: Any) -> dict:
 
 def ids(description: str, example: str | None = None) -> fields.List:
     """A repeatable public-id parameter."""
-    return fields.List(fields.String(validate=SLUG), metadata=meta(description, example))
+    return fields.List(
+        fields.String(validate=SLUG),
+        metadata=meta(description, [example] if example else None),
+    )
 
 
 def codes(vocabulary: dict, description: str) -> fields.List:
@@ -205,7 +208,7 @@ class ActorListArgs(ListArgs):
     kind = codes(vocab.ACTOR_KINDS, "Kind of actor.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
-        metadata=meta("ISO 3166-1 alpha-2 country.", "IQ"),
+        metadata=meta("ISO 3166-1 alpha-2 country.", ["IQ"]),
     )
     related_to = ids("Actors with a stated relation to this actor (either direction).")
     source = ids("Actors cited by this source.")
@@ -220,7 +223,7 @@ class LocationListArgs(GeoArgs, ListArgs):
     kind = codes(vocab.LOCATION_KINDS, "Kind of place.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
-        metadata=meta("ISO 3166-1 alpha-2 country.", "IQ"),
+        metadata=meta("ISO 3166-1 alpha-2 country.", ["IQ"]),
     )
     within = ids("Places inside this place, at any depth (not the place itself).", "iraq")
     source = ids("Places cited by this source.")
@@ -235,5 +238,5 @@ class SourceListArgs(ListArgs):
     format = format_field("json", "csv")
     publisher = fields.List(
         fields.String(validate=[validate.Length(max=200), NO_NUL]),
-        metadata=meta("Publisher name, exactly.", "Al-Monitor"),
+        metadata=meta("Publisher name, exactly.", ["Al-Monitor"]),
     )

@@ -13,4 +13,5 @@ blp = collection_blueprint(
     description="Actors with their aliases and relations.",
     list_summary="List actors",
     list_description="Actors by name. `q` searches names, aliases, titles and descriptions.",
+    collection_example="kataib-hezbollah",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from api.base import Blueprint
+from api.base import Blueprint, not_found
 from api.listing import PAGE_HEADERS, list_docs, list_response
 from api.records import Collection, get_record
 
@@ -18,6 +18,7 @@ def collection_blueprint(
     description: str,
     list_summary: str,
     list_description: str,
+    collection_example: str,
 ) -> Blueprint:
     """A blueprint serving `GET /v1/<name>` (filtered, paged list) and `GET /v1/<name>/{id}`."""
     blp = Blueprint(name, __name__, url_prefix=f"/v1/{name}", description=description)
@@ -32,22 +33,21 @@ def collection_blueprint(
         def get(self, args: dict):
             return list_response(collection, args, schema(), formats)
 
-    @blp.route("/<string:record_id>")
+    record_id_doc = {
+        "in": "path",
+        "name": "record_id",
+        "example": collection_example,
+        "description": f"Public id of the {singular}.",
+    }
+
+    @blp.route("/<string:record_id>", parameters=[record_id_doc])
     class DetailView(MethodView):
         @blp.response(200, schema)
-        @blp.alt_response(404, description=f"No {singular} has that id.")
+        @blp.alt_response(404, **not_found(f"No {singular} has that id."))
         @blp.doc(
             summary=f"Get one {singular}",
             description=f"One {singular} by its public id, with everything a reader needs "
             "embedded (references as `{id, name}`) and the citations that support it.",
-            parameters=[
-                {
-                    "in": "path",
-                    "name": "record_id",
-                    "description": f"Public id of the {singular}.",
-                    "example": None,
-                }
-            ],
         )
         def get(self, record_id: str):
             return get_record(collection, record_id)

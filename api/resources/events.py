@@ -14,4 +14,5 @@ blp = collection_blueprint(
     list_summary="List events",
     list_description="Events, oldest first by default. Filters combine with AND; a "
     "repeated filter matches any of its values. Dates respect each event's date precision.",
+    collection_example="rocket-strike-near-halliburton-2020-04-06",
 )

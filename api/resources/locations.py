@@ -14,4 +14,5 @@ blp = collection_blueprint(
     list_summary="List locations",
     list_description="Places by name. `within` walks the hierarchy; `bbox` and `near` are "
     "geographic.",
+    collection_example="ain-al-asad-air-base",
 )

@@ -13,4 +13,5 @@ blp = collection_blueprint(
     description="Briefing documents; every record cites one with a verbatim excerpt.",
     list_summary="List sources",
     list_description="Sources, newest first by default.",
+    collection_example="al-monitor-2020-04-07-us-iran-showdown-iraq",
 )

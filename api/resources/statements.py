@@ -14,4 +14,5 @@ blp = collection_blueprint(
     list_summary="List statements",
     list_description="Statements, oldest first by default. `speaker`, `addressed_to` and "
     "`actor` take actor ids; `verbatim=true` keeps direct quotes only.",
+    collection_example="kataib-hezbollah-2020-04-02-leave-iraq",
 )

@@ -1,0 +1,132 @@
+"""One error shape (RFC 9457 problem+json) for every error, never HTML or a stack trace."""
+
+from __future__ import annotations
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body = response.json
+    assert body["status"] == status
+    assert body["title"] and body["detail"] and body["type"] == "about:blank"
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+@pytest.mark.parametrize(
+    "url, parameter",
+    [
+        ("/v1/events?limt=5", "limt"),
+        ("/v1/statements?speakr=kataib-hezbollah", "speakr"),
+        ("/v1/actors?knd=person", "knd"),
+        ("/v1/locations?withn=iraq", "withn"),
+        ("/v1/sources?foo=1", "foo"),
+    ],
+)
+def test_unknown_query_parameter_is_refused_by_name(client, url, parameter):
+    body = assert_problem(client.get(url), 422)
+    assert parameter in body["detail"]
+    assert body["errors"]["query"][parameter] == ["Unknown field."]
+
+
+@pytest.mark.parametrize(
+    "url, field",
+    [
+        ("/v1/events?limit=0", "limit"),
+        ("/v1/events?limit=501", "limit"),
+        ("/v1/events?limit=abc", "limit"),
+        ("/v1/events?date_from=2020-13-01", "date_from"),
+        ("/v1/events?type=war", "type"),
+        ("/v1/events?sort=size", "sort"),
+        ("/v1/events?bbox=1,2,3", "bbox"),
+        ("/v1/events?bbox=40,35,45,30", "bbox"),
+        ("/v1/events?near=95,10", "near"),
+        ("/v1/events?radius_km=5", "radius_km"),
+        ("/v1/events?fatalities_min=-1", "fatalities_min"),
+        ("/v1/events?actor=Not%20A%20Slug", "actor"),
+        ("/v1/events?format=xml", "format"),
+        ("/v1/statements?verbatim=maybe", "verbatim"),
+        ("/v1/statements?channel=fax", "channel"),
+        ("/v1/statements?date_from=2020-04-05&date_to=2020-04-01", "date_from"),
+        ("/v1/actors?kind=alien", "kind"),
+        ("/v1/locations?format=geojson&kind=planet", "kind"),
+        ("/v1/actors?q=%00", "q"),
+    ],
+)
+def test_invalid_value_gets_422_with_a_message_for_the_field(client, url, field):
+    body = assert_problem(client.get(url), 422)
+    assert field in body["errors"]["query"], body
+    assert all(isinstance(message, str) for message in body["errors"]["query"][field])
+
+
+def test_several_invalid_fields_are_reported_together(client):
+    body = assert_problem(client.get("/v1/events?limit=0&type=war"), 422)
+    assert {"limit", "type"} <= set(body["errors"]["query"])
+
+
+def test_unknown_reference_in_a_filter_is_named(client):
+    body = assert_problem(client.get("/v1/events?actor=no-such-actor"), 422)
+    assert "no-such-actor" in body["detail"]
+    assert "actor" in body["errors"]["query"]
+
+
+@pytest.mark.parametrize("collection", ["events", "statements", "actors", "locations", "sources"])
+def test_unknown_id_is_404(client, collection):
+    body = assert_problem(client.get(f"/v1/{collection}/no-such-record"), 404)
+    assert "no-such-record" in body["detail"]
+
+
+def test_unknown_route_is_404_problem(client):
+    assert_problem(client.get("/v2/events"), 404)
+    assert_problem(client.get("/nowhere"), 404)
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_wrong_method_is_405_with_allow(client, method):
+    response = getattr(client, method)("/v1/events")
+    assert_problem(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+
+def test_unacceptable_media_type_is_406(client):
+    body = assert_problem(client.get("/v1/events", headers={"Accept": "application/xml"}), 406)
+    assert "text/csv" in body["detail"]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "eyJzIjoiZGF0ZSJ9", "e30", "%00"])
+def test_forged_cursor_is_422(client, cursor):
+    body = assert_problem(client.get(f"/v1/events?cursor={cursor}"), 422)
+    assert "cursor" in body["errors"]["query"]
+
+
+def test_cursor_of_another_sort_is_refused(client):
+    from tests.helpers import links
+
+    first = client.get("/v1/events?limit=1")
+    cursor = links(first)["next"].split("cursor=")[1]
+    assert_problem(client.get(f"/v1/events?limit=1&sort=-date&cursor={cursor}"), 422)
+
+
+def test_tampered_cursor_value_is_422_not_500(client):
+    import base64
+    import json
+
+    for key in ["not-a-date", None, 12, "2020-02-30"]:
+        raw = json.dumps({"s": "date", "k": key, "i": 1, "d": "next"}).encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        assert_problem(client.get(f"/v1/events?cursor={cursor}"), 422)
+
+
+def test_unexpected_exception_is_a_500_problem_without_trace(app):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    body = assert_problem(response, 500)
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert body["instance"] == "/boom"
