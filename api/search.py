@@ -62,7 +62,7 @@ def matches(record_type: str, text: str) -> pw.SelectQuery:
     if is_postgres():
         tsquery = " & ".join(f"{word}:*" for word in words)
         query = pw.fn.to_tsquery("simple", tsquery)
-        rank = -pw.fn.ts_rank_cd(pw.SQL("tsv"), query)
+        rank = pw.fn.ts_rank_cd(pw.SQL("tsv"), query) * -1  # lower is better, as bm25
         return doc.select(doc.record_id, rank.alias("rank")).where(
             (doc.record_type == record_type) & pw.SQL("tsv @@ to_tsquery('simple', %s)", [tsquery])
         )
