@@ -16,11 +16,39 @@ from api import create_app
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--check", is_flag=True, help="Validate the files without loading them.")
 @click.option("--if-empty", is_flag=True, help="Load only when the database has no source yet.")
+@click.option(
+    "--synthetic",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Instead of briefing files, load a synthetic corpus of about N events, 2N statements, "
+    "N/10 actors and N/20 locations (ids prefixed syn-; for benchmarks). Skipped when the same "
+    "corpus is already loaded; replaces a different one.",
+)
+@click.option(
+    "--synthetic-seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Random seed of --synthetic: the same N and seed give the same rows.",
+)
 @with_appcontext
-def seed_command(paths: tuple[Path, ...], check: bool, if_empty: bool) -> None:
+def seed_command(
+    paths: tuple[Path, ...],
+    check: bool,
+    if_empty: bool,
+    synthetic: int | None,
+    synthetic_seed: int,
+) -> None:
     """Validate and load briefing files (default: every file in seed/briefings/)."""
     from seed.loader import SeedError, default_files, is_empty, load_files, validate_files
 
+    if synthetic is not None:
+        from seed.synthetic import seed_synthetic
+
+        if paths or check or if_empty:
+            raise click.UsageError("--synthetic takes no files, --check or --if-empty.")
+        click.echo(seed_synthetic(synthetic, synthetic_seed).describe())
+        return
     files = list(paths) or default_files()
     try:
         if check:

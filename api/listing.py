@@ -60,9 +60,9 @@ FEATURE_COLLECTION = {
 }
 
 
-def list_docs(formats: tuple[str, ...]) -> dict:
-    """OpenAPI for the non-JSON representations of a list's 200 response."""
-    content = {}
+def list_docs(schema: ma.Schema, formats: tuple[str, ...]) -> dict:
+    """OpenAPI for every representation of a list's 200 response."""
+    content: dict[str, dict] = {"application/json": {"schema": schema}}
     if "csv" in formats:
         content["text/csv"] = {
             "schema": {"type": "string"},
@@ -70,7 +70,8 @@ def list_docs(formats: tuple[str, ...]) -> dict:
         }
     if "geojson" in formats:
         content["application/geo+json"] = {"schema": FEATURE_COLLECTION}
-    return {"responses": {"200": {"content": content}}}
+    page = {"description": "One page of records.", "headers": PAGE_HEADERS, "content": content}
+    return {"responses": {"200": page}}
 
 
 def negotiate(args: dict, formats: tuple[str, ...]) -> str:

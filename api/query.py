@@ -102,7 +102,7 @@ def paginate(
     key_of = key_of or (lambda row: getattr(row, sort.key.name))
     forward_desc = sort.descending
     direction = "next"
-    if cursor:
+    if cursor:  # an empty cursor means the first page
         key, row_id, direction = decode_cursor(cursor, sort)
         after = direction == "next"
         # Moving forward in a descending sort means smaller keys, and vice versa.

@@ -140,6 +140,8 @@ class GeoArgs(ma.Schema):
 
     @ma.validates("bbox")
     def check_bbox(self, value: list[float], **kwargs: Any) -> None:
+        if len(value) != 4:
+            return  # the Length validator reports it
         min_lon, min_lat, max_lon, max_lat = value
         if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
             raise ma.ValidationError("Longitudes must lie in [-180, 180].")
@@ -148,6 +150,8 @@ class GeoArgs(ma.Schema):
 
     @ma.validates("near")
     def check_near_point(self, value: list[float], **kwargs: Any) -> None:
+        if len(value) != 2:
+            return  # the Length validator reports it
         lat, lon = value
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ma.ValidationError("Must be lat,lon with lat in [-90, 90], lon in [-180, 180].")
@@ -165,7 +169,8 @@ class EventListArgs(GeoArgs, ListArgs):
         metadata=meta("Restrict `actor` (or, alone, any participant) to this role."),
     )
     location = ids(
-        "Events at this place or anywhere inside it (a province includes its bases).", "anbar"
+        "Events at this place or anywhere inside it (a province includes its bases).",
+        "anbar-province",
     )
     type = codes(vocab.EVENT_TYPES, "ACLED event type.")
     sub_type = codes({k: v for k, (_, v) in vocab.EVENT_SUB_TYPES.items()}, "ACLED sub-event type.")

@@ -29,7 +29,11 @@ def collection_blueprint(
     class ListView(MethodView):
         @blp.arguments(args_schema, location="query", as_kwargs=False)
         @blp.response(200, schema(many=True), headers=PAGE_HEADERS)
-        @blp.doc(summary=list_summary, description=list_description, **list_docs(formats))
+        @blp.doc(
+            summary=list_summary,
+            description=list_description,
+            **list_docs(schema(many=True), formats),
+        )
         def get(self, args: dict):
             return list_response(collection, args, schema(), formats)
 

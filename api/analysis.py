@@ -1,0 +1,470 @@
+"""The analyst views' queries: timeline, actor network, cross-collection search and facets.
+
+They reuse records.py's collections (filters, loaders, references, `ids_for`) so every view
+filters exactly as the lists do, and each answers in a fixed number of queries whatever the
+page size or the size of the graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import peewee as pw
+from flask_smorest import abort
+
+from api import search
+from api.db import database, is_postgres
+from api.models import (
+    Actor,
+    Event,
+    EventParticipant,
+    Location,
+    Relation,
+    SearchDocument,
+    Source,
+    Statement,
+    StatementEvent,
+    StatementSpeaker,
+)
+from api.query import Page, decode_cursor, encode_cursor, sorts_for
+from api.records import (
+    CONTROL_ARGS,
+    EVENTS,
+    STATEMENTS,
+    Collection,
+    actor_ref,
+    citations_for,
+)
+
+PATHS = {
+    "actor": "actors",
+    "event": "events",
+    "statement": "statements",
+    "location": "locations",
+    "source": "sources",
+}
+MODELS: dict[str, type[pw.Model]] = {
+    "actor": Actor,
+    "event": Event,
+    "statement": Statement,
+    "location": Location,
+    "source": Source,
+}
+NOT_FILTERS = CONTROL_ARGS | {"field"}
+
+
+def url_of(record_type: str, slug: str) -> str:
+    return f"/v1/{PATHS[record_type]}/{slug}"
+
+
+def search_ids(record_type: str, text: str) -> pw.Select:
+    """Internal ids of the records of one type that match `text` (a subquery)."""
+    hits = search.matches(record_type, text).alias("hits")
+    return pw.Select([hits], [hits.c.record_id])
+
+
+def narrowed(
+    collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
+) -> pw.SelectQuery:
+    """`query` with the collection's list filters in `args` applied, `q` included."""
+    for name, value in args.items():
+        if name in NOT_FILTERS or name in skip or value is None:
+            continue
+        query = collection.filters[name](query, value, args)
+    if args.get("q"):
+        query = query.where(collection.model.id.in_(search_ids(collection.name, args["q"])))
+    return query
+
+
+def scalar(select: pw.Select) -> Any:
+    return select.bind(database).scalar()
+
+
+# ---------------------------------------------------------------- timeline
+
+# Items are ordered by (date, uid) with uid = 2 * id for events and 2 * id + 1 for statements:
+# unique across both tables, so a (date, uid) cursor from query.py pins a position exactly.
+# The sort's key column only tells query.py's cursor codec that the key is a date.
+TIMELINE_SORTS = sorts_for({"date": Event.date})
+TIMELINE_TYPES = {0: "event", 1: "statement"}
+
+
+def timeline_union(args: dict) -> pw.Node:
+    """The filtered (record_type, id, date, uid) of events and statements, as one UNION ALL."""
+    events = Event.select(
+        pw.Value("event").alias("record_type"),
+        Event.id.alias("id"),
+        Event.date.alias("date"),
+        (Event.id * 2).alias("uid"),
+    )
+    statements = Statement.select(
+        pw.Value("statement").alias("record_type"),
+        Statement.id.alias("id"),
+        Statement.date.alias("date"),
+        (Statement.id * 2 + 1).alias("uid"),
+    )
+    events = narrowed(EVENTS, events, args, skip=("location",))
+    statements = narrowed(STATEMENTS, statements, args, skip=("location",))
+    if args.get("location"):
+        # Statements have no place: they match when they are about an event at the place.
+        at_place = EVENTS.filters["location"](Event.select(Event.id), args["location"], args)
+        events = events.where(Event.id.in_(at_place))
+        about = StatementEvent.select(StatementEvent.statement).where(
+            StatementEvent.event.in_(at_place)
+        )
+        statements = statements.where(Statement.id.in_(about))
+    return (events + statements).alias("timeline")
+
+
+def timeline(args: dict) -> tuple[list[dict], Page]:
+    """One page of the merged, date-ordered timeline, keyset-paged on (date, uid)."""
+    sort = TIMELINE_SORTS[args.get("sort") or "date"]
+    limit = args["limit"]
+    union = timeline_union(args)
+    total = scalar(pw.Select([union], [pw.fn.COUNT(pw.SQL("*"))]))
+    query = pw.Select([union], [union.c.record_type, union.c.id, union.c.date, union.c.uid])
+    direction, cursor = "next", args.get("cursor")
+    if cursor:
+        key, uid, direction = decode_cursor(cursor, sort)
+        greater = (direction == "next") != sort.descending
+        boundary = pw.Tuple(union.c.date, union.c.uid)
+        marker = pw.Tuple(pw.Value(key.isoformat()), pw.Value(uid))
+        query = query.where(boundary > marker if greater else boundary < marker)
+    reverse = direction == "prev"
+    descending = sort.descending != reverse
+    order = (union.c.date, union.c.uid)
+    query = query.order_by(*[c.desc() if descending else c for c in order]).limit(limit + 1)
+    rows = list(query.bind(database).tuples())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if reverse:
+        rows.reverse()
+    if not rows:
+        return [], Page([], total, None, None)
+    has_next = more if not reverse else True
+    has_prev = more if reverse else bool(cursor)
+    first, last = rows[0], rows[-1]
+    page = Page(
+        rows,
+        total,
+        encode_cursor(sort, last[2], last[3], "next") if has_next else None,
+        encode_cursor(sort, first[2], first[3], "prev") if has_prev else None,
+    )
+    return timeline_items(rows), page
+
+
+def timeline_items(rows: list[tuple]) -> list[dict]:
+    """The page's events and statements, loaded by records.py's loaders (two batches)."""
+    wanted = {"event": [], "statement": []}
+    for record_type, record_id, _, _ in rows:
+        wanted[record_type].append(record_id)
+    loaded: dict[tuple[str, int], dict] = {}
+    for collection in (EVENTS, STATEMENTS):
+        ids = wanted[collection.name]
+        if ids:
+            model = collection.model
+            found = list(model.select().where(model.id.in_(ids)))
+            for row, record in zip(found, collection.load(found), strict=True):
+                loaded[collection.name, row.id] = record
+    items = []
+    for record_type, record_id, _, _ in rows:
+        record = loaded[record_type, record_id]
+        if record_type == "event":
+            title, location = record["title"], record["location"]
+            actors = list({p["actor"]["id"]: p["actor"] for p in record["participants"]}.values())
+        else:
+            title, location, actors = record["text"], None, record["speakers"]
+        items.append(
+            {
+                "record_type": record_type,
+                "id": record["id"],
+                "date": record["date"],
+                "end_date": record["end_date"],
+                "date_precision": record["date_precision"],
+                "title": title,
+                "actors": actors,
+                "location": location,
+                "url": url_of(record_type, record["id"]),
+            }
+        )
+    return items
+
+
+# ---------------------------------------------------------------- network
+
+EDGE_ORDER = {"relation": 0, "co_participation": 1, "co_signatory": 2}
+
+
+def shared_records(
+    link: type[pw.Model], owner: str, model: type[pw.Model], actor_ids: set[int]
+) -> list[tuple[int, int, str]]:
+    """(actor, other actor, record slug) for every record two actors share through `link`."""
+    a, b = link.alias("a"), link.alias("b")
+    return list(
+        a.select(a.actor, b.actor, model.slug)
+        .join(b, on=(getattr(a, owner) == getattr(b, owner)) & (a.actor != b.actor))
+        .join_from(a, model, on=(getattr(a, owner) == model.id))
+        .where(a.actor.in_(list(actor_ids)))
+        .order_by(model.date, model.id)
+        .distinct()
+        .tuples()
+    )
+
+
+def incident_edges(actor_ids: set[int], edges: dict[tuple, dict]) -> None:
+    """Add to `edges` every edge touching `actor_ids`: three queries."""
+    for rel_id, subject, predicate, obj in (
+        Relation.select(Relation.id, Relation.subject, Relation.predicate, Relation.object)
+        .where(Relation.subject.in_(list(actor_ids)) | Relation.object.in_(list(actor_ids)))
+        .tuples()
+    ):
+        edges.setdefault(
+            ("relation", rel_id),
+            {"kind": "relation", "ends": (subject, obj), "predicate": predicate, "id": rel_id},
+        )
+    for kind, link, owner, model, evidence in (
+        ("co_participation", EventParticipant, "event", Event, "events"),
+        ("co_signatory", StatementSpeaker, "statement", Statement, "statements"),
+    ):
+        for one, other, slug in shared_records(link, owner, model, actor_ids):
+            pair = (min(one, other), max(one, other))
+            edge = edges.setdefault(
+                (kind, *pair), {"kind": kind, "ends": pair, "predicate": None, evidence: []}
+            )
+            if slug not in edge[evidence]:
+                edge[evidence].append(slug)
+
+
+def weight(edge: dict) -> int:
+    return len(edge.get("events") or edge.get("statements") or [None])
+
+
+def network(slug: str, depth: int, limit: int) -> dict:
+    """The actors and edges within `depth` hops of an actor, at most `limit` nodes."""
+    center = Actor.get_or_none(Actor.slug == slug)
+    if center is None:
+        abort(404, message=f"No actor with id {slug!r}.")
+    depth_of = {center.id: 0}
+    strength: dict[int, int] = defaultdict(int)
+    edges: dict[tuple, dict] = {}
+    frontier = {center.id}
+    for level in range(1, depth + 1):
+        before = set(edges)
+        incident_edges(frontier, edges)
+        reached = set()
+        for key in set(edges) - before:
+            for end in edges[key]["ends"]:
+                strength[end] += weight(edges[key])
+                if end not in depth_of:
+                    depth_of[end] = level
+                    reached.add(end)
+        # Only nodes that can still make the cut are expanded further.
+        frontier = set(sorted(reached, key=lambda n: (-strength[n], n))[: limit - 1])
+        if not frontier:
+            break
+    actors = {a.id: a for a in Actor.select().where(Actor.id.in_(list(depth_of)))}
+    ranked = sorted(depth_of, key=lambda n: (depth_of[n], -strength[n], actors[n].name, n))
+    kept = set(ranked[:limit])
+    shown = [e for e in edges.values() if set(e["ends"]) <= kept]
+    citations = citations_for("relation", [e["id"] for e in shown if e["kind"] == "relation"])
+
+    def place(n: int) -> tuple:
+        return (depth_of[n], actors[n].slug)
+
+    result_edges = []
+    for edge in shown:
+        source, target = edge["ends"]
+        if edge["kind"] != "relation" and place(target) < place(source):
+            source, target = target, source
+        result_edges.append(
+            {
+                "kind": edge["kind"],
+                "source": actors[source].slug,
+                "target": actors[target].slug,
+                "predicate": edge["predicate"],
+                "citations": citations[edge["id"]] if edge["kind"] == "relation" else [],
+                "events": edge.get("events", []),
+                "statements": edge.get("statements", []),
+            }
+        )
+    result_edges.sort(
+        key=lambda e: (EDGE_ORDER[e["kind"]], e["source"], e["target"], e["predicate"] or "")
+    )
+    return {
+        "actor": actor_ref(center),
+        "depth": depth,
+        "nodes": [{**actor_ref(actors[n]), "depth": depth_of[n]} for n in ranked[:limit]],
+        "edges": result_edges,
+        "truncated": len(ranked) > limit,
+    }
+
+
+# ---------------------------------------------------------------- search
+
+SNIPPET_WIDTH = 160
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """`text` case-folded without diacritics, and each folded character's index in `text`."""
+    chars, index = [], []
+    for position, char in enumerate(text):
+        for part in unicodedata.normalize("NFKD", char):
+            if unicodedata.combining(part):
+                continue
+            for folded in part.casefold():
+                chars.append(folded)
+                index.append(position)
+    return "".join(chars), index
+
+
+def snippet(texts: Iterable[str], words: list[str], width: int = SNIPPET_WIDTH) -> str:
+    """About `width` characters of the first text that holds a match, around the match."""
+    texts = [re.sub(r"\s+", " ", text).strip() for text in texts if text]
+    if not texts:
+        return ""
+    folded_words = [fold(word)[0] for word in words]
+    pattern = (
+        re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, folded_words)) + ")")
+        if folded_words
+        else None
+    )
+    for text in texts:
+        folded, index = fold(text)
+        found = pattern.search(folded) if pattern else None
+        if found:
+            center = index[found.start()]
+            break
+    else:
+        text, center = texts[0], 0
+    if len(text) <= width:
+        return text
+    start = max(0, min(center - width // 3, len(text) - width))
+    end = min(len(text), start + width)
+    if start > 0:  # begin and end on word boundaries
+        space = text.find(" ", start, center)
+        start = space + 1 if space != -1 else start
+    if end < len(text):
+        space = text.rfind(" ", center, end)
+        end = space if space > center else end
+    return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def search_all(text: str, types: list[str], limit: int) -> tuple[list[dict], int]:
+    """The best `limit` hits across `types`, and how many hits there are in all."""
+    arms = [search.matches(t, text).select_extend(pw.Value(t).alias("record_type")) for t in types]
+    hits = functools.reduce(operator.add, arms).alias("hits")
+    total = scalar(pw.Select([hits], [pw.fn.COUNT(pw.SQL("*"))]))
+    doc = SearchDocument
+    models = [MODELS[t] for t in types]
+    query = doc.select(
+        hits.c.record_type.alias("record_type"),
+        hits.c.rank.alias("rank"),
+        doc.title,
+        doc.body,
+        pw.fn.COALESCE(*[model.slug for model in models]).alias("slug"),
+    ).join(hits, on=(doc.record_type == hits.c.record_type) & (doc.record_id == hits.c.record_id))
+    for record_type, model in zip(types, models, strict=True):
+        query = query.join_from(
+            doc,
+            model,
+            pw.JOIN.LEFT_OUTER,
+            on=(hits.c.record_type == record_type) & (model.id == hits.c.record_id),
+        )
+    query = query.order_by(hits.c.rank, hits.c.record_type, hits.c.record_id).limit(limit)
+    words = search.tokens(text)
+    results = [
+        {
+            "record_type": row["record_type"],
+            "id": row["slug"],
+            "title": row["title"],
+            "snippet": snippet([row["body"], row["title"]], words),
+            "score": round(-float(row["rank"]), 6) + 0.0,
+            "url": url_of(row["record_type"], row["slug"]),
+        }
+        for row in query.dicts()
+    ]
+    return results, total
+
+
+# ---------------------------------------------------------------- facets
+
+
+def month_of(column: pw.Field) -> pw.Node:
+    """`YYYY-MM` of a date column (stored as ISO text on SQLite, as a date on PostgreSQL)."""
+    if is_postgres():
+        return pw.fn.to_char(column, "YYYY-MM")
+    return pw.fn.strftime("%Y-%m", column)
+
+
+def buckets(rows: Iterable[tuple], chronological: bool = False) -> list[dict]:
+    result = [{"value": value, "label": label, "count": count} for value, label, count in rows]
+    if chronological:
+        return sorted(result, key=lambda b: b["value"])
+    return sorted(result, key=lambda b: (-b["count"], b["value"] is None, b["value"] or ""))
+
+
+def code_facet(collection: Collection, column: pw.Node, args: dict, chronological=False):
+    model = collection.model
+    value = column.alias("value")
+    query = model.select(value, pw.fn.COUNT(model.id)).group_by(column)
+    rows = narrowed(collection, query, args).tuples()
+    return buckets(((v, None, n) for v, n in rows), chronological)
+
+
+def actor_facet(
+    collection: Collection, link: type[pw.Model], owner: pw.Field, args: dict, role: str | None
+) -> list[dict]:
+    """Records per linked actor; a record counts once per actor however many links it has."""
+    model = collection.model
+    query = (
+        model.select(Actor.slug, Actor.name, pw.fn.COUNT(model.id.distinct()))
+        .join(link, on=(owner == model.id))
+        .join(Actor, on=(link.actor == Actor.id))
+        .group_by(Actor.id, Actor.slug, Actor.name)
+    )
+    if role:
+        query = query.where(link.role == role)
+    return buckets(narrowed(collection, query, args).tuples())
+
+
+def location_facet(args: dict) -> list[dict]:
+    """Events per place, rolled up the location tree like the `location` filter."""
+    query = (
+        Event.select(Location.path, pw.fn.COUNT(Event.id))
+        .join(Location, pw.JOIN.LEFT_OUTER, on=(Event.location == Location.id))
+        .group_by(Location.path)
+    )
+    counts: dict[str | None, int] = defaultdict(int)
+    for path, count in narrowed(EVENTS, query, args).tuples():
+        for slug in path.strip("/").split("/") if path else [None]:
+            counts[slug] += count
+    names = dict(
+        Location.select(Location.slug, Location.name)
+        .where(Location.slug.in_([s for s in counts if s]))
+        .tuples()
+    )
+    return buckets((slug, names.get(slug), count) for slug, count in counts.items())
+
+
+def event_facets(field: str, args: dict) -> list[dict]:
+    if field == "actor":
+        return actor_facet(EVENTS, EventParticipant, EventParticipant.event, args, args.get("role"))
+    if field == "location":
+        return location_facet(args)
+    if field == "month":
+        return code_facet(EVENTS, month_of(Event.date), args, chronological=True)
+    return code_facet(EVENTS, getattr(Event, field), args)
+
+
+def statement_facets(field: str, args: dict) -> list[dict]:
+    if field == "speaker":
+        return actor_facet(STATEMENTS, StatementSpeaker, StatementSpeaker.statement, args, None)
+    if field == "month":
+        return code_facet(STATEMENTS, month_of(Statement.date), args, chronological=True)
+    return code_facet(STATEMENTS, Statement.channel, args)

@@ -1,0 +1,45 @@
+"""`/v1/events/facets` and `/v1/statements/facets`: counts by field, under the lists' filters."""
+
+from flask.views import MethodView
+
+from api import analysis
+from api.base import Blueprint
+from schemas.views import EventFacetArgs, FacetBucketSchema, StatementFacetArgs
+
+# Static segments (`/facets`) win over the collections' `/<record_id>` routes in Flask.
+blp = Blueprint(
+    "facets",
+    __name__,
+    url_prefix="/v1",
+    description="Counts of events and statements by type, actor, place, channel or month.",
+)
+
+SEMANTICS = """Counts are `[{value, label, count}]`, most frequent first (months in calendar
+order). The filters are those of the list and combine the same way, so a bucket's count is
+the `X-Total-Count` of the list with the same filters narrowed to that value."""
+
+
+@blp.route("/events/facets")
+class EventFacets(MethodView):
+    @blp.arguments(EventFacetArgs, location="query", as_kwargs=False)
+    @blp.response(200, FacetBucketSchema(many=True))
+    @blp.doc(
+        description=f"How many of the events matching the filters fall under each value "
+        f"of `field`.\n\n{SEMANTICS}"
+    )
+    def get(self, args: dict):
+        """Count events by field"""
+        return analysis.event_facets(args.pop("field"), args)
+
+
+@blp.route("/statements/facets")
+class StatementFacets(MethodView):
+    @blp.arguments(StatementFacetArgs, location="query", as_kwargs=False)
+    @blp.response(200, FacetBucketSchema(many=True))
+    @blp.doc(
+        description=f"How many of the statements matching the filters fall under each "
+        f"value of `field`.\n\n{SEMANTICS}"
+    )
+    def get(self, args: dict):
+        """Count statements by field"""
+        return analysis.statement_facets(args.pop("field"), args)

@@ -1,0 +1,45 @@
+"""`/v1/actors/{actor_id}/network`: the graph of actors around one actor."""
+
+from flask.views import MethodView
+
+from api import analysis
+from api.base import Blueprint
+from schemas.views import NetworkArgs, NetworkSchema
+
+# Its own blueprint under /v1, so it never shadows the actors blueprint's routes.
+blp = Blueprint(
+    "network",
+    __name__,
+    url_prefix="/v1",
+    description="Who is connected to whom, and the records that say so.",
+)
+
+
+@blp.route(
+    "/actors/<string:actor_id>/network",
+    parameters=[
+        {
+            "in": "path",
+            "name": "actor_id",
+            "description": "Public id of the actor at the centre of the graph.",
+            "example": "kataib-hezbollah",
+        }
+    ],
+)
+class Network(MethodView):
+    @blp.arguments(NetworkArgs, location="query", as_kwargs=False)
+    @blp.response(200, NetworkSchema)
+    @blp.alt_response(404, description="No actor has that id.")
+    def get(self, args: dict, actor_id: str):
+        """Network around an actor
+
+        The actors connected to this one as `nodes`, and the connections as `edges`. Each
+        edge says why it exists (`kind`) and cites its evidence: a stated `relation` (with
+        its `predicate`, subject to object, and the sentences that state it),
+        `co_participation` in events (the `events` ids) or `co_signatory` of statements (the
+        `statements` ids). `depth=1` gives the actor's own connections; `depth=2` adds the
+        connections of its neighbours (and so the edges among them). At most `limit` nodes
+        are returned, nearest and best-connected first, with `truncated` set when some were
+        left out; edges are only those between returned nodes.
+        """
+        return analysis.network(actor_id, args["depth"], args["limit"])

@@ -1,0 +1,41 @@
+"""`/v1/search`: one full-text query across every collection."""
+
+from flask.views import MethodView
+
+from api import analysis
+from api.base import Blueprint
+from schemas.views import RECORD_TYPES, SearchArgs, SearchHitSchema
+
+blp = Blueprint(
+    "search",
+    __name__,
+    url_prefix="/v1/search",
+    description="Full-text search across actors, events, statements, locations and sources.",
+)
+
+TOTAL_HEADER = {
+    "X-Total-Count": {
+        "description": "How many records match in all (the response holds the best `limit`).",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+@blp.route("")
+class Search(MethodView):
+    @blp.arguments(SearchArgs, location="query", as_kwargs=False)
+    @blp.response(200, SearchHitSchema(many=True), headers=TOTAL_HEADER)
+    def get(self, args: dict):
+        """Search every collection
+
+        Actors (names, aliases in any script, titles, descriptions), events (titles and
+        summaries), statements (text and context), locations (names and aliases) and sources
+        (title, publisher, author) that match `q`, best first. Every word of `q` must match,
+        as a prefix, ignoring case and diacritics; punctuation and search operators are
+        treated as plain text, so any `q` is valid. Each hit says what it is
+        (`record_type`), its id, title and `url`, and shows a short `snippet` around the
+        match. `type` narrows the search to some collections.
+        """
+        types = list(dict.fromkeys(args.get("type") or RECORD_TYPES))
+        hits, total = analysis.search_all(args["q"], types, args["limit"])
+        return hits, 200, {"X-Total-Count": str(total)}

@@ -1,0 +1,37 @@
+"""`/v1/vocabularies`: every controlled vocabulary, each code with its meaning."""
+
+from flask.views import MethodView
+
+from api.base import Blueprint
+from schemas import vocabularies as vocab
+from schemas.views import VocabulariesSchema
+
+blp = Blueprint(
+    "vocabularies",
+    __name__,
+    url_prefix="/v1/vocabularies",
+    description="The controlled vocabularies behind every coded field.",
+)
+
+
+def entries(name: str, codes: dict[str, str]) -> list[dict]:
+    if name == "event_sub_types":
+        return [
+            {"code": code, "meaning": meaning, "type": vocab.EVENT_SUB_TYPES[code][0]}
+            for code, meaning in codes.items()
+        ]
+    return [{"code": code, "meaning": meaning} for code, meaning in codes.items()]
+
+
+@blp.route("")
+class Vocabularies(MethodView):
+    @blp.response(200, VocabulariesSchema)
+    def get(self):
+        """List the controlled vocabularies
+
+        Every coded field's vocabulary (actor kinds, location kinds, event types and
+        sub-types, participant roles, relation predicates, statement channels, date and
+        coordinate precisions) as `{name: [{code, meaning}]}`; event sub-types also carry
+        their event `type`. These are the values the filters accept and the records use.
+        """
+        return {name: entries(name, codes) for name, codes in vocab.all_vocabularies().items()}
