@@ -204,17 +204,19 @@ EDGE_ORDER = {"relation": 0, "co_participation": 1, "co_signatory": 2}
 def shared_records(
     link: type[pw.Model], owner: str, model: type[pw.Model], actor_ids: set[int]
 ) -> list[tuple[int, int, str]]:
-    """(actor, other actor, record slug) for every record two actors share through `link`."""
+    """(actor, other actor, record slug) for every record two actors share through `link`,
+    oldest record first."""
     a, b = link.alias("a"), link.alias("b")
-    return list(
-        a.select(a.actor, b.actor, model.slug)
+    rows = (
+        a.select(a.actor, b.actor, model.slug, model.date, model.id)
         .join(b, on=(getattr(a, owner) == getattr(b, owner)) & (a.actor != b.actor))
         .join_from(a, model, on=(getattr(a, owner) == model.id))
         .where(a.actor.in_(list(actor_ids)))
-        .order_by(model.date, model.id)
         .distinct()
+        .order_by(model.date, model.id)
         .tuples()
     )
+    return [(one, other, slug) for one, other, slug, _, _ in rows]
 
 
 def incident_edges(actor_ids: set[int], edges: dict[tuple, dict]) -> None:
@@ -251,8 +253,13 @@ def network(slug: str, depth: int, limit: int) -> dict:
     if center is None:
         abort(404, message=f"No actor with id {slug!r}.")
     depth_of = {center.id: 0}
+    actors = {center.id: center}
     strength: dict[int, int] = defaultdict(int)
     edges: dict[tuple, dict] = {}
+
+    def rank(n: int) -> tuple:  # nearest, then best connected, then by name
+        return (depth_of[n], -strength[n], actors[n].name, actors[n].slug)
+
     frontier = {center.id}
     for level in range(1, depth + 1):
         before = set(edges)
@@ -264,12 +271,12 @@ def network(slug: str, depth: int, limit: int) -> dict:
                 if end not in depth_of:
                     depth_of[end] = level
                     reached.add(end)
-        # Only nodes that can still make the cut are expanded further.
-        frontier = set(sorted(reached, key=lambda n: (-strength[n], n))[: limit - 1])
-        if not frontier:
+        if not reached:
             break
-    actors = {a.id: a for a in Actor.select().where(Actor.id.in_(list(depth_of)))}
-    ranked = sorted(depth_of, key=lambda n: (depth_of[n], -strength[n], actors[n].name, n))
+        actors.update((a.id, a) for a in Actor.select().where(Actor.id.in_(list(reached))))
+        # Only the neighbours that can make the cut are explored further.
+        frontier = set(sorted(reached, key=rank)[: limit - 1])
+    ranked = sorted(depth_of, key=rank)
     kept = set(ranked[:limit])
     shown = [e for e in edges.values() if set(e["ends"]) <= kept]
     citations = citations_for("relation", [e["id"] for e in shown if e["kind"] == "relation"])

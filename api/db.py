@@ -6,6 +6,7 @@ from pathlib import Path
 
 import peewee as pw
 from flask import Flask
+from flask_smorest import abort
 from playhouse.db_url import connect as connect_url
 
 database = pw.DatabaseProxy()
@@ -62,7 +63,10 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> None:
-        database.connect(reuse_if_open=True)
+        try:
+            database.connect(reuse_if_open=True)
+        except pw.DatabaseError as error:
+            abort(503, message=f"The database is unavailable: {error}")
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:

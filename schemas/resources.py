@@ -211,8 +211,6 @@ class SourceSchema(ma.Schema):
 
 
 class HealthSchema(ma.Schema):
-    status = string_field(
-        "`ok` when the service and its database answer, else `unavailable`.", "ok"
-    )
-    database = string_field("`ok`, or the database error.", "ok")
+    status = string_field("`ok`: the service and its database answer.", "ok")
+    database = string_field("`ok`: the database answered a query.", "ok")
     backend = string_field("`sqlite` or `postgresql`.", "sqlite")

@@ -1,5 +1,29 @@
-"""One blueprint per collection, registered in this order."""
+"""One blueprint per collection, then the analyst views, registered in this order."""
 
-from api.resources import actors, events, health, locations, sources, statements
+from api.resources import (
+    actors,
+    events,
+    facets,
+    health,
+    locations,
+    network,
+    search,
+    sources,
+    statements,
+    timeline,
+    vocabularies,
+)
 
-MODULES = (events, statements, actors, locations, sources, health)
+MODULES = (
+    events,
+    statements,
+    actors,
+    locations,
+    sources,
+    timeline,
+    network,
+    search,
+    facets,
+    vocabularies,
+    health,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from api.base import Blueprint, not_found
+from api.base import Blueprint, problem_doc
 from api.listing import PAGE_HEADERS, list_docs, list_response
 from api.records import Collection, get_record
 
@@ -47,7 +47,7 @@ def collection_blueprint(
     @blp.route("/<string:record_id>", parameters=[record_id_doc])
     class DetailView(MethodView):
         @blp.response(200, schema)
-        @blp.alt_response(404, **not_found(f"No {singular} has that id."))
+        @blp.alt_response(404, **problem_doc(f"No {singular} has that id."))
         @blp.doc(
             summary=f"Get one {singular}",
             description=f"One {singular} by its public id, with everything a reader needs "
