@@ -120,6 +120,8 @@ class Statement(Dated):
     channel = pw.CharField(max_length=32, index=True)
     outlet = pw.ForeignKeyField(Actor, null=True, backref="outlet_statements", on_delete="SET NULL")
     signatory_count = pw.IntegerField(null=True)
+    anonymous = pw.BooleanField(default=False, index=True)
+    attribution = pw.TextField(null=True)
 
     class Meta:
         indexes = ((("date", "id"), False),)
@@ -137,6 +139,16 @@ class StatementSpeaker(BaseModel):
 class StatementAddressee(BaseModel):
     statement = pw.ForeignKeyField(Statement, backref="addressee_links", on_delete="CASCADE")
     actor = pw.ForeignKeyField(Actor, backref="addressed", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("statement", "actor"), True),)
+
+
+class StatementMention(BaseModel):
+    """An actor a statement is about (other than its addressees)."""
+
+    statement = pw.ForeignKeyField(Statement, backref="mention_links", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="mentioned", on_delete="CASCADE")
 
     class Meta:
         indexes = ((("statement", "actor"), True),)
@@ -187,6 +199,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     Statement,
     StatementSpeaker,
     StatementAddressee,
+    StatementMention,
     StatementEvent,
     Citation,
     SearchDocument,

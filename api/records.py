@@ -30,6 +30,7 @@ from api.models import (
     Statement,
     StatementAddressee,
     StatementEvent,
+    StatementMention,
     StatementSpeaker,
 )
 from api.query import Page, Sort, paginate, sorts_for
@@ -283,37 +284,38 @@ EVENTS = Collection(
 # ---------------------------------------------------------------- statements
 
 
+def linked_actors(link: type[pw.Model], statement_ids: list[int]) -> dict[int, list[dict]]:
+    """{statement id: [actor refs]} through a statement-to-actor link table, in one query."""
+    result: dict[int, list[dict]] = defaultdict(list)
+    order = [link.position, link.id] if "position" in link._meta.fields else [link.id]
+    query = (
+        link.select(link, Actor)
+        .join(Actor)
+        .where(link.statement.in_(statement_ids))
+        .order_by(*order)
+    )
+    for row in query:
+        result[row.statement_id].append(actor_ref(row.actor))
+    return result
+
+
 def load_statements(statements: list[Statement]) -> list[dict]:
     ids = [statement.id for statement in statements]
-    speakers: dict[int, list[dict]] = defaultdict(list)
-    addressees: dict[int, list[dict]] = defaultdict(list)
+    speakers = linked_actors(StatementSpeaker, ids)
+    addressees = linked_actors(StatementAddressee, ids)
+    mentions = linked_actors(StatementMention, ids)
     events: dict[int, list[dict]] = defaultdict(list)
-    outlets = {}
-    if ids:
-        for link in (
-            StatementSpeaker.select(StatementSpeaker, Actor)
-            .join(Actor)
-            .where(StatementSpeaker.statement.in_(ids))
-            .order_by(StatementSpeaker.position, StatementSpeaker.id)
-        ):
-            speakers[link.statement_id].append(actor_ref(link.actor))
-        for link in (
-            StatementAddressee.select(StatementAddressee, Actor)
-            .join(Actor)
-            .where(StatementAddressee.statement.in_(ids))
-            .order_by(StatementAddressee.id)
-        ):
-            addressees[link.statement_id].append(actor_ref(link.actor))
-        for link in (
-            StatementEvent.select(StatementEvent, Event)
-            .join(Event)
-            .where(StatementEvent.statement.in_(ids))
-            .order_by(Event.date, Event.id)
-        ):
-            events[link.statement_id].append(event_ref(link.event))
-        outlet_ids = [s.outlet_id for s in statements if s.outlet_id]
-        if outlet_ids:
-            outlets = {a.id: a for a in Actor.select().where(Actor.id.in_(outlet_ids))}
+    for link in (
+        StatementEvent.select(StatementEvent, Event)
+        .join(Event)
+        .where(StatementEvent.statement.in_(ids))
+        .order_by(Event.date, Event.id)
+    ):
+        events[link.statement_id].append(event_ref(link.event))
+    outlet_ids = list({s.outlet_id for s in statements if s.outlet_id})
+    outlets = (
+        {a.id: a for a in Actor.select().where(Actor.id.in_(outlet_ids))} if outlet_ids else {}
+    )
     citations = citations_for("statement", ids)
     return [
         {
@@ -322,8 +324,11 @@ def load_statements(statements: list[Statement]) -> list[dict]:
             "verbatim": statement.verbatim,
             "summary": statement.summary,
             "speakers": speakers[statement.id],
+            "anonymous": statement.anonymous,
+            "attribution": statement.attribution,
             "signatory_count": statement.signatory_count,
             "addressees": addressees[statement.id],
+            "mentions": mentions[statement.id],
             "channel": statement.channel,
             "outlet": actor_ref(outlets[statement.outlet_id]) if statement.outlet_id else None,
             "date": statement.date,
@@ -373,6 +378,8 @@ STATEMENTS = Collection(
     filters={
         "speaker": statements_linked(StatementSpeaker, "speaker"),
         "addressed_to": statements_linked(StatementAddressee, "addressed_to"),
+        "mentions": statements_linked(StatementMention, "mentions"),
+        "anonymous": lambda q, v, a: q.where(Statement.anonymous == v),
         "actor": statement_actor,
         "event": statement_event,
         "channel": lambda q, v, a: q.where(Statement.channel.in_(v)),
@@ -514,7 +521,34 @@ LOCATIONS = Collection(
 # ---------------------------------------------------------------- sources
 
 
+# What a source's records are counted as, and the list that shows them (relations have none).
+EXTRACTED = {
+    "actors": ("actor", "/v1/actors"),
+    "relations": ("relation", None),
+    "locations": ("location", "/v1/locations"),
+    "events": ("event", "/v1/events"),
+    "statements": ("statement", "/v1/statements"),
+}
+
+
+def extracted_counts(ids: list[int]) -> dict[int, dict[str, int]]:
+    """{source id: {record_type: records it cites}} for many sources in one grouped query."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    if ids:
+        query = (
+            Citation.select(
+                Citation.source, Citation.record_type, pw.fn.COUNT(Citation.record_id.distinct())
+            )
+            .where(Citation.source.in_(ids))
+            .group_by(Citation.source, Citation.record_type)
+        )
+        for source_id, record_type, count in query.tuples():
+            counts[source_id][record_type] = count
+    return counts
+
+
 def load_sources(sources: list[Source]) -> list[dict]:
+    counts = extracted_counts([source.id for source in sources])
     return [
         {
             "id": source.slug,
@@ -525,6 +559,15 @@ def load_sources(sources: list[Source]) -> list[dict]:
             "url": source.url,
             "author": source.author,
             "language": source.language,
+            "counts": {
+                name: counts[source.id].get(record_type, 0)
+                for name, (record_type, _) in EXTRACTED.items()
+            },
+            "links": {
+                name: f"{path}?source={source.slug}"
+                for name, (_, path) in EXTRACTED.items()
+                if path
+            },
         }
         for source in sources
     ]

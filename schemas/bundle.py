@@ -176,6 +176,25 @@ class StatementSchema(DatedSchema):
         metadata={"description": "How many signed in all, when more than the named speakers."},
     )
     addressees = fields.List(fields.String(validate=SLUG), load_default=list)
+    mentions = fields.List(
+        fields.String(validate=SLUG),
+        load_default=list,
+        metadata={"description": "Actors the statement is about, other than its addressees."},
+    )
+    anonymous = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "True when the words come from an unnamed source; `speakers` "
+            "then names the body the source is affiliated with."
+        },
+    )
+    attribution = fields.String(
+        load_default=None,
+        metadata={
+            "description": "How the source attributes the words, when not to a named "
+            "speaker, e.g. 'a source affiliated with the Pentagon'."
+        },
+    )
     channel = fields.String(required=True, validate=one_of(vocab.STATEMENT_CHANNELS))
     outlet = fields.String(load_default=None, validate=SLUG)
     text = fields.String(required=True, validate=validate.Length(min=1))
@@ -183,6 +202,11 @@ class StatementSchema(DatedSchema):
     summary = fields.String(load_default=None)
     events = fields.List(fields.String(validate=SLUG), load_default=list)
     citations = citations_field()
+
+    @ma.validates_schema
+    def check_attribution(self, data: dict, **kwargs: Any) -> None:
+        if data.get("anonymous") and not data.get("attribution"):
+            raise ma.ValidationError("Required when anonymous is true.", "attribution")
 
     @ma.validates_schema
     def check_signatories(self, data: dict, **kwargs: Any) -> None:

@@ -192,6 +192,10 @@ class StatementListArgs(ListArgs):
     format = format_field("json", "csv")
     speaker = ids("Statements this actor made (alone or jointly).", "kataib-hezbollah")
     addressed_to = ids("Statements addressed to this actor.")
+    mentions = ids("Statements about this actor (other than addressed to it).")
+    anonymous = fields.Boolean(
+        metadata=meta("`true`: only words from unnamed sources; `false`: only attributed ones.")
+    )
     actor = ids("Statements this actor made or that were addressed to it.")
     event = ids("Statements about this event.")
     channel = codes(vocab.STATEMENT_CHANNELS, "How the statement was made.")

@@ -175,12 +175,27 @@ class StatementSchema(ma.Schema):
         fields.Nested(ActorRefSchema),
         metadata={"description": "Who said it (every named signatory)."},
     )
+    anonymous = fields.Boolean(
+        metadata={
+            "description": "True when the words come from an unnamed source; `speakers` "
+            "then names the body the source is affiliated with."
+        }
+    )
+    attribution = string_field(
+        "How the source attributes the words when not to a named speaker.",
+        "a source affiliated with the Pentagon, speaking on condition of anonymity",
+        allow_none=True,
+    )
     signatory_count = fields.Integer(
         allow_none=True,
         metadata={"description": "How many signed in all, when more than the named speakers."},
     )
     addressees = fields.List(
         fields.Nested(ActorRefSchema), metadata={"description": "To whom it was said."}
+    )
+    mentions = fields.List(
+        fields.Nested(ActorRefSchema),
+        metadata={"description": "Actors the statement is about, other than its addressees."},
     )
     channel = enum_field(vocab.STATEMENT_CHANNELS, "Through what it was said.")
     outlet = fields.Nested(
@@ -197,6 +212,34 @@ class StatementSchema(ma.Schema):
     citations = fields.List(fields.Nested(CitationSchema))
 
 
+def count_field(collection: str, example: int) -> fields.Integer:
+    return fields.Integer(
+        metadata={"description": f"{collection} extracted from the source.", "example": example}
+    )
+
+
+class ExtractedCountsSchema(ma.Schema):
+    actors = count_field("Actors", 29)
+    relations = count_field("Relations between actors", 22)
+    locations = count_field("Locations", 11)
+    events = count_field("Events", 12)
+    statements = count_field("Statements", 16)
+
+
+def link_field(collection: str) -> fields.String:
+    return string_field(
+        f"The {collection} list filtered to this source.",
+        f"/v1/{collection}?source=al-monitor-2020-04-07-us-iran-showdown-iraq",
+    )
+
+
+class ExtractedLinksSchema(ma.Schema):
+    actors = link_field("actors")
+    locations = link_field("locations")
+    events = link_field("events")
+    statements = link_field("statements")
+
+
 class SourceSchema(ma.Schema):
     """A briefing document that records are extracted from."""
 
@@ -208,6 +251,14 @@ class SourceSchema(ma.Schema):
     url = string_field("Where it was published.", allow_none=True)
     author = string_field("Author, when known.", allow_none=True)
     language = string_field("ISO 639-1 language.", "en")
+    counts = fields.Nested(
+        ExtractedCountsSchema,
+        metadata={"description": "How many records of each collection cite this source."},
+    )
+    links = fields.Nested(
+        ExtractedLinksSchema,
+        metadata={"description": "The lists of those records (relations: see each actor's)."},
+    )
 
 
 class HealthSchema(ma.Schema):

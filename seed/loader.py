@@ -31,6 +31,7 @@ from api.models import (
     Statement,
     StatementAddressee,
     StatementEvent,
+    StatementMention,
     StatementSpeaker,
 )
 from schemas.bundle import BriefingBundleSchema
@@ -159,7 +160,7 @@ def check_references(bundles: dict[Path, dict]) -> None:
                     for n, participant in enumerate(record["participants"]):
                         need("actor", participant["actor"], where, f"participants[{n}].actor")
                 elif collection == "statements":
-                    for name in ("speakers", "addressees"):
+                    for name in ("speakers", "addressees", "mentions"):
                         for n, slug in enumerate(record[name]):
                             need("actor", slug, where, f"{name}[{n}]")
                     need("actor", record["outlet"], where, "outlet")
@@ -364,7 +365,18 @@ class Upserter:
         self.search_document("event", row.id, data["title"], data["summary"])
 
     def statement(self, data: dict, source: str) -> None:
-        values = {k: data[k] for k in ("text", "verbatim", "summary", "channel", "signatory_count")}
+        values = {
+            k: data[k]
+            for k in (
+                "text",
+                "verbatim",
+                "summary",
+                "channel",
+                "signatory_count",
+                "anonymous",
+                "attribution",
+            )
+        }
         values.update(self.dated(data))
         values["outlet"] = self.id_of(Actor, data["outlet"]) if data["outlet"] else None
         row = self.upsert(Statement, {"slug": data["id"]}, values)
@@ -379,12 +391,24 @@ class Upserter:
             [{"actor": self.id_of(Actor, slug)} for slug in data["addressees"]],
         )
         self.sync(
+            StatementMention,
+            {"statement": row.id},
+            [{"actor": self.id_of(Actor, slug)} for slug in data["mentions"]],
+        )
+        self.sync(
             StatementEvent,
             {"statement": row.id},
             [{"event": self.id_of(Event, slug)} for slug in data["events"]],
         )
         self.citations("statement", row.id, data["citations"], source)
-        self.search_document("statement", row.id, data["text"][:200], data["text"], data["summary"])
+        self.search_document(
+            "statement",
+            row.id,
+            data["text"][:200],
+            data["text"],
+            data["summary"],
+            data["attribution"],
+        )
 
     def bundles(self, bundles: list[dict]) -> None:
         """In dependency order across all files, so files may refer to each other's records."""

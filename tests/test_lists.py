@@ -433,3 +433,13 @@ def test_geojson_feature_collection(client, collection):
 
 def test_geojson_is_not_offered_for_statements(client):
     assert client.get("/v1/statements?format=geojson").status_code == 422
+
+
+def test_statements_by_mention_and_anonymity(client):
+    for actor in {a for s in seed()["statements"] for a in s["mentions"]}:
+        got = ids(fetch_all(client, f"/v1/statements?mentions={actor}"))
+        assert got == expected_statements(lambda s, a=actor: a in s["mentions"])
+    for flag in (True, False):
+        got = ids(fetch_all(client, f"/v1/statements?anonymous={str(flag).lower()}"))
+        assert got == expected_statements(lambda s, f=flag: s["anonymous"] is f)
+    assert expected_statements(lambda s: s["anonymous"]), "the seed has anonymous sources"

@@ -162,6 +162,8 @@ def test_references_resolve(bundle: dict[str, Any]) -> None:
             need(label, "speakers", speaker, actors)
         for addressee in statement["addressees"]:
             need(label, "addressees", addressee, actors)
+        for mentioned in statement["mentions"]:
+            need(label, "mentions", mentioned, actors)
         need(label, "outlet", statement["outlet"], actors)
         for event_id in statement["events"]:
             need(label, "events", event_id, events)
@@ -190,6 +192,7 @@ def test_every_actor_is_referenced(bundle: dict[str, Any]) -> None:
         used |= {participant["actor"] for participant in event["participants"]}
     for statement in bundle["statements"]:
         used |= set(statement["speakers"]) | set(statement["addressees"])
+        used |= set(statement["mentions"])
         if statement["outlet"]:
             used.add(statement["outlet"])
     orphans = sorted(ids(bundle, "actors") - used)

@@ -150,6 +150,11 @@ def test_every_statement_is_served_as_seeded(client):
         assert got["channel"] == expected["channel"]
         assert [s["id"] for s in got["speakers"]] == expected["speakers"]
         assert {a["id"] for a in got["addressees"]} == set(expected["addressees"])
+        assert {a["id"] for a in got["mentions"]} == set(expected["mentions"])
+        assert (got["anonymous"], got["attribution"]) == (
+            expected["anonymous"],
+            expected["attribution"],
+        )
         assert (got["outlet"] or {}).get("id") == expected["outlet"]
         assert got["signatory_count"] == expected["signatory_count"]
         assert {e["id"] for e in got["events"]} == set(expected["events"])
