@@ -369,12 +369,13 @@ def search_all(text: str, types: list[str], limit: int) -> tuple[list[dict], int
     total = scalar(pw.Select([hits], [pw.fn.COUNT(pw.SQL("*"))]))
     doc = SearchDocument
     models = [MODELS[t] for t in types]
+    slugs = [model.slug for model in models]  # one per type, joined only on its own hits
     query = doc.select(
         hits.c.record_type.alias("record_type"),
         hits.c.rank.alias("rank"),
         doc.title,
         doc.body,
-        pw.fn.COALESCE(*[model.slug for model in models]).alias("slug"),
+        (pw.fn.COALESCE(*slugs) if len(slugs) > 1 else slugs[0]).alias("slug"),
     ).join(hits, on=(doc.record_type == hits.c.record_type) & (doc.record_id == hits.c.record_id))
     for record_type, model in zip(types, models, strict=True):
         query = query.join_from(
