@@ -7,13 +7,18 @@ PORT   ?= 8000
 WORKERS ?= 2
 export HOST PORT
 
-.PHONY: install run seed test lint format openapi bench clean
+.PHONY: install install-dev run seed test lint format openapi bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed      ## the service and its runtime dependencies
+install-dev: $(VENV)/.installed-dev  ## plus the test and lint tools
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -24,15 +29,15 @@ run: install  ## create + seed the database if empty, then serve with gunicorn
 seed: install
 	$(BIN)/briefing seed
 
-test: install  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
+test: install-dev  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
