@@ -28,10 +28,12 @@ FORMATS = {
 
 
 def meta(description: str, example: Any = None, **extra: Any) -> dict:
-    data = {"description": description, **extra}
+    """Parameter docs. The example goes into the description, not `example`: Swagger UI would
+    pre-fill it, and "Try it out" would then send a narrowly filtered request."""
     if example is not None:
-        data["example"] = example
-    return data
+        shown = ",".join(map(str, example)) if isinstance(example, list) else example
+        description = f"{description} Example: `{shown}`."
+    return {"description": description, **extra}
 
 
 def ids(description: str, example: str | None = None) -> fields.List:
