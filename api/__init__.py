@@ -7,6 +7,7 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
+from flask_cors import CORS
 
 from api import db, errors
 from api.base import Api
@@ -35,6 +36,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in MODULES:
         api.register_blueprint(module.blp)
     errors.init_app(app)
+    # A public, read-only API: any web page may call it (no credentials are involved).
+    CORS(
+        app,
+        resources={r"/v1/*": {}, r"/openapi.json": {}, r"/healthz": {}},
+        expose_headers=["Link", "X-Total-Count"],
+        send_wildcard=True,
+    )
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

@@ -74,9 +74,11 @@ def seed_command(
 @click.option("--workers", default=lambda: os.environ.get("WORKERS", "2"), show_default="WORKERS")
 def serve_command(host: str, port: str, workers: str) -> None:
     """Serve with gunicorn (what `make run` does after seeding)."""
-    os.execvp(
-        "gunicorn",
+    os.execv(
+        sys.executable,
         [
+            sys.executable,
+            "-m",
             "gunicorn",
             "--workers",
             str(workers),

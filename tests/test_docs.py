@@ -91,3 +91,10 @@ def test_healthz_is_503_when_the_database_is_gone(tmp_path):
     finally:
         previous.database = str(tmp_path / "gone.db")
         bind(url)
+
+
+def test_cors_lets_web_apps_read_lists_and_paging_headers(client):
+    response = client.get("/v1/events?limit=1", headers={"Origin": "https://example.org"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    exposed = response.headers["Access-Control-Expose-Headers"]
+    assert "Link" in exposed and "X-Total-Count" in exposed
