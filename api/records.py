@@ -96,6 +96,15 @@ def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQu
     return Location.select(Location.id).where(condition)
 
 
+def any_of(column: pw.Field) -> Filter:
+    """A repeatable filter matching any of its values."""
+    return lambda query, values, args: query.where(column.in_(values))
+
+
+def equals(column: pw.Field) -> Filter:
+    return lambda query, value, args: query.where(column == value)
+
+
 def cited_by(record_type: str, model: type[pw.Model]) -> Filter:
     def apply(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
         source_ids = ids_for(Source, slugs, "source")
@@ -268,8 +277,8 @@ EVENTS = Collection(
         "location": lambda q, v, a: q.where(
             Event.location.in_(descendant_location_ids(v, "location"))
         ),
-        "type": lambda q, v, a: q.where(Event.type.in_(v)),
-        "sub_type": lambda q, v, a: q.where(Event.sub_type.in_(v)),
+        "type": any_of(Event.type),
+        "sub_type": any_of(Event.sub_type),
         "date_from": date_from(Event),
         "date_to": date_to(Event),
         "fatalities_min": lambda q, v, a: q.where(Event.fatalities >= v),
@@ -379,11 +388,11 @@ STATEMENTS = Collection(
         "speaker": statements_linked(StatementSpeaker, "speaker"),
         "addressed_to": statements_linked(StatementAddressee, "addressed_to"),
         "mentions": statements_linked(StatementMention, "mentions"),
-        "anonymous": lambda q, v, a: q.where(Statement.anonymous == v),
+        "anonymous": equals(Statement.anonymous),
         "actor": statement_actor,
         "event": statement_event,
-        "channel": lambda q, v, a: q.where(Statement.channel.in_(v)),
-        "verbatim": lambda q, v, a: q.where(Statement.verbatim == v),
+        "channel": any_of(Statement.channel),
+        "verbatim": equals(Statement.verbatim),
         "date_from": date_from(Statement),
         "date_to": date_to(Statement),
         "source": cited_by("statement", Statement),
@@ -453,8 +462,8 @@ ACTORS = Collection(
     sorts=sorts_for({"name": Actor.name}),
     default_sort="name",
     filters={
-        "kind": lambda q, v, a: q.where(Actor.kind.in_(v)),
-        "country": lambda q, v, a: q.where(Actor.country.in_(v)),
+        "kind": any_of(Actor.kind),
+        "country": any_of(Actor.country),
         "related_to": related_to,
         "source": cited_by("actor", Actor),
     },
@@ -505,8 +514,8 @@ LOCATIONS = Collection(
     sorts=sorts_for({"name": Location.name}),
     default_sort="name",
     filters={
-        "kind": lambda q, v, a: q.where(Location.kind.in_(v)),
-        "country": lambda q, v, a: q.where(Location.country.in_(v)),
+        "kind": any_of(Location.kind),
+        "country": any_of(Location.country),
         "within": lambda q, v, a: q.where(
             Location.id.in_(descendant_location_ids(v, "within")) & Location.slug.not_in(v)
         ),
@@ -579,7 +588,7 @@ SOURCES = Collection(
     sorts=sorts_for({"published": Source.published, "title": Source.title}),
     default_sort="-published",
     filters={
-        "publisher": lambda q, v, a: q.where(Source.publisher.in_(v)),
+        "publisher": any_of(Source.publisher),
     },
     load=load_sources,
 )
