@@ -311,6 +311,13 @@ class FacetBucketSchema(ma.Schema):
 # ---------------------------------------------------------------- vocabularies
 
 
+class NoArgs(ma.Schema):
+    """No query parameters: any is refused, like every unknown parameter."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
 class VocabularyEntrySchema(ma.Schema):
     code = string_field("The value used in the API.", "armed_group")
     meaning = string_field(

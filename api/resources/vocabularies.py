@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from api.base import Blueprint
 from schemas import vocabularies as vocab
-from schemas.views import VocabulariesSchema
+from schemas.views import NoArgs, VocabulariesSchema
 
 blp = Blueprint(
     "vocabularies",
@@ -25,8 +25,9 @@ def entries(name: str, codes: dict[str, str]) -> list[dict]:
 
 @blp.route("")
 class Vocabularies(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, VocabulariesSchema)
-    def get(self):
+    def get(self, args: dict):
         """List the controlled vocabularies
 
         Every coded field's vocabulary (actor kinds, location kinds, event types and
