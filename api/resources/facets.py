@@ -4,7 +4,13 @@ from flask.views import MethodView
 
 from api import analysis
 from api.base import Blueprint
-from schemas.views import EventFacetArgs, FacetBucketSchema, StatementFacetArgs
+from schemas.views import (
+    EVENT_FACETS_EXAMPLE,
+    STATEMENT_FACETS_EXAMPLE,
+    EventFacetArgs,
+    FacetBucketSchema,
+    StatementFacetArgs,
+)
 
 # Static segments (`/facets`) win over the collections' `/<record_id>` routes in Flask.
 blp = Blueprint(
@@ -14,15 +20,17 @@ blp = Blueprint(
     description="Counts of events and statements by type, actor, place, channel or month.",
 )
 
-SEMANTICS = """Counts are `[{value, label, count}]`, most frequent first (months in calendar
-order). The filters are those of the list and combine the same way, so a bucket's count is
-the `X-Total-Count` of the list with the same filters narrowed to that value."""
+SEMANTICS = """Buckets are `[{value, label, count}]`, most frequent first (months in calendar
+order); `label` names the actor or place a value identifies. The filters are the list's and
+combine the same way: a bucket's count is the list's `X-Total-Count` for the same filters
+plus the bucket's value as a filter (`type=`, `actor=`, `location=`, `speaker=`, ...). A
+month counts the records whose `date` falls in it."""
 
 
 @blp.route("/events/facets")
 class EventFacets(MethodView):
     @blp.arguments(EventFacetArgs, location="query", as_kwargs=False)
-    @blp.response(200, FacetBucketSchema(many=True))
+    @blp.response(200, FacetBucketSchema(many=True), example=EVENT_FACETS_EXAMPLE)
     @blp.doc(
         description=f"How many of the events matching the filters fall under each value "
         f"of `field`.\n\n{SEMANTICS}"
@@ -35,7 +43,7 @@ class EventFacets(MethodView):
 @blp.route("/statements/facets")
 class StatementFacets(MethodView):
     @blp.arguments(StatementFacetArgs, location="query", as_kwargs=False)
-    @blp.response(200, FacetBucketSchema(many=True))
+    @blp.response(200, FacetBucketSchema(many=True), example=STATEMENT_FACETS_EXAMPLE)
     @blp.doc(
         description=f"How many of the statements matching the filters fall under each "
         f"value of `field`.\n\n{SEMANTICS}"

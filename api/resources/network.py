@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from api import analysis
 from api.base import Blueprint, not_found
-from schemas.views import NetworkArgs, NetworkSchema
+from schemas.views import NETWORK_EXAMPLE, NetworkArgs, NetworkSchema
 
 # Its own blueprint under /v1, so it never shadows the actors blueprint's routes.
 blp = Blueprint(
@@ -28,7 +28,7 @@ blp = Blueprint(
 )
 class Network(MethodView):
     @blp.arguments(NetworkArgs, location="query", as_kwargs=False)
-    @blp.response(200, NetworkSchema)
+    @blp.response(200, NetworkSchema, example=NETWORK_EXAMPLE)
     @blp.alt_response(404, **not_found("No actor has that id."))
     def get(self, args: dict, actor_id: str):
         """Network around an actor

@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from api import analysis
 from api.base import Blueprint
-from schemas.views import RECORD_TYPES, SearchArgs, SearchHitSchema
+from schemas.views import RECORD_TYPES, SEARCH_EXAMPLE, SearchArgs, SearchHitSchema
 
 blp = Blueprint(
     "search",
@@ -24,7 +24,7 @@ TOTAL_HEADER = {
 @blp.route("")
 class Search(MethodView):
     @blp.arguments(SearchArgs, location="query", as_kwargs=False)
-    @blp.response(200, SearchHitSchema(many=True), headers=TOTAL_HEADER)
+    @blp.response(200, SearchHitSchema(many=True), headers=TOTAL_HEADER, example=SEARCH_EXAMPLE)
     def get(self, args: dict):
         """Search every collection
 

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from api import analysis
 from api.base import Blueprint
 from api.listing import PAGE_HEADERS, page_headers
-from schemas.views import TimelineArgs, TimelineItemSchema
+from schemas.views import TIMELINE_EXAMPLE, TimelineArgs, TimelineItemSchema
 
 blp = Blueprint(
     "timeline",
@@ -18,7 +18,9 @@ blp = Blueprint(
 @blp.route("")
 class Timeline(MethodView):
     @blp.arguments(TimelineArgs, location="query", as_kwargs=False)
-    @blp.response(200, TimelineItemSchema(many=True), headers=PAGE_HEADERS)
+    @blp.response(
+        200, TimelineItemSchema(many=True), headers=PAGE_HEADERS, example=TIMELINE_EXAMPLE
+    )
     def get(self, args: dict):
         """Timeline of events and statements
 

@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from api.base import Blueprint
 from schemas import vocabularies as vocab
-from schemas.views import NoArgs, VocabulariesSchema
+from schemas.views import VOCABULARIES_EXAMPLE, NoArgs, VocabulariesSchema
 
 blp = Blueprint(
     "vocabularies",
@@ -26,7 +26,7 @@ def entries(name: str, codes: dict[str, str]) -> list[dict]:
 @blp.route("")
 class Vocabularies(MethodView):
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
-    @blp.response(200, VocabulariesSchema)
+    @blp.response(200, VocabulariesSchema, example=VOCABULARIES_EXAMPLE)
     def get(self, args: dict):
         """List the controlled vocabularies
 
