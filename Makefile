@@ -44,8 +44,8 @@ format: install-dev
 openapi: install  ## regenerate openapi.yaml from the code
 	$(BIN)/briefing openapi openapi.yaml
 
-bench: install
-	$(BIN)/python -m bench.run
+bench: install  ## load benchmark: gunicorn + wrk on SQLite and PostgreSQL (bench/README.md)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

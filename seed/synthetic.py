@@ -41,12 +41,14 @@ from api.models import (
     Statement,
     StatementAddressee,
     StatementEvent,
+    StatementMention,
     StatementSpeaker,
 )
 from schemas import vocabularies as vocab
 from seed.loader import date_range
 
 PREFIX = "syn-"
+GENERATOR_VERSION = 2  # bump when the generated rows change, so old corpora get replaced
 DEFAULT_SEED = 42
 SOURCE_COUNT = 3
 SQLITE_MAX_VARIABLES = 32_000  # SQLite >= 3.32 allows 32,766 bound parameters per statement
@@ -454,7 +456,7 @@ class Generator:
                     "Synthetic Wire",
                     dt.date(2025, 1, n),
                     "day",
-                    f"synthetic://briefing-api?events={self.plan.events}&seed={self.seed}&n={n}",
+                    signature(self.plan.events, self.seed, n),
                     "Benchmark Generator",
                     "en",
                 )
@@ -541,7 +543,7 @@ class Generator:
         if kind == "city":
             base = f"{rng.choice(PLACE_PREFIXES)} {rng.choice(ROOTS)}"
         elif kind == "province":
-            base = f"Al-{rng.choice(ROOTS)}iya"
+            base = f"Al-{rng.choice(ROOTS).rstrip('i')}iya"
         else:
             base = f"{rng.choice(PLACE_PREFIXES)} al-{rng.choice(ROOTS)}"
         name = f"{base} {suffix}".strip()
@@ -821,11 +823,12 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
             .where(Relation.subject.in_(Actor.select(Actor.id).where(synthetic(Actor))))
             .tuples()
         }
+        names = {a["slug"]: a["name"] for a in actors}
         for s, p, o in relations:
             cite(
                 "relation",
                 relation_ids[(actor_ids[s], p, actor_ids[o])],
-                f"{s} {p.replace('_', ' ')} {o}.",
+                f"{names[s]} {p.replace('_', ' ')} {names[o]}.",
             )
 
         # events
@@ -835,7 +838,6 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
         fighters = [a["slug"] for a in actors if a["kind"] not in ("media_outlet", "company")]
         # a few prominent actors take part in many events; cumulative weights: O(log n) per pick
         fighter_weights = list(accumulate(1.0 / (rank + 10) for rank in range(len(fighters))))
-        names = {a["slug"]: a["name"] for a in actors}
         site_kinds = {
             "city": 3.0,
             "military_base": 2.0,
@@ -1003,7 +1005,21 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
                 candidate = rng.choices(speakers_pool, cum_weights=speaker_weights)[0]
                 if candidate not in speakers and candidate not in addressees:
                     addressees.append(candidate)
-            verbatim = rng.random() < 0.5
+            mentions: list[str] = []
+            for _ in range(count_of(rng, (0.6, 0.3, 0.1))):
+                candidate = rng.choices(fighters, cum_weights=fighter_weights)[0]
+                if candidate not in speakers and candidate not in addressees + mentions:
+                    mentions.append(candidate)
+            # an unnamed source: `speakers` names the body it is affiliated with
+            anonymous = k == 1 and rng.random() < 0.06
+            attribution = None
+            if anonymous:
+                channel = rng.choice(("news_report", "interview"))
+                attribution = (
+                    f"a source affiliated with {names[speakers[0]]}, "
+                    "speaking on condition of anonymity"
+                )
+            verbatim = not anonymous and rng.random() < 0.5
             speaker_names = " and ".join(names[s] for s in speakers)
             if verbatim:
                 text = rng.choice(QUOTES)
@@ -1013,11 +1029,15 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
                         "will not go unanswered."
                     )
             else:
-                about = f" after the {event_meta[linked[0]][2].lower()}" if linked else ""
+                title = event_meta[linked[0]][2] if linked else ""
+                about = f" after the {title[0].lower()}{title[1:]}" if linked else ""
                 text = f"{speaker_names} {rng.choice(PARAPHRASES)}{about}."
-            summary = (
-                f"{speaker_names} on {rng.choice(ROOTS)} matters." if rng.random() < 0.3 else None
-            )
+            if anonymous:
+                summary = f"Reported from {attribution}, not an official statement."
+            elif rng.random() < 0.3:
+                summary = f"{speaker_names} on the {rng.choice(ROOTS)} file."
+            else:
+                summary = None
             outlet = (
                 actor_ids[rng.choice(outlets)] if channel in ("interview", "news_report") else None
             )
@@ -1036,10 +1056,21 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
                     precision,
                     start,
                     stop,
+                    anonymous,
+                    attribution,
                 )
             )
             link_rows.append(
-                (slug, speakers, addressees, [event_meta[i][0] for i in linked], text, summary)
+                (
+                    slug,
+                    speakers,
+                    addressees,
+                    mentions,
+                    [event_meta[i][0] for i in linked],
+                    text,
+                    summary,
+                    attribution,
+                )
             )
         write(
             Statement,
@@ -1056,22 +1087,26 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
                 "date_precision",
                 "range_start",
                 "range_end",
+                "anonymous",
+                "attribution",
             ],
             statement_rows,
         )
         del statement_rows
         statement_ids = slug_ids(Statement)
-        speaker_rows, addressee_rows, statement_event_rows = [], [], []
-        for slug, speakers, addressees, linked_events, text, summary in link_rows:
+        speaker_rows, addressee_rows, mention_rows, statement_event_rows = [], [], [], []
+        for slug, speakers, addressees, mentions, linked, text, summary, attribution in link_rows:
             sid = statement_ids[slug]
             speaker_rows.extend((sid, actor_ids[a], pos) for pos, a in enumerate(speakers))
             addressee_rows.extend((sid, actor_ids[a]) for a in addressees)
-            statement_event_rows.extend((sid, event_ids[e]) for e in linked_events)
+            mention_rows.extend((sid, actor_ids[a]) for a in mentions)
+            statement_event_rows.extend((sid, event_ids[e]) for e in linked)
             cite("statement", sid, text, extra=rng.random() < 0.1)
-            document("statement", sid, text[:200], text, summary)
+            document("statement", sid, text[:200], text, summary, attribution)
         del link_rows
         write(StatementSpeaker, ["statement", "actor", "position"], speaker_rows)
         write(StatementAddressee, ["statement", "actor"], addressee_rows)
+        write(StatementMention, ["statement", "actor"], mention_rows)
         write(StatementEvent, ["statement", "event"], statement_event_rows)
 
         # citations and search documents (the FTS5 triggers / generated tsvector index them)
@@ -1089,8 +1124,12 @@ def present() -> str | None:
     return source.url if source else None
 
 
-def signature(events: int, random_seed: int) -> str:
-    return f"synthetic://briefing-api?events={events}&seed={random_seed}&n=1"
+def signature(events: int, random_seed: int, n: int = 1) -> str:
+    """The url of synthetic source `n`: records what made the corpus, to skip reloading it."""
+    return (
+        f"synthetic://briefing-api?events={events}&seed={random_seed}"
+        f"&version={GENERATOR_VERSION}&n={n}"
+    )
 
 
 def remove() -> int:

@@ -1,0 +1,1 @@
+"""Load and scale benchmarks (not part of `make test`): see bench/README.md."""
