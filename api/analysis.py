@@ -199,105 +199,131 @@ def timeline_items(rows: list[tuple]) -> list[dict]:
 # ---------------------------------------------------------------- network
 
 EDGE_ORDER = {"relation": 0, "co_participation": 1, "co_signatory": 2}
+# kind -> (link table, its record column, record model, evidence field of the edge)
+SHARED = {
+    "co_participation": (EventParticipant, "event", Event, "events"),
+    "co_signatory": (StatementSpeaker, "statement", Statement, "statements"),
+}
 
 
-def shared_records(
-    link: type[pw.Model], owner: str, model: type[pw.Model], actor_ids: set[int]
-) -> list[tuple[int, int, str]]:
-    """(actor, other actor, record slug) for every record two actors share through `link`,
-    oldest record first."""
+def pairs(kind: str) -> tuple[Any, Any, Any, pw.Expression]:
+    """Two aliases of a link table joined on the record they share, for two actors."""
+    link, owner, _, _ = SHARED[kind]
     a, b = link.alias("a"), link.alias("b")
-    rows = (
-        a.select(a.actor, b.actor, model.slug, model.date, model.id)
-        .join(b, on=(getattr(a, owner) == getattr(b, owner)) & (a.actor != b.actor))
-        .join_from(a, model, on=(getattr(a, owner) == model.id))
-        .where(a.actor.in_(list(actor_ids)))
-        .distinct()
-        .order_by(model.date, model.id)
-        .tuples()
-    )
-    return [(one, other, slug) for one, other, slug, _, _ in rows]
+    return a, b, owner, (getattr(a, owner) == getattr(b, owner)) & (a.actor != b.actor)
 
 
 def incident_edges(actor_ids: set[int], edges: dict[tuple, dict]) -> None:
-    """Add to `edges` every edge touching `actor_ids`: three queries."""
+    """Add to `edges` every edge touching `actor_ids`, co-records counted: three queries."""
+    ids = list(actor_ids)
     for rel_id, subject, predicate, obj in (
         Relation.select(Relation.id, Relation.subject, Relation.predicate, Relation.object)
-        .where(Relation.subject.in_(list(actor_ids)) | Relation.object.in_(list(actor_ids)))
+        .where(Relation.subject.in_(ids) | Relation.object.in_(ids))
         .tuples()
     ):
         edges.setdefault(
             ("relation", rel_id),
             {"kind": "relation", "ends": (subject, obj), "predicate": predicate, "id": rel_id},
         )
-    for kind, link, owner, model, evidence in (
-        ("co_participation", EventParticipant, "event", Event, "events"),
-        ("co_signatory", StatementSpeaker, "statement", Statement, "statements"),
-    ):
-        for one, other, slug in shared_records(link, owner, model, actor_ids):
-            pair = (min(one, other), max(one, other))
-            edge = edges.setdefault(
-                (kind, *pair), {"kind": kind, "ends": pair, "predicate": None, evidence: []}
-            )
-            if slug not in edge[evidence]:
-                edge[evidence].append(slug)
+    for kind in SHARED:
+        a, b, owner, shared = pairs(kind)
+        query = (
+            a.select(a.actor, b.actor, pw.fn.COUNT(getattr(a, owner).distinct()))
+            .join(b, on=shared)
+            # A pair within `actor_ids` comes once, not once from each end.
+            .where(a.actor.in_(ids) & (b.actor.not_in(ids) | (a.actor < b.actor)))
+            .group_by(a.actor, b.actor)
+            .tuples()
+        )
+        for one, other, count in query:
+            pair = (one, other) if one < other else (other, one)
+            edges.setdefault((kind, *pair), {"kind": kind, "ends": pair, "weight": count})
 
 
-def weight(edge: dict) -> int:
-    return len(edge.get("events") or edge.get("statements") or [None])
+def evidence(kind: str, kept: set[int], expanded: set[int]) -> dict[tuple, list[str]]:
+    """{(actor, actor): record ids, oldest first} for the pairs of kept actors that share
+    records and touch an expanded actor: one query."""
+    a, b, owner, shared = pairs(kind)
+    model = SHARED[kind][2]
+    query = (
+        a.select(a.actor, b.actor, model.slug)
+        .join(b, on=shared)
+        .join_from(a, model, on=(getattr(a, owner) == model.id))
+        .where(a.actor.in_(list(expanded & kept)) & b.actor.in_(list(kept)))
+        .order_by(model.date, model.id)
+        .tuples()
+    )
+    found: dict[tuple, dict[str, None]] = defaultdict(dict)  # ordered sets of ids
+    for one, other, slug in query:
+        found[(one, other) if one < other else (other, one)][slug] = None
+    return {pair: list(slugs) for pair, slugs in found.items()}
 
 
 def network(slug: str, depth: int, limit: int) -> dict:
-    """The actors and edges within `depth` hops of an actor, at most `limit` nodes."""
+    """The actors and edges within `depth` hops of an actor, at most `limit` nodes.
+
+    Each level finds the edges touching the level's frontier, with co-records only counted;
+    the record ids are fetched once, for the edges between the nodes kept.
+    """
     center = Actor.get_or_none(Actor.slug == slug)
     if center is None:
         abort(404, message=f"No actor with id {slug!r}.")
     depth_of = {center.id: 0}
     actors = {center.id: center}
     strength: dict[int, int] = defaultdict(int)
+    score: dict[int, int] = {center.id: 0}  # strength when the node was reached
     edges: dict[tuple, dict] = {}
 
     def rank(n: int) -> tuple:  # nearest, then best connected, then by name
-        return (depth_of[n], -strength[n], actors[n].name, actors[n].slug)
+        return (depth_of[n], -score[n], actors[n].name, actors[n].slug)
 
-    frontier = {center.id}
+    frontier, expanded = {center.id}, set()
     for level in range(1, depth + 1):
         before = set(edges)
         incident_edges(frontier, edges)
+        expanded |= frontier
         reached = set()
         for key in set(edges) - before:
             for end in edges[key]["ends"]:
-                strength[end] += weight(edges[key])
+                strength[end] += edges[key].get("weight", 1)
                 if end not in depth_of:
                     depth_of[end] = level
                     reached.add(end)
         if not reached:
             break
         actors.update((a.id, a) for a in Actor.select().where(Actor.id.in_(list(reached))))
-        # Only the neighbours that can make the cut are explored further.
+        score.update((n, strength[n]) for n in reached)
+        # Only the neighbours that can make the cut are explored further; scores are frozen
+        # so that the nodes finally kept are among those explored.
         frontier = set(sorted(reached, key=rank)[: limit - 1])
     ranked = sorted(depth_of, key=rank)
     kept = set(ranked[:limit])
     shown = [e for e in edges.values() if set(e["ends"]) <= kept]
     citations = citations_for("relation", [e["id"] for e in shown if e["kind"] == "relation"])
+    records = {
+        kind: evidence(kind, kept, expanded) if any(e["kind"] == kind for e in shown) else {}
+        for kind in SHARED
+    }
 
     def place(n: int) -> tuple:
         return (depth_of[n], actors[n].slug)
 
     result_edges = []
     for edge in shown:
-        source, target = edge["ends"]
-        if edge["kind"] != "relation" and place(target) < place(source):
+        kind, (source, target) = edge["kind"], edge["ends"]
+        if kind != "relation" and place(target) < place(source):
             source, target = target, source
+        shared = {"events": [], "statements": []}
+        if kind != "relation":
+            shared[SHARED[kind][3]] = records[kind].get(edge["ends"], [])
         result_edges.append(
             {
-                "kind": edge["kind"],
+                "kind": kind,
                 "source": actors[source].slug,
                 "target": actors[target].slug,
-                "predicate": edge["predicate"],
-                "citations": citations[edge["id"]] if edge["kind"] == "relation" else [],
-                "events": edge.get("events", []),
-                "statements": edge.get("statements", []),
+                "predicate": edge["predicate"] if kind == "relation" else None,
+                "citations": citations[edge["id"]] if kind == "relation" else [],
+                **shared,
             }
         )
     result_edges.sort(
@@ -363,28 +389,43 @@ def snippet(texts: Iterable[str], words: list[str], width: int = SNIPPET_WIDTH) 
 
 
 def search_all(text: str, types: list[str], limit: int) -> tuple[list[dict], int]:
-    """The best `limit` hits across `types`, and how many hits there are in all."""
+    """The best `limit` hits across `types`, and how many hits there are in all: two queries.
+
+    The hits of each type come from search.py; the best `limit` of their UNION ALL are picked
+    first, and only those are joined to their documents and public ids.
+    """
     arms = [search.matches(t, text).select_extend(pw.Value(t).alias("record_type")) for t in types]
     hits = functools.reduce(operator.add, arms).alias("hits")
-    total = scalar(pw.Select([hits], [pw.fn.COUNT(pw.SQL("*"))]))
+    # Counting needs no rank: the same matches, projecting a constant.
+    counted = functools.reduce(
+        operator.add, [search.matches(t, text).select(pw.SQL("1")) for t in types]
+    ).alias("counted")
+    total = scalar(pw.Select([counted], [pw.fn.COUNT(pw.SQL("*"))]))
+    order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
+    best = (
+        pw.Select([hits], [hits.c.record_type, hits.c.record_id, hits.c.rank])
+        .order_by(*order)
+        .limit(limit)
+        .alias("best")
+    )
     doc = SearchDocument
     models = [MODELS[t] for t in types]
     slugs = [model.slug for model in models]  # one per type, joined only on its own hits
     query = doc.select(
-        hits.c.record_type.alias("record_type"),
-        hits.c.rank.alias("rank"),
+        best.c.record_type.alias("record_type"),
+        best.c.rank.alias("rank"),
         doc.title,
         doc.body,
         (pw.fn.COALESCE(*slugs) if len(slugs) > 1 else slugs[0]).alias("slug"),
-    ).join(hits, on=(doc.record_type == hits.c.record_type) & (doc.record_id == hits.c.record_id))
+    ).join(best, on=(doc.record_type == best.c.record_type) & (doc.record_id == best.c.record_id))
     for record_type, model in zip(types, models, strict=True):
         query = query.join_from(
             doc,
             model,
             pw.JOIN.LEFT_OUTER,
-            on=(hits.c.record_type == record_type) & (model.id == hits.c.record_id),
+            on=(best.c.record_type == record_type) & (model.id == best.c.record_id),
         )
-    query = query.order_by(hits.c.rank, hits.c.record_type, hits.c.record_id).limit(limit)
+    query = query.order_by(best.c.rank, best.c.record_type, best.c.record_id)
     words = search.tokens(text)
     results = [
         {

@@ -694,7 +694,7 @@ def test_network_query_count_is_constant(client):
         queries_for(client, f"/v1/actors/{a['id']}/network?depth=2&limit=500")
         for a in seed()["actors"]
     }
-    assert max(one) <= 6 and max(two) <= 10
+    assert max(one) <= 8 and max(two) <= 12
 
 
 def test_search_query_count_does_not_grow_with_the_limit(client):
