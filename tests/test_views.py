@@ -159,6 +159,13 @@ def test_timeline_filters_as_the_lists_do(client, params):
     assert expected, "a filter case that matches nothing proves little"
 
 
+@pytest.mark.parametrize("q", ["*", '"', "OR", "قاسم"])
+def test_timeline_accepts_any_full_text(client, q):
+    response = client.get(url("/v1/timeline", {"q": q}))
+    assert response.status_code == 200, response.json
+    assert {key(i) for i in response.json} == union(client, {"q": q})
+
+
 def test_timeline_actor_filter_per_actor(client):
     """For every actor: its events (any role) and the statements it made or received."""
     by_actor: dict[str, set] = defaultdict(set)
