@@ -34,12 +34,12 @@ from api.models import (
 )
 from api.query import Page, decode_cursor, encode_cursor, sorts_for
 from api.records import (
-    CONTROL_ARGS,
     EVENTS,
     STATEMENTS,
     Collection,
     actor_ref,
     citations_for,
+    filtered,
 )
 
 PATHS = {
@@ -56,9 +56,6 @@ MODELS: dict[str, type[pw.Model]] = {
     "location": Location,
     "source": Source,
 }
-NOT_FILTERS = CONTROL_ARGS | {"field"}
-
-
 def url_of(record_type: str, slug: str) -> str:
     return f"/v1/{PATHS[record_type]}/{slug}"
 
@@ -73,10 +70,7 @@ def narrowed(
     collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
 ) -> pw.SelectQuery:
     """`query` with the collection's list filters in `args` applied, `q` included."""
-    for name, value in args.items():
-        if name in NOT_FILTERS or name in skip or value is None:
-            continue
-        query = collection.filters[name](query, value, args)
+    query = filtered(collection, query, args, skip)
     if args.get("q"):
         query = query.where(collection.model.id.in_(search_ids(collection.name, args["q"])))
     return query

@@ -39,7 +39,7 @@ def connect(url: str, pool_size: int = 8) -> pw.Database:
     raise ValueError(f"Unsupported DATABASE_URL {url!r}: use sqlite:/// or postgresql://")
 
 
-def bind(url: str, pool_size: int = 8) -> pw.Database:
+def bind(url: str, pool_size: int = 8, create_tables: bool = True) -> pw.Database:
     """Point the proxy at `url` (closing any previous binding) and create missing tables."""
     from api import search
     from api.models import MODELS
@@ -49,6 +49,8 @@ def bind(url: str, pool_size: int = 8) -> pw.Database:
         previous.close_all() if hasattr(previous, "close_all") else previous.close()
     db = connect(url, pool_size)
     database.initialize(db)
+    if not create_tables:
+        return db
     with database.connection_context(), database.atomic():
         if is_postgres():
             database.execute_sql("SELECT pg_advisory_xact_lock(727274)")  # one creator at a time

@@ -172,7 +172,10 @@ class Citation(BaseModel):
     position = pw.SmallIntegerField(default=0)
 
     class Meta:
-        indexes = ((("record_type", "record_id"), False),)
+        indexes = (
+            (("record_type", "record_id"), False),
+            (("source", "record_type", "record_id"), False),  # what a source yielded
+        )
 
 
 class SearchDocument(BaseModel):

@@ -601,19 +601,28 @@ RELEVANCE = "relevance"
 CONTROL_ARGS = {"limit", "cursor", "sort", "format", "radius_km", "q"}
 
 
+def filtered(
+    collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
+) -> pw.SelectQuery:
+    """`query` narrowed by every filter in `args` (not paging, sort, format or `q`)."""
+    for name, value in args.items():
+        if name in collection.filters and name not in skip and value is not None:
+            query = collection.filters[name](query, value, args)
+    return query
+
+
 def list_page(collection: Collection, args: dict) -> tuple[list[dict], Page]:
     """One page of a collection, filtered and sorted by `args` (already validated)."""
     model = collection.model
-    query = model.select(model)
-    for name, value in args.items():
-        if name not in CONTROL_ARGS and value is not None:
-            query = collection.filters[name](query, value, args)
+    query = filtered(collection, model.select(model), args)
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
     key_of = None
     if args.get("q"):
         hits = search.matches(collection.name, args["q"]).alias("hits")
-        query = query.select_extend(hits.c.rank.alias("rank")).join(
-            hits, on=(hits.c.record_id == model.id)
+        query = (
+            query.select_extend(hits.c.rank.alias("rank"))
+            .join(hits, on=(hits.c.record_id == model.id))
+            .objects()  # `rank` lands on the row itself
         )
         if sort_name == RELEVANCE:
             sort, key_of = Sort(RELEVANCE, hits.c.rank), (lambda row: row.rank)

@@ -20,7 +20,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 
 def reset_postgres(url: str) -> None:
     """Drop every table of the service, so the schema is built fresh."""
-    bind(url)
+    bind(url, create_tables=False)
     with database.connection_context():
         database.drop_tables(MODELS, safe=True, cascade=True)
 
