@@ -24,5 +24,8 @@ class Health(MethodView):
             database.execute_sql("SELECT 1").fetchone()
         except pw.DatabaseError as error:
             abort(503, message=f"The database does not answer: {error}")
-        return {"status": "ok", "database": "ok",
-                "backend": "postgresql" if is_postgres() else "sqlite"}
+        return {
+            "status": "ok",
+            "database": "ok",
+            "backend": "postgresql" if is_postgres() else "sqlite",
+        }
