@@ -56,6 +56,8 @@ MODELS: dict[str, type[pw.Model]] = {
     "location": Location,
     "source": Source,
 }
+
+
 def url_of(record_type: str, slug: str) -> str:
     return f"/v1/{PATHS[record_type]}/{slug}"
 
