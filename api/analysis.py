@@ -32,7 +32,7 @@ from api.models import (
     StatementEvent,
     StatementSpeaker,
 )
-from api.query import Page, decode_cursor, encode_cursor, sorts_for
+from api.query import Page, Sort, paginate, sorts_for
 from api.records import (
     EVENTS,
     STATEMENTS,
@@ -86,8 +86,7 @@ def scalar(select: pw.Select) -> Any:
 
 # Items are ordered by (date, uid) with uid = 2 * id for events and 2 * id + 1 for statements:
 # unique across both tables, so a (date, uid) cursor from query.py pins a position exactly.
-# The sort's key column only tells query.py's cursor codec that the key is a date.
-TIMELINE_SORTS = sorts_for({"date": Event.date})
+TIMELINE_SORTS = sorts_for({"date": Event.date})  # the names; the key is the union's date
 TIMELINE_TYPES = {0: "event", 1: "statement"}
 
 
@@ -120,39 +119,24 @@ def timeline_union(args: dict) -> pw.Node:
 
 def timeline(args: dict) -> tuple[list[dict], Page]:
     """One page of the merged, date-ordered timeline, keyset-paged on (date, uid)."""
-    sort = TIMELINE_SORTS[args.get("sort") or "date"]
-    limit = args["limit"]
     union = timeline_union(args)
-    total = scalar(pw.Select([union], [pw.fn.COUNT(pw.SQL("*"))]))
-    query = pw.Select([union], [union.c.record_type, union.c.id, union.c.date, union.c.uid])
-    direction, cursor = "next", args.get("cursor")
-    if cursor:
-        key, uid, direction = decode_cursor(cursor, sort)
-        greater = (direction == "next") != sort.descending
-        boundary = pw.Tuple(union.c.date, union.c.uid)
-        marker = pw.Tuple(pw.Value(key.isoformat()), pw.Value(uid))
-        query = query.where(boundary > marker if greater else boundary < marker)
-    reverse = direction == "prev"
-    descending = sort.descending != reverse
-    order = (union.c.date, union.c.uid)
-    query = query.order_by(*[c.desc() if descending else c for c in order]).limit(limit + 1)
-    rows = list(query.bind(database).tuples())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if reverse:
-        rows.reverse()
-    if not rows:
-        return [], Page([], total, None, None)
-    has_next = more if not reverse else True
-    has_prev = more if reverse else bool(cursor)
-    first, last = rows[0], rows[-1]
-    page = Page(
-        rows,
-        total,
-        encode_cursor(sort, last[2], last[3], "next") if has_next else None,
-        encode_cursor(sort, first[2], first[3], "prev") if has_prev else None,
+    sort = TIMELINE_SORTS[args.get("sort") or "date"]
+    sort = Sort(sort.name, union.c.date, sort.descending, key_type="date")
+    query = (
+        pw.Select([union], [union.c.record_type, union.c.id, union.c.date, union.c.uid])
+        .bind(database)
+        .namedtuples()
     )
-    return timeline_items(rows), page
+    page = paginate(
+        query,
+        sort,
+        union.c.uid,
+        args["limit"],
+        args.get("cursor"),
+        key_of=lambda row: row.date,
+        id_of=lambda row: row.uid,
+    )
+    return timeline_items(page.rows), page
 
 
 def timeline_items(rows: list[tuple]) -> list[dict]:

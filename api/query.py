@@ -26,6 +26,15 @@ class Sort:
     name: str
     key: Any  # a peewee column or expression
     descending: bool = False
+    key_type: str = ""  # "date", "text" or "number"; by default read off the column
+
+    @property
+    def kind(self) -> str:
+        if self.key_type:
+            return self.key_type
+        if isinstance(self.key, pw.DateField):
+            return "date"
+        return "text" if isinstance(self.key, pw.CharField | pw.TextField) else "number"
 
 
 @dataclass
@@ -55,9 +64,9 @@ def encode_cursor(sort: Sort, key: Any, row_id: int, direction: str) -> str:
 
 def coerce_key(sort: Sort, key: Any) -> Any:
     """The cursor's key as the sort column's type; ValueError when it cannot be."""
-    if isinstance(sort.key, pw.DateField):
+    if sort.kind == "date":
         return dt.date.fromisoformat(key)
-    if isinstance(sort.key, pw.CharField | pw.TextField):
+    if sort.kind == "text":
         if not isinstance(key, str) or "\x00" in key:
             raise ValueError
         return key
@@ -92,14 +101,17 @@ def paginate(
     limit: int,
     cursor: str | None = None,
     key_of: Callable[[Any], Any] | None = None,
+    id_of: Callable[[Any], int] | None = None,
 ) -> Page:
-    """One page of `query` in `sort` order, with cursors for the pages either side.
+    """One page of `query` (a model query, or any bound select) in `sort` order, with cursors
+    for the pages either side.
 
-    `key_of(row)` reads the sort key back from a row (default: the attribute named like
-    the sort column).
+    `key_of(row)` and `id_of(row)` read the sort key and the tie-breaker back from a row
+    (default: the attribute named like the sort column, and `id`).
     """
     total = query.order_by().count()
     key_of = key_of or (lambda row: getattr(row, sort.key.name))
+    id_of = id_of or (lambda row: row.id)
     forward_desc = sort.descending
     direction = "next"
     if cursor:  # an empty cursor means the first page
@@ -108,6 +120,8 @@ def paginate(
         # Moving forward in a descending sort means smaller keys, and vice versa.
         greater = after != forward_desc
         boundary = pw.Tuple(sort.key, id_column)
+        if isinstance(key, dt.date):
+            key = key.isoformat()  # compares as a date on both backends
         marker = pw.Tuple(pw.Value(key), pw.Value(row_id))
         query = query.where(boundary > marker if greater else boundary < marker)
     reverse = direction == "prev"
@@ -126,6 +140,6 @@ def paginate(
     return Page(
         rows,
         total,
-        encode_cursor(sort, key_of(last), last.id, "next") if has_next else None,
-        encode_cursor(sort, key_of(first), first.id, "prev") if has_prev else None,
+        encode_cursor(sort, key_of(last), id_of(last), "next") if has_next else None,
+        encode_cursor(sort, key_of(first), id_of(first), "prev") if has_prev else None,
     )
