@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -203,6 +204,7 @@ def bench_backend(backend: str, options: argparse.Namespace) -> dict:
             "connections": options.connections,
             "duration_s": options.duration,
             "warmup_s": options.warmup,
+            "rounds": options.rounds,
         },
         "seed": seeding,
         "database_bytes": database_size(url),
@@ -212,10 +214,12 @@ def bench_backend(backend: str, options: argparse.Namespace) -> dict:
     server = Server(url, options.workers, RESULTS / f"gunicorn-{backend}.log")
     try:
         server.wait_ready()
-        for scenario in found:
-            if options.only and scenario.key not in options.only:
-                continue
-            result["scenarios"].append(measure(server, scenario, facts, options))
+        result["scenarios"] = [
+            check(server, scenario, facts)
+            for scenario in found
+            if not options.only or scenario.key in options.only
+        ]
+        measure_all(result["scenarios"], options)
     finally:
         server.stop()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -225,13 +229,14 @@ def bench_backend(backend: str, options: argparse.Namespace) -> dict:
     return result
 
 
-def measure(server: Server, scenario: Scenario, facts: dict, options: argparse.Namespace) -> dict:
+def check(server: Server, scenario: Scenario, facts: dict) -> dict:
+    """One request: the scenario answers 200 (else it is reported, not load-tested)."""
     url = server.base + scenario.path
     started = time.perf_counter()
     status, headers, body = fetch(url)
     first_ms = (time.perf_counter() - started) * 1000
     base = {"key": scenario.key, "label": scenario.label, "path": scenario.path, "status": status}
-    if status != 200:  # reported in the table, not load-tested
+    if status != 200:
         print(f"{scenario.label:48} HTTP {status}: {body[:300]!r}", file=sys.stderr)
         return {**base, "error": body[:2000].decode(errors="replace")}
     records = json.loads(body)
@@ -242,22 +247,47 @@ def measure(server: Server, scenario: Scenario, facts: dict, options: argparse.N
                 f"page {facts['deep_page']} starts at {got}, expected "
                 f"{facts['deep_expected_first']}: the cursor does not match OFFSET paging"
             )
-    if options.warmup:
-        run_wrk(url, options.warmup, options.threads, options.connections)
-    numbers = run_wrk(url, options.duration, options.threads, options.connections)
-    line = (
-        f"{scenario.label:48} {numbers['requests_per_sec']:8.1f} req/s  "
-        f"p50 {numbers['p50_ms']:7.1f} ms  p99 {numbers['p99_ms']:7.1f} ms"
-    )
-    print(line, file=sys.stderr)
     return {
         **base,
+        "url": url,
         "total": int(headers.get("X-Total-Count", -1)),
         "records": len(records),
         "bytes": len(body),
         "first_request_ms": round(first_ms, 1),
-        **numbers,
+        "rounds": [],
     }
+
+
+def measure_all(checked: list[dict], options: argparse.Namespace) -> None:
+    """wrk on every scenario, round-robin over `--rounds` rounds, so that a burst of load
+    from elsewhere on the machine spreads over all scenarios instead of hitting one; each
+    scenario's numbers are the medians of its rounds."""
+    runnable = [c for c in checked if c["status"] == 200]
+    seconds = max(1, round(options.duration / options.rounds))
+    for number in range(options.rounds):
+        for result in runnable:
+            if number == 0 and options.warmup:
+                run_wrk(result["url"], options.warmup, options.threads, options.connections)
+            load = os.getloadavg()[0]
+            numbers = run_wrk(result["url"], seconds, options.threads, options.connections)
+            numbers["load_average_1m"] = round(max(load, os.getloadavg()[0]), 2)
+            result["rounds"].append(numbers)
+    for result in runnable:
+        rounds = result["rounds"]
+        for metric in ("requests_per_sec", "p50_ms", "p75_ms", "p90_ms", "p99_ms"):
+            values = [r[metric] for r in rounds if r[metric] is not None]
+            result[metric] = round(statistics.median(values), 2) if values else None
+        for metric in ("requests", "non_2xx", "socket_errors"):
+            result[metric] = sum(r[metric] or 0 for r in rounds)
+        result["load_average_1m"] = [
+            min(r["load_average_1m"] for r in rounds),
+            max(r["load_average_1m"] for r in rounds),
+        ]
+        print(
+            f"{result['label']:48} {result['requests_per_sec']:8.1f} req/s  "
+            f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms",
+            file=sys.stderr,
+        )
 
 
 def git_commit() -> str | None:
@@ -312,6 +342,8 @@ def table(results: dict[str, dict]) -> str:
     lines = [head, rule, *rows, ""]
     for backend in backends:
         r = results[backend]
+        loads = [x for s in r["scenarios"] for x in s.get("load_average_1m") or []]
+        load = f"1-min load average {min(loads):.1f}-{max(loads):.1f}; " if loads else ""
         s = r["settings"]
         seeding = r["seed"]
         generation = (
@@ -322,8 +354,9 @@ def table(results: dict[str, dict]) -> str:
         lines.append(
             f"- {BACKENDS[backend]}: {r['facts']['events']:,} events, database "
             f"{human_bytes(r['database_bytes'])}, {generation}; gunicorn {s['workers']} sync "
-            f"workers, wrk -t{s['threads']} -c{s['connections']} -d{s['duration_s']}s "
-            f"(after a {s['warmup_s']} s warm-up); {r['machine']['cpus']} CPUs; "
+            f"workers; wrk -t{s['threads']} -c{s['connections']}, {s['duration_s']} s per scenario "
+            f"in {s.get('rounds', 1)} round-robin rounds (medians), after a {s['warmup_s']} s "
+            f"warm-up; {r['machine']['cpus']} CPUs, {load}"
             f"commit {r['commit']}, {r['started']}."
         )
     return "\n".join(lines)
@@ -356,6 +389,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=DEFAULT_EVENTS)
     parser.add_argument("--seed", type=int, default=42, help="random seed of the corpus")
     parser.add_argument("--duration", type=int, default=15, help="seconds per scenario")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="split --duration into this many round-robin runs"
+    )
     parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per scenario")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2-4)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
