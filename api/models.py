@@ -100,7 +100,7 @@ class Event(Dated):
     fatalities = pw.IntegerField(null=True, index=True)
 
     class Meta:
-        indexes = ((("date", "id"), False),)
+        indexes = ((("date", "id"), False), (("title", "id"), False))
 
 
 class EventParticipant(BaseModel):

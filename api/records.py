@@ -368,7 +368,7 @@ def statement_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.S
     addressed = StatementAddressee.select(StatementAddressee.statement).where(
         StatementAddressee.actor.in_(actor_ids)
     )
-    return query.where(Statement.id.in_(spoken) | Statement.id.in_(addressed))
+    return query.where(Statement.id.in_(spoken | addressed))  # one IN over a UNION
 
 
 def statement_event(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:

@@ -36,6 +36,11 @@ POSTGRES_DDL = [
             setweight(to_tsvector('simple', coalesce(title, '')), 'A') ||
             setweight(to_tsvector('simple', coalesce(body, '')), 'B')) STORED""",
     "CREATE INDEX IF NOT EXISTS search_document_tsv ON search_document USING GIN (tsv)",
+] + [
+    # One partial index per record type: a search of events never reads statements' entries.
+    f"CREATE INDEX IF NOT EXISTS search_document_tsv_{kind} ON search_document "
+    f"USING GIN (tsv) WHERE record_type = '{kind}'"
+    for kind in ("actor", "event", "statement", "location", "source")
 ]
 
 
