@@ -31,6 +31,7 @@ seed: install
 
 test: install-dev  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 
 lint: install-dev
@@ -42,7 +43,7 @@ format: install-dev
 	$(BIN)/ruff format .
 
 openapi: install  ## regenerate openapi.yaml from the code
-	$(BIN)/briefing openapi openapi.yaml
+	$(BIN)/briefing openapi write --format yaml openapi.yaml
 
 bench: install  ## load benchmark: gunicorn + wrk on SQLite and PostgreSQL (bench/README.md)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
