@@ -431,24 +431,29 @@ def month_of(column: pw.Field) -> pw.Node:
     return pw.fn.strftime("%Y-%m", column)
 
 
-def buckets(rows: Iterable[tuple], chronological: bool = False) -> list[dict]:
+def buckets(rows: Iterable[tuple], size: int, chronological: bool = False) -> tuple[list, int]:
+    """The `size` most frequent buckets (months then in calendar order), and how many in all."""
     result = [{"value": value, "label": label, "count": count} for value, label, count in rows]
+    result.sort(key=lambda b: (-b["count"], b["value"] is None, b["value"] or ""))
+    kept = result[:size]
     if chronological:
-        return sorted(result, key=lambda b: b["value"])
-    return sorted(result, key=lambda b: (-b["count"], b["value"] is None, b["value"] or ""))
+        kept.sort(key=lambda b: (b["value"] is None, b["value"] or ""))
+    return kept, len(result)
 
 
-def code_facet(collection: Collection, column: pw.Node, args: dict, chronological=False):
+def code_facet(
+    collection: Collection, column: pw.Node, args: dict, chronological: bool = False
+) -> tuple[list[dict], int]:
     model = collection.model
     value = column.alias("value")
     query = model.select(value, pw.fn.COUNT(model.id)).group_by(column)
     rows = narrowed(collection, query, args).tuples()
-    return buckets(((v, None, n) for v, n in rows), chronological)
+    return buckets(((v, None, n) for v, n in rows), args["buckets"], chronological)
 
 
 def actor_facet(
     collection: Collection, link: type[pw.Model], owner: pw.Field, args: dict, role: str | None
-) -> list[dict]:
+) -> tuple[list[dict], int]:
     """Records per linked actor; a record counts once per actor however many links it has."""
     model = collection.model
     query = (
@@ -459,10 +464,10 @@ def actor_facet(
     )
     if role:
         query = query.where(link.role == role)
-    return buckets(narrowed(collection, query, args).tuples())
+    return buckets(narrowed(collection, query, args).tuples(), args["buckets"])
 
 
-def location_facet(args: dict) -> list[dict]:
+def location_facet(args: dict) -> tuple[list[dict], int]:
     """Events per place, rolled up the location tree like the `location` filter."""
     query = (
         Event.select(Location.path, pw.fn.COUNT(Event.id))
@@ -478,10 +483,11 @@ def location_facet(args: dict) -> list[dict]:
         .where(Location.slug.in_([s for s in counts if s]))
         .tuples()
     )
-    return buckets((slug, names.get(slug), count) for slug, count in counts.items())
+    return buckets(((s, names.get(s), n) for s, n in counts.items()), args["buckets"])
 
 
-def event_facets(field: str, args: dict) -> list[dict]:
+def event_facets(field: str, args: dict) -> tuple[list[dict], int]:
+    """Buckets of the filtered events by `field`, and how many buckets there are in all."""
     if field == "actor":
         return actor_facet(EVENTS, EventParticipant, EventParticipant.event, args, args.get("role"))
     if field == "location":
@@ -491,7 +497,8 @@ def event_facets(field: str, args: dict) -> list[dict]:
     return code_facet(EVENTS, getattr(Event, field), args)
 
 
-def statement_facets(field: str, args: dict) -> list[dict]:
+def statement_facets(field: str, args: dict) -> tuple[list[dict], int]:
+    """Buckets of the filtered statements by `field`, and how many buckets there are in all."""
     if field == "speaker":
         return actor_facet(STATEMENTS, StatementSpeaker, StatementSpeaker.statement, args, None)
     if field == "month":

@@ -280,6 +280,18 @@ class SearchHitSchema(ma.Schema):
 
 
 NOT_FILTERS = ("limit", "cursor", "sort", "format")
+MAX_BUCKETS = 1000
+
+
+def buckets_param() -> fields.Integer:
+    return fields.Integer(
+        load_default=100,
+        validate=validate.Range(1, MAX_BUCKETS),
+        metadata=meta(
+            f"At most this many buckets (1 to {MAX_BUCKETS}): the most frequent values; "
+            "`X-Total-Count` says how many values there are in all."
+        ),
+    )
 
 
 class EventFacetArgs(EventListArgs):
@@ -290,6 +302,7 @@ class EventFacetArgs(EventListArgs):
 
     q = full_text("count only the events that match")
     field = field_param(EVENT_FACETS)
+    buckets = buckets_param()
 
 
 class StatementFacetArgs(StatementListArgs):
@@ -301,6 +314,7 @@ class StatementFacetArgs(StatementListArgs):
 
     q = full_text("count only the statements that match")
     field = field_param(STATEMENT_FACETS)
+    buckets = buckets_param()
 
 
 class FacetBucketSchema(ma.Schema):

@@ -725,3 +725,20 @@ def test_vocabularies_and_sources_query_counts(client):
     source = seed()["sources"][0]["id"]
     assert queries_for(client, f"/v1/sources/{source}") <= 2
     assert queries_for(client, "/v1/sources?limit=1") == queries_for(client, "/v1/sources")
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [("events", "actor"), ("events", "month"), ("statements", "speaker"), ("events", "location")],
+)
+def test_facet_buckets_keep_the_most_frequent_and_count_all(client, path, field):
+    everything = client.get(f"/v1/{path}/facets?field={field}&buckets=1000")
+    assert everything.status_code == 200
+    total = int(everything.headers["X-Total-Count"])
+    assert total == len(everything.json) > 2
+    top = client.get(f"/v1/{path}/facets?field={field}&buckets=2")
+    assert int(top.headers["X-Total-Count"]) == total
+    assert len(top.json) == 2
+    most = sorted(b["count"] for b in everything.json)[-2:]
+    assert sorted(b["count"] for b in top.json) == most
+    assert client.get(f"/v1/{path}/facets?field={field}&buckets=0").status_code == 422

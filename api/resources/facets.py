@@ -27,27 +27,41 @@ plus the bucket's value as a filter (`type=`, `actor=`, `location=`, `speaker=`,
 month counts the records whose `date` falls in it."""
 
 
+TOTAL = {
+    "X-Total-Count": {
+        "description": "How many values there are in all.",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+def counted(buckets: list[dict], total: int) -> tuple[list[dict], int, dict]:
+    return buckets, 200, {"X-Total-Count": str(total)}
+
+
 @blp.route("/events/facets")
 class EventFacets(MethodView):
     @blp.arguments(EventFacetArgs, location="query", as_kwargs=False)
-    @blp.response(200, FacetBucketSchema(many=True), example=EVENT_FACETS_EXAMPLE)
+    @blp.response(200, FacetBucketSchema(many=True), example=EVENT_FACETS_EXAMPLE, headers=TOTAL)
     @blp.doc(
         description=f"How many of the events matching the filters fall under each value "
         f"of `field`.\n\n{SEMANTICS}"
     )
     def get(self, args: dict):
         """Count events by field"""
-        return analysis.event_facets(args.pop("field"), args)
+        return counted(*analysis.event_facets(args.pop("field"), args))
 
 
 @blp.route("/statements/facets")
 class StatementFacets(MethodView):
     @blp.arguments(StatementFacetArgs, location="query", as_kwargs=False)
-    @blp.response(200, FacetBucketSchema(many=True), example=STATEMENT_FACETS_EXAMPLE)
+    @blp.response(
+        200, FacetBucketSchema(many=True), example=STATEMENT_FACETS_EXAMPLE, headers=TOTAL
+    )
     @blp.doc(
         description=f"How many of the statements matching the filters fall under each "
         f"value of `field`.\n\n{SEMANTICS}"
     )
     def get(self, args: dict):
         """Count statements by field"""
-        return analysis.statement_facets(args.pop("field"), args)
+        return counted(*analysis.statement_facets(args.pop("field"), args))
