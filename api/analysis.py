@@ -40,6 +40,10 @@ from api.records import (
     actor_ref,
     citations_for,
     filtered,
+    linked_actors,
+    location_ref,
+    locations_of,
+    participants_for,
 )
 
 PATHS = {
@@ -139,38 +143,44 @@ def timeline(args: dict) -> tuple[list[dict], Page]:
     return timeline_items(page.rows), page
 
 
+def by_id(model: type[pw.Model], ids: list[int]) -> dict[int, pw.Model]:
+    """Rows of `model` by internal id, in one query (none for no ids)."""
+    return {row.id: row for row in model.select().where(model.id.in_(ids))} if ids else {}
+
+
 def timeline_items(rows: list[tuple]) -> list[dict]:
-    """The page's events and statements, loaded by records.py's loaders (two batches)."""
-    wanted = {"event": [], "statement": []}
-    for record_type, record_id, _, _ in rows:
-        wanted[record_type].append(record_id)
-    loaded: dict[tuple[str, int], dict] = {}
-    for collection in (EVENTS, STATEMENTS):
-        ids = wanted[collection.name]
-        if ids:
-            model = collection.model
-            found = list(model.select().where(model.id.in_(ids)))
-            for row, record in zip(found, collection.load(found), strict=True):
-                loaded[collection.name, row.id] = record
+    """The page's events and statements with just what a timeline shows (at most five queries)."""
+    ids: dict[str, list[int]] = {"event": [], "statement": []}
+    for row in rows:
+        ids[row.record_type].append(row.id)
+    events = by_id(Event, ids["event"])
+    statements = by_id(Statement, ids["statement"])
+    places = locations_of(list(events.values()))
+    participants = participants_for(ids["event"])
+    speakers = linked_actors(StatementSpeaker, ids["statement"])
     items = []
-    for record_type, record_id, _, _ in rows:
-        record = loaded[record_type, record_id]
-        if record_type == "event":
-            title, location = record["title"], record["location"]
-            actors = list({p["actor"]["id"]: p["actor"] for p in record["participants"]}.values())
+    for row in rows:
+        if row.record_type == "event":
+            record = events[row.id]
+            title = record.title
+            place = places.get(record.location_id)
+            location = location_ref(place) if place else None
+            unique = {p["actor"]["id"]: p["actor"] for p in participants[row.id]}
+            actors = list(unique.values())
         else:
-            title, location, actors = record["text"], None, record["speakers"]
+            record = statements[row.id]
+            title, location, actors = record.text, None, speakers[row.id]
         items.append(
             {
-                "record_type": record_type,
-                "id": record["id"],
-                "date": record["date"],
-                "end_date": record["end_date"],
-                "date_precision": record["date_precision"],
+                "record_type": row.record_type,
+                "id": record.slug,
+                "date": record.date,
+                "end_date": record.end_date,
+                "date_precision": record.date_precision,
                 "title": title,
                 "actors": actors,
                 "location": location,
-                "url": url_of(record_type, record["id"]),
+                "url": url_of(row.record_type, record.slug),
             }
         )
     return items

@@ -190,27 +190,32 @@ def aliases_for(model: type[pw.Model], owner: pw.Field, ids: list[int]) -> dict[
 # ---------------------------------------------------------------- events
 
 
+def locations_of(events: list[Event]) -> dict[int, Location]:
+    """The locations of many events in one query: {location id: location}."""
+    location_ids = list({event.location_id for event in events if event.location_id})
+    if not location_ids:
+        return {}
+    return {loc.id: loc for loc in Location.select().where(Location.id.in_(location_ids))}
+
+
+def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
+    """Participants of many events in one query: {event id: [{actor, role}]}."""
+    result: dict[int, list[dict]] = defaultdict(list)
+    query = (
+        EventParticipant.select(EventParticipant, Actor)
+        .join(Actor)
+        .where(EventParticipant.event.in_(event_ids))
+        .order_by(EventParticipant.id)
+    )
+    for link in query if event_ids else []:
+        result[link.event_id].append({"actor": actor_ref(link.actor), "role": link.role})
+    return result
+
+
 def load_events(events: list[Event]) -> list[dict]:
     ids = [event.id for event in events]
-    location_ids = {event.location_id for event in events if event.location_id}
-    locations = (
-        {
-            location.id: location
-            for location in Location.select().where(Location.id.in_(list(location_ids)))
-        }
-        if location_ids
-        else {}
-    )
-    participants: dict[int, list[dict]] = defaultdict(list)
-    if ids:
-        query = (
-            EventParticipant.select(EventParticipant, Actor)
-            .join(Actor)
-            .where(EventParticipant.event.in_(ids))
-            .order_by(EventParticipant.id)
-        )
-        for link in query:
-            participants[link.event_id].append({"actor": actor_ref(link.actor), "role": link.role})
+    locations = locations_of(events)
+    participants = participants_for(ids)
     citations = citations_for("event", ids)
     return [
         {
@@ -296,6 +301,8 @@ EVENTS = Collection(
 def linked_actors(link: type[pw.Model], statement_ids: list[int]) -> dict[int, list[dict]]:
     """{statement id: [actor refs]} through a statement-to-actor link table, in one query."""
     result: dict[int, list[dict]] = defaultdict(list)
+    if not statement_ids:
+        return result
     order = [link.position, link.id] if "position" in link._meta.fields else [link.id]
     query = (
         link.select(link, Actor)
