@@ -52,12 +52,16 @@ def codes(vocabulary: dict, description: str) -> fields.List:
     )
 
 
-class ListArgs(ma.Schema):
-    """Paging, format and full text: the parameters every list takes."""
+class QueryArgs(ma.Schema):
+    """Query parameters: an unknown one is an error, so a typo never goes unnoticed."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+
+class ListArgs(QueryArgs):
+    """Paging, format and full text: the parameters every list takes."""
 
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT,

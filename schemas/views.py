@@ -13,6 +13,7 @@ from schemas.queries import (
     NO_NUL,
     EventListArgs,
     ListArgs,
+    QueryArgs,
     StatementListArgs,
     date_field,
     ids,
@@ -135,12 +136,8 @@ class TimelineItemSchema(ma.Schema):
 # ---------------------------------------------------------------- network
 
 
-class NetworkArgs(ma.Schema):
+class NetworkArgs(QueryArgs):
     """Parameters of `GET /v1/actors/{actor_id}/network`."""
-
-    class Meta:
-        unknown = ma.RAISE
-        ordered = True
 
     depth = fields.Integer(
         load_default=1,
@@ -225,12 +222,8 @@ class NetworkSchema(ma.Schema):
 # ---------------------------------------------------------------- search
 
 
-class SearchArgs(ma.Schema):
+class SearchArgs(QueryArgs):
     """Parameters of `GET /v1/search`."""
-
-    class Meta:
-        unknown = ma.RAISE
-        ordered = True
 
     q = fields.String(
         required=True,
@@ -335,11 +328,8 @@ class FacetBucketSchema(ma.Schema):
 # ---------------------------------------------------------------- vocabularies
 
 
-class NoArgs(ma.Schema):
+class NoArgs(QueryArgs):
     """No query parameters: any is refused, like every unknown parameter."""
-
-    class Meta:
-        unknown = ma.RAISE
 
 
 class VocabularyEntrySchema(ma.Schema):
