@@ -55,6 +55,11 @@ def bind(url: str, pool_size: int = 8, create_tables: bool = True) -> pw.Databas
         if is_postgres():
             database.execute_sql("SELECT pg_advisory_xact_lock(727274)")  # one creator at a time
         database.create_tables(MODELS, safe=True)
+        if is_postgres():  # location paths are matched by prefix (LIKE 'x%'), in any collation
+            database.execute_sql(
+                "CREATE INDEX IF NOT EXISTS location_path_prefix "
+                "ON location (path text_pattern_ops)"
+            )
         search.install()
     return db
 

@@ -17,6 +17,7 @@ import peewee as pw
 from flask_smorest import abort
 
 from api import search
+from api.db import is_postgres
 from api.models import (
     Actor,
     ActorAlias,
@@ -86,12 +87,21 @@ def ids_for(model: type[pw.Model], slugs: Iterable[str], parameter: str) -> list
     return [found[slug] for slug in slugs]
 
 
+def path_starts_with(prefix: str) -> pw.Expression:
+    """Case-sensitive prefix match on `Location.path` that an index can serve: GLOB on
+    SQLite, LIKE on PostgreSQL (index with text_pattern_ops). Paths hold only slug
+    characters, none of them a wildcard."""
+    if is_postgres():
+        return pw.Expression(Location.path, "LIKE", f"{prefix}%")
+    return pw.Expression(Location.path, "GLOB", f"{prefix}*")
+
+
 def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQuery:
     """Ids of the named locations and of every location inside them."""
     ids = ids_for(Location, slugs, parameter)
     condition = None
     for (path,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples():
-        clause = Location.path.startswith(path)
+        clause = path_starts_with(path)
         condition = clause if condition is None else condition | clause
     return Location.select(Location.id).where(condition)
 
