@@ -42,7 +42,13 @@ class ActorAlias(BaseModel):
         indexes = ((("actor", "name"), True),)
 
 
+def relation_slug(subject: str, predicate: str, obj: str) -> str:
+    """The public id of a relation: `esmail-ghaani--commands--quds-force`."""
+    return f"{subject}--{predicate.replace('_', '-')}--{obj}"
+
+
 class Relation(BaseModel):
+    slug = pw.CharField(max_length=420, unique=True)
     subject = pw.ForeignKeyField(Actor, backref="relations_out", on_delete="CASCADE")
     predicate = pw.CharField(max_length=32, index=True)
     object = pw.ForeignKeyField(Actor, backref="relations_in", on_delete="CASCADE")

@@ -51,6 +51,10 @@ class Collection:
     default_sort: str
     filters: dict[str, Filter]
     load: Callable[[list[Any]], list[dict]]
+    base_query: Callable[[], pw.SelectQuery] | None = None  # default: the model's rows
+
+    def query(self) -> pw.SelectQuery:
+        return self.base_query() if self.base_query else self.model.select(self.model)
 
 
 # ---------------------------------------------------------------- references and shared filters
@@ -421,32 +425,48 @@ STATEMENTS = Collection(
 # ---------------------------------------------------------------- actors
 
 
+SUBJECT, OBJECT = Actor.alias("subject"), Actor.alias("object")
+
+
+def relations_query() -> pw.SelectQuery:
+    """Relations with both their actors, ready for `relation_records`."""
+    return (
+        Relation.select(Relation, SUBJECT, OBJECT)
+        .join_from(Relation, SUBJECT, on=(Relation.subject == SUBJECT.id))
+        .join_from(Relation, OBJECT, on=(Relation.object == OBJECT.id))
+    )
+
+
+def load_relations(relations: list[Relation]) -> list[dict]:
+    """Relation records; rows must come from `relations_query()` (actors joined)."""
+    citations = citations_for("relation", [relation.id for relation in relations])
+    return [
+        {
+            "id": relation.slug,
+            "subject": actor_ref(relation.subject),
+            "predicate": relation.predicate,
+            "object": actor_ref(relation.object),
+            "start_date": relation.start_date,
+            "end_date": relation.end_date,
+            "date_precision": relation.date_precision,
+            "description": relation.description,
+            "citations": citations[relation.id],
+        }
+        for relation in relations
+    ]
+
+
 def load_actors(actors: list[Actor]) -> list[dict]:
     ids = [actor.id for actor in actors]
     relations: dict[int, list[dict]] = defaultdict(list)
     if ids:
-        subject, obj = Actor.alias("subject"), Actor.alias("object")
-        query = (
-            Relation.select(Relation, subject, obj)
-            .join_from(Relation, subject, on=(Relation.subject == subject.id))
-            .join_from(Relation, obj, on=(Relation.object == obj.id))
+        rows = list(
+            relations_query()
             .where(Relation.subject.in_(ids) | Relation.object.in_(ids))
             .order_by(Relation.id)
         )
-        rows = list(query)
-        relation_citations = citations_for("relation", [r.id for r in rows])
-        for relation in rows:
-            record = {
-                "subject": actor_ref(relation.subject),
-                "predicate": relation.predicate,
-                "object": actor_ref(relation.object),
-                "start_date": relation.start_date,
-                "end_date": relation.end_date,
-                "date_precision": relation.date_precision,
-                "description": relation.description,
-                "citations": relation_citations[relation.id],
-            }
-            for end in {relation.subject_id, relation.object_id} & set(ids):
+        for row, record in zip(rows, load_relations(rows), strict=True):
+            for end in {row.subject_id, row.object_id} & set(ids):
                 relations[end].append(record)
     aliases = aliases_for(ActorAlias, ActorAlias.actor, ids)
     citations = citations_for("actor", ids)
@@ -485,6 +505,35 @@ ACTORS = Collection(
         "source": cited_by("actor", Actor),
     },
     load=load_actors,
+)
+
+
+# ---------------------------------------------------------------- relations
+
+
+def relation_end(column: pw.Field, parameter: str) -> Filter:
+    return lambda query, slugs, args: query.where(column.in_(ids_for(Actor, slugs, parameter)))
+
+
+def relation_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    actor_ids = ids_for(Actor, slugs, "actor")
+    return query.where(Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids))
+
+
+RELATIONS = Collection(
+    name="relation",
+    model=Relation,
+    sorts=sorts_for({"id": Relation.slug}),
+    default_sort="id",
+    filters={
+        "subject": relation_end(Relation.subject, "subject"),
+        "object": relation_end(Relation.object, "object"),
+        "actor": relation_actor,
+        "predicate": any_of(Relation.predicate),
+        "source": cited_by("relation", Relation),
+    },
+    load=load_relations,
+    base_query=relations_query,
 )
 
 
@@ -550,7 +599,7 @@ LOCATIONS = Collection(
 # What a source's records are counted as, and the list that shows them (relations have none).
 EXTRACTED = {
     "actors": ("actor", "/v1/actors"),
-    "relations": ("relation", None),
+    "relations": ("relation", "/v1/relations"),
     "locations": ("location", "/v1/locations"),
     "events": ("event", "/v1/events"),
     "statements": ("statement", "/v1/statements"),
@@ -590,9 +639,7 @@ def load_sources(sources: list[Source]) -> list[dict]:
                 for name, (record_type, _) in EXTRACTED.items()
             },
             "links": {
-                name: f"{path}?source={source.slug}"
-                for name, (_, path) in EXTRACTED.items()
-                if path
+                name: f"{path}?source={source.slug}" for name, (_, path) in EXTRACTED.items()
             },
         }
         for source in sources
@@ -631,7 +678,7 @@ def filtered(
 def list_page(collection: Collection, args: dict) -> tuple[list[dict], Page]:
     """One page of a collection, filtered and sorted by `args` (already validated)."""
     model = collection.model
-    query = filtered(collection, model.select(model), args)
+    query = filtered(collection, collection.query(), args)
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
     key_of = None
     if args.get("q"):
@@ -659,7 +706,7 @@ def list_page(collection: Collection, args: dict) -> tuple[list[dict], Page]:
 def get_record(collection: Collection, slug: str) -> dict:
     """One record by public id; 404 when there is none."""
     model = collection.model
-    row = model.get_or_none(model.slug == slug)
+    row = collection.query().where(model.slug == slug).first()
     if row is None:
         abort(404, message=f"No {collection.name} with id {slug!r}.")
     return collection.load([row])[0]

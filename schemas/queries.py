@@ -229,6 +229,23 @@ class ActorListArgs(ListArgs):
     source = ids("Actors cited by this source.")
 
 
+class RelationListArgs(ListArgs):
+    """Filters of `GET /v1/relations`."""
+
+    class Meta(ListArgs.Meta):
+        exclude = ("q",)  # relations have no text of their own to search
+
+    SORTS = ("id", "-id")
+
+    sort = sort_field(SORTS, "id")
+    format = format_field("json", "csv")
+    subject = ids("Relations whose subject is this actor.", "esmail-ghaani")
+    object = ids("Relations whose object is this actor.", "kataib-hezbollah")
+    actor = ids("Relations with this actor on either side.")
+    predicate = codes(vocab.RELATION_PREDICATES, "What the subject is to the object.")
+    source = ids("Relations cited by this source.")
+
+
 class LocationListArgs(GeoArgs, ListArgs):
     """Filters of `GET /v1/locations`."""
 

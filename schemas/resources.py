@@ -73,6 +73,11 @@ DATE_PRECISION = "How precise `date` is; the record covers that whole day, week,
 
 
 class RelationSchema(ma.Schema):
+    """A stated relation between two actors: subject, predicate, object."""
+
+    id = string_field(
+        "Stable public id: subject, predicate and object.", "esmail-ghaani--commands--quds-force"
+    )
     subject = fields.Nested(ActorRefSchema)
     predicate = enum_field(vocab.RELATION_PREDICATES, "What the subject is to the object.")
     object = fields.Nested(ActorRefSchema)
@@ -235,6 +240,7 @@ def link_field(collection: str) -> fields.String:
 
 class ExtractedLinksSchema(ma.Schema):
     actors = link_field("actors")
+    relations = link_field("relations")
     locations = link_field("locations")
     events = link_field("events")
     statements = link_field("statements")
@@ -257,7 +263,7 @@ class SourceSchema(ma.Schema):
     )
     links = fields.Nested(
         ExtractedLinksSchema,
-        metadata={"description": "The lists of those records (relations: see each actor's)."},
+        metadata={"description": "The lists of those records."},
     )
 
 

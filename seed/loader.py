@@ -33,6 +33,7 @@ from api.models import (
     StatementEvent,
     StatementMention,
     StatementSpeaker,
+    relation_slug,
 )
 from schemas.bundle import BriefingBundleSchema
 
@@ -314,6 +315,7 @@ class Upserter:
             "object": self.id_of(Actor, data["object"]),
         }
         values = {k: data[k] for k in ("start_date", "end_date", "date_precision", "description")}
+        values["slug"] = relation_slug(data["subject"], data["predicate"], data["object"])
         row = self.upsert(Relation, key, values)
         self.citations("relation", row.id, data["citations"], source)
 

@@ -43,6 +43,7 @@ from api.models import (
     StatementEvent,
     StatementMention,
     StatementSpeaker,
+    relation_slug,
 )
 from schemas import vocabularies as vocab
 from seed.loader import date_range
@@ -812,8 +813,11 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
         relations = gen.relations(actors)
         write(
             Relation,
-            ["subject", "predicate", "object", "date_precision"],
-            [(actor_ids[s], p, actor_ids[o], "year") for s, p, o in relations],
+            ["slug", "subject", "predicate", "object", "date_precision"],
+            [
+                (relation_slug(s, p, o), actor_ids[s], p, actor_ids[o], "year")
+                for s, p, o in relations
+            ],
         )
         relation_ids = {
             (s, p, o): rid

@@ -452,3 +452,50 @@ def test_relevance_paging_walks_every_hit_once(client, collection):
     assert everything, f"the seed has {collection} matching 'iraq'"
     paged = fetch_all(client, f"/v1/{collection}?q=iraq&limit=1")
     assert [r["id"] for r in paged] == [r["id"] for r in everything]
+
+
+# ---------------------------------------------------------------- relations
+
+
+def relation_id(relation: dict) -> str:
+    return f"{relation['subject']}--{relation['predicate'].replace('_', '-')}--{relation['object']}"
+
+
+def test_every_relation_is_listed_and_served(client):
+    listed = fetch_all(client, "/v1/relations?limit=5")
+    assert ids(listed) == {relation_id(r) for r in seed()["relations"]}
+    for expected in seed()["relations"]:
+        got = client.get(f"/v1/relations/{relation_id(expected)}").json
+        assert (got["subject"]["id"], got["predicate"], got["object"]["id"]) == (
+            expected["subject"],
+            expected["predicate"],
+            expected["object"],
+        )
+        assert [c["excerpt"] for c in got["citations"]] == [
+            c["excerpt"] for c in expected["citations"]
+        ]
+
+
+def test_relations_by_subject_object_actor_and_predicate(client):
+    relations = seed()["relations"]
+    for actor in {r["subject"] for r in relations} | {r["object"] for r in relations}:
+        subject = ids(fetch_all(client, f"/v1/relations?subject={actor}"))
+        assert subject == {relation_id(r) for r in relations if r["subject"] == actor}
+        obj = ids(fetch_all(client, f"/v1/relations?object={actor}"))
+        assert obj == {relation_id(r) for r in relations if r["object"] == actor}
+        assert ids(fetch_all(client, f"/v1/relations?actor={actor}")) == subject | obj
+    for predicate in {r["predicate"] for r in relations}:
+        got = ids(fetch_all(client, f"/v1/relations?predicate={predicate}"))
+        assert got == {relation_id(r) for r in relations if r["predicate"] == predicate}
+
+
+def test_relations_as_a_csv_edge_list(client):
+    response = client.get("/v1/relations?format=csv&limit=500")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {(r["subject"], r["predicate"], r["object"]) for r in rows} == {
+        (r["subject"], r["predicate"], r["object"]) for r in seed()["relations"]
+    }
+
+
+def test_relations_have_no_full_text(client):
+    assert client.get("/v1/relations?q=iran").status_code == 422
