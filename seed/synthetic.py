@@ -49,7 +49,7 @@ from schemas import vocabularies as vocab
 from seed.loader import date_range
 
 PREFIX = "syn-"
-GENERATOR_VERSION = 2  # bump when the generated rows change, so old corpora get replaced
+GENERATOR_VERSION = 3  # bump when the generated rows change, so old corpora get replaced
 DEFAULT_SEED = 42
 SOURCE_COUNT = 3
 SQLITE_MAX_VARIABLES = 32_000  # SQLite >= 3.32 allows 32,766 bound parameters per statement
