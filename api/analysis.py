@@ -91,7 +91,6 @@ def scalar(select: pw.Select) -> Any:
 # Items are ordered by (date, uid) with uid = 2 * id for events and 2 * id + 1 for statements:
 # unique across both tables, so a (date, uid) cursor from query.py pins a position exactly.
 TIMELINE_SORTS = sorts_for({"date": Event.date})  # the names; the key is the union's date
-TIMELINE_TYPES = {0: "event", 1: "statement"}
 
 
 def timeline_union(args: dict) -> pw.Node:

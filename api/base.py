@@ -39,8 +39,3 @@ class Blueprint(flask_smorest.Blueprint):
 def problem_doc(description: str) -> dict:
     """`alt_response` arguments documenting an error response in the problem shape."""
     return {"schema": ProblemSchema, "content_type": PROBLEM_JSON, "description": description}
-
-
-def not_found(description: str) -> dict:
-    """`alt_response` arguments documenting a 404."""
-    return problem_doc(description)

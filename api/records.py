@@ -662,7 +662,6 @@ SOURCES = Collection(
 
 
 RELEVANCE = "relevance"
-CONTROL_ARGS = {"limit", "cursor", "sort", "format", "radius_km", "q"}
 
 
 def filtered(

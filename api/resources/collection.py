@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from api.base import Blueprint, problem_doc
-from api.listing import PAGE_HEADERS, list_docs, list_response
+from api.listing import list_docs, list_response
 from api.records import Collection, get_record
 
 
@@ -28,7 +28,7 @@ def collection_blueprint(
     @blp.route("")
     class ListView(MethodView):
         @blp.arguments(args_schema, location="query", as_kwargs=False)
-        @blp.response(200, schema(many=True), headers=PAGE_HEADERS)
+        @blp.response(200, schema(many=True))
         @blp.doc(
             summary=list_summary,
             description=list_description,

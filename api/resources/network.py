@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api import analysis
-from api.base import Blueprint, not_found
+from api.base import Blueprint, problem_doc
 from schemas.views import NETWORK_EXAMPLE, NetworkArgs, NetworkSchema
 
 # Its own blueprint under /v1, so it never shadows the actors blueprint's routes.
@@ -29,7 +29,7 @@ blp = Blueprint(
 class Network(MethodView):
     @blp.arguments(NetworkArgs, location="query", as_kwargs=False)
     @blp.response(200, NetworkSchema, example=NETWORK_EXAMPLE)
-    @blp.alt_response(404, **not_found("No actor has that id."))
+    @blp.alt_response(404, **problem_doc("No actor has that id."))
     def get(self, args: dict, actor_id: str):
         """Network around an actor
 
