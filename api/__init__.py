@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import peewee as pw
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_cors import CORS
+from flask_smorest import abort
 
-from api import db, errors
+from api import db, ddl
 from api.base import Api
 from api.config import STATIC_SETTINGS, settings_from_env
 
@@ -30,12 +32,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env())
     app.config.update(config or {})
     app.json.sort_keys = False
-    db.init_app(app)
+    init_database(app)
 
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     for module in MODULES:
         api.register_blueprint(module.blp)
-    errors.init_app(app)
     # A public, read-only API: any web page may call it (no credentials are involved).
     CORS(
         app,
@@ -52,3 +53,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return send_from_directory(assets, filename)
 
     return app
+
+
+def init_database(app: Flask) -> None:
+    """Bind the database, create what is missing, and hold a connection around each request."""
+    db.bind(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
+    ddl.create_schema()
+
+    @app.before_request
+    def _connect() -> None:
+        try:
+            db.database.connect(reuse_if_open=True)
+        except pw.DatabaseError as error:
+            abort(503, message=f"The database is unavailable: {error}")
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        if not db.database.is_closed():
+            db.database.close()

@@ -1,4 +1,5 @@
-"""flask-smorest base classes, customized in one place: Api, Blueprint and the query parser."""
+"""flask-smorest base classes, customized in one place: Api (docs and error handling),
+Blueprint and the query parser."""
 
 from __future__ import annotations
 
@@ -8,14 +9,24 @@ import flask_smorest
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 
-from api.errors import PROBLEM_JSON
+from api.errors import PROBLEM_JSON, domain_problem, http_problem, unexpected_problem
+from api.queries.errors import QueryError
 from schemas.errors import ProblemSchema
 
 
 class Api(flask_smorest.Api):
-    """flask-smorest's Api with the problem+json error shape documented for every error."""
+    """flask-smorest's Api speaking problem+json for every error, and documenting it."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        super()._register_error_handlers()  # HTTPException -> handle_http_exception
+        self._app.register_error_handler(QueryError, domain_problem)
+        self._app.register_error_handler(Exception, unexpected_problem)
+
+    def handle_http_exception(self, error):
+        """flask-smorest's documented hook for the error shape: problem+json."""
+        return http_problem(error)
 
     def _register_responses(self) -> None:
         # Same as flask-smorest's, but errors are documented as application/problem+json.

@@ -1,12 +1,13 @@
-"""The database: one peewee proxy, bound by `DATABASE_URL` to SQLite or PostgreSQL."""
+"""The database connection: one peewee proxy, bound by `DATABASE_URL` to SQLite or PostgreSQL.
+
+The schema itself (tables, indexes, full text) is api/ddl.py's.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import peewee as pw
-from flask import Flask
-from flask_smorest import abort
 from playhouse.db_url import connect as connect_url
 
 database = pw.DatabaseProxy()
@@ -39,43 +40,11 @@ def connect(url: str, pool_size: int = 8) -> pw.Database:
     raise ValueError(f"Unsupported DATABASE_URL {url!r}: use sqlite:/// or postgresql://")
 
 
-def bind(url: str, pool_size: int = 8, create_tables: bool = True) -> pw.Database:
-    """Point the proxy at `url` (closing any previous binding) and create missing tables."""
-    from api import search
-    from api.models import MODELS
-
+def bind(url: str, pool_size: int = 8) -> pw.Database:
+    """Point the proxy at `url`, closing any previous binding."""
     previous = database.obj
     if previous is not None:
         previous.close_all() if hasattr(previous, "close_all") else previous.close()
     db = connect(url, pool_size)
     database.initialize(db)
-    if not create_tables:
-        return db
-    with database.connection_context(), database.atomic():
-        if is_postgres():
-            database.execute_sql("SELECT pg_advisory_xact_lock(727274)")  # one creator at a time
-        database.create_tables(MODELS, safe=True)
-        if is_postgres():  # location paths are matched by prefix (LIKE 'x%'), in any collation
-            database.execute_sql(
-                "CREATE INDEX IF NOT EXISTS location_path_prefix "
-                "ON location (path text_pattern_ops)"
-            )
-        search.install()
     return db
-
-
-def init_app(app: Flask) -> None:
-    """Bind the database and open/close a connection around each request."""
-    bind(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
-
-    @app.before_request
-    def _connect() -> None:
-        try:
-            database.connect(reuse_if_open=True)
-        except pw.DatabaseError as error:
-            abort(503, message=f"The database is unavailable: {error}")
-
-    @app.teardown_request
-    def _close(exc: BaseException | None) -> None:
-        if not database.is_closed():
-            database.close()

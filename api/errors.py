@@ -1,4 +1,8 @@
-"""The one error shape: RFC 9457 `application/problem+json`, for every 4xx and 5xx."""
+"""The one error shape: RFC 9457 `application/problem+json`, for every 4xx and 5xx.
+
+`Api` (api/base.py) routes every error here: HTTP exceptions (abort, routing, webargs' 422),
+the query layer's domain errors, and anything unexpected (logged, answered without a trace).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Response, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from api.queries.errors import InvalidParameter, NotFound, QueryError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -47,8 +53,8 @@ def describe(errors: dict[str, Any]) -> str:
     return "Invalid request. " + "; ".join(parts)
 
 
-def handle_http_exception(error: HTTPException) -> Response:
-    """Turn any HTTPException (abort, 404, 405, webargs 422) into a problem."""
+def http_problem(error: HTTPException) -> Response:
+    """Any HTTPException (abort, 404, 405, webargs' 422) as a problem."""
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     detail = data.get("message") or (describe(errors) if errors else error.description)
@@ -58,15 +64,18 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem(error.code or 500, detail, errors, headers)
 
 
-def handle_unexpected(error: Exception) -> Response:
+def domain_problem(error: QueryError) -> Response:
+    """A domain error of the query layer as a problem: 404 or 422 naming the parameter."""
+    if isinstance(error, NotFound):
+        return problem(404, error.detail)
+    if isinstance(error, InvalidParameter):
+        return problem(422, error.detail, {"query": {error.parameter: error.messages}})
+    return problem(400, error.detail)
+
+
+def unexpected_problem(error: Exception) -> Response:
     """An unhandled exception: logged with its trace, answered without one."""
     if isinstance(error, HTTPException):
-        return handle_http_exception(error)
+        return http_problem(error)
     log.exception("Unhandled error on %s %s", request.method, request.path)
     return problem(500, InternalServerError.description)
-
-
-def init_app(app: Flask) -> None:
-    """Register the handlers (after flask-smorest's, which they replace)."""
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import peewee as pw
 
 from api.db import database
@@ -84,6 +86,26 @@ class LocationAlias(BaseModel):
 
     class Meta:
         indexes = ((("location", "name"), True),)
+
+
+def date_span(date: dt.date, end_date: dt.date | None, precision: str) -> tuple[dt.date, dt.date]:
+    """The days a date of this precision may mean, as (first, last); `end_date` extends it.
+
+    This is what `Dated.range_start` / `range_end` store, and what date filters overlap:
+    a month-precise date covers the whole month, a week-precise one its Monday to Sunday.
+    """
+    if precision == "week":
+        start = date - dt.timedelta(days=date.weekday())
+        end = start + dt.timedelta(days=6)
+    elif precision == "month":
+        start = date.replace(day=1)
+        next_month = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        end = next_month - dt.timedelta(days=1)
+    elif precision == "year":
+        start, end = date.replace(month=1, day=1), date.replace(month=12, day=31)
+    else:
+        start = end = date
+    return start, max(end, end_date or end)
 
 
 class Dated(BaseModel):

@@ -129,7 +129,7 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
     """The benchmark URLs for the data in `url`, and what was checked to build them."""
     from api.db import bind, database
     from api.models import Event, Location
-    from api.query import Sort, encode_cursor
+    from api.queries.paging import Sort, encode_cursor
 
     bind(url)
     with database.connection_context():

@@ -31,7 +31,7 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
-class CitationSchema(StrictSchema):
+class BundleCitationSchema(StrictSchema):
     """The verbatim sentence (or clause) of a source that supports a record."""
 
     excerpt = fields.String(required=True, validate=validate.Length(min=8))
@@ -42,7 +42,7 @@ class CitationSchema(StrictSchema):
         return {"excerpt": data} if isinstance(data, str) else data
 
 
-class AliasSchema(StrictSchema):
+class BundleAliasSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     language = fields.String(load_default=None, validate=validate.Length(min=2, max=8))
 
@@ -53,11 +53,11 @@ class AliasSchema(StrictSchema):
 
 def citations_field() -> fields.List:
     return fields.List(
-        fields.Nested(CitationSchema), required=True, validate=validate.Length(min=1)
+        fields.Nested(BundleCitationSchema), required=True, validate=validate.Length(min=1)
     )
 
 
-class SourceSchema(StrictSchema):
+class BundleSourceSchema(StrictSchema):
     id = fields.String(required=True, validate=SLUG)
     title = fields.String(required=True, validate=validate.Length(min=1))
     publisher = fields.String(required=True)
@@ -72,18 +72,18 @@ class SourceSchema(StrictSchema):
     )
 
 
-class ActorSchema(StrictSchema):
+class BundleActorSchema(StrictSchema):
     id = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=one_of(vocab.ACTOR_KINDS))
     title = fields.String(load_default=None)
     description = fields.String(load_default=None)
     country = fields.String(load_default=None, validate=COUNTRY)
-    aliases = fields.List(fields.Nested(AliasSchema), load_default=list)
+    aliases = fields.List(fields.Nested(BundleAliasSchema), load_default=list)
     citations = citations_field()
 
 
-class RelationSchema(StrictSchema):
+class BundleRelationSchema(StrictSchema):
     subject = fields.String(required=True, validate=SLUG)
     predicate = fields.String(required=True, validate=one_of(vocab.RELATION_PREDICATES))
     object = fields.String(required=True, validate=SLUG)
@@ -101,7 +101,7 @@ class RelationSchema(StrictSchema):
             raise ma.ValidationError("Must not be before start_date.", "end_date")
 
 
-class LocationSchema(StrictSchema):
+class BundleLocationSchema(StrictSchema):
     id = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=one_of(vocab.LOCATION_KINDS))
@@ -113,7 +113,7 @@ class LocationSchema(StrictSchema):
     )
     country = fields.String(load_default=None, validate=COUNTRY)
     description = fields.String(load_default=None)
-    aliases = fields.List(fields.Nested(AliasSchema), load_default=list)
+    aliases = fields.List(fields.Nested(BundleAliasSchema), load_default=list)
     citations = citations_field()
 
     @ma.validates_schema
@@ -126,12 +126,12 @@ class LocationSchema(StrictSchema):
             raise ma.ValidationError("A location cannot be its own parent.", "parent")
 
 
-class ParticipantSchema(StrictSchema):
+class BundleParticipantSchema(StrictSchema):
     actor = fields.String(required=True, validate=SLUG)
     role = fields.String(required=True, validate=one_of(vocab.PARTICIPANT_ROLES))
 
 
-class DatedSchema(StrictSchema):
+class BundleDatedSchema(StrictSchema):
     date = fields.Date(required=True)
     end_date = fields.Date(load_default=None)
     date_precision = fields.String(required=True, validate=one_of(vocab.DATE_PRECISIONS))
@@ -142,7 +142,7 @@ class DatedSchema(StrictSchema):
             raise ma.ValidationError("Must not be before date.", "end_date")
 
 
-class EventSchema(DatedSchema):
+class BundleEventSchema(BundleDatedSchema):
     id = fields.String(required=True, validate=SLUG)
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     summary = fields.String(load_default=None)
@@ -155,7 +155,7 @@ class EventSchema(DatedSchema):
         validate=validate.Range(min=0),
         metadata={"description": "0 when the source says none; null when it does not say."},
     )
-    participants = fields.List(fields.Nested(ParticipantSchema), load_default=list)
+    participants = fields.List(fields.Nested(BundleParticipantSchema), load_default=list)
     citations = citations_field()
 
     @ma.validates_schema
@@ -165,7 +165,7 @@ class EventSchema(DatedSchema):
             raise ma.ValidationError(f"{sub_type!r} is not a sub-type of {type_!r}.", "sub_type")
 
 
-class StatementSchema(DatedSchema):
+class BundleStatementSchema(BundleDatedSchema):
     id = fields.String(required=True, validate=SLUG)
     speakers = fields.List(
         fields.String(validate=SLUG), required=True, validate=validate.Length(min=1)
@@ -218,12 +218,12 @@ class StatementSchema(DatedSchema):
 class BriefingBundleSchema(StrictSchema):
     """One briefing: its source and every record extracted from it."""
 
-    source = fields.Nested(SourceSchema, required=True)
-    actors = fields.List(fields.Nested(ActorSchema), load_default=list)
-    relations = fields.List(fields.Nested(RelationSchema), load_default=list)
-    locations = fields.List(fields.Nested(LocationSchema), load_default=list)
-    events = fields.List(fields.Nested(EventSchema), load_default=list)
-    statements = fields.List(fields.Nested(StatementSchema), load_default=list)
+    source = fields.Nested(BundleSourceSchema, required=True)
+    actors = fields.List(fields.Nested(BundleActorSchema), load_default=list)
+    relations = fields.List(fields.Nested(BundleRelationSchema), load_default=list)
+    locations = fields.List(fields.Nested(BundleLocationSchema), load_default=list)
+    events = fields.List(fields.Nested(BundleEventSchema), load_default=list)
+    statements = fields.List(fields.Nested(BundleStatementSchema), load_default=list)
 
     @ma.validates_schema
     def check_unique_ids(self, data: dict, **kwargs: Any) -> None:

@@ -138,6 +138,20 @@ STATEMENT_CHANNELS: dict[str, str] = {
 }
 
 
+RECORD_TYPES: dict[str, str] = {
+    "actor": "An actor (`/v1/actors`).",
+    "event": "An event (`/v1/events`).",
+    "statement": "A statement (`/v1/statements`).",
+    "location": "A location (`/v1/locations`).",
+    "source": "A source document (`/v1/sources`).",
+}
+EDGE_KINDS: dict[str, str] = {
+    "relation": "A stated relation between the two actors (`predicate` says which).",
+    "co_participation": "Both actors took part in the same event(s) (`events`).",
+    "co_signatory": "Both actors spoke in the same statement(s) (`statements`).",
+}
+
+
 def event_sub_types_of(event_type: str) -> list[str]:
     """Sub-type codes that belong to an event type."""
     return [code for code, (parent, _) in EVENT_SUB_TYPES.items() if parent == event_type]

@@ -6,7 +6,6 @@ with any error is refused whole, with messages naming the file, the record and t
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from api.models import (
     StatementEvent,
     StatementMention,
     StatementSpeaker,
+    date_span,
     relation_slug,
 )
 from schemas.bundle import BriefingBundleSchema
@@ -188,22 +188,6 @@ def validate_files(paths: Iterable[Path]) -> dict[Path, dict]:
 # ---------------------------------------------------------------- upsert
 
 
-def date_range(date: dt.date, end_date: dt.date | None, precision: str) -> tuple[dt.date, dt.date]:
-    """The span of days a date of this precision may mean (end_date extends it)."""
-    if precision == "week":
-        start = date - dt.timedelta(days=date.weekday())
-        end = start + dt.timedelta(days=6)
-    elif precision == "month":
-        start = date.replace(day=1)
-        next_month = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        end = next_month - dt.timedelta(days=1)
-    elif precision == "year":
-        start, end = date.replace(month=1, day=1), date.replace(month=12, day=31)
-    else:
-        start = end = date
-    return start, max(end, end_date or end)
-
-
 def attribute(model: type[pw.Model], column: str) -> str:
     """The attribute holding a column's raw value (`actor_id` for the foreign key `actor`)."""
     field = model._meta.fields[column]
@@ -344,7 +328,7 @@ class Upserter:
         )
 
     def dated(self, data: dict) -> dict:
-        start, end = date_range(data["date"], data["end_date"], data["date_precision"])
+        start, end = date_span(data["date"], data["end_date"], data["date_precision"])
         return {
             "date": data["date"],
             "end_date": data["end_date"],

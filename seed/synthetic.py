@@ -9,7 +9,7 @@ near, full text, actor/role, channel, ...) has realistic work to do.
 Every public id starts with `syn-`, so synthetic records never collide with the real briefings
 and can be removed again (`remove`). The same `N` and `random_seed` always give the same rows.
 Rows are written with chunked `insert_many` inside one transaction; ids are read back per table
-by slug. Date spans use `seed.loader.date_range` and location paths follow the loader's
+by slug. Date spans use `api.models.date_span` and location paths follow the loader's
 `/parent-slug/child-slug/` scheme, so synthetic data is indistinguishable from loaded data.
 """
 
@@ -43,10 +43,10 @@ from api.models import (
     StatementEvent,
     StatementMention,
     StatementSpeaker,
+    date_span,
     relation_slug,
 )
 from schemas import vocabularies as vocab
-from seed.loader import date_range
 
 PREFIX = "syn-"
 GENERATOR_VERSION = 3  # bump when the generated rows change, so old corpora get replaced
@@ -680,7 +680,7 @@ class Generator:
         end = None
         if precision in ("day", "week") and self.rng.random() < 0.06:
             end = date + dt.timedelta(days=self.rng.randint(1, 30))
-        start, stop = date_range(date, end, precision)
+        start, stop = date_span(date, end, precision)
         return date, end, precision, start, stop
 
 

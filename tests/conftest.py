@@ -1,7 +1,8 @@
 """Every test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
 
 The database of each backend is created and seeded with the briefings in seed/briefings once
-per session; tests that write leave it as they found it (the loader is idempotent).
+per session, and one app serves it for the whole session; tests that write leave it as they
+found it (the loader is idempotent), and tests that bind another database restore the binding.
 """
 
 from __future__ import annotations
@@ -11,18 +12,11 @@ import os
 import pytest
 
 from api import create_app
-from api.db import bind, database
-from api.models import MODELS
+from api.db import bind
+from api.ddl import create_schema, drop_schema
 from seed.loader import default_files, load_files
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
-
-
-def reset_postgres(url: str) -> None:
-    """Drop every table of the service, so the schema is built fresh."""
-    bind(url, create_tables=False)
-    with database.connection_context():
-        database.drop_tables(MODELS, safe=True, cascade=True)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -32,19 +26,37 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'briefing.db'}"
     else:
         url = os.environ["TEST_DATABASE_URL"]
-        reset_postgres(url)
     bind(url)
+    drop_schema()
+    create_schema()
     load_files(default_files())
     yield url
     if request.param == "postgresql":
-        reset_postgres(url)
+        bind(url)
+        drop_schema()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def app(database_url: str):
+    """One app per backend for the whole session."""
     return create_app({"DATABASE_URL": database_url, "TESTING": True})
 
 
 @pytest.fixture
-def client(app):
+def client(app, database_url: str):
+    """A test client of the session's app, bound to the session's database."""
+    from api.db import database
+
+    if database.obj is None or getattr(database.obj, "database", None) not in database_url:
+        bind(database_url)  # a previous test bound another database
     return app.test_client()
+
+
+@pytest.fixture
+def make_app(database_url: str):
+    """A factory of new apps (for tests that add routes or bind another database); the
+    session's database is bound again afterwards."""
+    yield lambda url=database_url, **config: create_app(
+        {"DATABASE_URL": url, "TESTING": True, **config}
+    )
+    bind(database_url)

@@ -121,7 +121,9 @@ def test_tampered_cursor_value_is_422_not_500(client):
         assert_problem(client.get(f"/v1/events?cursor={cursor}"), 422)
 
 
-def test_unexpected_exception_is_a_500_problem_without_trace(app):
+def test_unexpected_exception_is_a_500_problem_without_trace(make_app):
+    app = make_app()
+
     @app.get("/boom")
     def boom():
         raise RuntimeError("secret internals")

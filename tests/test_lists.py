@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from seed.loader import date_range
+from api.models import date_span
 from tests.helpers import fetch_all, ids, links, seed
 
 COLLECTIONS = ["events", "statements", "actors", "locations", "sources"]
@@ -29,7 +29,7 @@ def descendants(location_id: str) -> set[str]:
 
 
 def overlaps(record: dict, start: dt.date, end: dt.date) -> bool:
-    low, high = date_range(record["date"], record["end_date"], record["date_precision"])
+    low, high = date_span(record["date"], record["end_date"], record["date_precision"])
     return low <= end and high >= start
 
 

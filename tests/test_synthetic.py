@@ -22,7 +22,8 @@ from playhouse.test_utils import count_queries
 
 from api import create_app
 from api.db import database
-from seed.loader import date_range, default_files, validate_files
+from api.models import date_span
+from seed.loader import default_files, validate_files
 
 N = 300
 BRIEFING = [sys.executable, "-c", "from api.cli import main; main()"]
@@ -162,12 +163,12 @@ def test_realistic_shape(raw):
         "WHERE c.path != p.path || c.slug || '/'"
     ).fetchall()
     assert broken == []
-    # the date span of every dated row is what seed.loader.date_range says
+    # the date span of every dated row is what api.models.date_span says
     for table in ("event", "statement"):
         for date, end, precision, start, stop in raw.execute(
             f"SELECT date, end_date, date_precision, range_start, range_end FROM {table}"
         ):
-            expected = date_range(
+            expected = date_span(
                 dt.date.fromisoformat(date), end and dt.date.fromisoformat(end), precision
             )
             assert (start, stop) == tuple(d.isoformat() for d in expected)
@@ -278,7 +279,7 @@ def test_date_range_filter_respects_precision(syn, raw):
     response = syn.get(f"/v1/events?date_from={start}&date_to={end}&limit=500")
     assert total(response) == expected == len(response.json) >= strictly_inside > 0
     for record in response.json:
-        first, last = date_range(
+        first, last = date_span(
             dt.date.fromisoformat(record["date"]),
             record["end_date"] and dt.date.fromisoformat(record["end_date"]),
             record["date_precision"],

@@ -1,9 +1,9 @@
 """`/v1/actors`: people, groups, states, bodies, units, companies and outlets."""
 
-from api.records import ACTORS
+from api.queries.actors import ACTORS
 from api.resources.collection import collection_blueprint
-from schemas.queries import ActorListArgs
-from schemas.resources import ActorSchema
+from schemas.arguments import ActorListArgs
+from schemas.records import ActorSchema
 
 blp = collection_blueprint(
     "actors",

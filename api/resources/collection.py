@@ -6,8 +6,8 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from api.base import Blueprint, problem_doc
-from api.listing import list_docs, list_response
-from api.records import Collection, get_record
+from api.formats import list_docs, list_response
+from api.queries.collection import Collection, get_record
 
 
 def collection_blueprint(

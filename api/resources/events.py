@@ -1,9 +1,9 @@
 """`/v1/events`: what happened, where, when, who took part, and how many died."""
 
-from api.records import EVENTS
+from api.queries.events import EVENTS
 from api.resources.collection import collection_blueprint
-from schemas.queries import EventListArgs
-from schemas.resources import EventSchema
+from schemas.arguments import EventListArgs
+from schemas.records import EventSchema
 
 blp = collection_blueprint(
     "events",

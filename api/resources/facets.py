@@ -2,15 +2,11 @@
 
 from flask.views import MethodView
 
-from api import analysis
 from api.base import Blueprint
-from schemas.views import (
-    EVENT_FACETS_EXAMPLE,
-    STATEMENT_FACETS_EXAMPLE,
-    EventFacetArgs,
-    FacetBucketSchema,
-    StatementFacetArgs,
-)
+from api.queries.facets import event_facets, statement_facets
+from schemas.arguments import EventFacetArgs, StatementFacetArgs
+from schemas.examples import EVENT_FACETS_EXAMPLE, STATEMENT_FACETS_EXAMPLE
+from schemas.views import FacetBucketSchema
 
 # Static segments (`/facets`) win over the collections' `/<record_id>` routes in Flask.
 blp = Blueprint(
@@ -49,7 +45,7 @@ class EventFacets(MethodView):
     )
     def get(self, args: dict):
         """Count events by field"""
-        return counted(*analysis.event_facets(args.pop("field"), args))
+        return counted(*event_facets(args.pop("field"), args))
 
 
 @blp.route("/statements/facets")
@@ -64,4 +60,4 @@ class StatementFacets(MethodView):
     )
     def get(self, args: dict):
         """Count statements by field"""
-        return counted(*analysis.statement_facets(args.pop("field"), args))
+        return counted(*statement_facets(args.pop("field"), args))

@@ -6,7 +6,7 @@ from flask_smorest import abort
 
 from api.base import Blueprint, problem_doc
 from api.db import database, is_postgres
-from schemas.resources import HealthSchema
+from schemas.records import HealthSchema
 
 blp = Blueprint("health", __name__, description="Liveness and database health.")
 

@@ -1,9 +1,9 @@
 """`/v1/locations`: countries, provinces, regions, cities, bases and facilities."""
 
-from api.records import LOCATIONS
+from api.queries.locations import LOCATIONS
 from api.resources.collection import collection_blueprint
-from schemas.queries import LocationListArgs
-from schemas.resources import LocationSchema
+from schemas.arguments import LocationListArgs
+from schemas.records import LocationSchema
 
 blp = collection_blueprint(
     "locations",

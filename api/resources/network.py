@@ -2,9 +2,11 @@
 
 from flask.views import MethodView
 
-from api import analysis
 from api.base import Blueprint, problem_doc
-from schemas.views import NETWORK_EXAMPLE, NetworkArgs, NetworkSchema
+from api.queries.network import network
+from schemas.arguments import NetworkArgs
+from schemas.examples import NETWORK_EXAMPLE
+from schemas.views import NetworkSchema
 
 # Its own blueprint under /v1, so it never shadows the actors blueprint's routes.
 blp = Blueprint(
@@ -42,4 +44,4 @@ class Network(MethodView):
         are returned, nearest and best-connected first, with `truncated` set when some were
         left out; edges are only those between returned nodes.
         """
-        return analysis.network(actor_id, args["depth"], args["limit"])
+        return network(actor_id, args["depth"], args["limit"])

@@ -1,9 +1,9 @@
 """`/v1/relations`: who leads, commands, speaks for, succeeded, belongs to or backs whom."""
 
-from api.records import RELATIONS
+from api.queries.relations import RELATIONS
 from api.resources.collection import collection_blueprint
-from schemas.queries import RelationListArgs
-from schemas.resources import RelationSchema
+from schemas.arguments import RelationListArgs
+from schemas.records import RelationSchema
 
 blp = collection_blueprint(
     "relations",

@@ -2,9 +2,12 @@
 
 from flask.views import MethodView
 
-from api import analysis
 from api.base import Blueprint
-from schemas.views import RECORD_TYPES, SEARCH_EXAMPLE, SearchArgs, SearchHitSchema
+from api.queries.search import search_all
+from schemas.arguments import SearchArgs
+from schemas.examples import SEARCH_EXAMPLE
+from schemas.views import SearchHitSchema
+from schemas.vocabularies import RECORD_TYPES
 
 blp = Blueprint(
     "search",
@@ -37,5 +40,5 @@ class Search(MethodView):
         match. `type` narrows the search to some collections.
         """
         types = list(dict.fromkeys(args.get("type") or RECORD_TYPES))
-        hits, total = analysis.search_all(args["q"], types, args["limit"])
+        hits, total = search_all(args["q"], types, args["limit"])
         return hits, 200, {"X-Total-Count": str(total)}

@@ -1,9 +1,9 @@
 """`/v1/sources`: the briefing documents records are extracted from."""
 
-from api.records import SOURCES
+from api.queries.sources import SOURCES
 from api.resources.collection import collection_blueprint
-from schemas.queries import SourceListArgs
-from schemas.resources import SourceSchema
+from schemas.arguments import SourceListArgs
+from schemas.records import SourceSchema
 
 blp = collection_blueprint(
     "sources",

@@ -1,9 +1,9 @@
 """`/v1/statements`: who said what, to whom, when and through which channel."""
 
-from api.records import STATEMENTS
+from api.queries.statements import STATEMENTS
 from api.resources.collection import collection_blueprint
-from schemas.queries import StatementListArgs
-from schemas.resources import StatementSchema
+from schemas.arguments import StatementListArgs
+from schemas.records import StatementSchema
 
 blp = collection_blueprint(
     "statements",

@@ -2,10 +2,12 @@
 
 from flask.views import MethodView
 
-from api import analysis
 from api.base import Blueprint
-from api.listing import PAGE_HEADERS, page_headers
-from schemas.views import TIMELINE_EXAMPLE, TimelineArgs, TimelineItemSchema
+from api.formats import PAGE_HEADERS, page_headers
+from api.queries.timeline import timeline
+from schemas.arguments import TimelineArgs
+from schemas.examples import TIMELINE_EXAMPLE
+from schemas.views import TimelineItemSchema
 
 blp = Blueprint(
     "timeline",
@@ -35,5 +37,5 @@ class Timeline(MethodView):
         dates respect each record's precision; `q` is full text. Paged like every list:
         `limit`, the `Link` header's `rel="next"` cursor, and `X-Total-Count`.
         """
-        items, page = analysis.timeline(args)
+        items, page = timeline(args)
         return items, 200, page_headers(page)

@@ -4,7 +4,9 @@ from flask.views import MethodView
 
 from api.base import Blueprint
 from schemas import vocabularies as vocab
-from schemas.views import VOCABULARIES_EXAMPLE, NoArgs, VocabulariesSchema
+from schemas.arguments import NoArgs
+from schemas.examples import VOCABULARIES_EXAMPLE
+from schemas.views import VocabulariesSchema
 
 blp = Blueprint(
     "vocabularies",

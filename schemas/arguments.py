@@ -1,4 +1,5 @@
-"""Query-argument schemas of the list endpoints: one small grammar shared by every collection.
+"""Query-argument schemas of every endpoint: one small grammar shared by the collections' lists
+and the analyst views.
 
 Unknown parameters are refused (a typo must never return unfiltered data). Repeatable
 parameters (`actor=a&actor=b`) match any of their values.
@@ -86,9 +87,9 @@ class ListArgs(QueryArgs):
         if start and end and start > end:
             raise ma.ValidationError("Must not be after date_to.", "date_from")
 
-    @ma.validates_schema
-    def check_near(self, data: dict, **kwargs: Any) -> None:
-        if "radius_km" in data and "near" not in data:
+    @ma.validates_schema(pass_original=True)
+    def check_near(self, data: dict, original: dict, **kwargs: Any) -> None:
+        if "radius_km" in original and "near" not in data:
             raise ma.ValidationError("Only meaningful together with near.", "radius_km")
 
 
@@ -112,7 +113,7 @@ def sort_field(names: tuple[str, ...], default: str) -> fields.String:
     )
 
 
-def date_field(description: str) -> fields.Date:
+def date_param(description: str) -> fields.Date:
     return fields.Date(metadata=meta(description, "2020-04-01"))
 
 
@@ -138,6 +139,7 @@ class GeoArgs(ma.Schema):
         metadata=meta("A point `lat,lon`: records within `radius_km` of it.", "33.3,44.4"),
     )
     radius_km = fields.Float(
+        load_default=DEFAULT_RADIUS_KM,
         validate=validate.Range(min=0, max=20_038, min_inclusive=False),
         metadata=meta(
             f"Great-circle radius around `near`, in kilometres (default {DEFAULT_RADIUS_KM:g}).", 50
@@ -180,8 +182,8 @@ class EventListArgs(GeoArgs, ListArgs):
     )
     type = codes(vocab.EVENT_TYPES, "ACLED event type.")
     sub_type = codes({k: v for k, (_, v) in vocab.EVENT_SUB_TYPES.items()}, "ACLED sub-event type.")
-    date_from = date_field(DATE_FROM)
-    date_to = date_field(DATE_TO)
+    date_from = date_param(DATE_FROM)
+    date_to = date_param(DATE_TO)
     fatalities_min = fields.Integer(
         validate=validate.Range(0, MAX_INT),
         metadata=meta("At least this many reported deaths (unknown counts never match)."),
@@ -208,8 +210,8 @@ class StatementListArgs(ListArgs):
     verbatim = fields.Boolean(
         metadata=meta("`true`: direct quotes only; `false`: reported speech only.")
     )
-    date_from = date_field(DATE_FROM)
-    date_to = date_field(DATE_TO)
+    date_from = date_param(DATE_FROM)
+    date_to = date_param(DATE_TO)
     source = ids("Statements cited by this source.")
 
 
@@ -272,3 +274,152 @@ class SourceListArgs(ListArgs):
         fields.String(validate=[validate.Length(max=200), NO_NUL]),
         metadata=meta("Publisher name, exactly.", ["Al-Monitor"]),
     )
+
+
+# ---------------------------------------------------------------- analyst views
+
+SEARCH_DEFAULT_LIMIT = 20
+SEARCH_MAX_LIMIT = 100
+NETWORK_DEFAULT_LIMIT = 100
+NETWORK_MAX_LIMIT = 500
+EVENT_FACETS: dict[str, str] = {
+    "type": "ACLED event type.",
+    "sub_type": "ACLED sub-event type.",
+    "month": "Month of the event's `date`, as `YYYY-MM` (buckets in calendar order).",
+    "actor": "Participating actor (in any role, or in `role` when given); an event counts "
+    "once per actor.",
+    "location": "Location, rolled up: a place counts every event at it or inside it, as the "
+    "`location` filter does; `null` counts events with no location.",
+}
+STATEMENT_FACETS: dict[str, str] = {
+    "speaker": "Speaker; a joint statement counts once for each of its named speakers.",
+    "channel": "How the statement was made.",
+    "month": "Month of the statement's `date`, as `YYYY-MM` (buckets in calendar order).",
+}
+
+
+def full_text(effect: str) -> fields.String:
+    return fields.String(
+        validate=[validate.Length(min=1, max=500), NO_NUL],
+        metadata=meta(f"Full-text search: {effect} every word (as a prefix)."),
+    )
+
+
+def field_param(choices: dict[str, str]) -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.OneOf(list(choices)),
+        metadata=meta(
+            "What to count by. " + " ".join(f"`{name}`: {text}" for name, text in choices.items())
+        ),
+    )
+
+
+class TimelineArgs(ListArgs):
+    """Filters of `GET /v1/timeline`."""
+
+    SORTS = ("date", "-date")
+
+    q = full_text("only the events and statements that match")
+    sort = fields.String(
+        validate=validate.OneOf(SORTS),
+        metadata=meta("`date`: oldest first (the default); `-date`: newest first."),
+    )
+    actor = ids(
+        "Events with this actor in any role, and statements it made or that were addressed to it.",
+        "kataib-hezbollah",
+    )
+    location = ids(
+        "Events at this place or anywhere inside it, and statements about such events.",
+        "iraq",
+    )
+    date_from = date_param(DATE_FROM)
+    date_to = date_param(DATE_TO)
+
+
+class NetworkArgs(QueryArgs):
+    """Parameters of `GET /v1/actors/{actor_id}/network`."""
+
+    depth = fields.Integer(
+        load_default=1,
+        validate=validate.Range(1, 2),
+        metadata=meta(
+            "1: the actor's own connections; 2: also the connections of its neighbours.", 1
+        ),
+    )
+    limit = fields.Integer(
+        load_default=NETWORK_DEFAULT_LIMIT,
+        validate=validate.Range(1, NETWORK_MAX_LIMIT),
+        metadata=meta(
+            f"Most nodes to return, the actor included (1 to {NETWORK_MAX_LIMIT}); nearest and "
+            "best-connected first. `truncated` says when some were left out.",
+            NETWORK_DEFAULT_LIMIT,
+        ),
+    )
+
+
+class SearchArgs(QueryArgs):
+    """Parameters of `GET /v1/search`."""
+
+    q = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=500), NO_NUL],
+        metadata=meta(
+            "Words to find; every word must match (as a prefix), in any order. Punctuation "
+            "and operators are ignored: any text is a valid query.",
+            "Ghaani",
+        ),
+    )
+    type = fields.List(
+        fields.String(validate=validate.OneOf(list(vocab.RECORD_TYPES))),
+        metadata=meta("Only hits of this record type (repeatable; default: all)."),
+    )
+    limit = fields.Integer(
+        load_default=SEARCH_DEFAULT_LIMIT,
+        validate=validate.Range(1, SEARCH_MAX_LIMIT),
+        metadata=meta(f"Most hits to return (1 to {SEARCH_MAX_LIMIT}).", SEARCH_DEFAULT_LIMIT),
+    )
+
+
+NOT_FILTERS = ("limit", "cursor", "sort", "format")
+
+
+MAX_BUCKETS = 1000
+
+
+def buckets_param() -> fields.Integer:
+    return fields.Integer(
+        load_default=100,
+        validate=validate.Range(1, MAX_BUCKETS),
+        metadata=meta(
+            f"At most this many buckets (1 to {MAX_BUCKETS}): the most frequent values; "
+            "`X-Total-Count` says how many values there are in all."
+        ),
+    )
+
+
+class EventFacetArgs(EventListArgs):
+    """Parameters of `GET /v1/events/facets`: the filters of `GET /v1/events` and `field`."""
+
+    class Meta(ListArgs.Meta):
+        exclude = NOT_FILTERS
+
+    q = full_text("count only the events that match")
+    field = field_param(EVENT_FACETS)
+    buckets = buckets_param()
+
+
+class StatementFacetArgs(StatementListArgs):
+    """Parameters of `GET /v1/statements/facets`: the filters of `GET /v1/statements` and
+    `field`."""
+
+    class Meta(ListArgs.Meta):
+        exclude = NOT_FILTERS
+
+    q = full_text("count only the statements that match")
+    field = field_param(STATEMENT_FACETS)
+    buckets = buckets_param()
+
+
+class NoArgs(QueryArgs):
+    """No query parameters: any is refused, like every unknown parameter."""

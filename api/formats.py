@@ -12,8 +12,8 @@ import marshmallow as ma
 from flask import Response, json, request
 from flask_smorest import abort
 
-from api.query import Page
-from api.records import Collection, list_page
+from api.queries.collection import Collection, list_page
+from api.queries.paging import Page
 
 MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "geojson": "application/geo+json"}
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import peewee as pw
-from flask_smorest import abort
+
+from api.queries.errors import InvalidParameter
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def coerce_key(sort: Sort, key: Any) -> Any:
 
 
 def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int, str]:
-    """(key, id, direction) of a cursor made for `sort`; 422 if it is not one."""
+    """(key, id, direction) of a cursor made for `sort`; InvalidParameter if it is not one."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         document = json.loads(raw)
@@ -85,12 +86,11 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int, str]:
             raise ValueError
         key = coerce_key(sort, key)
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        abort(
-            422,
-            message="Invalid cursor: pass back the cursor of a Link header unchanged, "
-            "with the same sort.",
-            errors={"query": {"cursor": ["Not a cursor issued for this list and sort."]}},
-        )
+        raise InvalidParameter(
+            "cursor",
+            "Invalid cursor: pass back the cursor of a Link header unchanged, with the same sort.",
+            ["Not a cursor issued for this list and sort."],
+        ) from None
     return key, row_id, direction
 
 

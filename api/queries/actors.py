@@ -1,0 +1,68 @@
+"""`actor` records: people, groups, states, bodies, units, companies and outlets."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import peewee as pw
+
+from api.models import Actor, ActorAlias, Relation
+from api.queries.collection import Collection
+from api.queries.filters import any_of, cited_by, ids_for
+from api.queries.loading import aliases_for, citations_for
+from api.queries.paging import sorts_for
+from api.queries.relations import load_relations, relations_query
+
+
+def load_actors(actors: list[Actor]) -> list[dict]:
+    """Actor records, each with its aliases and the relations on either side of it."""
+    ids = [actor.id for actor in actors]
+    relations: dict[int, list[dict]] = defaultdict(list)
+    if ids:
+        rows = list(
+            relations_query()
+            .where(Relation.subject.in_(ids) | Relation.object.in_(ids))
+            .order_by(Relation.id)
+        )
+        for row, record in zip(rows, load_relations(rows), strict=True):
+            for end in {row.subject_id, row.object_id} & set(ids):
+                relations[end].append(record)
+    aliases = aliases_for(ActorAlias, ActorAlias.actor, ids)
+    citations = citations_for("actor", ids)
+    return [
+        {
+            "id": actor.slug,
+            "name": actor.name,
+            "kind": actor.kind,
+            "title": actor.title,
+            "description": actor.description,
+            "country": actor.country,
+            "aliases": aliases[actor.id],
+            "relations": relations[actor.id],
+            "citations": citations[actor.id],
+        }
+        for actor in actors
+    ]
+
+
+def related_to(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    """Actors in a stated relation with any of the named actors."""
+    actor_ids = ids_for(Actor, slugs, "related_to")
+    objects = Relation.select(Relation.object).where(Relation.subject.in_(actor_ids))
+    subjects = Relation.select(Relation.subject).where(Relation.object.in_(actor_ids))
+    return query.where(Actor.id.in_(objects) | Actor.id.in_(subjects))
+
+
+ACTORS = Collection(
+    name="actor",
+    model=Actor,
+    sorts=sorts_for({"name": Actor.name}),
+    default_sort="name",
+    filters={
+        "kind": any_of(Actor.kind),
+        "country": any_of(Actor.country),
+        "related_to": related_to,
+        "source": cited_by("actor", Actor),
+    },
+    load=load_actors,
+)

@@ -1,0 +1,90 @@
+"""The engine every collection shares: a `Collection` describes how one collection is
+filtered, sorted and loaded; `list_page` and `get_record` are the two entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import peewee as pw
+
+from api.queries import fulltext
+from api.queries.errors import InvalidParameter, NotFound
+from api.queries.filters import Filter
+from api.queries.paging import Page, Sort, paginate
+
+RELEVANCE = "relevance"
+
+
+@dataclass
+class Collection:
+    """How one collection is listed, filtered, sorted and turned into records."""
+
+    name: str  # record_type in citations and search documents
+    model: type[pw.Model]
+    sorts: dict[str, Sort]
+    default_sort: str
+    filters: dict[str, Filter]
+    load: Callable[[list[Any]], list[dict]]
+    base_query: Callable[[], pw.SelectQuery] | None = None  # default: the model's rows
+
+    def query(self) -> pw.SelectQuery:
+        """The rows `load` expects, unfiltered."""
+        return self.base_query() if self.base_query else self.model.select(self.model)
+
+
+def filtered(
+    collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
+) -> pw.SelectQuery:
+    """`query` narrowed by every filter in `args` (not paging, sort, format or `q`)."""
+    for name, value in args.items():
+        if name in collection.filters and name not in skip and value is not None:
+            query = collection.filters[name](query, value, args)
+    return query
+
+
+def matching(
+    collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
+) -> pw.SelectQuery:
+    """`query` narrowed by the filters in `args` and by its full-text `q`, if any."""
+    query = filtered(collection, query, args, skip)
+    if args.get("q"):
+        query = query.where(
+            collection.model.id.in_(fulltext.matching_ids(collection.name, args["q"]))
+        )
+    return query
+
+
+def list_page(collection: Collection, args: dict) -> tuple[list[dict], Page]:
+    """One page of a collection, filtered and sorted by `args` (already validated)."""
+    model = collection.model
+    query = filtered(collection, collection.query(), args)
+    sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
+    key_of = None
+    if args.get("q"):
+        hits = fulltext.matches(collection.name, args["q"]).alias("hits")
+        query = (
+            query.select_extend(hits.c.rank.alias("rank"))
+            .join(hits, on=(hits.c.record_id == model.id))
+            .objects()  # `rank` lands on the row itself
+        )
+        if sort_name == RELEVANCE:
+            sort, key_of = Sort(RELEVANCE, hits.c.rank), (lambda row: row.rank)
+    elif sort_name == RELEVANCE:
+        raise InvalidParameter(
+            "sort", "sort=relevance needs a q.", ["relevance applies only together with q."]
+        )
+    if key_of is None:
+        sort = collection.sorts[sort_name]
+    page = paginate(query, sort, model.id, args["limit"], args.get("cursor"), key_of)
+    return collection.load(page.rows), page
+
+
+def get_record(collection: Collection, slug: str) -> dict:
+    """One record by public id; NotFound when there is none."""
+    model = collection.model
+    row = collection.query().where(model.slug == slug).first()
+    if row is None:
+        raise NotFound(f"No {collection.name} with id {slug!r}.")
+    return collection.load([row])[0]

@@ -1,0 +1,141 @@
+"""`event` records: what happened, where, when, who took part."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import peewee as pw
+
+from api.models import Actor, Event, EventParticipant, Location
+from api.queries.collection import Collection
+from api.queries.filters import (
+    Filter,
+    any_of,
+    cited_by,
+    date_from,
+    date_to,
+    descendant_location_ids,
+    ids_for,
+    in_bbox,
+    near,
+)
+from api.queries.loading import actor_ref, citations_for, location_ref
+from api.queries.paging import sorts_for
+
+
+def locations_of(events: list[Event]) -> dict[int, Location]:
+    """The locations of many events in one query: {location id: location}."""
+    location_ids = list({event.location_id for event in events if event.location_id})
+    if not location_ids:
+        return {}
+    return {loc.id: loc for loc in Location.select().where(Location.id.in_(location_ids))}
+
+
+def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
+    """Participants of many events in one query: {event id: [{actor, role}]}."""
+    result: dict[int, list[dict]] = defaultdict(list)
+    query = (
+        EventParticipant.select(EventParticipant, Actor)
+        .join(Actor)
+        .where(EventParticipant.event.in_(event_ids))
+        .order_by(EventParticipant.id)
+    )
+    for link in query if event_ids else []:
+        result[link.event_id].append({"actor": actor_ref(link.actor), "role": link.role})
+    return result
+
+
+def coordinates(location: Location | None) -> dict | None:
+    """An event's point: its location's coordinates, if it has any."""
+    if location is None or location.latitude is None:
+        return None
+    return {
+        "latitude": location.latitude,
+        "longitude": location.longitude,
+        "precision": location.coordinate_precision,
+    }
+
+
+def load_events(events: list[Event]) -> list[dict]:
+    """Event records for a page of rows (a fixed number of queries)."""
+    ids = [event.id for event in events]
+    locations = locations_of(events)
+    participants = participants_for(ids)
+    citations = citations_for("event", ids)
+    return [
+        {
+            "id": event.slug,
+            "title": event.title,
+            "summary": event.summary,
+            "type": event.type,
+            "sub_type": event.sub_type,
+            "date": event.date,
+            "end_date": event.end_date,
+            "date_precision": event.date_precision,
+            "location": location_ref(locations[event.location_id]) if event.location_id else None,
+            "coordinates": coordinates(locations.get(event.location_id)),
+            "fatalities": event.fatalities,
+            "participants": participants[event.id],
+            "citations": citations[event.id],
+        }
+        for event in events
+    ]
+
+
+def event_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    """Events in which any of the actors took part (in `role`, when given)."""
+    links = EventParticipant.select(EventParticipant.event).where(
+        EventParticipant.actor.in_(ids_for(Actor, slugs, "actor"))
+    )
+    if args.get("role"):
+        links = links.where(EventParticipant.role == args["role"])
+    return query.where(Event.id.in_(links))
+
+
+def event_role(query: pw.SelectQuery, role: str, args: dict) -> pw.SelectQuery:
+    """Events with a participant in `role` (applied with `actor` when both are given)."""
+    if args.get("actor"):
+        return query  # applied together with `actor`
+    return query.where(
+        Event.id.in_(
+            EventParticipant.select(EventParticipant.event).where(EventParticipant.role == role)
+        )
+    )
+
+
+def at_location(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    """Events at any of the places or anywhere inside them."""
+    return query.where(Event.location.in_(descendant_location_ids(slugs, "location")))
+
+
+def at_place(apply: Filter) -> Filter:
+    """A filter on events through a geographic filter of their location."""
+
+    def event_filter(query: pw.SelectQuery, value: Any, args: dict) -> pw.SelectQuery:
+        places = apply(Location.select(Location.id), value, args)
+        return query.where(Event.location.in_(places))
+
+    return event_filter
+
+
+EVENTS = Collection(
+    name="event",
+    model=Event,
+    sorts=sorts_for({"date": Event.date, "title": Event.title}),
+    default_sort="date",
+    filters={
+        "actor": event_actor,
+        "role": event_role,
+        "location": at_location,
+        "type": any_of(Event.type),
+        "sub_type": any_of(Event.sub_type),
+        "date_from": date_from(Event),
+        "date_to": date_to(Event),
+        "fatalities_min": lambda q, v, a: q.where(Event.fatalities >= v),
+        "source": cited_by("event", Event),
+        "bbox": at_place(in_bbox),
+        "near": at_place(near),
+    },
+    load=load_events,
+)

@@ -1,0 +1,122 @@
+"""Filter builders shared by the collections: a filter is `(query, value, args) -> query`.
+
+Public ids in filters are resolved to internal ids first; an id that names nothing is an
+InvalidParameter naming the parameter (a typo must not return unfiltered data).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import peewee as pw
+
+from api.db import is_postgres
+from api.models import Citation, Location, Source
+from api.queries.errors import InvalidParameter
+
+EARTH_RADIUS_KM = 6371.0088
+Filter = Callable[[pw.SelectQuery, Any, dict], pw.SelectQuery]
+
+
+def ids_for(model: type[pw.Model], slugs: Iterable[str], parameter: str) -> list[int]:
+    """Internal ids of the records named by `slugs`; InvalidParameter naming any missing one."""
+    slugs = list(dict.fromkeys(slugs))
+    found = dict(model.select(model.slug, model.id).where(model.slug.in_(slugs)).tuples())
+    missing = [slug for slug in slugs if slug not in found]
+    if missing:
+        kind = model.__name__.lower()
+        raise InvalidParameter(
+            parameter,
+            f"Unknown {kind} id(s) in {parameter!r}: " + ", ".join(missing),
+            [f"No {kind} with id {slug!r}." for slug in missing],
+        )
+    return [found[slug] for slug in slugs]
+
+
+def any_of(column: pw.Field) -> Filter:
+    """A repeatable filter matching any of its values."""
+    return lambda query, values, args: query.where(column.in_(values))
+
+
+def equals(column: pw.Field) -> Filter:
+    """A single-valued filter matching its value exactly."""
+    return lambda query, value, args: query.where(column == value)
+
+
+def cited_by(record_type: str, model: type[pw.Model]) -> Filter:
+    """Records that any of the named sources cites."""
+
+    def apply(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+        source_ids = ids_for(Source, slugs, "source")
+        cited = Citation.select(Citation.record_id).where(
+            (Citation.record_type == record_type) & Citation.source.in_(source_ids)
+        )
+        return query.where(model.id.in_(cited))
+
+    return apply
+
+
+def date_from(model: type[pw.Model]) -> Filter:
+    """Records whose date span ends on or after the day (a month-precise date overlaps)."""
+    return lambda query, value, args: query.where(model.range_end >= value)
+
+
+def date_to(model: type[pw.Model]) -> Filter:
+    """Records whose date span starts on or before the day."""
+    return lambda query, value, args: query.where(model.range_start <= value)
+
+
+# ---------------------------------------------------------------- places
+
+
+def path_starts_with(prefix: str) -> pw.Expression:
+    """Case-sensitive prefix match on `Location.path` that an index can serve: GLOB on
+    SQLite, LIKE on PostgreSQL (index with text_pattern_ops). Paths hold only slug
+    characters, none of them a wildcard."""
+    if is_postgres():
+        return pw.Expression(Location.path, "LIKE", f"{prefix}%")
+    return pw.Expression(Location.path, "GLOB", f"{prefix}*")
+
+
+def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQuery:
+    """Ids of the named locations and of every location inside them."""
+    ids = ids_for(Location, slugs, parameter)
+    condition = None
+    for (path,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples():
+        clause = path_starts_with(path)
+        condition = clause if condition is None else condition | clause
+    return Location.select(Location.id).where(condition)
+
+
+def in_bbox(query: pw.SelectQuery, bbox: list[float], args: dict) -> pw.SelectQuery:
+    """Places inside `[min_lon, min_lat, max_lon, max_lat]` (a box may cross the antimeridian)."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    inside = Location.latitude.between(min_lat, max_lat)
+    if min_lon <= max_lon:
+        inside &= Location.longitude.between(min_lon, max_lon)
+    else:  # the box crosses the antimeridian
+        inside &= (Location.longitude >= min_lon) | (Location.longitude <= max_lon)
+    return query.where(inside)
+
+
+def near(query: pw.SelectQuery, point: list[float], args: dict) -> pw.SelectQuery:
+    """Within `args["radius_km"]` on the great circle (haversine), pre-filtered by a box."""
+    lat, lon = point
+    radius = args["radius_km"]
+    dlat = math.degrees(radius / EARTH_RADIUS_KM)
+    dlon = min(180.0, dlat / max(math.cos(math.radians(lat)), 1e-6))
+    lat1, lat2 = pw.fn.radians(lat), pw.fn.radians(Location.latitude)
+    half_dlat = (lat2 - lat1) / 2
+    half_dlon = (pw.fn.radians(Location.longitude) - pw.fn.radians(lon)) / 2
+    a = pw.fn.sin(half_dlat) * pw.fn.sin(half_dlat) + pw.fn.cos(lat1) * pw.fn.cos(lat2) * pw.fn.sin(
+        half_dlon
+    ) * pw.fn.sin(half_dlon)
+    distance = (
+        2 * EARTH_RADIUS_KM * pw.fn.asin(pw.fn.sqrt(pw.Case(None, [(a > 1, 1.0)], a)))
+    )  # clamp rounding
+    box = Location.latitude.between(lat - dlat, lat + dlat)
+    if dlon < 180:
+        box &= Location.longitude.between(lon - dlon, lon + dlon)
+    return query.where(box & (distance <= radius))

@@ -1,0 +1,53 @@
+"""Full-text matching: FTS5 on SQLite, tsvector + GIN on PostgreSQL, over `search_document`
+(the index itself is built by api/ddl.py).
+
+Any user text is a valid query: it is split into word tokens, each matched as a prefix, all
+required (AND). Text with no word characters matches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import peewee as pw
+
+from api.db import is_postgres
+from api.models import SearchDocument
+
+TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def tokens(text: str) -> list[str]:
+    """The word tokens of a user query, lower-cased."""
+    return [token.lower() for token in TOKEN.findall(text)]
+
+
+def matches(record_type: str, text: str) -> pw.SelectQuery:
+    """A query of (record_id, rank) for records of `record_type` matching `text`.
+
+    Lower rank is better on both backends.
+    """
+    words = tokens(text)
+    doc = SearchDocument
+    if not words:
+        return doc.select(doc.record_id, pw.Value(0.0).alias("rank")).where(pw.SQL("1 = 0"))
+    if is_postgres():
+        tsquery = " & ".join(f"{word}:*" for word in words)
+        query = pw.fn.to_tsquery("simple", tsquery)
+        rank = pw.fn.ts_rank_cd(pw.SQL("tsv"), query) * -1  # lower is better, as bm25
+        return doc.select(doc.record_id, rank.alias("rank")).where(
+            (doc.record_type == record_type) & pw.SQL("tsv @@ to_tsquery('simple', %s)", [tsquery])
+        )
+    fts = pw.Table("search_fts").alias("search_fts")
+    fts_query = " ".join(f'"{word}"*' for word in words)  # \w+ tokens hold no quote
+    return (
+        doc.select(doc.record_id, pw.SQL("bm25(search_fts, 10.0, 1.0)").alias("rank"))
+        .join(fts, on=(fts.c.rowid == doc.id))
+        .where((doc.record_type == record_type) & pw.SQL("search_fts MATCH ?", [fts_query]))
+    )
+
+
+def matching_ids(record_type: str, text: str) -> pw.Select:
+    """Internal ids of the records of one type that match `text` (a subquery)."""
+    hits = matches(record_type, text).alias("hits")
+    return pw.Select([hits], [hits.c.record_id])

@@ -1,0 +1,72 @@
+"""`location` records: places in a hierarchy, with coordinates."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from api.models import Location, LocationAlias
+from api.queries.collection import Collection
+from api.queries.filters import any_of, cited_by, descendant_location_ids, in_bbox, near
+from api.queries.loading import aliases_for, citations_for, location_ref
+from api.queries.paging import sorts_for
+
+
+def ancestor_slugs(location: Location) -> list[str]:
+    """The slugs of the places enclosing `location`, outermost first (from its path)."""
+    return location.path.strip("/").split("/")[:-1]
+
+
+def load_locations(locations: list[Location]) -> list[dict]:
+    """Location records, each with its parent and the chain of places enclosing it."""
+    ids = [location.id for location in locations]
+    wanted = {slug for location in locations for slug in ancestor_slugs(location)}
+    ancestors = (
+        {a.slug: a for a in Location.select().where(Location.slug.in_(list(wanted)))}
+        if wanted
+        else {}
+    )
+    aliases = aliases_for(LocationAlias, LocationAlias.location, ids)
+    citations = citations_for("location", ids)
+    records = []
+    for location in locations:
+        chain = [ancestors[s] for s in ancestor_slugs(location) if s in ancestors]
+        records.append(
+            {
+                "id": location.slug,
+                "name": location.name,
+                "kind": location.kind,
+                "parent": location_ref(chain[-1]) if chain else None,
+                "ancestors": [location_ref(a) for a in chain],
+                "latitude": location.latitude,
+                "longitude": location.longitude,
+                "coordinate_precision": location.coordinate_precision,
+                "country": location.country,
+                "description": location.description,
+                "aliases": aliases[location.id],
+                "citations": citations[location.id],
+            }
+        )
+    return records
+
+
+def within(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    """Places inside any of the named places (not the places themselves)."""
+    inside = descendant_location_ids(slugs, "within")
+    return query.where(Location.id.in_(inside) & Location.slug.not_in(slugs))
+
+
+LOCATIONS = Collection(
+    name="location",
+    model=Location,
+    sorts=sorts_for({"name": Location.name}),
+    default_sort="name",
+    filters={
+        "kind": any_of(Location.kind),
+        "country": any_of(Location.country),
+        "within": within,
+        "bbox": in_bbox,
+        "near": near,
+        "source": cited_by("location", Location),
+    },
+    load=load_locations,
+)

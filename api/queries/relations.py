@@ -1,0 +1,69 @@
+"""`relation` records: who leads, commands, speaks for, belongs to or backs whom."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from api.models import Actor, Relation
+from api.queries.collection import Collection
+from api.queries.filters import Filter, any_of, cited_by, ids_for
+from api.queries.loading import actor_ref, citations_for
+from api.queries.paging import sorts_for
+
+SUBJECT, OBJECT = Actor.alias("subject"), Actor.alias("object")
+
+
+def relations_query() -> pw.SelectQuery:
+    """Relations with both their actors, ready for `load_relations`."""
+    return (
+        Relation.select(Relation, SUBJECT, OBJECT)
+        .join_from(Relation, SUBJECT, on=(Relation.subject == SUBJECT.id))
+        .join_from(Relation, OBJECT, on=(Relation.object == OBJECT.id))
+    )
+
+
+def load_relations(relations: list[Relation]) -> list[dict]:
+    """Relation records; rows must come from `relations_query()` (actors joined)."""
+    citations = citations_for("relation", [relation.id for relation in relations])
+    return [
+        {
+            "id": relation.slug,
+            "subject": actor_ref(relation.subject),
+            "predicate": relation.predicate,
+            "object": actor_ref(relation.object),
+            "start_date": relation.start_date,
+            "end_date": relation.end_date,
+            "date_precision": relation.date_precision,
+            "description": relation.description,
+            "citations": citations[relation.id],
+        }
+        for relation in relations
+    ]
+
+
+def relation_end(column: pw.Field, parameter: str) -> Filter:
+    """Relations whose subject (or object) is any of the actors."""
+    return lambda query, slugs, args: query.where(column.in_(ids_for(Actor, slugs, parameter)))
+
+
+def relation_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    """Relations with any of the actors on either side."""
+    actor_ids = ids_for(Actor, slugs, "actor")
+    return query.where(Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids))
+
+
+RELATIONS = Collection(
+    name="relation",
+    model=Relation,
+    sorts=sorts_for({"id": Relation.slug}),
+    default_sort="id",
+    filters={
+        "subject": relation_end(Relation.subject, "subject"),
+        "object": relation_end(Relation.object, "object"),
+        "actor": relation_actor,
+        "predicate": any_of(Relation.predicate),
+        "source": cited_by("relation", Relation),
+    },
+    load=load_relations,
+    base_query=relations_query,
+)

@@ -1,0 +1,68 @@
+"""`source` records: the briefing documents, with what was extracted from each."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import peewee as pw
+
+from api.models import Citation, Source
+from api.paths import COLLECTION_PATHS, collection_url
+from api.queries.collection import Collection
+from api.queries.filters import any_of
+from api.queries.paging import sorts_for
+
+EXTRACTED = ("actor", "relation", "location", "event", "statement")  # what a source yields
+
+
+def extracted_counts(ids: list[int]) -> dict[int, dict[str, int]]:
+    """{source id: {record_type: records it cites}} for many sources in one grouped query."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    if ids:
+        query = (
+            Citation.select(
+                Citation.source, Citation.record_type, pw.fn.COUNT(Citation.record_id.distinct())
+            )
+            .where(Citation.source.in_(ids))
+            .group_by(Citation.source, Citation.record_type)
+        )
+        for source_id, record_type, count in query.tuples():
+            counts[source_id][record_type] = count
+    return counts
+
+
+def load_sources(sources: list[Source]) -> list[dict]:
+    """Source records, each with how many records of every collection it supports."""
+    counts = extracted_counts([source.id for source in sources])
+    return [
+        {
+            "id": source.slug,
+            "title": source.title,
+            "publisher": source.publisher,
+            "published": source.published,
+            "published_precision": source.published_precision,
+            "url": source.url,
+            "author": source.author,
+            "language": source.language,
+            "counts": {
+                COLLECTION_PATHS[kind]: counts[source.id].get(kind, 0) for kind in EXTRACTED
+            },
+            "links": {
+                COLLECTION_PATHS[kind]: f"{collection_url(kind)}?source={source.slug}"
+                for kind in EXTRACTED
+            },
+        }
+        for source in sources
+    ]
+
+
+SOURCES = Collection(
+    name="source",
+    model=Source,
+    sorts=sorts_for({"published": Source.published, "title": Source.title}),
+    default_sort="-published",
+    filters={
+        "publisher": any_of(Source.publisher),
+    },
+    load=load_sources,
+)

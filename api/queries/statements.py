@@ -1,0 +1,141 @@
+"""`statement` records: who said what, to whom, when and through which channel."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import peewee as pw
+
+from api.models import (
+    Actor,
+    Event,
+    Statement,
+    StatementAddressee,
+    StatementEvent,
+    StatementMention,
+    StatementSpeaker,
+)
+from api.queries.collection import Collection
+from api.queries.filters import Filter, any_of, cited_by, date_from, date_to, equals, ids_for
+from api.queries.loading import actor_ref, by_id, citations_for, event_ref
+from api.queries.paging import sorts_for
+
+
+def linked_actors(link: type[pw.Model], statement_ids: list[int]) -> dict[int, list[dict]]:
+    """{statement id: [actor refs]} through a statement-to-actor link table, in one query."""
+    result: dict[int, list[dict]] = defaultdict(list)
+    if not statement_ids:
+        return result
+    order = [link.position, link.id] if "position" in link._meta.fields else [link.id]
+    query = (
+        link.select(link, Actor)
+        .join(Actor)
+        .where(link.statement.in_(statement_ids))
+        .order_by(*order)
+    )
+    for row in query:
+        result[row.statement_id].append(actor_ref(row.actor))
+    return result
+
+
+def linked_events(statement_ids: list[int]) -> dict[int, list[dict]]:
+    """{statement id: [event refs]}, oldest event first, in one query."""
+    result: dict[int, list[dict]] = defaultdict(list)
+    if not statement_ids:
+        return result
+    for link in (
+        StatementEvent.select(StatementEvent, Event)
+        .join(Event)
+        .where(StatementEvent.statement.in_(statement_ids))
+        .order_by(Event.date, Event.id)
+    ):
+        result[link.statement_id].append(event_ref(link.event))
+    return result
+
+
+def load_statements(statements: list[Statement]) -> list[dict]:
+    """Statement records for a page of rows (a fixed number of queries)."""
+    ids = [statement.id for statement in statements]
+    speakers = linked_actors(StatementSpeaker, ids)
+    addressees = linked_actors(StatementAddressee, ids)
+    mentions = linked_actors(StatementMention, ids)
+    events = linked_events(ids)
+    outlets = by_id(Actor, list({s.outlet_id for s in statements if s.outlet_id}))
+    citations = citations_for("statement", ids)
+    return [
+        {
+            "id": statement.slug,
+            "text": statement.text,
+            "verbatim": statement.verbatim,
+            "summary": statement.summary,
+            "speakers": speakers[statement.id],
+            "anonymous": statement.anonymous,
+            "attribution": statement.attribution,
+            "signatory_count": statement.signatory_count,
+            "addressees": addressees[statement.id],
+            "mentions": mentions[statement.id],
+            "channel": statement.channel,
+            "outlet": actor_ref(outlets[statement.outlet_id]) if statement.outlet_id else None,
+            "date": statement.date,
+            "end_date": statement.end_date,
+            "date_precision": statement.date_precision,
+            "events": events[statement.id],
+            "citations": citations[statement.id],
+        }
+        for statement in statements
+    ]
+
+
+def statements_linked(link: type[pw.Model], parameter: str) -> Filter:
+    """Statements linked to any of the actors through `link` (speakers, addressees, ...)."""
+
+    def apply(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+        actor_ids = ids_for(Actor, slugs, parameter)
+        return query.where(
+            Statement.id.in_(link.select(link.statement).where(link.actor.in_(actor_ids)))
+        )
+
+    return apply
+
+
+def statement_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    """Statements any of the actors made or that were addressed to one of them."""
+    actor_ids = ids_for(Actor, slugs, "actor")
+    spoken = StatementSpeaker.select(StatementSpeaker.statement).where(
+        StatementSpeaker.actor.in_(actor_ids)
+    )
+    addressed = StatementAddressee.select(StatementAddressee.statement).where(
+        StatementAddressee.actor.in_(actor_ids)
+    )
+    return query.where(Statement.id.in_(spoken | addressed))  # one IN over a UNION
+
+
+def statement_event(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    """Statements about any of the events."""
+    event_ids = ids_for(Event, slugs, "event")
+    linked = StatementEvent.select(StatementEvent.statement).where(
+        StatementEvent.event.in_(event_ids)
+    )
+    return query.where(Statement.id.in_(linked))
+
+
+STATEMENTS = Collection(
+    name="statement",
+    model=Statement,
+    sorts=sorts_for({"date": Statement.date}),
+    default_sort="date",
+    filters={
+        "speaker": statements_linked(StatementSpeaker, "speaker"),
+        "addressed_to": statements_linked(StatementAddressee, "addressed_to"),
+        "mentions": statements_linked(StatementMention, "mentions"),
+        "anonymous": equals(Statement.anonymous),
+        "actor": statement_actor,
+        "event": statement_event,
+        "channel": any_of(Statement.channel),
+        "verbatim": equals(Statement.verbatim),
+        "date_from": date_from(Statement),
+        "date_to": date_to(Statement),
+        "source": cited_by("statement", Statement),
+    },
+    load=load_statements,
+)

@@ -1,0 +1,119 @@
+"""Response examples of the analyst views, in the spec and in Swagger UI: real records of the
+first briefing."""
+
+from __future__ import annotations
+
+from schemas import vocabularies as vocab
+
+KH = {"id": "kataib-hezbollah", "name": "Kataib Hezbollah", "kind": "armed_group"}
+AL_MONITOR = {
+    "id": "al-monitor-2020-04-07-us-iran-showdown-iraq",
+    "title": "US, Iran-backed forces in Iraq may be edging toward showdown",
+}
+TIMELINE_EXAMPLE = [
+    {
+        "record_type": "statement",
+        "id": "kataib-hezbollah-2020-04-02-leave-iraq",
+        "date": "2020-04-02",
+        "end_date": None,
+        "date_precision": "day",
+        "title": "We will not kill you, if you leave Iraq.",
+        "actors": [KH],
+        "location": None,
+        "url": "/v1/statements/kataib-hezbollah-2020-04-02-leave-iraq",
+    },
+    {
+        "record_type": "event",
+        "id": "rocket-strike-near-halliburton-2020-04-06",
+        "date": "2020-04-06",
+        "end_date": None,
+        "date_precision": "day",
+        "title": "Katyusha rockets strike near Halliburton facility in southern Iraq",
+        "actors": [{"id": "halliburton", "name": "Halliburton", "kind": "company"}],
+        "location": {
+            "id": "halliburton-facility-southern-iraq",
+            "name": "Halliburton facility in southern Iraq",
+            "kind": "facility",
+        },
+        "url": "/v1/events/rocket-strike-near-halliburton-2020-04-06",
+    },
+]
+NETWORK_EXAMPLE = {
+    "actor": KH,
+    "depth": 1,
+    "nodes": [
+        {**KH, "depth": 0},
+        {
+            "id": "abu-fadak-al-mohammadawi",
+            "name": "Abu Fadak al-Mohammadawi",
+            "kind": "person",
+            "depth": 1,
+        },
+        {"id": "mohammad-mohyee", "name": "Mohammad Mohyee", "kind": "person", "depth": 1},
+    ],
+    "edges": [
+        {
+            "kind": "relation",
+            "source": "mohammad-mohyee",
+            "target": "kataib-hezbollah",
+            "predicate": "spokesperson_for",
+            "citations": [
+                {
+                    "source": AL_MONITOR,
+                    "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against four "
+                    "possible moves by the United States.",
+                }
+            ],
+            "events": [],
+            "statements": [],
+        },
+        {
+            "kind": "co_participation",
+            "source": "kataib-hezbollah",
+            "target": "abu-fadak-al-mohammadawi",
+            "predicate": None,
+            "citations": [],
+            "events": ["kataib-hezbollah-push-for-abu-fadak-2020-03"],
+            "statements": [],
+        },
+    ],
+    "truncated": False,
+}
+SEARCH_EXAMPLE = [
+    {
+        "record_type": "actor",
+        "id": "esmail-ghaani",
+        "title": "Esmail Ghaani",
+        "snippet": "…Iranian brigadier general who succeeded Qasem Soleimani as head of the "
+        "Quds Force…",
+        "score": 5.2,
+        "url": "/v1/actors/esmail-ghaani",
+    },
+    {
+        "record_type": "event",
+        "id": "ghaani-first-visit-to-iraq-2020-03",
+        "title": "Esmail Ghaani's first visit to Iraq as Quds Force head; talks with Iraqi "
+        "factions",
+        "snippet": "Ghaani's first visit to Iraq since he succeeded Soleimani. In Baghdad he "
+        "held talks with various Iraqi factions…",
+        "score": 4.9,
+        "url": "/v1/events/ghaani-first-visit-to-iraq-2020-03",
+    },
+]
+EVENT_FACETS_EXAMPLE = [
+    {"value": "iraq", "label": "Iraq", "count": 12},
+    {"value": "anbar-province", "label": "Anbar province", "count": 4},
+    {"value": "ain-al-asad-air-base", "label": "Ain al-Asad air base", "count": 3},
+]
+STATEMENT_FACETS_EXAMPLE = [
+    {"value": "adel-abdul-mahdi", "label": "Adel Abdul Mahdi", "count": 3},
+    {"value": "kataib-hezbollah", "label": "Kataib Hezbollah", "count": 2},
+]
+VOCABULARIES_EXAMPLE = {
+    name: [
+        {"code": code, "meaning": meaning}
+        | ({"type": vocab.EVENT_SUB_TYPES[code][0]} if name == "event_sub_types" else {})
+        for code, meaning in list(codes.items())[:2]
+    ]
+    for name, codes in vocab.all_vocabularies().items()
+}
