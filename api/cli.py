@@ -40,10 +40,10 @@ def seed_command(
     synthetic_seed: int,
 ) -> None:
     """Validate and load briefing files (default: every file in seed/briefings/)."""
-    from seed.loader import SeedError, default_files, is_empty, load_files, validate_files
+    from api.importer import SeedError, default_files, is_empty, load_files, validate_files
 
     if synthetic is not None:
-        from seed.synthetic import seed_synthetic
+        from api.synthetic import seed_synthetic
 
         if paths or check or if_empty:
             raise click.UsageError("--synthetic takes no files, --check or --if-empty.")

@@ -1,1 +1,1 @@
-"""Briefing data files (briefings/*.yaml) and the loader that validates and upserts them."""
+"""Briefing data files (briefings/*.yaml, each with its article); loaded by api/importer.py."""

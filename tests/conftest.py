@@ -14,7 +14,7 @@ import pytest
 from api import create_app
 from api.db import bind
 from api.ddl import create_schema, drop_schema
-from seed.loader import default_files, load_files
+from api.importer import default_files, load_files
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

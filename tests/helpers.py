@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from seed.loader import default_files, read_bundle
+from api.importer import default_files, read_bundle
 
 LINK = re.compile(r'<([^>]+)>;\s*rel="(\w+)"')
 

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from api.cli import cli
-from seed.loader import SeedError, default_files, load_files, validate_files
+from api.importer import SeedError, default_files, load_files, validate_files
 from tests.helpers import fetch_all, seed
 
 COLLECTIONS = ["events", "statements", "actors", "locations", "sources"]

@@ -22,8 +22,8 @@ from playhouse.test_utils import count_queries
 
 from api import create_app
 from api.db import database
+from api.importer import default_files, validate_files
 from api.models import date_span
-from seed.loader import default_files, validate_files
 
 N = 300
 BRIEFING = [sys.executable, "-c", "from api.cli import main; main()"]

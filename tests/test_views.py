@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import pytest
 
 from api.db import database
+from api.importer import default_files, read_bundle
 from schemas import vocabularies as vocab
-from seed.loader import default_files, read_bundle
 from tests.helpers import fetch_all, ids, links, seed
 
 PROBLEM = "application/problem+json"

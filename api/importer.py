@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ from api.models import (
 )
 from schemas.bundle import BriefingBundleSchema
 
-BRIEFINGS_DIR = Path(__file__).parent / "briefings"
+# The seed briefings ship as data of the `seed` package (read as files, never imported).
+BRIEFINGS_DIR = Path(str(resources.files("seed").joinpath("briefings")))
 
 
 class SeedError(Exception):
@@ -56,6 +58,7 @@ class Report:
 
 
 def default_files() -> list[Path]:
+    """Every briefing file of seed/briefings/, in name order."""
     return sorted(BRIEFINGS_DIR.glob("*.yaml"))
 
 
