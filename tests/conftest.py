@@ -1,8 +1,10 @@
 """Every test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
 
-The database of each backend is created and seeded with the briefings in seed/briefings once
-per session, and one app serves it for the whole session; tests that write leave it as they
-found it (the loader is idempotent), and tests that bind another database restore the binding.
+The database of each backend is created once per session and seeded with the briefings in
+seed/briefings and the test briefings in tests/fixtures/briefings (a second source, in another
+region and language, so that filters by source can fail). One app serves it for the whole
+session; tests that write leave it as they found it (the loader is idempotent), and tests that
+bind another database restore the binding.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pytest
 from api import create_app
 from api.db import bind
 from api.ddl import create_schema, drop_schema
-from api.importer import default_files, load_files
+from api.importer import load_files
+from tests.helpers import briefing_files
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -29,7 +32,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     bind(url)
     drop_schema()
     create_schema()
-    load_files(default_files())
+    load_files(briefing_files())
     yield url
     if request.param == "postgresql":
         bind(url)
