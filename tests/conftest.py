@@ -22,13 +22,30 @@ from tests.helpers import briefing_files
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def postgres_url_of_this_worker(url: str) -> str:
+    """`url` as is, or, under pytest-xdist (`make test` runs one worker per core), the same
+    database with this worker's own PostgreSQL schema first on the search path, so that
+    parallel workers never share tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    schema = f"test_{worker}"
+    bind(url)
+    from api.db import database
+
+    with database.connection_context():
+        database.execute_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """A freshly created and seeded database of one backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'briefing.db'}"
     else:
-        url = os.environ["TEST_DATABASE_URL"]
+        url = postgres_url_of_this_worker(os.environ["TEST_DATABASE_URL"])
     bind(url)
     drop_schema()
     create_schema()
