@@ -3,6 +3,7 @@
 Each database here is a fresh temporary SQLite file filled by the CLI in a subprocess, never
 the session database of conftest.py; the proxy's binding is restored after every test. Expected
 values are computed with the sqlite3 module straight from the file, independently of the API.
+The pure generator (`api.synthetic.generate`) is tested on its own at the end, without a database.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,9 @@ from api import create_app
 from api.db import database
 from api.importer import default_files, validate_files
 from api.models import date_span
+from api.synthetic.generate import COLUMNS, corpus
+from api.synthetic.world import Plan
+from api.synthetic.write import REFERENCES
 
 N = 300
 BRIEFING = [sys.executable, "-c", "from api.cli import main; main()"]
@@ -415,3 +421,40 @@ def test_sources_record_what_made_the_corpus(raw):
     """The first synthetic source's url names N, the seed and the generator version."""
     (url,) = raw.execute("SELECT url FROM source WHERE slug = 'syn-source-1'").fetchone()
     assert f"events={N}&seed=42&version=" in url
+
+
+# ---------------------------------------------------------------- the pure generator
+
+
+def test_generator_same_seed_same_rows_other_seed_other_rows():
+    rows = list(corpus(200, 5))
+    assert rows == list(corpus(200, 5))
+    assert rows != list(corpus(200, 6))
+    # the stream is lazy: its head is the same without generating the rest
+    assert list(islice(corpus(200, 5), 50)) == rows[:50]
+
+
+def test_generator_sizes_follow_the_plan():
+    plan = Plan(200)
+    sizes = Counter(table for table, _ in corpus(200))
+    assert sizes["event"] == plan.events and sizes["statement"] == plan.statements
+    assert sizes["actor"] == plan.actors and sizes["location"] == plan.locations
+    assert sizes["source"] == 3
+    records = sum(sizes[t] for t in ("source", "location", "actor", "event", "statement"))
+    assert sizes["search_document"] == records
+    assert sizes["citation"] >= records - sizes["source"] + sizes["relation"]
+    assert set(sizes) == set(COLUMNS)
+
+
+def test_generator_rows_refer_only_to_earlier_rows():
+    """What the writer relies on: a referenced slug always comes before the row naming it."""
+    seen: dict[str, set[str]] = {table: set() for table in COLUMNS}
+    for table, row in corpus(100, 3):
+        assert len(row) == len(COLUMNS[table])
+        for column, target in REFERENCES.get(table, {}).items():
+            value = row[COLUMNS[table].index(column)]
+            target = row[0] if target == "record_type" else target
+            assert value is None or value in seen[target], (table, column, value)
+        if "slug" in COLUMNS[table]:
+            assert row[0].startswith("syn-")
+            seen[table].add(row[0])
