@@ -59,7 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def init_database(app: Flask) -> None:
     """Bind the database, create what is missing, and hold a connection around each request."""
     db.bind(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
-    migrations.upgrade()  # create the schema, or bring an older one up to date
+    if app.config.get("SCHEMA_UPGRADE", True):  # the CLI upgrades only when told to
+        migrations.upgrade()  # create the schema, or bring an older one up to date
 
     @app.before_request
     def _connect() -> None:

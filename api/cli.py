@@ -46,7 +46,9 @@ def seed_command(
     reported, and a file with any problem is refused whole (exit status 1).
     """
     from api.importer import SeedError, default_files, load_files, validate_files
+    from api.migrations import upgrade
 
+    upgrade()
     if synthetic is not None:
         from api.synthetic import seed_synthetic
 
@@ -111,7 +113,9 @@ def keys_group() -> None:
 def keys_create_command(name: str, scope: str) -> None:
     """Create a key; it is printed once, on the last line (only a hash is stored)."""
     from api.auth import KeyProblem, create_key
+    from api.migrations import upgrade
 
+    upgrade()
     try:
         key = create_key(name, scope)
     except KeyProblem as error:
@@ -125,7 +129,9 @@ def keys_create_command(name: str, scope: str) -> None:
 def keys_list_command() -> None:
     """Every key: name, public prefix, scope, created, revoked."""
     from api.auth import list_keys
+    from api.migrations import upgrade
 
+    upgrade()
     for key in list_keys():
         revoked = f"revoked {key['revoked_at']:%Y-%m-%d %H:%M}" if key["revoked_at"] else "active"
         created = f"{key['created_at']:%Y-%m-%d %H:%M}"
@@ -138,7 +144,9 @@ def keys_list_command() -> None:
 def keys_revoke_command(name: str) -> None:
     """Revoke a key (workers that verified it recently accept it for API_KEY_CACHE_SECONDS)."""
     from api.auth import KeyProblem, revoke_key
+    from api.migrations import upgrade
 
+    upgrade()
     try:
         revoke_key(name)
     except KeyProblem as error:
@@ -169,7 +177,13 @@ def serve_command(host: str, port: str, workers: str) -> None:
     )
 
 
-cli = FlaskGroup(create_app=create_app, add_default_commands=False, help=__doc__)
+def create_cli_app():
+    """The app of the commands: bound to DATABASE_URL, schema untouched until a command
+    (`db upgrade`, `seed`, `keys`) upgrades it under the write lock."""
+    return create_app({"SCHEMA_UPGRADE": False})
+
+
+cli = FlaskGroup(create_app=create_cli_app, add_default_commands=False, help=__doc__)
 cli.add_command(seed_command)
 cli.add_command(serve_command)
 cli.add_command(db_group)
