@@ -9,6 +9,7 @@ contribution, records it alone supported and no longer contains are deleted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -81,8 +82,19 @@ def checked(inputs: list[Input]) -> list[Bundle]:
     return bundles
 
 
+def position(problem: Problem) -> tuple[int, int]:
+    """Where a problem is in its file: source first, then collection order, then record."""
+    match = re.match(r"(\w+)(?:\[(\d+)\])?", problem.path)
+    if not match:
+        return (-1, 0)
+    order = ("source", *COLLECTIONS)
+    part = match.group(1)
+    return (order.index(part) if part in order else -1, int(match.group(2) or 0))
+
+
 def problems_of(bundles: list[Bundle]) -> list[Problem]:
-    return [problem for bundle in bundles for problem in bundle.report.problems]
+    """Every problem, file by file, in the order of the records in each file."""
+    return [p for bundle in bundles for p in sorted(bundle.report.problems, key=position)]
 
 
 def read_bundle(path: Path) -> dict:
