@@ -42,6 +42,13 @@ def contributor() -> pw.Node:
     return pw.fn.COALESCE(Citation.bundle, Citation.source)
 
 
+def contributed_by(source_ids: list[int]) -> pw.Expression:
+    """Citations that these sources' bundles contributed (in a form indexes can serve)."""
+    return Citation.bundle.in_(source_ids) | (
+        Citation.bundle.is_null() & Citation.source.in_(source_ids)
+    )
+
+
 def slug_of(model: type[pw.Model], row_id: int | None) -> str | None:
     return None if row_id is None else model.get_by_id(row_id).slug
 
@@ -137,7 +144,7 @@ def export_bundle(source: Source) -> dict:
     query = (
         Citation.select(Citation.record_type, Citation.record_id, Citation.excerpt, Source.slug)
         .join(Source, on=(Citation.source == Source.id))
-        .where(contributor() == source.id)
+        .where(contributed_by([source.id]))
         .order_by(Citation.record_type, Citation.record_id, Citation.position, Citation.id)
     )
     for record_type, record_id, excerpt, cited in query.tuples():

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from api.importer.export import MODELS, contributor, definition, differences
+from api.importer.export import MODELS, contributed_by, contributor, definition, differences
 from api.importer.problems import Reporter
 from api.importer.validate import COLLECTIONS, RECORD_TYPES, Bundle, key_of, normalize
 from api.models import (
@@ -121,7 +121,7 @@ def find_stale(plan: Plan, batch: set[str], defined: dict) -> None:
         return
     previous = (
         Citation.select(Citation.record_type, Citation.record_id)
-        .where(contributor().in_(list(plan.sources.values())))
+        .where(contributed_by(list(plan.sources.values())))
         .distinct()
     )
     by_type: dict[str, set[int]] = defaultdict(set)

@@ -9,7 +9,7 @@ from typing import Any
 
 import peewee as pw
 
-from api.importer.export import MODELS, contributor
+from api.importer.export import MODELS, contributed_by
 from api.importer.resolve import Plan
 from api.importer.validate import COLLECTIONS, RECORD_TYPES, Bundle
 from api.models import (
@@ -109,7 +109,7 @@ class Writer:
             }
             for position, item in enumerate(items)
         ]
-        mine = contributor() == bundle_id
+        mine = contributed_by([bundle_id])
         columns = ("source", "excerpt", "position")
         current = [
             row
@@ -270,7 +270,7 @@ class Writer:
                 kept = self.touched[(slug, collection)]
                 withdrawn = Citation.select(Citation.record_id).where(
                     (Citation.record_type == record_type)
-                    & (contributor() == source_id)
+                    & contributed_by([source_id])
                     & Citation.record_id.not_in(list(kept) or [0])
                 )
                 ids = {row_id for (row_id,) in withdrawn.tuples()}
@@ -278,7 +278,7 @@ class Writer:
                 self.summary[collection]["updated"] += len(ids - stale - self.written(collection))
                 Citation.delete().where(
                     (Citation.record_type == record_type)
-                    & (contributor() == source_id)
+                    & contributed_by([source_id])
                     & Citation.record_id.in_(list(ids) or [0])
                 ).execute()
             ids = sorted(plan.stale.get(collection, ()))
