@@ -35,11 +35,11 @@ def with_text(path: Path) -> dict:
 def variant(tmp_path: Path, path: Path, change: Callable[[dict], None], name: str = "") -> Path:
     """A copy of a fixture bundle (and its article) in tmp_path, changed by `change`."""
     bundle = copy.deepcopy(load_raw(path))
+    document = bundle["source"].get("document")  # the article goes along, as it is
+    if document and path.parent != tmp_path:
+        shutil.copy(path.parent / document, tmp_path / document)
     change(bundle)
     target = tmp_path / (name or path.name)
-    document = bundle["source"].get("document")
-    if document:
-        shutil.copy(path.parent / document, tmp_path / document)
     target.write_text(yaml.safe_dump(bundle, allow_unicode=True, sort_keys=False), "utf-8")
     return target
 

@@ -50,6 +50,7 @@ class Writer:
         self.ids: dict[type[pw.Model], dict[str, int]] = defaultdict(dict)
         self.changed = False  # did the record being written change?
         self.touched: dict[tuple[str, str], set[int]] = defaultdict(set)  # (bundle, collection)
+        self.counted: dict[str, set[int]] = defaultdict(set)  # written, counted once
 
     def id_of(self, model: type[pw.Model], slug: str) -> int:
         cache = self.ids[model]
@@ -91,11 +92,11 @@ class Writer:
 
     def finish(self, collection: str, row_id: int, created: bool, bundle: str = "") -> None:
         """Count the record just written (once per import, however many bundles define it)."""
-        key = (bundle, collection)
         outcome = "created" if created else ("updated" if self.changed else "unchanged")
-        if row_id not in self.written(collection):
+        if row_id not in self.counted[collection]:
             self.summary[collection][outcome] += 1
-        self.touched[key].add(row_id)
+            self.counted[collection].add(row_id)
+        self.touched[(bundle, collection)].add(row_id)
         self.changed = False
 
     def citations(self, record_type: str, record_id: int, items: list[dict], bundle: str) -> None:
@@ -275,7 +276,8 @@ class Writer:
                 )
                 ids = {row_id for (row_id,) in withdrawn.tuples()}
                 stale = plan.stale.get(collection, set())
-                self.summary[collection]["updated"] += len(ids - stale - self.written(collection))
+                self.summary[collection]["updated"] += len(ids - stale - self.counted[collection])
+                self.counted[collection] |= ids - stale
                 Citation.delete().where(
                     (Citation.record_type == record_type)
                     & contributed_by([source_id])
@@ -292,7 +294,3 @@ class Writer:
             ).execute()
             model = MODELS[collection]
             self.summary[collection]["deleted"] += model.delete().where(model.id.in_(ids)).execute()
-
-    def written(self, collection: str) -> set[int]:
-        """Records of `collection` some bundle of this import wrote (already counted)."""
-        return set().union(*[ids for (_, c), ids in self.touched.items() if c == collection])
