@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts gunicorn processes
+
 BRIEFING = str(Path(sys.executable).parent / "briefing")
 
 
