@@ -39,6 +39,15 @@ def exclusive() -> Iterator[pw._transaction]:
             yield transaction
 
 
+def table_names() -> set[str]:
+    """The tables of the current schema (on PostgreSQL, the first of the search path, which
+    need not be `public`)."""
+    if is_postgres():
+        schema = database.execute_sql("SELECT current_schema()").fetchone()[0]
+        return set(database.get_tables(schema=schema))
+    return set(database.get_tables())
+
+
 def is_legacy(tables: set[str]) -> bool:
     """True for a database of release 1 (tables, but no schema_version table)."""
     return "source" in tables and "schema_version" not in tables
@@ -77,7 +86,7 @@ def create_schema() -> None:
     """Create every missing table, index and full-text structure of the current version, in
     one locked transaction; SchemaOutdated on a database of an older release."""
     with database.connection_context(), exclusive():
-        if is_legacy(set(database.get_tables())):
+        if is_legacy(table_names()):
             raise SchemaOutdated("The database predates schema versions: run briefing db upgrade.")
         create_objects()
         if not SchemaVersion.select().exists():

@@ -41,13 +41,12 @@ assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migration
 
 def current_version() -> int | None:
     """The schema version of the bound database; None when it has no tables yet."""
-    tables = set(database.get_tables())
+    tables = ddl.table_names()
     if ddl.is_legacy(tables):
         return LEGACY_VERSION
     if "schema_version" not in tables:
         return None
-    row = SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar()
-    return row
+    return SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar()
 
 
 def upgrade() -> tuple[int | None, int]:

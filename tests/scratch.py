@@ -30,11 +30,11 @@ def scratch_database(database_url: str, tmp_path: Path, label: str) -> Iterator[
         return
     parts = urlsplit(database_url)
     name = f"{parts.path.lstrip('/')}_{label}_{uuid.uuid4().hex[:6]}"
-    admin = _admin(database_url)
+    admin = _admin(urlunsplit(parts._replace(query="")))
     try:
         with admin.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
-        yield urlunsplit(parts._replace(path=f"/{name}"))
+        yield urlunsplit(parts._replace(path=f"/{name}", query=""))  # its own search path
     finally:
         from api.db import database
 
