@@ -48,7 +48,17 @@ def refused(error: SeedError) -> None:
 class Briefings(MethodView):
     @require("write")  # first: a request without a key learns nothing else
     @blp.arguments(ImportArgs, location="query", as_kwargs=True)
-    @blp.response(201, ImportSummarySchema, description="Imported.")
+    @blp.response(
+        201,
+        ImportSummarySchema,
+        description="Imported.",
+        headers={
+            "Location": {
+                "description": "The imported source: /v1/sources/{id}.",
+                "schema": {"type": "string"},
+            }
+        },
+    )
     @blp.alt_response(200, schema=ImportSummarySchema, description="A dry run: nothing written.")
     @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
     @blp.alt_response(403, **problem_doc("The key lacks the `write` scope."))
