@@ -56,3 +56,32 @@ def test_the_article_must_be_beside_the_bundle(curator, tmp_path):
     refused(curator(path), "andes.yaml: source.document: cannot read 'missing.txt'")
     no_text = variant(tmp_path, ANDES, lambda b: b["source"].pop("document"), name="bare.yaml")
     refused(curator(no_text), "bare.yaml: source.text: Missing: the source's text")
+
+
+def test_no_cycle_of_parents_through_another_briefing(curator, tmp_path):
+    assert curator(ANDES).exit_code == 0
+
+    def place_within_the_highway(bundle):
+        bundle["locations"].append(
+            {
+                "id": "test-roadside",
+                "name": "Roadside",
+                "kind": "facility",
+                "parent": "test-la-paz-oruro-highway",  # the andes briefing's
+                "citations": ["east of Gotland"],
+            }
+        )
+        bundle["events"][0]["location"] = "test-roadside"
+        bundle["locations"] = bundle["locations"][2:]  # Sweden and Gotland unused now
+
+    result = curator(variant(tmp_path, BALTIC, place_within_the_highway))
+    assert result.exit_code == 0, result.output
+    (tmp_path / "again").mkdir()
+    cycle = variant(
+        tmp_path / "again", ANDES, lambda b: b["locations"][0].update(parent="test-roadside")
+    )
+    refused(
+        curator(cycle),
+        "andes.yaml: locations[0] (test-bolivia) parent: A cycle of parents: 'test-roadside' "
+        "lies within 'test-bolivia'.",
+    )

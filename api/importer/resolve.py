@@ -111,7 +111,27 @@ def resolve(bundles: list[Bundle], removing: str | None = None) -> Plan:
     check_redefinitions(bundles, batch)
     check_references(bundles, plan, defined)
     check_removals(plan, defined, bundles, removing)
+    check_stored_ancestry(bundles, defined)
     return plan
+
+
+def check_stored_ancestry(bundles: list[Bundle], defined: dict) -> None:
+    """A location may not get a stored parent that lies within it (a cycle through records
+    of other bundles)."""
+    for bundle in bundles:
+        for index, location in bundle.records["locations"]:
+            parent = location["parent"]
+            if not parent or parent in defined["locations"]:
+                continue  # cycles within the import are checked with the bundle
+            row = Location.get_or_none(Location.slug == parent)
+            if row is not None and f"/{location['id']}/" in row.path:
+                bundle.report.add(
+                    f"A cycle of parents: {parent!r} lies within {location['id']!r}.",
+                    "locations",
+                    index,
+                    location["id"],
+                    "parent",
+                )
 
 
 def find_stale(plan: Plan, batch: set[str], defined: dict) -> None:

@@ -250,6 +250,7 @@ class Writer:
         pending = {r["id"]: (r, slug) for bundle, slug in data for r in bundle["locations"]}
         while pending:  # parents first, so each path extends its parent's
             ready = [key for key, (r, _) in pending.items() if r["parent"] not in pending]
+            assert ready, f"a cycle of parents among {sorted(pending)} passed validation"
             for key in ready:
                 self.location(*pending.pop(key))
         for bundle, slug in data:
