@@ -24,7 +24,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-run: install  ## create + seed the database if empty, then serve with gunicorn
+run: install  ## create or upgrade the schema, seed it if empty (under one lock: replicas may start together), serve
+	$(BIN)/briefing db upgrade
 	$(BIN)/briefing seed --if-empty
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'api:create_app()'
 

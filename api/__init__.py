@@ -11,7 +11,7 @@ from flask import Flask, send_from_directory
 from flask_cors import CORS
 from flask_smorest import abort
 
-from api import db, ddl
+from api import auth, db, migrations
 from api.base import Api
 from api.config import STATIC_SETTINGS, settings_from_env
 
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_database(app)
 
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
     for module in MODULES:
         api.register_blueprint(module.blp)
     # A public, read-only API: any web page may call it (no credentials are involved).
@@ -58,7 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def init_database(app: Flask) -> None:
     """Bind the database, create what is missing, and hold a connection around each request."""
     db.bind(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
-    ddl.create_schema()
+    if app.config.get("SCHEMA_UPGRADE", True):  # the CLI upgrades only when told to
+        migrations.upgrade()  # create the schema, or bring an older one up to date
 
     @app.before_request
     def _connect() -> None:

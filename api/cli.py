@@ -1,4 +1,4 @@
-"""The `briefing` command: `briefing seed`, `briefing serve`, `briefing openapi write`."""
+"""The `briefing` command: `briefing seed | db upgrade | keys | serve | openapi write`."""
 
 from __future__ import annotations
 
@@ -39,9 +39,16 @@ def seed_command(
     synthetic: int | None,
     synthetic_seed: int,
 ) -> None:
-    """Validate and load briefing files (default: every file in seed/briefings/)."""
-    from api.importer import SeedError, default_files, is_empty, load_files, validate_files
+    """Validate and load briefing files (default: every file in seed/briefings/).
 
+    Each file is a bundle (seed/README.md) with its article beside it (`source.document`).
+    Loading a file again replaces what its source contributed. Every problem of every file is
+    reported, and a file with any problem is refused whole (exit status 1).
+    """
+    from api.importer import SeedError, default_files, load_files, validate_files
+    from api.migrations import upgrade
+
+    upgrade()
     if synthetic is not None:
         from api.synthetic import seed_synthetic
 
@@ -55,17 +62,96 @@ def seed_command(
             validate_files(files)
             click.echo(f"ok: {len(files)} file(s) valid: " + ", ".join(p.name for p in files))
             return
-        if if_empty and not is_empty():
-            click.echo("database already seeded; nothing to do")
-            return
-        report = load_files(files)
+        report = load_files(files, if_empty=if_empty)
     except SeedError as error:
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)
         click.echo(f"refused: {len(error.problems)} problem(s); nothing was loaded", err=True)
         sys.exit(1)
+    if report.skipped:
+        click.echo("database already seeded; nothing to do")
+        return
     counts = ", ".join(f"{n} {name}" for name, n in report.counts.items())
     click.echo(f"loaded {', '.join(report.files)}: {counts}; {report.changed} row(s) changed")
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade_command() -> None:
+    """Create the schema, or migrate it to this release's version (safe to run concurrently)."""
+    from api.migrations import upgrade
+
+    before, after = upgrade()
+    if before is None:
+        click.echo(f"created the schema at version {after}")
+    elif before == after:
+        click.echo(f"schema at version {after}: up to date")
+    else:
+        click.echo(f"upgraded the schema from version {before} to {after}")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """API keys for writes (`Authorization: Bearer KEY`)."""
+
+
+@keys_group.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "write", "admin"]),
+    default="write",
+    show_default=True,
+    help="admin implies write implies read.",
+)
+@with_appcontext
+def keys_create_command(name: str, scope: str) -> None:
+    """Create a key; it is printed once, on the last line (only a hash is stored)."""
+    from api.auth import KeyProblem, create_key
+    from api.migrations import upgrade
+
+    upgrade()
+    try:
+        key = create_key(name, scope)
+    except KeyProblem as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"created key {name!r} with scope {scope}; store it now, it is not shown again:")
+    click.echo(key)
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list_command() -> None:
+    """Every key: name, public prefix, scope, created, revoked."""
+    from api.auth import list_keys
+    from api.migrations import upgrade
+
+    upgrade()
+    for key in list_keys():
+        revoked = f"revoked {key['revoked_at']:%Y-%m-%d %H:%M}" if key["revoked_at"] else "active"
+        created = f"{key['created_at']:%Y-%m-%d %H:%M}"
+        click.echo(f"{key['name']}\t{key['prefix']}\t{key['scope']}\t{created}\t{revoked}")
+
+
+@keys_group.command("revoke")
+@click.argument("name")
+@with_appcontext
+def keys_revoke_command(name: str) -> None:
+    """Revoke a key (workers that verified it recently accept it for API_KEY_CACHE_SECONDS)."""
+    from api.auth import KeyProblem, revoke_key
+    from api.migrations import upgrade
+
+    upgrade()
+    try:
+        revoke_key(name)
+    except KeyProblem as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"revoked key {name!r}")
 
 
 @click.command("serve")
@@ -91,9 +177,17 @@ def serve_command(host: str, port: str, workers: str) -> None:
     )
 
 
-cli = FlaskGroup(create_app=create_app, add_default_commands=False, help=__doc__)
+def create_cli_app():
+    """The app of the commands: bound to DATABASE_URL, schema untouched until a command
+    (`db upgrade`, `seed`, `keys`) upgrades it under the write lock."""
+    return create_app({"SCHEMA_UPGRADE": False})
+
+
+cli = FlaskGroup(create_app=create_cli_app, add_default_commands=False, help=__doc__)
 cli.add_command(seed_command)
 cli.add_command(serve_command)
+cli.add_command(db_group)
+cli.add_command(keys_group)
 
 
 def main() -> None:

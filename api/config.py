@@ -7,6 +7,8 @@
 | `HOST`         | `127.0.0.1`                      | address `make run` binds                 |
 | `PORT`         | `8000`                           | port `make run` binds                    |
 | `WORKERS`      | `2`                              | gunicorn worker processes (`make run`)   |
+| `MAX_BUNDLE_BYTES` | `5242880` (5 MB)             | largest request body; larger gets 413    |
+| `API_KEY_CACHE_SECONDS` | `60`                    | seconds a worker trusts a verified key   |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -25,6 +27,9 @@ def settings_from_env() -> dict[str, Any]:
     return {
         "DATABASE_URL": env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", "8")),
+        # Imports and API keys (api/importer, api/auth.py)
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_BUNDLE_BYTES", str(5 * 1024 * 1024))),
+        "API_KEY_CACHE_SECONDS": float(env.get("API_KEY_CACHE_SECONDS", "60")),
     }
 
 

@@ -24,6 +24,7 @@ class Source(BaseModel):
     url = pw.TextField(null=True)
     author = pw.CharField(max_length=200, null=True)
     language = pw.CharField(max_length=8, default="en")
+    text = pw.TextField(null=True)  # the article itself: what every citation is checked against
 
 
 class Actor(BaseModel):
@@ -198,11 +199,15 @@ class Citation(BaseModel):
     source = pw.ForeignKeyField(Source, backref="citations", on_delete="CASCADE")
     excerpt = pw.TextField()
     position = pw.SmallIntegerField(default=0)
+    # The source whose bundle contributed this citation (it may quote another source); null
+    # means `source` itself. Re-importing or deleting a bundle touches only its own citations.
+    bundle = pw.ForeignKeyField(Source, null=True, backref="contributed", on_delete="CASCADE")
 
     class Meta:
         indexes = (
             (("record_type", "record_id"), False),
             (("source", "record_type", "record_id"), False),  # what a source yielded
+            (("bundle", "record_type", "record_id"), False),  # what a bundle contributed
         )
 
 
@@ -216,6 +221,23 @@ class SearchDocument(BaseModel):
 
     class Meta:
         indexes = ((("record_type", "record_id"), True),)
+
+
+class ApiKey(BaseModel):
+    """An API key: a public prefix to find it by, and only a slow (argon2) hash of the secret."""
+
+    name = pw.CharField(max_length=100, unique=True)
+    prefix = pw.CharField(max_length=32, unique=True)
+    secret_hash = pw.TextField()
+    scope = pw.CharField(max_length=16)
+    created_at = pw.DateTimeField()
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class SchemaVersion(BaseModel):
+    """One row: the schema version of this database (api/migrations.py)."""
+
+    version = pw.IntegerField()
 
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -234,4 +256,6 @@ MODELS: tuple[type[BaseModel], ...] = (
     StatementEvent,
     Citation,
     SearchDocument,
+    ApiKey,
+    SchemaVersion,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+import pycountry
 from marshmallow import fields, validate
 
 from schemas import vocabularies as vocab
@@ -17,7 +18,21 @@ SLUG = validate.Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     error="Must be a slug: lowercase letters, digits and single hyphens.",
 )
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code, e.g. IQ.")
+ISO_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def iso_country(code: str) -> None:
+    """An ISO 3166-1 alpha-2 code assigned to a country (the list maintained by pycountry)."""
+    if code not in ISO_COUNTRIES:
+        raise ma.ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code, e.g. IQ.")
+
+
+def date_field(**kwargs: Any) -> fields.Date:
+    """An ISO date, YYYY-MM-DD; an impossible one (2021-02-30) is named as such."""
+    return fields.Date(
+        error_messages={"invalid": "Not a real date (YYYY-MM-DD).", "format": "Not a date."},
+        **kwargs,
+    )
 
 
 def one_of(vocabulary: dict) -> validate.OneOf:
@@ -61,7 +76,7 @@ class BundleSourceSchema(StrictSchema):
     id = fields.String(required=True, validate=SLUG)
     title = fields.String(required=True, validate=validate.Length(min=1))
     publisher = fields.String(required=True)
-    published = fields.Date(required=True)
+    published = date_field(required=True)
     published_precision = fields.String(load_default="day", validate=one_of(vocab.DATE_PRECISIONS))
     url = fields.Url(load_default=None)
     author = fields.String(load_default=None)
@@ -69,6 +84,14 @@ class BundleSourceSchema(StrictSchema):
     document = fields.String(
         load_default=None,
         metadata={"description": "File name of the source text, beside the seed file."},
+    )
+    text = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "The source's full text (or `document` beside a seed file): every "
+            "citation excerpt and verbatim quote must occur in it."
+        },
     )
 
 
@@ -78,7 +101,7 @@ class BundleActorSchema(StrictSchema):
     kind = fields.String(required=True, validate=one_of(vocab.ACTOR_KINDS))
     title = fields.String(load_default=None)
     description = fields.String(load_default=None)
-    country = fields.String(load_default=None, validate=COUNTRY)
+    country = fields.String(load_default=None, validate=iso_country)
     aliases = fields.List(fields.Nested(BundleAliasSchema), load_default=list)
     citations = citations_field()
 
@@ -87,8 +110,8 @@ class BundleRelationSchema(StrictSchema):
     subject = fields.String(required=True, validate=SLUG)
     predicate = fields.String(required=True, validate=one_of(vocab.RELATION_PREDICATES))
     object = fields.String(required=True, validate=SLUG)
-    start_date = fields.Date(load_default=None)
-    end_date = fields.Date(load_default=None)
+    start_date = date_field(load_default=None)
+    end_date = date_field(load_default=None)
     date_precision = fields.String(load_default="day", validate=one_of(vocab.DATE_PRECISIONS))
     description = fields.String(load_default=None)
     citations = citations_field()
@@ -111,7 +134,7 @@ class BundleLocationSchema(StrictSchema):
     coordinate_precision = fields.String(
         load_default=None, validate=one_of(vocab.COORDINATE_PRECISIONS)
     )
-    country = fields.String(load_default=None, validate=COUNTRY)
+    country = fields.String(load_default=None, validate=iso_country)
     description = fields.String(load_default=None)
     aliases = fields.List(fields.Nested(BundleAliasSchema), load_default=list)
     citations = citations_field()
@@ -132,8 +155,8 @@ class BundleParticipantSchema(StrictSchema):
 
 
 class BundleDatedSchema(StrictSchema):
-    date = fields.Date(required=True)
-    end_date = fields.Date(load_default=None)
+    date = date_field(required=True)
+    end_date = date_field(load_default=None)
     date_precision = fields.String(required=True, validate=one_of(vocab.DATE_PRECISIONS))
 
     @ma.validates_schema

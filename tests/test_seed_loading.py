@@ -72,7 +72,9 @@ def test_unresolved_reference_is_named(app, tmp_path):
         tmp_path,
         "dangling.yaml",
         """\
-        source: {id: test-dangling, title: T, publisher: P, published: 2020-04-07}
+        source:
+          {id: test-dangling, title: T, publisher: P, published: 2020-04-07,
+           text: A sentence long enough.}
         events:
           - id: test-dangling-event
             title: An event

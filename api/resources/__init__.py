@@ -2,6 +2,7 @@
 
 from api.resources import (
     actors,
+    briefings,
     events,
     facets,
     health,
@@ -22,6 +23,7 @@ MODULES = (
     relations,
     locations,
     sources,
+    briefings,
     timeline,
     network,
     search,

@@ -1,0 +1,74 @@
+"""Schema migrations: a version number in the database (`schema_version`) and one function
+per version after it, written with peewee's `playhouse.migrate` (the same operations on
+SQLite and PostgreSQL, inside the caller's transaction).
+
+`upgrade()` runs under the write lock of api/ddl.py, so several replicas starting at once on
+one database create or upgrade it exactly once. Version 1 is the release before versions
+existed: its databases have the tables but no `schema_version` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import peewee as pw
+from playhouse.migrate import SchemaMigrator, migrate
+
+from api import ddl
+from api.db import database
+from api.models import ApiKey, Citation, SchemaVersion, Source
+
+LEGACY_VERSION = 1
+
+
+def to_v2(migrator: SchemaMigrator) -> None:
+    """v2: sources keep their text (citations are checked against it); citations remember
+    the bundle that contributed them; API keys."""
+    bundle = pw.ForeignKeyField(Source, null=True, field=Source.id, on_delete="CASCADE")
+    migrate(
+        migrator.add_column("source", "text", pw.TextField(null=True)),
+        migrator.add_column("citation", "bundle_id", bundle),
+        migrator.add_index("citation", ("bundle_id", "record_type", "record_id")),
+    )
+    Citation.update(bundle=Citation.source).execute()
+    database.create_tables([ApiKey, SchemaVersion], safe=True)
+
+
+# version -> the function that brings the version before it up to it
+MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {2: to_v2}
+assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
+
+
+def current_version() -> int | None:
+    """The schema version of the bound database; None when it has no tables yet."""
+    tables = ddl.table_names()
+    if ddl.is_legacy(tables):
+        return LEGACY_VERSION
+    if "schema_version" not in tables:
+        return None
+    return SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar()
+
+
+def upgrade() -> tuple[int | None, int]:
+    """Create the schema, or migrate it to the current version; (version before, after).
+
+    Idempotent and safe to run from many processes at once (one waits for the other).
+    """
+    with database.connection_context(), ddl.exclusive():
+        before = current_version()
+        if before is None:
+            ddl.create_objects()
+            SchemaVersion.create(version=ddl.SCHEMA_VERSION)
+            return None, ddl.SCHEMA_VERSION
+        if before > ddl.SCHEMA_VERSION:
+            raise ddl.SchemaOutdated(
+                f"The database is at schema version {before}, newer than this release's "
+                f"{ddl.SCHEMA_VERSION}: upgrade the code, not the database."
+            )
+        migrator = SchemaMigrator.from_database(database.obj)
+        for version in range(before + 1, ddl.SCHEMA_VERSION + 1):
+            MIGRATIONS[version](migrator)
+            SchemaVersion.delete().execute()
+            SchemaVersion.create(version=version)
+        ddl.create_objects()  # indexes and full-text structures a migration may have dropped
+        return before, ddl.SCHEMA_VERSION

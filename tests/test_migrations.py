@@ -1,0 +1,138 @@
+"""Migrations: a database made by release 1 (today's main before schema versions; its DDL is
+captured in tests/fixtures/import/schema_v1.*.sql) is filled, upgraded, and loses nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import peewee as pw
+import pytest
+from click.testing import CliRunner
+from playhouse.db_url import connect
+
+from api.cli import cli
+from tests.scratch import is_postgres, scratch_database
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+V1_TABLES = [
+    "source",
+    "actor",
+    "actor_alias",
+    "relation",
+    "location",
+    "location_alias",
+    "event",
+    "event_participant",
+    "statement",
+    "statement_speaker",
+    "statement_addressee",
+    "statement_mention",
+    "statement_event",
+    "citation",
+    "search_document",
+]
+
+
+def build_v1(url: str) -> pw.Database:
+    """An empty release-1 schema at `url`, from the captured DDL."""
+    db = connect(url)
+    db.connect()
+    if is_postgres(url):
+        with db.cursor() as cursor:
+            cursor.execute((FIXTURES / "schema_v1.postgresql.sql").read_text())
+    else:
+        db.connection().executescript((FIXTURES / "schema_v1.sqlite.sql").read_text())
+    return db
+
+
+def rows(db: pw.Database, table: str, columns: list[str]) -> list[tuple]:
+    sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY id"
+    return [tuple(row) for row in db.execute_sql(sql).fetchall()]
+
+
+def fill_from_session(v1: pw.Database) -> dict[str, list[tuple]]:
+    """Copy the seeded session database into the release-1 schema (its columns only)."""
+    from api.db import database
+
+    copied = {}
+    with database.connection_context():
+        for table in V1_TABLES:
+            columns = [c.name for c in v1.get_columns(table)]
+            if table == "search_document":
+                columns = [c for c in columns if c != "tsv"]  # generated
+            data = rows(database, table, columns)
+            marks = ", ".join(["%s" if is_postgres_db(v1) else "?"] * len(columns))
+            with v1.atomic():
+                for row in data:
+                    v1.execute_sql(
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", row
+                    )
+            if is_postgres_db(v1):
+                v1.execute_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
+            copied[table] = (columns, data)
+    return copied
+
+
+def is_postgres_db(db: pw.Database) -> bool:
+    return isinstance(db, pw.PostgresqlDatabase)
+
+
+def test_a_release_1_database_is_upgraded_and_loses_nothing(
+    client, database_url, tmp_path, monkeypatch, make_app
+):
+    with scratch_database(database_url, tmp_path, "v1") as url:
+        v1 = build_v1(url)
+        copied = fill_from_session(v1)
+        assert copied["event"][1] and copied["citation"][1]
+        v1.close()
+
+        monkeypatch.setenv("DATABASE_URL", url)
+        result = CliRunner().invoke(cli, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert "upgraded the schema from version 1 to 2" in result.output
+        again = CliRunner().invoke(cli, ["db", "upgrade"])
+        assert "schema at version 2: up to date" in again.output
+
+        upgraded = connect(url)
+        for table, (columns, data) in copied.items():
+            assert rows(upgraded, table, columns) == data, table
+        citations = upgraded.execute_sql(
+            "SELECT COUNT(*) FROM citation WHERE bundle_id = source_id"
+        )
+        assert citations.fetchone()[0] == len(copied["citation"][1])
+        assert "text" in [c.name for c in upgraded.get_columns("source")]
+        assert "api_key" in upgraded.get_tables()
+        upgraded.close()
+
+        served = make_app(url).test_client()
+        for path in ("/v1/events?limit=500", "/v1/actors/kataib-hezbollah", "/v1/search?q=patriot"):
+            assert served.get(path).json == client.get(path).json, path
+
+        # The seed loads again over it: only its source changes (it gains its text).
+        from api.importer import default_files, load_files
+
+        report = load_files(default_files())
+        assert report.summary["sources"]["updated"] == 1
+        assert report.changed == 1, report.summary
+        assert (
+            served.get("/v1/sources/al-monitor-2020-04-07-us-iran-showdown-iraq/text").status_code
+            == 200
+        )
+
+
+def test_a_database_newer_than_the_code_is_refused(database_url, tmp_path, make_app):
+    from api.db import bind, database
+    from api.ddl import SchemaOutdated
+    from api.migrations import upgrade
+    from api.models import SchemaVersion
+
+    with scratch_database(database_url, tmp_path, "newer") as url:
+        make_app(url)
+        with database.connection_context():
+            SchemaVersion.update(version=99).execute()
+        with pytest.raises(SchemaOutdated, match="newer than this release"):
+            upgrade()
+        bind(database_url)
