@@ -11,7 +11,7 @@ from flask import Flask, send_from_directory
 from flask_cors import CORS
 from flask_smorest import abort
 
-from api import db, ddl
+from api import db, ddl, spec
 from api.base import Api
 from api.config import STATIC_SETTINGS, settings_from_env
 
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_database(app)
 
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    spec.install(api)
     for module in MODULES:
         api.register_blueprint(module.blp)
     # A public, read-only API: any web page may call it (no credentials are involved).

@@ -10,6 +10,7 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from api import create_app
+from api.spec import openapi_command
 
 
 @click.command("seed")
@@ -94,6 +95,7 @@ def serve_command(host: str, port: str, workers: str) -> None:
 cli = FlaskGroup(create_app=create_app, add_default_commands=False, help=__doc__)
 cli.add_command(seed_command)
 cli.add_command(serve_command)
+cli.add_command(openapi_command)
 
 
 def main() -> None:

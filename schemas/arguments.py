@@ -15,7 +15,6 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from webargs.fields import DelimitedList
 
 from schemas import vocabularies as vocab
 from schemas.bundle import SLUG
@@ -33,12 +32,41 @@ FORMATS = {
 
 
 def meta(description: str, example: Any = None, **extra: Any) -> dict:
-    """Parameter docs. The example goes into the description, not `example`: Swagger UI would
-    pre-fill it, and "Try it out" would then send a narrowly filtered request."""
+    """Parameter docs, with an example that Swagger UI pre-fills ("Try it out") and that
+    tests/test_contract_examples.py checks against the data."""
     if example is not None:
         shown = ",".join(map(str, example)) if isinstance(example, list) else example
         description = f"{description} Example: `{shown}`."
+        extra["example"] = example
     return {"description": description, **extra}
+
+
+class CommaNumbers(fields.String):
+    """Numbers as one comma-separated string (`38.7,29.0,48.6,37.4`), as the spec documents
+    it; the exploded array form (`bbox=38.7&bbox=29.0&...`) is accepted too."""
+
+    is_multiple = True  # webargs hands over every occurrence of the parameter
+
+    def __init__(self, count: int, **kwargs: Any) -> None:
+        self.count = count
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[float]:
+        parts = value if isinstance(value, list) else [value]
+        numbers = [p.strip() for part in parts for p in str(part).split(",")]
+        try:
+            result = [float(n) for n in numbers]
+        except ValueError:
+            raise ma.ValidationError(
+                f"Must be {self.count} comma-separated numbers, like the example."
+            ) from None
+        if len(result) != self.count or any(
+            n != n or n in (float("inf"), -float("inf")) for n in result
+        ):
+            raise ma.ValidationError(
+                f"Must be {self.count} comma-separated numbers, like the example."
+            )
+        return result
 
 
 def ids(description: str, example: str | None = None) -> fields.List:
@@ -129,21 +157,25 @@ DATE_TO = "Records whose date span starts on or before this day."
 
 
 class GeoArgs(ma.Schema):
-    bbox = DelimitedList(
-        fields.Float(),
-        validate=validate.Length(equal=4),
+    bbox = CommaNumbers(
+        4,
         metadata=meta(
             "Bounding box `minLon,minLat,maxLon,maxLat` (GeoJSON order, WGS84).",
             "38.7,29.0,48.6,37.4",
         ),
     )
-    near = DelimitedList(
-        fields.Float(),
-        validate=validate.Length(equal=2),
-        metadata=meta("A point `lat,lon`: records within `radius_km` of it.", "33.3,44.4"),
+    near = CommaNumbers(
+        2,
+        metadata=meta(
+            "A point `lat,lon`: records within `radius_km` of it (default "
+            f"{DEFAULT_RADIUS_KM:g} km).",
+            "33.3,44.4",
+        ),
     )
+    # A callable default stays out of the spec: generated clients send every documented
+    # default, and radius_km without near is refused.
     radius_km = fields.Float(
-        load_default=DEFAULT_RADIUS_KM,
+        load_default=lambda: DEFAULT_RADIUS_KM,
         validate=validate.Range(min=0, max=20_038, min_inclusive=False),
         metadata=meta(
             f"Great-circle radius around `near`, in kilometres (default {DEFAULT_RADIUS_KM:g}).", 50
@@ -314,7 +346,8 @@ def field_param(choices: dict[str, str]) -> fields.String:
         required=True,
         validate=validate.OneOf(list(choices)),
         metadata=meta(
-            "What to count by. " + " ".join(f"`{name}`: {text}" for name, text in choices.items())
+            "What to count by. " + " ".join(f"`{name}`: {text}" for name, text in choices.items()),
+            next(iter(choices)),
         ),
     )
 

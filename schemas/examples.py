@@ -84,8 +84,7 @@ SEARCH_EXAMPLE = [
         "record_type": "actor",
         "id": "esmail-ghaani",
         "title": "Esmail Ghaani",
-        "snippet": "…Iranian brigadier general who succeeded Qasem Soleimani as head of the "
-        "Quds Force…",
+        "snippet": "Esmail Ghaani",
         "score": 5.2,
         "url": "/v1/actors/esmail-ghaani",
     },
@@ -95,7 +94,7 @@ SEARCH_EXAMPLE = [
         "title": "Esmail Ghaani's first visit to Iraq as Quds Force head; talks with Iraqi "
         "factions",
         "snippet": "Ghaani's first visit to Iraq since he succeeded Soleimani. In Baghdad he "
-        "held talks with various Iraqi factions…",
+        "held talks with various Iraqi factions. The article sees this as an effort to restore…",
         "score": 4.9,
         "url": "/v1/events/ghaani-first-visit-to-iraq-2020-03",
     },
@@ -107,7 +106,7 @@ EVENT_FACETS_EXAMPLE = [
 ]
 STATEMENT_FACETS_EXAMPLE = [
     {"value": "adel-abdul-mahdi", "label": "Adel Abdul Mahdi", "count": 3},
-    {"value": "kataib-hezbollah", "label": "Kataib Hezbollah", "count": 2},
+    {"value": "donald-trump", "label": "Donald Trump", "count": 2},
 ]
 VOCABULARIES_EXAMPLE = {
     name: [

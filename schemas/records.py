@@ -39,14 +39,18 @@ class LocationRefSchema(ma.Schema):
 
 
 class EventRefSchema(ma.Schema):
-    id = string_field("Public id of the event.", "katyusha-rockets-near-halliburton-2020-04-06")
-    title = string_field("Title of the event.")
+    id = string_field("Public id of the event.", "rocket-strike-near-halliburton-2020-04-06")
+    title = string_field(
+        "Title of the event.", "Katyusha rockets strike near Halliburton facility in southern Iraq"
+    )
     date = date_field("Best date of the event.", "2020-04-06")
 
 
 class SourceRefSchema(ma.Schema):
-    id = string_field("Public id of the source.")
-    title = string_field("Title of the source.")
+    id = string_field("Public id of the source.", "al-monitor-2020-04-07-us-iran-showdown-iraq")
+    title = string_field(
+        "Title of the source.", "US, Iran-backed forces in Iraq may be edging toward showdown"
+    )
 
 
 class CitationSchema(ma.Schema):
@@ -145,8 +149,10 @@ class ParticipantSchema(ma.Schema):
 class EventSchema(ma.Schema):
     """Something that happened, typed with ACLED's event types."""
 
-    id = string_field("Stable public id (a slug).", "katyusha-rockets-near-halliburton-2020-04-06")
-    title = string_field("Short title.", "Katyusha rockets strike near Halliburton facility")
+    id = string_field("Stable public id (a slug).", "rocket-strike-near-halliburton-2020-04-06")
+    title = string_field(
+        "Short title.", "Katyusha rockets strike near Halliburton facility in southern Iraq"
+    )
     summary = string_field("What happened, in a sentence or two.", allow_none=True)
     type = enum_field(vocab.EVENT_TYPES, "ACLED event type.")
     sub_type = enum_field(
@@ -175,7 +181,7 @@ class EventSchema(ma.Schema):
 class StatementSchema(ma.Schema):
     """Something said: a quote (verbatim) or reported speech, with who said it to whom."""
 
-    id = string_field("Stable public id (a slug).", "kataib-hezbollah-statement-2020-04-02")
+    id = string_field("Stable public id (a slug).", "kataib-hezbollah-2020-04-02-leave-iraq")
     text = string_field(
         "The words: exact when verbatim, else the source's paraphrase.",
         "We will not kill you, if you leave Iraq.",
@@ -193,8 +199,8 @@ class StatementSchema(ma.Schema):
         }
     )
     attribution = string_field(
-        "How the source attributes the words when not to a named speaker.",
-        "a source affiliated with the Pentagon, speaking on condition of anonymity",
+        "How the source attributes the words when not to a named speaker (for instance "
+        "`a source affiliated with the Pentagon, speaking on condition of anonymity`).",
         allow_none=True,
     )
     signatory_count = fields.Integer(
@@ -231,7 +237,7 @@ def count_field(collection: str, example: int) -> fields.Integer:
 
 class ExtractedCountsSchema(ma.Schema):
     actors = count_field("Actors", 29)
-    relations = count_field("Relations between actors", 22)
+    relations = count_field("Relations between actors", 21)
     locations = count_field("Locations", 11)
     events = count_field("Events", 12)
     statements = count_field("Statements", 16)
@@ -255,8 +261,10 @@ class ExtractedLinksSchema(ma.Schema):
 class SourceSchema(ma.Schema):
     """A briefing document that records are extracted from."""
 
-    id = string_field("Stable public id (a slug).")
-    title = string_field("Title of the document.")
+    id = string_field("Stable public id (a slug).", "al-monitor-2020-04-07-us-iran-showdown-iraq")
+    title = string_field(
+        "Title of the document.", "US, Iran-backed forces in Iraq may be edging toward showdown"
+    )
     publisher = string_field("Who published it.", "Al-Monitor")
     published = date_field("Publication date.", "2020-04-07")
     published_precision = enum_field(vocab.DATE_PRECISIONS, "How precise `published` is.")
