@@ -11,7 +11,7 @@ from flask import Flask, send_from_directory
 from flask_cors import CORS
 from flask_smorest import abort
 
-from api import db, ddl, spec
+from api import db, ddl, http_cache, spec
 from api.base import Api
 from api.config import STATIC_SETTINGS, settings_from_env
 
@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     spec.install(api)
     for module in MODULES:
         api.register_blueprint(module.blp)
+    http_cache.init_app(app)
     # A public, read-only API: any web page may call it (no credentials are involved).
     CORS(
         app,

@@ -86,6 +86,11 @@ def negotiate(args: dict, formats: tuple[str, ...]) -> str:
     return next(name for name, media in MEDIA_TYPES.items() if media == best)
 
 
+def json_only() -> None:
+    """406 unless the client accepts JSON: for the views that speak nothing else."""
+    negotiate({}, ("json",))
+
+
 def page_headers(page: Page) -> dict[str, str]:
     links = []
     for rel, cursor in (("next", page.next_cursor), ("prev", page.prev_cursor)):

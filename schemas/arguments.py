@@ -416,6 +416,10 @@ class SearchArgs(QueryArgs):
         validate=validate.Range(1, SEARCH_MAX_LIMIT),
         metadata=meta(f"Most hits to return (1 to {SEARCH_MAX_LIMIT}).", SEARCH_DEFAULT_LIMIT),
     )
+    cursor = fields.String(
+        validate=[validate.Length(max=2000), NO_NUL],
+        metadata=meta("Opaque cursor from the `Link` header of a previous page."),
+    )
 
 
 NOT_FILTERS = ("limit", "cursor", "sort", "format")

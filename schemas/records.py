@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields
 
 from schemas import vocabularies as vocab
+from schemas.urls import Url
 
 
 def enum_field(vocabulary: dict, description: str, **kwargs) -> fields.String:
@@ -243,8 +244,8 @@ class ExtractedCountsSchema(ma.Schema):
     statements = count_field("Statements", 16)
 
 
-def link_field(collection: str) -> fields.String:
-    return string_field(
+def link_field(collection: str) -> Url:
+    return Url(
         f"The {collection} list filtered to this source.",
         f"/v1/{collection}?source=al-monitor-2020-04-07-us-iran-showdown-iraq",
     )

@@ -14,6 +14,7 @@ from schemas.records import (
     enum_field,
     string_field,
 )
+from schemas.urls import Url
 
 TIMELINE_TYPES = {
     "event": vocab.RECORD_TYPES["event"],
@@ -44,9 +45,7 @@ class TimelineItemSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "Where the event happened (always null for statements)."},
     )
-    url = string_field(
-        "Path of the full record.", "/v1/events/rocket-strike-near-halliburton-2020-04-06"
-    )
+    url = Url("URL of the full record.", "/v1/events/rocket-strike-near-halliburton-2020-04-06")
 
 
 class NetworkNodeSchema(ActorRefSchema):
@@ -132,7 +131,7 @@ class SearchHitSchema(ma.Schema):
             "example": 4.2,
         }
     )
-    url = string_field("Path of the full record.", "/v1/actors/esmail-ghaani")
+    url = Url("URL of the full record.", "/v1/actors/esmail-ghaani")
 
 
 class FacetBucketSchema(ma.Schema):

@@ -23,4 +23,8 @@ def test_every_operation_conforms(case):
     # Every other check runs. "Schema-valid request accepted" cannot hold by design: some
     # 422s come from rules OpenAPI 3.0 parameters cannot express (an id that names no
     # record, radius_km without near, date_from after date_to, a cursor not issued by us).
-    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+    # The WSGI transport asks for gzip but does not decode it (an HTTP client does):
+    # ask for the body as is. Compression has its own tests (test_http_caching.py).
+    case.call_and_validate(
+        headers={"Accept-Encoding": "identity"}, excluded_checks=[positive_data_acceptance]
+    )

@@ -136,7 +136,7 @@ def test_timeline_items_describe_their_records(client):
             record = statement
         assert item["date"] == record["date"].isoformat()
         assert item["date_precision"] == record["date_precision"]
-        assert item["url"] == f"/v1/{PLURAL[item['record_type']]}/{item['id']}"
+        assert item["url"] == f"http://localhost/v1/{PLURAL[item['record_type']]}/{item['id']}"
         detail = client.get(item["url"])
         assert detail.status_code == 200 and detail.json["id"] == item["id"]
 
@@ -365,7 +365,7 @@ def test_search_hits_are_typed_ranked_and_link_to_their_records(client):
     assert scores == sorted(scores, reverse=True)
     for hit in hits:
         assert "ghaani" in hit["snippet"].lower(), hit
-        assert hit["url"] == f"/v1/{PLURAL[hit['record_type']]}/{hit['id']}"
+        assert hit["url"] == f"http://localhost/v1/{PLURAL[hit['record_type']]}/{hit['id']}"
         detail = client.get(hit["url"])
         assert detail.status_code == 200 and detail.json["id"] == hit["id"]
         assert hit["title"] == (
@@ -672,7 +672,7 @@ def test_source_detail_counts_what_was_extracted(client):
         }
         assert set(body["links"]) == {"actors", "relations", "locations", "events", "statements"}
         for collection, link in body["links"].items():
-            assert link == f"/v1/{collection}?source={source['id']}"
+            assert link == f"http://localhost/v1/{collection}?source={source['id']}"
             assert total(client, link) == counts[collection], collection
 
 

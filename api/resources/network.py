@@ -3,6 +3,7 @@
 from flask.views import MethodView
 
 from api.base import Blueprint, problem_doc
+from api.formats import json_only
 from api.queries.network import network
 from schemas.arguments import NetworkArgs
 from schemas.examples import NETWORK_EXAMPLE
@@ -44,4 +45,5 @@ class Network(MethodView):
         are returned, nearest and best-connected first, with `truncated` set when some were
         left out; edges are only those between returned nodes.
         """
+        json_only()
         return network(actor_id, args["depth"], args["limit"])
