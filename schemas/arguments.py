@@ -18,6 +18,15 @@ from marshmallow import fields, validate
 
 from schemas import vocabularies as vocab
 from schemas.bundle import SLUG
+from schemas.exports import CommaNumbers, export_args
+from schemas.records import (
+    ActorSchema,
+    EventSchema,
+    LocationSchema,
+    RelationSchema,
+    SourceSchema,
+    StatementSchema,
+)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -28,6 +37,8 @@ FORMATS = {
     "json": "A JSON array of records (the default).",
     "csv": "CSV with a header row, one row per record, references flattened.",
     "geojson": "An RFC 7946 FeatureCollection (events and locations).",
+    "ndjson": "Newline-delimited JSON: every matching record, one per line, streamed "
+    "without paging (`limit` and `cursor` do not apply): for full exports.",
 }
 
 
@@ -39,34 +50,6 @@ def meta(description: str, example: Any = None, **extra: Any) -> dict:
         description = f"{description} Example: `{shown}`."
         extra["example"] = example
     return {"description": description, **extra}
-
-
-class CommaNumbers(fields.String):
-    """Numbers as one comma-separated string (`38.7,29.0,48.6,37.4`), as the spec documents
-    it; the exploded array form (`bbox=38.7&bbox=29.0&...`) is accepted too."""
-
-    is_multiple = True  # webargs hands over every occurrence of the parameter
-
-    def __init__(self, count: int, **kwargs: Any) -> None:
-        self.count = count
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[float]:
-        parts = value if isinstance(value, list) else [value]
-        numbers = [p.strip() for part in parts for p in str(part).split(",")]
-        try:
-            result = [float(n) for n in numbers]
-        except ValueError:
-            raise ma.ValidationError(
-                f"Must be {self.count} comma-separated numbers, like the example."
-            ) from None
-        if len(result) != self.count or any(
-            n != n or n in (float("inf"), -float("inf")) for n in result
-        ):
-            raise ma.ValidationError(
-                f"Must be {self.count} comma-separated numbers, like the example."
-            )
-        return result
 
 
 def ids(description: str, example: str | None = None) -> fields.List:
@@ -201,12 +184,14 @@ class GeoArgs(ma.Schema):
             raise ma.ValidationError("Must be lat,lon with lat in [-90, 90], lon in [-180, 180].")
 
 
-class EventListArgs(GeoArgs, ListArgs):
+class EventListArgs(
+    GeoArgs, ListArgs, export_args(EventSchema, "rocket-strike-near-halliburton-2020-04-06")
+):
     """Filters of `GET /v1/events`."""
 
     SORTS = ("date", "-date", "title", "-title", "relevance")
     sort = sort_field(SORTS, "date")
-    format = format_field("json", "csv", "geojson")
+    format = format_field("json", "csv", "geojson", "ndjson")
     actor = ids("Events with this actor in any role (or in `role`).", "kataib-hezbollah")
     role = fields.String(
         validate=validate.OneOf(list(vocab.PARTICIPANT_ROLES)),
@@ -227,13 +212,15 @@ class EventListArgs(GeoArgs, ListArgs):
     source = ids("Events cited by this source.")
 
 
-class StatementListArgs(ListArgs):
+class StatementListArgs(
+    ListArgs, export_args(StatementSchema, "kataib-hezbollah-2020-04-02-leave-iraq")
+):
     """Filters of `GET /v1/statements`."""
 
     SORTS = ("date", "-date", "relevance")
 
     sort = sort_field(SORTS, "date")
-    format = format_field("json", "csv")
+    format = format_field("json", "csv", "ndjson")
     speaker = ids("Statements this actor made (alone or jointly).", "kataib-hezbollah")
     addressed_to = ids("Statements addressed to this actor.")
     mentions = ids("Statements about this actor (other than addressed to it).")
@@ -251,13 +238,13 @@ class StatementListArgs(ListArgs):
     source = ids("Statements cited by this source.")
 
 
-class ActorListArgs(ListArgs):
+class ActorListArgs(ListArgs, export_args(ActorSchema, "kataib-hezbollah")):
     """Filters of `GET /v1/actors`."""
 
     SORTS = ("name", "-name", "relevance")
 
     sort = sort_field(SORTS, "name")
-    format = format_field("json", "csv")
+    format = format_field("json", "csv", "ndjson")
     kind = codes(vocab.ACTOR_KINDS, "Kind of actor.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
@@ -267,7 +254,9 @@ class ActorListArgs(ListArgs):
     source = ids("Actors cited by this source.")
 
 
-class RelationListArgs(ListArgs):
+class RelationListArgs(
+    ListArgs, export_args(RelationSchema, "esmail-ghaani--commands--quds-force")
+):
     """Filters of `GET /v1/relations`."""
 
     class Meta(ListArgs.Meta):
@@ -276,7 +265,7 @@ class RelationListArgs(ListArgs):
     SORTS = ("id", "-id")
 
     sort = sort_field(SORTS, "id")
-    format = format_field("json", "csv")
+    format = format_field("json", "csv", "ndjson")
     subject = ids("Relations whose subject is this actor.", "esmail-ghaani")
     object = ids("Relations whose object is this actor.", "kataib-hezbollah")
     actor = ids("Relations with this actor on either side.")
@@ -284,12 +273,12 @@ class RelationListArgs(ListArgs):
     source = ids("Relations cited by this source.")
 
 
-class LocationListArgs(GeoArgs, ListArgs):
+class LocationListArgs(GeoArgs, ListArgs, export_args(LocationSchema, "ain-al-asad-air-base")):
     """Filters of `GET /v1/locations`."""
 
     SORTS = ("name", "-name", "relevance")
     sort = sort_field(SORTS, "name")
-    format = format_field("json", "csv", "geojson")
+    format = format_field("json", "csv", "geojson", "ndjson")
     kind = codes(vocab.LOCATION_KINDS, "Kind of place.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
@@ -299,13 +288,15 @@ class LocationListArgs(GeoArgs, ListArgs):
     source = ids("Places cited by this source.")
 
 
-class SourceListArgs(ListArgs):
+class SourceListArgs(
+    ListArgs, export_args(SourceSchema, "al-monitor-2020-04-07-us-iran-showdown-iraq")
+):
     """Filters of `GET /v1/sources`."""
 
     SORTS = ("published", "-published", "title", "-title", "relevance")
 
     sort = sort_field(SORTS, "-published")
-    format = format_field("json", "csv")
+    format = format_field("json", "csv", "ndjson")
     publisher = fields.List(
         fields.String(validate=[validate.Length(max=200), NO_NUL]),
         metadata=meta("Publisher name, exactly.", ["Al-Monitor"]),
@@ -422,7 +413,7 @@ class SearchArgs(QueryArgs):
     )
 
 
-NOT_FILTERS = ("limit", "cursor", "sort", "format")
+NOT_FILTERS = ("limit", "cursor", "sort", "format", "fields_", "bom")
 
 
 MAX_BUCKETS = 1000

@@ -55,7 +55,7 @@ class SourceRefSchema(ma.Schema):
 
 
 class CitationSchema(ma.Schema):
-    CSV_CELL = "{excerpt}"  # how a flattened format (CSV) writes one citation
+    CSV_CELL = "{source[id]}: {excerpt}"  # how a flat format (CSV) writes one citation
 
     source = fields.Nested(SourceRefSchema, metadata={"description": "The citing source."})
     excerpt = string_field(
@@ -73,6 +73,13 @@ class AliasSchema(ma.Schema):
 
 
 class CoordinatesSchema(ma.Schema):
+    # flat formats (CSV, GeoJSON properties) name them as locations do
+    CSV_COLUMNS = {
+        "latitude": "latitude",
+        "longitude": "longitude",
+        "precision": "coordinate_precision",
+    }
+
     latitude = fields.Float(metadata={"description": "WGS84 latitude.", "example": 33.7856})
     longitude = fields.Float(metadata={"description": "WGS84 longitude.", "example": 42.4412})
     precision = enum_field(vocab.COORDINATE_PRECISIONS, "How precise the coordinates are.")

@@ -38,6 +38,8 @@ def filtered(
     collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
 ) -> pw.SelectQuery:
     """`query` narrowed by every filter in `args` (not paging, sort, format or `q`)."""
+    if args.get("ids") and "ids" not in skip:  # many records by public id
+        query = query.where(collection.model.slug.in_(args["ids"]))
     for name, value in args.items():
         if name in collection.filters and name not in skip and value is not None:
             query = collection.filters[name](query, value, args)
