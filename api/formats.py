@@ -20,6 +20,7 @@ MEDIA_TYPES = {
     "csv": "text/csv",
     "geojson": "application/geo+json",
     "ndjson": "application/x-ndjson",
+    "graphml": "application/graphml+xml",
 }
 
 PAGE_HEADERS = {

@@ -123,7 +123,8 @@ def sort_field(names: tuple[str, ...], default: str) -> fields.String:
         validate=validate.OneOf(names),
         metadata=meta(
             f"Sort order, `-` for descending, ties broken by id. Default `{default}` "
-            "(`relevance` when `q` is given).",
+            "(`relevance` when `q` is given)."
+            + (" `distance`: nearest to `near` first." if "distance" in names else ""),
         ),
     )
 
@@ -189,7 +190,7 @@ class EventListArgs(
 ):
     """Filters of `GET /v1/events`."""
 
-    SORTS = ("date", "-date", "title", "-title", "relevance")
+    SORTS = ("date", "-date", "title", "-title", "relevance", "distance", "-distance")
     sort = sort_field(SORTS, "date")
     format = format_field("json", "csv", "geojson", "ndjson")
     actor = ids("Events with this actor in any role (or in `role`).", "kataib-hezbollah")
@@ -276,7 +277,7 @@ class RelationListArgs(
 class LocationListArgs(GeoArgs, ListArgs, export_args(LocationSchema, "ain-al-asad-air-base")):
     """Filters of `GET /v1/locations`."""
 
-    SORTS = ("name", "-name", "relevance")
+    SORTS = ("name", "-name", "relevance", "distance", "-distance")
     sort = sort_field(SORTS, "name")
     format = format_field("json", "csv", "geojson", "ndjson")
     kind = codes(vocab.LOCATION_KINDS, "Kind of place.")
@@ -367,6 +368,15 @@ class TimelineArgs(ListArgs):
 
 class NetworkArgs(QueryArgs):
     """Parameters of `GET /v1/actors/{actor_id}/network`."""
+
+    format = fields.String(
+        validate=validate.OneOf(["json", "graphml"]),
+        metadata=meta(
+            "Response format (also negotiable with `Accept`): `json`: node-link JSON (the "
+            "default); `graphml`: GraphML (`application/graphml+xml`) for Gephi, yEd, "
+            "Cytoscape or `networkx.read_graphml`, list attributes as JSON-array text."
+        ),
+    )
 
     depth = fields.Integer(
         load_default=1,

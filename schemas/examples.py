@@ -40,6 +40,9 @@ TIMELINE_EXAMPLE = [
     },
 ]
 NETWORK_EXAMPLE = {
+    "directed": True,
+    "multigraph": True,
+    "graph": {"actor": "kataib-hezbollah", "depth": 1},
     "actor": KH,
     "depth": 1,
     "nodes": [

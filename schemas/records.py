@@ -145,6 +145,13 @@ class LocationSchema(ma.Schema):
     description = string_field("One-line description.", allow_none=True)
     aliases = fields.List(fields.Nested(AliasSchema))
     citations = fields.List(fields.Nested(CitationSchema))
+    distance_km = fields.Float(
+        metadata={
+            "description": "Only with `near`: great-circle km from that point.",
+            "example": 12.5,
+            "x-optional": True,
+        }
+    )
 
 
 class ParticipantSchema(ma.Schema):
@@ -184,6 +191,14 @@ class EventSchema(ma.Schema):
     )
     participants = fields.List(fields.Nested(ParticipantSchema))
     citations = fields.List(fields.Nested(CitationSchema))
+    distance_km = fields.Float(
+        metadata={
+            "description": "Only with `near`: great-circle km from that point to the "
+            "event's location.",
+            "example": 12.5,
+            "x-optional": True,
+        }
+    )
 
 
 class StatementSchema(ma.Schema):

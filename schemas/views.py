@@ -92,8 +92,22 @@ class NetworkEdgeSchema(ma.Schema):
     )
 
 
+class GraphSchema(ma.Schema):
+    actor = string_field("Id of the requested actor.", "kataib-hezbollah")
+    depth = fields.Integer(metadata={"description": "The depth explored.", "example": 1})
+
+
 class NetworkSchema(ma.Schema):
-    """The graph around one actor."""
+    """The graph around one actor, in node-link form: `nx.node_link_graph(data,
+    edges="edges")` (networkx) reads it as a directed multigraph."""
+
+    directed = fields.Boolean(
+        metadata={"description": "Always true: edges go from `source` to `target`."}
+    )
+    multigraph = fields.Boolean(
+        metadata={"description": "Always true: two actors may share several edges."}
+    )
+    graph = fields.Nested(GraphSchema, metadata={"description": "Graph attributes."})
 
     actor = fields.Nested(ActorRefSchema, metadata={"description": "The requested actor."})
     depth = fields.Integer(metadata={"description": "The depth explored.", "example": 1})
