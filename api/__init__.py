@@ -54,6 +54,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         """Swagger UI's own files, served locally so the docs work offline."""
         return send_from_directory(assets, filename)
 
+    @app.get("/favicon.ico")
+    def favicon():
+        """The docs' tab icon (Swagger UI's)."""
+        return send_from_directory(assets, "favicon-32x32.png", mimetype="image/png")
+
     return app
 
 

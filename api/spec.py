@@ -8,6 +8,7 @@
 - nullable enums list `null` among their values, and a nullable reference reads
   `anyOf: [$ref, {null only}]` (apispec writes a catch-all object first, which generators
   read as "any object", and validators of OpenAPI 3.0.3 reject `nullable` + `allOf`);
+- parameter examples on the parameter, where Swagger UI pre-fills them;
 - `servers`, and a root `security: []` (reads are public; write operations declare their own);
 - `openapi write` keeps the keys in the order of the JSON (flask-smorest's sorts the YAML,
   which puts `application/geo+json` before `application/json`).
@@ -69,6 +70,18 @@ def operation_id(method: str, path: str) -> str:
     if words and words[0] in VERB_WORDS:  # `/v1/search` -> `search`, not `getSearch`
         verb, words = words[0], words[1:]
     return verb + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def lift_parameter_examples(spec: dict) -> None:
+    """A parameter's example on the parameter itself, where Swagger UI pre-fills it."""
+    for item in spec.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                example = parameter.get("schema", {}).get("example")
+                if example is not None and "example" not in parameter:
+                    parameter["example"] = example
 
 
 def add_operation_ids(spec: dict) -> None:
@@ -191,6 +204,7 @@ def finish(spec: dict) -> dict:
     spec.setdefault("servers", SERVERS)
     spec.setdefault("security", [])
     add_operation_ids(spec)
+    lift_parameter_examples(spec)
     add_required(spec)
     drop_unused_schemas(spec)
     ordered = {key: spec.pop(key) for key in TOP_LEVEL if key in spec}

@@ -218,3 +218,15 @@ def test_redocly_lint_has_no_errors():
     errors = [p for p in report["problems"] if p["severity"] == "error"]
     assert not errors, [(p["ruleId"], p["message"]) for p in errors]
     assert result.returncode == 0
+
+
+def test_swagger_ui_gets_prefilled_examples_comma_coordinates_and_a_favicon(spec, client):
+    parameters = {p["name"]: p for p in spec["paths"]["/v1/locations"]["get"]["parameters"]}
+    assert parameters["bbox"]["schema"]["type"] == "string"  # one box, not one per number
+    assert parameters["bbox"]["example"] == "38.7,29.0,48.6,37.4"
+    assert parameters["near"]["example"] == "33.3,44.4"
+    assert client.get("/v1/locations?bbox=" + parameters["bbox"]["example"]).status_code == 200
+    search = {p["name"]: p for p in spec["paths"]["/v1/search"]["get"]["parameters"]}
+    assert search["q"]["example"] == "Ghaani"
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/png"
