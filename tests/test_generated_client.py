@@ -178,6 +178,7 @@ def test_typed_fields_read_as_an_integrator_would(generated, server):
     from briefing_api_client.api.events import get_event, list_events
     from briefing_api_client.api.locations import get_location, list_locations
     from briefing_api_client.api.network import get_actor_network
+    from briefing_api_client.models import ListLocationsSort
 
     client = generated.Client(base_url=server, raise_on_unexpected_status=True)
     events = list_events.sync(client=client, limit=500)
@@ -192,6 +193,10 @@ def test_typed_fields_read_as_an_integrator_would(generated, server):
     assert iraq.parent is None and iraq.name == "Iraq"
     base = get_location.sync(client=client, record_id="ain-al-asad-air-base")
     assert base.parent.id and base.ancestors[0].id == "iraq"
+    boxed = list_locations.sync(client=client, bbox="38.7,29.0,48.6,37.4", limit=500)
+    assert "ain-al-asad-air-base" in {p.id for p in boxed}  # a string, not exploded numbers
+    near = list_locations.sync(client=client, near="33.31,44.36", sort=ListLocationsSort.DISTANCE)
+    assert near[0].id == "baghdad" and near[0].distance_km < 5
     places = list_locations.sync(client=client, limit=500)
     assert all(
         isinstance(p.coordinate_precision, enum.Enum)
