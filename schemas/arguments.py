@@ -423,7 +423,7 @@ class SearchArgs(QueryArgs):
     )
 
 
-NOT_FILTERS = ("limit", "cursor", "sort", "format", "fields_", "bom")
+NOT_FILTERS = ("limit", "cursor", "sort", "format", "fields_", "ids_", "bom")
 
 
 MAX_BUCKETS = 1000

@@ -58,3 +58,9 @@ def test_ids_fetch_many_records_in_one_call(client):
     relation = "esmail-ghaani--commands--quds-force"
     assert [r["id"] for r in client.get(f"/v1/relations?ids={relation}").json] == [relation]
     assert client.get("/v1/actors?ids=Not%20An%20Id").status_code == 422
+
+
+def test_facets_take_no_export_parameters(client):
+    for parameter in ("ids=iran", "fields=title", "bom=true"):
+        response = client.get(f"/v1/events/facets?field=type&{parameter}")
+        assert response.status_code == 422, parameter
