@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+TOOLS  := .tools# node tools of the test suite (the spec linter), installed once, git-ignored
+REDOCLY_VERSION := 2.11.1
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
@@ -32,7 +34,13 @@ run: install  ## create or upgrade the schema, seed it if empty (under one lock:
 seed: install
 	$(BIN)/briefing seed
 
-test: install-dev  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
+$(TOOLS)/.installed:
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix $(TOOLS) @redocly/cli@$(REDOCLY_VERSION) \
+		&& touch $@; \
+	else echo "npm not found: the spec lint test will be skipped"; fi
+
+test: install-dev $(TOOLS)/.installed  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -n $(TEST_WORKERS)

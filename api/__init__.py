@@ -11,7 +11,7 @@ from flask import Flask, send_from_directory
 from flask_cors import CORS
 from flask_smorest import abort
 
-from api import auth, db, migrations
+from api import auth, db, http_cache, migrations, spec
 from api.base import Api
 from api.config import STATIC_SETTINGS, settings_from_env
 
@@ -36,8 +36,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
+    spec.install(api)
     for module in MODULES:
         api.register_blueprint(module.blp)
+    http_cache.init_app(app)
     # A public, read-only API: any web page may call it (no credentials are involved).
     CORS(
         app,
@@ -52,6 +54,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def swagger_assets(filename: str):
         """Swagger UI's own files, served locally so the docs work offline."""
         return send_from_directory(assets, filename)
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """The docs' tab icon (Swagger UI's)."""
+        return send_from_directory(assets, "favicon-32x32.png", mimetype="image/png")
 
     return app
 

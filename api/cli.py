@@ -10,6 +10,7 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from api import create_app
+from api.spec import openapi_command
 
 
 @click.command("seed")
@@ -188,6 +189,7 @@ cli.add_command(seed_command)
 cli.add_command(serve_command)
 cli.add_command(db_group)
 cli.add_command(keys_group)
+cli.add_command(openapi_command)
 
 
 def main() -> None:

@@ -40,23 +40,45 @@ def problem(
     return response
 
 
+def messages(value: Any) -> list[str]:
+    """A field's messages as a flat list: the items of a list parameter (`{0: [...]}`)
+    and nested fields merge into their parameter's messages."""
+    if isinstance(value, dict):
+        return list(dict.fromkeys(m for v in value.values() for m in messages(v)))
+    if isinstance(value, list | tuple):
+        return list(dict.fromkeys(m for v in value for m in messages(v)))
+    return [str(value)]
+
+
+def by_parameter(errors: dict[str, Any]) -> dict[str, Any]:
+    """webargs' {location: {field: ...}} with every field's messages flattened."""
+    return {
+        location: {str(k): messages(v) for k, v in fields.items()}
+        if isinstance(fields, dict)
+        else fields
+        for location, fields in errors.items()
+    }
+
+
 def describe(errors: dict[str, Any]) -> str:
     """One readable sentence from webargs' {location: {field: [messages]}} errors."""
+    errors = by_parameter(errors)
     parts = []
     for location, fields in errors.items():
         if not isinstance(fields, dict):
             parts.append(f"{location}: {fields}")
             continue
-        for field, messages in fields.items():
-            text = " ".join(messages) if isinstance(messages, list) else str(messages)
+        for field, texts in fields.items():
+            text = " ".join(texts).rstrip(".")
             parts.append(f"{location} parameter {field!r}: {text}")
-    return "Invalid request. " + "; ".join(parts)
+    return "Invalid request. " + "; ".join(parts) + "."
 
 
 def http_problem(error: HTTPException) -> Response:
     """Any HTTPException (abort, 404, 405, webargs' 422) as a problem."""
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
+    errors = by_parameter(errors) if isinstance(errors, dict) else errors
     detail = data.get("message") or (describe(errors) if errors else error.description)
     headers = dict(data.get("headers") or {})
     if error.code == 405 and error.valid_methods:

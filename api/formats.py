@@ -3,9 +3,6 @@ list speaks: JSON (default), CSV and, for places and events, GeoJSON."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,10 +10,18 @@ import marshmallow as ma
 from flask import Response, json, request
 from flask_smorest import abort
 
+from api import exports, tables
+from api.paths import COLLECTION_PATHS
 from api.queries.collection import Collection, list_page
 from api.queries.paging import Page
 
-MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "geojson": "application/geo+json"}
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "geojson": "application/geo+json",
+    "ndjson": "application/x-ndjson",
+    "graphml": "application/graphml+xml",
+}
 
 PAGE_HEADERS = {
     "X-Total-Count": {
@@ -33,9 +38,27 @@ PAGE_HEADERS = {
 
 FEATURE_COLLECTION = {
     "type": "object",
-    "description": "RFC 7946 FeatureCollection; each feature's properties carry the record.",
+    "description": "RFC 7946 FeatureCollection; each feature's properties are the record's "
+    "flat scalar columns (as in CSV: `location_id`, `location_name`, lists as JSON-array text). "
+    "Paged as OGC API Features: `numberMatched`, `numberReturned` and `links` (`next`, "
+    "`prev`).",
+    "required": ["type", "numberMatched", "numberReturned", "links", "features"],
     "properties": {
         "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "numberMatched": {"type": "integer", "description": "Features matching the filters."},
+        "numberReturned": {"type": "integer", "description": "Features in this page."},
+        "links": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rel", "type", "href"],
+                "properties": {
+                    "rel": {"type": "string", "enum": ["self", "next", "prev"]},
+                    "type": {"type": "string"},
+                    "href": {"type": "string", "format": "uri"},
+                },
+            },
+        },
         "features": {
             "type": "array",
             "items": {
@@ -66,11 +89,23 @@ def list_docs(schema: ma.Schema, formats: tuple[str, ...]) -> dict:
     content: dict[str, dict] = {"application/json": {"schema": schema}}
     if "csv" in formats:
         content["text/csv"] = {
-            "schema": {"type": "string"},
-            "example": "id,title,type\nexample-event,An event,battles\n",
+            "schema": {
+                "type": "string",
+                "description": "A header row, then one row per record (see the README's CSV "
+                "notes: lists as JSON arrays, formulas defused with a leading `'`).",
+            },
+            "example": ",".join(tables.columns(schema)) + "\n",
         }
     if "geojson" in formats:
         content["application/geo+json"] = {"schema": FEATURE_COLLECTION}
+    if "ndjson" in formats:
+        content["application/x-ndjson"] = {
+            "schema": {
+                "type": "string",
+                "description": "One JSON record per line (the `application/json` item schema), "
+                "every matching record, streamed without paging.",
+            }
+        }
     page = {"description": "One page of records.", "headers": PAGE_HEADERS, "content": content}
     return {"responses": {"200": page}}
 
@@ -84,6 +119,11 @@ def negotiate(args: dict, formats: tuple[str, ...]) -> str:
     if best is None:
         abort(406, message="Acceptable formats: " + ", ".join(offered) + ".")
     return next(name for name, media in MEDIA_TYPES.items() if media == best)
+
+
+def json_only() -> None:
+    """406 unless the client accepts JSON: for the views that speak nothing else."""
+    negotiate({}, ("json",))
 
 
 def page_headers(page: Page) -> dict[str, str]:
@@ -102,83 +142,38 @@ def page_headers(page: Page) -> dict[str, str]:
 def list_response(
     collection: Collection, args: dict, schema: ma.Schema, formats: tuple[str, ...]
 ) -> Any:
-    """What a list view returns: records for flask-smorest to dump, or a CSV/GeoJSON body."""
+    """What a list view returns: records for flask-smorest to dump, or a CSV, GeoJSON or
+    NDJSON body. `fields=` narrows every format, `ids=` filters like any filter."""
     chosen = negotiate(args, formats)
+    args = {**args, "ids": args.pop("ids_", None)}
+    chosen_fields = args.pop("fields_", None)
+    if chosen_fields:
+        located = ("coordinates", "latitude", "longitude") if chosen == "geojson" else ()
+        kept = [name for name in located if name in schema.fields]  # the geometry's
+        schema = type(schema)(only=("id", *dict.fromkeys([*chosen_fields, *kept])))
+    if chosen == "ndjson":
+        return exports.ndjson_response(
+            collection, args, schema, attachment(collection.name, chosen)
+        )
     records, page = list_page(collection, args)
     headers = page_headers(page)
     if chosen == "json":
+        if chosen_fields:  # flask-smorest dumps the whole schema: what is not there, it skips
+            records = [{k: r[k] for k in schema.fields if k in r} for r in records]
         return records, 200, headers
     dumped = schema.dump(records, many=True)
-    body = to_csv(dumped, schema) if chosen == "csv" else json.dumps(to_geojson(dumped))
+    if chosen == "csv":
+        body = tables.to_csv(dumped, schema, bom=bool(args.get("bom")))
+    else:
+        body = json.dumps(to_geojson(dumped, schema, page), ensure_ascii=False)
+    headers["Content-Disposition"] = attachment(collection.name, chosen)
     return Response(body, 200, headers, mimetype=MEDIA_TYPES[chosen])
 
 
-# ---------------------------------------------------------------- CSV
-#
-# The response schema decides how a record flattens, field by field: a reference (a nested
-# schema with an `id`) becomes its id; a nested schema may say how it is written with a
-# `CSV_CELL` format string (participants as `actor:role`, citations as their excerpt); a plain
-# nested object without an id (coordinates, counts) spreads into `field_sub` columns; a list
-# joins its items' cells with `; `.
-
-Cell = Callable[[Any], Any]
-
-
-def cell(field: ma.fields.Field) -> Cell:
-    """How one field's dumped value becomes a CSV cell."""
-    if isinstance(field, ma.fields.List):
-        item = cell(field.inner)
-        return lambda values: "; ".join(str(item(v)) for v in values or [])
-    if isinstance(field, ma.fields.Nested):
-        nested = field.schema
-        template = getattr(nested, "CSV_CELL", None)
-        if template:
-            return lambda value: "" if value is None else template.format_map(value)
-        if "id" in nested.fields:
-            return lambda value: "" if value is None else value["id"]
-        return lambda value: "" if value is None else json.dumps(value)
-    if isinstance(field, ma.fields.Boolean):
-        return lambda value: "" if value is None else ("true" if value else "false")
-    return lambda value: "" if value is None else value
-
-
-def spread(field: ma.fields.Field) -> bool:
-    """True for a nested object without an id or a cell format: it gets a column per field."""
-    nested = getattr(field, "schema", None)
-    return (
-        isinstance(field, ma.fields.Nested)
-        and "id" not in nested.fields
-        and not getattr(nested, "CSV_CELL", None)
-    )
-
-
-def csv_columns(schema: ma.Schema) -> dict[str, tuple[list[str], Cell]]:
-    """{column: (path into the dumped record, cell writer)}, in the schema's field order."""
-    result: dict[str, tuple[list[str], Cell]] = {}
-    for name, field in schema.fields.items():
-        if spread(field):
-            for sub, subfield in field.schema.fields.items():
-                result[f"{name}_{sub}"] = ([name, sub], cell(subfield))
-        else:
-            result[name] = ([name], cell(field))
-    return result
-
-
-def to_csv(records: list[dict], schema: ma.Schema) -> str:
-    """A CSV document of dumped records: a header row, then one row per record."""
-    columns = csv_columns(schema)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for record in records:
-        row = []
-        for path, write in columns.values():
-            value = record.get(path[0])
-            if len(path) > 1:
-                value = None if value is None else value.get(path[1])
-            row.append(write(value))
-        writer.writerow(row)
-    return buffer.getvalue()
+def attachment(record_type: str, chosen: str) -> str:
+    """`attachment; filename="events.csv"`: the name a browser saves the download as."""
+    extension = {"csv": "csv", "geojson": "geojson", "ndjson": "ndjson"}[chosen]
+    return f'attachment; filename="{COLLECTION_PATHS[record_type]}.{extension}"'
 
 
 # ---------------------------------------------------------------- GeoJSON
@@ -191,16 +186,34 @@ def geometry(record: dict) -> dict | None:
     return {"type": "Point", "coordinates": [point["longitude"], point["latitude"]]}
 
 
-def to_geojson(records: list[dict]) -> dict:
-    """An RFC 7946 FeatureCollection; records without coordinates get a null geometry."""
+def ogc_links(page: Page) -> list[dict]:
+    """OGC API Features paging links (`self`, `next`, `prev`) of a GeoJSON page."""
+    found = [{"rel": "self", "type": MEDIA_TYPES["geojson"], "href": request.url}]
+    for rel, cursor in (("next", page.next_cursor), ("prev", page.prev_cursor)):
+        if cursor:
+            query = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
+            query.append(("cursor", cursor))
+            href = f"{request.base_url}?{urlencode(query)}"
+            found.append({"rel": rel, "type": MEDIA_TYPES["geojson"], "href": href})
+    return found
+
+
+def to_geojson(records: list[dict], schema: ma.Schema, page: Page) -> dict:
+    """An RFC 7946 FeatureCollection with flat scalar properties (tables.py), records without
+    coordinates as null geometries, and OGC API Features paging: `numberMatched`,
+    `numberReturned` and `links`."""
+    table = tables.columns(schema)
     return {
         "type": "FeatureCollection",
+        "numberMatched": page.total,
+        "numberReturned": len(records),
+        "links": ogc_links(page),
         "features": [
             {
                 "type": "Feature",
                 "id": record["id"],
                 "geometry": geometry(record),
-                "properties": record,
+                "properties": tables.flat_record(record, table),
             }
             for record in records
         ],

@@ -15,10 +15,18 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from webargs.fields import DelimitedList
 
 from schemas import vocabularies as vocab
 from schemas.bundle import SLUG
+from schemas.exports import CommaNumbers, export_args
+from schemas.records import (
+    ActorSchema,
+    EventSchema,
+    LocationSchema,
+    RelationSchema,
+    SourceSchema,
+    StatementSchema,
+)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -29,15 +37,18 @@ FORMATS = {
     "json": "A JSON array of records (the default).",
     "csv": "CSV with a header row, one row per record, references flattened.",
     "geojson": "An RFC 7946 FeatureCollection (events and locations).",
+    "ndjson": "Newline-delimited JSON: every matching record, one per line, streamed "
+    "without paging (`limit` and `cursor` do not apply): for full exports.",
 }
 
 
 def meta(description: str, example: Any = None, **extra: Any) -> dict:
-    """Parameter docs. The example goes into the description, not `example`: Swagger UI would
-    pre-fill it, and "Try it out" would then send a narrowly filtered request."""
+    """Parameter docs, with an example that Swagger UI pre-fills ("Try it out") and that
+    tests/test_contract_examples.py checks against the data."""
     if example is not None:
         shown = ",".join(map(str, example)) if isinstance(example, list) else example
         description = f"{description} Example: `{shown}`."
+        extra["example"] = example
     return {"description": description, **extra}
 
 
@@ -112,7 +123,8 @@ def sort_field(names: tuple[str, ...], default: str) -> fields.String:
         validate=validate.OneOf(names),
         metadata=meta(
             f"Sort order, `-` for descending, ties broken by id. Default `{default}` "
-            "(`relevance` when `q` is given).",
+            "(`relevance` when `q` is given)."
+            + (" `distance`: nearest to `near` first." if "distance" in names else ""),
         ),
     )
 
@@ -129,21 +141,25 @@ DATE_TO = "Records whose date span starts on or before this day."
 
 
 class GeoArgs(ma.Schema):
-    bbox = DelimitedList(
-        fields.Float(),
-        validate=validate.Length(equal=4),
+    bbox = CommaNumbers(
+        4,
         metadata=meta(
             "Bounding box `minLon,minLat,maxLon,maxLat` (GeoJSON order, WGS84).",
             "38.7,29.0,48.6,37.4",
         ),
     )
-    near = DelimitedList(
-        fields.Float(),
-        validate=validate.Length(equal=2),
-        metadata=meta("A point `lat,lon`: records within `radius_km` of it.", "33.3,44.4"),
+    near = CommaNumbers(
+        2,
+        metadata=meta(
+            "A point `lat,lon`: records within `radius_km` of it (default "
+            f"{DEFAULT_RADIUS_KM:g} km).",
+            "33.3,44.4",
+        ),
     )
+    # A callable default stays out of the spec: generated clients send every documented
+    # default, and radius_km without near is refused.
     radius_km = fields.Float(
-        load_default=DEFAULT_RADIUS_KM,
+        load_default=lambda: DEFAULT_RADIUS_KM,
         validate=validate.Range(min=0, max=20_038, min_inclusive=False),
         metadata=meta(
             f"Great-circle radius around `near`, in kilometres (default {DEFAULT_RADIUS_KM:g}).", 50
@@ -169,12 +185,14 @@ class GeoArgs(ma.Schema):
             raise ma.ValidationError("Must be lat,lon with lat in [-90, 90], lon in [-180, 180].")
 
 
-class EventListArgs(GeoArgs, ListArgs):
+class EventListArgs(
+    GeoArgs, ListArgs, export_args(EventSchema, "rocket-strike-near-halliburton-2020-04-06")
+):
     """Filters of `GET /v1/events`."""
 
-    SORTS = ("date", "-date", "title", "-title", "relevance")
+    SORTS = ("date", "-date", "title", "-title", "relevance", "distance", "-distance")
     sort = sort_field(SORTS, "date")
-    format = format_field("json", "csv", "geojson")
+    format = format_field("json", "csv", "geojson", "ndjson")
     actor = ids("Events with this actor in any role (or in `role`).", "kataib-hezbollah")
     role = fields.String(
         validate=validate.OneOf(list(vocab.PARTICIPANT_ROLES)),
@@ -195,13 +213,15 @@ class EventListArgs(GeoArgs, ListArgs):
     source = ids("Events cited by this source.")
 
 
-class StatementListArgs(ListArgs):
+class StatementListArgs(
+    ListArgs, export_args(StatementSchema, "kataib-hezbollah-2020-04-02-leave-iraq")
+):
     """Filters of `GET /v1/statements`."""
 
     SORTS = ("date", "-date", "relevance")
 
     sort = sort_field(SORTS, "date")
-    format = format_field("json", "csv")
+    format = format_field("json", "csv", "ndjson")
     speaker = ids("Statements this actor made (alone or jointly).", "kataib-hezbollah")
     addressed_to = ids("Statements addressed to this actor.")
     mentions = ids("Statements about this actor (other than addressed to it).")
@@ -219,13 +239,13 @@ class StatementListArgs(ListArgs):
     source = ids("Statements cited by this source.")
 
 
-class ActorListArgs(ListArgs):
+class ActorListArgs(ListArgs, export_args(ActorSchema, "kataib-hezbollah")):
     """Filters of `GET /v1/actors`."""
 
     SORTS = ("name", "-name", "relevance")
 
     sort = sort_field(SORTS, "name")
-    format = format_field("json", "csv")
+    format = format_field("json", "csv", "ndjson")
     kind = codes(vocab.ACTOR_KINDS, "Kind of actor.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
@@ -235,7 +255,9 @@ class ActorListArgs(ListArgs):
     source = ids("Actors cited by this source.")
 
 
-class RelationListArgs(ListArgs):
+class RelationListArgs(
+    ListArgs, export_args(RelationSchema, "esmail-ghaani--commands--quds-force")
+):
     """Filters of `GET /v1/relations`."""
 
     class Meta(ListArgs.Meta):
@@ -244,7 +266,7 @@ class RelationListArgs(ListArgs):
     SORTS = ("id", "-id")
 
     sort = sort_field(SORTS, "id")
-    format = format_field("json", "csv")
+    format = format_field("json", "csv", "ndjson")
     subject = ids("Relations whose subject is this actor.", "esmail-ghaani")
     object = ids("Relations whose object is this actor.", "kataib-hezbollah")
     actor = ids("Relations with this actor on either side.")
@@ -252,12 +274,12 @@ class RelationListArgs(ListArgs):
     source = ids("Relations cited by this source.")
 
 
-class LocationListArgs(GeoArgs, ListArgs):
+class LocationListArgs(GeoArgs, ListArgs, export_args(LocationSchema, "ain-al-asad-air-base")):
     """Filters of `GET /v1/locations`."""
 
-    SORTS = ("name", "-name", "relevance")
+    SORTS = ("name", "-name", "relevance", "distance", "-distance")
     sort = sort_field(SORTS, "name")
-    format = format_field("json", "csv", "geojson")
+    format = format_field("json", "csv", "geojson", "ndjson")
     kind = codes(vocab.LOCATION_KINDS, "Kind of place.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
@@ -267,13 +289,15 @@ class LocationListArgs(GeoArgs, ListArgs):
     source = ids("Places cited by this source.")
 
 
-class SourceListArgs(ListArgs):
+class SourceListArgs(
+    ListArgs, export_args(SourceSchema, "al-monitor-2020-04-07-us-iran-showdown-iraq")
+):
     """Filters of `GET /v1/sources`."""
 
     SORTS = ("published", "-published", "title", "-title", "relevance")
 
     sort = sort_field(SORTS, "-published")
-    format = format_field("json", "csv")
+    format = format_field("json", "csv", "ndjson")
     publisher = fields.List(
         fields.String(validate=[validate.Length(max=200), NO_NUL]),
         metadata=meta("Publisher name, exactly.", ["Al-Monitor"]),
@@ -314,7 +338,8 @@ def field_param(choices: dict[str, str]) -> fields.String:
         required=True,
         validate=validate.OneOf(list(choices)),
         metadata=meta(
-            "What to count by. " + " ".join(f"`{name}`: {text}" for name, text in choices.items())
+            "What to count by. " + " ".join(f"`{name}`: {text}" for name, text in choices.items()),
+            next(iter(choices)),
         ),
     )
 
@@ -343,6 +368,15 @@ class TimelineArgs(ListArgs):
 
 class NetworkArgs(QueryArgs):
     """Parameters of `GET /v1/actors/{actor_id}/network`."""
+
+    format = fields.String(
+        validate=validate.OneOf(["json", "graphml"]),
+        metadata=meta(
+            "Response format (also negotiable with `Accept`): `json`: node-link JSON (the "
+            "default); `graphml`: GraphML (`application/graphml+xml`) for Gephi, yEd, "
+            "Cytoscape or `networkx.read_graphml`, list attributes as JSON-array text."
+        ),
+    )
 
     depth = fields.Integer(
         load_default=1,
@@ -383,9 +417,13 @@ class SearchArgs(QueryArgs):
         validate=validate.Range(1, SEARCH_MAX_LIMIT),
         metadata=meta(f"Most hits to return (1 to {SEARCH_MAX_LIMIT}).", SEARCH_DEFAULT_LIMIT),
     )
+    cursor = fields.String(
+        validate=[validate.Length(max=2000), NO_NUL],
+        metadata=meta("Opaque cursor from the `Link` header of a previous page."),
+    )
 
 
-NOT_FILTERS = ("limit", "cursor", "sort", "format")
+NOT_FILTERS = ("limit", "cursor", "sort", "format", "fields_", "ids_", "bom")
 
 
 MAX_BUCKETS = 1000

@@ -25,7 +25,9 @@ class ProblemSchema(ma.Schema):
     instance = fields.String(metadata={"description": "The request path.", "example": "/v1/events"})
     errors = fields.Dict(
         metadata={
-            "description": "Validation messages by location, then by field.",
+            "description": "Validation errors only: messages by location (`query`, `path`), "
+            "then by parameter name.",
+            "x-optional": True,
             "example": {"query": {"limt": ["Unknown field."]}},
         }
     )

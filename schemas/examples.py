@@ -4,6 +4,7 @@ first briefing."""
 from __future__ import annotations
 
 from schemas import vocabularies as vocab
+from schemas.urls import EXAMPLE_ROOT
 
 KH = {"id": "kataib-hezbollah", "name": "Kataib Hezbollah", "kind": "armed_group"}
 AL_MONITOR = {
@@ -20,7 +21,7 @@ TIMELINE_EXAMPLE = [
         "title": "We will not kill you, if you leave Iraq.",
         "actors": [KH],
         "location": None,
-        "url": "/v1/statements/kataib-hezbollah-2020-04-02-leave-iraq",
+        "url": EXAMPLE_ROOT + "/v1/statements/kataib-hezbollah-2020-04-02-leave-iraq",
     },
     {
         "record_type": "event",
@@ -35,10 +36,13 @@ TIMELINE_EXAMPLE = [
             "name": "Halliburton facility in southern Iraq",
             "kind": "facility",
         },
-        "url": "/v1/events/rocket-strike-near-halliburton-2020-04-06",
+        "url": EXAMPLE_ROOT + "/v1/events/rocket-strike-near-halliburton-2020-04-06",
     },
 ]
 NETWORK_EXAMPLE = {
+    "directed": True,
+    "multigraph": True,
+    "graph": {"actor": "kataib-hezbollah", "depth": 1},
     "actor": KH,
     "depth": 1,
     "nodes": [
@@ -84,10 +88,9 @@ SEARCH_EXAMPLE = [
         "record_type": "actor",
         "id": "esmail-ghaani",
         "title": "Esmail Ghaani",
-        "snippet": "…Iranian brigadier general who succeeded Qasem Soleimani as head of the "
-        "Quds Force…",
+        "snippet": "Esmail Ghaani",
         "score": 5.2,
-        "url": "/v1/actors/esmail-ghaani",
+        "url": EXAMPLE_ROOT + "/v1/actors/esmail-ghaani",
     },
     {
         "record_type": "event",
@@ -95,9 +98,9 @@ SEARCH_EXAMPLE = [
         "title": "Esmail Ghaani's first visit to Iraq as Quds Force head; talks with Iraqi "
         "factions",
         "snippet": "Ghaani's first visit to Iraq since he succeeded Soleimani. In Baghdad he "
-        "held talks with various Iraqi factions…",
+        "held talks with various Iraqi factions. The article sees this as an effort to restore…",
         "score": 4.9,
-        "url": "/v1/events/ghaani-first-visit-to-iraq-2020-03",
+        "url": EXAMPLE_ROOT + "/v1/events/ghaani-first-visit-to-iraq-2020-03",
     },
 ]
 EVENT_FACETS_EXAMPLE = [
@@ -107,7 +110,7 @@ EVENT_FACETS_EXAMPLE = [
 ]
 STATEMENT_FACETS_EXAMPLE = [
     {"value": "adel-abdul-mahdi", "label": "Adel Abdul Mahdi", "count": 3},
-    {"value": "kataib-hezbollah", "label": "Kataib Hezbollah", "count": 2},
+    {"value": "donald-trump", "label": "Donald Trump", "count": 2},
 ]
 VOCABULARIES_EXAMPLE = {
     name: [

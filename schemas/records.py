@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields
 
 from schemas import vocabularies as vocab
+from schemas.urls import Url
 
 
 def enum_field(vocabulary: dict, description: str, **kwargs) -> fields.String:
@@ -39,18 +40,22 @@ class LocationRefSchema(ma.Schema):
 
 
 class EventRefSchema(ma.Schema):
-    id = string_field("Public id of the event.", "katyusha-rockets-near-halliburton-2020-04-06")
-    title = string_field("Title of the event.")
+    id = string_field("Public id of the event.", "rocket-strike-near-halliburton-2020-04-06")
+    title = string_field(
+        "Title of the event.", "Katyusha rockets strike near Halliburton facility in southern Iraq"
+    )
     date = date_field("Best date of the event.", "2020-04-06")
 
 
 class SourceRefSchema(ma.Schema):
-    id = string_field("Public id of the source.")
-    title = string_field("Title of the source.")
+    id = string_field("Public id of the source.", "al-monitor-2020-04-07-us-iran-showdown-iraq")
+    title = string_field(
+        "Title of the source.", "US, Iran-backed forces in Iraq may be edging toward showdown"
+    )
 
 
 class CitationSchema(ma.Schema):
-    CSV_CELL = "{excerpt}"  # how a flattened format (CSV) writes one citation
+    CSV_CELL = "{source[id]}: {excerpt}"  # how a flat format (CSV) writes one citation
 
     source = fields.Nested(SourceRefSchema, metadata={"description": "The citing source."})
     excerpt = string_field(
@@ -68,6 +73,13 @@ class AliasSchema(ma.Schema):
 
 
 class CoordinatesSchema(ma.Schema):
+    # flat formats (CSV, GeoJSON properties) name them as locations do
+    CSV_COLUMNS = {
+        "latitude": "latitude",
+        "longitude": "longitude",
+        "precision": "coordinate_precision",
+    }
+
     latitude = fields.Float(metadata={"description": "WGS84 latitude.", "example": 33.7856})
     longitude = fields.Float(metadata={"description": "WGS84 longitude.", "example": 42.4412})
     precision = enum_field(vocab.COORDINATE_PRECISIONS, "How precise the coordinates are.")
@@ -133,6 +145,13 @@ class LocationSchema(ma.Schema):
     description = string_field("One-line description.", allow_none=True)
     aliases = fields.List(fields.Nested(AliasSchema))
     citations = fields.List(fields.Nested(CitationSchema))
+    distance_km = fields.Float(
+        metadata={
+            "description": "Only with `near`: great-circle km from that point.",
+            "example": 12.5,
+            "x-optional": True,
+        }
+    )
 
 
 class ParticipantSchema(ma.Schema):
@@ -145,8 +164,10 @@ class ParticipantSchema(ma.Schema):
 class EventSchema(ma.Schema):
     """Something that happened, typed with ACLED's event types."""
 
-    id = string_field("Stable public id (a slug).", "katyusha-rockets-near-halliburton-2020-04-06")
-    title = string_field("Short title.", "Katyusha rockets strike near Halliburton facility")
+    id = string_field("Stable public id (a slug).", "rocket-strike-near-halliburton-2020-04-06")
+    title = string_field(
+        "Short title.", "Katyusha rockets strike near Halliburton facility in southern Iraq"
+    )
     summary = string_field("What happened, in a sentence or two.", allow_none=True)
     type = enum_field(vocab.EVENT_TYPES, "ACLED event type.")
     sub_type = enum_field(
@@ -170,12 +191,20 @@ class EventSchema(ma.Schema):
     )
     participants = fields.List(fields.Nested(ParticipantSchema))
     citations = fields.List(fields.Nested(CitationSchema))
+    distance_km = fields.Float(
+        metadata={
+            "description": "Only with `near`: great-circle km from that point to the "
+            "event's location.",
+            "example": 12.5,
+            "x-optional": True,
+        }
+    )
 
 
 class StatementSchema(ma.Schema):
     """Something said: a quote (verbatim) or reported speech, with who said it to whom."""
 
-    id = string_field("Stable public id (a slug).", "kataib-hezbollah-statement-2020-04-02")
+    id = string_field("Stable public id (a slug).", "kataib-hezbollah-2020-04-02-leave-iraq")
     text = string_field(
         "The words: exact when verbatim, else the source's paraphrase.",
         "We will not kill you, if you leave Iraq.",
@@ -193,8 +222,8 @@ class StatementSchema(ma.Schema):
         }
     )
     attribution = string_field(
-        "How the source attributes the words when not to a named speaker.",
-        "a source affiliated with the Pentagon, speaking on condition of anonymity",
+        "How the source attributes the words when not to a named speaker (for instance "
+        "`a source affiliated with the Pentagon, speaking on condition of anonymity`).",
         allow_none=True,
     )
     signatory_count = fields.Integer(
@@ -231,14 +260,14 @@ def count_field(collection: str, example: int) -> fields.Integer:
 
 class ExtractedCountsSchema(ma.Schema):
     actors = count_field("Actors", 29)
-    relations = count_field("Relations between actors", 22)
+    relations = count_field("Relations between actors", 21)
     locations = count_field("Locations", 11)
     events = count_field("Events", 12)
     statements = count_field("Statements", 16)
 
 
-def link_field(collection: str) -> fields.String:
-    return string_field(
+def link_field(collection: str) -> Url:
+    return Url(
         f"The {collection} list filtered to this source.",
         f"/v1/{collection}?source=al-monitor-2020-04-07-us-iran-showdown-iraq",
     )
@@ -255,8 +284,10 @@ class ExtractedLinksSchema(ma.Schema):
 class SourceSchema(ma.Schema):
     """A briefing document that records are extracted from."""
 
-    id = string_field("Stable public id (a slug).")
-    title = string_field("Title of the document.")
+    id = string_field("Stable public id (a slug).", "al-monitor-2020-04-07-us-iran-showdown-iraq")
+    title = string_field(
+        "Title of the document.", "US, Iran-backed forces in Iraq may be edging toward showdown"
+    )
     publisher = string_field("Who published it.", "Al-Monitor")
     published = date_field("Publication date.", "2020-04-07")
     published_precision = enum_field(vocab.DATE_PRECISIONS, "How precise `published` is.")

@@ -14,6 +14,7 @@ from schemas.records import (
     enum_field,
     string_field,
 )
+from schemas.urls import Url
 
 TIMELINE_TYPES = {
     "event": vocab.RECORD_TYPES["event"],
@@ -44,9 +45,7 @@ class TimelineItemSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "Where the event happened (always null for statements)."},
     )
-    url = string_field(
-        "Path of the full record.", "/v1/events/rocket-strike-near-halliburton-2020-04-06"
-    )
+    url = Url("URL of the full record.", "/v1/events/rocket-strike-near-halliburton-2020-04-06")
 
 
 class NetworkNodeSchema(ActorRefSchema):
@@ -93,8 +92,22 @@ class NetworkEdgeSchema(ma.Schema):
     )
 
 
+class GraphSchema(ma.Schema):
+    actor = string_field("Id of the requested actor.", "kataib-hezbollah")
+    depth = fields.Integer(metadata={"description": "The depth explored.", "example": 1})
+
+
 class NetworkSchema(ma.Schema):
-    """The graph around one actor."""
+    """The graph around one actor, in node-link form: `nx.node_link_graph(data,
+    edges="edges")` (networkx) reads it as a directed multigraph."""
+
+    directed = fields.Boolean(
+        metadata={"description": "Always true: edges go from `source` to `target`."}
+    )
+    multigraph = fields.Boolean(
+        metadata={"description": "Always true: two actors may share several edges."}
+    )
+    graph = fields.Nested(GraphSchema, metadata={"description": "Graph attributes."})
 
     actor = fields.Nested(ActorRefSchema, metadata={"description": "The requested actor."})
     depth = fields.Integer(metadata={"description": "The depth explored.", "example": 1})
@@ -132,7 +145,7 @@ class SearchHitSchema(ma.Schema):
             "example": 4.2,
         }
     )
-    url = string_field("Path of the full record.", "/v1/actors/esmail-ghaani")
+    url = Url("URL of the full record.", "/v1/actors/esmail-ghaani")
 
 
 class FacetBucketSchema(ma.Schema):

@@ -1,14 +1,17 @@
-"""CSV flattening is driven by the response schema: unit tests of api/formats.py's writers."""
+"""Flat records (CSV, GeoJSON properties) are driven by the response schema: unit tests of
+api/tables.py."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 
 import marshmallow as ma
 from marshmallow import fields
 
-from api.formats import csv_columns, to_csv
+from api.tables import columns as csv_columns
+from api.tables import to_csv
 from schemas.records import EventSchema
 
 
@@ -46,7 +49,8 @@ def test_columns_follow_the_schema_and_spread_plain_objects():
     assert list(csv_columns(RecordSchema())) == [
         "id",
         "flag",
-        "ref",
+        "ref_id",
+        "ref_name",
         "refs",
         "pairs",
         "point_lat",
@@ -67,9 +71,10 @@ def test_cells_are_written_as_the_schema_says():
     assert row == {
         "id": "r1",
         "flag": "false",
-        "ref": "a",
-        "refs": "a; b",
-        "pairs": "x/y",
+        "ref_id": "a",
+        "ref_name": "A",
+        "refs": '["a", "b"]',
+        "pairs": '["x/y"]',
         "point_lat": "1.5",
         "point_lon": "-2.0",
     }
@@ -77,7 +82,7 @@ def test_cells_are_written_as_the_schema_says():
 
 def test_missing_and_null_values_are_empty_cells():
     [row] = rows(to_csv([{"id": "r2", "flag": None, "ref": None, "point": None}], RecordSchema()))
-    assert row == {k: "" for k in row} | {"id": "r2"}
+    assert row == {k: "" for k in row} | {"id": "r2", "refs": "[]", "pairs": "[]"}
 
 
 def test_a_key_outside_the_schema_is_never_written():
@@ -92,7 +97,9 @@ def test_event_csv_over_http_matches_the_json(client):
     assert [row["id"] for row in table] == [event["id"] for event in events]
     assert list(table[0]) == list(csv_columns(EventSchema()))
     for row, event in zip(table, events, strict=True):
-        expected = "; ".join(f"{p['actor']['id']}:{p['role']}" for p in event["participants"])
-        assert row["participants"] == expected
-        assert row["location"] == (event["location"] or {}).get("id", "")
-        assert row["citations"] == "; ".join(c["excerpt"] for c in event["citations"])
+        expected = [f"{p['actor']['id']}:{p['role']}" for p in event["participants"]]
+        assert json.loads(row["participants"]) == expected
+        assert row["location_id"] == (event["location"] or {}).get("id", "")
+        assert json.loads(row["citations"]) == [
+            f"{c['source']['id']}: {c['excerpt']}" for c in event["citations"]
+        ]

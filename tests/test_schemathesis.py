@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    positive_data_acceptance,
+    response_schema_conformance,
+)
 
 
 @pytest.fixture
@@ -25,4 +28,11 @@ def test_every_operation_conforms(case):
     # Every other check runs. "Schema-valid request accepted" cannot hold by design: some
     # 422s come from rules OpenAPI 3.0 parameters cannot express (an id that names no
     # record, radius_km without near, date_from after date_to, a cursor not issued by us).
-    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+    # The WSGI transport asks for gzip but does not decode it (an HTTP client does):
+    # ask for the body as is. Compression has its own tests (test_http_caching.py).
+    # `fields=` returns partial records by design (documented on the parameter): their
+    # required fields are then absent, so only that check is left out for such requests.
+    excluded = [positive_data_acceptance]
+    if "fields" in (case.query or {}):
+        excluded.append(response_schema_conformance)
+    case.call_and_validate(headers={"Accept-Encoding": "identity"}, excluded_checks=excluded)

@@ -21,7 +21,7 @@ def test_search_hits_are_typed_ranked_and_link_to_their_records(client):
     assert scores == sorted(scores, reverse=True)
     for hit in hits:
         assert "ghaani" in hit["snippet"].lower(), hit
-        assert hit["url"] == f"/v1/{PLURAL[hit['record_type']]}/{hit['id']}"
+        assert hit["url"] == f"http://localhost/v1/{PLURAL[hit['record_type']]}/{hit['id']}"
         detail = client.get(hit["url"])
         assert detail.status_code == 200 and detail.json["id"] == hit["id"]
         assert hit["title"] == (

@@ -31,7 +31,7 @@ def test_source_detail_counts_what_was_extracted(client):
         }
         assert set(body["links"]) == {"actors", "relations", "locations", "events", "statements"}
         for collection, link in body["links"].items():
-            assert link == f"/v1/{collection}?source={source['id']}"
+            assert link == f"http://localhost/v1/{collection}?source={source['id']}"
             assert total(client, link) == counts[collection], collection
 
 

@@ -79,7 +79,7 @@ def test_timeline_items_describe_their_records(client):
             record = statement
         assert item["date"] == record["date"].isoformat()
         assert item["date_precision"] == record["date_precision"]
-        assert item["url"] == f"/v1/{PLURAL[item['record_type']]}/{item['id']}"
+        assert item["url"] == f"http://localhost/v1/{PLURAL[item['record_type']]}/{item['id']}"
         detail = client.get(item["url"])
         assert detail.status_code == 200 and detail.json["id"] == item["id"]
 

@@ -15,6 +15,7 @@ from api.queries.filters import Filter
 from api.queries.paging import Page, Sort, paginate
 
 RELEVANCE = "relevance"
+DISTANCE_SORTS = ("distance", "-distance")
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Collection:
     filters: dict[str, Filter]
     load: Callable[[list[Any]], list[dict]]
     base_query: Callable[[], pw.SelectQuery] | None = None  # default: the model's rows
+    # SQL distance in km from a point (lat, lon), for `near`: `distance_km` and sort=distance
+    distance: Callable[[float, float], Any] | None = None
 
     def query(self) -> pw.SelectQuery:
         """The rows `load` expects, unfiltered."""
@@ -38,6 +41,8 @@ def filtered(
     collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
 ) -> pw.SelectQuery:
     """`query` narrowed by every filter in `args` (not paging, sort, format or `q`)."""
+    if args.get("ids") and "ids" not in skip:  # many records by public id
+        query = query.where(collection.model.slug.in_(args["ids"]))
     for name, value in args.items():
         if name in collection.filters and name not in skip and value is not None:
             query = collection.filters[name](query, value, args)
@@ -75,10 +80,25 @@ def list_page(collection: Collection, args: dict) -> tuple[list[dict], Page]:
         raise InvalidParameter(
             "sort", "sort=relevance needs a q.", ["relevance applies only together with q."]
         )
-    if key_of is None:
+    distance = None
+    if args.get("near") and collection.distance:
+        distance = collection.distance(*args["near"])
+        query = query.select_extend(distance.alias("distance_km"))
+    if sort_name in DISTANCE_SORTS:
+        if distance is None:
+            raise InvalidParameter(
+                "sort", "sort=distance needs near.", ["distance applies only together with near."]
+            )
+        sort = Sort(sort_name, distance, sort_name.startswith("-"), "number")
+        key_of = lambda row: row.distance_km  # noqa: E731
+    elif key_of is None:
         sort = collection.sorts[sort_name]
     page = paginate(query, sort, model.id, args["limit"], args.get("cursor"), key_of)
-    return collection.load(page.rows), page
+    records = collection.load(page.rows)
+    if distance is not None:
+        for record, row in zip(records, page.rows, strict=True):
+            record["distance_km"] = round(row.distance_km, 3)
+    return records, page
 
 
 def get_record(collection: Collection, slug: str) -> dict:

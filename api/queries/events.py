@@ -16,6 +16,7 @@ from api.queries.filters import (
     date_from,
     date_to,
     descendant_location_ids,
+    great_circle_km,
     ids_for,
     in_bbox,
     near,
@@ -119,6 +120,12 @@ def at_place(apply: Filter) -> Filter:
     return event_filter
 
 
+def distance_to_location(lat: float, lon: float) -> pw.Expression:
+    """SQL: km from (lat, lon) to the event's location (a correlated subquery)."""
+    nearest = Location.select(great_circle_km(lat, lon)).where(Location.id == Event.location)
+    return pw.NodeList((nearest,))  # an expression: it can be selected, compared and sorted
+
+
 EVENTS = Collection(
     name="event",
     model=Event,
@@ -138,4 +145,5 @@ EVENTS = Collection(
         "near": at_place(near),
     },
     load=load_events,
+    distance=distance_to_location,
 )

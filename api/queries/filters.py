@@ -101,22 +101,24 @@ def in_bbox(query: pw.SelectQuery, bbox: list[float], args: dict) -> pw.SelectQu
     return query.where(inside)
 
 
-def near(query: pw.SelectQuery, point: list[float], args: dict) -> pw.SelectQuery:
-    """Within `args["radius_km"]` on the great circle (haversine), pre-filtered by a box."""
-    lat, lon = point
-    radius = args["radius_km"]
-    dlat = math.degrees(radius / EARTH_RADIUS_KM)
-    dlon = min(180.0, dlat / max(math.cos(math.radians(lat)), 1e-6))
+def great_circle_km(lat: float, lon: float) -> pw.Expression:
+    """SQL: the haversine distance in km from (lat, lon) to a location's coordinates."""
     lat1, lat2 = pw.fn.radians(lat), pw.fn.radians(Location.latitude)
     half_dlat = (lat2 - lat1) / 2
     half_dlon = (pw.fn.radians(Location.longitude) - pw.fn.radians(lon)) / 2
     a = pw.fn.sin(half_dlat) * pw.fn.sin(half_dlat) + pw.fn.cos(lat1) * pw.fn.cos(lat2) * pw.fn.sin(
         half_dlon
     ) * pw.fn.sin(half_dlon)
-    distance = (
-        2 * EARTH_RADIUS_KM * pw.fn.asin(pw.fn.sqrt(pw.Case(None, [(a > 1, 1.0)], a)))
-    )  # clamp rounding
+    return 2 * EARTH_RADIUS_KM * pw.fn.asin(pw.fn.sqrt(pw.Case(None, [(a > 1, 1.0)], a)))
+
+
+def near(query: pw.SelectQuery, point: list[float], args: dict) -> pw.SelectQuery:
+    """Within `args["radius_km"]` on the great circle (haversine), pre-filtered by a box."""
+    lat, lon = point
+    radius = args["radius_km"]
+    dlat = math.degrees(radius / EARTH_RADIUS_KM)
+    dlon = min(180.0, dlat / max(math.cos(math.radians(lat)), 1e-6))
     box = Location.latitude.between(lat - dlat, lat + dlat)
     if dlon < 180:
         box &= Location.longitude.between(lon - dlon, lon + dlon)
-    return query.where(box & (distance <= radius))
+    return query.where(box & (great_circle_km(lat, lon) <= radius))

@@ -6,7 +6,14 @@ import peewee as pw
 
 from api.models import Location, LocationAlias
 from api.queries.collection import Collection
-from api.queries.filters import any_of, cited_by, descendant_location_ids, in_bbox, near
+from api.queries.filters import (
+    any_of,
+    cited_by,
+    descendant_location_ids,
+    great_circle_km,
+    in_bbox,
+    near,
+)
 from api.queries.loading import aliases_for, citations_for, location_ref
 from api.queries.paging import sorts_for
 
@@ -69,4 +76,5 @@ LOCATIONS = Collection(
         "source": cited_by("location", Location),
     },
     load=load_locations,
+    distance=great_circle_km,
 )

@@ -144,6 +144,9 @@ def network(slug: str, depth: int, limit: int) -> dict:
         key=lambda e: (EDGE_ORDER[e["kind"]], e["source"], e["target"], e["predicate"] or "")
     )
     return {
+        "directed": True,  # node-link keys: networkx reads a directed multigraph
+        "multigraph": True,
+        "graph": {"actor": center.slug, "depth": depth},
         "actor": actor_ref(center),
         "depth": depth,
         "nodes": [{**actor_ref(actors[n]), "depth": depth_of[n]} for n in ranked[:limit]],

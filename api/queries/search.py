@@ -3,7 +3,10 @@ snippets."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import json
 import operator
 
 import peewee as pw
@@ -12,6 +15,7 @@ from api.db import database
 from api.models import Actor, Event, Location, SearchDocument, Source, Statement
 from api.paths import record_url
 from api.queries import fulltext
+from api.queries.errors import InvalidParameter
 from api.queries.snippets import snippet
 
 MODELS: dict[str, type[pw.Model]] = {
@@ -23,8 +27,37 @@ MODELS: dict[str, type[pw.Model]] = {
 }
 
 
-def search_all(text: str, types: list[str], limit: int) -> tuple[list[dict], int]:
-    """The best `limit` hits across `types`, and how many hits there are in all: two queries.
+def encode_cursor(rank: float, record_type: str, record_id: int) -> str:
+    raw = json.dumps({"k": rank, "t": record_type, "i": record_id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, types: list[str]) -> tuple[float, str, int]:
+    """(rank, record_type, record_id) after which the next page starts."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        document = json.loads(raw)
+        rank, record_type, record_id = document["k"], document["t"], document["i"]
+        if isinstance(rank, bool) or not isinstance(rank, int | float) or record_type not in types:
+            raise ValueError
+        if isinstance(record_id, bool) or not isinstance(record_id, int):
+            raise ValueError
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidParameter(
+            "cursor",
+            "Invalid cursor: pass back the cursor of a Link header unchanged, with the same "
+            "q and type.",
+            ["Not a cursor issued for this search."],
+        ) from None
+    return float(rank), record_type, record_id
+
+
+def search_all(
+    text: str, types: list[str], limit: int, cursor: str | None = None
+) -> tuple[list[dict], int, str | None]:
+    """The best `limit` hits across `types` (after `cursor`), how many hits there are in
+    all, and the cursor of the next page: two queries. Keyset paging on (rank, record_type,
+    record_id), the order of the hits.
 
     The hits of each type come from fulltext.py; the best `limit` of their UNION ALL are picked
     first, and only those are joined to their documents and public ids.
@@ -39,12 +72,11 @@ def search_all(text: str, types: list[str], limit: int) -> tuple[list[dict], int
     ).alias("counted")
     total = pw.Select([counted], [pw.fn.COUNT(pw.SQL("*"))]).bind(database).scalar()
     order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
-    best = (
-        pw.Select([hits], [hits.c.record_type, hits.c.record_id, hits.c.rank])
-        .order_by(*order)
-        .limit(limit)
-        .alias("best")
-    )
+    best = pw.Select([hits], [hits.c.record_type, hits.c.record_id, hits.c.rank])
+    if cursor:
+        after = decode_cursor(cursor, types)
+        best = best.where(pw.Tuple(*order) > pw.Tuple(*(pw.Value(v) for v in after)))
+    best = best.order_by(*order).limit(limit + 1).alias("best")
     doc = SearchDocument
     models = [MODELS[t] for t in types]
     slugs = [model.slug for model in models]  # one per type, joined only on its own hits
@@ -53,6 +85,7 @@ def search_all(text: str, types: list[str], limit: int) -> tuple[list[dict], int
         best.c.rank.alias("rank"),
         doc.title,
         doc.body,
+        best.c.record_id.alias("record_id"),
         (pw.fn.COALESCE(*slugs) if len(slugs) > 1 else slugs[0]).alias("slug"),
     ).join(best, on=(doc.record_type == best.c.record_type) & (doc.record_id == best.c.record_id))
     for record_type, model in zip(types, models, strict=True):
@@ -64,6 +97,9 @@ def search_all(text: str, types: list[str], limit: int) -> tuple[list[dict], int
         )
     query = query.order_by(best.c.rank, best.c.record_type, best.c.record_id)
     words = fulltext.tokens(text)
+    rows = list(query.dicts())
+    more = len(rows) > limit
+    rows = rows[:limit]
     results = [
         {
             "record_type": row["record_type"],
@@ -73,6 +109,8 @@ def search_all(text: str, types: list[str], limit: int) -> tuple[list[dict], int
             "score": round(-float(row["rank"]), 6) + 0.0,
             "url": record_url(row["record_type"], row["slug"]),
         }
-        for row in query.dicts()
+        for row in rows
     ]
-    return results, total
+    last = rows[-1] if rows else None
+    after = encode_cursor(last["rank"], last["record_type"], last["record_id"]) if more else None
+    return results, total, after

@@ -81,7 +81,14 @@ class Briefings(MethodView):
             "required": True,
             "content": {
                 "application/json": {"schema": BriefingBundleSchema},
-                "application/yaml": {"schema": BriefingBundleSchema},
+                # The same bundle as a YAML document: text to clients, parsed by the server.
+                "application/yaml": {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A BriefingBundle written in YAML (seed/README.md).",
+                    }
+                },
             },
         },
         **security("write"),

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from api.base import Blueprint, problem_doc
-from api.formats import list_docs, list_response
+from api.formats import json_only, list_docs, list_response
 from api.queries.collection import Collection, get_record
 
 
@@ -54,6 +54,7 @@ def collection_blueprint(
             "embedded (references as `{id, name}`) and the citations that support it.",
         )
         def get(self, record_id: str):
+            json_only()
             return get_record(collection, record_id)
 
     ListView.__name__ = f"{name.title()}List"

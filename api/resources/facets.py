@@ -3,6 +3,7 @@
 from flask.views import MethodView
 
 from api.base import Blueprint
+from api.formats import json_only
 from api.queries.facets import event_facets, statement_facets
 from schemas.arguments import EventFacetArgs, StatementFacetArgs
 from schemas.examples import EVENT_FACETS_EXAMPLE, STATEMENT_FACETS_EXAMPLE
@@ -32,6 +33,7 @@ TOTAL = {
 
 
 def counted(buckets: list[dict], total: int) -> tuple[list[dict], int, dict]:
+    json_only()
     return buckets, 200, {"X-Total-Count": str(total)}
 
 

@@ -1,8 +1,11 @@
 """`/v1/actors/{actor_id}/network`: the graph of actors around one actor."""
 
+from flask import Response
 from flask.views import MethodView
 
 from api.base import Blueprint, problem_doc
+from api.exports import to_graphml
+from api.formats import MEDIA_TYPES, negotiate
 from api.queries.network import network
 from schemas.arguments import NetworkArgs
 from schemas.examples import NETWORK_EXAMPLE
@@ -31,6 +34,19 @@ blp = Blueprint(
 class Network(MethodView):
     @blp.arguments(NetworkArgs, location="query", as_kwargs=False)
     @blp.response(200, NetworkSchema, example=NETWORK_EXAMPLE)
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The graph: node-link JSON, or GraphML.",
+                "content": {
+                    "application/json": {"schema": NetworkSchema, "example": NETWORK_EXAMPLE},
+                    "application/graphml+xml": {
+                        "schema": {"type": "string", "description": "The graph as GraphML."}
+                    },
+                },
+            }
+        }
+    )
     @blp.alt_response(404, **problem_doc("No actor has that id."))
     def get(self, args: dict, actor_id: str):
         """Network around an actor
@@ -44,4 +60,14 @@ class Network(MethodView):
         are returned, nearest and best-connected first, with `truncated` set when some were
         left out; edges are only those between returned nodes.
         """
-        return network(actor_id, args["depth"], args["limit"])
+        chosen = negotiate(args, ("json", "graphml"))
+        graph = network(actor_id, args["depth"], args["limit"])
+        if chosen == "graphml":
+            disposition = f'attachment; filename="{actor_id}-network.graphml"'
+            return Response(
+                to_graphml(graph),
+                200,
+                {"Content-Disposition": disposition},
+                mimetype=MEDIA_TYPES["graphml"],
+            )
+        return graph

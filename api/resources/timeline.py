@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.base import Blueprint
-from api.formats import PAGE_HEADERS, page_headers
+from api.formats import PAGE_HEADERS, json_only, page_headers
 from api.queries.timeline import timeline
 from schemas.arguments import TimelineArgs
 from schemas.examples import TIMELINE_EXAMPLE
@@ -37,5 +37,6 @@ class Timeline(MethodView):
         dates respect each record's precision; `q` is full text. Paged like every list:
         `limit`, the `Link` header's `rel="next"` cursor, and `X-Total-Count`.
         """
+        json_only()
         items, page = timeline(args)
         return items, 200, page_headers(page)

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 
 from api.base import Blueprint
+from api.formats import json_only
 from schemas import vocabularies as vocab
 from schemas.arguments import NoArgs
 from schemas.examples import VOCABULARIES_EXAMPLE
@@ -37,4 +38,5 @@ class Vocabularies(MethodView):
         coordinate precisions) as `{name: [{code, meaning}]}`; event sub-types also carry
         their event `type`. These are the values the filters accept and the records use.
         """
+        json_only()
         return {name: entries(name, codes) for name, codes in vocab.all_vocabularies().items()}

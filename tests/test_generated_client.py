@@ -1,0 +1,277 @@
+"""The integrator's path: a client generated with openapi-python-client from the committed
+openapi.yaml calls every operation of a live server and reads typed fields.
+
+It runs once (SQLite, a gunicorn subprocess), not per backend: it tests the spec, and the
+backends answer the same JSON (the rest of the suite proves that)."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import importlib
+import os
+import re
+import subprocess
+import sys
+import time
+import typing
+import urllib.request
+from pathlib import Path
+
+import attrs
+import pytest
+import yaml
+
+ROOT = Path(__file__).parent.parent
+SPEC_FILE = ROOT / "openapi.yaml"
+BIN = Path(sys.executable).parent
+PACKAGE = "briefing_api_client"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SERVER_ENV: dict[str, str] = {}
+
+
+def server_env(server: str) -> dict[str, str]:
+    """The environment the live server runs with (its database)."""
+    return SERVER_ENV
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("client-server")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.db'}"}
+    SERVER_ENV.clear()
+    SERVER_ENV.update(env)
+    subprocess.run([BIN / "briefing", "seed"], env=env, capture_output=True, check=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [BIN / "briefing", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer: " + process.stderr.read().decode()[-2000:])
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The package openapi-python-client generates from openapi.yaml, imported."""
+    folder = tmp_path_factory.mktemp("client")
+    config = folder / "config.yaml"
+    # The generator has no YAML body type: a YAML bundle is sent as raw bytes (JSON is typed).
+    config.write_text(
+        f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+        "content_type_overrides:\n  application/yaml: application/octet-stream\n"
+    )
+    result = subprocess.run(
+        [
+            BIN / "openapi-python-client",
+            "generate",
+            "--path",
+            SPEC_FILE,
+            "--meta",
+            "none",
+            "--output-path",
+            folder / PACKAGE,
+            "--config",
+            config,
+            "--fail-on-warning",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m.split(".")[0] == PACKAGE]:
+            del sys.modules[name]
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def operations() -> list[tuple[str, str, dict, dict]]:
+    spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    found = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                parameters = item.get("parameters", []) + operation.get("parameters", [])
+                found.append((method, path, operation, {p["name"]: p for p in parameters}))
+    return found
+
+
+@functools.cache
+def optional_fields() -> frozenset[str]:
+    """Names of the properties some schema does not require (`distance_km`, `errors`)."""
+    schemas = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))["components"]["schemas"]
+    return frozenset(
+        name
+        for schema in schemas.values()
+        for name in schema.get("properties", {})
+        if name not in schema.get("required", [])
+    )
+
+
+def no_unset_or_unknown(value: typing.Any, where: str) -> None:
+    """Every required field is typed and present (no `Unset`), and every field the server
+    sent is known to the spec (no `additional_properties`)."""
+    from briefing_api_client.types import Unset  # type: ignore[import-not-found]
+
+    if isinstance(value, Unset):
+        assert where.rsplit(".", 1)[-1] in optional_fields(), where
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            no_unset_or_unknown(item, f"{where}[{i}]")
+    elif attrs.has(type(value)):
+        extra = getattr(value, "additional_properties", {})
+        assert not extra, f"{where}: fields missing from the spec: {sorted(extra)}"
+        for field in attrs.fields(type(value)):
+            if field.name != "additional_properties":
+                no_unset_or_unknown(getattr(value, field.name), f"{where}.{field.name}")
+
+
+def call(generated, server: str, method: str, path: str, operation: dict, parameters: dict):
+    """Call one operation through the generated client, with the spec's parameter examples."""
+    tag = snake(operation["tags"][0]).replace("-", "_")
+    module = importlib.import_module(f"{PACKAGE}.api.{tag}.{snake(operation['operationId'])}")
+    hints = typing.get_type_hints(module.sync_detailed)
+    kwargs = {}
+    for name, parameter in parameters.items():
+        if parameter["in"] == "path" or parameter.get("required"):
+            value = parameter.get("example", parameter["schema"].get("example"))
+            hint = hints[name]
+            for option in typing.get_args(hint) or (hint,):
+                if isinstance(option, type) and issubclass(option, enum.Enum):
+                    value = option(value)
+            kwargs[name] = value
+    client = generated.Client(base_url=server, raise_on_unexpected_status=True)
+    return module.sync_detailed(client=client, **kwargs)
+
+
+WRITES = {"createBriefing", "deleteSource"}  # called by test_writes_through_the_generated_client
+
+
+def test_every_operation_through_the_generated_client(generated, server):
+    called = []
+    for method, path, operation, parameters in operations():
+        if method != "get":
+            assert operation["operationId"] in WRITES, f"add a call of {method.upper()} {path}"
+            continue
+        response = call(generated, server, method, path, operation, parameters)
+        where = operation["operationId"]
+        assert response.status_code == 200, (where, response.content[:300])
+        if response.headers["Content-Type"].startswith("text/plain"):
+            assert response.content, where  # a source's text: nothing to parse
+        else:
+            assert response.parsed is not None, where
+            no_unset_or_unknown(response.parsed, where)
+        called.append(where)
+    assert "listEvents" in called and "getActorNetwork" in called
+
+
+def test_typed_fields_read_as_an_integrator_would(generated, server):
+    from briefing_api_client.api.events import get_event, list_events
+    from briefing_api_client.api.locations import get_location, list_locations
+    from briefing_api_client.api.network import get_actor_network
+    from briefing_api_client.models import ListLocationsSort
+
+    client = generated.Client(base_url=server, raise_on_unexpected_status=True)
+    events = list_events.sync(client=client, limit=500)
+    located = [e for e in events if e.location is not None]
+    assert located and all(isinstance(e.location.id, str) for e in located)
+    assert any(e.location is None for e in events) or located == events
+    event = get_event.sync(client=client, record_id=located[0].id)
+    assert event.location.id == located[0].location.id
+    assert isinstance(event.type_, enum.Enum) and event.type_.value == located[0].type_.value
+
+    iraq = get_location.sync(client=client, record_id="iraq")
+    assert iraq.parent is None and iraq.name == "Iraq"
+    base = get_location.sync(client=client, record_id="ain-al-asad-air-base")
+    assert base.parent.id and base.ancestors[0].id == "iraq"
+    boxed = list_locations.sync(client=client, bbox="38.7,29.0,48.6,37.4", limit=500)
+    assert "ain-al-asad-air-base" in {p.id for p in boxed}  # a string, not exploded numbers
+    near = list_locations.sync(client=client, near="33.31,44.36", sort=ListLocationsSort.DISTANCE)
+    assert near[0].id == "baghdad" and near[0].distance_km < 5
+    places = list_locations.sync(client=client, limit=500)
+    assert all(
+        isinstance(p.coordinate_precision, enum.Enum)
+        if p.latitude is not None
+        else p.coordinate_precision is None
+        for p in places
+    )
+
+    graph = get_actor_network.sync(client=client, actor_id="kataib-hezbollah", depth=2)
+    kinds = {str(edge.kind) for edge in graph.edges}
+    assert "relation" in kinds and kinds - {"relation"}
+    assert all(edge.predicate is None for edge in graph.edges if str(edge.kind) != "relation")
+    assert all(edge.predicate is not None for edge in graph.edges if str(edge.kind) == "relation")
+
+
+def test_writes_through_the_generated_client(generated, server):
+    """Import an invented briefing with a write key, read it back, delete it: typed all along."""
+    from briefing_api_client.api.briefings import create_briefing
+    from briefing_api_client.api.sources import delete_source, get_source
+    from briefing_api_client.models import BriefingBundle
+
+    from api.importer import read_bundle
+
+    created = subprocess.run(
+        [BIN / "briefing", "keys", "create", "client-test", "--scope", "write"],
+        env=server_env(server),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    bundle = read_bundle(ROOT / "tests" / "fixtures" / "import" / "baltic.yaml")
+    slug = bundle["source"]["id"]
+    client = generated.AuthenticatedClient(
+        base_url=server, token=key, raise_on_unexpected_status=True
+    )
+    response = create_briefing.sync_detailed(
+        client=client, body=BriefingBundle.from_dict(jsonable(bundle))
+    )
+    assert response.status_code == 201, response.content[:500]
+    assert response.headers["Location"].endswith(f"/v1/sources/{slug}")
+    source = get_source.sync(client=client, record_id=slug)
+    assert source.id == slug and source.counts.events >= 1
+    deleted = delete_source.sync_detailed(client=client, record_id=slug)
+    assert deleted.status_code in (200, 204), deleted.content[:500]
+    gone = get_source.sync_detailed(client=generated.Client(base_url=server), record_id=slug)
+    assert gone.status_code == 404
+
+
+def jsonable(value: typing.Any) -> typing.Any:
+    """A bundle as JSON would carry it (dates as ISO strings)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value.isoformat() if hasattr(value, "isoformat") else value
