@@ -8,6 +8,24 @@
 | `PORT`         | `8000`                           | port `make run` binds                    |
 | `WORKERS`      | `2`                              | gunicorn worker processes (`make run`)   |
 
+Hardening (issue #13):
+
+| Variable                 | Default              | Meaning                                        |
+|--------------------------|----------------------|------------------------------------------------|
+| `THREADS`                | `8`                  | threads per gunicorn worker (gthread)          |
+| `SECRET_KEY`             | a public dev key     | signs paging cursors; set one random value,    |
+|                          |                      | shared by every worker and replica             |
+| `PUBLIC_URL`             | (unset)              | base of absolute links (`https://api.example`);|
+|                          |                      | unset: the address the server listens on       |
+| `PROXY_COUNT`            | `0`                  | trusted reverse proxies in front: client       |
+|                          |                      | address, scheme and host from `X-Forwarded-*`  |
+| `QUERY_TIMEOUT_MS`       | `3000`               | database time budget of one request (503)      |
+| `DATABASE_READONLY`      | `0`                  | `1`: serve a prebuilt SQLite file read-only    |
+| `RATELIMIT_DEFAULT`      | `1200/minute;60/second` | per-client budget (`;`-separated limits)    |
+| `RATELIMIT_STORAGE_URI`  | `memory://`          | shared budget store, e.g. `redis://host:6379`  |
+| `RATELIMIT_ENABLED`      | `1`                  | `0` turns rate limiting off                    |
+| `RETRY_AFTER_SECONDS`    | `5`                  | `Retry-After` of a 503                         |
+
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
 
@@ -17,15 +35,37 @@ import os
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/briefing.db"
+# Public on purpose: cursors carry no secret and are strictly checked after the signature, so a
+# known key only lets a client mint a cursor it could have been given. Set SECRET_KEY anyway.
+DEV_SECRET_KEY = "briefing-api-development-key-set-SECRET_KEY"
+
+
+def flag(value: str | None, default: bool) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off."""
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def settings_from_env() -> dict[str, Any]:
     """The service settings, read from the environment now (not at import)."""
     env = os.environ
-    return {
+    settings: dict[str, Any] = {
         "DATABASE_URL": env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", "8")),
+        # hardening (issue #13)
+        "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "PUBLIC_URL": (env.get("PUBLIC_URL") or "").rstrip("/"),
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+        "QUERY_TIMEOUT_MS": int(env.get("QUERY_TIMEOUT_MS", "3000")),
+        "DATABASE_READONLY": flag(env.get("DATABASE_READONLY"), False),
+        "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "1200/minute;60/second"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RETRY_AFTER_SECONDS": int(env.get("RETRY_AFTER_SECONDS", "5")),
     }
+    if env.get("RATELIMIT_ENABLED") is not None:
+        settings["RATELIMIT_ENABLED"] = flag(env.get("RATELIMIT_ENABLED"), True)
+    return settings
 
 
 # flask-smorest and Flask settings that do not vary between deployments.
@@ -37,4 +77,10 @@ STATIC_SETTINGS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+    # Flask-Limiter: IETF RateLimit header names; Retry-After on a 429.
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_HEADER_LIMIT": "RateLimit-Limit",
+    "RATELIMIT_HEADER_REMAINING": "RateLimit-Remaining",
+    "RATELIMIT_HEADER_RESET": "RateLimit-Reset",
+    "RATELIMIT_SWALLOW_ERRORS": True,  # a storage outage must not take the API down
 }

@@ -7,6 +7,7 @@ parameters (`actor=a&actor=b`) match any of their values.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -21,6 +22,9 @@ MAX_LIMIT = 500
 MAX_INT = 2**31 - 1
 DEFAULT_RADIUS_KM = 50.0
 NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+MAX_QUERY_LENGTH = 500
+MAX_QUERY_TERMS = 16  # words of a full-text `q`: each costs one index lookup (issue #13)
+WORD = re.compile(r"\w+", re.UNICODE)  # as api/queries/fulltext.py splits a query
 FORMATS = {
     "json": "A JSON array of records (the default).",
     "csv": "CSV with a header row, one row per record, references flattened.",
@@ -53,12 +57,54 @@ def codes(vocabulary: dict, description: str) -> fields.List:
     )
 
 
+def takes_many(field: fields.Field) -> bool:
+    """Whether a query parameter may repeat (webargs' rule: a List, unless it is delimited)."""
+    explicit = getattr(field, "is_multiple", None)
+    return explicit if explicit is not None else isinstance(field, fields.List | fields.Tuple)
+
+
+def max_terms(value: str) -> None:
+    """A full-text query of at most MAX_QUERY_TERMS words: its cost grows with each word."""
+    count = len(WORD.findall(value))
+    if count > MAX_QUERY_TERMS:
+        raise ma.ValidationError(
+            f"At most {MAX_QUERY_TERMS} words; this query has {count}. Keep the distinctive ones."
+        )
+
+
+def full_text_field(description: str, **extra: Any) -> fields.String:
+    """A full-text `q`: at most MAX_QUERY_LENGTH characters and MAX_QUERY_TERMS words."""
+    return fields.String(
+        validate=[validate.Length(min=1, max=MAX_QUERY_LENGTH), NO_NUL, max_terms],
+        metadata=meta(
+            f"{description} At most {MAX_QUERY_TERMS} words and {MAX_QUERY_LENGTH} characters.",
+            extra.pop("example", None),
+        ),
+        **extra,
+    )
+
+
 class QueryArgs(ma.Schema):
-    """Query parameters: an unknown one is an error, so a typo never goes unnoticed."""
+    """Query parameters: an unknown one is an error, so a typo never goes unnoticed; so is a
+    repeated parameter that takes one value (`limit=2&limit=3` must not pick one silently)."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def refuse_repeated(self, data: Any, **kwargs: Any) -> Any:
+        raw = getattr(data, "data", data)  # webargs' MultiDictProxy wraps the request's args
+        if not hasattr(raw, "getlist"):
+            return data
+        errors = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            if not takes_many(field) and len(raw.getlist(key)) > 1:
+                errors[key] = ["Given more than once; this parameter takes a single value."]
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
 
 
 class ListArgs(QueryArgs):
@@ -73,12 +119,9 @@ class ListArgs(QueryArgs):
         validate=[validate.Length(max=2000), NO_NUL],
         metadata=meta("Opaque cursor from the `Link` header of a previous page."),
     )
-    q = fields.String(
-        validate=[validate.Length(min=1, max=500), NO_NUL],
-        metadata=meta(
-            "Full-text search; every word must match (as a prefix). Ranked: "
-            "without `sort`, results come most relevant first."
-        ),
+    q = full_text_field(
+        "Full-text search; every word must match (as a prefix). Ranked: "
+        "without `sort`, results come most relevant first."
     )
 
     @ma.validates_schema
@@ -299,10 +342,7 @@ STATEMENT_FACETS: dict[str, str] = {
 
 
 def full_text(effect: str) -> fields.String:
-    return fields.String(
-        validate=[validate.Length(min=1, max=500), NO_NUL],
-        metadata=meta(f"Full-text search: {effect} every word (as a prefix)."),
-    )
+    return full_text_field(f"Full-text search: {effect} every word (as a prefix).")
 
 
 def field_param(choices: dict[str, str]) -> fields.String:
@@ -361,14 +401,11 @@ class NetworkArgs(QueryArgs):
 class SearchArgs(QueryArgs):
     """Parameters of `GET /v1/search`."""
 
-    q = fields.String(
+    q = full_text_field(
+        "Words to find; every word must match (as a prefix), in any order. Punctuation "
+        "and operators are ignored: any text is a valid query.",
+        example="Ghaani",
         required=True,
-        validate=[validate.Length(min=1, max=500), NO_NUL],
-        metadata=meta(
-            "Words to find; every word must match (as a prefix), in any order. Punctuation "
-            "and operators are ignored: any text is a valid query.",
-            "Ghaani",
-        ),
     )
     type = fields.List(
         fields.String(validate=validate.OneOf(list(vocab.RECORD_TYPES))),

@@ -2,7 +2,9 @@
 (the index itself is built by api/ddl.py).
 
 Any user text is a valid query: it is split into word tokens, each matched as a prefix, all
-required (AND). Text with no word characters matches nothing.
+required (AND). Text with no word characters matches nothing. Each distinct token costs one
+index lookup, so a query has at most MAX_TERMS of them (the argument schemas refuse more with a
+422 first; schemas/arguments.py MAX_QUERY_TERMS documents the same number).
 """
 
 from __future__ import annotations
@@ -13,13 +15,19 @@ import peewee as pw
 
 from api.db import is_postgres
 from api.models import SearchDocument
+from api.queries.errors import InvalidParameter
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
+MAX_TERMS = 16
 
 
 def tokens(text: str) -> list[str]:
-    """The word tokens of a user query, lower-cased."""
-    return [token.lower() for token in TOKEN.findall(text)]
+    """The distinct word tokens of a user query, lower-cased, in order; InvalidParameter
+    naming `q` beyond MAX_TERMS words."""
+    words = TOKEN.findall(text)
+    if len(words) > MAX_TERMS:
+        raise InvalidParameter("q", f"At most {MAX_TERMS} words in q; this query has {len(words)}.")
+    return list(dict.fromkeys(word.lower() for word in words))
 
 
 def matches(record_type: str, text: str) -> pw.SelectQuery:
