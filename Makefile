@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
-export HOST PORT
+THREADS ?= 8
+export HOST PORT WORKERS THREADS
 
 .PHONY: install install-dev run seed test lint format openapi bench clean
 
@@ -24,7 +25,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 run: install  ## create + seed the database if empty, then serve with gunicorn
 	$(BIN)/briefing seed --if-empty
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'api:create_app()'
+	$(BIN)/briefing serve
 
 seed: install
 	$(BIN)/briefing seed

@@ -72,20 +72,23 @@ def seed_command(
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
 @click.option("--port", default=lambda: os.environ.get("PORT", "8000"), show_default="PORT")
 @click.option("--workers", default=lambda: os.environ.get("WORKERS", "2"), show_default="WORKERS")
-def serve_command(host: str, port: str, workers: str) -> None:
-    """Serve with gunicorn (what `make run` does after seeding)."""
+@click.option("--threads", default=lambda: os.environ.get("THREADS", "8"), show_default="THREADS")
+def serve_command(host: str, port: str, workers: str, threads: str) -> None:
+    """Serve with gunicorn, configured by api/gunicorn_conf.py (what `make run` does)."""
     os.execv(
         sys.executable,
         [
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            "python:api.gunicorn_conf",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--bind",
             f"{host}:{port}",
-            "--access-logfile",
-            "-",
             "api:create_app()",
         ],
     )

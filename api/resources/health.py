@@ -84,7 +84,11 @@ class Readiness(MethodView):
             "checks": checks,
         }
         if failed:
-            detail = "Not ready: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + "."
+            detail = (
+                "Not ready: "
+                + "; ".join(f"{k}: {v}" for k, v in failed.items())
+                + ". Retry after the number of seconds in Retry-After."
+            )
             return problem(503, detail, {"checks": failed}, headers=retry_after())
         return report
 
