@@ -75,23 +75,9 @@ def seed_command(
 @click.option("--threads", default=lambda: os.environ.get("THREADS", "8"), show_default="THREADS")
 def serve_command(host: str, port: str, workers: str, threads: str) -> None:
     """Serve with gunicorn, configured by api/gunicorn_conf.py (what `make run` does)."""
-    os.execv(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:api.gunicorn_conf",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--bind",
-            f"{host}:{port}",
-            "api:create_app()",
-        ],
-    )
+    os.environ.update(HOST=host, PORT=str(port), WORKERS=str(workers), THREADS=str(threads))
+    config = ["--config", "python:api.gunicorn_conf"]
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *config, "api:create_app()"])
 
 
 cli = FlaskGroup(create_app=create_app, add_default_commands=False, help=__doc__)
