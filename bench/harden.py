@@ -300,8 +300,8 @@ def run_load(options: argparse.Namespace) -> int:
                 check=True,
             ).stdout
             rps = re.search(r"Requests/sec:\s+([\d.]+)", output)[1]
-            p50 = re.search(r"50%\s+(\S+)", output)[1]
-            p99 = re.search(r"99%\s+(\S+)", output)[1]
+            p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)[1]
+            p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)[1]
             errors = re.search(r"Socket errors: (.*)", output)
             non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
             print(
