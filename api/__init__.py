@@ -75,6 +75,7 @@ def init_database(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> Response | None:
+        configure_cursors(app.config["SECRET_KEY"])
         if request.endpoint in HEALTH_ENDPOINTS:
             return None  # the probes connect themselves and report failures their own way
         try:

@@ -10,21 +10,18 @@
 
 Hardening (issue #13):
 
-| Variable                 | Default              | Meaning                                        |
-|--------------------------|----------------------|------------------------------------------------|
-| `THREADS`                | `8`                  | threads per gunicorn worker (gthread)          |
-| `SECRET_KEY`             | a public dev key     | signs paging cursors; set one random value,    |
-|                          |                      | shared by every worker and replica             |
-| `PUBLIC_URL`             | (unset)              | base of absolute links (`https://api.example`);|
-|                          |                      | unset: the address the server listens on       |
-| `PROXY_COUNT`            | `0`                  | trusted reverse proxies in front: client       |
-|                          |                      | address, scheme and host from `X-Forwarded-*`  |
-| `QUERY_TIMEOUT_MS`       | `3000`               | database time budget of one request (503)      |
-| `DATABASE_READONLY`      | `0`                  | `1`: serve a prebuilt SQLite file read-only    |
-| `RATELIMIT_DEFAULT`      | `1200/minute;60/second` | per-client budget (`;`-separated limits)    |
-| `RATELIMIT_STORAGE_URI`  | `memory://`          | shared budget store, e.g. `redis://host:6379`  |
-| `RATELIMIT_ENABLED`      | `1`                  | `0` turns rate limiting off                    |
-| `RETRY_AFTER_SECONDS`    | `5`                  | `Retry-After` of a 503                         |
+| Variable                | Default                 | Meaning                                     |
+|-------------------------|-------------------------|---------------------------------------------|
+| `THREADS`               | `8`                     | threads (and connections) per worker        |
+| `SECRET_KEY`            | public development key  | signs cursors; one random value everywhere  |
+| `PUBLIC_URL`            | (unset: listen address) | base of absolute links, e.g. `https://x.org`|
+| `PROXY_COUNT`           | `0`                     | trusted proxies setting `X-Forwarded-*`     |
+| `QUERY_TIMEOUT_MS`      | `3000`                  | database time budget of a request (503)     |
+| `DATABASE_READONLY`     | `0`                     | `1`: serve a prebuilt SQLite file read-only |
+| `RATELIMIT_DEFAULT`     | `1200/minute;60/second` | requests per client (429 beyond)            |
+| `RATELIMIT_STORAGE_URI` | `memory://`             | budget store shared by workers: `redis://…` |
+| `RATELIMIT_ENABLED`     | `1` (`0` under tests)   | `0` turns rate limiting off                 |
+| `RETRY_AFTER_SECONDS`   | `5`                     | `Retry-After` of a 503                      |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """

@@ -57,7 +57,7 @@ def forged(name: str, sort: str) -> str:
     if name == "nested":  # json.loads recursing past Python's limit: RecursionError
         return unsigned(b"[" * 1490)
     row_id = {"huge float": "1e400", "i = 2**63": str(2**63)}[name]  # OverflowError; SQLite
-    key = {"-published": '"2020-04-07"', "name": '"a"', "id": "1"}.get(sort, '"2020-01-01"')
+    key = {"-published": '"2020-04-07"', "name": '"a"', "id": '"a"'}.get(sort, '"2020-01-01"')
     return unsigned(f'{{"s":"{sort}","k":{key},"i":{row_id},"d":"next"}}'.encode())
 
 
@@ -83,6 +83,9 @@ def test_a_signed_cursor_is_still_decoded_strictly(client, path):
         [1, 2, 3],
         "text",
     ]
+    key = {"-published": "2020-04-07", "name": "a", "id": "a"}.get(sort, "2020-01-01")
+    genuine = {"s": sort, "k": key, "i": 1, "d": "next"}
+    assert client.get(f"{path}?cursor={signed(genuine)}").status_code == 200  # same key
     for document in hostile:
         body = assert_problem(client.get(f"{path}?cursor={signed(document)}"), 422)
         assert "cursor" in body["errors"]["query"], document

@@ -61,13 +61,17 @@ CURSOR_SALT = "briefing-api.cursor"
 MAX_ID = 2**63 - 1  # SQLite's and PostgreSQL's largest integer
 MAX_TEXT_KEY = 1000
 _signer = URLSafeSerializer("unset", salt=CURSOR_SALT)
+_signers: dict[str, URLSafeSerializer] = {}
 
 
 def configure_cursors(secret_key: str) -> None:
-    """Sign cursors with `secret_key` (the app calls this at creation). Every worker and replica
+    """Sign cursors with `secret_key` from now on (the app calls this before each request, so
+    that apps with different keys in one process each use their own). Every worker and replica
     must use the same key, or a cursor issued by one is refused by another."""
     global _signer
-    _signer = URLSafeSerializer(secret_key, salt=CURSOR_SALT)
+    if secret_key not in _signers:
+        _signers[secret_key] = URLSafeSerializer(secret_key, salt=CURSOR_SALT)
+    _signer = _signers[secret_key]
 
 
 def encode_cursor(sort: Sort, key: Any, row_id: int, direction: str) -> str:
