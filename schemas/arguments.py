@@ -77,7 +77,8 @@ def full_text_field(description: str, **extra: Any) -> fields.String:
     return fields.String(
         validate=[validate.Length(min=1, max=MAX_QUERY_LENGTH), NO_NUL, max_terms],
         metadata=meta(
-            f"{description} At most {MAX_QUERY_TERMS} words and {MAX_QUERY_LENGTH} characters.",
+            f"{description} A word of one character matches whole words only. At most "
+            f"{MAX_QUERY_TERMS} words and {MAX_QUERY_LENGTH} characters.",
             extra.pop("example", None),
         ),
         **extra,
