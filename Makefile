@@ -6,6 +6,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 THREADS ?= 8
+# pytest-xdist processes for `make test` (auto: one per core)
+TEST_WORKERS ?= auto
 export HOST PORT WORKERS THREADS
 
 .PHONY: install install-dev run seed test lint format openapi bench clean
@@ -33,7 +35,7 @@ seed: install
 test: install-dev  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -113,59 +114,70 @@ def list_response(
 
 
 # ---------------------------------------------------------------- CSV
+#
+# The response schema decides how a record flattens, field by field: a reference (a nested
+# schema with an `id`) becomes its id; a nested schema may say how it is written with a
+# `CSV_CELL` format string (participants as `actor:role`, citations as their excerpt); a plain
+# nested object without an id (coordinates, counts) spreads into `field_sub` columns; a list
+# joins its items' cells with `; `.
+
+Cell = Callable[[Any], Any]
 
 
-def columns(schema: ma.Schema) -> list[str]:
-    """CSV columns: each field, with plain nested objects (coordinates) spread out."""
-    names = []
+def cell(field: ma.fields.Field) -> Cell:
+    """How one field's dumped value becomes a CSV cell."""
+    if isinstance(field, ma.fields.List):
+        item = cell(field.inner)
+        return lambda values: "; ".join(str(item(v)) for v in values or [])
+    if isinstance(field, ma.fields.Nested):
+        nested = field.schema
+        template = getattr(nested, "CSV_CELL", None)
+        if template:
+            return lambda value: "" if value is None else template.format_map(value)
+        if "id" in nested.fields:
+            return lambda value: "" if value is None else value["id"]
+        return lambda value: "" if value is None else json.dumps(value)
+    if isinstance(field, ma.fields.Boolean):
+        return lambda value: "" if value is None else ("true" if value else "false")
+    return lambda value: "" if value is None else value
+
+
+def spread(field: ma.fields.Field) -> bool:
+    """True for a nested object without an id or a cell format: it gets a column per field."""
+    nested = getattr(field, "schema", None)
+    return (
+        isinstance(field, ma.fields.Nested)
+        and "id" not in nested.fields
+        and not getattr(nested, "CSV_CELL", None)
+    )
+
+
+def csv_columns(schema: ma.Schema) -> dict[str, tuple[list[str], Cell]]:
+    """{column: (path into the dumped record, cell writer)}, in the schema's field order."""
+    result: dict[str, tuple[list[str], Cell]] = {}
     for name, field in schema.fields.items():
-        nested = getattr(field, "schema", None)
-        if isinstance(field, ma.fields.Nested) and nested and "id" not in nested.fields:
-            names.extend(f"{name}_{sub}" for sub in nested.fields)
+        if spread(field):
+            for sub, subfield in field.schema.fields.items():
+                result[f"{name}_{sub}"] = ([name, sub], cell(subfield))
         else:
-            names.append(name)
-    return names
-
-
-def flat(value: Any) -> Any:
-    """One cell: references become ids, lists are joined with `;`."""
-    if isinstance(value, dict):
-        if "id" in value:
-            return value["id"]
-        if "actor" in value and "role" in value:
-            return f"{value['actor']['id']}:{value['role']}"
-        if "predicate" in value:
-            return f"{value['subject']['id']} {value['predicate']} {value['object']['id']}"
-        if "excerpt" in value:
-            return value["excerpt"]
-        if "name" in value:
-            return value["name"]
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "; ".join(str(flat(item)) for item in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else value
-
-
-def flatten(record: dict) -> dict:
-    row = {}
-    for name, value in record.items():
-        if isinstance(value, dict) and "id" not in value and not {"actor", "excerpt"} & set(value):
-            row.update({f"{name}_{sub}": flat(v) for sub, v in value.items()})
-        else:
-            row[name] = flat(value)
-    return row
+            result[name] = ([name], cell(field))
+    return result
 
 
 def to_csv(records: list[dict], schema: ma.Schema) -> str:
+    """A CSV document of dumped records: a header row, then one row per record."""
+    columns = csv_columns(schema)
     buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=columns(schema), extrasaction="ignore", lineterminator="\n"
-    )
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
     for record in records:
-        writer.writerow(flatten(record))
+        row = []
+        for path, write in columns.values():
+            value = record.get(path[0])
+            if len(path) > 1:
+                value = None if value is None else value.get(path[1])
+            row.append(write(value))
+        writer.writerow(row)
     return buffer.getvalue()
 
 

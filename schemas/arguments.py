@@ -3,6 +3,10 @@ and the analyst views.
 
 Unknown parameters are refused (a typo must never return unfiltered data). Repeatable
 parameters (`actor=a&actor=b`) match any of their values.
+
+It is one module (a little over 400 lines) on purpose: the views' arguments extend the lists'
+(a facet takes its list's filters, the timeline the events' and statements'), so the whole
+grammar reads in one place.
 """
 
 from __future__ import annotations

@@ -50,6 +50,8 @@ class SourceRefSchema(ma.Schema):
 
 
 class CitationSchema(ma.Schema):
+    CSV_CELL = "{excerpt}"  # how a flattened format (CSV) writes one citation
+
     source = fields.Nested(SourceRefSchema, metadata={"description": "The citing source."})
     excerpt = string_field(
         "The verbatim sentence (or clause) of the source that supports the record."
@@ -57,6 +59,8 @@ class CitationSchema(ma.Schema):
 
 
 class AliasSchema(ma.Schema):
+    CSV_CELL = "{name}"
+
     name = string_field(
         "Alternate name, transliteration or native-script name.", "Kata'ib Hizballah"
     )
@@ -132,6 +136,8 @@ class LocationSchema(ma.Schema):
 
 
 class ParticipantSchema(ma.Schema):
+    CSV_CELL = "{actor[id]}:{role}"
+
     actor = fields.Nested(ActorRefSchema)
     role = enum_field(vocab.PARTICIPANT_ROLES, "The actor's role in the event.")
 

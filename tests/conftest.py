@@ -1,8 +1,10 @@
 """Every test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
 
-The database of each backend is created and seeded with the briefings in seed/briefings once
-per session, and one app serves it for the whole session; tests that write leave it as they
-found it (the loader is idempotent), and tests that bind another database restore the binding.
+The database of each backend is created once per session and seeded with the briefings in
+seed/briefings and the test briefings in tests/fixtures/briefings (a second source, in another
+region and language, so that filters by source can fail). One app serves it for the whole
+session; tests that write leave it as they found it (the loader is idempotent), and tests that
+bind another database restore the binding.
 """
 
 from __future__ import annotations
@@ -14,9 +16,27 @@ import pytest
 from api import create_app
 from api.db import bind
 from api.ddl import create_schema, drop_schema
-from api.importer import default_files, load_files
+from api.importer import load_files
+from tests.helpers import briefing_files
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def postgres_url_of_this_worker(url: str) -> str:
+    """`url` as is, or, under pytest-xdist (`make test` runs one worker per core), the same
+    database with this worker's own PostgreSQL schema first on the search path, so that
+    parallel workers never share tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    schema = f"test_{worker}"
+    bind(url)
+    from api.db import database
+
+    with database.connection_context():
+        database.execute_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -25,11 +45,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'briefing.db'}"
     else:
-        url = os.environ["TEST_DATABASE_URL"]
+        url = postgres_url_of_this_worker(os.environ["TEST_DATABASE_URL"])
     bind(url)
     drop_schema()
     create_schema()
-    load_files(default_files())
+    load_files(briefing_files())
     yield url
     if request.param == "postgresql":
         bind(url)

@@ -1,30 +1,53 @@
-"""Shared test helpers: the seed as loaded from its YAML, and paging through a list."""
+"""Shared test helpers: the briefings as loaded from their YAML (the expected content of the API),
+paging through a list, problem+json checks and query counts."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from pathlib import Path
+from urllib.parse import urlencode
+
+from playhouse.test_utils import count_queries
 
 from api.importer import default_files, read_bundle
 
 LINK = re.compile(r'<([^>]+)>;\s*rel="(\w+)"')
+FIXTURE_BRIEFINGS = Path(__file__).parent / "fixtures" / "briefings"
+COLLECTIONS = ("actors", "relations", "locations", "events", "statements")
+PROBLEM = "application/problem+json"
+PLURAL = {
+    "actor": "actors",
+    "event": "events",
+    "statement": "statements",
+    "location": "locations",
+    "source": "sources",
+}
+
+
+def fixture_files() -> list[Path]:
+    """The briefings written for the tests (tests/fixtures/briefings), in name order."""
+    return sorted(FIXTURE_BRIEFINGS.glob("*.yaml"))
+
+
+def briefing_files() -> list[Path]:
+    """Every briefing the test databases hold: the seed's, then the test fixtures'."""
+    return default_files() + fixture_files()
+
+
+@cache
+def bundles() -> dict[Path, dict]:
+    """Each briefing file's validated bundle."""
+    return {path: read_bundle(path) for path in briefing_files()}
 
 
 @cache
 def seed() -> dict[str, list[dict]]:
-    """Every record of every seed file, by collection (the expected content of the API)."""
-    merged: dict[str, list[dict]] = {
-        "sources": [],
-        "actors": [],
-        "relations": [],
-        "locations": [],
-        "events": [],
-        "statements": [],
-    }
-    for path in default_files():
-        bundle = read_bundle(path)
+    """Every record of every briefing file, by collection (the expected content of the API)."""
+    merged: dict[str, list[dict]] = {"sources": [], **{c: [] for c in COLLECTIONS}}
+    for bundle in bundles().values():
         merged["sources"].append(bundle["source"])
-        for collection in ("actors", "relations", "locations", "events", "statements"):
+        for collection in COLLECTIONS:
             merged[collection].extend(bundle[collection])
     return merged
 
@@ -58,3 +81,38 @@ def fetch_all(client, url: str) -> list[dict]:
 
 def ids(records: list[dict]) -> set[str]:
     return {record["id"] for record in records}
+
+
+def key(item: dict) -> tuple[str, str]:
+    """A timeline item or search hit as (record type, id)."""
+    return (item["record_type"], item["id"])
+
+
+def url(path: str, params: dict | list | None = None) -> str:
+    return f"{path}?{urlencode(params, doseq=True)}" if params else path
+
+
+def assert_problem(response, status: int, parameter: str | None = None) -> dict:
+    """The response is problem+json of this status, naming `parameter` when given."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body = response.json
+    assert body["status"] == status and body["title"] and body["detail"]
+    if parameter:
+        assert parameter in body["errors"]["query"], body
+        assert parameter in body["detail"]
+    return body
+
+
+def total(client, path: str, params: dict | list | None = None) -> int:
+    response = client.get(url(path, params))
+    assert response.status_code == 200, response.json
+    return int(response.headers["X-Total-Count"])
+
+
+def queries_for(client, path: str) -> int:
+    """How many SQL statements one successful GET runs (peewee's count_queries)."""
+    with count_queries() as counter:
+        response = client.get(path)
+    assert response.status_code == 200, response.json
+    return counter.count

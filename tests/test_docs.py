@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 SPEC_FILE = Path(__file__).parent.parent / "openapi.yaml"
@@ -75,22 +76,31 @@ def test_healthz_reports_the_database(client, database_url):
     }
 
 
-def test_healthz_is_503_when_the_database_is_gone(tmp_path):
-    from api import create_app
-    from api.db import bind, database
+def make_unopenable(path: Path, how: str) -> None:
+    """Break a SQLite database file for real: a directory in its place, or bytes that are not
+    a database."""
+    for leftover in path.parent.glob(path.name + "*"):  # the file and its -wal / -shm files
+        leftover.unlink()
+    if how == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(b"this is not a SQLite database\n" * 512)
 
-    url = f"sqlite:///{tmp_path / 'gone.db'}"
-    app = create_app({"DATABASE_URL": url})
-    previous = database.obj
-    try:
-        database.obj.database = str(tmp_path / "missing-dir" / "x.db")
-        response = app.test_client().get("/healthz")
-        assert response.status_code == 503
-        assert response.mimetype == "application/problem+json"
-        assert "database is unavailable" in response.json["detail"]
-    finally:
-        previous.database = str(tmp_path / "gone.db")
-        bind(url)
+
+@pytest.mark.parametrize("how", ["directory", "garbage"])
+def test_healthz_is_503_when_the_database_is_gone(make_app, tmp_path, how):
+    path = tmp_path / "own.db"
+    app = make_app(f"sqlite:///{path}")
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    make_unopenable(path, how)
+    response = client.get("/healthz")
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.json
+    assert body["status"] == 503 and body["title"]
+    assert "database" in body["detail"]
+    assert "Traceback" not in response.get_data(as_text=True)
 
 
 def test_cors_lets_web_apps_read_lists_and_paging_headers(client):

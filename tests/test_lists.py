@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import io
@@ -9,8 +10,7 @@ import math
 
 import pytest
 
-from api.models import date_span
-from tests.helpers import fetch_all, ids, links, seed
+from tests.helpers import bundles, fetch_all, ids, links, seed
 
 COLLECTIONS = ["events", "statements", "actors", "locations", "sources"]
 
@@ -28,8 +28,28 @@ def descendants(location_id: str) -> set[str]:
     return found
 
 
+def days_meant(date: dt.date, end_date: dt.date | None, precision: str) -> tuple[dt.date, dt.date]:
+    """The test's own reading of seed/README.md's date rules (not the code under test): a date
+    covers its whole day, ISO week (Monday to Sunday), calendar month or year, extended to
+    `end_date`."""
+    if precision == "year":
+        first, last = dt.date(date.year, 1, 1), dt.date(date.year, 12, 31)
+    elif precision == "month":
+        days_in_month = calendar.monthrange(date.year, date.month)[1]
+        first, last = (
+            dt.date(date.year, date.month, 1),
+            dt.date(date.year, date.month, days_in_month),
+        )
+    elif precision == "week":
+        year, week, _ = date.isocalendar()
+        first, last = dt.date.fromisocalendar(year, week, 1), dt.date.fromisocalendar(year, week, 7)
+    else:
+        first = last = date
+    return first, max(last, end_date) if end_date else last
+
+
 def overlaps(record: dict, start: dt.date, end: dt.date) -> bool:
-    low, high = date_span(record["date"], record["end_date"], record["date_precision"])
+    low, high = days_meant(record["date"], record["end_date"], record["date_precision"])
     return low <= end and high >= start
 
 
@@ -187,6 +207,14 @@ def test_events_by_type(client, field):
         ("2020-04-04", "2020-04-04"),
         ("2020-04-01", "2020-12-31"),
         ("2019-01-01", "2019-12-31"),
+        # the second briefing: edges of a week (Mon 2022-11-07), a month, a year, an end_date
+        ("2022-11-13", "2022-11-13"),
+        ("2022-11-14", "2022-11-14"),
+        ("2022-11-06", "2022-11-06"),
+        ("2022-10-31", "2022-10-31"),
+        ("2022-09-30", "2022-09-30"),
+        ("2021-12-31", "2021-12-31"),
+        ("2022-11-18", "2022-11-18"),
     ],
 )
 def test_date_range_respects_precision(client, start, end):
@@ -213,11 +241,35 @@ def test_fatalities_min(client):
     assert got == expected_events(lambda e: (e["fatalities"] or 0) >= 1)
 
 
-def test_filter_by_source(client):
-    source = seed()["sources"][0]["id"]
-    for collection in ("events", "statements", "actors", "locations"):
-        got = ids(fetch_all(client, f"/v1/{collection}?source={source}"))
-        assert got == {record["id"] for record in seed()[collection]}
+def cited_by_source() -> dict[str, dict[str, set[str]]]:
+    """{source id: {collection: ids of the records citing it}}, from the briefing files."""
+    cited: dict[str, dict[str, set[str]]] = {
+        s["id"]: {c: set() for c in SOURCE_FILTERED} for s in seed()["sources"]
+    }
+    for bundle in bundles().values():
+        own = bundle["source"]["id"]
+        for collection in SOURCE_FILTERED:
+            for record in bundle[collection]:
+                record_id = relation_id(record) if collection == "relations" else record["id"]
+                for citation in record["citations"]:
+                    cited[citation["source"] or own][collection].add(record_id)
+    return cited
+
+
+SOURCE_FILTERED = ("events", "statements", "actors", "locations", "relations")
+
+
+@pytest.mark.parametrize("collection", SOURCE_FILTERED)
+def test_filter_by_source_returns_exactly_that_sources_records(client, collection):
+    cited = cited_by_source()
+    assert len(cited) >= 2, "the test database holds two sources"
+    for source, expected in cited.items():
+        assert expected[collection], f"{source} has {collection}"
+        got = ids(fetch_all(client, f"/v1/{collection}?source={source}&limit=7"))
+        assert got == expected[collection], source
+    everything = ids(fetch_all(client, f"/v1/{collection}?limit=500"))
+    both = "&".join(f"source={source}" for source in cited)
+    assert ids(fetch_all(client, f"/v1/{collection}?{both}&limit=500")) == everything
 
 
 def test_bbox_keeps_events_whose_place_lies_inside(client):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts gunicorn processes
+
 BRIEFING = str(Path(sys.executable).parent / "briefing")
 WORKERS = 2
 

@@ -1,14 +1,19 @@
-"""Fidelity of the seed briefings to their source articles.
+"""Fidelity of every briefing bundle to its source article, whatever the article.
 
-No database and no app: each test reads the article text and its seed YAML and checks that the
-bundle validates, quotes what the article really says, holds together (references, orphans,
-location tree), and keeps to the article's numbers. Failure messages name the record.
+No database and no app: each check reads the YAML bundles (seed/briefings/*.yaml, and the test
+briefings in tests/fixtures/briefings/) and their article texts, and checks that each bundle
+validates, quotes what its article really says, holds together across files (unique ids,
+references, orphans, location tree), and keeps to the date rules of seed/README.md. Failure
+messages name the file and the record. The checks specific to one article live in a module of
+their own (test_seed_al_monitor_2020.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,38 +22,39 @@ import yaml
 
 from schemas.bundle import BriefingBundleSchema
 
-BRIEFINGS = Path(__file__).parent.parent / "seed" / "briefings"
-SEED = BRIEFINGS / "000_9e342d25cd08eb3a.yaml"
-ARTICLE = BRIEFINGS / "000_9e342d25cd08eb3a.txt"
-
-# Page furniture starts here; nothing after it may be cited.
-FURNITURE_MARKER = "Join hundreds of Middle East professionals"
+TESTS = Path(__file__).parent
+BRIEFING_DIRS = (TESTS.parent / "seed" / "briefings", TESTS / "fixtures" / "briefings")
+FILES = [path for folder in BRIEFING_DIRS for path in sorted(folder.glob("*.yaml"))]
+COLLECTIONS = ("actors", "relations", "locations", "events", "statements")
 
 # Curly double quotes, curly single quotes -> straight ones.
 TYPOGRAPHIC = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 
 
 def normalize(text: str) -> str:
-    """Typographic quotes to straight ones, whitespace runs to one space."""
+    """seed/README.md's comparison: typographic quotes to straight ones, whitespace runs to one
+    space."""
     return re.sub(r"\s+", " ", text.translate(TYPOGRAPHIC)).strip()
 
 
-@pytest.fixture(scope="module")
-def raw() -> dict[str, Any]:
-    with SEED.open(encoding="utf-8") as handle:
+def read_raw(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
 
-@pytest.fixture(scope="module")
-def bundle(raw: dict[str, Any]) -> dict[str, Any]:
-    return BriefingBundleSchema().load(raw)
+@cache
+def load(path: Path) -> dict[str, Any]:
+    return BriefingBundleSchema().load(read_raw(path))
 
 
-@pytest.fixture(scope="module")
-def body() -> str:
-    text = ARTICLE.read_text(encoding="utf-8")
-    assert FURNITURE_MARKER in text, f"{ARTICLE.name}: furniture marker not found"
-    return normalize(text.split(FURNITURE_MARKER, 1)[0])
+@cache
+def article_text(path: Path) -> str:
+    """The normalised text of the article a bundle describes (its `document`)."""
+    return normalize((path.parent / load(path)["source"]["document"]).read_text(encoding="utf-8"))
+
+
+def articles_by_source() -> dict[str, str]:
+    return {load(path)["source"]["id"]: article_text(path) for path in FILES}
 
 
 def record_label(collection: str, record: dict[str, Any]) -> str:
@@ -58,7 +64,7 @@ def record_label(collection: str, record: dict[str, Any]) -> str:
 
 
 def all_citations(bundle: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for collection in ("actors", "relations", "locations", "events", "statements"):
+    for collection in COLLECTIONS:
         for record in bundle[collection]:
             for citation in record["citations"]:
                 yield record_label(collection, record), citation
@@ -68,82 +74,120 @@ def ids(bundle: dict[str, Any], collection: str) -> set[str]:
     return {record["id"] for record in bundle[collection]}
 
 
-# --- 1. the bundle validates ----------------------------------------------------------------
+def everywhere(collection: str) -> set[str]:
+    """Ids of a collection over every file: a file may refer to another file's records."""
+    return {i for path in FILES for i in ids(load(path), collection)}
 
 
-def test_bundle_validates(raw: dict[str, Any]) -> None:
+def test_there_are_briefings_to_check() -> None:
+    assert any(path.parent == BRIEFING_DIRS[0] for path in FILES), "no seed briefing found"
+
+
+@pytest.fixture(params=FILES, ids=lambda path: path.name)
+def path(request: pytest.FixtureRequest) -> Path:
+    return request.param
+
+
+@pytest.fixture
+def raw(path: Path) -> dict[str, Any]:
+    return read_raw(path)
+
+
+@pytest.fixture
+def bundle(path: Path) -> dict[str, Any]:
+    return load(path)
+
+
+# --- 1. the bundle validates; its document is the article beside it ---------------------------
+
+
+def test_bundle_validates(path: Path, raw: dict[str, Any]) -> None:
     errors = BriefingBundleSchema().validate(raw)
-    assert not errors, f"{SEED.name} does not validate: {errors}"
+    assert not errors, f"{path.name} does not validate: {errors}"
 
 
-def test_source_document_is_the_article(bundle: dict[str, Any]) -> None:
-    assert bundle["source"]["document"] == ARTICLE.name, (
-        f"source.document is {bundle['source']['document']!r}, expected {ARTICLE.name!r}"
+def test_source_document_is_the_article_beside_it(path: Path, bundle: dict[str, Any]) -> None:
+    document = bundle["source"]["document"]
+    assert document == path.with_suffix(".txt").name, (
+        f"{path.name}: source.document is {document!r}, expected {path.stem}.txt"
     )
+    assert (path.parent / document).is_file(), f"{path.name}: {document} is missing"
 
 
-# --- 2. citations and quotes come from the article body ----------------------------------------
+# --- 2. citations and quotes come from the article ---------------------------------------------
 
 
-def test_citation_excerpts_occur_in_article_body(bundle: dict[str, Any], body: str) -> None:
+def test_citation_excerpts_occur_in_the_cited_article(path: Path, bundle: dict[str, Any]) -> None:
+    articles = articles_by_source()
+    own = bundle["source"]["id"]
     missing = [
-        f"{label}: {citation['excerpt']!r}"
+        f"{path.name}: {label}: {citation['excerpt']!r}"
         for label, citation in all_citations(bundle)
-        if normalize(citation["excerpt"]) not in body
+        if normalize(citation["excerpt"]) not in articles.get(citation["source"] or own, "")
     ]
-    assert not missing, "excerpts not found in the article body:\n" + "\n".join(missing)
+    assert not missing, "excerpts not found in the article they cite:\n" + "\n".join(missing)
 
 
-def test_citation_sources_resolve(bundle: dict[str, Any]) -> None:
-    source_id = bundle["source"]["id"]
+def test_citation_sources_resolve(path: Path, bundle: dict[str, Any]) -> None:
+    sources = set(articles_by_source())
     wrong = [
-        f"{label}: source {citation['source']!r}"
+        f"{path.name}: {label}: source {citation['source']!r}"
         for label, citation in all_citations(bundle)
-        if citation["source"] not in (None, source_id)
+        if citation["source"] is not None and citation["source"] not in sources
     ]
-    assert not wrong, f"citations naming a source other than {source_id!r}:\n" + "\n".join(wrong)
+    assert not wrong, "citations naming an unknown source:\n" + "\n".join(wrong)
 
 
-def test_verbatim_statements_occur_in_article_body(bundle: dict[str, Any], body: str) -> None:
+def test_statement_texts_occur_in_the_article(path: Path, bundle: dict[str, Any]) -> None:
+    """A verbatim text is the quote; a paraphrase is a clause of the article, in its words."""
+    article = article_text(path)
     missing = [
-        f"statements[{statement['id']}]: {statement['text']!r}"
+        f"{path.name}: statements[{statement['id']}] (verbatim={statement['verbatim']}): "
+        f"{statement['text']!r}"
         for statement in bundle["statements"]
-        if statement["verbatim"] and normalize(statement["text"]) not in body
+        if normalize(statement["text"]) not in article
     ]
-    assert not missing, "verbatim statement text not in the article body:\n" + "\n".join(missing)
+    assert not missing, "statement text not in the article:\n" + "\n".join(missing)
 
 
-def test_paraphrases_use_the_articles_own_words(bundle: dict[str, Any], body: str) -> None:
-    missing = [
-        f"statements[{statement['id']}]: {statement['text']!r}"
-        for statement in bundle["statements"]
-        if not statement["verbatim"] and normalize(statement["text"]) not in body
-    ]
-    assert not missing, "paraphrase text is not a clause of the article:\n" + "\n".join(missing)
-
-
-def test_verbatim_text_is_the_quote_not_the_quotation_marks(bundle: dict[str, Any]) -> None:
+def test_verbatim_text_is_the_quote_not_the_quotation_marks(
+    path: Path, bundle: dict[str, Any]
+) -> None:
     wrapped = [
-        f"statements[{statement['id']}]: {statement['text']!r}"
+        f"{path.name}: statements[{statement['id']}]: {statement['text']!r}"
         for statement in bundle["statements"]
         if statement["verbatim"]
-        and re.match(r"^[\"\u201c].*[\"\u201d]$", statement["text"].strip())
+        and re.match(r"^[\"\u201c\u00ab].*[\"\u201d\u00bb]$", statement["text"].strip())
     ]
     assert not wrapped, "verbatim text wrapped in quotation marks:\n" + "\n".join(wrapped)
 
 
-# --- 3. every reference resolves ------------------------------------------------------------
+# --- 3. ids are unique, every reference resolves --------------------------------------------
 
 
-def test_references_resolve(bundle: dict[str, Any]) -> None:
-    actors = ids(bundle, "actors")
-    locations = ids(bundle, "locations")
-    events = ids(bundle, "events")
+def test_ids_are_unique_across_files() -> None:
+    duplicates = []
+    for collection in ("actors", "locations", "events", "statements"):
+        counts = Counter(i for path in FILES for i in (r["id"] for r in load(path)[collection]))
+        duplicates += [f"{collection}[{i}] x{n}" for i, n in counts.items() if n > 1]
+    counts = Counter(load(path)["source"]["id"] for path in FILES)
+    duplicates += [f"source {i} x{n}" for i, n in counts.items() if n > 1]
+    counts = Counter(
+        (r["subject"], r["predicate"], r["object"])
+        for path in FILES
+        for r in load(path)["relations"]
+    )
+    duplicates += [f"relations[{' '.join(k)}] x{n}" for k, n in counts.items() if n > 1]
+    assert not duplicates, "ids defined more than once:\n" + "\n".join(duplicates)
+
+
+def test_references_resolve(path: Path, bundle: dict[str, Any]) -> None:
+    actors, locations, events = everywhere("actors"), everywhere("locations"), everywhere("events")
     broken: list[str] = []
 
     def need(label: str, field: str, value: str | None, known: set[str]) -> None:
         if value is not None and value not in known:
-            broken.append(f"{label}.{field}: unknown id {value!r}")
+            broken.append(f"{path.name}: {label}.{field}: unknown id {value!r}")
 
     for relation in bundle["relations"]:
         label = record_label("relations", relation)
@@ -170,10 +214,10 @@ def test_references_resolve(bundle: dict[str, Any]) -> None:
     assert not broken, "unresolved references:\n" + "\n".join(broken)
 
 
-def test_outlets_are_media_outlets(bundle: dict[str, Any]) -> None:
-    kinds = {actor["id"]: actor["kind"] for actor in bundle["actors"]}
+def test_outlets_are_media_outlets(path: Path, bundle: dict[str, Any]) -> None:
+    kinds = {a["id"]: a["kind"] for p in FILES for a in load(p)["actors"]}
     wrong = [
-        f"statements[{statement['id']}].outlet: {statement['outlet']!r} is "
+        f"{path.name}: statements[{statement['id']}].outlet: {statement['outlet']!r} is "
         f"{kinds.get(statement['outlet'])!r}"
         for statement in bundle["statements"]
         if statement["outlet"] and kinds.get(statement["outlet"]) != "media_outlet"
@@ -184,7 +228,7 @@ def test_outlets_are_media_outlets(bundle: dict[str, Any]) -> None:
 # --- 4. no orphans; the location tree has no cycle -------------------------------------------
 
 
-def test_every_actor_is_referenced(bundle: dict[str, Any]) -> None:
+def actors_used(bundle: dict[str, Any]) -> set[str]:
     used: set[str] = set()
     for relation in bundle["relations"]:
         used |= {relation["subject"], relation["object"]}
@@ -195,14 +239,18 @@ def test_every_actor_is_referenced(bundle: dict[str, Any]) -> None:
         used |= set(statement["mentions"])
         if statement["outlet"]:
             used.add(statement["outlet"])
+    return used
+
+
+def test_every_actor_is_referenced(path: Path, bundle: dict[str, Any]) -> None:
+    used = set().union(*(actors_used(load(p)) for p in FILES))
     orphans = sorted(ids(bundle, "actors") - used)
-    assert not orphans, (
-        "actors referenced by no relation, event participation or statement: "
-        + ", ".join(f"actors[{orphan}]" for orphan in orphans)
+    assert not orphans, f"{path.name}: actors referenced by no relation, event participation " + (
+        "or statement: " + ", ".join(f"actors[{orphan}]" for orphan in orphans)
     )
 
 
-def test_location_parents_have_no_cycle(bundle: dict[str, Any]) -> None:
+def test_location_parents_have_no_cycle(path: Path, bundle: dict[str, Any]) -> None:
     parents = {location["id"]: location["parent"] for location in bundle["locations"]}
     cycles = []
     for start in parents:
@@ -213,12 +261,12 @@ def test_location_parents_have_no_cycle(bundle: dict[str, Any]) -> None:
                 break
             seen.append(current)
             current = parents[current]
-    assert not cycles, "cycles in location parents:\n" + "\n".join(cycles)
+    assert not cycles, f"{path.name}: cycles in location parents:\n" + "\n".join(cycles)
 
 
-def test_every_location_is_used(bundle: dict[str, Any]) -> None:
-    locations = {location["id"]: location for location in bundle["locations"]}
-    used = {event["location"] for event in bundle["events"] if event["location"]}
+def test_every_location_is_used(path: Path, bundle: dict[str, Any]) -> None:
+    locations = {loc["id"]: loc for p in FILES for loc in load(p)["locations"]}
+    used = {e["location"] for p in FILES for e in load(p)["events"] if e["location"]}
     covered: set[str] = set()
     for location_id in used:
         current: str | None = location_id
@@ -233,67 +281,33 @@ def test_every_location_is_used(bundle: dict[str, Any]) -> None:
         and location["parent"] is None
         and location_id in parent_ids
     }
-    orphans = sorted(set(locations) - covered - exempt)
-    assert not orphans, "locations used by no event (nor parent of one that is): " + ", ".join(
-        f"locations[{orphan}]" for orphan in orphans
+    orphans = sorted(ids(bundle, "locations") - covered - exempt)
+    assert not orphans, (
+        f"{path.name}: locations used by no event (nor parent of one that is): "
+        + ", ".join(f"locations[{orphan}]" for orphan in orphans)
     )
 
 
-# --- 5. sanity: numbers, dates, signatories ---------------------------------------------------
+# --- 5. numbers, dates, signatories ----------------------------------------------------------
 
 
-def test_halliburton_strike_has_zero_fatalities(bundle: dict[str, Any]) -> None:
-    strikes = [
-        event
-        for event in bundle["events"]
-        if any(p["actor"] == "halliburton" for p in event["participants"])
-        and event["type"] == "explosions_remote_violence"
+def test_fatalities_key_is_explicit(path: Path, raw: dict[str, Any]) -> None:
+    missing = [
+        f"events[{event.get('id')}]" for event in raw.get("events", []) if "fatalities" not in event
     ]
-    assert len(strikes) == 1, (
-        f"expected one rocket strike involving Halliburton, found {[e['id'] for e in strikes]}"
-    )
-    strike = strikes[0]
-    assert strike["fatalities"] == 0, (
-        f"events[{strike['id']}].fatalities is {strike['fatalities']!r}; the article says "
-        "'No casualties ... were reported', so it must be 0"
-    )
-    assert str(strike["date"]) == "2020-04-06", (
-        f"events[{strike['id']}].date is {strike['date']}; the article says 'early April 6'"
-    )
+    assert not missing, f"{path.name}: events without a fatalities key: " + ", ".join(missing)
 
 
-def test_fatalities_are_null_where_the_article_gives_no_number(bundle: dict[str, Any]) -> None:
-    # The only casualty figure in the article is "No casualties" for the Halliburton strike.
-    wrong = []
-    for event in bundle["events"]:
-        says_none = any(
-            re.search(r"\bno casualties\b", citation["excerpt"], re.IGNORECASE)
-            for citation in event["citations"]
-        )
-        expected = 0 if says_none else None
-        if event["fatalities"] != expected:
-            wrong.append(
-                f"events[{event['id']}].fatalities is {event['fatalities']!r}, "
-                f"expected {expected!r}"
-            )
-    assert not wrong, "fatalities not supported by the article:\n" + "\n".join(wrong)
-
-
-def test_fatalities_key_is_explicit(raw: dict[str, Any]) -> None:
-    missing = [f"events[{event.get('id')}]" for event in raw["events"] if "fatalities" not in event]
-    assert not missing, "events without a fatalities key: " + ", ".join(missing)
-
-
-def test_every_statement_has_a_date_precision(raw: dict[str, Any]) -> None:
+def test_every_statement_has_a_date_precision(path: Path, raw: dict[str, Any]) -> None:
     missing = [
         f"statements[{statement.get('id')}]"
-        for statement in raw["statements"]
+        for statement in raw.get("statements", [])
         if not statement.get("date_precision")
     ]
-    assert not missing, "statements without date_precision: " + ", ".join(missing)
+    assert not missing, f"{path.name}: statements without date_precision: " + ", ".join(missing)
 
 
-def test_week_and_month_dates_are_aligned(bundle: dict[str, Any]) -> None:
+def test_week_month_and_year_dates_are_aligned(path: Path, bundle: dict[str, Any]) -> None:
     wrong = []
     for collection in ("events", "statements"):
         for record in bundle[collection]:
@@ -304,24 +318,19 @@ def test_week_and_month_dates_are_aligned(bundle: dict[str, Any]) -> None:
                 wrong.append(f"{collection}[{record['id']}]: month date {date} is not the 1st")
             if precision == "year" and (date.month, date.day) != (1, 1):
                 wrong.append(f"{collection}[{record['id']}]: year date {date} is not 1 January")
-    assert not wrong, "\n".join(wrong)
+    assert not wrong, f"{path.name}:\n" + "\n".join(wrong)
 
 
-def test_joint_statement_signatories(bundle: dict[str, Any]) -> None:
-    joint = [s for s in bundle["statements"] if s["channel"] == "joint_statement"]
-    assert joint, "no joint_statement: the April 4 statement of eight militias is missing"
-    for statement in joint:
-        count, speakers = statement["signatory_count"], statement["speakers"]
-        assert count == 8, (
-            f"statements[{statement['id']}].signatory_count is {count!r}; "
-            "the article says eight militias"
-        )
-        assert count >= len(speakers), (
-            f"statements[{statement['id']}]: signatory_count {count} < {len(speakers)} speakers"
-        )
+def test_signatories_are_at_least_the_speakers(path: Path, bundle: dict[str, Any]) -> None:
+    wrong = [
+        f"statements[{s['id']}]: signatory_count {s['signatory_count']} < {len(s['speakers'])}"
+        for s in bundle["statements"]
+        if s["signatory_count"] is not None and s["signatory_count"] < len(s["speakers"])
+    ]
+    assert not wrong, f"{path.name}:\n" + "\n".join(wrong)
 
 
-def test_nothing_dated_after_publication(bundle: dict[str, Any]) -> None:
+def test_nothing_dated_after_publication(path: Path, bundle: dict[str, Any]) -> None:
     published = bundle["source"]["published"]
     late = [
         f"{collection}[{record['id']}]: {record['date']} > {published}"
@@ -329,4 +338,4 @@ def test_nothing_dated_after_publication(bundle: dict[str, Any]) -> None:
         for record in bundle[collection]
         if record["date"] > published or (record["end_date"] or record["date"]) > published
     ]
-    assert not late, "records dated after the article was published:\n" + "\n".join(late)
+    assert not late, f"{path.name}: records dated after publication:\n" + "\n".join(late)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from api.cli import cli
 from api.importer import SeedError, default_files, load_files, validate_files
-from tests.helpers import fetch_all, seed
+from tests.helpers import briefing_files, fetch_all, seed
 
 COLLECTIONS = ["events", "statements", "actors", "locations", "sources"]
 
@@ -24,7 +24,7 @@ def snapshot(client) -> dict[str, list[dict]]:
 def test_loading_twice_changes_nothing(client, app):
     before = snapshot(client)
     with app.app_context():
-        report = load_files(default_files())
+        report = load_files(briefing_files())
     assert report.changed == 0
     assert snapshot(client) == before
 

@@ -1,0 +1,141 @@
+"""Unit tests of the keyset cursors (api/queries/paging.py), as pure functions: no database, no
+app. A cursor round-trips for every kind of sort key; anything else, forged or tampered with,
+is an InvalidParameter naming `cursor`."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import pytest
+
+from api.models import Actor, Event
+from api.queries.errors import InvalidParameter
+from api.queries.paging import Sort, decode_cursor, encode_cursor, sorts_for
+
+DATE = Sort("date", Event.date)
+TITLE = Sort("title", Event.title)
+FATALITIES = Sort("fatalities", Event.fatalities)
+RANK = Sort("rank", Event.title, key_type="number")  # an expression's kind given explicitly
+NEWEST = Sort("-date", Event.date, descending=True)
+
+
+def forge(document: dict | str | bytes) -> str:
+    """A cursor made by hand, the way a client could."""
+    if isinstance(document, dict):
+        document = json.dumps(document)
+    if isinstance(document, str):
+        document = document.encode()
+    return base64.urlsafe_b64encode(document).decode().rstrip("=")
+
+
+def test_sort_kind_is_read_off_the_column_unless_given() -> None:
+    assert (DATE.kind, TITLE.kind, FATALITIES.kind) == ("date", "text", "number")
+    assert Sort("name", Actor.name).kind == "text"
+    assert RANK.kind == "number"
+    assert Sort("when", Event.title, key_type="date").kind == "date"
+
+
+@pytest.mark.parametrize(
+    "sort, key",
+    [
+        (DATE, dt.date(2020, 4, 6)),
+        (DATE, dt.date(1, 1, 1)),
+        (NEWEST, dt.date(2024, 2, 29)),
+        (TITLE, "Rockets strike near Ain al-Asad"),
+        (TITLE, ""),
+        (TITLE, "كتائب حزب الله — «quotes» \"and\" 'apostrophes' / ? & = +"),
+        (FATALITIES, 0),
+        (FATALITIES, 12),
+        (FATALITIES, -3),
+        (RANK, 0.0607927),
+        (RANK, 1e-12),
+    ],
+)
+@pytest.mark.parametrize("direction", ["next", "prev"])
+def test_cursor_round_trip(sort: Sort, key, direction: str) -> None:
+    cursor = encode_cursor(sort, key, 42, direction)
+    assert cursor.isascii() and "=" not in cursor and "/" not in cursor and "+" not in cursor
+    assert decode_cursor(cursor, sort) == (key, 42, direction)
+
+
+def test_numeric_keys_come_back_as_numbers_of_equal_value() -> None:
+    key, row_id, _ = decode_cursor(encode_cursor(FATALITIES, 7, 1, "next"), FATALITIES)
+    assert key == 7 and isinstance(key, int | float) and not isinstance(key, bool)
+    assert row_id == 1 and isinstance(row_id, int)
+
+
+def test_cursor_is_opaque_but_encodes_its_sort() -> None:
+    one = encode_cursor(DATE, dt.date(2020, 4, 6), 1, "next")
+    assert "2020" not in one
+    assert one != encode_cursor(NEWEST, dt.date(2020, 4, 6), 1, "next")
+    assert one != encode_cursor(DATE, dt.date(2020, 4, 6), 1, "prev")
+    assert one != encode_cursor(DATE, dt.date(2020, 4, 6), 2, "next")
+
+
+VALID = {"s": "date", "k": "2020-04-06", "i": 3, "d": "next"}
+
+
+@pytest.mark.parametrize(
+    "cursor, sort",
+    [
+        pytest.param("not-a-cursor", DATE, id="not-base64-json"),
+        pytest.param("!!!!", DATE, id="not-base64"),
+        pytest.param("a", DATE, id="one-character"),
+        pytest.param(forge(b"\xff\xfe\x00"), DATE, id="not-utf8"),
+        pytest.param(forge("[1, 2, 3]"), DATE, id="json-list"),
+        pytest.param(forge('"a string"'), DATE, id="json-string"),
+        pytest.param(forge("null"), DATE, id="json-null"),
+        pytest.param(forge({k: v for k, v in VALID.items() if k != "k"}), DATE, id="no-key"),
+        pytest.param(forge({k: v for k, v in VALID.items() if k != "i"}), DATE, id="no-id"),
+        pytest.param(forge({k: v for k, v in VALID.items() if k != "d"}), DATE, id="no-dir"),
+        pytest.param(forge({k: v for k, v in VALID.items() if k != "s"}), DATE, id="no-sort"),
+        pytest.param(forge(VALID), NEWEST, id="cursor-of-another-sort"),
+        pytest.param(forge({**VALID, "d": "sideways"}), DATE, id="bad-direction"),
+        pytest.param(forge({**VALID, "i": "three"}), DATE, id="id-not-a-number"),
+        pytest.param(forge({**VALID, "i": None}), DATE, id="id-null"),
+        pytest.param(forge({**VALID, "k": "2020-02-30"}), DATE, id="impossible-date"),
+        pytest.param(forge({**VALID, "k": "yesterday"}), DATE, id="date-not-iso"),
+        pytest.param(forge({**VALID, "k": 20200406}), DATE, id="date-a-number"),
+        pytest.param(forge({**VALID, "s": "title", "k": 5}), TITLE, id="text-a-number"),
+        pytest.param(forge({**VALID, "s": "title", "k": "a\x00b"}), TITLE, id="text-with-nul"),
+        pytest.param(forge({**VALID, "s": "title", "k": None}), TITLE, id="text-null"),
+        pytest.param(forge({**VALID, "s": "fatalities", "k": "5"}), FATALITIES, id="num-a-str"),
+        pytest.param(forge({**VALID, "s": "fatalities", "k": True}), FATALITIES, id="num-bool"),
+        pytest.param(forge({**VALID, "s": "fatalities", "k": None}), FATALITIES, id="num-null"),
+        pytest.param(forge({**VALID, "s": "fatalities", "k": [1]}), FATALITIES, id="num-list"),
+    ],
+)
+def test_forged_cursors_are_refused(cursor: str, sort: Sort) -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        decode_cursor(cursor, sort)
+    assert refused.value.parameter == "cursor"
+    assert "cursor" in refused.value.detail.lower()
+
+
+def test_a_tampered_cursor_is_refused_or_decodes_to_a_valid_position() -> None:
+    """Flipping any one character either breaks the cursor (InvalidParameter) or still yields
+    a well-typed position of the same sort: never another exception."""
+    cursor = encode_cursor(DATE, dt.date(2020, 4, 6), 1234, "next")
+    for position in range(len(cursor)):
+        for replacement in "A_-z9":
+            if cursor[position] == replacement:
+                continue
+            tampered = cursor[:position] + replacement + cursor[position + 1 :]
+            try:
+                key, row_id, direction = decode_cursor(tampered, DATE)
+            except InvalidParameter as refused:
+                assert refused.parameter == "cursor"
+            else:
+                assert isinstance(key, dt.date) and isinstance(row_id, int)
+                assert direction in ("next", "prev")
+
+
+def test_sorts_for_names_both_directions() -> None:
+    sorts = sorts_for({"date": Event.date, "title": Event.title})
+    assert set(sorts) == {"date", "-date", "title", "-title"}
+    assert sorts["date"] == Sort("date", Event.date, descending=False)
+    assert sorts["-date"] == Sort("-date", Event.date, descending=True)
+    assert sorts["-title"].key is Event.title and sorts["-title"].kind == "text"
+    assert sorts_for({}) == {}
