@@ -299,6 +299,22 @@ def test_readyz_is_503_when_the_fulltext_index_is_out_of_step(make_app, sqlite_c
     assert client.get("/healthz").status_code == 200  # the process itself is fine
 
 
+def test_readyz_is_503_without_the_postgresql_fulltext_index(client, database_url):
+    if not database_url.startswith("postgres"):
+        pytest.skip("the GIN index is PostgreSQL's")
+    from api.db import database
+    from api.ddl import create_schema
+
+    with database.connection_context():
+        database.execute_sql("DROP INDEX search_document_tsv")
+    try:
+        body = assert_problem(client.get("/readyz"), 503)
+        assert body["errors"]["checks"]["fulltext"] == "the full-text index is missing or invalid"
+    finally:
+        create_schema()  # puts the index back
+    assert client.get("/readyz").status_code == 200
+
+
 # ---------------------------------------------------------------- read-only database
 
 

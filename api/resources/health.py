@@ -139,9 +139,10 @@ def fulltext_in_step() -> str:
     try:
         documents = SearchDocument.select().count()
         if is_postgres():
+            # The GIN index of the schema on the search path, valid (not a failed build).
             sql = (
-                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE c.relname = 'search_document_tsv' AND i.indisvalid"
+                "SELECT count(*) FROM pg_index "
+                "WHERE indexrelid = to_regclass('search_document_tsv') AND indisvalid"
             )
             if database.execute_sql(sql).fetchone()[0] != 1:
                 return "the full-text index is missing or invalid"
