@@ -1,7 +1,8 @@
 """Query-argument schemas of every endpoint: one small grammar shared by the collections' lists
 and the analyst views.
 
-Unknown parameters are refused (a typo must never return unfiltered data). Repeatable
+Unknown parameters are refused (a typo must never return unfiltered data), and so are repeated
+single-value ones (schemas/grammar.py: QueryArgs, the bounded full-text `q`). Repeatable
 parameters (`actor=a&actor=b`) match any of their values.
 
 It is one module (a little over 400 lines) on purpose: the views' arguments extend the lists'
@@ -11,7 +12,6 @@ grammar reads in one place.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import marshmallow as ma
@@ -20,29 +20,23 @@ from webargs.fields import DelimitedList
 
 from schemas import vocabularies as vocab
 from schemas.bundle import SLUG
+from schemas.grammar import (  # noqa: F401 (MAX_QUERY_TERMS: documented here too)
+    MAX_QUERY_TERMS,
+    NO_NUL,
+    QueryArgs,
+    full_text_field,
+    meta,
+)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_INT = 2**31 - 1
 DEFAULT_RADIUS_KM = 50.0
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
-MAX_QUERY_LENGTH = 500
-MAX_QUERY_TERMS = 16  # words of a full-text `q`: each costs one index lookup (issue #13)
-WORD = re.compile(r"\w+", re.UNICODE)  # as api/queries/fulltext.py splits a query
 FORMATS = {
     "json": "A JSON array of records (the default).",
     "csv": "CSV with a header row, one row per record, references flattened.",
     "geojson": "An RFC 7946 FeatureCollection (events and locations).",
 }
-
-
-def meta(description: str, example: Any = None, **extra: Any) -> dict:
-    """Parameter docs. The example goes into the description, not `example`: Swagger UI would
-    pre-fill it, and "Try it out" would then send a narrowly filtered request."""
-    if example is not None:
-        shown = ",".join(map(str, example)) if isinstance(example, list) else example
-        description = f"{description} Example: `{shown}`."
-    return {"description": description, **extra}
 
 
 def ids(description: str, example: str | None = None) -> fields.List:
@@ -59,57 +53,6 @@ def codes(vocabulary: dict, description: str) -> fields.List:
         fields.String(validate=validate.OneOf(list(vocabulary))),
         metadata=meta(description),
     )
-
-
-def takes_many(field: fields.Field) -> bool:
-    """Whether a query parameter may repeat (webargs' rule: a List, unless it is delimited)."""
-    explicit = getattr(field, "is_multiple", None)
-    return explicit if explicit is not None else isinstance(field, fields.List | fields.Tuple)
-
-
-def max_terms(value: str) -> None:
-    """A full-text query of at most MAX_QUERY_TERMS words: its cost grows with each word."""
-    count = len(WORD.findall(value))
-    if count > MAX_QUERY_TERMS:
-        raise ma.ValidationError(
-            f"At most {MAX_QUERY_TERMS} words; this query has {count}. Keep the distinctive ones."
-        )
-
-
-def full_text_field(description: str, **extra: Any) -> fields.String:
-    """A full-text `q`: at most MAX_QUERY_LENGTH characters and MAX_QUERY_TERMS words."""
-    return fields.String(
-        validate=[validate.Length(min=1, max=MAX_QUERY_LENGTH), NO_NUL, max_terms],
-        metadata=meta(
-            f"{description} A word of one character matches whole words only. At most "
-            f"{MAX_QUERY_TERMS} words and {MAX_QUERY_LENGTH} characters.",
-            extra.pop("example", None),
-        ),
-        **extra,
-    )
-
-
-class QueryArgs(ma.Schema):
-    """Query parameters: an unknown one is an error, so a typo never goes unnoticed; so is a
-    repeated parameter that takes one value (`limit=2&limit=3` must not pick one silently)."""
-
-    class Meta:
-        unknown = ma.RAISE
-        ordered = True
-
-    @ma.pre_load
-    def refuse_repeated(self, data: Any, **kwargs: Any) -> Any:
-        raw = getattr(data, "data", data)  # webargs' MultiDictProxy wraps the request's args
-        if not hasattr(raw, "getlist"):
-            return data
-        errors = {}
-        for name, field in self.load_fields.items():
-            key = field.data_key or name
-            if not takes_many(field) and len(raw.getlist(key)) > 1:
-                errors[key] = ["Given more than once; this parameter takes a single value."]
-        if errors:
-            raise ma.ValidationError(errors)
-        return data
 
 
 class ListArgs(QueryArgs):

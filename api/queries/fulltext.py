@@ -4,7 +4,7 @@
 Any user text is a valid query: it is split into word tokens, each matched as a prefix (a
 one-character token as a whole word), all required (AND). Text with no word characters matches
 nothing. Each distinct token costs one index lookup, so a query has at most MAX_TERMS of them
-(the argument schemas refuse more with a 422 first; schemas/arguments.py MAX_QUERY_TERMS
+(the argument schemas refuse more with a 422 first; schemas/grammar.py MAX_QUERY_TERMS
 documents the same number).
 """
 
