@@ -7,9 +7,10 @@ REDOCLY_VERSION := 2.11.1
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
+THREADS ?= 8
 # pytest-xdist processes for `make test` (auto: one per core)
 TEST_WORKERS ?= auto
-export HOST PORT
+export HOST PORT WORKERS THREADS
 
 .PHONY: install install-dev run seed test lint format openapi bench clean
 
@@ -29,7 +30,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 run: install  ## create or upgrade the schema, seed it if empty (under one lock: replicas may start together), serve
 	$(BIN)/briefing db upgrade
 	$(BIN)/briefing seed --if-empty
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'api:create_app()'
+	$(BIN)/briefing serve
 
 seed: install
 	$(BIN)/briefing seed

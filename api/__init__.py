@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import peewee as pw
 import swagger_ui_bundle
-from flask import Flask, send_from_directory
-from flask_cors import CORS
-from flask_smorest import abort
+from flask import Flask, Response, request, send_from_directory
 
-from api import auth, db, http_cache, migrations, spec
+from api import auth, db, http_cache, limits, migrations, spec
 from api.base import Api
-from api.config import STATIC_SETTINGS, settings_from_env
+from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
+from api.errors import unavailable
+from api.queries.paging import configure_cursors
+from api.security import init_security
 
 API_DESCRIPTION = """Structured briefing data: the actors, events, statements and locations
 that news briefings report, each record cited to the verbatim sentence that supports it.
 
 Lists are JSON arrays paged with `limit` and an opaque `cursor` (next page in the RFC 8288
 `Link` header, total in `X-Total-Count`), and also speak CSV and GeoJSON. Errors are RFC 9457
-`application/problem+json`. Unknown query parameters are refused."""
+`application/problem+json`. Unknown query parameters are refused, and so is a repeated
+parameter that takes one value.
+
+Each client has a request budget (`RateLimit-*` headers; 429 with `Retry-After` beyond it), and
+each request a database time budget (503 with `Retry-After` beyond it)."""
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env())
     app.config.update(config or {})
     app.json.sort_keys = False
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.testing:
+        log.warning("SECRET_KEY is not set: cursors are signed with the public development key")
+    configure_cursors(app.config["SECRET_KEY"])
     init_database(app)
 
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
@@ -40,13 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in MODULES:
         api.register_blueprint(module.blp)
     http_cache.init_app(app)
-    # A public, read-only API: any web page may call it (no credentials are involved).
-    CORS(
-        app,
-        resources={r"/v1/*": {}, r"/openapi.json": {}, r"/healthz": {}},
-        expose_headers=["Link", "X-Total-Count"],
-        send_wildcard=True,
-    )
+    init_security(app)
+    limits.init_rate_limits(app)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -63,20 +69,50 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+HEALTH_ENDPOINTS = {"health.Health", "health.Readiness"}
+
+
 def init_database(app: Flask) -> None:
-    """Bind the database, create what is missing, and hold a connection around each request."""
-    db.bind(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
-    if app.config.get("SCHEMA_UPGRADE", True):  # the CLI upgrades only when told to
-        migrations.upgrade()  # create the schema, or bring an older one up to date
+    """Bind the database, create what is missing, and hold a connection around each request,
+    within the request's time budget (`QUERY_TIMEOUT_MS`)."""
+    if app.config["DATABASE_READONLY"]:
+        db.database.initialize(readonly_sqlite(app.config["DATABASE_URL"]))
+    else:
+        db.bind(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
+        if app.config.get("SCHEMA_UPGRADE", True):  # the CLI upgrades only when told to
+            migrations.upgrade()  # create the schema, or bring an older one up to date
 
     @app.before_request
-    def _connect() -> None:
+    def _connect() -> Response | None:
+        configure_cursors(app.config["SECRET_KEY"])
+        if request.endpoint in HEALTH_ENDPOINTS:
+            return None  # the probes connect themselves and report failures their own way
         try:
             db.database.connect(reuse_if_open=True)
-        except pw.DatabaseError as error:
-            abort(503, message=f"The database is unavailable: {error}")
+            limits.start_query_budget(app.config["QUERY_TIMEOUT_MS"])
+        except (pw.DatabaseError, pw.InterfaceError) as error:
+            log.error("Database unavailable: %s", error)
+            return unavailable()
+        return None
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
+        limits.end_query_budget()
         if not db.database.is_closed():
             db.database.close()
+
+
+def readonly_sqlite(url: str) -> pw.SqliteDatabase:
+    """A prebuilt SQLite file served read-only (`DATABASE_READONLY=1`): opened `immutable`, so
+    SQLite writes nothing beside it (no -wal/-shm, no locks) and it may live on a read-only
+    filesystem; no DDL runs. The file must not change while served."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError("DATABASE_READONLY applies to SQLite files (sqlite:///path) only")
+    path = Path(url.split(":///", 1)[1]).resolve()
+    if not path.is_file():
+        raise ValueError(f"DATABASE_READONLY: no database file at {path}")
+    return pw.SqliteDatabase(
+        f"file:{path.as_posix()}?immutable=1",
+        uri=True,
+        pragmas={"query_only": 1, "foreign_keys": 1, "cache_size": -32_000},
+    )

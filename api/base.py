@@ -6,10 +6,17 @@ from __future__ import annotations
 import http
 
 import flask_smorest
+import peewee as pw
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 
-from api.errors import PROBLEM_JSON, domain_problem, http_problem, unexpected_problem
+from api.errors import (
+    PROBLEM_JSON,
+    database_problem,
+    domain_problem,
+    http_problem,
+    unexpected_problem,
+)
 from api.queries.errors import QueryError
 from schemas.errors import ProblemSchema
 
@@ -22,6 +29,8 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         super()._register_error_handlers()  # HTTPException -> handle_http_exception
         self._app.register_error_handler(QueryError, domain_problem)
+        self._app.register_error_handler(pw.DatabaseError, database_problem)
+        self._app.register_error_handler(pw.InterfaceError, database_problem)
         self._app.register_error_handler(Exception, unexpected_problem)
 
     def handle_http_exception(self, error):

@@ -159,23 +159,12 @@ def keys_revoke_command(name: str) -> None:
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
 @click.option("--port", default=lambda: os.environ.get("PORT", "8000"), show_default="PORT")
 @click.option("--workers", default=lambda: os.environ.get("WORKERS", "2"), show_default="WORKERS")
-def serve_command(host: str, port: str, workers: str) -> None:
-    """Serve with gunicorn (what `make run` does after seeding)."""
-    os.execv(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"{host}:{port}",
-            "--access-logfile",
-            "-",
-            "api:create_app()",
-        ],
-    )
+@click.option("--threads", default=lambda: os.environ.get("THREADS", "8"), show_default="THREADS")
+def serve_command(host: str, port: str, workers: str, threads: str) -> None:
+    """Serve with gunicorn, configured by api/gunicorn_conf.py (what `make run` does)."""
+    os.environ.update(HOST=host, PORT=str(port), WORKERS=str(workers), THREADS=str(threads))
+    config = ["--config", "python:api.gunicorn_conf"]
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *config, "api:create_app()"])
 
 
 def create_cli_app():

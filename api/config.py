@@ -10,6 +10,21 @@
 | `MAX_BUNDLE_BYTES` | `5242880` (5 MB)             | largest request body; larger gets 413    |
 | `API_KEY_CACHE_SECONDS` | `60`                    | seconds a worker trusts a verified key   |
 
+Hardening (issue #13):
+
+| Variable                | Default                 | Meaning                                     |
+|-------------------------|-------------------------|---------------------------------------------|
+| `THREADS`               | `8`                     | threads (and connections) per worker        |
+| `SECRET_KEY`            | public development key  | signs cursors; one random value everywhere  |
+| `PUBLIC_URL`            | (unset: listen address) | base of absolute links, e.g. `https://x.org`|
+| `PROXY_COUNT`           | `0`                     | trusted proxies setting `X-Forwarded-*`     |
+| `QUERY_TIMEOUT_MS`      | `3000`                  | database time budget of a request (503)     |
+| `DATABASE_READONLY`     | `0`                     | `1`: serve a prebuilt SQLite file read-only |
+| `RATELIMIT_DEFAULT`     | `1200/minute;60/second` | requests per client (429 beyond)            |
+| `RATELIMIT_STORAGE_URI` | `memory://`             | budget store shared by workers: `redis://…` |
+| `RATELIMIT_ENABLED`     | `1` (`0` under tests)   | `0` turns rate limiting off                 |
+| `RETRY_AFTER_SECONDS`   | `5`                     | `Retry-After` of a 503                      |
+
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
 
@@ -19,18 +34,40 @@ import os
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/briefing.db"
+# Public on purpose: cursors carry no secret and are strictly checked after the signature, so a
+# known key only lets a client mint a cursor it could have been given. Set SECRET_KEY anyway.
+DEV_SECRET_KEY = "briefing-api-development-key-set-SECRET_KEY"
+
+
+def flag(value: str | None, default: bool) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off."""
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def settings_from_env() -> dict[str, Any]:
     """The service settings, read from the environment now (not at import)."""
     env = os.environ
-    return {
+    settings: dict[str, Any] = {
         "DATABASE_URL": env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", "8")),
         # Imports and API keys (api/importer, api/auth.py)
         "MAX_CONTENT_LENGTH": int(env.get("MAX_BUNDLE_BYTES", str(5 * 1024 * 1024))),
         "API_KEY_CACHE_SECONDS": float(env.get("API_KEY_CACHE_SECONDS", "60")),
+        # hardening (issue #13)
+        "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "PUBLIC_URL": (env.get("PUBLIC_URL") or "").rstrip("/"),
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+        "QUERY_TIMEOUT_MS": int(env.get("QUERY_TIMEOUT_MS", "3000")),
+        "DATABASE_READONLY": flag(env.get("DATABASE_READONLY"), False),
+        "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "1200/minute;60/second"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RETRY_AFTER_SECONDS": int(env.get("RETRY_AFTER_SECONDS", "5")),
     }
+    if env.get("RATELIMIT_ENABLED") is not None:
+        settings["RATELIMIT_ENABLED"] = flag(env.get("RATELIMIT_ENABLED"), True)
+    return settings
 
 
 # flask-smorest and Flask settings that do not vary between deployments.
@@ -42,4 +79,10 @@ STATIC_SETTINGS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+    # Flask-Limiter: IETF RateLimit header names; Retry-After on a 429.
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_HEADER_LIMIT": "RateLimit-Limit",
+    "RATELIMIT_HEADER_REMAINING": "RateLimit-Remaining",
+    "RATELIMIT_HEADER_RESET": "RateLimit-Reset",
+    "RATELIMIT_SWALLOW_ERRORS": True,  # a storage outage must not take the API down
 }

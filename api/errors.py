@@ -10,7 +10,8 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Response, json, request
+import peewee as pw
+from flask import Response, current_app, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from api.queries.errors import InvalidParameter, NotFound, QueryError
@@ -84,6 +85,45 @@ def http_problem(error: HTTPException) -> Response:
     if error.code == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     return problem(error.code or 500, detail, errors, headers)
+
+
+DATABASE_UNAVAILABLE = (
+    "The database is unavailable right now, so the request was not processed. "
+    "Retry after the number of seconds in Retry-After."
+)
+QUERY_TOO_COSTLY = (
+    "The request exceeded the database time budget of one request and was stopped. Retry "
+    "later, or make it cheaper: fewer or longer words in q, more filters, a smaller limit."
+)
+
+
+def retry_after() -> dict[str, str]:
+    return {"Retry-After": str(current_app.config.get("RETRY_AFTER_SECONDS", 5))}
+
+
+def unavailable(detail: str = DATABASE_UNAVAILABLE) -> Response:
+    """A 503 that says what the client can do, with Retry-After; never the cause."""
+    return problem(503, detail, headers=retry_after())
+
+
+def is_timeout(error: BaseException) -> bool:
+    """True for a query stopped by its budget (PostgreSQL statement_timeout, SQLite's progress
+    handler), as opposed to a lost connection."""
+    text = str(error).lower()
+    return "statement timeout" in text or text.strip() == "interrupted"
+
+
+def database_problem(error: pw.DatabaseError) -> Response:
+    """A database that cannot be reached, or a query over its budget: a 503 with Retry-After.
+    The driver's message (hosts, ports, paths) goes to the log only. Anything else from the
+    database (a corrupt file, a bug) is an unexpected 500."""
+    if isinstance(error, pw.OperationalError | pw.InterfaceError):
+        if is_timeout(error):
+            log.warning("Query budget exceeded on %s %s: %s", request.method, request.path, error)
+            return unavailable(QUERY_TOO_COSTLY)
+        log.error("Database unavailable on %s %s: %s", request.method, request.path, error)
+        return unavailable()
+    return unexpected_problem(error)
 
 
 def domain_problem(error: QueryError) -> Response:

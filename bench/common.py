@@ -127,10 +127,12 @@ def database_size(url: str) -> int:
 
 def scenarios(url: str) -> tuple[list[Scenario], dict]:
     """The benchmark URLs for the data in `url`, and what was checked to build them."""
+    from api.config import settings_from_env
     from api.db import bind, database
     from api.models import Event, Location
-    from api.queries.paging import Sort, encode_cursor
+    from api.queries.paging import Sort, configure_cursors, encode_cursor
 
+    configure_cursors(settings_from_env()["SECRET_KEY"])  # as the served app signs them
     bind(url)
     with database.connection_context():
         total = Event.select().count()

@@ -1,7 +1,8 @@
 """Query-argument schemas of every endpoint: one small grammar shared by the collections' lists
 and the analyst views.
 
-Unknown parameters are refused (a typo must never return unfiltered data). Repeatable
+Unknown parameters are refused (a typo must never return unfiltered data), and so are repeated
+single-value ones (schemas/grammar.py: QueryArgs, the bounded full-text `q`). Repeatable
 parameters (`actor=a&actor=b`) match any of their values.
 
 It is one module (a little over 400 lines) on purpose: the views' arguments extend the lists'
@@ -19,6 +20,13 @@ from marshmallow import fields, validate
 from schemas import vocabularies as vocab
 from schemas.bundle import SLUG
 from schemas.exports import CommaNumbers, export_args
+from schemas.grammar import (  # noqa: F401 (MAX_QUERY_TERMS: documented here too)
+    MAX_QUERY_TERMS,
+    NO_NUL,
+    QueryArgs,
+    full_text_field,
+    meta,
+)
 from schemas.records import (
     ActorSchema,
     EventSchema,
@@ -32,7 +40,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_INT = 2**31 - 1
 DEFAULT_RADIUS_KM = 50.0
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
 FORMATS = {
     "json": "A JSON array of records (the default).",
     "csv": "CSV with a header row, one row per record, references flattened.",
@@ -40,16 +47,6 @@ FORMATS = {
     "ndjson": "Newline-delimited JSON: every matching record, one per line, streamed "
     "without paging (`limit` and `cursor` do not apply): for full exports.",
 }
-
-
-def meta(description: str, example: Any = None, **extra: Any) -> dict:
-    """Parameter docs, with an example that Swagger UI pre-fills ("Try it out") and that
-    tests/test_contract_examples.py checks against the data."""
-    if example is not None:
-        shown = ",".join(map(str, example)) if isinstance(example, list) else example
-        description = f"{description} Example: `{shown}`."
-        extra["example"] = example
-    return {"description": description, **extra}
 
 
 def ids(description: str, example: str | None = None) -> fields.List:
@@ -68,14 +65,6 @@ def codes(vocabulary: dict, description: str) -> fields.List:
     )
 
 
-class QueryArgs(ma.Schema):
-    """Query parameters: an unknown one is an error, so a typo never goes unnoticed."""
-
-    class Meta:
-        unknown = ma.RAISE
-        ordered = True
-
-
 class ListArgs(QueryArgs):
     """Paging, format and full text: the parameters every list takes."""
 
@@ -88,12 +77,9 @@ class ListArgs(QueryArgs):
         validate=[validate.Length(max=2000), NO_NUL],
         metadata=meta("Opaque cursor from the `Link` header of a previous page."),
     )
-    q = fields.String(
-        validate=[validate.Length(min=1, max=500), NO_NUL],
-        metadata=meta(
-            "Full-text search; every word must match (as a prefix). Ranked: "
-            "without `sort`, results come most relevant first."
-        ),
+    q = full_text_field(
+        "Full-text search; every word must match (as a prefix). Ranked: "
+        "without `sort`, results come most relevant first."
     )
 
     @ma.validates_schema
@@ -327,10 +313,7 @@ STATEMENT_FACETS: dict[str, str] = {
 
 
 def full_text(effect: str) -> fields.String:
-    return fields.String(
-        validate=[validate.Length(min=1, max=500), NO_NUL],
-        metadata=meta(f"Full-text search: {effect} every word (as a prefix)."),
-    )
+    return full_text_field(f"Full-text search: {effect} every word (as a prefix).")
 
 
 def field_param(choices: dict[str, str]) -> fields.String:
@@ -399,14 +382,11 @@ class NetworkArgs(QueryArgs):
 class SearchArgs(QueryArgs):
     """Parameters of `GET /v1/search`."""
 
-    q = fields.String(
+    q = full_text_field(
+        "Words to find; every word must match (as a prefix), in any order. Punctuation "
+        "and operators are ignored: any text is a valid query.",
+        example="Ghaani",
         required=True,
-        validate=[validate.Length(min=1, max=500), NO_NUL],
-        metadata=meta(
-            "Words to find; every word must match (as a prefix), in any order. Punctuation "
-            "and operators are ignored: any text is a valid query.",
-            "Ghaani",
-        ),
     )
     type = fields.List(
         fields.String(validate=validate.OneOf(list(vocab.RECORD_TYPES))),

@@ -308,3 +308,22 @@ class HealthSchema(ma.Schema):
     status = string_field("`ok`: the service and its database answer.", "ok")
     database = string_field("`ok`: the database answered a query.", "ok")
     backend = string_field("`sqlite` or `postgresql`.", "sqlite")
+
+
+class ReadinessChecksSchema(ma.Schema):
+    """Each readiness check and its outcome: `ok`, or what is wrong (never an internal)."""
+
+    database = string_field("The database answers.", "ok")
+    schema = string_field("The schema is at this release's version.", "ok")
+    tables = string_field("Every table can be read.", "ok")
+    fulltext = string_field("The full-text index holds every search document.", "ok")
+
+
+class ReadinessSchema(ma.Schema):
+    status = string_field("`ok`: every check passed.", "ok")
+    backend = string_field("`sqlite` or `postgresql`.", "sqlite")
+    schema_version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Version of the database schema.", "example": 2},
+    )
+    checks = fields.Nested(ReadinessChecksSchema)

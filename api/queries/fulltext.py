@@ -1,8 +1,11 @@
 """Full-text matching: FTS5 on SQLite, tsvector + GIN on PostgreSQL, over `search_document`
 (the index itself is built by api/ddl.py).
 
-Any user text is a valid query: it is split into word tokens, each matched as a prefix, all
-required (AND). Text with no word characters matches nothing.
+Any user text is a valid query: it is split into word tokens, each matched as a prefix (a
+one-character token as a whole word), all required (AND). Text with no word characters matches
+nothing. Each distinct token costs one index lookup, so a query has at most MAX_TERMS of them
+(the argument schemas refuse more with a 422 first; schemas/grammar.py MAX_QUERY_TERMS
+documents the same number).
 """
 
 from __future__ import annotations
@@ -13,13 +16,21 @@ import peewee as pw
 
 from api.db import is_postgres
 from api.models import SearchDocument
+from api.queries.errors import InvalidParameter
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
+MAX_TERMS = 16
+MIN_PREFIX = 2  # a one-character word matches whole words only: as a prefix it reads the
+# posting lists of every word with that initial (seconds on a large corpus, issue #13)
 
 
 def tokens(text: str) -> list[str]:
-    """The word tokens of a user query, lower-cased."""
-    return [token.lower() for token in TOKEN.findall(text)]
+    """The distinct word tokens of a user query, lower-cased, in order; InvalidParameter
+    naming `q` beyond MAX_TERMS words."""
+    words = TOKEN.findall(text)
+    if len(words) > MAX_TERMS:
+        raise InvalidParameter("q", f"At most {MAX_TERMS} words in q; this query has {len(words)}.")
+    return list(dict.fromkeys(word.lower() for word in words))
 
 
 def matches(record_type: str, text: str) -> pw.SelectQuery:
@@ -32,14 +43,15 @@ def matches(record_type: str, text: str) -> pw.SelectQuery:
     if not words:
         return doc.select(doc.record_id, pw.Value(0.0).alias("rank")).where(pw.SQL("1 = 0"))
     if is_postgres():
-        tsquery = " & ".join(f"{word}:*" for word in words)
+        tsquery = " & ".join(word + (":*" if len(word) >= MIN_PREFIX else "") for word in words)
         query = pw.fn.to_tsquery("simple", tsquery)
         rank = pw.fn.ts_rank_cd(pw.SQL("tsv"), query) * -1  # lower is better, as bm25
         return doc.select(doc.record_id, rank.alias("rank")).where(
             (doc.record_type == record_type) & pw.SQL("tsv @@ to_tsquery('simple', %s)", [tsquery])
         )
     fts = pw.Table("search_fts").alias("search_fts")
-    fts_query = " ".join(f'"{word}"*' for word in words)  # \w+ tokens hold no quote
+    # \w+ tokens hold no quote
+    fts_query = " ".join(f'"{word}"' + ("*" if len(word) >= MIN_PREFIX else "") for word in words)
     return (
         doc.select(doc.record_id, pw.SQL("bm25(search_fts, 10.0, 1.0)").alias("rank"))
         .join(fts, on=(fts.c.rowid == doc.id))

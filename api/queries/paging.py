@@ -2,20 +2,22 @@
 
 A page is fetched with `WHERE (sort_key, id) > (last_key, last_id) ORDER BY sort_key, id
 LIMIT n + 1`, so page 1,000 costs what page 1 costs and stays correct while rows are added.
-The cursor is opaque to clients: url-safe base64 of a small JSON document.
+The cursor is opaque to clients: a small JSON document (sort, key, id, direction), signed
+with the service's secret (itsdangerous, url-safe). A cursor that is not one we issued, or
+whose content is not exactly what we issue, is an InvalidParameter naming `cursor` (a 422):
+the signature stops forged documents, and strict decoding stops anything else (issue #13).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import peewee as pw
+from itsdangerous import BadData, URLSafeSerializer
 
 from api.queries.errors import InvalidParameter
 
@@ -55,43 +57,72 @@ def sorts_for(names: dict[str, Any]) -> dict[str, Sort]:
     return result
 
 
+CURSOR_SALT = "briefing-api.cursor"
+MAX_ID = 2**63 - 1  # SQLite's and PostgreSQL's largest integer
+MAX_TEXT_KEY = 1000
+_signer = URLSafeSerializer("unset", salt=CURSOR_SALT)
+_signers: dict[str, URLSafeSerializer] = {}
+
+
+def configure_cursors(secret_key: str) -> None:
+    """Sign cursors with `secret_key` from now on (the app calls this before each request, so
+    that apps with different keys in one process each use their own). Every worker and replica
+    must use the same key, or a cursor issued by one is refused by another."""
+    global _signer
+    if secret_key not in _signers:
+        _signers[secret_key] = URLSafeSerializer(secret_key, salt=CURSOR_SALT)
+    _signer = _signers[secret_key]
+
+
 def encode_cursor(sort: Sort, key: Any, row_id: int, direction: str) -> str:
+    """A signed, url-safe cursor pinning the row `(key, row_id)` of `sort`."""
     if isinstance(key, dt.date):
         key = key.isoformat()
-    document = {"s": sort.name, "k": key, "i": row_id, "d": direction}
-    raw = json.dumps(document, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _signer.dumps({"s": sort.name, "k": key, "i": row_id, "d": direction})
 
 
 def coerce_key(sort: Sort, key: Any) -> Any:
     """The cursor's key as the sort column's type; ValueError when it cannot be."""
     if sort.kind == "date":
+        if not isinstance(key, str) or len(key) != 10:
+            raise ValueError
         return dt.date.fromisoformat(key)
     if sort.kind == "text":
-        if not isinstance(key, str) or "\x00" in key:
+        if not isinstance(key, str) or "\x00" in key or len(key) > MAX_TEXT_KEY:
             raise ValueError
         return key
     if isinstance(key, bool) or not isinstance(key, int | float):
         raise ValueError
+    if isinstance(key, int) and abs(key) > MAX_ID:
+        raise ValueError
+    if not math.isfinite(key):
+        raise ValueError
     return float(key)
 
 
+def strict_document(document: Any, sort: Sort) -> tuple[Any, int, str]:
+    """(key, id, direction) of a decoded cursor document; ValueError unless it is exactly what
+    encode_cursor writes for `sort`."""
+    if not isinstance(document, dict) or set(document) != {"s", "k", "i", "d"}:
+        raise ValueError
+    row_id, direction = document["i"], document["d"]
+    if document["s"] != sort.name or direction not in ("next", "prev"):
+        raise ValueError
+    if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 <= row_id <= MAX_ID:
+        raise ValueError
+    return coerce_key(sort, document["k"]), row_id, direction
+
+
 def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int, str]:
-    """(key, id, direction) of a cursor made for `sort`; InvalidParameter if it is not one."""
+    """(key, id, direction) of a cursor issued for `sort`; InvalidParameter if it is not one."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        document = json.loads(raw)
-        key, row_id, direction = document["k"], int(document["i"]), document["d"]
-        if document["s"] != sort.name or direction not in ("next", "prev"):
-            raise ValueError
-        key = coerce_key(sort, key)
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        return strict_document(_signer.loads(cursor), sort)
+    except (BadData, ValueError, TypeError, OverflowError, RecursionError):
         raise InvalidParameter(
             "cursor",
             "Invalid cursor: pass back the cursor of a Link header unchanged, with the same sort.",
             ["Not a cursor issued for this list and sort."],
         ) from None
-    return key, row_id, direction
 
 
 def paginate(

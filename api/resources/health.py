@@ -1,31 +1,73 @@
-"""`/healthz`: is the service up, and does its database answer?"""
+"""`/healthz` (shallow: the process serves and its database answers `SELECT 1`) and `/readyz`
+(deep: every table readable, the full-text index in step with its documents).
 
-import peewee as pw
+A load balancer routes traffic by `/readyz`. Failures are logged with their cause; the answers
+carry none (no host, port, path or driver message), and a 503 carries `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
 from flask.views import MethodView
-from flask_smorest import abort
 
 from api.base import Blueprint, problem_doc
-from api.db import database, is_postgres
-from schemas.records import HealthSchema
+from api.db import is_postgres
+from api.errors import problem, retry_after, unavailable
+from api.readiness import database_answers, readiness_checks, schema_version
+from schemas.records import HealthSchema, ReadinessSchema
 
-blp = Blueprint("health", __name__, description="Liveness and database health.")
+blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
+log = logging.getLogger(__name__)
 
 
 @blp.route("/healthz")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, **problem_doc("The database does not answer."))
+    @blp.alt_response(503, **problem_doc("The database does not answer; retry later."))
     def get(self):
         """Health
 
-        200 when the database answers a query; else 503, a problem saying why.
+        Cheap liveness: 200 when the process serves and its database answers a query; else 503
+        with `Retry-After`. Whether the data can be served is `/readyz`'s question.
         """
-        try:
-            database.execute_sql("SELECT 1").fetchone()
-        except pw.DatabaseError as error:
-            abort(503, message=f"The database does not answer: {error}")
+        if not database_answers():
+            return unavailable()
         return {
             "status": "ok",
             "database": "ok",
             "backend": "postgresql" if is_postgres() else "sqlite",
         }
+
+
+@blp.route("/readyz")
+class Readiness(MethodView):
+    @blp.response(200, ReadinessSchema)
+    @blp.alt_response(
+        503, **problem_doc("Not ready: a check failed (`errors` names it); retry later.")
+    )
+    def get(self):
+        """Readiness
+
+        200 when the service can serve its data: the database answers, its schema is this
+        release's, every table can be read, and the full-text index holds exactly the search
+        documents. Else 503 with
+        `Retry-After`, naming the failed checks (their causes go to the service log).
+        """
+        checks = readiness_checks()
+        failed = {name: outcome for name, outcome in checks.items() if outcome != "ok"}
+        report: dict[str, Any] = {
+            "status": "ok" if not failed else "unavailable",
+            "backend": "postgresql" if is_postgres() else "sqlite",
+            "schema_version": schema_version() if not failed else None,
+            "checks": checks,
+        }
+        if failed:
+            detail = (
+                "Not ready: "
+                + "; ".join(f"{k}: {v}" for k, v in failed.items())
+                + ". Retry after the number of seconds in Retry-After."
+            )
+            return problem(503, detail, {"checks": failed}, headers=retry_after())
+        return report

@@ -1,0 +1,77 @@
+"""The grammar every query-argument schema shares (schemas/arguments.py builds on it): an unknown
+parameter is refused, and so is a repeated parameter that takes one value; a full-text `q` is
+bounded in characters and in words, since each word costs an index lookup (issue #13)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+MAX_QUERY_LENGTH = 500
+MAX_QUERY_TERMS = 16  # words of a full-text `q` (api/queries/fulltext.py MAX_TERMS)
+WORD = re.compile(r"\w+", re.UNICODE)  # as api/queries/fulltext.py splits a query
+
+
+def meta(description: str, example: Any = None, **extra: Any) -> dict:
+    """Parameter docs, with an example that Swagger UI pre-fills ("Try it out") and that
+    tests/test_contract_spec.py checks against the data."""
+    if example is not None:
+        shown = ",".join(map(str, example)) if isinstance(example, list) else example
+        description = f"{description} Example: `{shown}`."
+        extra["example"] = example
+    return {"description": description, **extra}
+
+
+def takes_many(field: fields.Field) -> bool:
+    """Whether a query parameter may repeat (webargs' rule: a List, unless it is delimited)."""
+    explicit = getattr(field, "is_multiple", None)
+    return explicit if explicit is not None else isinstance(field, fields.List | fields.Tuple)
+
+
+def max_terms(value: str) -> None:
+    """A full-text query of at most MAX_QUERY_TERMS words: its cost grows with each word."""
+    count = len(WORD.findall(value))
+    if count > MAX_QUERY_TERMS:
+        raise ma.ValidationError(
+            f"At most {MAX_QUERY_TERMS} words; this query has {count}. Keep the distinctive ones."
+        )
+
+
+def full_text_field(description: str, **extra: Any) -> fields.String:
+    """A full-text `q`: at most MAX_QUERY_LENGTH characters and MAX_QUERY_TERMS words."""
+    return fields.String(
+        validate=[validate.Length(min=1, max=MAX_QUERY_LENGTH), NO_NUL, max_terms],
+        metadata=meta(
+            f"{description} A word of one character matches whole words only. At most "
+            f"{MAX_QUERY_TERMS} words and {MAX_QUERY_LENGTH} characters.",
+            extra.pop("example", None),
+        ),
+        **extra,
+    )
+
+
+class QueryArgs(ma.Schema):
+    """Query parameters: an unknown one is an error, so a typo never goes unnoticed; so is a
+    repeated parameter that takes one value (`limit=2&limit=3` must not pick one silently)."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+    @ma.pre_load
+    def refuse_repeated(self, data: Any, **kwargs: Any) -> Any:
+        raw = getattr(data, "data", data)  # webargs' MultiDictProxy wraps the request's args
+        if not hasattr(raw, "getlist"):
+            return data
+        errors = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            if not takes_many(field) and len(raw.getlist(key)) > 1:
+                errors[key] = ["Given more than once; this parameter takes a single value."]
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
