@@ -1,29 +1,24 @@
 """Settings from the environment: the one table of every variable the service reads.
 
-| Variable       | Default                          | Meaning                                  |
-|----------------|----------------------------------|------------------------------------------|
-| `DATABASE_URL` | `sqlite:///instance/briefing.db` | `sqlite:///path` or `postgresql://...`   |
-| `DB_POOL_SIZE` | `8`                              | PostgreSQL connections kept per process  |
-| `HOST`         | `127.0.0.1`                      | address `make run` binds                 |
-| `PORT`         | `8000`                           | port `make run` binds                    |
-| `WORKERS`      | `2`                              | gunicorn worker processes (`make run`)   |
-| `MAX_BUNDLE_BYTES` | `5242880` (5 MB)             | largest request body; larger gets 413    |
-| `API_KEY_CACHE_SECONDS` | `60`                    | seconds a worker trusts a verified key   |
-
-Hardening (issue #13):
-
-| Variable                | Default                 | Meaning                                     |
-|-------------------------|-------------------------|---------------------------------------------|
-| `THREADS`               | `8`                     | threads (and connections) per worker        |
-| `SECRET_KEY`            | public development key  | signs cursors; one random value everywhere  |
-| `PUBLIC_URL`            | (unset: listen address) | base of absolute links, e.g. `https://x.org`|
-| `PROXY_COUNT`           | `0`                     | trusted proxies setting `X-Forwarded-*`     |
-| `QUERY_TIMEOUT_MS`      | `3000`                  | database time budget of a request (503)     |
-| `DATABASE_READONLY`     | `0`                     | `1`: serve a prebuilt SQLite file read-only |
-| `RATELIMIT_DEFAULT`     | `1200/minute;60/second` | requests per client (429 beyond)            |
-| `RATELIMIT_STORAGE_URI` | `memory://`             | budget store shared by workers: `redis://…` |
-| `RATELIMIT_ENABLED`     | `1` (`0` under tests)   | `0` turns rate limiting off                 |
-| `RETRY_AFTER_SECONDS`   | `5`                     | `Retry-After` of a 503                      |
+| Variable                | Default                          | Meaning (README has more)        |
+|-------------------------|----------------------------------|----------------------------------|
+| `DATABASE_URL`          | `sqlite:///instance/briefing.db` | `sqlite:///p` or `postgresql://` |
+| `DB_POOL_SIZE`          | `8`                              | PG connections per worker        |
+| `DATABASE_READONLY`     | `0`                              | `1`: serve SQLite read-only      |
+| `HOST`                  | `127.0.0.1`                      | address `make run` binds         |
+| `PORT`                  | `8000`                           | port `make run` binds            |
+| `WORKERS`               | `2`                              | gunicorn worker processes        |
+| `THREADS`               | `8`                              | threads (connections) per worker |
+| `SECRET_KEY`            | a public development key         | signs cursors (same everywhere)  |
+| `PUBLIC_URL`            | unset: the address listened on   | base of absolute URLs and Links  |
+| `PROXY_COUNT`           | `0`                              | proxies trusted (X-Forwarded-*)  |
+| `QUERY_TIMEOUT_MS`      | `3000`                           | DB time per request (503 beyond) |
+| `RETRY_AFTER_SECONDS`   | `5`                              | `Retry-After` of a 503           |
+| `RATELIMIT_ENABLED`     | `1` (`0` under tests)            | `0`: no rate limiting            |
+| `RATELIMIT_DEFAULT`     | `1200/minute;60/second`          | requests per client (429 beyond) |
+| `RATELIMIT_STORAGE_URI` | `memory://`                      | `redis://...` shares the budget  |
+| `MAX_BUNDLE_BYTES`      | `5242880` (5 MB)                 | largest request body (413)       |
+| `API_KEY_CACHE_SECONDS` | `60`                             | seconds a verified key is cached |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
