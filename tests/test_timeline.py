@@ -158,4 +158,4 @@ def test_timeline_query_count_does_not_grow_with_the_page(client):
     filtered = queries_for(
         client, "/v1/timeline?limit=500&actor=us-forces&location=iraq&q=US&date_from=2020-01-01"
     )
-    assert filtered <= 11
+    assert filtered <= 12  # +1: places that list the `location` among their regions
