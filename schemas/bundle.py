@@ -253,7 +253,9 @@ class BundleEventSchema(BundleDatedSchema):
 class BundleStatementSchema(BundleDatedSchema):
     id = fields.String(required=True, validate=SLUG)
     speakers = fields.List(
-        fields.String(validate=SLUG), required=True, validate=validate.Length(min=1)
+        fields.String(validate=SLUG),
+        required=True,
+        metadata={"description": "Who said it; empty only for an `unattributed_report`."},
     )
     signatory_count = fields.Integer(
         load_default=None,
@@ -300,6 +302,18 @@ class BundleStatementSchema(BundleDatedSchema):
     def check_attribution(self, data: dict, **kwargs: Any) -> None:
         if data.get("anonymous") and not data.get("attribution"):
             raise ma.ValidationError("Required when anonymous is true.", "attribution")
+
+    @ma.validates_schema
+    def check_speakers(self, data: dict, **kwargs: Any) -> None:
+        if not data.get("speakers") and data.get("channel") != "unattributed_report":
+            raise ma.ValidationError(
+                "At least one speaker; only an unattributed_report has none.", "speakers"
+            )
+        if data.get("channel") == "unattributed_report" and not data.get("attribution"):
+            raise ma.ValidationError(
+                "Required for an unattributed_report: the source's words ('reportedly').",
+                "attribution",
+            )
 
     @ma.validates_schema
     def check_signatories(self, data: dict, **kwargs: Any) -> None:

@@ -167,7 +167,7 @@ STATEMENT_CHANNELS: dict[str, str] = {
     "organization_report": "A report, finding or count published by an organization that is "
     "not a media outlet ('according to the United Nations'); the organization is the speaker.",
     "unattributed_report": "Reporting the source attributes to no one ('reportedly', 'it was "
-    "reported'); speakers name the body it is about, `anonymous` is true.",
+    "reported'): it may have no speakers; `attribution` quotes the source's wording.",
 }
 
 
