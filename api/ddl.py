@@ -99,18 +99,32 @@ def create_text_configuration() -> None:
     ).fetchone()
     if exists:
         return
-    try:
-        with database.atomic():
-            database.execute_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
-        unaccent = True
-    except pw.DatabaseError:
-        unaccent = False
+    unaccent = unaccent_schema()
     database.execute_sql(f"CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = english)")
     if unaccent:
         database.execute_sql(
             f"ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG} ALTER MAPPING FOR "
-            "hword, hword_part, word WITH unaccent, english_stem"
+            f'hword, hword_part, word WITH "{unaccent}".unaccent, english_stem'
         )
+
+
+def unaccent_schema() -> str | None:
+    """The schema of the `unaccent` extension, created if missing and allowed (it is
+    database-wide, in whichever schema installed it first); None when it cannot be."""
+    query = (
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'unaccent'"
+    )
+    found = database.execute_sql(query).fetchone()
+    if found:
+        return found[0]
+    try:
+        with database.atomic():  # a savepoint: a refusal leaves the transaction usable
+            database.execute_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+    except pw.DatabaseError:
+        return None
+    found = database.execute_sql(query).fetchone()
+    return found[0] if found else None
 
 
 def fulltext_configuration() -> str:
