@@ -180,3 +180,24 @@ def test_export_round_trips_the_new_fields(client, sahel):
     assert held["on_behalf_of"] == ["burkina-faso-army"]
     report = import_body(json.dumps(exported).encode(), "application/json", dry_run=True)
     assert report.changed == 0, report.summary
+
+
+def test_without_unaccent_postgresql_still_stems(database_url, tmp_path, monkeypatch, make_app):
+    """Where the unaccent extension cannot be created, full text stems without folding."""
+    from tests.scratch import is_postgres, scratch_database
+
+    if not is_postgres(database_url):
+        pytest.skip("unaccent is PostgreSQL's; FTS5 folds accents itself")
+    from api import ddl
+
+    monkeypatch.setattr(ddl, "unaccent_schema", lambda: None)
+    with scratch_database(database_url, tmp_path, "plain") as url:
+        served = make_app(url).test_client()
+        load_files([BUNDLE])
+        from api.db import database
+
+        with database.connection_context():
+            assert ddl.fulltext_configuration().endswith("(no unaccent)")
+        assert ATTACK in ids(served.get("/v1/events?q=attacks"))
+        assert "sebba" in ids(served.get("/v1/locations?q=s%C3%A9bba"))  # as written
+        assert "sebba" in ids(served.get("/v1/locations?q=sebba"))  # its alias, unaccented
