@@ -201,3 +201,49 @@ def test_without_unaccent_postgresql_still_stems(database_url, tmp_path, monkeyp
         assert ATTACK in ids(served.get("/v1/events?q=attacks"))
         assert "sebba" in ids(served.get("/v1/locations?q=s%C3%A9bba"))  # as written
         assert "sebba" in ids(served.get("/v1/locations?q=sebba"))  # its alias, unaccented
+
+
+# ------------------------------------------------- the first briefing, revised (issue #11)
+
+
+def test_reuters_is_given_no_words_the_article_gives_the_pmu_sources(client):
+    reuters = client.get("/v1/statements/reuters-2020-04-01-faction-disagreement").json
+    pmu = client.get("/v1/statements/pmu-sources-al-monitor-disagreement").json
+    assert "disagreement is deep" in pmu["text"]
+    assert "disagreement is deep" not in reuters["text"] and not reuters["verbatim"]
+    assert "in line with" in reuters["text"]
+
+
+def test_the_new_york_times_report_has_its_publication_date(client):
+    nyt = client.get("/v1/statements/nyt-pentagon-sources-strike-on-kataib-hezbollah").json
+    assert (nyt["date"], nyt["date_precision"]) == ("2020-03-27", "day")
+    assert "public record" in nyt["summary"]
+
+
+def test_no_fact_is_counted_twice_as_events(client):
+    events = {e["id"]: e for e in client.get("/v1/events?limit=500").json}
+    # the aggregate no longer includes the base that is an event of its own
+    bases = events["us-hands-four-bases-to-iraqi-forces-2020"]
+    assert "three" in bases["title"] and bases["date_kind"] == "window"
+    assert "habbaniya-air-base-handover-2020-04-04" in bases["summary"]
+    # fortification and C-RAM cite different passages; the Patriot move is not an event
+    excerpts = {
+        event_id: {c["excerpt"] for c in events[event_id]["citations"]}
+        for event_id in ("ain-al-asad-fortification-2020", "c-ram-deployed-ain-al-asad-2020")
+    }
+    assert not set.intersection(*excerpts.values())
+    assert not any("making sure" in e for e in excerpts["ain-al-asad-fortification-2020"])
+    assert client.get("/v1/events/patriot-systems-moved-into-iraq-2020").status_code == 404
+    cram = events["c-ram-deployed-ain-al-asad-2020"]
+    assert (cram["date"], cram["date_kind"], cram["end_date"]) == (
+        "2020-04-07",
+        "on_or_before",
+        None,
+    )
+
+
+def test_the_first_briefing_says_none_were_hurt_and_who_spoke_for_whom(client):
+    strike = client.get("/v1/events/rocket-strike-near-halliburton-2020-04-06").json
+    assert strike["fatalities"] == 0
+    assert strike["casualties"] == [{"side": None, "killed": 0, "wounded": 0, "qualifier": "exact"}]
+    assert "mohyee-dpa-2020-03-31" in ids(client.get("/v1/statements?speaker=kataib-hezbollah"))
