@@ -94,6 +94,11 @@ def db_upgrade_command() -> None:
         click.echo(f"schema at version {after}: up to date")
     else:
         click.echo(f"upgraded the schema from version {before} to {after}")
+    from api.db import database
+    from api.ddl import fulltext_configuration
+
+    with database.connection_context():
+        click.echo(f"full text: {fulltext_configuration()}")
 
 
 @click.group("keys")

@@ -13,7 +13,7 @@ from api.db import database, is_postgres
 from api.models import MODELS, SchemaVersion
 
 # The version create_schema() builds; api/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -56,7 +56,7 @@ def is_legacy(tables: set[str]) -> bool:
 SQLITE_DDL = [
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
         title, body, content='search_document', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 2')""",
+        tokenize='porter unicode61 remove_diacritics 2')""",
     """CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN
         INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END""",
     """CREATE TRIGGER IF NOT EXISTS search_document_ad AFTER DELETE ON search_document BEGIN
@@ -68,11 +68,17 @@ SQLITE_DDL = [
         INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END""",
 ]
 
+# Full text stems English words and folds accents on both backends: FTS5's porter stemmer over
+# unicode61 without diacritics; on PostgreSQL the `briefing_english` configuration (the english
+# stemmer, after the unaccent dictionary when that extension can be created; without it, the
+# search still stems but does not fold accents: `fulltext_configuration()` says which).
+TS_CONFIG = "briefing_english"
+
 POSTGRES_DDL = [
     """ALTER TABLE search_document ADD COLUMN IF NOT EXISTS tsv tsvector
         GENERATED ALWAYS AS (
-            setweight(to_tsvector('simple', coalesce(title, '')), 'A') ||
-            setweight(to_tsvector('simple', coalesce(body, '')), 'B')) STORED""",
+            setweight(to_tsvector('briefing_english', coalesce(title, '')), 'A') ||
+            setweight(to_tsvector('briefing_english', coalesce(body, '')), 'B')) STORED""",
     "CREATE INDEX IF NOT EXISTS search_document_tsv ON search_document USING GIN (tsv)",
 ] + [
     # One partial index per record type: a search of events never reads statements' entries.
@@ -80,6 +86,76 @@ POSTGRES_DDL = [
     f"USING GIN (tsv) WHERE record_type = '{kind}'"
     for kind in ("actor", "event", "statement", "location", "source")
 ]
+
+
+def create_text_configuration() -> None:
+    """PostgreSQL: the `briefing_english` text search configuration, if missing: english
+    stemming, with accents folded by `unaccent` when the extension exists or can be created
+    (a savepoint keeps a refused CREATE EXTENSION from aborting the transaction)."""
+    exists = database.execute_sql(
+        "SELECT 1 FROM pg_ts_config WHERE cfgname = %s AND cfgnamespace = "
+        "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
+        (TS_CONFIG,),
+    ).fetchone()
+    if exists:
+        return
+    unaccent = unaccent_schema()
+    database.execute_sql(f"CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = english)")
+    if unaccent:
+        database.execute_sql(
+            f"ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG} ALTER MAPPING FOR "
+            f'hword, hword_part, word WITH "{unaccent}".unaccent, english_stem'
+        )
+
+
+def unaccent_schema() -> str | None:
+    """The schema of the `unaccent` extension, created if missing and allowed (it is
+    database-wide, in whichever schema installed it first); None when it cannot be."""
+    query = (
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'unaccent'"
+    )
+    found = database.execute_sql(query).fetchone()
+    if found:
+        return found[0]
+    try:
+        with database.atomic():  # a savepoint: a refusal leaves the transaction usable
+            database.execute_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+    except pw.DatabaseError:
+        return None
+    found = database.execute_sql(query).fetchone()
+    return found[0] if found else None
+
+
+def fulltext_configuration() -> str:
+    """How full text folds and stems on the bound database (for /readyz and the docs)."""
+    if not is_postgres():
+        return "fts5 porter unicode61 remove_diacritics 2"
+    folded = database.execute_sql(
+        "SELECT 1 FROM pg_ts_config_map m JOIN pg_ts_config c ON c.oid = m.mapcfg "
+        "JOIN pg_ts_dict d ON d.oid = ANY(ARRAY[m.mapdict]) "
+        "WHERE c.cfgname = %s AND d.dictname = 'unaccent' LIMIT 1",
+        (TS_CONFIG,),
+    ).fetchone()
+    return f"{TS_CONFIG}: english stemming" + (", unaccent" if folded else " (no unaccent)")
+
+
+def drop_fulltext() -> None:
+    """Drop the full-text index (a migration rebuilds it with create_objects())."""
+    if is_postgres():
+        database.execute_sql("ALTER TABLE search_document DROP COLUMN IF EXISTS tsv")
+        database.execute_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")
+        return
+    for trigger in ("ai", "ad", "au"):
+        database.execute_sql(f"DROP TRIGGER IF EXISTS search_document_{trigger}")
+    database.execute_sql("DROP TABLE IF EXISTS search_fts")
+
+
+def rebuild_fulltext() -> None:
+    """Fill a freshly created FTS5 index from `search_document` (PostgreSQL's generated
+    column fills itself)."""
+    if not is_postgres():
+        database.execute_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
 
 
 def create_schema() -> None:
@@ -100,6 +176,8 @@ def create_objects() -> None:
         database.execute_sql(
             "CREATE INDEX IF NOT EXISTS location_path_prefix ON location (path text_pattern_ops)"
         )
+    if is_postgres():
+        create_text_configuration()
     for statement in POSTGRES_DDL if is_postgres() else SQLITE_DDL:
         database.execute_sql(statement)
 
@@ -110,3 +188,5 @@ def drop_schema() -> None:
         database.drop_tables(MODELS, safe=True, cascade=is_postgres())
         if not is_postgres():
             database.execute_sql("DROP TABLE IF EXISTS search_fts")
+        else:
+            database.execute_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")

@@ -16,7 +16,15 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from api import ddl
 from api.db import database
-from api.models import ApiKey, Citation, SchemaVersion, Source
+from api.models import (
+    ApiKey,
+    Citation,
+    EventCasualty,
+    LocationRegion,
+    SchemaVersion,
+    Source,
+    StatementPrincipal,
+)
 
 LEGACY_VERSION = 1
 
@@ -34,8 +42,31 @@ def to_v2(migrator: SchemaMigrator) -> None:
     database.create_tables([ApiKey, SchemaVersion], safe=True)
 
 
+def to_v3(migrator: SchemaMigrator) -> None:
+    """v3: issue #10 (curation) provides the real step; on this branch a no-op, so that v4
+    applies after it."""
+
+
+def to_v4(migrator: SchemaMigrator) -> None:
+    """v4 (issue #11, a data model for any briefing): date kinds (span, window, on or
+    before), casualty figures, statements on behalf of actors, places in several regions;
+    the full-text index is rebuilt to stem English and fold accents."""
+    # One ALTER with a DEFAULT, valid on both backends: playhouse's add_column would add the
+    # NOT NULL by rebuilding the table on SQLite, and dropping `event` cascades to its links.
+    for table in ("event", "statement"):
+        database.execute_sql(
+            f"ALTER TABLE {table} ADD COLUMN date_kind VARCHAR(16) NOT NULL DEFAULT 'point'"
+        )
+    for table in ("event", "statement"):  # an end date meant a span unless said otherwise
+        database.execute_sql(f"UPDATE {table} SET date_kind = 'span' WHERE end_date IS NOT NULL")
+    database.create_tables([EventCasualty, StatementPrincipal, LocationRegion], safe=True)
+    ddl.drop_fulltext()
+    ddl.create_objects()
+    ddl.rebuild_fulltext()
+
+
 # version -> the function that brings the version before it up to it
-MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {2: to_v2}
+MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {2: to_v2, 3: to_v3, 4: to_v4}
 assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 
 

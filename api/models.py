@@ -80,6 +80,17 @@ class Location(BaseModel):
         indexes = ((("latitude", "longitude"), False),)
 
 
+class LocationRegion(BaseModel):
+    """A region a location also lies in, beside its one administrative `parent` (the Sahel
+    spans several countries): `within=` the region finds the location and what it encloses."""
+
+    location = pw.ForeignKeyField(Location, backref="region_links", on_delete="CASCADE")
+    region = pw.ForeignKeyField(Location, backref="member_links", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("location", "region"), True), (("region",), False))
+
+
 class LocationAlias(BaseModel):
     location = pw.ForeignKeyField(Location, backref="aliases", on_delete="CASCADE")
     name = pw.CharField(max_length=200, index=True)
@@ -89,12 +100,21 @@ class LocationAlias(BaseModel):
         indexes = ((("location", "name"), True),)
 
 
-def date_span(date: dt.date, end_date: dt.date | None, precision: str) -> tuple[dt.date, dt.date]:
+OPEN_START = dt.date(1, 1, 1)  # the range start of a date known only as "on or before"
+
+
+def date_span(
+    date: dt.date, end_date: dt.date | None, precision: str, kind: str = "point"
+) -> tuple[dt.date, dt.date]:
     """The days a date of this precision may mean, as (first, last); `end_date` extends it.
 
     This is what `Dated.range_start` / `range_end` store, and what date filters overlap:
     a month-precise date covers the whole month, a week-precise one its Monday to Sunday.
+    A `kind` of `on_or_before` (schemas/vocabularies.py DATE_KINDS) has an open start: it
+    may cover any day up to the end of `date`'s period.
     """
+    if kind == "on_or_before":
+        return OPEN_START, date_span(date, None, precision)[1]
     if precision == "week":
         start = date - dt.timedelta(days=date.weekday())
         end = start + dt.timedelta(days=6)
@@ -115,6 +135,8 @@ class Dated(BaseModel):
     date = pw.DateField(index=True)
     end_date = pw.DateField(null=True)
     date_precision = pw.CharField(max_length=16)
+    # point | span | window | on_or_before (schemas/vocabularies.py DATE_KINDS)
+    date_kind = pw.CharField(max_length=16, default="point")
     range_start = pw.DateField(index=True)
     range_end = pw.DateField(index=True)
 
@@ -130,6 +152,19 @@ class Event(Dated):
 
     class Meta:
         indexes = ((("date", "id"), False), (("title", "id"), False))
+
+
+class EventCasualty(BaseModel):
+    """One casualty figure of an event: killed and wounded of one side (an actor, or null
+    when the source does not split by side), exact, at least or about (CASUALTY_QUALIFIERS).
+    A null count is "not given"; 0 is "none"."""
+
+    event = pw.ForeignKeyField(Event, backref="casualties", on_delete="CASCADE")
+    side = pw.ForeignKeyField(Actor, null=True, backref="casualties", on_delete="CASCADE")
+    killed = pw.IntegerField(null=True)
+    wounded = pw.IntegerField(null=True)
+    qualifier = pw.CharField(max_length=16, default="exact")
+    position = pw.SmallIntegerField(default=0)
 
 
 class EventParticipant(BaseModel):
@@ -163,6 +198,16 @@ class StatementSpeaker(BaseModel):
 
     class Meta:
         indexes = ((("statement", "actor"), True),)
+
+
+class StatementPrincipal(BaseModel):
+    """An actor a statement's speakers spoke on behalf of (a spokesman's group)."""
+
+    statement = pw.ForeignKeyField(Statement, backref="principal_links", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="represented", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("statement", "actor"), True), (("actor",), False))
 
 
 class StatementAddressee(BaseModel):
@@ -247,10 +292,13 @@ MODELS: tuple[type[BaseModel], ...] = (
     Relation,
     Location,
     LocationAlias,
+    LocationRegion,
     Event,
     EventParticipant,
+    EventCasualty,
     Statement,
     StatementSpeaker,
+    StatementPrincipal,
     StatementAddressee,
     StatementMention,
     StatementEvent,

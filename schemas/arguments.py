@@ -120,10 +120,14 @@ def date_param(description: str) -> fields.Date:
 
 
 DATE_FROM = (
-    "Records whose date span ends on or after this day (a record dated to a month "
-    "overlaps every day of it)."
+    "Records that may fall on or after this day: whose days end on or after it (a record "
+    "dated to a month overlaps every day of it; a `span` or `window` overlaps when any of its "
+    "days does; see `date_kind`)."
 )
-DATE_TO = "Records whose date span starts on or before this day."
+DATE_TO = (
+    "Records that may fall on or before this day: whose days start on or before it (an "
+    "`on_or_before` record has an open start, so it matches every `date_to`)."
+)
 
 
 class GeoArgs(ma.Schema):
@@ -185,7 +189,8 @@ class EventListArgs(
         metadata=meta("Restrict `actor` (or, alone, any participant) to this role."),
     )
     location = ids(
-        "Events at this place or anywhere inside it (a province includes its bases).",
+        "Events at this place or anywhere inside it (a province includes its bases; a region "
+        "includes the places that list it among their `regions`).",
         "anbar-province",
     )
     type = codes(vocab.EVENT_TYPES, "ACLED event type.")
@@ -194,7 +199,11 @@ class EventListArgs(
     date_to = date_param(DATE_TO)
     fatalities_min = fields.Integer(
         validate=validate.Range(0, MAX_INT),
-        metadata=meta("At least this many reported deaths (unknown counts never match)."),
+        metadata=meta(
+            "At least this many reported deaths, by the headline `fatalities` (unknown counts "
+            "never match): an 'at least N' figure counts as N, a lower bound, so a match is "
+            "certain; an 'about N' figure counts as N."
+        ),
     )
     source = ids("Events cited by this source.")
 
@@ -208,7 +217,11 @@ class StatementListArgs(
 
     sort = sort_field(SORTS, "date")
     format = format_field("json", "csv", "ndjson")
-    speaker = ids("Statements this actor made (alone or jointly).", "kataib-hezbollah")
+    speaker = ids(
+        "Statements this actor made (alone or jointly), or that were made on its behalf "
+        "(`on_behalf_of`: a spokesman's words are found under his group).",
+        "kataib-hezbollah",
+    )
     addressed_to = ids("Statements addressed to this actor.")
     mentions = ids("Statements about this actor (other than addressed to it).")
     anonymous = fields.Boolean(
@@ -271,7 +284,11 @@ class LocationListArgs(GeoArgs, ListArgs, export_args(LocationSchema, "ain-al-as
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
         metadata=meta("ISO 3166-1 alpha-2 country.", ["IQ"]),
     )
-    within = ids("Places inside this place, at any depth (not the place itself).", "iraq")
+    within = ids(
+        "Places inside this place, at any depth (not the place itself): below it in the "
+        "parent tree, or listing it among their `regions`, with everything below them.",
+        "iraq",
+    )
     source = ids("Places cited by this source.")
 
 
@@ -306,7 +323,8 @@ EVENT_FACETS: dict[str, str] = {
     "`location` filter does; `null` counts events with no location.",
 }
 STATEMENT_FACETS: dict[str, str] = {
-    "speaker": "Speaker; a joint statement counts once for each of its named speakers.",
+    "speaker": "Speaker, or actor spoken for (`on_behalf_of`), as `speaker=` matches: a "
+    "statement counts once for each of them.",
     "channel": "How the statement was made.",
     "month": "Month of the statement's `date`, as `YYYY-MM` (buckets in calendar order).",
 }

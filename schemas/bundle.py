@@ -137,10 +137,20 @@ class BundleLocationSchema(StrictSchema):
     country = fields.String(load_default=None, validate=iso_country)
     description = fields.String(load_default=None)
     aliases = fields.List(fields.Nested(BundleAliasSchema), load_default=list)
+    regions = fields.List(
+        fields.String(validate=SLUG),
+        load_default=list,
+        metadata={
+            "description": "Ids of regions the place also lies in, beside its one "
+            "administrative `parent` (a country in the Sahel: `regions: [sahel]`)."
+        },
+    )
     citations = citations_field()
 
     @ma.validates_schema
     def check(self, data: dict, **kwargs: Any) -> None:
+        if data["id"] in data["regions"]:
+            raise ma.ValidationError("A location cannot be its own region.", "regions")
         if (data["latitude"] is None) != (data["longitude"] is None):
             raise ma.ValidationError("latitude and longitude go together.", "longitude")
         if data["latitude"] is not None and data["coordinate_precision"] is None:
@@ -154,15 +164,52 @@ class BundleParticipantSchema(StrictSchema):
     role = fields.String(required=True, validate=one_of(vocab.PARTICIPANT_ROLES))
 
 
+class BundleCasualtySchema(StrictSchema):
+    """One casualty figure: killed and wounded of one side (or of all, `side` null)."""
+
+    side = fields.String(
+        load_default=None,
+        validate=SLUG,
+        metadata={"description": "Actor id of the side; null when the source gives no side."},
+    )
+    killed = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    wounded = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    qualifier = fields.String(load_default="exact", validate=one_of(vocab.CASUALTY_QUALIFIERS))
+
+    @ma.validates_schema
+    def check(self, data: dict, **kwargs: Any) -> None:
+        if data["killed"] is None and data["wounded"] is None:
+            raise ma.ValidationError("Give killed, wounded or both.", "killed")
+
+
 class BundleDatedSchema(StrictSchema):
     date = date_field(required=True)
     end_date = date_field(load_default=None)
     date_precision = fields.String(required=True, validate=one_of(vocab.DATE_PRECISIONS))
+    date_kind = fields.String(
+        load_default=None,
+        validate=one_of(vocab.DATE_KINDS),
+        metadata={
+            "description": "point, span, window or on_or_before; default: span with an "
+            "end_date, point without."
+        },
+    )
 
     @ma.validates_schema
     def check_dates(self, data: dict, **kwargs: Any) -> None:
-        if data.get("end_date") and data.get("date") and data["end_date"] < data["date"]:
+        end, kind = data.get("end_date"), data.get("date_kind")
+        if end and data.get("date") and end < data["date"]:
             raise ma.ValidationError("Must not be before date.", "end_date")
+        if kind in ("span", "window") and not end:
+            raise ma.ValidationError(f"Required when date_kind is {kind}.", "end_date")
+        if kind in ("point", "on_or_before") and end:
+            raise ma.ValidationError(f"Not allowed when date_kind is {kind}.", "end_date")
+
+    @ma.post_load
+    def default_kind(self, data: dict, **kwargs: Any) -> dict:
+        if data.get("date_kind") is None:
+            data["date_kind"] = "span" if data.get("end_date") else "point"
+        return data
 
 
 class BundleEventSchema(BundleDatedSchema):
@@ -178,8 +225,23 @@ class BundleEventSchema(BundleDatedSchema):
         validate=validate.Range(min=0),
         metadata={"description": "0 when the source says none; null when it does not say."},
     )
+    casualties = fields.List(
+        fields.Nested(BundleCasualtySchema),
+        load_default=list,
+        metadata={"description": "Killed and wounded, per side when the source splits them."},
+    )
     participants = fields.List(fields.Nested(BundleParticipantSchema), load_default=list)
     citations = citations_field()
+
+    @ma.validates_schema
+    def check_casualties(self, data: dict, **kwargs: Any) -> None:
+        killed = [c["killed"] for c in data.get("casualties") or [] if c["killed"] is not None]
+        if killed and data.get("fatalities") != sum(killed):
+            raise ma.ValidationError(
+                f"Must be the total killed of `casualties` ({sum(killed)}; a lower bound or an "
+                "approximate number counts as its number).",
+                "fatalities",
+            )
 
     @ma.validates_schema
     def check_sub_type(self, data: dict, **kwargs: Any) -> None:
@@ -191,12 +253,22 @@ class BundleEventSchema(BundleDatedSchema):
 class BundleStatementSchema(BundleDatedSchema):
     id = fields.String(required=True, validate=SLUG)
     speakers = fields.List(
-        fields.String(validate=SLUG), required=True, validate=validate.Length(min=1)
+        fields.String(validate=SLUG),
+        required=True,
+        metadata={"description": "Who said it; empty only for an `unattributed_report`."},
     )
     signatory_count = fields.Integer(
         load_default=None,
         validate=validate.Range(min=1),
         metadata={"description": "How many signed in all, when more than the named speakers."},
+    )
+    on_behalf_of = fields.List(
+        fields.String(validate=SLUG),
+        load_default=list,
+        metadata={
+            "description": "Actors the speakers spoke for (a spokesman's group); "
+            "`speaker=` matches them too."
+        },
     )
     addressees = fields.List(fields.String(validate=SLUG), load_default=list)
     mentions = fields.List(
@@ -230,6 +302,18 @@ class BundleStatementSchema(BundleDatedSchema):
     def check_attribution(self, data: dict, **kwargs: Any) -> None:
         if data.get("anonymous") and not data.get("attribution"):
             raise ma.ValidationError("Required when anonymous is true.", "attribution")
+
+    @ma.validates_schema
+    def check_speakers(self, data: dict, **kwargs: Any) -> None:
+        if not data.get("speakers") and data.get("channel") != "unattributed_report":
+            raise ma.ValidationError(
+                "At least one speaker; only an unattributed_report has none.", "speakers"
+            )
+        if data.get("channel") == "unattributed_report" and not data.get("attribution"):
+            raise ma.ValidationError(
+                "Required for an unattributed_report: the source's words ('reportedly').",
+                "attribution",
+            )
 
     @ma.validates_schema
     def check_signatories(self, data: dict, **kwargs: Any) -> None:

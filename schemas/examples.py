@@ -18,6 +18,7 @@ TIMELINE_EXAMPLE = [
         "date": "2020-04-02",
         "end_date": None,
         "date_precision": "day",
+        "date_kind": "point",
         "title": "We will not kill you, if you leave Iraq.",
         "actors": [KH],
         "location": None,
@@ -29,6 +30,7 @@ TIMELINE_EXAMPLE = [
         "date": "2020-04-06",
         "end_date": None,
         "date_precision": "day",
+        "date_kind": "point",
         "title": "Katyusha rockets strike near Halliburton facility in southern Iraq",
         "actors": [{"id": "halliburton", "name": "Halliburton", "kind": "company"}],
         "location": {

@@ -78,14 +78,45 @@ class CoordinatesSchema(ma.Schema):
         "latitude": "latitude",
         "longitude": "longitude",
         "precision": "coordinate_precision",
+        "source": "coordinate_source",
+        "location": "coordinate_location",
     }
 
     latitude = fields.Float(metadata={"description": "WGS84 latitude.", "example": 33.7856})
     longitude = fields.Float(metadata={"description": "WGS84 longitude.", "example": 42.4412})
     precision = enum_field(vocab.COORDINATE_PRECISIONS, "How precise the coordinates are.")
+    source = enum_field(
+        vocab.COORDINATE_SOURCES,
+        "`location`: the event's own place; `ancestor`: its place has no coordinates, these "
+        "are the nearest enclosing place's.",
+    )
+    location = string_field(
+        "Public id of the place the coordinates belong to.", "ain-al-asad-air-base"
+    )
 
 
 DATE_PRECISION = "How precise `date` is; the record covers that whole day, week, month or year."
+DATE_KIND = (
+    "`point`: on `date`; `span`: lasted from `date` to `end_date`; `window`: at some point "
+    "between `date` and `end_date`; `on_or_before`: at some time up to `date` (open start)."
+)
+
+
+class CasualtySchema(ma.Schema):
+    """One casualty figure: killed and wounded of one side, with its qualifier."""
+
+    side = fields.Nested(
+        ActorRefSchema,
+        allow_none=True,
+        metadata={"description": "The side the figure counts; null when not split by side."},
+    )
+    killed = fields.Integer(
+        allow_none=True, metadata={"description": "Killed; null when not given.", "example": 12}
+    )
+    wounded = fields.Integer(
+        allow_none=True, metadata={"description": "Wounded; null when not given.", "example": 3}
+    )
+    qualifier = enum_field(vocab.CASUALTY_QUALIFIERS, "Whether the numbers are exact.")
 
 
 class RelationSchema(ma.Schema):
@@ -144,6 +175,13 @@ class LocationSchema(ma.Schema):
     country = string_field("ISO 3166-1 alpha-2 country.", "IQ", allow_none=True)
     description = string_field("One-line description.", allow_none=True)
     aliases = fields.List(fields.Nested(AliasSchema))
+    regions = fields.List(
+        fields.Nested(LocationRefSchema),
+        metadata={
+            "description": "Regions the place also lies in, beside its parent (`within=` a "
+            "region finds the place and what it encloses)."
+        },
+    )
     citations = fields.List(fields.Nested(CitationSchema))
     distance_km = fields.Float(
         metadata={
@@ -174,20 +212,30 @@ class EventSchema(ma.Schema):
         {k: v for k, (_, v) in vocab.EVENT_SUB_TYPES.items()}, "ACLED sub-event type."
     )
     date = date_field("Best date (ISO 8601).", "2020-04-06")
-    end_date = date_field("Last day, for events that span days.", allow_none=True)
+    end_date = date_field("Last day of a span or of a window (see `date_kind`).", allow_none=True)
     date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
+    date_kind = enum_field(vocab.DATE_KINDS, DATE_KIND)
     location = fields.Nested(LocationRefSchema, allow_none=True)
     coordinates = fields.Nested(
         CoordinatesSchema,
         allow_none=True,
-        metadata={"description": "Coordinates of the event's location, when known."},
+        metadata={
+            "description": "Coordinates of the event's location, or of its nearest enclosing "
+            "place that has some (`source: ancestor`); null when none has."
+        },
     )
     fatalities = fields.Integer(
         allow_none=True,
         metadata={
-            "description": "Deaths reported: 0 when none were, null when the source does not say.",
+            "description": "Deaths reported (the headline figure, the total killed of "
+            "`casualties`; an 'at least' or 'about' figure counts as its number): 0 when "
+            "none were, null when the source does not say.",
             "example": 0,
         },
+    )
+    casualties = fields.List(
+        fields.Nested(CasualtySchema),
+        metadata={"description": "Killed and wounded as the source gives them, per side."},
     )
     participants = fields.List(fields.Nested(ParticipantSchema))
     citations = fields.List(fields.Nested(CitationSchema))
@@ -214,6 +262,10 @@ class StatementSchema(ma.Schema):
     speakers = fields.List(
         fields.Nested(ActorRefSchema),
         metadata={"description": "Who said it (every named signatory)."},
+    )
+    on_behalf_of = fields.List(
+        fields.Nested(ActorRefSchema),
+        metadata={"description": "Whom the speakers spoke for (a spokesman's group)."},
     )
     anonymous = fields.Boolean(
         metadata={
@@ -244,8 +296,9 @@ class StatementSchema(ma.Schema):
         metadata={"description": "The media outlet, for interviews and news reports."},
     )
     date = date_field("When it was said.", "2020-04-02")
-    end_date = date_field("Last day, for statements made over days.", allow_none=True)
+    end_date = date_field("Last day of a span or of a window (see `date_kind`).", allow_none=True)
     date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
+    date_kind = enum_field(vocab.DATE_KINDS, DATE_KIND)
     events = fields.List(
         fields.Nested(EventRefSchema), metadata={"description": "Events the statement is about."}
     )

@@ -30,8 +30,13 @@ class TimelineItemSchema(ma.Schema):
         "Public id of the event or statement.", "rocket-strike-near-halliburton-2020-04-06"
     )
     date = date_field("Best date (ISO 8601).", "2020-04-06")
-    end_date = date_field("Last day, for records that span days.", allow_none=True)
+    end_date = date_field("Last day of a span or of a window (see `date_kind`).", allow_none=True)
     date_precision = enum_field(vocab.DATE_PRECISIONS, "How precise `date` is.")
+    date_kind = enum_field(
+        vocab.DATE_KINDS,
+        "`point`, `span` (lasted from `date` to `end_date`), `window` (at some point between "
+        "them) or `on_or_before` (at some time up to `date`).",
+    )
     title = string_field(
         "The event's title, or the statement's text.",
         "Katyusha rockets strike near Halliburton facility in southern Iraq",

@@ -16,12 +16,16 @@ ACTOR_KINDS: dict[str, str] = {
     "company": "A commercial company.",
     "media_outlet": "A news agency, newspaper, broadcaster or other media organization.",
     "coalition": "An alliance or umbrella of several actors.",
+    "intergovernmental_organization": "An organization of states or one of its bodies or "
+    "missions (the United Nations, a UN peacekeeping mission, the African Union, NATO).",
 }
 
 LOCATION_KINDS: dict[str, str] = {
     "country": "A sovereign country.",
     "region": "A sub-national or cross-border region that is not an administrative unit.",
     "province": "A first-level administrative division (province, governorate, state).",
+    "administrative_region": "An administrative division whatever its local name (a Malian "
+    "or Burkinabe 'region', an oblast, a department): use it when `province` would mistranslate.",
     "district": "A second-level administrative division.",
     "city": "A city, town or village.",
     "military_base": "A military base, air base or camp.",
@@ -32,6 +36,26 @@ COORDINATE_PRECISIONS: dict[str, str] = {
     "exact": "The coordinates mark the site itself (within about 1 km).",
     "approximate": "The coordinates are near the site (within about 10 km).",
     "centroid": "The coordinates are the centre of an area (country, province, region, city).",
+}
+
+DATE_KINDS: dict[str, str] = {
+    "point": "It happened on `date`, known to its precision (no `end_date`).",
+    "span": "It lasted from `date` to `end_date` (both inclusive): an operation, a campaign.",
+    "window": "It happened at some unknown point between `date` and `end_date` (inclusive).",
+    "on_or_before": "It happened (or began) at some unknown time on or before `date`; "
+    "the start is open.",
+}
+
+CASUALTY_QUALIFIERS: dict[str, str] = {
+    "exact": "The source gives the number as such: '12 soldiers were killed'.",
+    "at_least": "A lower bound: 'at least 12 were killed'.",
+    "about": "An approximate number: 'about 12', 'some 12', 'around a dozen'.",
+}
+
+COORDINATE_SOURCES: dict[str, str] = {
+    "location": "The coordinates are those of the record's own location.",
+    "ancestor": "The location has none: these are the nearest enclosing place's "
+    "(`coordinates.location` names it), so the point is only as precise as that place.",
 }
 
 DATE_PRECISIONS: dict[str, str] = {
@@ -100,6 +124,11 @@ EVENT_SUB_TYPES: dict[str, tuple[str, str]] = {
         "strategic_developments",
         "Territory or a base changes hands without violence.",
     ),
+    "military_operation": (
+        "strategic_developments",
+        "A multi-day military operation reported as a whole (date it as a span); its "
+        "discrete clashes or strikes, when the source reports them, are events of their own.",
+    ),
     "other": ("strategic_developments", "Any other significant development (visits, talks)."),
 }
 
@@ -135,6 +164,10 @@ STATEMENT_CHANNELS: dict[str, str] = {
     "speech": "A speech or public address.",
     "announcement": "An official announcement by an institution.",
     "news_report": "A report by a media outlet, citing its own sources.",
+    "organization_report": "A report, finding or count published by an organization that is "
+    "not a media outlet ('according to the United Nations'); the organization is the speaker.",
+    "unattributed_report": "Reporting the source attributes to no one ('reportedly', 'it was "
+    "reported'): it may have no speakers; `attribution` quotes the source's wording.",
 }
 
 
@@ -164,6 +197,9 @@ def all_vocabularies() -> dict[str, dict[str, str]]:
         "location_kinds": LOCATION_KINDS,
         "coordinate_precisions": COORDINATE_PRECISIONS,
         "date_precisions": DATE_PRECISIONS,
+        "date_kinds": DATE_KINDS,
+        "casualty_qualifiers": CASUALTY_QUALIFIERS,
+        "coordinate_sources": COORDINATE_SOURCES,
         "event_types": EVENT_TYPES,
         "event_sub_types": {code: meaning for code, (_, meaning) in EVENT_SUB_TYPES.items()},
         "participant_roles": PARTICIPANT_ROLES,

@@ -13,15 +13,18 @@ from api.models import (
     ActorAlias,
     Citation,
     Event,
+    EventCasualty,
     EventParticipant,
     Location,
     LocationAlias,
+    LocationRegion,
     Relation,
     Source,
     Statement,
     StatementAddressee,
     StatementEvent,
     StatementMention,
+    StatementPrincipal,
     StatementSpeaker,
 )
 
@@ -33,7 +36,15 @@ MODELS: dict[str, type[pw.Model]] = {
     "statements": Statement,
 }
 # Lists whose order carries no meaning: compared as sets.
-UNORDERED = ("aliases", "participants", "addressees", "mentions", "events")
+UNORDERED = (
+    "aliases",
+    "participants",
+    "addressees",
+    "mentions",
+    "events",
+    "on_behalf_of",
+    "regions",
+)
 SOURCE_FIELDS = ("title", "publisher", "published", "published_precision", "url", "author")
 
 
@@ -68,6 +79,29 @@ def actor_slugs(link: type[pw.Model], statement_id: int, order: pw.Field) -> lis
     return [slug for (slug,) in query.tuples()]
 
 
+def region_slugs(location_id: int) -> list[str]:
+    query = (
+        Location.select(Location.slug)
+        .join(LocationRegion, on=(LocationRegion.region == Location.id))
+        .where(LocationRegion.location == location_id)
+        .order_by(LocationRegion.id)
+    )
+    return [slug for (slug,) in query.tuples()]
+
+
+def casualties(event_id: int) -> list[dict]:
+    rows = (
+        EventCasualty.select()
+        .where(EventCasualty.event == event_id)
+        .order_by(EventCasualty.position, EventCasualty.id)
+    )
+    return [
+        {"side": slug_of(Actor, c.side_id)}
+        | {f: getattr(c, f) for f in ("killed", "wounded", "qualifier")}
+        for c in rows
+    ]
+
+
 def definition(collection: str, row: pw.Model) -> dict:
     """A stored record in the shape the bundle schema loads (without citations)."""
     if collection == "actors":
@@ -81,6 +115,7 @@ def definition(collection: str, row: pw.Model) -> dict:
             {"id": row.slug, "parent": slug_of(Location, row.parent_id)}
             | {f: getattr(row, f) for f in (*fields, "description")}
             | {"aliases": aliases(LocationAlias, LocationAlias.location, row.id)}
+            | {"regions": region_slugs(row.id)}
         )
     if collection == "relations":
         return {
@@ -90,7 +125,7 @@ def definition(collection: str, row: pw.Model) -> dict:
         } | {
             f: getattr(row, f) for f in ("start_date", "end_date", "date_precision", "description")
         }
-    dated = {f: getattr(row, f) for f in ("date", "end_date", "date_precision")}
+    dated = {f: getattr(row, f) for f in ("date", "end_date", "date_precision", "date_kind")}
     if collection == "events":
         participants = (
             EventParticipant.select(Actor.slug, EventParticipant.role)
@@ -102,6 +137,7 @@ def definition(collection: str, row: pw.Model) -> dict:
         return {"id": row.slug, **{f: getattr(row, f) for f in fields}, **dated} | {
             "location": slug_of(Location, row.location_id),
             "participants": [{"actor": a, "role": r} for a, r in participants.tuples()],
+            "casualties": casualties(row.id),
         }
     fields = ("signatory_count", "anonymous", "attribution", "channel", "text", "verbatim")
     events = (
@@ -112,6 +148,7 @@ def definition(collection: str, row: pw.Model) -> dict:
     )
     return {"id": row.slug, **{f: getattr(row, f) for f in (*fields, "summary")}, **dated} | {
         "speakers": actor_slugs(StatementSpeaker, row.id, StatementSpeaker.position),
+        "on_behalf_of": actor_slugs(StatementPrincipal, row.id, StatementPrincipal.id),
         "addressees": actor_slugs(StatementAddressee, row.id, StatementAddressee.id),
         "mentions": actor_slugs(StatementMention, row.id, StatementMention.id),
         "outlet": slug_of(Actor, row.outlet_id),

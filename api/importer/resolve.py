@@ -19,14 +19,17 @@ from api.importer.validate import COLLECTIONS, RECORD_TYPES, Bundle, key_of, nor
 from api.models import (
     Citation,
     Event,
+    EventCasualty,
     EventParticipant,
     Location,
+    LocationRegion,
     Relation,
     Source,
     Statement,
     StatementAddressee,
     StatementEvent,
     StatementMention,
+    StatementPrincipal,
     StatementSpeaker,
 )
 
@@ -54,13 +57,18 @@ def references(collection: str, record: dict) -> Iterator[tuple[str, str | None,
         yield "actor", record.get("object"), "object"
     elif collection == "locations":
         yield "location", record.get("parent"), "parent"
+        for n, slug in enumerate(record.get("regions") or []):
+            yield "location", slug, f"regions[{n}]"
     elif collection == "events":
         yield "location", record.get("location"), "location"
         for n, participant in enumerate(record.get("participants") or []):
             if isinstance(participant, dict):
                 yield "actor", participant.get("actor"), f"participants[{n}].actor"
+        for n, casualty in enumerate(record.get("casualties") or []):
+            if isinstance(casualty, dict) and casualty.get("side"):
+                yield "actor", casualty.get("side"), f"casualties[{n}].side"
     elif collection == "statements":
-        for name in ("speakers", "addressees", "mentions"):
+        for name in ("speakers", "on_behalf_of", "addressees", "mentions"):
             for n, slug in enumerate(record.get(name) or []):
                 yield "actor", slug, f"{name}[{n}]"
         yield "actor", record.get("outlet"), "outlet"
@@ -278,6 +286,8 @@ REFERRERS: dict[str, list[tuple[str, type[pw.Model], pw.Field, pw.Field]]] = {
         ("relations", Relation, Relation.id, Relation.subject),
         ("relations", Relation, Relation.id, Relation.object),
         ("events", EventParticipant, EventParticipant.event, EventParticipant.actor),
+        ("events", EventCasualty, EventCasualty.event, EventCasualty.side),
+        ("statements", StatementPrincipal, StatementPrincipal.statement, StatementPrincipal.actor),
         ("statements", StatementSpeaker, StatementSpeaker.statement, StatementSpeaker.actor),
         ("statements", StatementAddressee, StatementAddressee.statement, StatementAddressee.actor),
         ("statements", StatementMention, StatementMention.statement, StatementMention.actor),
@@ -286,6 +296,7 @@ REFERRERS: dict[str, list[tuple[str, type[pw.Model], pw.Field, pw.Field]]] = {
     "locations": [
         ("events", Event, Event.id, Event.location),
         ("locations", Location, Location.id, Location.parent),
+        ("locations", LocationRegion, LocationRegion.location, LocationRegion.region),
     ],
     "events": [("statements", StatementEvent, StatementEvent.statement, StatementEvent.event)],
 }

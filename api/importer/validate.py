@@ -245,8 +245,9 @@ def check_orphans(bundle: Bundle) -> None:
         used_actors.update((relation.get("subject"), relation.get("object")))
     for _, event, _ in bundle.every("events"):
         used_actors.update(p.get("actor") for p in event.get("participants") or [])
+        used_actors.update(c.get("side") for c in event.get("casualties") or [])
     for _, statement, _ in bundle.every("statements"):
-        for name in ("speakers", "addressees", "mentions"):
+        for name in ("speakers", "on_behalf_of", "addressees", "mentions"):
             used_actors.update(statement.get(name) or [])
         used_actors.add(statement.get("outlet"))
     for index, actor in bundle.records["actors"]:
@@ -264,6 +265,12 @@ def check_orphans(bundle: Bundle) -> None:
         seen = set()
         while parents.get(place) and place not in seen:
             seen.add(place)
+            place = parents[place]
+            used.add(place)
+    regions = {loc["id"]: loc.get("regions") or [] for _, loc in bundle.records["locations"]}
+    used |= {region for place in list(used) for region in regions.get(place, [])}
+    for place in list(used):  # a region's own parents are used too
+        while parents.get(place) and parents[place] not in used:
             place = parents[place]
             used.add(place)
     is_parent = set(parents.values())

@@ -17,9 +17,11 @@ from api.models import (
     ActorAlias,
     Citation,
     Event,
+    EventCasualty,
     EventParticipant,
     Location,
     LocationAlias,
+    LocationRegion,
     Relation,
     SearchDocument,
     Source,
@@ -27,6 +29,7 @@ from api.models import (
     StatementAddressee,
     StatementEvent,
     StatementMention,
+    StatementPrincipal,
     StatementSpeaker,
     date_span,
     relation_slug,
@@ -191,9 +194,18 @@ class Writer:
         self.search_document("location", row.id, data["name"], *names, data["description"])
         self.finish("locations", row.id, created, bundle)
 
+    def regions(self, data: dict) -> None:
+        """The regions a location lies in (after every location of the import exists)."""
+        row_id = self.id_of(Location, data["id"])
+        regions = [{"region": self.id_of(Location, slug)} for slug in data["regions"]]
+        self.sync(LocationRegion, {"location": row_id}, regions)
+        self.changed = False  # counted with the location's own outcome
+
     def dated(self, data: dict) -> dict:
-        start, end = date_span(data["date"], data["end_date"], data["date_precision"])
-        values = {k: data[k] for k in ("date", "end_date", "date_precision")}
+        start, end = date_span(
+            data["date"], data["end_date"], data["date_precision"], data["date_kind"]
+        )
+        values = {k: data[k] for k in ("date", "end_date", "date_precision", "date_kind")}
         return values | {"range_start": start, "range_end": end}
 
     def event(self, data: dict, bundle: str) -> None:
@@ -206,6 +218,17 @@ class Writer:
             for p in data["participants"]
         ]
         self.sync(EventParticipant, {"event": row.id}, participants)
+        casualties = [
+            {
+                "side": self.id_of(Actor, c["side"]) if c["side"] else None,
+                "killed": c["killed"],
+                "wounded": c["wounded"],
+                "qualifier": c["qualifier"],
+                "position": n,
+            }
+            for n, c in enumerate(data["casualties"])
+        ]
+        self.sync(EventCasualty, {"event": row.id}, casualties)
         self.citations("event", row.id, data["citations"], bundle)
         self.search_document("event", row.id, data["title"], data["summary"])
         self.finish("events", row.id, created, bundle)
@@ -222,6 +245,7 @@ class Writer:
         ]
         self.sync(StatementSpeaker, {"statement": row.id}, speakers)
         for link, name in (
+            (StatementPrincipal, "on_behalf_of"),
             (StatementAddressee, "addressees"),
             (StatementMention, "mentions"),
         ):
@@ -253,6 +277,9 @@ class Writer:
             assert ready, f"a cycle of parents among {sorted(pending)} passed validation"
             for key in ready:
                 self.location(*pending.pop(key))
+        for bundle, _ in data:
+            for record in bundle["locations"]:
+                self.regions(record)
         for bundle, slug in data:
             for record in bundle["relations"]:
                 self.relation(record, slug)

@@ -7,7 +7,7 @@ from typing import Any
 
 import peewee as pw
 
-from api.models import Actor, Event, EventParticipant, Location
+from api.models import Actor, Event, EventCasualty, EventParticipant, Location
 from api.queries.collection import Collection
 from api.queries.filters import (
     Filter,
@@ -47,14 +47,61 @@ def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
     return result
 
 
-def coordinates(location: Location | None) -> dict | None:
-    """An event's point: its location's coordinates, if it has any."""
-    if location is None or location.latitude is None:
+def casualties_for(event_ids: list[int]) -> dict[int, list[dict]]:
+    """Casualty figures of many events in one query: {event id: [{side, killed, ...}]}."""
+    result: dict[int, list[dict]] = defaultdict(list)
+    query = (
+        EventCasualty.select(EventCasualty, Actor)
+        .join(Actor, pw.JOIN.LEFT_OUTER)
+        .where(EventCasualty.event.in_(event_ids))
+        .order_by(EventCasualty.position, EventCasualty.id)
+    )
+    for row in query if event_ids else []:
+        result[row.event_id].append(
+            {
+                "side": actor_ref(row.side) if row.side_id else None,
+                "killed": row.killed,
+                "wounded": row.wounded,
+                "qualifier": row.qualifier,
+            }
+        )
+    return result
+
+
+def located_ancestors(locations: dict[int, Location]) -> dict[str, Location]:
+    """The enclosing places (with coordinates) of the places that have none, in one query."""
+    wanted = {
+        slug
+        for loc in locations.values()
+        if loc.latitude is None
+        for slug in loc.path.strip("/").split("/")[:-1]
+    }
+    if not wanted:
+        return {}
+    query = Location.select().where(
+        Location.slug.in_(list(wanted)) & Location.latitude.is_null(False)
+    )
+    return {loc.slug: loc for loc in query}
+
+
+def coordinates(location: Location | None, ancestors: dict[str, Location]) -> dict | None:
+    """An event's point: its location's coordinates or, when it has none, the nearest
+    enclosing place's (marked `source: ancestor`); None when no place has any."""
+    if location is None:
         return None
+    source = "location"
+    if location.latitude is None:
+        chain = [ancestors.get(slug) for slug in location.path.strip("/").split("/")[:-1]]
+        found = [loc for loc in chain if loc is not None]
+        if not found:
+            return None
+        location, source = found[-1], "ancestor"
     return {
         "latitude": location.latitude,
         "longitude": location.longitude,
         "precision": location.coordinate_precision,
+        "source": source,
+        "location": location.slug,
     }
 
 
@@ -62,7 +109,9 @@ def load_events(events: list[Event]) -> list[dict]:
     """Event records for a page of rows (a fixed number of queries)."""
     ids = [event.id for event in events]
     locations = locations_of(events)
+    ancestors = located_ancestors(locations)
     participants = participants_for(ids)
+    casualties = casualties_for(ids)
     citations = citations_for("event", ids)
     return [
         {
@@ -74,9 +123,11 @@ def load_events(events: list[Event]) -> list[dict]:
             "date": event.date,
             "end_date": event.end_date,
             "date_precision": event.date_precision,
+            "date_kind": event.date_kind,
             "location": location_ref(locations[event.location_id]) if event.location_id else None,
-            "coordinates": coordinates(locations.get(event.location_id)),
+            "coordinates": coordinates(locations.get(event.location_id), ancestors),
             "fatalities": event.fatalities,
+            "casualties": casualties[event.id],
             "participants": participants[event.id],
             "citations": citations[event.id],
         }

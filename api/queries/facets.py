@@ -8,7 +8,15 @@ from collections.abc import Iterable
 import peewee as pw
 
 from api.db import is_postgres
-from api.models import Actor, Event, EventParticipant, Location, Statement, StatementSpeaker
+from api.models import (
+    Actor,
+    Event,
+    EventParticipant,
+    Location,
+    Statement,
+    StatementPrincipal,
+    StatementSpeaker,
+)
 from api.queries.collection import Collection, matching
 from api.queries.events import EVENTS
 from api.queries.statements import STATEMENTS
@@ -57,6 +65,22 @@ def actor_facet(
     return buckets(matching(collection, query, args).tuples(), args["buckets"])
 
 
+def speaker_facet(args: dict) -> tuple[list[dict], int]:
+    """Statements per speaker, as `speaker=` matches them: an actor counts the statements it
+    made and those made on its behalf (once each)."""
+    links = (
+        StatementSpeaker.select(StatementSpeaker.statement, StatementSpeaker.actor)
+        | StatementPrincipal.select(StatementPrincipal.statement, StatementPrincipal.actor)
+    ).alias("links")
+    query = (
+        Statement.select(Actor.slug, Actor.name, pw.fn.COUNT(Statement.id.distinct()))
+        .join(links, on=(links.c.statement_id == Statement.id))
+        .join(Actor, on=(links.c.actor_id == Actor.id))
+        .group_by(Actor.id, Actor.slug, Actor.name)
+    )
+    return buckets(matching(STATEMENTS, query, args).tuples(), args["buckets"])
+
+
 def location_facet(args: dict) -> tuple[list[dict], int]:
     """Events per place, rolled up the location tree like the `location` filter."""
     query = (
@@ -90,7 +114,7 @@ def event_facets(field: str, args: dict) -> tuple[list[dict], int]:
 def statement_facets(field: str, args: dict) -> tuple[list[dict], int]:
     """Buckets of the filtered statements by `field`, and how many buckets there are in all."""
     if field == "speaker":
-        return actor_facet(STATEMENTS, StatementSpeaker, StatementSpeaker.statement, args, None)
+        return speaker_facet(args)
     if field == "month":
         return code_facet(STATEMENTS, month_of(Statement.date), args, chronological=True)
     return code_facet(STATEMENTS, Statement.channel, args)

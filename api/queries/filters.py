@@ -13,7 +13,7 @@ from typing import Any
 import peewee as pw
 
 from api.db import is_postgres
-from api.models import Citation, Location, Source
+from api.models import Citation, Location, LocationRegion, Source
 from api.queries.errors import InvalidParameter
 
 EARTH_RADIUS_KM = 6371.0088
@@ -59,7 +59,9 @@ def cited_by(record_type: str, model: type[pw.Model]) -> Filter:
 
 
 def date_from(model: type[pw.Model]) -> Filter:
-    """Records whose date span ends on or after the day (a month-precise date overlaps)."""
+    """Records whose date span ends on or after the day (a month-precise date overlaps; a
+    window overlaps when any of its days may be in the range; an `on_or_before` date has an
+    open start, so any range that reaches its end overlaps it)."""
     return lambda query, value, args: query.where(model.range_end >= value)
 
 
@@ -81,13 +83,29 @@ def path_starts_with(prefix: str) -> pw.Expression:
 
 
 def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQuery:
-    """Ids of the named locations and of every location inside them."""
+    """Ids of the named locations and of every location inside them: below them in the
+    parent tree, or listing one of them (or a place below one) among its `regions`, with
+    everything below such a member (one step of membership: a region of a region's member
+    is not followed)."""
     ids = ids_for(Location, slugs, parameter)
+    paths = [p for (p,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples()]
+    inside = Location.select(Location.id).where(any_path(paths))
+    members = (
+        Location.select(Location.path)
+        .join(LocationRegion, on=(LocationRegion.location == Location.id))
+        .where(LocationRegion.region.in_(inside))
+    )
+    paths += [p for (p,) in members.tuples() if not any(p.startswith(q) for q in paths)]
+    return Location.select(Location.id).where(any_path(paths))
+
+
+def any_path(paths: list[str]) -> pw.Expression:
+    """Locations at or below any of these paths."""
     condition = None
-    for (path,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples():
+    for path in paths:
         clause = path_starts_with(path)
         condition = clause if condition is None else condition | clause
-    return Location.select(Location.id).where(condition)
+    return condition if condition is not None else pw.SQL("1 = 0")
 
 
 def in_bbox(query: pw.SelectQuery, bbox: list[float], args: dict) -> pw.SelectQuery:

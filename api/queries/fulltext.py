@@ -2,10 +2,12 @@
 (the index itself is built by api/ddl.py).
 
 Any user text is a valid query: it is split into word tokens, each matched as a prefix (a
-one-character token as a whole word), all required (AND). Text with no word characters matches
-nothing. Each distinct token costs one index lookup, so a query has at most MAX_TERMS of them
-(the argument schemas refuse more with a 422 first; schemas/grammar.py MAX_QUERY_TERMS
-documents the same number).
+one-character token as a whole word), all required (AND). Both backends stem English and fold
+accents, in the index and in the query alike: `strikes` finds `strike`, `neutralized` finds
+`neutralised` (its stem `neutral` is a prefix of `neutralis`), `bamako` finds `Bamakô`. Text
+with no word characters matches nothing. Each distinct token costs one index lookup, so a
+query has at most MAX_TERMS of them (the argument schemas refuse more with a 422 first;
+schemas/grammar.py MAX_QUERY_TERMS documents the same number).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 import peewee as pw
 
 from api.db import is_postgres
+from api.ddl import TS_CONFIG
 from api.models import SearchDocument
 from api.queries.errors import InvalidParameter
 
@@ -44,10 +47,11 @@ def matches(record_type: str, text: str) -> pw.SelectQuery:
         return doc.select(doc.record_id, pw.Value(0.0).alias("rank")).where(pw.SQL("1 = 0"))
     if is_postgres():
         tsquery = " & ".join(word + (":*" if len(word) >= MIN_PREFIX else "") for word in words)
-        query = pw.fn.to_tsquery("simple", tsquery)
+        query = pw.fn.to_tsquery(TS_CONFIG, tsquery)
         rank = pw.fn.ts_rank_cd(pw.SQL("tsv"), query) * -1  # lower is better, as bm25
         return doc.select(doc.record_id, rank.alias("rank")).where(
-            (doc.record_type == record_type) & pw.SQL("tsv @@ to_tsquery('simple', %s)", [tsquery])
+            (doc.record_type == record_type)
+            & pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])
         )
     fts = pw.Table("search_fts").alias("search_fts")
     # \w+ tokens hold no quote

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import peewee as pw
 
-from api.models import Location, LocationAlias
+from api.models import Location, LocationAlias, LocationRegion
 from api.queries.collection import Collection
 from api.queries.filters import (
     any_of,
@@ -23,6 +25,21 @@ def ancestor_slugs(location: Location) -> list[str]:
     return location.path.strip("/").split("/")[:-1]
 
 
+def regions_for(ids: list[int]) -> dict[int, list[dict]]:
+    """{location id: [refs of the regions it also lies in]}, in one query."""
+    result: dict[int, list[dict]] = defaultdict(list)
+    if ids:
+        query = (
+            LocationRegion.select(LocationRegion.location, Location)
+            .join(Location, on=(LocationRegion.region == Location.id))
+            .where(LocationRegion.location.in_(ids))
+            .order_by(LocationRegion.id)
+        )
+        for link in query:
+            result[link.location_id].append(location_ref(link.region))
+    return result
+
+
 def load_locations(locations: list[Location]) -> list[dict]:
     """Location records, each with its parent and the chain of places enclosing it."""
     ids = [location.id for location in locations]
@@ -33,6 +50,7 @@ def load_locations(locations: list[Location]) -> list[dict]:
         else {}
     )
     aliases = aliases_for(LocationAlias, LocationAlias.location, ids)
+    regions = regions_for(ids)
     citations = citations_for("location", ids)
     records = []
     for location in locations:
@@ -50,6 +68,7 @@ def load_locations(locations: list[Location]) -> list[dict]:
                 "country": location.country,
                 "description": location.description,
                 "aliases": aliases[location.id],
+                "regions": regions[location.id],
                 "citations": citations[location.id],
             }
         )

@@ -13,6 +13,7 @@ from api.models import (
     StatementAddressee,
     StatementEvent,
     StatementMention,
+    StatementPrincipal,
     StatementSpeaker,
 )
 from api.queries.collection import Collection
@@ -57,6 +58,7 @@ def load_statements(statements: list[Statement]) -> list[dict]:
     """Statement records for a page of rows (a fixed number of queries)."""
     ids = [statement.id for statement in statements]
     speakers = linked_actors(StatementSpeaker, ids)
+    principals = linked_actors(StatementPrincipal, ids)
     addressees = linked_actors(StatementAddressee, ids)
     mentions = linked_actors(StatementMention, ids)
     events = linked_events(ids)
@@ -69,6 +71,7 @@ def load_statements(statements: list[Statement]) -> list[dict]:
             "verbatim": statement.verbatim,
             "summary": statement.summary,
             "speakers": speakers[statement.id],
+            "on_behalf_of": principals[statement.id],
             "anonymous": statement.anonymous,
             "attribution": statement.attribution,
             "signatory_count": statement.signatory_count,
@@ -79,6 +82,7 @@ def load_statements(statements: list[Statement]) -> list[dict]:
             "date": statement.date,
             "end_date": statement.end_date,
             "date_precision": statement.date_precision,
+            "date_kind": statement.date_kind,
             "events": events[statement.id],
             "citations": citations[statement.id],
         }
@@ -98,11 +102,27 @@ def statements_linked(link: type[pw.Model], parameter: str) -> Filter:
     return apply
 
 
+def statement_speaker(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    """Statements any of the actors made, or that were made on behalf of one of them (a
+    spokesman's words are found under his group)."""
+    actor_ids = ids_for(Actor, slugs, "speaker")
+    spoken = StatementSpeaker.select(StatementSpeaker.statement).where(
+        StatementSpeaker.actor.in_(actor_ids)
+    )
+    represented = StatementPrincipal.select(StatementPrincipal.statement).where(
+        StatementPrincipal.actor.in_(actor_ids)
+    )
+    return query.where(Statement.id.in_(spoken | represented))
+
+
 def statement_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
-    """Statements any of the actors made or that were addressed to one of them."""
+    """Statements any of the actors made (or that were made on their behalf) or that were
+    addressed to one of them."""
     actor_ids = ids_for(Actor, slugs, "actor")
     spoken = StatementSpeaker.select(StatementSpeaker.statement).where(
         StatementSpeaker.actor.in_(actor_ids)
+    ) | StatementPrincipal.select(StatementPrincipal.statement).where(
+        StatementPrincipal.actor.in_(actor_ids)
     )
     addressed = StatementAddressee.select(StatementAddressee.statement).where(
         StatementAddressee.actor.in_(actor_ids)
@@ -125,7 +145,7 @@ STATEMENTS = Collection(
     sorts=sorts_for({"date": Statement.date}),
     default_sort="date",
     filters={
-        "speaker": statements_linked(StatementSpeaker, "speaker"),
+        "speaker": statement_speaker,
         "addressed_to": statements_linked(StatementAddressee, "addressed_to"),
         "mentions": statements_linked(StatementMention, "mentions"),
         "anonymous": equals(Statement.anonymous),

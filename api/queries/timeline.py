@@ -96,6 +96,7 @@ def timeline_items(rows: list[tuple]) -> list[dict]:
                 "date": record.date,
                 "end_date": record.end_date,
                 "date_precision": record.date_precision,
+                "date_kind": record.date_kind,
                 "title": title,
                 "actors": actors,
                 "location": location,

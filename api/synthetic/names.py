@@ -253,6 +253,7 @@ SUB_TYPE_TITLES = {
     "headquarters_or_base_established": "{a} sets up base near {place}",
     "looting_property_destruction": "Offices looted in {place}",
     "non_violent_transfer_of_territory": "{a} hands over base in {place} to {b}",
+    "military_operation": "{a} launches an operation around {place}",
     "other": "{a} officials visit {place}",
 }
 TYPE_WEIGHTS = {
