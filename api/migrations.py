@@ -16,7 +16,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from api import ddl
 from api.db import database
-from api.models import ApiKey, Citation, SchemaVersion, Source
+from api.models import ApiKey, Change, Citation, SchemaVersion, Source, utcnow
 
 LEGACY_VERSION = 1
 
@@ -34,8 +34,26 @@ def to_v2(migrator: SchemaMigrator) -> None:
     database.create_tables([ApiKey, SchemaVersion], safe=True)
 
 
+VERSIONED_TABLES = ("actor", "relation", "location", "event", "statement")
+
+
+def to_v3(migrator: SchemaMigrator) -> None:
+    """v3: records carry `version` (1 for every existing one) and `updated_at` (the time of
+    the upgrade); the change journal (feed and audit trail)."""
+    now = utcnow()
+    operations = []
+    for table in VERSIONED_TABLES:
+        operations += [
+            migrator.add_column(table, "version", pw.IntegerField(default=1)),
+            migrator.add_column(table, "updated_at", pw.DateTimeField(default=now)),
+            migrator.add_index(table, ("updated_at",)),
+        ]
+    migrate(*operations)
+    database.create_tables([Change], safe=True)
+
+
 # version -> the function that brings the version before it up to it
-MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {2: to_v2}
+MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {2: to_v2, 3: to_v3}
 assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 
 

@@ -10,6 +10,11 @@ import peewee as pw
 from api.models import Actor, Citation, Event, Location, Source
 
 
+def versioned(row: pw.Model) -> dict:
+    """`version` and `updated_at` of a writable record (its ETag derives from the version)."""
+    return {"version": row.version, "updated_at": row.updated_at}
+
+
 def actor_ref(actor: Actor) -> dict:
     """An actor as other records embed it: `{id, name, kind}`."""
     return {"id": actor.slug, "name": actor.name, "kind": actor.kind}
