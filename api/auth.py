@@ -21,7 +21,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_smorest import abort
 
 from api.db import database
@@ -33,7 +33,8 @@ SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "bearerFormat": "<prefix>.<secret>, from `briefing keys create`",
-    "description": "An API key. Reads are public; writes need a key with the `write` scope.",
+    "description": "An API key. Reads are public (unless READS_REQUIRE_KEY=1: scope `read`); "
+    "writes need the `write` scope, the audit trail `admin`.",
 }
 HASHER = PasswordHasher()
 
@@ -136,37 +137,54 @@ def grants(scope: str, needed: str) -> bool:
     return SCOPES.index(scope) >= SCOPES.index(needed)
 
 
+def authorize(needed: str) -> None:
+    """401 (with WWW-Authenticate) without a valid key, 403 without the scope; the key's
+    name is kept on `g` for the audit trail."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="briefing-api"'}
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(
+            401,
+            message="This operation needs an API key: Authorization: Bearer KEY.",
+            headers=challenge,
+        )
+    found = identify(token.strip(), current_app.config.get("API_KEY_CACHE_SECONDS", 60))
+    if found is None:
+        challenge["WWW-Authenticate"] += ', error="invalid_token"'
+        abort(
+            401,
+            message="The API key is not valid (unknown, revoked or mistyped).",
+            headers=challenge,
+        )
+    g.api_key_name, scope = found
+    if not grants(scope, needed):
+        abort(403, message=f"This operation needs a key with the {needed!r} scope.")
+
+
 def require(needed: str) -> Callable:
     """A view decorator: 401 (with WWW-Authenticate) without a valid key, 403 without scope."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            challenge = {"WWW-Authenticate": 'Bearer realm="briefing-api"'}
-            if scheme.lower() != "bearer" or not token.strip():
-                abort(
-                    401,
-                    message="This operation needs an API key: Authorization: Bearer KEY.",
-                    headers=challenge,
-                )
-            found = identify(token.strip(), current_app.config.get("API_KEY_CACHE_SECONDS", 60))
-            if found is None:
-                challenge["WWW-Authenticate"] += ', error="invalid_token"'
-                abort(
-                    401,
-                    message="The API key is not valid (unknown, revoked or mistyped).",
-                    headers=challenge,
-                )
-            g.api_key_name, scope = found
-            if not grants(scope, needed):
-                abort(403, message=f"This operation needs a key with the {needed!r} scope.")
+            authorize(needed)
             return view(*args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def init_private_reads(app: Flask) -> None:
+    """`READS_REQUIRE_KEY=1`: every read under /v1 needs a key (scope `read` or more)."""
+    if not app.config.get("READS_REQUIRE_KEY"):
+        return
+
+    @app.before_request
+    def _reads_need_a_key() -> None:
+        if request.method in ("GET", "HEAD") and request.path.startswith("/v1/"):
+            authorize("read")
 
 
 def key_name() -> str:

@@ -96,12 +96,7 @@ def version_field() -> fields.Integer:
 
 
 def updated_at_field() -> fields.DateTime:
-    return fields.DateTime(
-        metadata={
-            "description": "When the record last changed (UTC).",
-            "example": "2026-01-01T00:00:00",
-        }
-    )
+    return fields.DateTime(metadata={"description": "When the record last changed (UTC)."})
 
 
 DATE_PRECISION = "How precise `date` is; the record covers that whole day, week, month or year."
@@ -113,8 +108,6 @@ class RelationSchema(ma.Schema):
     id = string_field(
         "Stable public id: subject, predicate and object.", "esmail-ghaani--commands--quds-force"
     )
-    version = version_field()
-    updated_at = updated_at_field()
     subject = fields.Nested(ActorRefSchema)
     predicate = enum_field(vocab.RELATION_PREDICATES, "What the subject is to the object.")
     object = fields.Nested(ActorRefSchema)
@@ -123,14 +116,14 @@ class RelationSchema(ma.Schema):
     date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
     description = string_field("Notes on the relation.", allow_none=True)
     citations = fields.List(fields.Nested(CitationSchema))
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 class ActorSchema(ma.Schema):
     """A person, group, state, body, unit, company or outlet that a briefing names."""
 
     id = string_field("Stable public id (a slug).", "kataib-hezbollah")
-    version = version_field()
-    updated_at = updated_at_field()
     name = string_field("Name as the briefing gives it.", "Kataib Hezbollah")
     kind = enum_field(vocab.ACTOR_KINDS, "Kind of actor.")
     title = string_field("Title or role, when given.", allow_none=True)
@@ -144,14 +137,14 @@ class ActorSchema(ma.Schema):
         metadata={"description": "Relations in which the actor is subject or object."},
     )
     citations = fields.List(fields.Nested(CitationSchema))
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 class LocationSchema(ma.Schema):
     """A place: country, province, region, city, military base or facility."""
 
     id = string_field("Stable public id (a slug).", "ain-al-asad-air-base")
-    version = version_field()
-    updated_at = updated_at_field()
     name = string_field("Name of the place.", "Ain al-Asad air base")
     kind = enum_field(vocab.LOCATION_KINDS, "Kind of place.")
     parent = fields.Nested(
@@ -177,6 +170,8 @@ class LocationSchema(ma.Schema):
             "x-optional": True,
         }
     )
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 class ParticipantSchema(ma.Schema):
@@ -190,8 +185,6 @@ class EventSchema(ma.Schema):
     """Something that happened, typed with ACLED's event types."""
 
     id = string_field("Stable public id (a slug).", "rocket-strike-near-halliburton-2020-04-06")
-    version = version_field()
-    updated_at = updated_at_field()
     title = string_field(
         "Short title.", "Katyusha rockets strike near Halliburton facility in southern Iraq"
     )
@@ -226,14 +219,14 @@ class EventSchema(ma.Schema):
             "x-optional": True,
         }
     )
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 class StatementSchema(ma.Schema):
     """Something said: a quote (verbatim) or reported speech, with who said it to whom."""
 
     id = string_field("Stable public id (a slug).", "kataib-hezbollah-2020-04-02-leave-iraq")
-    version = version_field()
-    updated_at = updated_at_field()
     text = string_field(
         "The words: exact when verbatim, else the source's paraphrase.",
         "We will not kill you, if you leave Iraq.",
@@ -279,6 +272,8 @@ class StatementSchema(ma.Schema):
         fields.Nested(EventRefSchema), metadata={"description": "Events the statement is about."}
     )
     citations = fields.List(fields.Nested(CitationSchema))
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 def count_field(collection: str, example: int) -> fields.Integer:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 import marshmallow as ma
-from flask import g, request
+from flask import Flask, g, request
 from flask.views import MethodView
 from flask_smorest import abort
+from werkzeug.routing import BaseConverter
 
 from api import curation
 from api.auth import key_name, require, security
@@ -23,7 +24,19 @@ from schemas.imports import BundleProblemSchema
 from schemas.writes import DeleteArgs
 
 MERGE_PATCH = "application/merge-patch+json"
-ANY = -1  # `If-Match: *`
+
+
+class RecordIdConverter(BaseConverter):
+    """The id in a write's path: any segment but a collection's own views (`/facets`), so
+    that those do not advertise PATCH and DELETE."""
+
+    regex = r"(?!facets$)[^/]+"
+
+
+def register_converter(app: Flask, api: Any) -> None:
+    """Make `<record_id:...>` known to Flask and to the spec (before the blueprints)."""
+    app.url_map.converters["record_id"] = RecordIdConverter
+    api.register_converter(RecordIdConverter, lambda converter: {"type": "string"})
 
 
 def if_match() -> int | None:
@@ -145,7 +158,7 @@ def add_writes(
                 fail(error)
             return respond(written, 201)
 
-    @blp.route("/<string:record_id>", endpoint=f"{name}_write", parameters=[record_id_doc])
+    @blp.route("/<record_id:record_id>", endpoint=f"{name}_write", parameters=[record_id_doc])
     class WriteView(MethodView):
         @require("write")
         @blp.response(200, schema, description="Changed (or already so).", headers=etag)
