@@ -62,7 +62,8 @@ def request_id(response: Response) -> Response:
 
 # A record's ETag: its version, and a digest of the body (which also embeds the names of the
 # records it refers to). `If-Match` is compared by the version (api/resources/writes.py).
-RECORD_ETAG = re.compile(r'^(?:W/)?"v(\d+)(?:-[0-9a-f]{0,40})?"$')
+# flask-compress appends the coding to a compressed response's tag (`"v2-…:gzip"`).
+RECORD_ETAG = re.compile(r'^(?:W/)?"v(\d+)(?:-[0-9a-f]{0,40})?(?::[a-z]+)?"$')
 
 
 def record_etag(version: int, body: bytes) -> str:

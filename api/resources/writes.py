@@ -107,6 +107,7 @@ def add_writes(
 ) -> None:
     """Register POST on `/v1/{name}`, PATCH and DELETE on `/v1/{name}/{id}`."""
     singular = collection.name
+    a = "an" if singular[0] in "aeiou" else "a"
     problems = {
         401: problem_doc("No valid API key (see WWW-Authenticate)."),
         403: problem_doc("The key lacks the `write` scope."),
@@ -141,7 +142,7 @@ def add_writes(
         @blp.alt_response(415, **problem_doc("The body is not application/json."))
         @blp.alt_response(422, **invalid)
         @blp.doc(
-            summary=f"Create a {singular}",
+            summary=f"Create {a} {singular}",
             description=f"A new {singular} in the bundle format (seed/README.md), each "
             "citation naming its `source`; validated like an import (references, vocabularies, "
             "every excerpt in the stored text of its source). Needs a `write` key.",
@@ -170,7 +171,7 @@ def add_writes(
         @blp.alt_response(422, **invalid)
         @blp.alt_response(428, **problem_doc("If-Match is missing."))
         @blp.doc(
-            summary=f"Change a {singular}",
+            summary=f"Change {a} {singular}",
             description=f"A JSON Merge Patch (RFC 7396) of the {singular}'s bundle form (as "
             "POST takes it: `null` removes a field, a list is replaced whole). Needs "
             "`If-Match` with the ETag of a GET, and a `write` key; the result is validated "
@@ -217,7 +218,7 @@ def add_writes(
         @blp.alt_response(412, **problem_doc("The record changed since the If-Match ETag."))
         @blp.alt_response(428, **problem_doc("If-Match is missing."))
         @blp.doc(
-            summary=f"Delete a {singular}",
+            summary=f"Delete {a} {singular}",
             description="Needs `If-Match` with the ETag of a GET and a `write` key. Refused "
             "(409, naming them) while other records refer to it, unless `cascade=true`.",
             parameters=[
