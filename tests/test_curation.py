@@ -353,3 +353,31 @@ def test_merge_patch_follows_rfc_7396(target, patch_, result):
     from api.curation import merge_patch
 
     assert merge_patch(target, patch_) == result
+
+
+def test_deleting_a_source_journals_the_records_that_keep_other_citations(client, curated):
+    from pathlib import Path
+
+    from api.importer import read_bundle
+
+    baltic = Path(__file__).parent / "fixtures" / "import" / "baltic.yaml"
+    load_files([*default_files(), baltic])
+    bundle = read_bundle(baltic)
+    other = {
+        "source": bundle["source"]["id"],
+        "excerpt": bundle["actors"][0]["citations"][0]["excerpt"],
+    }
+    body = new_actor(citations=[{"source": SOURCE, "excerpt": EXCERPT}, other])
+    assert client.post("/v1/actors", json=body, headers=curated.auth()).status_code == 201
+    gone = client.delete(f"/v1/sources/{other['source']}", headers=curated.auth())
+    assert gone.status_code in (200, 204), gone.json
+    admin = curated.auth("admin")
+    trail = client.get("/v1/audit?record=curated-actor", headers=admin).json
+    assert [(e["op"], e["key"]) for e in trail] == [
+        ("create", curated.names["write"]),
+        ("update", curated.names["write"]),
+    ]
+    assert [c["source"] for c in trail[1]["after"]["citations"]] == [SOURCE]
+    removed = client.get("/v1/audit?record_type=actor&record=test-karin-dahl", headers=admin).json
+    assert [e["op"] for e in removed] == ["create", "delete"]
+    assert client.get("/v1/actors/curated-actor").json["version"] == 2

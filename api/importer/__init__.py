@@ -130,11 +130,13 @@ def run(
             writer.bundles(bundles, plan)
             if removing:
                 source = Source.get(Source.slug == removing)
+                citing = writer.citing(source.id)
                 SearchDocument.delete().where(
                     (SearchDocument.record_type == "source")
                     & (SearchDocument.record_id == source.id)
                 ).execute()
                 source.delete_instance()
+                writer.changed_since(citing)  # records that kept other citations
                 writer.summary["sources"]["deleted"] += 1
             if dry_run:
                 transaction.rollback()

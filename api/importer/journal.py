@@ -168,3 +168,23 @@ class JournaledWriter(Writer):
                 log_deleted(collection, old["id"], version, self.key, old)
             elif snapshot_by_id(collection, row_id) != old:
                 log_updated(collection, row_id, self.key, old)
+
+    def citing(self, source_id: int) -> dict[tuple[str, int], dict]:
+        """Snapshots of the records that cite a source about to be deleted (its citations
+        go with it, other bundles' excerpts of it too)."""
+        found = {}
+        query = Citation.select(Citation.record_type, Citation.record_id).where(
+            (Citation.source == source_id) | (Citation.bundle == source_id)
+        )
+        for record_type, row_id in query.distinct().tuples():
+            snapshot_now = snapshot_by_id(COLLECTIONS[record_type], row_id)
+            if snapshot_now is not None:
+                found[(COLLECTIONS[record_type], row_id)] = snapshot_now
+        return found
+
+    def changed_since(self, snapshots: dict[tuple[str, int], dict]) -> None:
+        """Journal each record whose snapshot changed (and that still exists)."""
+        for (collection, row_id), old in snapshots.items():
+            new = snapshot_by_id(collection, row_id)
+            if new is not None and new != old:
+                log_updated(collection, row_id, self.key, old)
