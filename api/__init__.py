@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, database binding, blueprints, docs and error handlers."""
     from api.resources import MODULES
+    from api.resources.writes import register_converter
 
     app = Flask(__name__)
     app.config.update(STATIC_SETTINGS)
@@ -48,8 +49,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
     spec.install(api)
+    register_converter(app, api)
     for module in MODULES:
         api.register_blueprint(module.blp)
+    auth.init_private_reads(app)
     http_cache.init_app(app)
     init_security(app)
     limits.init_rate_limits(app)

@@ -21,7 +21,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, request
+from flask import Flask, current_app, g, request
 from flask_smorest import abort
 
 from api.db import database
@@ -33,7 +33,8 @@ SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "bearerFormat": "<prefix>.<secret>, from `briefing keys create`",
-    "description": "An API key. Reads are public; writes need a key with the `write` scope.",
+    "description": "An API key. Reads are public (unless READS_REQUIRE_KEY=1: scope `read`); "
+    "writes need the `write` scope, the audit trail `admin`.",
 }
 HASHER = PasswordHasher()
 
@@ -88,12 +89,19 @@ def revoke_key(name: str) -> None:
         raise KeyProblem(f"No active key named {name!r}.")
 
 
-_cache: dict[str, tuple[bytes, str, float]] = {}  # prefix -> (sha256 of key, scope, expiry)
+# prefix -> (sha256 of key, scope, expiry, key name)
+_cache: dict[str, tuple[bytes, str, float, str]] = {}
 _cache_lock = threading.Lock()
 
 
 def verify(presented: str, cache_seconds: float = 60.0) -> str | None:
     """The scope of a presented key, or None when it is not a valid, active key."""
+    found = identify(presented, cache_seconds)
+    return None if found is None else found[1]
+
+
+def identify(presented: str, cache_seconds: float = 60.0) -> tuple[str, str] | None:
+    """(name, scope) of a presented key, or None when it is not a valid, active key."""
     body = presented.removeprefix("bk_")
     prefix, _, secret = body.partition(".")
     if not prefix or not secret:
@@ -102,7 +110,7 @@ def verify(presented: str, cache_seconds: float = 60.0) -> str | None:
     with _cache_lock:
         cached = _cache.get(prefix)
     if cached and cached[2] > time.monotonic():
-        return cached[1] if hmac.compare_digest(cached[0], digest) else None
+        return (cached[3], cached[1]) if hmac.compare_digest(cached[0], digest) else None
     with database.connection_context():
         key = ApiKey.get_or_none((ApiKey.prefix == prefix) & ApiKey.revoked_at.is_null())
     if key is None:
@@ -114,8 +122,8 @@ def verify(presented: str, cache_seconds: float = 60.0) -> str | None:
         return None
     if cache_seconds > 0:
         with _cache_lock:
-            _cache[prefix] = (digest, key.scope, time.monotonic() + cache_seconds)
-    return key.scope
+            _cache[prefix] = (digest, key.scope, time.monotonic() + cache_seconds, key.name)
+    return key.name, key.scope
 
 
 def clear_cache() -> None:
@@ -129,36 +137,59 @@ def grants(scope: str, needed: str) -> bool:
     return SCOPES.index(scope) >= SCOPES.index(needed)
 
 
+def authorize(needed: str) -> None:
+    """401 (with WWW-Authenticate) without a valid key, 403 without the scope; the key's
+    name is kept on `g` for the audit trail."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="briefing-api"'}
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(
+            401,
+            message="This operation needs an API key: Authorization: Bearer KEY.",
+            headers=challenge,
+        )
+    found = identify(token.strip(), current_app.config.get("API_KEY_CACHE_SECONDS", 60))
+    if found is None:
+        challenge["WWW-Authenticate"] += ', error="invalid_token"'
+        abort(
+            401,
+            message="The API key is not valid (unknown, revoked or mistyped).",
+            headers=challenge,
+        )
+    g.api_key_name, scope = found
+    if not grants(scope, needed):
+        abort(403, message=f"This operation needs a key with the {needed!r} scope.")
+
+
 def require(needed: str) -> Callable:
     """A view decorator: 401 (with WWW-Authenticate) without a valid key, 403 without scope."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            challenge = {"WWW-Authenticate": 'Bearer realm="briefing-api"'}
-            if scheme.lower() != "bearer" or not token.strip():
-                abort(
-                    401,
-                    message="This operation needs an API key: Authorization: Bearer KEY.",
-                    headers=challenge,
-                )
-            scope = verify(token.strip(), current_app.config.get("API_KEY_CACHE_SECONDS", 60))
-            if scope is None:
-                challenge["WWW-Authenticate"] += ', error="invalid_token"'
-                abort(
-                    401,
-                    message="The API key is not valid (unknown, revoked or mistyped).",
-                    headers=challenge,
-                )
-            if not grants(scope, needed):
-                abort(403, message=f"This operation needs a key with the {needed!r} scope.")
+            authorize(needed)
             return view(*args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def init_private_reads(app: Flask) -> None:
+    """`READS_REQUIRE_KEY=1`: every read under /v1 needs a key (scope `read` or more)."""
+    if not app.config.get("READS_REQUIRE_KEY"):
+        return
+
+    @app.before_request
+    def _reads_need_a_key() -> None:
+        if request.method in ("GET", "HEAD") and request.path.startswith("/v1/"):
+            authorize("read")
+
+
+def key_name() -> str:
+    """The name of the key that authorised this request (after `require`)."""
+    return g.get("api_key_name", "anonymous")
 
 
 def security(scope: str) -> dict:

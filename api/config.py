@@ -19,6 +19,7 @@
 | `RATELIMIT_STORAGE_URI` | `memory://`                      | `redis://...` shares the budget  |
 | `MAX_BUNDLE_BYTES`      | `5242880` (5 MB)                 | largest request body (413)       |
 | `API_KEY_CACHE_SECONDS` | `60`                             | seconds a verified key is cached |
+| `READS_REQUIRE_KEY`     | `0`                              | `1`: reads need a `read` key     |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -50,6 +51,7 @@ def settings_from_env() -> dict[str, Any]:
         # Imports and API keys (api/importer, api/auth.py)
         "MAX_CONTENT_LENGTH": int(env.get("MAX_BUNDLE_BYTES", str(5 * 1024 * 1024))),
         "API_KEY_CACHE_SECONDS": float(env.get("API_KEY_CACHE_SECONDS", "60")),
+        "READS_REQUIRE_KEY": flag(env.get("READS_REQUIRE_KEY"), False),
         # hardening (issue #13)
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
         "PUBLIC_URL": (env.get("PUBLIC_URL") or "").rstrip("/"),

@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_compress import Compress
 
 from schemas.urls import base_url
@@ -59,10 +60,31 @@ def request_id(response: Response) -> Response:
     return response
 
 
+# A record's ETag: its version, and a digest of the body (which also embeds the names of the
+# records it refers to). `If-Match` is compared by the version (api/resources/writes.py).
+# flask-compress appends the coding to a compressed response's tag (`"v2-…:gzip"`).
+RECORD_ETAG = re.compile(r'^(?:W/)?"v(\d+)(?:-[0-9a-f]{0,40})?(?::[a-z]+)?"$')
+
+
+def record_etag(version: int, body: bytes) -> str:
+    """`v<version>-<digest>`: strong, the same on every worker and host."""
+    return f"v{version}-{hashlib.sha1(body).hexdigest()[:16]}"
+
+
+def version_of(tag: str) -> int | None:
+    """The version an ETag of a record names; None when it is not one."""
+    match = RECORD_ETAG.match(tag.strip())
+    return int(match.group(1)) if match else None
+
+
 def cache_headers(response: Response) -> Response:
     """A strong ETag on every successful GET (304 when `If-None-Match` matches it),
-    `Cache-Control`, and `Vary: Accept` (lists negotiate their format by `Accept`)."""
+    `Cache-Control`, and `Vary: Accept` (lists negotiate their format by `Accept`). A single
+    record's ETag derives from its version (`g.record_version`), on writes too."""
     response.vary.add("Accept")
+    version = g.get("record_version")
+    if version is not None and response.status_code in (200, 201) and not response.is_streamed:
+        response.set_etag(record_etag(version, response.get_data()))
     if request.method not in ("GET", "HEAD") or response.status_code not in (200, 304):
         response.headers.setdefault("Cache-Control", NOT_CACHEABLE)
         return response

@@ -15,15 +15,17 @@ import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 
 from api import ddl
-from api.db import database
+from api.db import database, is_postgres
 from api.models import (
     ApiKey,
+    Change,
     Citation,
     EventCasualty,
     LocationRegion,
     SchemaVersion,
     Source,
     StatementPrincipal,
+    utcnow,
 )
 
 LEGACY_VERSION = 1
@@ -42,9 +44,27 @@ def to_v2(migrator: SchemaMigrator) -> None:
     database.create_tables([ApiKey, SchemaVersion], safe=True)
 
 
+VERSIONED_TABLES = ("actor", "relation", "location", "event", "statement")
+
+
 def to_v3(migrator: SchemaMigrator) -> None:
-    """v3: issue #10 (curation) provides the real step; on this branch a no-op, so that v4
-    applies after it."""
+    """v3: records carry `version` (1 for every existing one) and `updated_at` (the time of
+    the upgrade); the change journal (feed and audit trail).
+
+    Plain `ADD COLUMN ... NOT NULL DEFAULT <constant>` on both backends: playhouse's
+    add_column of a NOT NULL column rebuilds the table on SQLite, and dropping the old table
+    with foreign keys on would cascade-delete every alias, participant and relation."""
+    stamp = utcnow().isoformat(sep=" ")
+    timestamp = "TIMESTAMP" if is_postgres() else "DATETIME"
+    for table in VERSIONED_TABLES:
+        database.execute_sql(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+        database.execute_sql(
+            f"ALTER TABLE {table} ADD COLUMN updated_at {timestamp} NOT NULL DEFAULT '{stamp}'"
+        )
+        database.execute_sql(
+            f"CREATE INDEX IF NOT EXISTS {table}_updated_at ON {table} (updated_at)"
+        )
+    database.create_tables([Change], safe=True)
 
 
 def to_v4(migrator: SchemaMigrator) -> None:

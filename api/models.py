@@ -15,6 +15,20 @@ class BaseModel(pw.Model):
         legacy_table_names = False
 
 
+def utcnow() -> dt.datetime:
+    """Now in UTC, naive (as stored): `updated_at` and the change journal's `time`."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def version_field() -> pw.IntegerField:
+    """A record's version: 1 when created, +1 on each change (ETag, If-Match, change feed)."""
+    return pw.IntegerField(default=1)
+
+
+def updated_field() -> pw.DateTimeField:
+    return pw.DateTimeField(default=utcnow, index=True)
+
+
 class Source(BaseModel):
     slug = pw.CharField(max_length=200, unique=True)
     title = pw.TextField()
@@ -34,6 +48,8 @@ class Actor(BaseModel):
     title = pw.TextField(null=True)
     description = pw.TextField(null=True)
     country = pw.CharField(max_length=2, null=True, index=True)
+    version = version_field()
+    updated_at = updated_field()
 
 
 class ActorAlias(BaseModel):
@@ -59,6 +75,8 @@ class Relation(BaseModel):
     end_date = pw.DateField(null=True)
     date_precision = pw.CharField(max_length=16, default="day")
     description = pw.TextField(null=True)
+    version = version_field()
+    updated_at = updated_field()
 
     class Meta:
         indexes = ((("subject", "predicate", "object"), True),)
@@ -75,6 +93,8 @@ class Location(BaseModel):
     coordinate_precision = pw.CharField(max_length=16, null=True)
     country = pw.CharField(max_length=2, null=True, index=True)
     description = pw.TextField(null=True)
+    version = version_field()
+    updated_at = updated_field()
 
     class Meta:
         indexes = ((("latitude", "longitude"), False),)
@@ -149,6 +169,8 @@ class Event(Dated):
     sub_type = pw.CharField(max_length=48, index=True)
     location = pw.ForeignKeyField(Location, null=True, backref="events", on_delete="SET NULL")
     fatalities = pw.IntegerField(null=True, index=True)
+    version = version_field()
+    updated_at = updated_field()
 
     class Meta:
         indexes = ((("date", "id"), False), (("title", "id"), False))
@@ -186,6 +208,8 @@ class Statement(Dated):
     signatory_count = pw.IntegerField(null=True)
     anonymous = pw.BooleanField(default=False, index=True)
     attribution = pw.TextField(null=True)
+    version = version_field()
+    updated_at = updated_field()
 
     class Meta:
         indexes = ((("date", "id"), False),)
@@ -279,6 +303,23 @@ class ApiKey(BaseModel):
     revoked_at = pw.DateTimeField(null=True)
 
 
+class Change(BaseModel):
+    """One change of one record, by an import or a record write: the change feed (`id` is its
+    `seq`) and the audit trail. Written under the write lock, so `id` grows in commit order."""
+
+    time = pw.DateTimeField(default=utcnow, index=True)
+    key = pw.CharField(max_length=100, index=True)  # the API key's name, or `cli`
+    op = pw.CharField(max_length=8)  # create, update, delete
+    record_type = pw.CharField(max_length=16)
+    record = pw.CharField(max_length=420)  # the public id
+    version = pw.IntegerField()
+    before = pw.TextField(null=True)  # JSON: the record as a bundle has it, with citations
+    after = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("record_type", "record"), False),)
+
+
 class SchemaVersion(BaseModel):
     """One row: the schema version of this database (api/migrations.py)."""
 
@@ -305,5 +346,6 @@ MODELS: tuple[type[BaseModel], ...] = (
     Citation,
     SearchDocument,
     ApiKey,
+    Change,
     SchemaVersion,
 )

@@ -35,6 +35,7 @@ from schemas.records import (
     SourceSchema,
     StatementSchema,
 )
+from schemas.writes import UpdatedSinceArgs
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -176,7 +177,10 @@ class GeoArgs(ma.Schema):
 
 
 class EventListArgs(
-    GeoArgs, ListArgs, export_args(EventSchema, "rocket-strike-near-halliburton-2020-04-06")
+    UpdatedSinceArgs,
+    GeoArgs,
+    ListArgs,
+    export_args(EventSchema, "rocket-strike-near-halliburton-2020-04-06"),
 ):
     """Filters of `GET /v1/events`."""
 
@@ -209,7 +213,9 @@ class EventListArgs(
 
 
 class StatementListArgs(
-    ListArgs, export_args(StatementSchema, "kataib-hezbollah-2020-04-02-leave-iraq")
+    UpdatedSinceArgs,
+    ListArgs,
+    export_args(StatementSchema, "kataib-hezbollah-2020-04-02-leave-iraq"),
 ):
     """Filters of `GET /v1/statements`."""
 
@@ -238,7 +244,7 @@ class StatementListArgs(
     source = ids("Statements cited by this source.")
 
 
-class ActorListArgs(ListArgs, export_args(ActorSchema, "kataib-hezbollah")):
+class ActorListArgs(UpdatedSinceArgs, ListArgs, export_args(ActorSchema, "kataib-hezbollah")):
     """Filters of `GET /v1/actors`."""
 
     SORTS = ("name", "-name", "relevance")
@@ -255,7 +261,7 @@ class ActorListArgs(ListArgs, export_args(ActorSchema, "kataib-hezbollah")):
 
 
 class RelationListArgs(
-    ListArgs, export_args(RelationSchema, "esmail-ghaani--commands--quds-force")
+    UpdatedSinceArgs, ListArgs, export_args(RelationSchema, "esmail-ghaani--commands--quds-force")
 ):
     """Filters of `GET /v1/relations`."""
 
@@ -273,7 +279,9 @@ class RelationListArgs(
     source = ids("Relations cited by this source.")
 
 
-class LocationListArgs(GeoArgs, ListArgs, export_args(LocationSchema, "ain-al-asad-air-base")):
+class LocationListArgs(
+    UpdatedSinceArgs, GeoArgs, ListArgs, export_args(LocationSchema, "ain-al-asad-air-base")
+):
     """Filters of `GET /v1/locations`."""
 
     SORTS = ("name", "-name", "relevance", "distance", "-distance")

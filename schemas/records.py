@@ -95,6 +95,20 @@ class CoordinatesSchema(ma.Schema):
     )
 
 
+def version_field() -> fields.Integer:
+    return fields.Integer(
+        metadata={
+            "description": "Grows by one on each change of the record; its `ETag` derives from "
+            "it, and `If-Match` on PATCH and DELETE names it.",
+            "example": 1,
+        }
+    )
+
+
+def updated_at_field() -> fields.DateTime:
+    return fields.DateTime(metadata={"description": "When the record last changed (UTC)."})
+
+
 DATE_PRECISION = "How precise `date` is; the record covers that whole day, week, month or year."
 DATE_KIND = (
     "`point`: on `date`; `span`: lasted from `date` to `end_date`; `window`: at some point "
@@ -133,6 +147,8 @@ class RelationSchema(ma.Schema):
     date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
     description = string_field("Notes on the relation.", allow_none=True)
     citations = fields.List(fields.Nested(CitationSchema))
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 class ActorSchema(ma.Schema):
@@ -152,6 +168,8 @@ class ActorSchema(ma.Schema):
         metadata={"description": "Relations in which the actor is subject or object."},
     )
     citations = fields.List(fields.Nested(CitationSchema))
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 class LocationSchema(ma.Schema):
@@ -190,6 +208,8 @@ class LocationSchema(ma.Schema):
             "x-optional": True,
         }
     )
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 class ParticipantSchema(ma.Schema):
@@ -247,6 +267,8 @@ class EventSchema(ma.Schema):
             "x-optional": True,
         }
     )
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 class StatementSchema(ma.Schema):
@@ -303,6 +325,8 @@ class StatementSchema(ma.Schema):
         fields.Nested(EventRefSchema), metadata={"description": "Events the statement is about."}
     )
     citations = fields.List(fields.Nested(CitationSchema))
+    version = version_field()
+    updated_at = updated_at_field()
 
 
 def count_field(collection: str, example: int) -> fields.Integer:

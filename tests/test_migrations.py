@@ -81,6 +81,15 @@ def is_postgres_db(db: pw.Database) -> bool:
     return isinstance(db, pw.PostgresqlDatabase)
 
 
+def unstamped(value):
+    """A response without its `updated_at` times."""
+    if isinstance(value, dict):
+        return {k: unstamped(v) for k, v in value.items() if k != "updated_at"}
+    if isinstance(value, list):
+        return [unstamped(v) for v in value]
+    return value
+
+
 def test_a_release_1_database_is_upgraded_and_loses_nothing(
     client, database_url, tmp_path, monkeypatch, make_app
 ):
@@ -113,9 +122,15 @@ def test_a_release_1_database_is_upgraded_and_loses_nothing(
         upgraded.close()
 
         served = make_app(url).test_client()
+        for path in (
+            "/v1/events?limit=500",
+            "/v1/actors/kataib-hezbollah",
+            "/v1/search?q=patriot",
+            "/v1/search?q=strikes",
+        ):
+            # the same records; `updated_at` is the time of the upgrade (v3)
+            assert unstamped(served.get(path).json) == unstamped(client.get(path).json), path
         # v4 rebuilt the full-text index: it stems and folds accents (release 1 did neither)
-        for path in ("/v1/actors/kataib-hezbollah", "/v1/search?q=patriot", "/v1/search?q=strikes"):
-            assert served.get(path).json == client.get(path).json, path
         assert served.get("/v1/events?q=strikes").json, "the index stems after the upgrade"
 
         # The seed loads again over it: the source gains its text, the events and statements

@@ -18,11 +18,11 @@ from pathlib import Path
 from api.db import database
 from api.ddl import exclusive
 from api.importer.export import export_bundle
+from api.importer.journal import JournaledWriter
 from api.importer.problems import Problem, SeedError
 from api.importer.read import Input, parse_body, read_file
 from api.importer.resolve import resolve
 from api.importer.validate import COLLECTIONS, Bundle, check, load
-from api.importer.write import Writer
 from api.models import SearchDocument, Source
 
 __all__ = [
@@ -110,6 +110,7 @@ def run(
     dry_run: bool = False,
     if_empty: bool = False,
     removing: str | None = None,
+    key: str = "cli",
 ) -> Report:
     """Validate everything, then write it under the write lock; SeedError lists every problem."""
     report = Report(files=[i.name for i in inputs], dry_run=dry_run)
@@ -125,15 +126,17 @@ def run(
                 problems += plan.removal.problems
             if problems:
                 raise SeedError(problems)  # nothing written: the transaction rolls back
-            writer = Writer()
+            writer = JournaledWriter(key)  # every change journaled as one by `key`
             writer.bundles(bundles, plan)
             if removing:
                 source = Source.get(Source.slug == removing)
+                citing = writer.citing(source.id)
                 SearchDocument.delete().where(
                     (SearchDocument.record_type == "source")
                     & (SearchDocument.record_id == source.id)
                 ).execute()
                 source.delete_instance()
+                writer.changed_since(citing)  # records that kept other citations
                 writer.summary["sources"]["deleted"] += 1
             if dry_run:
                 transaction.rollback()
@@ -148,9 +151,12 @@ def run(
     return report
 
 
-def load_files(paths: Iterable[Path] | None = None, if_empty: bool = False) -> Report:
+def load_files(
+    paths: Iterable[Path] | None = None, if_empty: bool = False, key: str = "cli"
+) -> Report:
     """Validate the files (default: the seed), then load them all in one transaction."""
-    return run([read_file(Path(p)) for p in (paths or default_files())], if_empty=if_empty)
+    inputs = [read_file(Path(p)) for p in (paths or default_files())]
+    return run(inputs, if_empty=if_empty, key=key)
 
 
 def validate_files(paths: Iterable[Path]) -> dict[Path, dict]:
@@ -161,22 +167,22 @@ def validate_files(paths: Iterable[Path]) -> dict[Path, dict]:
     return {p: read_bundle(p) for p in paths}
 
 
-def import_body(body: bytes, media_type: str, dry_run: bool = False) -> Report:
+def import_body(body: bytes, media_type: str, dry_run: bool = False, key: str = "cli") -> Report:
     """A bundle sent over HTTP (JSON or YAML; the source text travels in `source.text`)."""
     bundle_input = parse_body(body, media_type)
     if bundle_input.problems:
         raise SeedError(bundle_input.problems)
     if isinstance(bundle_input.raw, dict) and isinstance(bundle_input.raw.get("source"), dict):
         bundle_input.raw["source"].pop("document", None)  # a file name means nothing here
-    return run([bundle_input], dry_run=dry_run)
+    return run([bundle_input], dry_run=dry_run, key=key)
 
 
-def delete_source(slug: str) -> Report:
+def delete_source(slug: str, key: str = "cli") -> Report:
     """Remove a source, its citations, and the records only it supported."""
     with database.connection_context():
         if not Source.select().where(Source.slug == slug).exists():
             raise UnknownSource(slug)
-    return run([], removing=slug)
+    return run([], removing=slug, key=key)
 
 
 def export_source(slug: str) -> dict:

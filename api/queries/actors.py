@@ -9,7 +9,7 @@ import peewee as pw
 from api.models import Actor, ActorAlias, Relation
 from api.queries.collection import Collection
 from api.queries.filters import any_of, cited_by, ids_for
-from api.queries.loading import aliases_for, citations_for
+from api.queries.loading import aliases_for, citations_for, versioned
 from api.queries.paging import sorts_for
 from api.queries.relations import load_relations, relations_query
 
@@ -32,6 +32,7 @@ def load_actors(actors: list[Actor]) -> list[dict]:
     return [
         {
             "id": actor.slug,
+            **versioned(actor),
             "name": actor.name,
             "kind": actor.kind,
             "title": actor.title,

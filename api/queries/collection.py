@@ -3,6 +3,7 @@ filtered, sorted and loaded; `list_page` and `get_record` are the two entry poin
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,9 @@ def filtered(
     """`query` narrowed by every filter in `args` (not paging, sort, format or `q`)."""
     if args.get("ids") and "ids" not in skip:  # many records by public id
         query = query.where(collection.model.slug.in_(args["ids"]))
+    if args.get("updated_since") and "updated_since" not in skip:  # changed since (UTC)
+        since = args["updated_since"].astimezone(dt.UTC).replace(tzinfo=None)
+        query = query.where(collection.model.updated_at >= since)
     for name, value in args.items():
         if name in collection.filters and name not in skip and value is not None:
             query = collection.filters[name](query, value, args)

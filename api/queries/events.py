@@ -21,7 +21,7 @@ from api.queries.filters import (
     in_bbox,
     near,
 )
-from api.queries.loading import actor_ref, citations_for, location_ref
+from api.queries.loading import actor_ref, citations_for, location_ref, versioned
 from api.queries.paging import sorts_for
 
 
@@ -116,6 +116,7 @@ def load_events(events: list[Event]) -> list[dict]:
     return [
         {
             "id": event.slug,
+            **versioned(event),
             "title": event.title,
             "summary": event.summary,
             "type": event.type,

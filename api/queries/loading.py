@@ -3,11 +3,17 @@ records at once (one query each, whatever the page size)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import peewee as pw
 
 from api.models import Actor, Citation, Event, Location, Source
+
+
+def versioned(row: pw.Model) -> dict:
+    """`version` and `updated_at` of a writable record (its ETag derives from the version)."""
+    return {"version": row.version, "updated_at": row.updated_at.replace(tzinfo=dt.UTC)}
 
 
 def actor_ref(actor: Actor) -> dict:

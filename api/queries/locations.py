@@ -16,7 +16,7 @@ from api.queries.filters import (
     in_bbox,
     near,
 )
-from api.queries.loading import aliases_for, citations_for, location_ref
+from api.queries.loading import aliases_for, citations_for, location_ref, versioned
 from api.queries.paging import sorts_for
 
 
@@ -58,6 +58,7 @@ def load_locations(locations: list[Location]) -> list[dict]:
         records.append(
             {
                 "id": location.slug,
+                **versioned(location),
                 "name": location.name,
                 "kind": location.kind,
                 "parent": location_ref(chain[-1]) if chain else None,

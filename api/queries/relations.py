@@ -7,7 +7,7 @@ import peewee as pw
 from api.models import Actor, Relation
 from api.queries.collection import Collection
 from api.queries.filters import Filter, any_of, cited_by, ids_for
-from api.queries.loading import actor_ref, citations_for
+from api.queries.loading import actor_ref, citations_for, versioned
 from api.queries.paging import sorts_for
 
 SUBJECT, OBJECT = Actor.alias("subject"), Actor.alias("object")
@@ -28,6 +28,7 @@ def load_relations(relations: list[Relation]) -> list[dict]:
     return [
         {
             "id": relation.slug,
+            **versioned(relation),
             "subject": actor_ref(relation.subject),
             "predicate": relation.predicate,
             "object": actor_ref(relation.object),

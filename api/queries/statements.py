@@ -18,7 +18,7 @@ from api.models import (
 )
 from api.queries.collection import Collection
 from api.queries.filters import Filter, any_of, cited_by, date_from, date_to, equals, ids_for
-from api.queries.loading import actor_ref, by_id, citations_for, event_ref
+from api.queries.loading import actor_ref, by_id, citations_for, event_ref, versioned
 from api.queries.paging import sorts_for
 
 
@@ -67,6 +67,7 @@ def load_statements(statements: list[Statement]) -> list[dict]:
     return [
         {
             "id": statement.slug,
+            **versioned(statement),
             "text": statement.text,
             "verbatim": statement.verbatim,
             "summary": statement.summary,

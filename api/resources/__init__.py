@@ -3,6 +3,7 @@
 from api.resources import (
     actors,
     briefings,
+    changes,
     events,
     facets,
     health,
@@ -24,6 +25,7 @@ MODULES = (
     locations,
     sources,
     briefings,
+    changes,
     timeline,
     network,
     search,

@@ -6,7 +6,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from api.auth import require, security
+from api.auth import key_name, require, security
 from api.base import Blueprint, problem_doc
 from api.errors import PROBLEM_JSON
 from api.importer import Report, SeedError, import_body
@@ -35,11 +35,11 @@ def summary(report: Report) -> dict:
     }
 
 
-def refused(error: SeedError) -> None:
-    """422 listing every problem of the bundle."""
+def refused(error: SeedError, what: str = "The bundle was refused") -> None:
+    """422 listing every problem of the bundle (or record)."""
     abort(
         422,
-        message=f"The bundle was refused ({len(error.items)} problem(s)); nothing was written.",
+        message=f"{what} ({len(error.items)} problem(s)); nothing was written.",
         errors=[problem.as_dict() for problem in error.items],
     )
 
@@ -98,7 +98,7 @@ class Briefings(MethodView):
         if media_type not in JSON_TYPES + YAML_TYPES:
             abort(415, message="Send the bundle as application/json or application/yaml.")
         try:
-            report = import_body(request.get_data(), media_type, dry_run=dry_run)
+            report = import_body(request.get_data(), media_type, dry_run=dry_run, key=key_name())
         except SeedError as error:
             refused(error)
         if dry_run:

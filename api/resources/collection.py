@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import g
 from flask.views import MethodView
 
 from api.base import Blueprint, problem_doc
 from api.formats import json_only, list_docs, list_response
 from api.queries.collection import Collection, get_record
+from api.resources.writes import add_writes
+from schemas.bundle import (
+    BundleActorSchema,
+    BundleEventSchema,
+    BundleLocationSchema,
+    BundleRelationSchema,
+    BundleStatementSchema,
+)
+
+WRITE_SCHEMAS: dict[str, type[ma.Schema]] = {
+    "actors": BundleActorSchema,
+    "relations": BundleRelationSchema,
+    "locations": BundleLocationSchema,
+    "events": BundleEventSchema,
+    "statements": BundleStatementSchema,
+}
 
 
 def collection_blueprint(
@@ -55,8 +72,12 @@ def collection_blueprint(
         )
         def get(self, record_id: str):
             json_only()
-            return get_record(collection, record_id)
+            record = get_record(collection, record_id)
+            g.record_version = record.get("version")  # the ETag derives from it
+            return record
 
+    if name in WRITE_SCHEMAS:  # POST, PATCH, DELETE (api/resources/writes.py)
+        add_writes(blp, name, collection, schema, WRITE_SCHEMAS[name], record_id_doc)
     ListView.__name__ = f"{name.title()}List"
     DetailView.__name__ = f"{name.title()}Detail"
     return blp

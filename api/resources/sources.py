@@ -7,7 +7,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 
-from api.auth import require, security
+from api.auth import key_name, require, security
 from api.base import problem_doc
 from api.importer import SeedError, UnknownSource, delete_source, export_source, source_text
 from api.queries.sources import SOURCES
@@ -65,7 +65,7 @@ class SourceRemoval(MethodView):
     )
     def delete(self, record_id: str):
         try:
-            return summary(delete_source(record_id))
+            return summary(delete_source(record_id, key=key_name()))
         except UnknownSource:
             unknown(record_id)
         except SeedError as error:

@@ -8,6 +8,7 @@ Memory stays one chunk per table plus the slug -> id maps.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import peewee as pw
@@ -33,6 +34,8 @@ from api.models import (
 )
 from api.synthetic.generate import COLUMNS, Row
 from api.synthetic.world import PREFIX
+
+CORPUS_TIME = dt.datetime(2025, 1, 1)  # `updated_at` of every synthetic record
 
 SQLITE_MAX_VARIABLES = 32_000  # SQLite >= 3.32 allows 32,766 bound parameters per statement
 MAX_BATCH_ROWS = 1_000
@@ -163,6 +166,9 @@ class Writer:
         model = MODELS[table]
         self.bar.set_description(table)
         columns = [model._meta.fields[name] for name in COLUMNS[table]]
+        if "updated_at" in model._meta.fields:  # versioned records: one fixed time (same corpus)
+            columns.append(model.updated_at)
+            rows = [(*row, CORPUS_TIME) for row in rows]
         query = model.insert_many(rows, fields=columns)
         if table in self.ids:  # SQLite >= 3.35 and PostgreSQL both return the new ids
             self.ids[table].update(query.returning(model.slug, model.id).tuples().execute())
