@@ -133,12 +133,14 @@ def paginate(
     cursor: str | None = None,
     key_of: Callable[[Any], Any] | None = None,
     id_of: Callable[[Any], int] | None = None,
+    row: Callable[[Any], Any] | None = None,
 ) -> Page:
     """One page of `query` (a model query, or any bound select) in `sort` order, with cursors
     for the pages either side.
 
     `key_of(row)` and `id_of(row)` read the sort key and the tie-breaker back from a row
-    (default: the attribute named like the sort column, and `id`).
+    (default: the attribute named like the sort column, and `id`); `row(fetched)`, when
+    given, turns each fetched row into what the caller wants (e.g. a loading.Row).
     """
     total = query.order_by().count()
     key_of = key_of or (lambda row: getattr(row, sort.key.name))
@@ -159,6 +161,8 @@ def paginate(
     descending = forward_desc != reverse
     order = (sort.key.desc(), id_column.desc()) if descending else (sort.key, id_column)
     rows = list(query.order_by(*order).limit(limit + 1))
+    if row is not None:
+        rows = [row(fetched) for fetched in rows]
     more = len(rows) > limit
     rows = rows[:limit]
     if reverse:
