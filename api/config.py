@@ -25,6 +25,14 @@ Hardening (issue #13):
 | `RATELIMIT_ENABLED`     | `1` (`0` under tests)   | `0` turns rate limiting off                 |
 | `RETRY_AFTER_SECONDS`   | `5`                     | `Retry-After` of a 503                      |
 
+Performance (issue #14):
+
+| Variable                | Default                 | Meaning                                     |
+|-------------------------|-------------------------|---------------------------------------------|
+| `EXACT_COUNT_LIMIT`     | `10000`                 | lists count exactly up to this many matches;|
+|                         |                         | beyond, `X-Total-Count-Estimate` (exact with|
+|                         |                         | `Prefer: count=exact`)                      |
+
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
 
@@ -64,6 +72,8 @@ def settings_from_env() -> dict[str, Any]:
         "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "1200/minute;60/second"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RETRY_AFTER_SECONDS": int(env.get("RETRY_AFTER_SECONDS", "5")),
+        # performance (issue #14)
+        "EXACT_COUNT_LIMIT": int(env.get("EXACT_COUNT_LIMIT", "10000")),
     }
     if env.get("RATELIMIT_ENABLED") is not None:
         settings["RATELIMIT_ENABLED"] = flag(env.get("RATELIMIT_ENABLED"), True)

@@ -76,17 +76,23 @@ def matching(
     return query
 
 
-def list_page(collection: Collection, args: dict) -> tuple[list[dict], Page]:
-    """One page of a collection, filtered and sorted by `args` (already validated)."""
+def list_page(
+    collection: Collection, args: dict, count_limit: int | None = None
+) -> tuple[list[dict], Page]:
+    """One page of a collection, filtered and sorted by `args` (already validated); the total
+    is exact up to `count_limit` (all the way when None), see paging.paginate."""
     model = collection.model
     query = filtered(collection, collection.query(), args)
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
-    key_of = None
+    key_of = total_of = None
     if args.get("q"):
         hits = fulltext.matches(collection.name, args["q"]).alias("hits")
         query = query.select_extend(hits.c.rank.alias("rank")).join(
             hits, on=(hits.c.record_id == model.id)
         )
+        if not args.get("cursor"):  # page 1 counts its matches itself: one match, not two
+            query = query.select_extend(pw.fn.COUNT(pw.SQL("*")).over().alias("matches"))
+            total_of = lambda row: row.matches  # noqa: E731
         # `rank` lands on the row itself
         query = query.dicts() if collection.light_rows else query.objects()
         if sort_name == RELEVANCE:
@@ -109,7 +115,15 @@ def list_page(collection: Collection, args: dict) -> tuple[list[dict], Page]:
     elif key_of is None:
         sort = collection.sorts[sort_name]
     page = paginate(
-        query, sort, model.id, args["limit"], args.get("cursor"), key_of, row=collection.row
+        query,
+        sort,
+        model.id,
+        args["limit"],
+        args.get("cursor"),
+        key_of,
+        row=collection.row,
+        count_limit=count_limit,
+        total_of=total_of,
     )
     records = collection.load(page.rows)
     if distance is not None:

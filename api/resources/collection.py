@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from api.base import Blueprint, problem_doc
-from api.formats import json_only, list_docs, list_response
+from api.formats import PREFER_PARAMETER, json_only, list_docs, list_response
 from api.queries.collection import Collection, get_record
 
 
@@ -25,7 +25,7 @@ def collection_blueprint(
     formats = tuple(args_schema().fields["format"].validate.choices)
     singular = collection.name
 
-    @blp.route("")
+    @blp.route("", parameters=[PREFER_PARAMETER])
     class ListView(MethodView):
         @blp.arguments(args_schema, location="query", as_kwargs=False)
         @blp.response(200, schema(many=True))
