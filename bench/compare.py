@@ -55,14 +55,16 @@ def datasette_binary() -> Path:
 class Process:
     """One server in its own process group; `stop()` ends exactly that group."""
 
-    def __init__(self, name: str, command: list[str], env: dict, port: int, log: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], env: dict, port: int, log: Path, cwd: Path = ROOT
+    ) -> None:
         self.name, self.port = name, port
         self.base = f"http://127.0.0.1:{port}"
         self.log_path = log
         self.log = log.open("w")
         self.process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env={**os.environ, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -124,6 +126,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database", help="a SQLite file (default instance/bench/...)")
     parser.add_argument("--label", default="", help="a note stored with the result")
+    parser.add_argument(
+        "--baseline",
+        help="a checkout of an older commit (`git archive REV | tar -x -C DIR`): its service "
+        "is measured in the same rounds, as `baseline`, for a before/after ratio",
+    )
     return parser.parse_args(argv)
 
 
@@ -170,10 +177,24 @@ def main(argv: list[str] | None = None) -> int:
             scratch / "datasette.log",
         )
         servers.append(datasette)
+        baseline = None
+        if options.baseline:
+            port = free_port()
+            baseline = Process(
+                "baseline",
+                gunicorn("api:create_app()", options.workers, port),
+                {**env, "PYTHONPATH": options.baseline},
+                port,
+                scratch / "baseline.log",
+                cwd=Path(options.baseline),  # gunicorn puts its cwd first on sys.path
+            )
+            servers.append(baseline)
+            baseline.wait_ready("/healthz")
         bare.wait_ready(PAGE_PATH)
         datasette.wait_ready("/-/versions.json", timeout=300)  # -i counts tables at start
         targets = {
             "service": service.base + PAGE_PATH,
+            **({"baseline": baseline.base + PAGE_PATH} if baseline else {}),
             "datasette": datasette.base
             + f"/{path.stem}/event.json?_size=50&_nocount=1&_nofacet=1&_labels=on",
             "bare-flask": bare.base + PAGE_PATH,
@@ -214,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         "service/datasette": service_rps / summary["datasette"]["requests_per_sec"],
         "service/bare-flask": service_rps / summary["bare-flask"]["requests_per_sec"],
     }
+    if "baseline" in summary:
+        base_rps = summary["baseline"]["requests_per_sec"]
+        ratios["service/baseline"] = service_rps / base_rps
+        ratios["baseline/datasette"] = base_rps / summary["datasette"]["requests_per_sec"]
+        ratios["baseline/bare-flask"] = base_rps / summary["bare-flask"]["requests_per_sec"]
     loads = [r["load"] for found in runs.values() for r in found]
     record = {
         "events": options.events,
@@ -245,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         f"service / datasette lean: {ratios['service/datasette']:.2f}x (goal >= 3); "
         f"service / bare Flask: {ratios['service/bare-flask']:.1%} (goal >= 25%)"
     )
+    if "service/baseline" in ratios:
+        print(
+            f"baseline / datasette lean: {ratios['baseline/datasette']:.2f}x; baseline / bare "
+            f"Flask: {ratios['baseline/bare-flask']:.1%}; service / baseline: "
+            f"{ratios['service/baseline']:.2f}x"
+        )
     return 0
 
 
