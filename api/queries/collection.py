@@ -90,7 +90,10 @@ def list_page(
         query = query.select_extend(hits.c.rank.alias("rank")).join(
             hits, on=(hits.c.record_id == model.id)
         )
-        if not args.get("cursor"):  # page 1 counts its matches itself: one match, not two
+        if sort_name == RELEVANCE and not args.get("cursor"):
+            # Sorting by relevance reads every match anyway: page 1 counts them in the same
+            # query, one match instead of two. (Another sort can stop after the page, so a
+            # window count there would read every match: it keeps the capped count.)
             query = query.select_extend(pw.fn.COUNT(pw.SQL("*")).over().alias("matches"))
             total_of = lambda row: row.matches  # noqa: E731
         # `rank` lands on the row itself
