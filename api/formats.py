@@ -180,6 +180,7 @@ def page_headers(page: Page) -> dict[str, str]:
         headers = {"X-Total-Count-Estimate": str(page.total_estimate)}
     if exact_count_asked():
         headers["Preference-Applied"] = "count=exact"
+    headers["Vary"] = "Prefer"  # the total's header depends on it (http_cache adds Accept)
     if links:
         headers["Link"] = ", ".join(links)
     return headers

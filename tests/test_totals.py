@@ -67,3 +67,8 @@ def test_full_text_total_is_the_same_on_every_page(client):
     everything = client.get("/v1/events?q=rocket&limit=500").get_json()
     assert len(everything) == total
     assert client.get("/v1/events?q=zzzznothing").headers["X-Total-Count"] == "0"
+
+
+def test_lists_vary_by_prefer(client):
+    vary = {v.strip() for v in client.get("/v1/events").headers["Vary"].split(",")}
+    assert {"Prefer", "Accept"} <= vary
