@@ -24,6 +24,7 @@ def collection_blueprint(
     blp = Blueprint(name, __name__, url_prefix=f"/v1/{name}", description=description)
     formats = tuple(args_schema().fields["format"].validate.choices)
     singular = collection.name
+    record_schema = schema()  # one instance: building one deep-copies every field
 
     @blp.route("", parameters=[PREFER_PARAMETER])
     class ListView(MethodView):
@@ -35,7 +36,7 @@ def collection_blueprint(
             **list_docs(schema(many=True), formats),
         )
         def get(self, args: dict):
-            return list_response(collection, args, schema(), formats)
+            return list_response(collection, args, record_schema, formats)
 
     record_id_doc = {
         "in": "path",
