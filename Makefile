@@ -12,7 +12,7 @@ THREADS ?= 8
 TEST_WORKERS ?= auto
 export HOST PORT WORKERS THREADS
 
-.PHONY: install install-dev run seed test lint format openapi bench clean
+.PHONY: install install-dev run seed test lint format openapi bench bench-compare clean
 
 install: $(VENV)/.installed      ## the service and its runtime dependencies
 install-dev: $(VENV)/.installed-dev  ## plus the test and lint tools
@@ -57,8 +57,11 @@ format: install-dev
 openapi: install  ## regenerate openapi.yaml from the code
 	$(BIN)/briefing openapi write --format yaml openapi.yaml
 
-bench: install  ## load benchmark: gunicorn + wrk on SQLite and PostgreSQL (bench/README.md)
+bench: bench-compare  ## the page comparison, then the load benchmark on SQLite and PostgreSQL (bench/README.md)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-compare: install  ## the service vs Datasette (own venv in .tools/) vs bare Flask: `COMPARE_ARGS="--events 20000"`
+	$(BIN)/python -m bench.compare $(COMPARE_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

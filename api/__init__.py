@@ -14,6 +14,7 @@ from api import auth, db, http_cache, limits, migrations, spec
 from api.base import Api
 from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
 from api.errors import unavailable
+from api.json_provider import JSONProvider
 from api.queries.paging import configure_cursors
 from api.security import init_security
 
@@ -37,10 +38,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from api.resources.writes import register_converter
 
     app = Flask(__name__)
+    app.json = JSONProvider(app)
     app.config.update(STATIC_SETTINGS)
     app.config.update(settings_from_env())
     app.config.update(config or {})
-    app.json.sort_keys = False
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.testing:
         log.warning("SECRET_KEY is not set: cursors are signed with the public development key")
     configure_cursors(app.config["SECRET_KEY"])

@@ -7,7 +7,7 @@ import http
 
 import flask_smorest
 import peewee as pw
-from flask_smorest.utils import prepare_response
+from flask_smorest.utils import prepare_response, resolve_schema_instance
 from webargs.flaskparser import FlaskParser
 
 from api.errors import (
@@ -18,6 +18,7 @@ from api.errors import (
     unexpected_problem,
 )
 from api.queries.errors import QueryError
+from schemas import fastdump
 from schemas.errors import ProblemSchema
 
 
@@ -51,9 +52,15 @@ class Api(flask_smorest.Api):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """A blueprint whose argument schemas decide on unknown fields (ours say RAISE)."""
+    """A blueprint whose argument schemas decide on unknown fields (ours say RAISE), and whose
+    responses are dumped by schemas/fastdump.py (what marshmallow would write, faster)."""
 
     ARGUMENTS_PARSER = FlaskParser(unknown=None)
+
+    def response(self, status_code, schema=None, **kwargs):
+        if schema is not None:
+            schema = fastdump.install(resolve_schema_instance(schema))
+        return super().response(status_code, schema, **kwargs)
 
 
 def problem_doc(description: str) -> dict:

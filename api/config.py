@@ -20,6 +20,7 @@
 | `MAX_BUNDLE_BYTES`      | `5242880` (5 MB)                 | largest request body (413)       |
 | `API_KEY_CACHE_SECONDS` | `60`                             | seconds a verified key is cached |
 | `READS_REQUIRE_KEY`     | `0`                              | `1`: reads need a `read` key     |
+| `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -61,6 +62,8 @@ def settings_from_env() -> dict[str, Any]:
         "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "1200/minute;60/second"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RETRY_AFTER_SECONDS": int(env.get("RETRY_AFTER_SECONDS", "5")),
+        # performance (issue #14)
+        "EXACT_COUNT_LIMIT": int(env.get("EXACT_COUNT_LIMIT", "10000")),
     }
     if env.get("RATELIMIT_ENABLED") is not None:
         settings["RATELIMIT_ENABLED"] = flag(env.get("RATELIMIT_ENABLED"), True)

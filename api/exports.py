@@ -26,7 +26,8 @@ def ndjson_lines(
             yield json.dumps(record, ensure_ascii=False) + "\n"
         if not page.next_cursor:
             return
-        records, page = list_page(collection, {**args, "cursor": page.next_cursor})
+        # the total went out with the first batch: later batches count nothing
+        records, page = list_page(collection, {**args, "cursor": page.next_cursor}, 0)
 
 
 def ndjson_response(

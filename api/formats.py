@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import marshmallow as ma
-from flask import Response, json, request
+from flask import Response, current_app, json, request
 from flask_smorest import abort
 
 from api import exports, tables
@@ -25,8 +25,20 @@ MEDIA_TYPES = {
 
 PAGE_HEADERS = {
     "X-Total-Count": {
-        "description": "How many records match the filters, across all pages.",
+        "description": "How many records match the filters, across all pages: present when "
+        "they are at most 10,000 (`EXACT_COUNT_LIMIT`), or when the request says "
+        "`Prefer: count=exact`.",
         "schema": {"type": "integer"},
+    },
+    "X-Total-Count-Estimate": {
+        "description": "Instead of `X-Total-Count` when more than 10,000 records match: an "
+        "estimate, never below 10,001 (PostgreSQL: the query planner's; SQLite: the "
+        "collection's size, an upper bound). Send `Prefer: count=exact` for the exact count.",
+        "schema": {"type": "integer"},
+    },
+    "Preference-Applied": {
+        "description": "`count=exact` when the request asked for it (RFC 7240).",
+        "schema": {"type": "string"},
     },
     "Link": {
         "description": 'RFC 8288 links to the other pages: `<url>; rel="next"` and '
@@ -126,6 +138,35 @@ def json_only() -> None:
     negotiate({}, ("json",))
 
 
+PREFER_PARAMETER = {
+    "in": "header",
+    "name": "Prefer",
+    "required": False,
+    "description": "`count=exact`: always count the matches exactly for `X-Total-Count` "
+    "(RFC 7240). Without it, a list counts exactly up to 10,000 matches and beyond that sends "
+    "`X-Total-Count-Estimate`, so that a broad filter never pays for a full count. Other "
+    "preferences are ignored.",
+    "schema": {"type": "string", "example": "count=exact"},
+}
+
+
+def exact_count_asked() -> bool:
+    """True when the request says `Prefer: count=exact` (RFC 7240; other preferences ignored)."""
+    for value in request.headers.getlist("Prefer"):
+        for preference in value.split(","):
+            if preference.split(";")[0].strip().replace(" ", "").lower() == "count=exact":
+                return True
+    return False
+
+
+def count_limit(chosen: str) -> int | None:
+    """How far a list counts exactly: all the way for GeoJSON (`numberMatched`) and when the
+    client prefers it, else `EXACT_COUNT_LIMIT`."""
+    if chosen == "geojson" or exact_count_asked():
+        return None
+    return current_app.config["EXACT_COUNT_LIMIT"]
+
+
 def page_headers(page: Page) -> dict[str, str]:
     links = []
     for rel, cursor in (("next", page.next_cursor), ("prev", page.prev_cursor)):
@@ -133,7 +174,13 @@ def page_headers(page: Page) -> dict[str, str]:
             query = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
             query.append(("cursor", cursor))
             links.append(f'<{request.base_url}?{urlencode(query)}>; rel="{rel}"')
-    headers = {"X-Total-Count": str(page.total)}
+    if page.total is not None:
+        headers = {"X-Total-Count": str(page.total)}
+    else:
+        headers = {"X-Total-Count-Estimate": str(page.total_estimate)}
+    if exact_count_asked():
+        headers["Preference-Applied"] = "count=exact"
+    headers["Vary"] = "Prefer"  # the total's header depends on it (http_cache adds Accept)
     if links:
         headers["Link"] = ", ".join(links)
     return headers
@@ -155,7 +202,7 @@ def list_response(
         return exports.ndjson_response(
             collection, args, schema, attachment(collection.name, chosen)
         )
-    records, page = list_page(collection, args)
+    records, page = list_page(collection, args, count_limit(chosen))
     headers = page_headers(page)
     if chosen == "json":
         if chosen_fields:  # flask-smorest dumps the whole schema: what is not there, it skips

@@ -129,7 +129,7 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
     """The benchmark URLs for the data in `url`, and what was checked to build them."""
     from api.config import settings_from_env
     from api.db import bind, database
-    from api.models import Event, Location
+    from api.models import Actor, Event, EventParticipant, Location
     from api.queries.paging import Sort, configure_cursors, encode_cursor
 
     configure_cursors(settings_from_env()["SECRET_KEY"])  # as the served app signs them
@@ -174,6 +174,14 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
                 .limit(1)
                 .scalar()
             )
+        hub = (  # the actor in most events: the network's worst case
+            Actor.select(Actor.slug)
+            .join(EventParticipant, on=(EventParticipant.actor == Actor.id))
+            .group_by(Actor.id, Actor.slug)
+            .order_by(pw.fn.COUNT(EventParticipant.id).desc(), Actor.id)
+            .limit(1)
+            .scalar()
+        )
     filtered = f"/v1/events?limit={PAGE}&type=explosions_remote_violence&date_from=2019-01-01"
     if province:
         filtered += f"&location={province}"
@@ -192,10 +200,21 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
             f"/v1/events?limit={PAGE}&q=rocket&sort=date",
         ),
         Scenario("statements", "statements, page 1", f"/v1/statements?limit={PAGE}"),
+        Scenario(
+            "broad", "events, role=target (half of them)", f"/v1/events?limit={PAGE}&role=target"
+        ),
+        Scenario("search", "search, q=rocket (every type)", "/v1/search?q=rocket"),
+        Scenario("facet-actor", "events facets by actor", "/v1/events/facets?field=actor"),
+        Scenario(
+            "network",
+            "network depth 2 around the busiest actor",
+            f"/v1/actors/{hub}/network?depth=2",
+        ),
     ]
     return found, {
         "events": total,
         "province": province,
         "deep_page": deep,
         "deep_expected_first": expected_first,
+        "hub": hub,
     }

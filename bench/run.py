@@ -44,6 +44,7 @@ README = ROOT / "bench" / "README.md"
 START, END = "<!-- bench:latest:start -->", "<!-- bench:latest:end -->"
 BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+APP_DIR = Path(os.environ.get("BENCH_APP_DIR") or ROOT).resolve()
 
 
 class BenchError(Exception):
@@ -81,8 +82,15 @@ class Server:
                 "warning",
                 "api:create_app()",
             ],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": url},
+            # BENCH_APP_DIR: serve another checkout (a before/after run on the same data);
+            # rate limiting off: the benchmark measures the service, not the limiter
+            cwd=APP_DIR,
+            env={
+                **os.environ,
+                "DATABASE_URL": url,
+                "RATELIMIT_ENABLED": "0",
+                **({"PYTHONPATH": str(APP_DIR)} if APP_DIR != ROOT else {}),
+            },
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -250,7 +258,7 @@ def check(server: Server, scenario: Scenario, facts: dict) -> dict:
     return {
         **base,
         "url": url,
-        "total": int(headers.get("X-Total-Count", -1)),
+        "total": int(headers.get("X-Total-Count", headers.get("X-Total-Count-Estimate", -1))),
         "records": len(records),
         "bytes": len(body),
         "first_request_ms": round(first_ms, 1),

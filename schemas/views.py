@@ -84,14 +84,16 @@ class NetworkEdgeSchema(ma.Schema):
     events = fields.List(
         fields.String(),
         metadata={
-            "description": "Ids of the events both actors took part in (co_participation).",
+            "description": "Ids of the events both actors took part in (co_participation), "
+            "oldest first: at most 20 (the first 20 when there are more).",
             "example": ["soleimani-muhandis-killing-2020-01-03"],
         },
     )
     statements = fields.List(
         fields.String(),
         metadata={
-            "description": "Ids of the statements both actors spoke in (co_signatory).",
+            "description": "Ids of the statements both actors spoke in (co_signatory), oldest "
+            "first: at most 20 (the first 20 when there are more).",
             "example": ["joint-statement-eight-militias-2020-04-04"],
         },
     )

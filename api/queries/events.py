@@ -21,29 +21,40 @@ from api.queries.filters import (
     in_bbox,
     near,
 )
-from api.queries.loading import actor_ref, citations_for, location_ref, versioned
+from api.queries.loading import (
+    Row,
+    actor_ref,
+    citations_for,
+    location_ref,
+    rows_by_id,
+    versioned,
+)
 from api.queries.paging import sorts_for
 
 
 def locations_of(events: list[Event]) -> dict[int, Location]:
     """The locations of many events in one query: {location id: location}."""
-    location_ids = list({event.location_id for event in events if event.location_id})
-    if not location_ids:
-        return {}
-    return {loc.id: loc for loc in Location.select().where(Location.id.in_(location_ids))}
+    return rows_by_id(Location, list({event.location_id for event in events if event.location_id}))
 
 
 def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
     """Participants of many events in one query: {event id: [{actor, role}]}."""
     result: dict[int, list[dict]] = defaultdict(list)
     query = (
-        EventParticipant.select(EventParticipant, Actor)
+        EventParticipant.select(
+            EventParticipant.event.alias("owner"),
+            EventParticipant.role,
+            Actor.slug,
+            Actor.name,
+            Actor.kind,
+        )
         .join(Actor)
         .where(EventParticipant.event.in_(event_ids))
         .order_by(EventParticipant.id)
+        .dicts()
     )
-    for link in query if event_ids else []:
-        result[link.event_id].append({"actor": actor_ref(link.actor), "role": link.role})
+    for row in query if event_ids else []:
+        result[row["owner"]].append({"actor": actor_ref(Row(row)), "role": row["role"]})
     return result
 
 
@@ -198,4 +209,5 @@ EVENTS = Collection(
     },
     load=load_events,
     distance=distance_to_location,
+    light_rows=True,
 )

@@ -52,17 +52,23 @@ def code_facet(
 def actor_facet(
     collection: Collection, link: type[pw.Model], owner: pw.Field, args: dict, role: str | None
 ) -> tuple[list[dict], int]:
-    """Records per linked actor; a record counts once per actor however many links it has."""
+    """Records per linked actor; a record counts once per actor however many links it has.
+
+    Counted on the link table alone, grouped by actor id, then joined to the actors: the
+    records' table is read only when a filter narrows them (issue #14)."""
     model = collection.model
-    query = (
-        model.select(Actor.slug, Actor.name, pw.fn.COUNT(model.id.distinct()))
-        .join(link, on=(owner == model.id))
-        .join(Actor, on=(link.actor == Actor.id))
-        .group_by(Actor.id, Actor.slug, Actor.name)
-    )
+    count = pw.fn.COUNT(owner.distinct()).alias("n")
+    per_actor = link.select(link.actor.alias("actor_id"), count).group_by(link.actor)
     if role:
-        query = query.where(link.role == role)
-    return buckets(matching(collection, query, args).tuples(), args["buckets"])
+        per_actor = per_actor.where(link.role == role)
+    records = matching(collection, model.select(model.id), args)
+    if records._where is not None or records._from_list != [model]:
+        per_actor = per_actor.where(owner.in_(records))
+    per_actor = per_actor.alias("per_actor")
+    query = Actor.select(Actor.slug, Actor.name, per_actor.c.n).join(
+        per_actor, on=(per_actor.c.actor_id == Actor.id)
+    )
+    return buckets(query.tuples(), args["buckets"])
 
 
 def speaker_facet(args: dict) -> tuple[list[dict], int]:

@@ -41,6 +41,18 @@ def matches(record_type: str, text: str) -> pw.SelectQuery:
 
     Lower rank is better on both backends.
     """
+    return matches_of(SearchDocument.record_type == record_type, text)
+
+
+def matches_any(record_types: list[str], text: str) -> pw.SelectQuery:
+    """(record_id, rank, record_type) of the records of any of `record_types` matching `text`:
+    one read of the index for every type (search across collections, issue #14)."""
+    doc = SearchDocument
+    return matches_of(doc.record_type.in_(record_types), text).select_extend(doc.record_type)
+
+
+def matches_of(which: pw.Expression, text: str) -> pw.SelectQuery:
+    """(record_id, rank) of the search documents `which` selects that match `text`."""
     words = tokens(text)
     doc = SearchDocument
     if not words:
@@ -50,8 +62,7 @@ def matches(record_type: str, text: str) -> pw.SelectQuery:
         query = pw.fn.to_tsquery(TS_CONFIG, tsquery)
         rank = pw.fn.ts_rank_cd(pw.SQL("tsv"), query) * -1  # lower is better, as bm25
         return doc.select(doc.record_id, rank.alias("rank")).where(
-            (doc.record_type == record_type)
-            & pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])
+            which & pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])
         )
     fts = pw.Table("search_fts").alias("search_fts")
     # \w+ tokens hold no quote
@@ -59,7 +70,7 @@ def matches(record_type: str, text: str) -> pw.SelectQuery:
     return (
         doc.select(doc.record_id, pw.SQL("bm25(search_fts, 10.0, 1.0)").alias("rank"))
         .join(fts, on=(fts.c.rowid == doc.id))
-        .where((doc.record_type == record_type) & pw.SQL("search_fts MATCH ?", [fts_query]))
+        .where(which & pw.SQL("search_fts MATCH ?", [fts_query]))
     )
 
 

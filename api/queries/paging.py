@@ -11,6 +11,7 @@ the signature stops forged documents, and strict decoding stops anything else (i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import peewee as pw
 from itsdangerous import BadData, URLSafeSerializer
 
+from api.db import is_postgres
 from api.queries.errors import InvalidParameter
 
 
@@ -43,9 +45,33 @@ class Sort:
 @dataclass
 class Page:
     rows: list[Any]
-    total: int
+    total: int | None  # None: more than the count limit; then `total_estimate`
     next_cursor: str | None
     prev_cursor: str | None
+    total_estimate: int | None = None
+
+
+def estimate_rows(query: pw.SelectQuery, floor: int) -> int:
+    """A cheap estimate of how many rows `query` returns, at least `floor`: PostgreSQL's
+    planner estimate (`EXPLAIN`, no execution); on SQLite, which has none, the row count of
+    the query's table recorded by the last `ANALYZE` (an upper bound for a filtered query)."""
+    database = query.model._meta.database
+    found = 0
+    try:
+        if is_postgres(database):
+            sql, params = query.order_by().sql()
+            plan = database.execute_sql(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            found = int(plan[0]["Plan"]["Plan Rows"])
+        else:
+            stat = database.execute_sql(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1",
+                (query.model._meta.table_name,),
+            ).fetchone()
+            found = int(stat[0].split()[0]) if stat else 0
+    except (pw.DatabaseError, ValueError, KeyError, IndexError, TypeError):
+        found = 0
+    return max(found, floor)
 
 
 def sorts_for(names: dict[str, Any]) -> dict[str, Sort]:
@@ -133,14 +159,33 @@ def paginate(
     cursor: str | None = None,
     key_of: Callable[[Any], Any] | None = None,
     id_of: Callable[[Any], int] | None = None,
+    row: Callable[[Any], Any] | None = None,
+    count_limit: int | None = None,
+    total_of: Callable[[Any], int] | None = None,
 ) -> Page:
     """One page of `query` (a model query, or any bound select) in `sort` order, with cursors
     for the pages either side.
 
     `key_of(row)` and `id_of(row)` read the sort key and the tie-breaker back from a row
-    (default: the attribute named like the sort column, and `id`).
+    (default: the attribute named like the sort column, and `id`); `row(fetched)`, when
+    given, turns each fetched row into what the caller wants (e.g. a loading.Row).
+
+    The total: exact when `count_limit` is None; else exact up to `count_limit` (a COUNT over
+    `LIMIT count_limit + 1`: never a scan of every match) and beyond it None, with
+    `total_estimate` instead. `total_of(row)`, when given, reads the total off a row of the
+    first page (a `COUNT(*) OVER ()` the page query computed: full text runs its match once).
     """
-    total = query.order_by().count()
+    total: int | None = None
+    estimate = None
+    windowed = total_of is not None and not cursor
+    if windowed:
+        pass  # read off the page below
+    elif count_limit is None:
+        total = query.order_by().count()
+    else:
+        total = query.order_by().limit(count_limit + 1).count()
+        if total > count_limit:
+            total, estimate = None, estimate_rows(query, count_limit + 1)
     key_of = key_of or (lambda row: getattr(row, sort.key.name))
     id_of = id_of or (lambda row: row.id)
     forward_desc = sort.descending
@@ -159,12 +204,16 @@ def paginate(
     descending = forward_desc != reverse
     order = (sort.key.desc(), id_column.desc()) if descending else (sort.key, id_column)
     rows = list(query.order_by(*order).limit(limit + 1))
+    if row is not None:
+        rows = [row(fetched) for fetched in rows]
+    if windowed:
+        total = total_of(rows[0]) if rows else 0
     more = len(rows) > limit
     rows = rows[:limit]
     if reverse:
         rows.reverse()
     if not rows:
-        return Page(rows, total, None, None)
+        return Page(rows, total, None, None, estimate)
     first, last = rows[0], rows[-1]
     has_next = more if not reverse else True
     has_prev = more if reverse else bool(cursor)
@@ -173,4 +222,5 @@ def paginate(
         total,
         encode_cursor(sort, key_of(last), id_of(last), "next") if has_next else None,
         encode_cursor(sort, key_of(first), id_of(first), "prev") if has_prev else None,
+        estimate,
     )

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
-import operator
 
 import peewee as pw
 
@@ -56,26 +54,25 @@ def search_all(
     text: str, types: list[str], limit: int, cursor: str | None = None
 ) -> tuple[list[dict], int, str | None]:
     """The best `limit` hits across `types` (after `cursor`), how many hits there are in
-    all, and the cursor of the next page: two queries. Keyset paging on (rank, record_type,
-    record_id), the order of the hits.
+    all, and the cursor of the next page: one query (two after the first page). Keyset
+    paging on (rank, record_type, record_id), the order of the hits.
 
-    The hits of each type come from fulltext.py; the best `limit` of their UNION ALL are picked
-    first, and only those are joined to their documents and public ids.
+    The hits of every type come from one full-text match (fulltext.matches_any); the best
+    `limit` are picked first, and only those are joined to their documents and public ids.
     """
-    arms = [
-        fulltext.matches(t, text).select_extend(pw.Value(t).alias("record_type")) for t in types
-    ]
-    hits = functools.reduce(operator.add, arms).alias("hits")
-    # Counting needs no rank: the same matches, projecting a constant.
-    counted = functools.reduce(
-        operator.add, [fulltext.matches(t, text).select(pw.SQL("1")) for t in types]
-    ).alias("counted")
-    total = pw.Select([counted], [pw.fn.COUNT(pw.SQL("*"))]).bind(database).scalar()
+    # One read of the index for every type; the first page counts its hits in the same query
+    # (COUNT(*) OVER ()), a later page counts them apart (issue #14).
+    hits = fulltext.matches_any(types, text).alias("hits")
     order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
-    best = pw.Select([hits], [hits.c.record_type, hits.c.record_id, hits.c.rank])
+    columns = [hits.c.record_type, hits.c.record_id, hits.c.rank]
     if cursor:
+        total = pw.Select([hits], [pw.fn.COUNT(pw.SQL("*"))]).bind(database).scalar()
+        best = pw.Select([hits], columns)
         after = decode_cursor(cursor, types)
         best = best.where(pw.Tuple(*order) > pw.Tuple(*(pw.Value(v) for v in after)))
+    else:
+        total = None
+        best = pw.Select([hits], [*columns, pw.fn.COUNT(pw.SQL("*")).over().alias("total")])
     best = best.order_by(*order).limit(limit + 1).alias("best")
     doc = SearchDocument
     models = [MODELS[t] for t in types]
@@ -87,6 +84,7 @@ def search_all(
         doc.body,
         best.c.record_id.alias("record_id"),
         (pw.fn.COALESCE(*slugs) if len(slugs) > 1 else slugs[0]).alias("slug"),
+        *([] if cursor else [best.c.total.alias("total")]),
     ).join(best, on=(doc.record_type == best.c.record_type) & (doc.record_id == best.c.record_id))
     for record_type, model in zip(types, models, strict=True):
         query = query.join_from(
@@ -98,6 +96,8 @@ def search_all(
     query = query.order_by(best.c.rank, best.c.record_type, best.c.record_id)
     words = fulltext.tokens(text)
     rows = list(query.dicts())
+    if total is None:
+        total = rows[0]["total"] if rows else 0
     more = len(rows) > limit
     rows = rows[:limit]
     results = [

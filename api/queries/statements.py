@@ -18,7 +18,14 @@ from api.models import (
 )
 from api.queries.collection import Collection
 from api.queries.filters import Filter, any_of, cited_by, date_from, date_to, equals, ids_for
-from api.queries.loading import actor_ref, by_id, citations_for, event_ref, versioned
+from api.queries.loading import (
+    Row,
+    actor_ref,
+    citations_for,
+    event_ref,
+    rows_by_id,
+    versioned,
+)
 from api.queries.paging import sorts_for
 
 
@@ -29,13 +36,14 @@ def linked_actors(link: type[pw.Model], statement_ids: list[int]) -> dict[int, l
         return result
     order = [link.position, link.id] if "position" in link._meta.fields else [link.id]
     query = (
-        link.select(link, Actor)
+        link.select(link.statement.alias("owner"), Actor.slug, Actor.name, Actor.kind)
         .join(Actor)
         .where(link.statement.in_(statement_ids))
         .order_by(*order)
+        .dicts()
     )
     for row in query:
-        result[row.statement_id].append(actor_ref(row.actor))
+        result[row["owner"]].append(actor_ref(Row(row)))
     return result
 
 
@@ -44,13 +52,16 @@ def linked_events(statement_ids: list[int]) -> dict[int, list[dict]]:
     result: dict[int, list[dict]] = defaultdict(list)
     if not statement_ids:
         return result
-    for link in (
-        StatementEvent.select(StatementEvent, Event)
+    for row in (
+        StatementEvent.select(
+            StatementEvent.statement.alias("owner"), Event.slug, Event.title, Event.date
+        )
         .join(Event)
         .where(StatementEvent.statement.in_(statement_ids))
         .order_by(Event.date, Event.id)
+        .dicts()
     ):
-        result[link.statement_id].append(event_ref(link.event))
+        result[row["owner"]].append(event_ref(Row(row)))
     return result
 
 
@@ -62,7 +73,7 @@ def load_statements(statements: list[Statement]) -> list[dict]:
     addressees = linked_actors(StatementAddressee, ids)
     mentions = linked_actors(StatementMention, ids)
     events = linked_events(ids)
-    outlets = by_id(Actor, list({s.outlet_id for s in statements if s.outlet_id}))
+    outlets = rows_by_id(Actor, list({s.outlet_id for s in statements if s.outlet_id}))
     citations = citations_for("statement", ids)
     return [
         {
@@ -159,4 +170,5 @@ STATEMENTS = Collection(
         "source": cited_by("statement", Statement),
     },
     load=load_statements,
+    light_rows=True,
 )

@@ -7,7 +7,7 @@ from flask import g
 from flask.views import MethodView
 
 from api.base import Blueprint, problem_doc
-from api.formats import json_only, list_docs, list_response
+from api.formats import PREFER_PARAMETER, json_only, list_docs, list_response
 from api.queries.collection import Collection, get_record
 from api.resources.writes import add_writes
 from schemas.bundle import (
@@ -41,8 +41,9 @@ def collection_blueprint(
     blp = Blueprint(name, __name__, url_prefix=f"/v1/{name}", description=description)
     formats = tuple(args_schema().fields["format"].validate.choices)
     singular = collection.name
+    record_schema = schema()  # one instance: building one deep-copies every field
 
-    @blp.route("")
+    @blp.route("", parameters=[PREFER_PARAMETER])
     class ListView(MethodView):
         @blp.arguments(args_schema, location="query", as_kwargs=False)
         @blp.response(200, schema(many=True))
@@ -52,7 +53,7 @@ def collection_blueprint(
             **list_docs(schema(many=True), formats),
         )
         def get(self, args: dict):
-            return list_response(collection, args, schema(), formats)
+            return list_response(collection, args, record_schema, formats)
 
     record_id_doc = {
         "in": "path",

@@ -1,0 +1,27 @@
+"""The analyst views stay bounded (issue #14): network evidence ids are capped per edge, and the
+actor facet counts over the link table give the counts the join gave."""
+
+from __future__ import annotations
+
+from api.queries import network
+
+
+def test_network_evidence_is_capped_oldest_first(client, monkeypatch):
+    path = "/v1/actors/kataib-hezbollah/network?depth=2&limit=500"
+    full = client.get(path).get_json()["edges"]
+    assert max(len(e["events"]) + len(e["statements"]) for e in full) >= 2
+    monkeypatch.setattr(network, "EVIDENCE_LIMIT", 1)
+    capped = client.get(path).get_json()["edges"]
+    assert len(capped) == len(full)
+    for before, after in zip(full, capped, strict=True):
+        for field in ("events", "statements"):
+            assert after[field] == before[field][:1]
+
+
+def test_actor_facet_counts_records_once_per_actor(client):
+    for path, field in (("events", "actor"), ("statements", "speaker")):
+        body = client.get(f"/v1/{path}/facets?field={field}&buckets=500").get_json()
+        for bucket in body[:5]:
+            param = "actor" if path == "events" else "speaker"
+            total = client.get(f"/v1/{path}?{param}={bucket['value']}&limit=1")
+            assert int(total.headers["X-Total-Count"]) == bucket["count"], bucket
