@@ -8,7 +8,9 @@ The response schema decides how a record flattens, field by field:
   name them) or `{field}_{sub}`;
 - a list becomes one cell holding a JSON array of its items, each item written by its schema's
   `CSV_CELL` format (participants `actor:role`, citations `source: excerpt`) or as its id:
-  `["Ghaani","Esmail"]` never splits wrongly, and `json.loads` reads it back;
+  `["Ghaani","Esmail"]` never splits wrongly, and `json.loads` reads it back; a list whose
+  schema names a reference in `CSV_IDS` also gets a column of the distinct ids it refers to
+  (participants: `actor_ids`), so a GIS or spreadsheet filter needs no parsing of `actor:role`;
 - scalars stay as they are (in CSV: `true`/`false`, empty for null).
 
 CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
@@ -49,6 +51,13 @@ def list_cell(field: ma.fields.List) -> Cell:
     return lambda values: json.dumps([item(v) for v in values or []], ensure_ascii=False)
 
 
+def distinct_ids(key: str) -> Cell:
+    """The distinct ids of the references under `key` in a list's items, as a JSON array."""
+    return lambda values: json.dumps(
+        list(dict.fromkeys(item[key]["id"] for item in values or [])), ensure_ascii=False
+    )
+
+
 def label_of(nested: ma.Schema) -> str | None:
     return next((name for name in ("name", "title") if name in nested.fields), None)
 
@@ -60,6 +69,9 @@ def columns(schema: ma.Schema) -> dict[str, Column]:
         nested = field.schema if isinstance(field, ma.fields.Nested) else None
         if isinstance(field, ma.fields.List):
             result[name] = ([name], list_cell(field))
+            ids = getattr(getattr(field.inner, "schema", None), "CSV_IDS", None)
+            if ids:
+                result[ids[1]] = ([name], distinct_ids(ids[0]))
         elif nested is not None and "id" in nested.fields:
             result[f"{name}_id"] = ([name, "id"], lambda v: v)
             label = label_of(nested)

@@ -214,6 +214,7 @@ class LocationSchema(ma.Schema):
 
 class ParticipantSchema(ma.Schema):
     CSV_CELL = "{actor[id]}:{role}"
+    CSV_IDS = ("actor", "actor_ids")  # flat formats also list the distinct actors' ids
 
     actor = fields.Nested(ActorRefSchema)
     role = enum_field(vocab.PARTICIPANT_ROLES, "The actor's role in the event.")

@@ -25,6 +25,9 @@ def test_event_properties_name_the_location_and_list_as_json(client):
         assert json.loads(props["participants"]) == [
             f"{p['actor']['id']}:{p['role']}" for p in event["participants"]
         ]
+        assert json.loads(props["actor_ids"]) == list(
+            dict.fromkeys(p["actor"]["id"] for p in event["participants"])
+        )
         if event["coordinates"]:
             lon, lat = feature["geometry"]["coordinates"]
             assert (props["latitude"], props["longitude"]) == (lat, lon)
