@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import RESULTS, ROOT, seed, sqlite_url
-from bench.run import BenchError, fetch, free_port, git_commit, run_wrk
+from bench.run import BenchError, fetch, free_port, git_commit, run_wrk, stop_group
 
 DATASETTE_VENV = ROOT / ".tools" / "datasette-venv"
 PAGE_PATH = "/v1/events?limit=50"
@@ -86,15 +85,7 @@ class Process:
         raise BenchError(f"{self.name} not ready after {timeout:.0f}s")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
+        stop_group(self.process)
         self.log.close()
 
 

@@ -115,16 +115,22 @@ class Server:
         return self.log_path.read_text(errors="replace")[-2000:]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
+        stop_group(self.process)
         self.log.close()
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a server started in its own process group: TERM, then KILL after 15 s."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
 
 
 def fetch(url: str) -> tuple[int, dict, bytes]:
