@@ -34,6 +34,7 @@ COMPRESSED_TYPES = [
     "application/javascript",
 ]
 compress = Compress()
+PROBES = ("/healthz", "/readyz")  # a probe must see the service now, never a cached answer
 
 
 def init_app(app: Flask) -> None:
@@ -88,7 +89,7 @@ def cache_headers(response: Response) -> Response:
     if request.method not in ("GET", "HEAD") or response.status_code not in (200, 304):
         response.headers.setdefault("Cache-Control", NOT_CACHEABLE)
         return response
-    if request.path == "/healthz" or response.is_streamed:
+    if request.path in PROBES or response.is_streamed:
         response.headers.setdefault("Cache-Control", "no-cache")
         return response
     response.headers.setdefault("Cache-Control", CACHEABLE)

@@ -54,6 +54,7 @@ def test_errors_and_health_are_not_cached(client):
     assert client.get("/v1/events/nope").headers["Cache-Control"] == "no-store"
     assert "ETag" not in client.get("/v1/events/nope").headers
     assert client.get("/healthz").headers["Cache-Control"] == "no-cache"
+    assert client.get("/readyz").headers["Cache-Control"] == "no-cache"
 
 
 def test_large_bodies_are_gzipped_and_small_ones_are_not(client):
