@@ -7,7 +7,6 @@ carry none (no host, port, path or driver message), and a 503 carries `Retry-Aft
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask.views import MethodView
@@ -19,7 +18,6 @@ from api.readiness import database_answers, readiness_checks, schema_version
 from schemas.records import HealthSchema, ReadinessSchema
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
-log = logging.getLogger(__name__)
 
 
 @blp.route("/healthz")
