@@ -17,14 +17,17 @@ export HOST PORT WORKERS THREADS
 install: $(VENV)/.installed      ## the service and its runtime dependencies
 install-dev: $(VENV)/.installed-dev  ## plus the test and lint tools
 
+# uv (from PyPI, into the venv) installs what pyproject.toml asks for, several times faster than pip
+UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
+
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check uv
+	$(UV) -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(UV) -e '.[dev]'
 	touch $@
 
 run: install  ## create or upgrade the schema, seed it if empty (under one lock: replicas may start together), serve
@@ -41,7 +44,8 @@ $(TOOLS)/.installed:
 		&& touch $@; \
 	else echo "npm not found: the spec lint test will be skipped"; fi
 
-test: install-dev $(TOOLS)/.installed  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
+test:  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
+	$(MAKE) --no-print-directory -j2 install-dev $(TOOLS)/.installed  # Python and node side by side
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -n $(TEST_WORKERS)

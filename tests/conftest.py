@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from argon2 import PasswordHasher, profiles
 
-from api import create_app
+from api import auth, create_app
 from api.db import bind
 from api.ddl import create_schema, drop_schema
-from api.importer import load_files
+from api.importer import default_files, load_files
 from tests.helpers import briefing_files
+from tests.scratch import scratch_database
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -37,6 +39,13 @@ def postgres_url_of_this_worker(url: str) -> str:
         database.execute_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_key_hashes():
+    """API keys hashed with argon2's cheapest parameters (its profile for tests): the default
+    cost is deliberate in service and a waste in tests that create keys by the hundred."""
+    auth.HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -60,6 +69,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def app(database_url: str):
     """One app per backend for the whole session."""
     return create_app({"DATABASE_URL": database_url, "TESTING": True})
+
+
+@pytest.fixture(scope="session")
+def seeded_template(app, database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """A database of the session's backend holding the seed (seed/briefings) and nothing else,
+    made once: tests that write work on a copy, `scratch_database(..., template=...)`."""
+    with scratch_database(database_url, tmp_path_factory.mktemp("template"), "seed") as url:
+        create_app({"DATABASE_URL": url, "TESTING": True})  # creates the schema
+        load_files(default_files())
+        bind(database_url)  # no connection may stay open to a PostgreSQL template
+        yield url
+        bind(database_url)
 
 
 @pytest.fixture

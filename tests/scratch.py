@@ -1,11 +1,13 @@
 """Scratch databases of the session's backend: a temporary SQLite file, or a new PostgreSQL
-database beside TEST_DATABASE_URL's (created and dropped here)."""
+database beside TEST_DATABASE_URL's (created and dropped here), empty or copied from a template
+(a seeded database made once per session: copying it is much cheaper than seeding again)."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,18 +24,31 @@ def _admin(url: str):
     return connection
 
 
+def _sqlite_path(url: str) -> str:
+    return url.split(":///", 1)[1]
+
+
 @contextmanager
-def scratch_database(database_url: str, tmp_path: Path, label: str) -> Iterator[str]:
-    """The URL of an empty database of the same backend as `database_url`."""
+def scratch_database(
+    database_url: str, tmp_path: Path, label: str, template: str | None = None
+) -> Iterator[str]:
+    """The URL of a new database of the same backend as `database_url`: empty, or a copy of
+    `template` (a URL of that backend no connection is open to)."""
     if not is_postgres(database_url):
-        yield f"sqlite:///{tmp_path / f'{label}.db'}"
+        path = tmp_path / f"{label}.db"
+        if template:
+            source, copy = sqlite3.connect(_sqlite_path(template)), sqlite3.connect(path)
+            with closing(source), closing(copy):
+                source.backup(copy)
+        yield f"sqlite:///{path}"
         return
     parts = urlsplit(database_url)
     name = f"{parts.path.lstrip('/')}_{label}_{uuid.uuid4().hex[:6]}"
     admin = _admin(urlunsplit(parts._replace(query="")))
     try:
         with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
+            copied = f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"' if template else ""
+            cursor.execute(f'CREATE DATABASE "{name}"{copied}')
         yield urlunsplit(parts._replace(path=f"/{name}", query=""))  # its own search path
     finally:
         from api.db import database

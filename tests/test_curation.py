@@ -38,11 +38,11 @@ class Curated:
 
 
 @pytest.fixture
-def curated(database_url, tmp_path):
-    """A fresh seeded database of the session's backend, keys of each scope, and its app."""
-    with scratch_database(database_url, tmp_path, "curation") as url:
-        app = create_app({"DATABASE_URL": url, "TESTING": True})
-        load_files(default_files())
+def curated(app, database_url, seeded_template, tmp_path):
+    """A fresh copy of the seeded database, keys of each scope, and the session's app bound
+    to that copy."""
+    with scratch_database(database_url, tmp_path, "curation", template=seeded_template) as url:
+        bind(url)
         names = {scope: f"{scope}-{uuid.uuid4().hex[:6]}" for scope in SCOPES}
         keys = {scope: create_key(names[scope], scope) for scope in SCOPES}
         try:

@@ -3,6 +3,8 @@ conform to the documented schemas, content types and headers."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -21,12 +23,16 @@ pytestmark = pytest.mark.slow
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
+# Examples per read operation (beyond the examples and coverage phases, which always run):
+# enough for every `make test`; `FUZZ_EXAMPLES=500 make test` is the deeper run.
+READ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+
 
 # Writes need a key, so unauthenticated examples of them only ever meet the same 401; their
 # validation has its own tests (test_import_*, test_curation) and the generated client calls
 # each. A few examples keep the 401 shape in check; the budget goes to the public reads.
 @schema.include(method="GET").parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=READ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_read_conforms(case):
     # Every other check runs. "Schema-valid request accepted" cannot hold by design: some
     # 422s come from rules OpenAPI 3.0 parameters cannot express (an id that names no
