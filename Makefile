@@ -48,7 +48,7 @@ test:  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
 	$(MAKE) --no-print-directory -j2 install-dev $(TOOLS)/.installed  # Python and node side by side
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal  # idle workers take queued tests from busy ones
 
 lint: install-dev
 	$(BIN)/ruff check .
