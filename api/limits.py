@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable
 
 import peewee as pw
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 
 from api.db import database, is_postgres
@@ -45,8 +45,18 @@ def init_rate_limits(app: Flask) -> Limiter:
     key_func: Callable[[], str] = app.config.get("RATELIMIT_KEY_FUNC") or client_address
     limiter = Limiter(key_func=key_func, key_prefix="briefing")
     limiter.request_filter(is_unlimited)
+    app.after_request(reset_in_seconds)  # registered first, so it runs after the limiter's
     limiter.init_app(app)
     return limiter
+
+
+def reset_in_seconds(response: Response) -> Response:
+    """`RateLimit-Reset` as the IETF RateLimit fields define it, the seconds until the window
+    resets; Flask-Limiter writes the Unix time of the reset."""
+    reset = response.headers.get("RateLimit-Reset")
+    if reset and reset.isdigit():
+        response.headers["RateLimit-Reset"] = str(max(0, int(reset) - int(time.time())))
+    return response
 
 
 def is_unlimited() -> bool:

@@ -116,6 +116,9 @@ def test_a_client_over_its_budget_gets_a_429_problem_with_retry_after(make_app):
     assert int(response.headers["Retry-After"]) > 0
     assert response.headers["RateLimit-Limit"] == "3"
     assert response.headers["RateLimit-Remaining"] == "0"
+    # Seconds until the one-minute window resets (the IETF RateLimit fields), not a Unix time;
+    # Flask-Limiter rounds the reset time up to the next second.
+    assert 0 < int(response.headers["RateLimit-Reset"]) <= 61
     assert client.get("/healthz").status_code == 200  # probes are never throttled
     assert client.get("/readyz").status_code == 200
     other = client.get("/v1/sources", environ_base={"REMOTE_ADDR": "10.0.0.2"})
