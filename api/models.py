@@ -195,7 +195,13 @@ class EventParticipant(BaseModel):
     role = pw.CharField(max_length=32, index=True)
 
     class Meta:
-        indexes = ((("event", "actor", "role"), True), (("actor", "role"), False))
+        # (actor, event): an actor's events in order, read from the index alone (the network's
+        # latest records of an actor, facets by actor; issue #14)
+        indexes = (
+            (("event", "actor", "role"), True),
+            (("actor", "role"), False),
+            (("actor", "event"), False),
+        )
 
 
 class Statement(Dated):
@@ -221,7 +227,7 @@ class StatementSpeaker(BaseModel):
     position = pw.SmallIntegerField(default=0)
 
     class Meta:
-        indexes = ((("statement", "actor"), True),)
+        indexes = ((("statement", "actor"), True), (("actor", "statement"), False))
 
 
 class StatementPrincipal(BaseModel):
