@@ -173,7 +173,13 @@ class Event(Dated):
     updated_at = updated_field()
 
     class Meta:
-        indexes = ((("date", "id"), False), (("title", "id"), False))
+        # (date, id) + the span: a date filter is tested on the index entries while the list
+        # is read in date order (a broad date_from skipped a year of rows, issue #14)
+        indexes = (
+            (("date", "id"), False),
+            (("title", "id"), False),
+            (("date", "id", "range_end", "range_start"), False),
+        )
 
 
 class EventCasualty(BaseModel):
@@ -218,7 +224,7 @@ class Statement(Dated):
     updated_at = updated_field()
 
     class Meta:
-        indexes = ((("date", "id"), False),)
+        indexes = ((("date", "id"), False), (("date", "id", "range_end", "range_start"), False))
 
 
 class StatementSpeaker(BaseModel):
