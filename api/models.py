@@ -173,7 +173,13 @@ class Event(Dated):
     updated_at = updated_field()
 
     class Meta:
-        indexes = ((("date", "id"), False), (("title", "id"), False))
+        # (date, id) + the span: a date filter is tested on the index entries while the list
+        # is read in date order (a broad date_from skipped a year of rows, issue #14)
+        indexes = (
+            (("date", "id"), False),
+            (("title", "id"), False),
+            (("date", "id", "range_end", "range_start"), False),
+        )
 
 
 class EventCasualty(BaseModel):
@@ -195,7 +201,13 @@ class EventParticipant(BaseModel):
     role = pw.CharField(max_length=32, index=True)
 
     class Meta:
-        indexes = ((("event", "actor", "role"), True), (("actor", "role"), False))
+        # (actor, event): an actor's events in order, read from the index alone (the network's
+        # latest records of an actor, facets by actor; issue #14)
+        indexes = (
+            (("event", "actor", "role"), True),
+            (("actor", "role"), False),
+            (("actor", "event"), False),
+        )
 
 
 class Statement(Dated):
@@ -212,7 +224,7 @@ class Statement(Dated):
     updated_at = updated_field()
 
     class Meta:
-        indexes = ((("date", "id"), False),)
+        indexes = ((("date", "id"), False), (("date", "id", "range_end", "range_start"), False))
 
 
 class StatementSpeaker(BaseModel):
@@ -221,7 +233,7 @@ class StatementSpeaker(BaseModel):
     position = pw.SmallIntegerField(default=0)
 
     class Meta:
-        indexes = ((("statement", "actor"), True),)
+        indexes = ((("statement", "actor"), True), (("actor", "statement"), False))
 
 
 class StatementPrincipal(BaseModel):

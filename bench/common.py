@@ -203,7 +203,14 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
         Scenario(
             "broad", "events, role=target (half of them)", f"/v1/events?limit={PAGE}&role=target"
         ),
+        Scenario(
+            "dates-broad",
+            "events, date_from=2013-01-01 (nine in ten)",
+            f"/v1/events?limit={PAGE}&date_from=2013-01-01",
+        ),
+        Scenario("timeline", "timeline, page 1", f"/v1/timeline?limit={PAGE}"),
         Scenario("search", "search, q=rocket (every type)", "/v1/search?q=rocket"),
+        Scenario("facet-type", "events facets by type", "/v1/events/facets?field=type"),
         Scenario("facet-actor", "events facets by actor", "/v1/events/facets?field=actor"),
         Scenario(
             "network",

@@ -85,15 +85,17 @@ class NetworkEdgeSchema(ma.Schema):
         fields.String(),
         metadata={
             "description": "Ids of the events both actors took part in (co_participation), "
-            "oldest first: at most 20 (the first 20 when there are more).",
+            "among the latest 200 of each actor explored, oldest first: at most 20 (the "
+            "first 20 when there are more).",
             "example": ["soleimani-muhandis-killing-2020-01-03"],
         },
     )
     statements = fields.List(
         fields.String(),
         metadata={
-            "description": "Ids of the statements both actors spoke in (co_signatory), oldest "
-            "first: at most 20 (the first 20 when there are more).",
+            "description": "Ids of the statements both actors spoke in (co_signatory), among "
+            "the latest 200 of each actor explored, oldest first: at most 20 (the first 20 "
+            "when there are more).",
             "example": ["joint-statement-eight-militias-2020-04-04"],
         },
     )

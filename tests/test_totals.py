@@ -72,3 +72,14 @@ def test_full_text_total_is_the_same_on_every_page(client):
 def test_lists_vary_by_prefer(client):
     vary = {v.strip() for v in client.get("/v1/events").headers["Vary"].split(",")}
     assert {"Prefer", "Accept"} <= vary
+
+
+def test_timeline_beyond_the_limit_an_estimate(small):
+    """The timeline counts like the lists: exact up to the limit, an estimate beyond."""
+    total = exact_total(small, "/v1/timeline")
+    assert total > 2
+    response = small.get("/v1/timeline?limit=1")
+    assert "X-Total-Count" not in response.headers
+    assert int(response.headers["X-Total-Count-Estimate"]) >= 3
+    narrow = small.get("/v1/timeline?limit=1&q=halliburton")
+    assert int(narrow.headers["X-Total-Count"]) <= 2

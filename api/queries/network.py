@@ -3,8 +3,10 @@ events and co-signed statements, within a few hops of one actor."""
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterable, Iterator
+from functools import reduce
 
 import peewee as pw
 
@@ -16,6 +18,12 @@ EDGE_ORDER = {"relation": 0, "co_participation": 1, "co_signatory": 2}
 # Record ids listed per co-participation / co-signatory edge, oldest first (issue #14: around a
 # hub, every shared record of every kept pair was 333k rows at 1M events). The spec says 20.
 EVIDENCE_LIMIT = 20
+# Co-participation and co-signatory ties of an actor are looked for in its latest
+# RECORDS_PER_ACTOR events and statements (the most recently recorded: highest internal id),
+# read from the (actor, record) indexes: a hub's 20,000 events are never all joined (issue
+# #14: depth 2 around the busiest actor took 45 s at 1M events). The spec says 200.
+RECORDS_PER_ACTOR = 200
+ARMS_PER_QUERY = 250  # per-actor subqueries in one UNION ALL (SQLite allows 500)
 # kind -> (link table, its record column, record model, evidence field of the edge)
 SHARED = {
     "co_participation": (EventParticipant, "event", Event, "events"),
@@ -23,79 +31,125 @@ SHARED = {
 }
 
 
-def pairs(kind: str) -> tuple[Any, Any, Any, pw.Expression]:
-    """Two aliases of a link table joined on the record they share, for two actors."""
-    link, owner, _, _ = SHARED[kind]
-    a, b = link.alias("a"), link.alias("b")
-    return a, b, owner, (getattr(a, owner) == getattr(b, owner)) & (a.actor != b.actor)
+def union_all(queries: list[pw.SelectQuery]) -> Iterator[tuple]:
+    """The rows of every query (each may have its own ORDER BY and LIMIT), ARMS_PER_QUERY
+    queries to one UNION ALL statement."""
+    for start in range(0, len(queries), ARMS_PER_QUERY):
+        arms = [
+            pw.Select([query.alias(f"arm{n}")], [pw.SQL("*")])
+            for n, query in enumerate(queries[start : start + ARMS_PER_QUERY])
+        ]
+        yield from reduce(operator.add, arms).bind(Relation._meta.database).tuples()
 
 
-def incident_edges(actor_ids: set[int], edges: dict[tuple, dict]) -> None:
-    """Add to `edges` every edge touching `actor_ids`, co-records counted: three queries."""
-    ids = list(actor_ids)
-    for rel_id, subject, predicate, obj in (
-        Relation.select(Relation.id, Relation.subject, Relation.predicate, Relation.object)
-        .where(Relation.subject.in_(ids) | Relation.object.in_(ids))
-        .tuples()
-    ):
+def relation_edges(ids: list[int], edges: dict[tuple, dict], within: list[int] | None) -> None:
+    """Add to `edges` the stated relations with an end in `ids`: with the other end in
+    `within` when given, else the latest RECORDS_PER_ACTOR of each actor as subject and as
+    object (a state is the object of thousands of `citizen_of`)."""
+    columns = (Relation.id, Relation.subject, Relation.predicate, Relation.object)
+    if within is not None:
+        rows = (
+            Relation.select(*columns).where(Relation.subject.in_(ids) & Relation.object.in_(within))
+            | Relation.select(*columns).where(
+                Relation.object.in_(ids) & Relation.subject.in_(within)
+            )
+        ).tuples()
+    else:
+        rows = union_all(
+            [
+                Relation.select(*columns)
+                .where(end == actor)
+                .order_by(Relation.id.desc())
+                .limit(RECORDS_PER_ACTOR)
+                for actor in ids
+                for end in (Relation.subject, Relation.object)
+            ]
+        )
+    for rel_id, subject, predicate, obj in rows:
         edges.setdefault(
             ("relation", rel_id),
             {"kind": "relation", "ends": (subject, obj), "predicate": predicate, "id": rel_id},
         )
-    for kind in SHARED:
-        a, b, owner, shared = pairs(kind)
+
+
+def shared_records(kind: str, ids: list[int], within: list[int] | None) -> Iterator[tuple]:
+    """(actor, other actor, record id) of the records each actor of `ids` shares with another
+    (of `within`, when given), among its latest RECORDS_PER_ACTOR records."""
+    link, owner, _, _ = SHARED[kind]
+    record = getattr(link, owner)
+    other = link.alias("other")
+    latest = [
+        link.select(link.actor.alias("actor"), record.alias("record"))
+        .where(link.actor == actor)
+        .order_by(record.desc())
+        .limit(RECORDS_PER_ACTOR)
+        for actor in ids
+    ]
+    for start in range(0, len(latest), ARMS_PER_QUERY):
+        arms = [
+            pw.Select([query.alias(f"arm{n}")], [pw.SQL("*")])
+            for n, query in enumerate(latest[start : start + ARMS_PER_QUERY])
+        ]
+        sample = reduce(operator.add, arms).alias("sample")
         query = (
-            a.select(a.actor, b.actor, pw.fn.COUNT(getattr(a, owner).distinct()))
-            .join(b, on=shared)
-            # A pair within `actor_ids` comes once, not once from each end.
-            .where(a.actor.in_(ids) & (b.actor.not_in(ids) | (a.actor < b.actor)))
-            .group_by(a.actor, b.actor)
+            pw.Select([sample], [sample.c.actor, other.actor, sample.c.record])
+            .join(
+                other,
+                on=(getattr(other, owner) == sample.c.record) & (other.actor != sample.c.actor),
+            )
+            # `+ 0`: a test on each joined row, never the index of `within`'s own links
+            .where((other.actor + 0).in_(within) if within is not None else pw.SQL("1 = 1"))
+            .bind(link._meta.database)
             .tuples()
         )
-        for one, other, count in query:
+        yield from query
+
+
+def incident_edges(
+    actor_ids: set[int], edges: dict[tuple, dict], within: set[int] | None = None
+) -> None:
+    """Add to `edges` every edge touching `actor_ids` (whose other end is in `within`, when
+    given): their relations, and the ties through their latest records (one query per kind);
+    a tie found again gathers its records."""
+    ids = sorted(actor_ids)
+    others = sorted(within) if within is not None else None
+    relation_edges(ids, edges, others)
+    for kind in SHARED:
+        for one, other, record in shared_records(kind, ids, others):
             pair = (one, other) if one < other else (other, one)
-            edges.setdefault((kind, *pair), {"kind": kind, "ends": pair, "weight": count})
+            edge = edges.setdefault((kind, *pair), {"kind": kind, "ends": pair, "records": set()})
+            edge["records"].add(record)
+    for edge in edges.values():
+        if "records" in edge and "weight" not in edge:
+            edge["weight"] = len(edge["records"])  # frozen when first found, like the scores
 
 
-def evidence(kind: str, kept: set[int], expanded: set[int]) -> dict[tuple, list[str]]:
-    """{(actor, actor): record ids, oldest first, at most EVIDENCE_LIMIT} for the pairs of
-    kept actors that share records and touch an expanded actor: one query, which numbers each
-    pair's records (ROW_NUMBER) and returns only the first EVIDENCE_LIMIT of each."""
-    a, b, owner, shared = pairs(kind)
-    model = SHARED[kind][2]
-    nth = pw.fn.ROW_NUMBER().over(partition_by=[a.actor, b.actor], order_by=[model.date, model.id])
-    ranked = (
-        a.select(
-            a.actor.alias("one"),
-            b.actor.alias("other"),
-            model.slug.alias("slug"),
-            model.date.alias("day"),
-            model.id.alias("record"),
-            nth.alias("nth"),
+def evidence(shown: list[dict]) -> dict[tuple[str, int], tuple[str, str]]:
+    """{(kind, record id): (date, public id)} of the shared records of the `shown` edges:
+    one query over both record tables."""
+    wanted: dict[str, set[int]] = {kind: set() for kind in SHARED}
+    for edge in shown:
+        if edge["kind"] in wanted:
+            wanted[edge["kind"]] |= edge["records"]
+    queries = [
+        model.select(pw.Value(kind).alias("kind"), model.id, model.date, model.slug).where(
+            model.id.in_(sorted(wanted[kind]))
         )
-        .join(b, on=shared)
-        .join_from(a, model, on=(getattr(a, owner) == model.id))
-        .where(a.actor.in_(list(expanded & kept)) & b.actor.in_(list(kept)))
-        .alias("ranked")
-    )
-    query = (
-        pw.Select([ranked], [ranked.c.one, ranked.c.other, ranked.c.slug])
-        .where(ranked.c.nth <= EVIDENCE_LIMIT)
-        .order_by(ranked.c.day, ranked.c.record)
-        .bind(model._meta.database)
-        .tuples()
-    )
-    found: dict[tuple, dict[str, None]] = defaultdict(dict)  # ordered sets of ids
-    for one, other, slug in query:
-        found[(one, other) if one < other else (other, one)][slug] = None
-    return {pair: list(slugs)[:EVIDENCE_LIMIT] for pair, slugs in found.items()}
+        for kind, (_, _, model, _) in SHARED.items()
+        if wanted[kind]
+    ]
+    if not queries:
+        return {}
+    rows = reduce(operator.add, queries).tuples()
+    return {(kind, record): (str(day), slug) for kind, record, day, slug in rows}
 
 
 def network(slug: str, depth: int, limit: int) -> dict:
     """The actors and edges within `depth` hops of an actor, at most `limit` nodes.
 
-    Each level finds the edges touching the level's frontier, with co-records only counted;
-    the record ids are fetched once, for the edges between the nodes kept.
+    Each level finds the edges touching the level's frontier (ties through each frontier
+    actor's latest RECORDS_PER_ACTOR records); only the actors that can make the cut are
+    loaded, so a hub's tens of thousands of neighbours cost a sort of ids, not rows.
     """
     center = Actor.get_or_none(Actor.slug == slug)
     if center is None:
@@ -106,14 +160,27 @@ def network(slug: str, depth: int, limit: int) -> dict:
     score: dict[int, int] = {center.id: 0}  # strength when the node was reached
     edges: dict[tuple, dict] = {}
 
-    def rank(n: int) -> tuple:  # nearest, then best connected, then by name
-        return (depth_of[n], -score[n], actors[n].name, actors[n].slug)
+    def best(candidates: Iterable[int], n: int) -> list[int]:
+        """The `n` best of `candidates`: nearest, then best connected, then by name (the
+        actors loaded only for the candidates that can make the cut)."""
+        coarse = sorted(candidates, key=lambda c: (depth_of[c], -score[c]))
+        if len(coarse) > n:
+            last = (depth_of[coarse[n - 1]], -score[coarse[n - 1]])
+            coarse = [c for c in coarse if (depth_of[c], -score[c]) <= last]
+        missing = [c for c in coarse if c not in actors]
+        for start in range(0, len(missing), 10_000):
+            chunk = missing[start : start + 10_000]
+            actors.update((a.id, a) for a in Actor.select().where(Actor.id.in_(chunk)))
+        coarse.sort(key=lambda c: (depth_of[c], -score[c], actors[c].name, actors[c].slug))
+        return coarse[:n]
 
-    frontier, expanded = {center.id}, set()
+    frontier = {center.id}
     for level in range(1, depth + 1):
         before = set(edges)
-        incident_edges(frontier, edges)
-        expanded |= frontier
+        # With more than `limit` nodes already nearer, none found now can make the cut: only
+        # the edges among the nodes kept so far still matter (truncated is already true).
+        within = set(best(depth_of, limit)) if len(depth_of) > limit else None
+        incident_edges(frontier, edges, within)
         reached = set()
         for key in set(edges) - before:
             for end in edges[key]["ends"]:
@@ -123,19 +190,15 @@ def network(slug: str, depth: int, limit: int) -> dict:
                     reached.add(end)
         if not reached:
             break
-        actors.update((a.id, a) for a in Actor.select().where(Actor.id.in_(list(reached))))
         score.update((n, strength[n]) for n in reached)
         # Only the neighbours that can make the cut are explored further; scores are frozen
         # so that the nodes finally kept are among those explored.
-        frontier = set(sorted(reached, key=rank)[: limit - 1])
-    ranked = sorted(depth_of, key=rank)
-    kept = set(ranked[:limit])
+        frontier = set(best(reached, limit - 1))
+    ranked = best(depth_of, limit)
+    kept = set(ranked)
     shown = [e for e in edges.values() if set(e["ends"]) <= kept]
     citations = citations_for("relation", [e["id"] for e in shown if e["kind"] == "relation"])
-    records = {
-        kind: evidence(kind, kept, expanded) if any(e["kind"] == kind for e in shown) else {}
-        for kind in SHARED
-    }
+    facts = evidence(shown)
 
     def place(n: int) -> tuple:
         return (depth_of[n], actors[n].slug)
@@ -147,7 +210,8 @@ def network(slug: str, depth: int, limit: int) -> dict:
             source, target = target, source
         shared = {"events": [], "statements": []}
         if kind != "relation":
-            shared[SHARED[kind][3]] = records[kind].get(edge["ends"], [])
+            found = sorted((*facts[(kind, r)], r) for r in edge["records"])
+            shared[SHARED[kind][3]] = [slug for _, slug, _ in found[:EVIDENCE_LIMIT]]
         result_edges.append(
             {
                 "kind": kind,
@@ -167,7 +231,7 @@ def network(slug: str, depth: int, limit: int) -> dict:
         "graph": {"actor": center.slug, "depth": depth},
         "actor": actor_ref(center),
         "depth": depth,
-        "nodes": [{**actor_ref(actors[n]), "depth": depth_of[n]} for n in ranked[:limit]],
+        "nodes": [{**actor_ref(actors[n]), "depth": depth_of[n]} for n in ranked],
         "edges": result_edges,
-        "truncated": len(ranked) > limit,
+        "truncated": len(depth_of) > limit,
     }

@@ -54,8 +54,10 @@ class Page:
 def estimate_rows(query: pw.SelectQuery, floor: int) -> int:
     """A cheap estimate of how many rows `query` returns, at least `floor`: PostgreSQL's
     planner estimate (`EXPLAIN`, no execution); on SQLite, which has none, the row count of
-    the query's table recorded by the last `ANALYZE` (an upper bound for a filtered query)."""
-    database = query.model._meta.database
+    the query's table recorded by the last `ANALYZE` (an upper bound for a filtered query;
+    `floor` for a query of no one model, such as the timeline's union)."""
+    model = getattr(query, "model", None)
+    database = model._meta.database if model is not None else query._database
     found = 0
     try:
         if is_postgres(database):
@@ -63,10 +65,10 @@ def estimate_rows(query: pw.SelectQuery, floor: int) -> int:
             plan = database.execute_sql(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchone()[0]
             plan = json.loads(plan) if isinstance(plan, str) else plan
             found = int(plan[0]["Plan"]["Plan Rows"])
-        else:
+        elif model is not None:
             stat = database.execute_sql(
                 "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1",
-                (query.model._meta.table_name,),
+                (model._meta.table_name,),
             ).fetchone()
             found = int(stat[0].split()[0]) if stat else 0
     except (pw.DatabaseError, ValueError, KeyError, IndexError, TypeError):

@@ -45,8 +45,9 @@ def timeline_union(args: dict) -> pw.Node:
     return (events + statements).alias("timeline")
 
 
-def timeline(args: dict) -> tuple[list[dict], Page]:
-    """One page of the merged, date-ordered timeline, keyset-paged on (date, uid)."""
+def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Page]:
+    """One page of the merged, date-ordered timeline, keyset-paged on (date, uid); the total
+    is exact up to `count_limit` (see paging.paginate)."""
     union = timeline_union(args)
     sort = TIMELINE_SORTS[args.get("sort") or "date"]
     sort = Sort(sort.name, union.c.date, sort.descending, key_type="date")
@@ -63,6 +64,7 @@ def timeline(args: dict) -> tuple[list[dict], Page]:
         args.get("cursor"),
         key_of=lambda row: row.date,
         id_of=lambda row: row.uid,
+        count_limit=count_limit,
     )
     return timeline_items(page.rows), page
 

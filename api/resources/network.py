@@ -59,6 +59,11 @@ class Network(MethodView):
         connections of its neighbours (and so the edges among them). At most `limit` nodes
         are returned, nearest and best-connected first, with `truncated` set when some were
         left out; edges are only those between returned nodes.
+
+        Bounded work around hubs: the ties of each actor explored are looked for in its latest
+        200 events and statements (the most recently recorded) and its latest 200 relations
+        as subject and as object, so around an actor with thousands of records the graph is
+        drawn from those, the same for the same data.
         """
         chosen = negotiate(args, ("json", "graphml"))
         graph = network(actor_id, args["depth"], args["limit"])

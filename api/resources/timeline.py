@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.base import Blueprint
-from api.formats import PAGE_HEADERS, json_only, page_headers
+from api.formats import PAGE_HEADERS, count_limit, json_only, page_headers
 from api.queries.timeline import timeline
 from schemas.arguments import TimelineArgs
 from schemas.examples import TIMELINE_EXAMPLE
@@ -35,8 +35,9 @@ class Timeline(MethodView):
         matches an event's participants and a statement's speakers and addressees;
         `location` matches events at or inside the place, and statements about such events;
         dates respect each record's precision; `q` is full text. Paged like every list:
-        `limit`, the `Link` header's `rel="next"` cursor, and `X-Total-Count`.
+        `limit`, the `Link` header's `rel="next"` cursor, and `X-Total-Count` (beyond 10,000
+        matches `X-Total-Count-Estimate`, unless `Prefer: count=exact`).
         """
         json_only()
-        items, page = timeline(args)
+        items, page = timeline(args, count_limit("json"))
         return items, 200, page_headers(page)

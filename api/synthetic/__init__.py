@@ -22,10 +22,12 @@ import time
 from dataclasses import dataclass
 
 from api.db import database, is_postgres
+from api.ddl import exclusive
 from api.models import Actor, Citation, Event, Location, Relation, SearchDocument, Source, Statement
+from api.synthetic.bulk import deferred_indexes, fast_sqlite
 from api.synthetic.generate import corpus
 from api.synthetic.world import DEFAULT_SEED, GENERATOR_VERSION, PREFIX, Plan, signature
-from api.synthetic.write import Writer, synthetic
+from api.synthetic.write import MODELS, Writer, synthetic
 
 __all__ = [
     "DEFAULT_SEED",
@@ -42,12 +44,16 @@ __all__ = [
 
 
 def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: bool = True) -> dict:
-    """Generate and write the corpus (call inside a transaction); counts per table."""
+    """Generate and write the corpus (call inside a transaction); counts per table.
+
+    The indexes of the tables it fills are built after the rows are in (bulk.deferred_indexes).
+    """
     plan = Plan(events)
     # estimated total rows for the progress bar (the bar ends on the exact count)
     writer = Writer(int(plan.events * 17 + plan.actors * 3 + plan.locations * 3), progress)
     try:
-        return writer.write(corpus(events, random_seed))
+        with deferred_indexes(list(MODELS.values())):
+            return writer.write(corpus(events, random_seed))
     finally:
         writer.close()
 
@@ -150,7 +156,7 @@ def seed_synthetic(
         if existing == signature(events, random_seed) and not force:
             return Result(events, random_seed, True, 0.0, {})
         removed = 0
-        with database.atomic():
+        with fast_sqlite(), exclusive():
             if existing is not None:
                 removed = remove()
             counts = build_and_insert(events, random_seed, progress)

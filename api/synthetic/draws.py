@@ -7,6 +7,7 @@ slugs it links to; the order of its RNG calls is part of the corpus.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -142,7 +143,7 @@ class StatementDraw:
     """Draws one statement at a time: speakers, channel, linked events, date, text."""
 
     def __init__(
-        self, world: World, actors: list[dict], titles: list[str], dates: list[dt.date]
+        self, world: World, actors: list[dict], titles: Sequence[str], dates: Sequence[dt.date]
     ) -> None:
         self.world = world
         self.rng = world.rng

@@ -4,16 +4,19 @@ Rows are plain tuples in the column order of `COLUMNS[table]`; a reference to an
 is its slug (a citation or search document names its record by `record_type` and slug), and
 the writer turns slugs into ids. Rows of one table come in the order they are inserted, and
 every row a row refers to comes before it. The stream draws from one seeded RNG in a fixed
-order (each phase draws its citations after all its records), so it is consumed once, front
-to back. What it keeps: the places and actors, event titles and dates (statements link to
-events), and a phase's texts until its citations are drawn; rows themselves are not kept.
+order, so it is consumed once, front to back. Each event and statement comes with its
+citations and search document (places and actors draw theirs after all of them). What it
+keeps: the places
+and actors, and the event titles and dates (statements link to events) packed in a few bytes
+each; rows themselves are not kept, so memory does not grow with the corpus beyond that.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Generator, Iterator
+from array import array
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any, TypeVar
 
 from api.models import relation_slug
@@ -204,33 +207,28 @@ class Corpus:
             yield from self.cite("relation", relation_slug(s, p, o), excerpt)
         return actors
 
-    def events(
-        self, actors: list[dict], places: list[dict]
-    ) -> Phase[tuple[list[str], list[dt.date]]]:
-        """Events and their participants, then their citations; returns (titles, dates)."""
+    def events(self, actors: list[dict], places: list[dict]) -> Phase[tuple[Texts, Days]]:
+        """Each event, its participants, citations and search document; returns the titles
+        and dates of every event (statements refer to them), packed."""
         draw = EventDraw(self.world, actors, places)
-        titles: list[str] = []
-        dates: list[dt.date] = []
-        summaries: list[str] = []
+        titles, dates = Texts(), Days()
         for index in range(self.plan.events):
-            row, links = draw.event(event_slug(index))
+            slug = event_slug(index)
+            row, links = draw.event(slug)
             yield "event", row
             for actor, role in links:
-                yield "event_participant", (row[0], actor, role)
-            titles.append(row[1])
-            summaries.append(row[2])
+                yield "event_participant", (slug, actor, role)
+            title, summary = row[1], row[2]
+            titles.append(title)
             dates.append(row[5])
-        for index, (title, summary) in enumerate(zip(titles, summaries, strict=True)):
-            slug = event_slug(index)
             excerpt = summary.split(". ")[0] + "."
             yield from self.cite("event", slug, excerpt, extra=self.rng.random() < 0.1)
             yield document("event", slug, title, summary)
         return titles, dates
 
-    def statements(self, actors: list[dict], titles: list[str], dates: list[dt.date]) -> Stream:
-        """Statements and whom they link, then their citations."""
+    def statements(self, actors: list[dict], titles: Texts, dates: Days) -> Stream:
+        """Each statement, whom it links, its citations and search document."""
         draw = StatementDraw(self.world, actors, titles, dates)
-        texts: list[tuple[str, str | None, str | None]] = []
         for n in range(1, self.plan.statements + 1):
             slug = f"{PREFIX}statement-{n:07d}"
             row, speakers, addressees, mentions, linked = draw.statement(slug)
@@ -243,8 +241,41 @@ class Corpus:
                 yield "statement_mention", (slug, actor)
             for index in linked:
                 yield "statement_event", (slug, event_slug(index))
-            texts.append((row[1], row[3], row[13]))
-        for n, (text, summary, attribution) in enumerate(texts, start=1):
-            slug = f"{PREFIX}statement-{n:07d}"
+            text, summary, attribution = row[1], row[3], row[13]
             yield from self.cite("statement", slug, text, extra=self.rng.random() < 0.1)
             yield document("statement", slug, text[:200], text, summary, attribution)
+
+
+class Texts(Sequence[str]):
+    """Strings packed in one buffer (UTF-8, with offsets): a million titles in tens of MB."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.ends = array("Q")
+
+    def append(self, text: str) -> None:
+        self.data += text.encode()
+        self.ends.append(len(self.data))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        start = self.ends[index - 1] if index > 0 else 0
+        return self.data[start : self.ends[index]].decode()
+
+
+class Days(Sequence[dt.date]):
+    """Dates packed as ordinals."""
+
+    def __init__(self) -> None:
+        self.ordinals = array("l")
+
+    def append(self, day: dt.date) -> None:
+        self.ordinals.append(day.toordinal())
+
+    def __len__(self) -> int:
+        return len(self.ordinals)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return dt.date.fromordinal(self.ordinals[index])

@@ -28,7 +28,7 @@ from api.synthetic.names import (
 )
 
 PREFIX = "syn-"
-GENERATOR_VERSION = 3  # bump when the generated rows change, so old corpora get replaced
+GENERATOR_VERSION = 4  # bump when the generated rows change, so old corpora get replaced
 DEFAULT_SEED = 42
 SOURCE_COUNT = 3
 FIRST_DAY = dt.date(2012, 1, 1)

@@ -1,9 +1,10 @@
-"""Writes the stream of `generate.corpus` into the models: chunked insert_many, both backends.
+"""Writes the stream of `generate.corpus` into the models: chunked bulk inserts, both backends.
 
-Each table has a buffer of at most one chunk. A full buffer is inserted; before that, the
-slugs in its reference columns become ids, flushing the buffers they point into first (so a
-row always follows the rows it refers to); the insert returns the new rows' (slug, id).
-Memory stays one chunk per table plus the slug -> id maps.
+Each table has a buffer of at most one chunk. A row gets its id when it enters the writer (the
+next after the table's largest, so the load needs no RETURNING), and the slugs of its reference
+columns become ids at once; a full buffer is inserted after the buffers of the tables it refers
+to (foreign keys). Memory stays one chunk per table plus the slug -> id maps, in which rows
+numbered in order (`syn-event-0000001`, ...) take no room.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Iterable
 import peewee as pw
 from tqdm import tqdm
 
-from api.db import is_postgres
 from api.models import (
     Actor,
     ActorAlias,
@@ -32,13 +32,13 @@ from api.models import (
     StatementMention,
     StatementSpeaker,
 )
+from api.synthetic.bulk import Sink, max_id, reset_sequence
 from api.synthetic.generate import COLUMNS, Row
 from api.synthetic.world import PREFIX
 
 CORPUS_TIME = dt.datetime(2025, 1, 1)  # `updated_at` of every synthetic record
 
-SQLITE_MAX_VARIABLES = 32_000  # SQLite >= 3.32 allows 32,766 bound parameters per statement
-MAX_BATCH_ROWS = 1_000
+CHUNK_ROWS = 5_000  # rows per insert (one executemany or one COPY)
 
 MODELS: dict[str, type[pw.Model]] = {
     model._meta.table_name: model
@@ -84,6 +84,38 @@ def synthetic(model: type[pw.Model]) -> pw.Expression:
     return (model.slug >= PREFIX) & (model.slug < PREFIX[:-1] + chr(ord(PREFIX[-1]) + 1))
 
 
+class Ids:
+    """slug -> id of one table's new rows. A row whose slug ends in its own 1-based number
+    (`syn-event-0000042` as the 42nd row) is not stored: its id is computed back."""
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.count = 0
+        self.named: dict[str, int] = {}
+
+    def add(self, slug: str) -> int:
+        """The id of the next row, which has `slug`."""
+        self.count += 1
+        if number(slug) != self.count:
+            self.named[slug] = self.base + self.count
+        return self.base + self.count
+
+    def __getitem__(self, slug: str) -> int:
+        found = self.named.get(slug)
+        if found is not None:
+            return found
+        n = number(slug)
+        if n is None or n > self.count:
+            raise KeyError(slug)
+        return self.base + n
+
+
+def number(slug: str) -> int | None:
+    """The number a slug ends in (`syn-event-0000042` -> 42), None when it ends otherwise."""
+    tail = slug[slug.rfind("-") + 1 :]
+    return int(tail) if tail.isdigit() else None
+
+
 class Writer:
     """Buffers rows per table and inserts them in chunks, with one progress bar."""
 
@@ -96,11 +128,11 @@ class Writer:
             desc="synthetic",
             dynamic_ncols=True,
         )
-        self.postgres = is_postgres()
         self.buffers: dict[str, list[Row]] = {table: [] for table in COLUMNS}
         self.counts: dict[str, int] = dict.fromkeys(COLUMNS, 0)
-        self.ids: dict[str, dict[str, int]] = {
-            table: {} for table in MODELS if "slug" in COLUMNS[table]
+        # the tables of records (with a slug) get explicit ids
+        self.ids: dict[str, Ids] = {
+            table: Ids(max_id(MODELS[table])) for table in COLUMNS if "slug" in COLUMNS[table]
         }
         # per table: (column index, target table or None when named by `record_type`)
         self.references = {
@@ -110,22 +142,43 @@ class Writer:
             ]
             for table, references in REFERENCES.items()
         }
+        self.sinks = {table: self.sink(table) for table in COLUMNS}
+        # fixed values of the columns the stream leaves out (defaults; one `updated_at`)
+        self.fixed = {table: self.defaults(table) for table in COLUMNS}
 
-    def chunk_size(self, table: str) -> int:
-        if self.postgres:
-            return MAX_BATCH_ROWS
-        return min(MAX_BATCH_ROWS, SQLITE_MAX_VARIABLES // len(COLUMNS[table]))
+    @staticmethod
+    def defaults(table: str) -> tuple:
+        model = MODELS[table]
+        return tuple(
+            CORPUS_TIME if field.name == "updated_at" else default
+            for field, default in model._meta.defaults.items()
+            if field.name not in COLUMNS[table]
+        )
+
+    def sink(self, table: str) -> Sink:
+        model = MODELS[table]
+        columns = (["id"] if table in self.ids else []) + list(COLUMNS[table])
+        columns += [
+            field.name for field in model._meta.defaults if field.name not in COLUMNS[table]
+        ]
+        return Sink(model, columns)
 
     def write(self, rows: Iterable[tuple[str, Row]]) -> dict[str, int]:
         """Insert every (table, row) of `rows`; rows written per table."""
-        sizes = {table: self.chunk_size(table) for table in COLUMNS}
+        buffers, fixed, references = self.buffers, self.fixed, self.references
         for table, row in rows:
-            buffer = self.buffers[table]
-            buffer.append(row)
-            if len(buffer) >= sizes[table]:
+            if table in references:
+                row = self.resolve(table, row)
+            if table in self.ids:
+                row = (self.ids[table].add(row[0]), *row)
+            buffer = buffers[table]
+            buffer.append(row + fixed[table] if fixed[table] else row)
+            if len(buffer) >= CHUNK_ROWS:
                 self.flush(table)
         for table in COLUMNS:
             self.flush(table)
+        for table in self.ids:
+            reset_sequence(MODELS[table])
         self.bar.total = self.bar.n
         return self.counts
 
@@ -140,42 +193,18 @@ class Writer:
             targets |= {row[0] for row in rows}  # record_type is the first column
         for target in targets - {None, table}:
             self.flush(target)
-        resolved: list[Row] = []
-        for row in rows:
-            try:
-                resolved.append(self.resolve(table, row))
-            except KeyError:  # refers to an earlier row of this chunk: insert those first
-                self.insert(table, resolved)
-                resolved = [self.resolve(table, row)]
-        self.insert(table, resolved)
+        self.bar.set_description(table, refresh=False)
+        self.sinks[table].insert(rows)
+        self.counts[table] += len(rows)
+        self.bar.update(len(rows))
 
     def resolve(self, table: str, row: Row) -> Row:
         """The row with the slugs of its reference columns replaced by ids."""
-        references = self.references.get(table)
-        if not references:
-            return row
         values = list(row)
-        for index, target in references:
+        for index, target in self.references[table]:
             if values[index] is not None:
                 values[index] = self.ids[target or row[0]][values[index]]
         return tuple(values)
-
-    def insert(self, table: str, rows: list[Row]) -> None:
-        if not rows:
-            return
-        model = MODELS[table]
-        self.bar.set_description(table)
-        columns = [model._meta.fields[name] for name in COLUMNS[table]]
-        if "updated_at" in model._meta.fields:  # versioned records: one fixed time (same corpus)
-            columns.append(model.updated_at)
-            rows = [(*row, CORPUS_TIME) for row in rows]
-        query = model.insert_many(rows, fields=columns)
-        if table in self.ids:  # SQLite >= 3.35 and PostgreSQL both return the new ids
-            self.ids[table].update(query.returning(model.slug, model.id).tuples().execute())
-        else:
-            query.execute()
-        self.counts[table] += len(rows)
-        self.bar.update(len(rows))
 
     def close(self) -> None:
         self.bar.close()
