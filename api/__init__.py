@@ -10,7 +10,7 @@ import peewee as pw
 import swagger_ui_bundle
 from flask import Flask, Response, request, send_from_directory
 
-from api import auth, db, http_cache, limits, migrations, spec
+from api import auth, db, http_cache, limits, migrations, response_cache, spec
 from api.base import Api
 from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
 from api.errors import unavailable
@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     http_cache.init_app(app)
     init_security(app)
     limits.init_rate_limits(app)
+    response_cache.init_app(app)  # last: its lookup follows the rate limit, its store all hooks
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
