@@ -3,7 +3,7 @@
 | Variable                | Default                          | Meaning (README has more)        |
 |-------------------------|----------------------------------|----------------------------------|
 | `DATABASE_URL`          | `sqlite:///instance/briefing.db` | `sqlite:///p` or `postgresql://` |
-| `DB_POOL_SIZE`          | `8`                              | PG connections per worker        |
+| `DB_POOL_SIZE`          | `8`                              | connections kept per worker      |
 | `DATABASE_READONLY`     | `0`                              | `1`: serve SQLite read-only      |
 | `HOST`                  | `127.0.0.1`                      | address `make run` binds         |
 | `PORT`                  | `8000`                           | port `make run` binds            |
