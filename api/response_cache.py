@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 EXTENSION = "response_cache"
 NEVER_CACHED = ("/v1/audit",)
 # Headers of one request, not of the representation: set again on every hit.
-PER_REQUEST = ("x-request-id", "ratelimit-", "retry-after", "access-control-", "set-cookie")
-VARIANT_HEADERS = ("Accept", "Accept-Encoding", "Prefer")
+PER_REQUEST = ("x-request-id", "ratelimit-", "retry-after", "access-control-", "set-cookie", "date")
+URL_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
+VARIANT_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_PREFER")
 ENTRY_OVERHEAD = 512  # bytes counted per entry beyond its body and headers
 
 
@@ -106,9 +107,10 @@ def cache_key() -> tuple | None:
         return None
     if version is None:
         return None
-    headers = request.headers
-    variant = tuple(headers.get(name, "") for name in VARIANT_HEADERS)
-    return (version, request.method, request.url, variant, identity)
+    environ = request.environ  # the URL's parts as received: cheaper than `request.url`
+    url = tuple(environ.get(name, "") for name in URL_PARTS)
+    variant = tuple(environ.get(name, "") for name in VARIANT_HEADERS)
+    return (version, request.method, url, variant, identity)
 
 
 def lookup() -> Response | None:
