@@ -277,3 +277,31 @@ def test_private_reads_are_cached_per_key(cached):
     assert response.status_code == 200 and count == 1
     count, response = queries(client, PAGE, **cached.auth(cached.admin))
     assert response.status_code == 200 and count > 1  # another key: its own entry
+
+
+def test_totals_remembered_per_version_follow_writes(cached):
+    """Totals are counted once per data version (queries/paging.count_rows), cache on or off."""
+    app = create_app({"DATABASE_URL": cached.url, "TESTING": True, "RESPONSE_CACHE": False})
+    client = app.test_client()
+    before = int(client.get("/v1/actors?limit=1").headers["X-Total-Count"])
+    assert int(client.get("/v1/actors?limit=2").headers["X-Total-Count"]) == before
+    created = client.post(
+        "/v1/actors",
+        data=json.dumps(
+            {
+                "id": "counted-actor",
+                "name": "Counted actor",
+                "kind": "person",
+                "citations": [
+                    {
+                        "source": SOURCE,
+                        "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against "
+                        "four possible moves by the United States.",
+                    }
+                ],
+            }
+        ),
+        headers={**cached.auth(), "Content-Type": "application/json"},
+    )
+    assert created.status_code == 201, created.json
+    assert int(client.get("/v1/actors?limit=1").headers["X-Total-Count"]) == before + 1
