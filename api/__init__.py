@@ -8,9 +8,10 @@ from typing import Any
 
 import peewee as pw
 import swagger_ui_bundle
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Request, Response, request, send_from_directory
+from flask.sessions import SessionInterface
 
-from api import auth, db, http_cache, limits, migrations, spec
+from api import auth, db, http_cache, limits, migrations, response_cache, spec
 from api.base import Api
 from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
 from api.errors import unavailable
@@ -38,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from api.resources.writes import register_converter
 
     app = Flask(__name__)
+    app.session_interface = NoSessions()  # no cookies: skip a signer built per request
     app.json = JSONProvider(app)
     app.config.update(STATIC_SETTINGS)
     app.config.update(settings_from_env())
@@ -57,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     http_cache.init_app(app)
     init_security(app)
     limits.init_rate_limits(app)
+    response_cache.init_app(app)  # last: its lookup follows the rate limit, its store all hooks
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -71,6 +74,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return send_from_directory(assets, "favicon-32x32.png", mimetype="image/png")
 
     return app
+
+
+class NoSessions(SessionInterface):
+    """The API keeps no session: every request gets Flask's null session, and no cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None  # Flask then uses make_null_session()
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
 
 
 HEALTH_ENDPOINTS = {"health.Health", "health.Readiness"}

@@ -3,7 +3,7 @@
 | Variable                | Default                          | Meaning (README has more)        |
 |-------------------------|----------------------------------|----------------------------------|
 | `DATABASE_URL`          | `sqlite:///instance/briefing.db` | `sqlite:///p` or `postgresql://` |
-| `DB_POOL_SIZE`          | `8`                              | PG connections per worker        |
+| `DB_POOL_SIZE`          | `8`                              | connections kept per worker      |
 | `DATABASE_READONLY`     | `0`                              | `1`: serve SQLite read-only      |
 | `HOST`                  | `127.0.0.1`                      | address `make run` binds         |
 | `PORT`                  | `8000`                           | port `make run` binds            |
@@ -21,6 +21,8 @@
 | `API_KEY_CACHE_SECONDS` | `60`                             | seconds a verified key is cached |
 | `READS_REQUIRE_KEY`     | `0`                              | `1`: reads need a `read` key     |
 | `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
+| `RESPONSE_CACHE`        | `on` (`off` under tests)         | `off`: compute every response    |
+| `RESPONSE_CACHE_MB`     | `64`                             | response cache size per worker   |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -64,7 +66,10 @@ def settings_from_env() -> dict[str, Any]:
         "RETRY_AFTER_SECONDS": int(env.get("RETRY_AFTER_SECONDS", "5")),
         # performance (issue #14)
         "EXACT_COUNT_LIMIT": int(env.get("EXACT_COUNT_LIMIT", "10000")),
+        "RESPONSE_CACHE_MB": float(env.get("RESPONSE_CACHE_MB", "64")),
     }
+    if env.get("RESPONSE_CACHE") is not None:
+        settings["RESPONSE_CACHE"] = flag(env.get("RESPONSE_CACHE"), True)
     if env.get("RATELIMIT_ENABLED") is not None:
         settings["RATELIMIT_ENABLED"] = flag(env.get("RATELIMIT_ENABLED"), True)
     return settings

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 
 import peewee as pw
 
+from api import data_version
 from api.db import database, is_postgres
 from api.models import MODELS, SchemaVersion
 
 # The version create_schema() builds; api/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -22,8 +23,10 @@ class SchemaOutdated(Exception):
 
 
 @contextmanager
-def exclusive() -> Iterator[pw._transaction]:
-    """A transaction that holds the database's one write lock until it ends.
+def exclusive(bump: bool = True) -> Iterator[pw._transaction]:
+    """A transaction that holds the database's one write lock until it ends, and bumps the
+    data version in it (api/data_version.py; `bump=False` for schema changes made before the
+    version's table exists).
 
     PostgreSQL: a transaction-scoped advisory lock (every host agrees on it). SQLite:
     `BEGIN IMMEDIATE` (the write lock is taken at BEGIN, so two writers queue on busy_timeout
@@ -33,9 +36,13 @@ def exclusive() -> Iterator[pw._transaction]:
     if is_postgres():
         with database.atomic() as transaction:
             database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            if bump:
+                data_version.bump()
             yield transaction
     else:
         with database.atomic("IMMEDIATE") as transaction:
+            if bump:
+                data_version.bump()
             yield transaction
 
 
@@ -161,7 +168,7 @@ def rebuild_fulltext() -> None:
 def create_schema() -> None:
     """Create every missing table, index and full-text structure of the current version, in
     one locked transaction; SchemaOutdated on a database of an older release."""
-    with database.connection_context(), exclusive():
+    with database.connection_context(), exclusive(bump=False):
         if is_legacy(table_names()):
             raise SchemaOutdated("The database predates schema versions: run briefing db upgrade.")
         create_objects()
@@ -180,6 +187,7 @@ def create_objects() -> None:
         create_text_configuration()
     for statement in POSTGRES_DDL if is_postgres() else SQLITE_DDL:
         database.execute_sql(statement)
+    data_version.create()
 
 
 def drop_schema() -> None:
@@ -190,3 +198,4 @@ def drop_schema() -> None:
             database.execute_sql("DROP TABLE IF EXISTS search_fts")
         else:
             database.execute_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")
+            database.execute_sql("DROP FUNCTION IF EXISTS bump_data_version()")

@@ -17,7 +17,7 @@ from gunicorn import util
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WORKERS", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("THREADS", "8"))  # PostgreSQL: keep DB_POOL_SIZE >= THREADS
+threads = int(os.environ.get("THREADS", "8"))  # keep DB_POOL_SIZE >= THREADS
 # A worker takes no more connections than it has threads: one whose threads are all held (by
 # slow clients) stops accepting, and the kernel hands new connections to another worker
 # instead of queueing them behind the held threads. (No kept-alive idle connections then.)

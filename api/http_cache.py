@@ -13,6 +13,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 from flask_compress import Compress
+from werkzeug.http import http_date
 
 from schemas.urls import base_url
 
@@ -82,6 +83,8 @@ def cache_headers(response: Response) -> Response:
     """A strong ETag on every successful GET (304 when `If-None-Match` matches it),
     `Cache-Control`, and `Vary: Accept` (lists negotiate their format by `Accept`). A single
     record's ETag derives from its version (`g.record_version`), on writes too."""
+    if g.get("response_cache_hit"):  # replayed whole (api/response_cache.py): only the 304
+        return replayed(response)
     response.vary.add("Accept")
     version = g.get("record_version")
     if version is not None and response.status_code in (200, 201) and not response.is_streamed:
@@ -96,3 +99,12 @@ def cache_headers(response: Response) -> Response:
     if response.status_code == 200 and not response.get_etag()[0]:
         response.add_etag()  # sha1 of the body: strong, the same on every worker and host
     return response.make_conditional(request)
+
+
+def replayed(response: Response) -> Response:
+    """A response replayed by the response cache, headers and ETag included: answered with a
+    304 when `If-None-Match` matches, and dated now."""
+    if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
+        return response.make_conditional(request)
+    response.headers["Date"] = http_date()
+    return response

@@ -14,12 +14,13 @@ from collections.abc import Callable
 import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 
-from api import ddl
+from api import data_version, ddl
 from api.db import database, is_postgres
 from api.models import (
     ApiKey,
     Change,
     Citation,
+    DataVersion,
     EventCasualty,
     LocationRegion,
     SchemaVersion,
@@ -85,8 +86,19 @@ def to_v4(migrator: SchemaMigrator) -> None:
     ddl.rebuild_fulltext()
 
 
+def to_v5(migrator: SchemaMigrator) -> None:
+    """v5 (issue #14): the data version that response caches key on (api/data_version.py);
+    `create_objects` adds its row and the trigger on `source`."""
+    database.create_tables([DataVersion], safe=True)
+
+
 # version -> the function that brings the version before it up to it
-MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {2: to_v2, 3: to_v3, 4: to_v4}
+MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
+    2: to_v2,
+    3: to_v3,
+    4: to_v4,
+    5: to_v5,
+}
 assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 
 
@@ -105,7 +117,7 @@ def upgrade() -> tuple[int | None, int]:
 
     Idempotent and safe to run from many processes at once (one waits for the other).
     """
-    with database.connection_context(), ddl.exclusive():
+    with database.connection_context(), ddl.exclusive(bump=False):
         before = current_version()
         if before is None:
             ddl.create_objects()
@@ -122,4 +134,6 @@ def upgrade() -> tuple[int | None, int]:
             SchemaVersion.delete().execute()
             SchemaVersion.create(version=version)
         ddl.create_objects()  # indexes and full-text structures a migration may have dropped
+        if before < ddl.SCHEMA_VERSION:
+            data_version.bump()  # what a response is made of may have changed
         return before, ddl.SCHEMA_VERSION

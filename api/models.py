@@ -338,6 +338,15 @@ class SchemaVersion(BaseModel):
     version = pw.IntegerField()
 
 
+class DataVersion(BaseModel):
+    """One row: the version of the data, bumped in the transaction of every write (issue #14;
+    api/data_version.py). `epoch` is drawn when the table is made, so two databases never
+    share a version; response caches key on both."""
+
+    epoch = pw.CharField(max_length=32)
+    version = pw.BigIntegerField()
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     Source,
     Actor,
@@ -360,4 +369,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     ApiKey,
     Change,
     SchemaVersion,
+    DataVersion,
 )

@@ -12,13 +12,14 @@ import logging
 import peewee as pw
 
 from api import ddl, migrations
-from api.db import database, is_postgres
+from api.db import database, is_postgres, reopen_files
 from api.models import MODELS, SearchDocument
 
 log = logging.getLogger(__name__)
 
 
 def database_answers() -> bool:
+    reopen_files()
     try:
         with database.connection_context():
             database.execute_sql("SELECT 1").fetchone()
@@ -31,6 +32,7 @@ def database_answers() -> bool:
 def readiness_checks() -> dict[str, str]:
     """Each check's outcome, in order; a check after a failed connection is not run."""
     checks = {"database": "ok", "schema": "ok", "tables": "ok", "fulltext": "ok"}
+    reopen_files()
     try:
         database.connect(reuse_if_open=True)
     except (pw.DatabaseError, pw.InterfaceError) as error:

@@ -10,7 +10,9 @@ SQLite file, in one run, with the ratios printed.
 2. installs Datasette into a venv of its own, `.tools/datasette-venv` (git-ignored; never a
    dependency of the service), and serves the file with `datasette serve -i` (immutable);
 3. starts the service (gunicorn, `--workers` sync workers, rate limiting off, the same as
-   `bench.run`), fetches its `/v1/events?limit=50` once, and starts the bare-Flask ceiling
+   `bench.run`, and the response cache off: every request computed; `--cached` adds the same
+   service with the cache on, `--gthread T` one under threaded workers), fetches its
+   `/v1/events?limit=50` once, and starts the bare-Flask ceiling
    (`bench/bare.py`: gunicorn, same workers, returning exactly those bytes);
 4. runs `wrk -tT -cC --latency` against each of the three, round-robin for `--rounds` rounds
    (the medians are reported), and prints req/s, p50/p99 and the two ratios of the issue:
@@ -89,10 +91,12 @@ class Process:
         self.log.close()
 
 
-def gunicorn(app: str, workers: int, port: int) -> list[str]:
+def gunicorn(app: str, workers: int, port: int, threads: int = 0) -> list[str]:
     binary = Path(sys.executable).parent / "gunicorn"
+    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads else []
     return [
         str(binary) if binary.exists() else "gunicorn",
+        *threaded,
         "--workers",
         str(workers),
         "--bind",
@@ -118,9 +122,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", help="a SQLite file (default instance/bench/...)")
     parser.add_argument("--label", default="", help="a note stored with the result")
     parser.add_argument(
+        "--cached",
+        action="store_true",
+        help="also measure the service with its response cache on, as `service-cached` "
+        "(`service` itself always runs with RESPONSE_CACHE=off: every request computed)",
+    )
+    parser.add_argument(
+        "--gthread",
+        type=int,
+        metavar="THREADS",
+        help="also measure the service (cache off) under gthread workers with THREADS threads "
+        "each, as `service-gthread` (api/gunicorn_conf.py's model)",
+    )
+    parser.add_argument(
         "--baseline",
         help="a checkout of an older commit (`git archive REV | tar -x -C DIR`): its service "
         "is measured in the same rounds, as `baseline`, for a before/after ratio",
+    )
+    parser.add_argument(
+        "--baseline-database",
+        help="the SQLite file the baseline serves (default: the same file): a release before a "
+        "schema migration refuses a database the service has upgraded; seed its own copy",
     )
     return parser.parse_args(argv)
 
@@ -134,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     servers: list[Process] = []
-    env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "0"}
+    env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "RESPONSE_CACHE": "off"}
     try:
         port = free_port()
         service = Process(
@@ -174,17 +196,43 @@ def main(argv: list[str] | None = None) -> int:
             baseline = Process(
                 "baseline",
                 gunicorn("api:create_app()", options.workers, port),
-                {**env, "PYTHONPATH": options.baseline},
+                {
+                    **env,
+                    "PYTHONPATH": options.baseline,
+                    **(
+                        {"DATABASE_URL": f"sqlite:///{Path(options.baseline_database).resolve()}"}
+                        if options.baseline_database
+                        else {}
+                    ),
+                },
                 port,
                 scratch / "baseline.log",
                 cwd=Path(options.baseline),  # gunicorn puts its cwd first on sys.path
             )
             servers.append(baseline)
             baseline.wait_ready("/healthz")
+        variants = {}
+        if options.cached:
+            variants["service-cached"] = ({**env, "RESPONSE_CACHE": "on"}, 0)
+        if options.gthread:
+            variants["service-gthread"] = (env, options.gthread)
+        for name, (variant_env, threads) in variants.items():
+            port = free_port()
+            variant = Process(
+                name,
+                gunicorn("api:create_app()", options.workers, port, threads),
+                {**variant_env, "DB_POOL_SIZE": str(max(8, threads))},
+                port,
+                scratch / f"{name}.log",
+            )
+            servers.append(variant)
+            variant.wait_ready("/healthz")
+            variants[name] = variant
         bare.wait_ready(PAGE_PATH)
         datasette.wait_ready("/-/versions.json", timeout=300)  # -i counts tables at start
         targets = {
             "service": service.base + PAGE_PATH,
+            **{name: variant.base + PAGE_PATH for name, variant in variants.items()},
             **({"baseline": baseline.base + PAGE_PATH} if baseline else {}),
             "datasette": datasette.base
             + f"/{path.stem}/event.json?_size=50&_nocount=1&_nofacet=1&_labels=on",
@@ -226,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         "service/datasette": service_rps / summary["datasette"]["requests_per_sec"],
         "service/bare-flask": service_rps / summary["bare-flask"]["requests_per_sec"],
     }
+    for name in summary:
+        if name.startswith("service-"):
+            rps = summary[name]["requests_per_sec"]
+            ratios[f"{name}/datasette"] = rps / summary["datasette"]["requests_per_sec"]
+            ratios[f"{name}/bare-flask"] = rps / summary["bare-flask"]["requests_per_sec"]
     if "baseline" in summary:
         base_rps = summary["baseline"]["requests_per_sec"]
         ratios["service/baseline"] = service_rps / base_rps
@@ -262,6 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         f"service / datasette lean: {ratios['service/datasette']:.2f}x (goal >= 3); "
         f"service / bare Flask: {ratios['service/bare-flask']:.1%} (goal >= 25%)"
     )
+    for name in summary:
+        if name.startswith("service-"):
+            print(
+                f"{name} / datasette lean: {ratios[f'{name}/datasette']:.2f}x; {name} / bare "
+                f"Flask: {ratios[f'{name}/bare-flask']:.1%}"
+            )
     if "service/baseline" in ratios:
         print(
             f"baseline / datasette lean: {ratios['baseline/datasette']:.2f}x; baseline / bare "

@@ -53,6 +53,11 @@ def _value_dump(field: fields.Field, name: str) -> Dump | None:
         return lambda v: (
             v.isoformat() if type(v) is date else (None if v is None else generic(v, name, None))
         )
+    if kind is fields.DateTime and (field.format or field.DEFAULT_FORMAT) in ("iso", "iso8601"):
+        stamp = dt.datetime
+        return lambda v: (
+            v.isoformat() if type(v) is stamp else (None if v is None else generic(v, name, None))
+        )
     if kind is fields.Nested and not field.many and not field.only and not field.exclude:
         nested = field.schema
         if nested.only is None and not nested.exclude and not nested.many:

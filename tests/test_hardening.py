@@ -225,7 +225,7 @@ def unreachable(database_url: str, tmp_path):
         target.connect_params["port"] = 5499
         return lambda: (target.close_all(), target.connect_params.update(port=port))
     path = target.database
-    target.close()
+    target.close_all()  # the pooled connections too
     target.database = str(tmp_path / "missing-dir" / "x.db")
     return lambda: setattr(target, "database", path)
 

@@ -14,7 +14,7 @@ from api.queries import fulltext
 from api.queries.errors import InvalidParameter, NotFound
 from api.queries.filters import Filter
 from api.queries.loading import Row, row_factory
-from api.queries.paging import Page, Sort, paginate
+from api.queries.paging import Page, Sort, count_rows, paginate
 
 RELEVANCE = "relevance"
 DISTANCE_SORTS = ("distance", "-distance")
@@ -131,6 +131,7 @@ def list_page(
         row=collection.row,
         count_limit=count_limit,
         total_of=total_of,
+        counter=count_rows,  # remembered per data version
     )
     records = collection.load(page.rows)
     if distance is not None:

@@ -22,10 +22,9 @@ from api.queries.filters import (
     near,
 )
 from api.queries.loading import (
-    Row,
-    actor_ref,
     citations_for,
     location_ref,
+    prepared,
     rows_by_id,
     versioned,
 )
@@ -40,40 +39,58 @@ def locations_of(events: list[Event]) -> dict[int, Location]:
 def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
     """Participants of many events in one query: {event id: [{actor, role}]}."""
     result: dict[int, list[dict]] = defaultdict(list)
-    query = (
-        EventParticipant.select(
-            EventParticipant.event.alias("owner"),
-            EventParticipant.role,
-            Actor.slug,
-            Actor.name,
-            Actor.kind,
-        )
-        .join(Actor)
-        .where(EventParticipant.event.in_(event_ids))
-        .order_by(EventParticipant.id)
-        .dicts()
+    if not event_ids:
+        return result
+    cursor = prepared(
+        "participants_for",
+        lambda ids: (
+            EventParticipant.select(
+                EventParticipant.event, EventParticipant.role, Actor.slug, Actor.name, Actor.kind
+            )
+            .join(Actor)
+            .where(EventParticipant.event.in_(ids))
+            .order_by(EventParticipant.id)
+            .tuples()
+        ),
+        event_ids,
     )
-    for row in query if event_ids else []:
-        result[row["owner"]].append({"actor": actor_ref(Row(row)), "role": row["role"]})
+    for owner, role, slug, name, kind in cursor:
+        result[owner].append({"actor": {"id": slug, "name": name, "kind": kind}, "role": role})
     return result
 
 
 def casualties_for(event_ids: list[int]) -> dict[int, list[dict]]:
     """Casualty figures of many events in one query: {event id: [{side, killed, ...}]}."""
     result: dict[int, list[dict]] = defaultdict(list)
-    query = (
-        EventCasualty.select(EventCasualty, Actor)
-        .join(Actor, pw.JOIN.LEFT_OUTER)
-        .where(EventCasualty.event.in_(event_ids))
-        .order_by(EventCasualty.position, EventCasualty.id)
+    if not event_ids:
+        return result
+    cursor = prepared(
+        "casualties_for",
+        lambda ids: (
+            EventCasualty.select(
+                EventCasualty.event,
+                EventCasualty.side,
+                Actor.slug,
+                Actor.name,
+                Actor.kind,
+                EventCasualty.killed,
+                EventCasualty.wounded,
+                EventCasualty.qualifier,
+            )
+            .join(Actor, pw.JOIN.LEFT_OUTER)
+            .where(EventCasualty.event.in_(ids))
+            .order_by(EventCasualty.position, EventCasualty.id)
+            .tuples()
+        ),
+        event_ids,
     )
-    for row in query if event_ids else []:
-        result[row.event_id].append(
+    for event_id, side_id, slug, name, kind, killed, wounded, qualifier in cursor:
+        result[event_id].append(
             {
-                "side": actor_ref(row.side) if row.side_id else None,
-                "killed": row.killed,
-                "wounded": row.wounded,
-                "qualifier": row.qualifier,
+                "side": {"id": slug, "name": name, "kind": kind} if side_id else None,
+                "killed": killed,
+                "wounded": wounded,
+                "qualifier": qualifier,
             }
         )
     return result

@@ -13,13 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import peewee as pw
+from cachetools import LRUCache
 from itsdangerous import BadData, URLSafeSerializer
 
+from api import data_version
 from api.db import is_postgres
 from api.queries.errors import InvalidParameter
 
@@ -49,6 +52,39 @@ class Page:
     next_cursor: str | None
     prev_cursor: str | None
     total_estimate: int | None = None
+
+
+# Totals per (data version, counting SQL and parameters): the rows only change with the data
+# version, so the pages of one filter, and every client asking for it, count it once per
+# version instead of scanning up to EXACT_COUNT_LIMIT matches each time (issue #14).
+_counts: LRUCache = LRUCache(maxsize=4096)
+_counts_lock = threading.Lock()
+
+
+def plain_count(query: pw.SelectQuery, limit: int | None = None) -> int:
+    """How many rows `query` returns (at most `limit` when given), counted now."""
+    return (query.order_by() if limit is None else query.order_by().limit(limit)).count()
+
+
+def count_rows(query: pw.SelectQuery, limit: int | None = None) -> int:
+    """How many rows `query` returns (at most `limit` when given), remembered per data
+    version (api/data_version.py: every write changes it)."""
+    counted = query.order_by() if limit is None else query.order_by().limit(limit)
+    version = data_version.current()
+    if version is None:
+        return counted.count()
+    sql, params = counted.sql()
+    key = (version, sql, *params)  # the version names the database too (its epoch)
+    try:
+        with _counts_lock:
+            found = _counts.get(key)
+    except TypeError:  # a parameter that is not hashable: count it now
+        return counted.count()
+    if found is None:
+        found = counted.count()
+        with _counts_lock:
+            _counts[key] = found
+    return found
 
 
 def estimate_rows(query: pw.SelectQuery, floor: int) -> int:
@@ -164,6 +200,7 @@ def paginate(
     row: Callable[[Any], Any] | None = None,
     count_limit: int | None = None,
     total_of: Callable[[Any], int] | None = None,
+    counter: Callable[[pw.SelectQuery, int | None], int] | None = None,
 ) -> Page:
     """One page of `query` (a model query, or any bound select) in `sort` order, with cursors
     for the pages either side.
@@ -176,6 +213,8 @@ def paginate(
     `LIMIT count_limit + 1`: never a scan of every match) and beyond it None, with
     `total_estimate` instead. `total_of(row)`, when given, reads the total off a row of the
     first page (a `COUNT(*) OVER ()` the page query computed: full text runs its match once).
+    `counter(query, limit)` counts (default: now; `count_rows` remembers counts per data
+    version).
     """
     total: int | None = None
     estimate = None
@@ -183,9 +222,9 @@ def paginate(
     if windowed:
         pass  # read off the page below
     elif count_limit is None:
-        total = query.order_by().count()
+        total = (counter or plain_count)(query, None)
     else:
-        total = query.order_by().limit(count_limit + 1).count()
+        total = (counter or plain_count)(query, count_limit + 1)
         if total > count_limit:
             total, estimate = None, estimate_rows(query, count_limit + 1)
     key_of = key_of or (lambda row: getattr(row, sort.key.name))

@@ -42,10 +42,11 @@ def collection_blueprint(
     formats = tuple(args_schema().fields["format"].validate.choices)
     singular = collection.name
     record_schema = schema()  # one instance: building one deep-copies every field
+    list_args = args_schema()  # likewise for the query string (a class is built per request)
 
     @blp.route("", parameters=[PREFER_PARAMETER])
     class ListView(MethodView):
-        @blp.arguments(args_schema, location="query", as_kwargs=False)
+        @blp.arguments(list_args, location="query", as_kwargs=False)
         @blp.response(200, schema(many=True))
         @blp.doc(
             summary=list_summary,

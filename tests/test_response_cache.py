@@ -1,0 +1,307 @@
+"""The response cache (api/response_cache.py, issue #14): a public read is replayed until the
+next write, whichever path the write takes; a stale body is never served. On both backends,
+each test on its own seeded database (the tests write)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from playhouse.test_utils import count_queries
+
+from api import create_app, data_version
+from api.auth import clear_cache, create_key
+from api.db import bind, database
+from api.importer import default_files, load_files
+from tests.import_helpers import ANDES, ANDES_ID, with_text
+from tests.scratch import scratch_database
+
+PAGE = "/v1/events?limit=5"
+EVENT = "/v1/events/rocket-strike-near-halliburton-2020-04-06"
+ACTOR = "/v1/actors/kataib-hezbollah"
+SOURCE = "al-monitor-2020-04-07-us-iran-showdown-iraq"
+
+
+@dataclass
+class Cached:
+    app: Flask
+    url: str
+    key: str  # a write key
+    admin: str
+
+    def auth(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    def computed(self, path: str, **headers: str):
+        """The answer computed now, by an app without the cache (same database)."""
+        fresh = create_app({"DATABASE_URL": self.url, "TESTING": True, "RESPONSE_CACHE": False})
+        return fresh.test_client().get(path, headers=headers)
+
+
+@pytest.fixture
+def cached(database_url, tmp_path):
+    with scratch_database(database_url, tmp_path, "cache") as url:
+        app = create_app({"DATABASE_URL": url, "TESTING": True, "RESPONSE_CACHE": True})
+        load_files(default_files())
+        key = create_key(f"cache-{uuid.uuid4().hex[:6]}", "write")
+        admin = create_key(f"cache-admin-{uuid.uuid4().hex[:6]}", "admin")
+        try:
+            yield Cached(app, url, key, admin)
+        finally:
+            clear_cache()
+            bind(database_url)
+
+
+@pytest.fixture
+def client(cached):
+    return cached.app.test_client()
+
+
+def queries(client, path: str, **headers: str) -> tuple[int, object]:
+    with count_queries() as counter:
+        response = client.get(path, headers=headers)
+    return counter.count, response
+
+
+def assert_fresh(cached: Cached, client, path: str) -> None:
+    """What the cache serves is what a cacheless app computes now."""
+    served, computed = client.get(path), cached.computed(path)
+    assert served.status_code == computed.status_code == 200
+    assert served.data == computed.data
+    assert served.headers["ETag"] == computed.headers["ETag"]
+
+
+def test_a_repeated_read_is_replayed_with_one_query(client):
+    first_count, first = queries(client, PAGE)
+    again_count, again = queries(client, PAGE)
+    assert first_count > 1 and again_count == 1  # the data version, nothing else
+    assert again.data == first.data
+    for name in ("ETag", "Link", "X-Total-Count", "Content-Type", "Vary", "Cache-Control"):
+        assert again.headers[name] == first.headers[name], name
+    assert again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+    assert client.get(PAGE, headers={"X-Request-Id": "mine-1"}).headers["X-Request-Id"] == "mine-1"
+
+
+def test_304_on_a_replayed_response(client):
+    etag = client.get(PAGE).headers["ETag"]
+    client.get(PAGE)
+    replayed = client.get(PAGE, headers={"If-None-Match": etag})
+    assert replayed.status_code == 304 and not replayed.data
+    zipped = client.get(PAGE, headers={"Accept-Encoding": "gzip"})
+    again = client.get(
+        PAGE, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_each_representation_is_its_own_entry(client):
+    plain = client.get(PAGE)
+    assert client.get("/v1/events?limit=4").json == plain.json[:4]
+    csv = client.get(PAGE, headers={"Accept": "text/csv"})
+    assert csv.mimetype == "text/csv" and csv.data != plain.data
+    assert client.get(PAGE, headers={"Accept": "text/csv"}).data == csv.data
+    assert client.get(PAGE).data == plain.data
+    zipped = client.get(PAGE, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == plain.data
+    assert "Content-Encoding" not in client.get(PAGE).headers
+    exact = client.get(PAGE, headers={"Prefer": "count=exact"})
+    assert exact.headers["Preference-Applied"] == "count=exact"
+    assert "Preference-Applied" not in client.get(PAGE).headers
+    fields = client.get(PAGE + "&fields=title")
+    assert set(fields.json[0]) == {"id", "title"}
+
+
+def test_errors_writes_probes_and_authorised_reads_are_computed(client, cached):
+    assert client.get("/v1/events?limt=5").status_code == 422
+    count, response = queries(client, "/v1/events?limt=5")
+    assert response.status_code == 422 and count == 1  # refused again, never replayed
+    client.get(ACTOR, headers=cached.auth())
+    count, _ = queries(client, ACTOR, **cached.auth())
+    assert count > 1
+    audit = "/v1/audit?limit=5"
+    assert client.get(audit, headers=cached.auth(cached.admin)).status_code == 200
+    count, _ = queries(client, audit, **cached.auth(cached.admin))
+    assert count > 1
+    client.get("/readyz")
+    count, _ = queries(client, "/readyz")
+    assert count > 1
+    client.get("/v1/events?format=ndjson")
+    count, streamed = queries(client, "/v1/events?format=ndjson")
+    assert streamed.status_code == 200 and count > 1
+
+
+def test_off_computes_every_response(cached):
+    app = create_app({"DATABASE_URL": cached.url, "TESTING": True, "RESPONSE_CACHE": False})
+    client = app.test_client()
+    client.get(PAGE)
+    count, response = queries(client, PAGE)
+    assert response.status_code == 200 and count > 1
+    assert "response_cache" not in app.extensions
+
+
+def test_a_record_write_invalidates(client, cached):
+    before = client.get(EVENT)
+    page = client.get("/v1/events?limit=500").data
+    patched = client.patch(
+        EVENT,
+        data=json.dumps({"summary": "Curated through the cache test."}),
+        headers={
+            **cached.auth(),
+            "Content-Type": "application/merge-patch+json",
+            "If-Match": before.headers["ETag"],
+        },
+    )
+    assert patched.status_code == 200, patched.json
+    assert client.get(EVENT).json["summary"] == "Curated through the cache test."
+    assert client.get("/v1/events?limit=500").data != page
+    assert_fresh(cached, client, EVENT)
+    assert_fresh(cached, client, "/v1/events?limit=500")
+    assert_fresh(cached, client, "/v1/changes?since=0&limit=500")
+
+    created = client.post(
+        "/v1/actors",
+        data=json.dumps(
+            {
+                "id": "cache-test-actor",
+                "name": "Cache test actor",
+                "kind": "person",
+                "citations": [
+                    {
+                        "source": SOURCE,
+                        "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against "
+                        "four possible moves by the United States.",
+                    }
+                ],
+            }
+        ),
+        headers={**cached.auth(), "Content-Type": "application/json"},
+    )
+    assert created.status_code == 201, created.json
+    assert_fresh(cached, client, "/v1/actors?limit=500")
+    etag = client.get("/v1/actors/cache-test-actor").headers["ETag"]
+    deleted = client.delete(
+        "/v1/actors/cache-test-actor", headers={**cached.auth(), "If-Match": etag}
+    )
+    assert deleted.status_code == 204
+    assert client.get("/v1/actors/cache-test-actor").status_code == 404
+    assert_fresh(cached, client, "/v1/actors?limit=500")
+
+
+def test_an_import_and_a_source_deletion_invalidate(client, cached):
+    sources = client.get("/v1/sources").json
+    assert ANDES_ID not in {s["id"] for s in sources}
+    dry = client.post(
+        "/v1/briefings?dry_run=true",
+        data=json.dumps(with_text(ANDES)),
+        content_type="application/json",
+        headers=cached.auth(),
+    )
+    assert dry.status_code == 200, dry.json
+    count, _ = queries(client, "/v1/sources")
+    assert count == 1  # a dry run rolls its bump back: still cached
+    imported = client.post(
+        "/v1/briefings",
+        data=json.dumps(with_text(ANDES)),
+        content_type="application/json",
+        headers=cached.auth(),
+    )
+    assert imported.status_code == 201, imported.json
+    assert ANDES_ID in {s["id"] for s in client.get("/v1/sources").json}
+    assert_fresh(cached, client, "/v1/sources")
+    assert_fresh(cached, client, "/v1/events?limit=500")
+    assert client.delete(f"/v1/sources/{ANDES_ID}", headers=cached.auth()).status_code == 200
+    assert ANDES_ID not in {s["id"] for s in client.get("/v1/sources").json}
+    assert_fresh(cached, client, "/v1/sources")
+    assert_fresh(cached, client, "/v1/events?limit=500")
+
+
+def test_a_synthetic_seed_invalidates(client, cached):
+    from api.synthetic import seed_synthetic
+
+    page = client.get("/v1/events?limit=500").json
+    seed_synthetic(12, progress=False)  # writes without the write lock: the source trigger
+    grown = client.get("/v1/events?limit=500").json
+    assert len(grown) > len(page)
+    assert_fresh(cached, client, "/v1/events?limit=500")
+    seed_synthetic(12, random_seed=7, progress=False)  # replaces the corpus
+    assert client.get("/v1/events?limit=500").json != grown
+    assert_fresh(cached, client, "/v1/events?limit=500")
+
+
+def test_the_version_moves_with_writes_only(cached):
+    bind(cached.url)
+    with database.connection_context():
+        start = data_version.current()
+        assert start is not None
+        with database.atomic() as transaction:
+            data_version.bump()
+            transaction.rollback()
+        assert data_version.current() == start
+        from api.ddl import exclusive
+
+        with exclusive():
+            pass
+        epoch, version = data_version.current().split(":")
+        assert epoch == start.split(":")[0] and int(version) == int(start.split(":")[1]) + 1
+
+
+def test_two_databases_never_share_a_version(cached, database_url):
+    bind(cached.url)
+    with database.connection_context():
+        one = data_version.current()
+    bind(database_url)
+    with database.connection_context():
+        other = data_version.current()
+    assert one.split(":")[0] != other.split(":")[0]
+
+
+def test_private_reads_are_cached_per_key(cached):
+    app = create_app(
+        {
+            "DATABASE_URL": cached.url,
+            "TESTING": True,
+            "RESPONSE_CACHE": True,
+            "READS_REQUIRE_KEY": True,
+        }
+    )
+    client = app.test_client()
+    assert client.get(PAGE).status_code == 401
+    assert client.get(PAGE).status_code == 401  # never replayed to a client without a key
+    assert client.get(PAGE, headers=cached.auth()).status_code == 200
+    count, response = queries(client, PAGE, **cached.auth())
+    assert response.status_code == 200 and count == 1
+    count, response = queries(client, PAGE, **cached.auth(cached.admin))
+    assert response.status_code == 200 and count > 1  # another key: its own entry
+
+
+def test_totals_remembered_per_version_follow_writes(cached):
+    """Totals are counted once per data version (queries/paging.count_rows), cache on or off."""
+    app = create_app({"DATABASE_URL": cached.url, "TESTING": True, "RESPONSE_CACHE": False})
+    client = app.test_client()
+    before = int(client.get("/v1/actors?limit=1").headers["X-Total-Count"])
+    assert int(client.get("/v1/actors?limit=2").headers["X-Total-Count"]) == before
+    created = client.post(
+        "/v1/actors",
+        data=json.dumps(
+            {
+                "id": "counted-actor",
+                "name": "Counted actor",
+                "kind": "person",
+                "citations": [
+                    {
+                        "source": SOURCE,
+                        "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against "
+                        "four possible moves by the United States.",
+                    }
+                ],
+            }
+        ),
+        headers={**cached.auth(), "Content-Type": "application/json"},
+    )
+    assert created.status_code == 201, created.json
+    assert int(client.get("/v1/actors?limit=1").headers["X-Total-Count"]) == before + 1
