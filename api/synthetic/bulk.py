@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,8 @@ import peewee as pw
 
 from api import ddl
 from api.db import SQLITE_PRAGMAS, database, is_postgres
+
+log = logging.getLogger(__name__)
 
 Row = Sequence[Any]
 Convert = Callable[[Any], Any]
@@ -174,8 +177,16 @@ def fast_sqlite() -> Iterator[None]:
     if is_postgres():
         yield
         return
+    if hasattr(database.obj, "close_idle"):
+        database.obj.close_idle()  # leaving WAL needs the only connection: no pooled idle one
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    database.execute_sql("PRAGMA journal_mode = DELETE")
+    database.execute_sql("PRAGMA busy_timeout = 0")
+    try:
+        database.execute_sql("PRAGMA journal_mode = DELETE")
+    except pw.OperationalError:
+        log.info("another connection has the file open (a server?): loading in WAL mode")
+    finally:
+        database.execute_sql(f"PRAGMA busy_timeout = {SQLITE_PRAGMAS['busy_timeout']}")
     database.execute_sql("PRAGMA synchronous = OFF")
     database.execute_sql("PRAGMA cache_size = -262144")  # 256 MB while indexes are built
     database.execute_sql("PRAGMA temp_store = FILE")
