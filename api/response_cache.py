@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import peewee as pw
 from cachetools import LRUCache
 from flask import Flask, Response, current_app, g, request
+from werkzeug.datastructures import Headers
 
 from api import data_version
 
@@ -44,7 +45,7 @@ class Entry:
     """One finished response, as replayed."""
 
     status: int
-    headers: tuple[tuple[str, str], ...]
+    headers: Headers  # copied for each replay (hooks add to it)
     body: bytes
 
     def size(self) -> int:
@@ -123,7 +124,9 @@ def lookup() -> Response | None:
         g.response_cache_key = key
         return None
     g.response_cache_hit = True
-    return Response(entry.body, entry.status, list(entry.headers))
+    response = Response(entry.body, entry.status)
+    response.headers = entry.headers.copy()
+    return response
 
 
 def store(response: Response) -> Response:
@@ -137,10 +140,12 @@ def store(response: Response) -> Response:
         or "no-store" in (response.headers.get("Cache-Control") or "")
     ):
         return response
-    headers = tuple(
-        (name, value)
-        for name, value in response.headers.items()
-        if not name.lower().startswith(PER_REQUEST)
+    headers = Headers(
+        [
+            (name, value)
+            for name, value in response.headers.items()
+            if not name.lower().startswith(PER_REQUEST)
+        ]
     )
     current_app.extensions[EXTENSION].put(key, Entry(200, headers, response.get_data()))
     return response
