@@ -18,18 +18,14 @@ the response hooks after it: a fresh request id, `If-None-Match` answered with a
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 
-import peewee as pw
 from cachetools import LRUCache
 from flask import Flask, Response, current_app, g, request
 from werkzeug.datastructures import Headers
 
 from api import data_version
-
-log = logging.getLogger(__name__)
 
 EXTENSION = "response_cache"
 NEVER_CACHED = ("/v1/audit",)
@@ -101,11 +97,7 @@ def cache_key() -> tuple | None:
             return None
     elif "Authorization" in request.headers:
         return None  # an authorised request may see what the public does not
-    try:
-        version = data_version.current()
-    except (pw.DatabaseError, pw.InterfaceError) as error:
-        log.warning("Response cache bypassed: data version unreadable: %s", error)
-        return None
+    version = data_version.current_or_none()
     if version is None:
         return None
     environ = request.environ  # the URL's parts as received: cheaper than `request.url`
