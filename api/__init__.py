@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     limits.init_rate_limits(app)
     response_cache.init_app(app)  # last: its lookup follows the rate limit, its store all hooks
+    app.before_request(http_cache.remember_base_url)  # after the lookup: a replay needs no root
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

@@ -17,10 +17,16 @@ share a version, even at the same count.
 
 from __future__ import annotations
 
+import logging
 import uuid
+
+import peewee as pw
 
 from api.db import database, is_postgres
 from api.models import DataVersion
+
+log = logging.getLogger(__name__)
+_unreadable_logged = False
 
 TABLE = DataVersion._meta.table_name
 BUMP = f"UPDATE {TABLE} SET version = version + 1"
@@ -62,3 +68,17 @@ def current() -> str | None:
     """`epoch:version` of the data now (one indexed read); None when there is no row."""
     row = database.execute_sql(READ).fetchone()
     return None if row is None else f"{row[0]}:{row[1]}"
+
+
+def current_or_none() -> str | None:
+    """`current()`, or None (logged once per process) when it cannot be read: a database made
+    by an older release and served read-only (`DATABASE_READONLY`) has no version; whatever
+    would be keyed on it is then computed each time."""
+    global _unreadable_logged
+    try:
+        return current()
+    except (pw.DatabaseError, pw.InterfaceError) as error:
+        if not _unreadable_logged:
+            _unreadable_logged = True
+            log.warning("No data version (%s): responses and totals are computed each time", error)
+        return None

@@ -45,13 +45,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
     app.config.setdefault("COMPRESS_ALGORITHM", ["gzip", "br", "deflate"])
     compress.init_app(app)
-    app.before_request(remember_base_url)
     app.after_request(cache_headers)
     app.after_request(request_id)
 
 
 def remember_base_url() -> None:
-    """Record URLs in responses are absolute: this request's root (see schemas/urls.py)."""
+    """Record URLs in responses are absolute: this request's root (see schemas/urls.py).
+    A `before_request` hook that `create_app` registers after the response cache's lookup:
+    a replayed response needs no root."""
     base_url.set(request.url_root.rstrip("/"))
 
 

@@ -18,17 +18,14 @@ the response hooks after it: a fresh request id, `If-None-Match` answered with a
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 
-import peewee as pw
 from cachetools import LRUCache
 from flask import Flask, Response, current_app, g, request
+from werkzeug.datastructures import Headers
 
 from api import data_version
-
-log = logging.getLogger(__name__)
 
 EXTENSION = "response_cache"
 NEVER_CACHED = ("/v1/audit",)
@@ -44,7 +41,7 @@ class Entry:
     """One finished response, as replayed."""
 
     status: int
-    headers: tuple[tuple[str, str], ...]
+    headers: Headers  # copied for each replay (hooks add to it)
     body: bytes
 
     def size(self) -> int:
@@ -100,11 +97,7 @@ def cache_key() -> tuple | None:
             return None
     elif "Authorization" in request.headers:
         return None  # an authorised request may see what the public does not
-    try:
-        version = data_version.current()
-    except (pw.DatabaseError, pw.InterfaceError) as error:
-        log.warning("Response cache bypassed: data version unreadable: %s", error)
-        return None
+    version = data_version.current_or_none()
     if version is None:
         return None
     environ = request.environ  # the URL's parts as received: cheaper than `request.url`
@@ -123,7 +116,9 @@ def lookup() -> Response | None:
         g.response_cache_key = key
         return None
     g.response_cache_hit = True
-    return Response(entry.body, entry.status, list(entry.headers))
+    response = Response(entry.body, entry.status)
+    response.headers = entry.headers.copy()
+    return response
 
 
 def store(response: Response) -> Response:
@@ -137,10 +132,12 @@ def store(response: Response) -> Response:
         or "no-store" in (response.headers.get("Cache-Control") or "")
     ):
         return response
-    headers = tuple(
-        (name, value)
-        for name, value in response.headers.items()
-        if not name.lower().startswith(PER_REQUEST)
+    headers = Headers(
+        [
+            (name, value)
+            for name, value in response.headers.items()
+            if not name.lower().startswith(PER_REQUEST)
+        ]
     )
     current_app.extensions[EXTENSION].put(key, Entry(200, headers, response.get_data()))
     return response

@@ -11,7 +11,7 @@ SQLite file, in one run, with the ratios printed.
    dependency of the service), and serves the file with `datasette serve -i` (immutable);
 3. starts the service (gunicorn, `--workers` sync workers, rate limiting off, the same as
    `bench.run`, and the response cache off: every request computed; `--cached` adds the same
-   service with the cache on, `--gthread T` one under threaded workers), fetches its
+   service with the cache on; `--gthread T` runs every gunicorn with threaded workers), fetches its
    `/v1/events?limit=50` once, and starts the bare-Flask ceiling
    (`bench/bare.py`: gunicorn, same workers, returning exactly those bytes);
 4. runs `wrk -tT -cC --latency` against each of the three, round-robin for `--rounds` rounds
@@ -130,9 +130,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--gthread",
         type=int,
+        default=0,
         metavar="THREADS",
-        help="also measure the service (cache off) under gthread workers with THREADS threads "
-        "each, as `service-gthread` (api/gunicorn_conf.py's model)",
+        help="run every gunicorn (service, baseline, bare Flask) with gthread workers of THREADS "
+        "threads, as `briefing serve` does (api/gunicorn_conf.py; keep-alive), instead of sync",
     )
     parser.add_argument(
         "--baseline",
@@ -157,11 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     servers: list[Process] = []
     env = {"DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "RESPONSE_CACHE": "off"}
+    if options.gthread:
+        env["DB_POOL_SIZE"] = str(max(8, options.gthread))
     try:
         port = free_port()
         service = Process(
             "service",
-            gunicorn("api:create_app()", options.workers, port),
+            gunicorn("api:create_app()", options.workers, port, options.gthread),
             env,
             port,
             scratch / "service.log",
@@ -175,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         bare = Process(
             "bare-flask",
-            gunicorn("bench.bare:create_app()", options.workers, port),
+            gunicorn("bench.bare:create_app()", options.workers, port, options.gthread),
             {"BARE_BODY": str(scratch / "page.json"), "BARE_TYPE": headers["Content-Type"]},
             port,
             scratch / "bare.log",
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             baseline = Process(
                 "baseline",
-                gunicorn("api:create_app()", options.workers, port),
+                gunicorn("api:create_app()", options.workers, port, options.gthread),
                 {
                     **env,
                     "PYTHONPATH": options.baseline,
@@ -213,15 +216,13 @@ def main(argv: list[str] | None = None) -> int:
             baseline.wait_ready("/healthz")
         variants = {}
         if options.cached:
-            variants["service-cached"] = ({**env, "RESPONSE_CACHE": "on"}, 0)
-        if options.gthread:
-            variants["service-gthread"] = (env, options.gthread)
-        for name, (variant_env, threads) in variants.items():
+            variants["service-cached"] = {**env, "RESPONSE_CACHE": "on"}
+        for name, variant_env in variants.items():
             port = free_port()
             variant = Process(
                 name,
-                gunicorn("api:create_app()", options.workers, port, threads),
-                {**variant_env, "DB_POOL_SIZE": str(max(8, threads))},
+                gunicorn("api:create_app()", options.workers, port, options.gthread),
+                variant_env,
                 port,
                 scratch / f"{name}.log",
             )
@@ -292,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         "wrk": f"-t{options.threads} -c{options.connections}, {options.duration} s x "
         f"{options.rounds} rounds (medians)",
         "workers": options.workers,
+        "worker_class": f"gthread x{options.gthread}" if options.gthread else "sync",
         "load_average": [round(min(loads), 1), round(max(loads), 1)],
         "summary": summary,
         "ratios": ratios,

@@ -70,7 +70,7 @@ def count_rows(query: pw.SelectQuery, limit: int | None = None) -> int:
     """How many rows `query` returns (at most `limit` when given), remembered per data
     version (api/data_version.py: every write changes it)."""
     counted = query.order_by() if limit is None else query.order_by().limit(limit)
-    version = data_version.current()
+    version = data_version.current_or_none()
     if version is None:
         return counted.count()
     sql, params = counted.sql()
