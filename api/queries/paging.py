@@ -61,6 +61,12 @@ _counts: LRUCache = LRUCache(maxsize=4096)
 _counts_lock = threading.Lock()
 
 
+def forget_counts() -> None:
+    """Drop every remembered total, so that the next page of each filter counts again."""
+    with _counts_lock:
+        _counts.clear()
+
+
 def plain_count(query: pw.SelectQuery, limit: int | None = None) -> int:
     """How many rows `query` returns (at most `limit` when given), counted now."""
     return (query.order_by() if limit is None else query.order_by().limit(limit)).count()
