@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from bench.run import Server, fetch
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile of `values` (share in 0..1)."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))]
 
 
 def worker_rss_mb(server: Server) -> list[float]:

@@ -85,7 +85,7 @@ class NetworkEdgeSchema(ma.Schema):
         fields.String(),
         metadata={
             "description": "Ids of the events both actors took part in (co_participation), "
-            "among the latest 200 of each actor explored, oldest first: at most 20 (the "
+            "among the latest 100 of each actor explored, oldest first: at most 20 (the "
             "first 20 when there are more).",
             "example": ["soleimani-muhandis-killing-2020-01-03"],
         },
@@ -94,7 +94,7 @@ class NetworkEdgeSchema(ma.Schema):
         fields.String(),
         metadata={
             "description": "Ids of the statements both actors spoke in (co_signatory), among "
-            "the latest 200 of each actor explored, oldest first: at most 20 (the first 20 "
+            "the latest 100 of each actor explored, oldest first: at most 20 (the first 20 "
             "when there are more).",
             "example": ["joint-statement-eight-militias-2020-04-04"],
         },

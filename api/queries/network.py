@@ -21,8 +21,8 @@ EVIDENCE_LIMIT = 20
 # Co-participation and co-signatory ties of an actor are looked for in its latest
 # RECORDS_PER_ACTOR events and statements (the most recently recorded: highest internal id),
 # read from the (actor, record) indexes: a hub's 20,000 events are never all joined (issue
-# #14: depth 2 around the busiest actor took 45 s at 1M events). The spec says 200.
-RECORDS_PER_ACTOR = 200
+# #14: depth 2 around the busiest actor took 45 s at 1M events). The spec says 100.
+RECORDS_PER_ACTOR = 100
 ARMS_PER_QUERY = 250  # per-actor subqueries in one UNION ALL (SQLite allows 500)
 # kind -> (link table, its record column, record model, evidence field of the edge)
 SHARED = {

@@ -61,7 +61,7 @@ class Network(MethodView):
         left out; edges are only those between returned nodes.
 
         Bounded work around hubs: the ties of each actor explored are looked for in its latest
-        200 events and statements (the most recently recorded) and its latest 200 relations
+        100 events and statements (the most recently recorded) and its latest 100 relations
         as subject and as object, so around an actor with thousands of records the graph is
         drawn from those, the same for the same data.
         """
