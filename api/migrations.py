@@ -92,12 +92,21 @@ def to_v5(migrator: SchemaMigrator) -> None:
     database.create_tables([DataVersion], safe=True)
 
 
+def to_v6(migrator: SchemaMigrator) -> None:
+    """v6 (issue #14): events and statements are read in date order through a (date, id,
+    range_end, range_start) index (created by `create_objects`); the (date, id) index it
+    replaces goes, or the planners keep choosing it."""
+    for table in ("event", "statement"):
+        database.execute_sql(f"DROP INDEX IF EXISTS {table}_date_id")
+
+
 # version -> the function that brings the version before it up to it
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: to_v2,
     3: to_v3,
     4: to_v4,
     5: to_v5,
+    6: to_v6,
 }
 assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -119,6 +119,10 @@ def test_a_release_1_database_is_upgraded_and_loses_nothing(
         assert citations.fetchone()[0] == len(copied["citation"][1])
         assert "text" in [c.name for c in upgraded.get_columns("source")]
         assert "api_key" in upgraded.get_tables()
+        for table in ("event", "statement"):  # v6: the date-order index replaced
+            indexes = {index.name: index.columns for index in upgraded.get_indexes(table)}
+            assert f"{table}_date_id" not in indexes, indexes
+            assert ["date", "id", "range_end", "range_start"] in indexes.values(), indexes
         upgraded.close()
 
         served = make_app(url).test_client()
