@@ -24,6 +24,11 @@ def _admin(url: str):
     return connection
 
 
+# A copy is another database: its own data-version epoch (api/data_version.py), or what is
+# remembered per version (totals, cached responses) would be shared with the template's copies.
+NEW_EPOCH = "UPDATE data_version SET epoch = ?"
+
+
 def _sqlite_path(url: str) -> str:
     return url.split(":///", 1)[1]
 
@@ -40,6 +45,8 @@ def scratch_database(
             source, copy = sqlite3.connect(_sqlite_path(template)), sqlite3.connect(path)
             with closing(source), closing(copy):
                 source.backup(copy)
+                copy.execute(NEW_EPOCH, (uuid.uuid4().hex,))
+                copy.commit()
         yield f"sqlite:///{path}"
         return
     parts = urlsplit(database_url)
@@ -49,7 +56,11 @@ def scratch_database(
         with admin.cursor() as cursor:
             copied = f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"' if template else ""
             cursor.execute(f'CREATE DATABASE "{name}"{copied}')
-        yield urlunsplit(parts._replace(path=f"/{name}", query=""))  # its own search path
+        url = urlunsplit(parts._replace(path=f"/{name}", query=""))  # its own search path
+        if template:
+            with closing(psycopg2.connect(url)) as copy, copy, copy.cursor() as cursor:
+                cursor.execute(NEW_EPOCH.replace("?", "%s"), (uuid.uuid4().hex,))
+        yield url
     finally:
         from api.db import database
 

@@ -16,7 +16,6 @@ from playhouse.test_utils import count_queries
 from api import create_app, data_version
 from api.auth import clear_cache, create_key
 from api.db import bind, database
-from api.importer import default_files, load_files
 from tests.import_helpers import ANDES, ANDES_ID, with_text
 from tests.scratch import scratch_database
 
@@ -43,10 +42,9 @@ class Cached:
 
 
 @pytest.fixture
-def cached(database_url, tmp_path):
-    with scratch_database(database_url, tmp_path, "cache") as url:
+def cached(database_url, seeded_template, tmp_path):
+    with scratch_database(database_url, tmp_path, "cache", template=seeded_template) as url:
         app = create_app({"DATABASE_URL": url, "TESTING": True, "RESPONSE_CACHE": True})
-        load_files(default_files())
         key = create_key(f"cache-{uuid.uuid4().hex[:6]}", "write")
         admin = create_key(f"cache-admin-{uuid.uuid4().hex[:6]}", "admin")
         try:
