@@ -40,7 +40,7 @@ seed: install
 
 $(TOOLS)/.installed:
 	@if command -v npm >/dev/null; then \
-		npm install --silent --no-audit --no-fund --prefix $(TOOLS) @redocly/cli@$(REDOCLY_VERSION) \
+		npm install --silent --no-audit --no-fund --prefer-offline --ignore-scripts --prefix $(TOOLS) @redocly/cli@$(REDOCLY_VERSION) \
 		&& touch $@; \
 	else echo "npm not found: the spec lint test will be skipped"; fi
 
