@@ -59,6 +59,21 @@ def client(cached):
     return cached.app.test_client()
 
 
+def create_actor(client, cached: Cached, slug: str, name: str):
+    """POST a person cited to the seed's spokesman sentence; the response."""
+    citation = {
+        "source": SOURCE,
+        "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against four possible "
+        "moves by the United States.",
+    }
+    body = {"id": slug, "name": name, "kind": "person", "citations": [citation]}
+    return client.post(
+        "/v1/actors",
+        data=json.dumps(body),
+        headers={**cached.auth(), "Content-Type": "application/json"},
+    )
+
+
 def queries(client, path: str, **headers: str) -> tuple[int, object]:
     with count_queries() as counter:
         response = client.get(path, headers=headers)
@@ -161,24 +176,7 @@ def test_a_record_write_invalidates(client, cached):
     assert_fresh(cached, client, "/v1/events?limit=500")
     assert_fresh(cached, client, "/v1/changes?since=0&limit=500")
 
-    created = client.post(
-        "/v1/actors",
-        data=json.dumps(
-            {
-                "id": "cache-test-actor",
-                "name": "Cache test actor",
-                "kind": "person",
-                "citations": [
-                    {
-                        "source": SOURCE,
-                        "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against "
-                        "four possible moves by the United States.",
-                    }
-                ],
-            }
-        ),
-        headers={**cached.auth(), "Content-Type": "application/json"},
-    )
+    created = create_actor(client, cached, "cache-test-actor", "Cache test actor")
     assert created.status_code == 201, created.json
     assert_fresh(cached, client, "/v1/actors?limit=500")
     etag = client.get("/v1/actors/cache-test-actor").headers["ETag"]
@@ -283,24 +281,7 @@ def test_totals_remembered_per_version_follow_writes(cached):
     client = app.test_client()
     before = int(client.get("/v1/actors?limit=1").headers["X-Total-Count"])
     assert int(client.get("/v1/actors?limit=2").headers["X-Total-Count"]) == before
-    created = client.post(
-        "/v1/actors",
-        data=json.dumps(
-            {
-                "id": "counted-actor",
-                "name": "Counted actor",
-                "kind": "person",
-                "citations": [
-                    {
-                        "source": SOURCE,
-                        "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against "
-                        "four possible moves by the United States.",
-                    }
-                ],
-            }
-        ),
-        headers={**cached.auth(), "Content-Type": "application/json"},
-    )
+    created = create_actor(client, cached, "counted-actor", "Counted actor")
     assert created.status_code == 201, created.json
     assert int(client.get("/v1/actors?limit=1").headers["X-Total-Count"]) == before + 1
 
