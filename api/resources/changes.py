@@ -42,7 +42,7 @@ def page(args: dict, entry) -> tuple[list[dict], int, dict]:
 
 @blp.route("/changes")
 class Changes(MethodView):
-    @blp.arguments(FeedArgs, location="query", as_kwargs=False)
+    @blp.arguments(FeedArgs(), location="query", as_kwargs=False)
     @blp.response(200, ChangeSchema(many=True), headers=PAGING_HEADERS)
     @blp.doc(
         summary="List changes",
@@ -59,7 +59,7 @@ class Changes(MethodView):
 @blp.route("/audit")
 class Audit(MethodView):
     @require("admin")
-    @blp.arguments(AuditArgs, location="query", as_kwargs=False)
+    @blp.arguments(AuditArgs(), location="query", as_kwargs=False)
     @blp.response(200, AuditEntrySchema(many=True), headers=PAGING_HEADERS)
     @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
     @blp.alt_response(403, **problem_doc("The key lacks the `admin` scope."))

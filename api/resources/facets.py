@@ -39,7 +39,7 @@ def counted(buckets: list[dict], total: int) -> tuple[list[dict], int, dict]:
 
 @blp.route("/events/facets")
 class EventFacets(MethodView):
-    @blp.arguments(EventFacetArgs, location="query", as_kwargs=False)
+    @blp.arguments(EventFacetArgs(), location="query", as_kwargs=False)
     @blp.response(200, FacetBucketSchema(many=True), example=EVENT_FACETS_EXAMPLE, headers=TOTAL)
     @blp.doc(
         description=f"How many of the events matching the filters fall under each value "
@@ -52,7 +52,7 @@ class EventFacets(MethodView):
 
 @blp.route("/statements/facets")
 class StatementFacets(MethodView):
-    @blp.arguments(StatementFacetArgs, location="query", as_kwargs=False)
+    @blp.arguments(StatementFacetArgs(), location="query", as_kwargs=False)
     @blp.response(
         200, FacetBucketSchema(many=True), example=STATEMENT_FACETS_EXAMPLE, headers=TOTAL
     )

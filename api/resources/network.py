@@ -32,7 +32,7 @@ blp = Blueprint(
     ],
 )
 class Network(MethodView):
-    @blp.arguments(NetworkArgs, location="query", as_kwargs=False)
+    @blp.arguments(NetworkArgs(), location="query", as_kwargs=False)
     @blp.response(200, NetworkSchema, example=NETWORK_EXAMPLE)
     @blp.doc(
         responses={

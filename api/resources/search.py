@@ -44,7 +44,7 @@ def search_headers(total: int, after: str | None) -> dict[str, str]:
 
 @blp.route("")
 class Search(MethodView):
-    @blp.arguments(SearchArgs, location="query", as_kwargs=False)
+    @blp.arguments(SearchArgs(), location="query", as_kwargs=False)
     @blp.response(200, SearchHitSchema(many=True), headers=TOTAL_HEADER, example=SEARCH_EXAMPLE)
     def get(self, args: dict):
         """Search every collection

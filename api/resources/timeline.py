@@ -19,7 +19,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Timeline(MethodView):
-    @blp.arguments(TimelineArgs, location="query", as_kwargs=False)
+    @blp.arguments(TimelineArgs(), location="query", as_kwargs=False)
     @blp.response(
         200, TimelineItemSchema(many=True), headers=PAGE_HEADERS, example=TIMELINE_EXAMPLE
     )

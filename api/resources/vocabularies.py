@@ -28,7 +28,7 @@ def entries(name: str, codes: dict[str, str]) -> list[dict]:
 
 @blp.route("")
 class Vocabularies(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, VocabulariesSchema, example=VOCABULARIES_EXAMPLE)
     def get(self, args: dict):
         """List the controlled vocabularies
