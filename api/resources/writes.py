@@ -24,6 +24,13 @@ from schemas.imports import BundleProblemSchema
 from schemas.writes import DeleteArgs
 
 MERGE_PATCH = "application/merge-patch+json"
+IF_MATCH_PARAMETER = {  # PATCH and DELETE
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The record's ETag.",
+}
 
 
 class RecordIdConverter(BaseConverter):
@@ -176,15 +183,7 @@ def add_writes(
             "POST takes it: `null` removes a field, a list is replaced whole). Needs "
             "`If-Match` with the ETag of a GET, and a `write` key; the result is validated "
             "like an import. The id (a relation's subject, predicate, object) cannot change.",
-            parameters=[
-                {
-                    "in": "header",
-                    "name": "If-Match",
-                    "required": True,
-                    "schema": {"type": "string"},
-                    "description": "The record's ETag.",
-                }
-            ],
+            parameters=[IF_MATCH_PARAMETER],
             requestBody={
                 "required": True,
                 "content": {
@@ -221,15 +220,7 @@ def add_writes(
             summary=f"Delete {a} {singular}",
             description="Needs `If-Match` with the ETag of a GET and a `write` key. Refused "
             "(409, naming them) while other records refer to it, unless `cascade=true`.",
-            parameters=[
-                {
-                    "in": "header",
-                    "name": "If-Match",
-                    "required": True,
-                    "schema": {"type": "string"},
-                    "description": "The record's ETag.",
-                }
-            ],
+            parameters=[IF_MATCH_PARAMETER],
             **security("write"),
         )
         def delete(self, record_id: str, cascade: bool):
