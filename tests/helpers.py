@@ -1,13 +1,21 @@
 """Shared test helpers: the briefings as loaded from their YAML (the expected content of the API),
-paging through a list, problem+json checks and query counts."""
+paging through a list, problem+json checks, query counts, and a live gunicorn."""
 
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
 from playhouse.test_utils import count_queries
 
 from api.importer import default_files, read_bundle
@@ -116,3 +124,41 @@ def queries_for(client, path: str) -> int:
         response = client.get(path)
     assert response.status_code == 200, response.json
     return counter.count
+
+
+BRIEFING = str(Path(sys.executable).parent / "briefing")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_server(env: dict[str, str], workers: int) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`briefing serve` (gunicorn) with `env` on a free port of 127.0.0.1, once `/healthz`
+    answers 200: (its base URL, its process). Stopped on exit."""
+    port = free_port()
+    process = subprocess.Popen(
+        [BRIEFING, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer: " + process.stderr.read().decode()[-2000:])
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

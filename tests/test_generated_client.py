@@ -13,27 +13,19 @@ import os
 import re
 import subprocess
 import sys
-import time
 import typing
-import urllib.request
 from pathlib import Path
 
 import attrs
 import pytest
 import yaml
 
+from tests.helpers import BRIEFING, live_server
+
 ROOT = Path(__file__).parent.parent
 SPEC_FILE = ROOT / "openapi.yaml"
 BIN = Path(sys.executable).parent
 PACKAGE = "briefing_api_client"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 SERVER_ENV: dict[str, str] = {}
@@ -50,28 +42,9 @@ def server(tmp_path_factory):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.db'}"}
     SERVER_ENV.clear()
     SERVER_ENV.update(env)
-    subprocess.run([BIN / "briefing", "seed"], env=env, capture_output=True, check=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [BIN / "briefing", "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=5)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not answer: " + process.stderr.read().decode()[-2000:])
+    subprocess.run([BRIEFING, "seed"], env=env, capture_output=True, check=True)
+    with live_server(env, workers=1) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

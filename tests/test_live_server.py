@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -18,16 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import BRIEFING, live_server
+
 pytestmark = pytest.mark.slow  # starts gunicorn processes
 
-BRIEFING = str(Path(sys.executable).parent / "briefing")
 WORKERS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict, bytes]:
@@ -66,27 +60,8 @@ def live(tmp_path_factory):
         ).stdout
         for _ in range(2)
     ]
-    port = free_port()
-    server = subprocess.Popen(
-        [BRIEFING, "serve", "--port", str(port), "--workers", str(WORKERS)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if get(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not answer: " + server.stderr.read().decode()[-2000:])
+    with live_server(env, WORKERS) as (base, server):
         yield Live(base, server, env, home, seeds)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_seed_if_empty_then_serve(live):
