@@ -297,3 +297,27 @@ def test_without_a_data_version_everything_is_computed(cached):
     assert first.status_code == 200 and int(first.headers["X-Total-Count"]) > 0
     count, again = queries(client, PAGE)
     assert again.data == first.data and count > 2  # computed again, count included
+
+
+def test_list_pages_follow_writes_with_the_cache_off(cached):
+    """Without the response cache, list pages still reuse their compiled query and total per
+    data version (api/queries/collection.py): a write shows in the next page and its total."""
+    app = create_app({"DATABASE_URL": cached.url, "TESTING": True, "RESPONSE_CACHE": False})
+    client = app.test_client()
+    path = "/v1/events?limit=2&sort=-date"
+    client.get(path)
+    before = client.get(path)
+    total = int(before.headers["X-Total-Count"])
+    gone = before.get_json()[0]["id"]
+    etag = client.get(f"/v1/events/{gone}").headers["ETag"]
+    deleted = client.delete(
+        f"/v1/events/{gone}?cascade=true", headers={**cached.auth(), "If-Match": etag}
+    )
+    assert deleted.status_code == 204, deleted.get_json()
+    after = client.get(path)
+    assert int(after.headers["X-Total-Count"]) == total - 1
+    assert gone not in [event["id"] for event in after.get_json()]
+    assert after.data == cached.computed(path).data
+    cursor = after.headers["Link"].split("cursor=")[1].split(">")[0]
+    second = client.get(f"{path}&cursor={cursor}")
+    assert second.data == cached.computed(f"{path}&cursor={cursor}").data

@@ -10,11 +10,25 @@ from typing import Any
 
 import peewee as pw
 
+from api import data_version
+from api.db import database
 from api.queries import fulltext
 from api.queries.errors import InvalidParameter, NotFound
 from api.queries.filters import Filter
-from api.queries.loading import Row, row_factory
-from api.queries.paging import Page, Sort, count_rows, paginate
+from api.queries.loading import Row, model_columns, row_factory, typed_rows
+from api.queries.paging import (
+    Compiled,
+    Page,
+    Sort,
+    compile_keyset,
+    count_rows,
+    decode_cursor,
+    page_of,
+    page_total,
+    paginate,
+    remember_plan,
+    remembered_plan,
+)
 
 RELEVANCE = "relevance"
 DISTANCE_SORTS = ("distance", "-distance")
@@ -80,11 +94,98 @@ def matching(
     return query
 
 
+@dataclass(frozen=True)
+class PagePlan:
+    """What a page of one filter and sort needs at one data version: its compiled SQL, the
+    columns it reads, its total."""
+
+    compiled: Compiled
+    fields: list[pw.Field]
+    names: list[str]
+    total: int | None
+    estimate: int | None
+
+
+def frozen_args(args: dict) -> tuple | None:
+    """`args` but the cursor, hashable (lists as tuples, types kept); None when a value is
+    not hashable."""
+    items = []
+    for name in sorted(args):
+        value = args[name]
+        if name == "cursor" or value is None:
+            continue
+        if isinstance(value, list | tuple):
+            value = tuple(value)
+        items.append((name, type(value), value))
+    frozen = tuple(items)
+    try:
+        hash(frozen)
+    except TypeError:
+        return None
+    return frozen
+
+
+def planned_page(
+    collection: Collection, args: dict, sort_name: str, count_limit: int | None
+) -> Page | None:
+    """The page `list_page` would return, read as tuples through a plan compiled once per
+    (data version, filters, sort, direction, limit); None when this request is not one it
+    plans (full text, `near`, a sort of another kind, a cursor that does not decode: those
+    take the general path, with its errors)."""
+    if (
+        not collection.light_rows
+        or collection.base_query is not None
+        or sort_name not in collection.sorts
+        or args.get("q")
+        or args.get("near")
+    ):
+        return None
+    sort = collection.sorts[sort_name]
+    key = row_id = direction = None
+    if args.get("cursor"):
+        try:
+            key, row_id, direction = decode_cursor(args["cursor"], sort)
+        except InvalidParameter:
+            return None
+    version = data_version.current_or_none()
+    frozen = frozen_args(args)
+    plan_key = None
+    if version is not None and frozen is not None:
+        plan_key = (version, collection.name, type(database.obj), sort_name, direction)
+        plan_key += (count_limit, frozen)
+    plan = remembered_plan(plan_key)
+    if plan is None:
+        model = collection.model
+        fields, names = model_columns(model)
+        query = filtered(collection, model.select(*fields), args)
+        total, estimate = page_total(query, count_limit)  # remembered with the plan
+        compiled = compile_keyset(query, sort, model.id, args["limit"], direction)
+        plan = PagePlan(compiled, fields, names, total, estimate)
+        remember_plan(plan_key, plan)
+    cursor = database.execute_sql(*plan.compiled.bind(key, row_id))
+    rows = list(typed_rows(cursor, plan.fields, plan.names))
+    column = sort.key.name
+    return page_of(
+        rows,
+        sort,
+        args["limit"],
+        direction,
+        plan.total,
+        plan.estimate,
+        lambda row: row[column],
+        lambda row: row["id"],
+    )
+
+
 def list_page(
     collection: Collection, args: dict, count_limit: int | None = None
 ) -> tuple[list[dict], Page]:
     """One page of a collection, filtered and sorted by `args` (already validated); the total
     is exact up to `count_limit` (all the way when None), see paging.paginate."""
+    sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
+    page = planned_page(collection, args, sort_name, count_limit)
+    if page is not None:
+        return collection.load(page.rows), page
     model = collection.model
     query = filtered(collection, collection.query(), args)
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -26,7 +27,6 @@ from api.queries.loading import (
     location_ref,
     prepared,
     rows_by_id,
-    versioned,
 )
 from api.queries.paging import sorts_for
 
@@ -134,34 +134,46 @@ def coordinates(location: Location | None, ancestors: dict[str, Location]) -> di
 
 
 def load_events(events: list[Event]) -> list[dict]:
-    """Event records for a page of rows (a fixed number of queries)."""
-    ids = [event.id for event in events]
+    """Event records for a page of rows (loading.Row dicts; a fixed number of queries)."""
+    ids = [event["id"] for event in events]
     locations = locations_of(events)
     ancestors = located_ancestors(locations)
     participants = participants_for(ids)
     casualties = casualties_for(ids)
     citations = citations_for("event", ids)
-    return [
-        {
-            "id": event.slug,
-            **versioned(event),
-            "title": event.title,
-            "summary": event.summary,
-            "type": event.type,
-            "sub_type": event.sub_type,
-            "date": event.date,
-            "end_date": event.end_date,
-            "date_precision": event.date_precision,
-            "date_kind": event.date_kind,
-            "location": location_ref(locations[event.location_id]) if event.location_id else None,
-            "coordinates": coordinates(locations.get(event.location_id), ancestors),
-            "fatalities": event.fatalities,
-            "casualties": casualties[event.id],
-            "participants": participants[event.id],
-            "citations": citations[event.id],
-        }
-        for event in events
-    ]
+    # per place, not per event: a page often repeats its places
+    places = {
+        place_id: (location_ref(place), coordinates(place, ancestors))
+        for place_id, place in locations.items()
+    }
+    nowhere = (None, None)
+    utc = dt.UTC
+    records = []
+    for event in events:
+        event_id = event["id"]
+        place, point = places[event["location_id"]] if event["location_id"] else nowhere
+        records.append(
+            {
+                "id": event["slug"],
+                "version": event["version"],
+                "updated_at": event["updated_at"].replace(tzinfo=utc),
+                "title": event["title"],
+                "summary": event["summary"],
+                "type": event["type"],
+                "sub_type": event["sub_type"],
+                "date": event["date"],
+                "end_date": event["end_date"],
+                "date_precision": event["date_precision"],
+                "date_kind": event["date_kind"],
+                "location": place,
+                "coordinates": point,
+                "fatalities": event["fatalities"],
+                "casualties": casualties[event_id],
+                "participants": participants[event_id],
+                "citations": citations[event_id],
+            }
+        )
+    return records
 
 
 def event_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:

@@ -92,21 +92,27 @@ def converter(field: pw.Field) -> Callable[[Any], Any] | None:
         return lambda v: parse_date(v) if type(v) is str else v
     if isinstance(field, pw.BooleanField):
         return lambda v: v if v is None else bool(v)
+    if isinstance(field, pw.ForeignKeyField) and isinstance(field.rel_field, pw.AutoField):
+        return None  # an id, as the driver returns it
     if isinstance(field, pw.CharField | pw.TextField | pw.IntegerField | pw.FloatField):
-        return None  # AutoField, ForeignKeyField (ids), Double and BigInteger included
+        return None  # AutoField, Double and BigInteger included
     return field.python_value
 
 
 def typed_rows(cursor: Any, fields: list[pw.Field], names: list[str]) -> Iterator[Row]:
     """Rows of a cursor over `fields`, as Rows keyed by `names`, values as peewee gives them."""
-    converters = [(i, c) for i, c in enumerate(converter(f) for f in fields) if c is not None]
+    converters = [
+        (name, convert)
+        for name, convert in zip(names, map(converter, fields), strict=True)
+        if convert is not None
+    ]
     for values in cursor:
-        if converters:
-            values = list(values)
-            for i, convert in converters:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-        yield Row(zip(names, values, strict=True))
+        row = Row(zip(names, values, strict=True))
+        for name, convert in converters:
+            value = row[name]
+            if value is not None:
+                row[name] = convert(value)
+        yield row
 
 
 def model_columns(model: type[pw.Model]) -> tuple[list[pw.Field], list[str]]:

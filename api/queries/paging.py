@@ -62,9 +62,32 @@ _counts_lock = threading.Lock()
 
 
 def forget_counts() -> None:
-    """Drop every remembered total, so that the next page of each filter counts again."""
+    """Drop every remembered total (and page plan), so that the next page of each filter
+    counts again."""
     with _counts_lock:
         _counts.clear()
+        _plans.clear()
+
+
+# Page plans per (data version, collection, sort, direction, limit, filters): the compiled SQL
+# of a list's page and its total, so that the pages of one filter build and count it once
+# per version (building the SQL was a fifth of a 50-event page, issue #14).
+_plans: LRUCache = LRUCache(maxsize=1024)
+
+
+def remembered_plan(key: tuple | None) -> Any:
+    """The plan remembered under `key`, or None."""
+    if key is None:
+        return None
+    with _counts_lock:
+        return _plans.get(key)
+
+
+def remember_plan(key: tuple | None, plan: Any) -> None:
+    """Keep `plan` under `key` (nothing when `key` is None)."""
+    if key is not None:
+        with _counts_lock:
+            _plans[key] = plan
 
 
 def plain_count(query: pw.SelectQuery, limit: int | None = None) -> int:
@@ -195,6 +218,118 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int, str]:
         ) from None
 
 
+def page_total(
+    query: pw.SelectQuery,
+    count_limit: int | None,
+    counter: Callable[[pw.SelectQuery, int | None], int] | None = None,
+) -> tuple[int | None, int | None]:
+    """(total, estimate) of `query`: the total exact when `count_limit` is None, else exact up
+    to `count_limit` and beyond it None, with an estimate instead (see `paginate`)."""
+    if count_limit is None:
+        return (counter or plain_count)(query, None), None
+    total = (counter or plain_count)(query, count_limit + 1)
+    if total > count_limit:
+        return None, estimate_rows(query, count_limit + 1)
+    return total, None
+
+
+def keyset(
+    query: pw.SelectQuery,
+    sort: Sort,
+    id_column: pw.Field,
+    limit: int,
+    direction: str = "next",
+    key: Any = None,
+    row_id: Any = None,
+) -> pw.SelectQuery:
+    """`query` ordered by `sort` and limited to `limit + 1` rows (one more tells whether there
+    is a next page); after (`direction` "next") or before ("prev") the row `(key, row_id)`
+    when `row_id` is given."""
+    forward_desc = sort.descending
+    if row_id is not None:
+        # Moving forward in a descending sort means smaller keys, and vice versa.
+        greater = (direction == "next") != forward_desc
+        boundary = pw.Tuple(sort.key, id_column)
+        if isinstance(key, dt.date):
+            key = key.isoformat()  # compares as a date on both backends
+        marker = pw.Tuple(pw.Value(key), pw.Value(row_id))
+        query = query.where(boundary > marker if greater else boundary < marker)
+    descending = forward_desc != (direction == "prev")
+    order = (sort.key.desc(), id_column.desc()) if descending else (sort.key, id_column)
+    return query.order_by(*order).limit(limit + 1)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The SQL of a `keyset` page, compiled once: the cursor's key and id are bound per call."""
+
+    sql: str
+    params: tuple
+    places: tuple[int, int] | None  # where the cursor's key and id go; None: a first page
+
+    def bind(self, key: Any = None, row_id: Any = None) -> tuple[str, list]:
+        """(sql, parameters) for the page after or before `(key, row_id)`."""
+        params = list(self.params)
+        if self.places is not None:
+            if isinstance(key, dt.date):
+                key = key.isoformat()  # as `keyset` binds it
+            params[self.places[0]], params[self.places[1]] = key, row_id
+        return self.sql, params
+
+
+class _StandIn:
+    """A parameter that `compile_keyset` finds again in the compiled parameters."""
+
+    __slots__ = ()
+
+
+def compile_keyset(
+    query: pw.SelectQuery, sort: Sort, id_column: pw.Field, limit: int, direction: str | None
+) -> Compiled:
+    """`keyset(...)` compiled with stand-ins for the cursor's key and id (`direction` None:
+    the first page, no cursor)."""
+    if direction is None:
+        sql, params = keyset(query, sort, id_column, limit).sql()
+        return Compiled(sql, tuple(params), None)
+    key, row_id = _StandIn(), _StandIn()
+    sql, params = keyset(query, sort, id_column, limit, direction, key, row_id).sql()
+    places = [i for i, p in enumerate(params) for s in (key, row_id) if p is s]
+    if len(places) != 2 or params[places[0]] is not key:
+        raise ValueError("compile_keyset: the cursor must be bound once")
+    return Compiled(sql, tuple(params), (places[0], places[1]))
+
+
+def page_of(
+    rows: list[Any],
+    sort: Sort,
+    limit: int,
+    direction: str | None,
+    total: int | None,
+    estimate: int | None,
+    key_of: Callable[[Any], Any],
+    id_of: Callable[[Any], int],
+) -> Page:
+    """The Page of the `limit + 1` rows `keyset` fetched (`direction` None: the first page),
+    with the cursors either side."""
+    reverse = direction == "prev"
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if reverse:
+        rows.reverse()
+    if not rows:
+        return Page(rows, total, None, None, estimate)
+    first, last = rows[0], rows[-1]
+    has_next = more if not reverse else True
+    has_prev = more if reverse else direction is not None
+    return Page(
+        rows,
+        total,
+        encode_cursor(sort, key_of(last), id_of(last), "next") if has_next else None,
+        encode_cursor(sort, key_of(first), id_of(first), "prev") if has_prev else None,
+        estimate,
+    )
+
+
 def paginate(
     query: pw.SelectQuery,
     sort: Sort,
@@ -225,49 +360,16 @@ def paginate(
     total: int | None = None
     estimate = None
     windowed = total_of is not None and not cursor
-    if windowed:
-        pass  # read off the page below
-    elif count_limit is None:
-        total = (counter or plain_count)(query, None)
-    else:
-        total = (counter or plain_count)(query, count_limit + 1)
-        if total > count_limit:
-            total, estimate = None, estimate_rows(query, count_limit + 1)
+    if not windowed:  # else read off the page below
+        total, estimate = page_total(query, count_limit, counter)
     key_of = key_of or (lambda row: getattr(row, sort.key.name))
     id_of = id_of or (lambda row: row.id)
-    forward_desc = sort.descending
-    direction = "next"
+    direction = key = row_id = None
     if cursor:  # an empty cursor means the first page
         key, row_id, direction = decode_cursor(cursor, sort)
-        after = direction == "next"
-        # Moving forward in a descending sort means smaller keys, and vice versa.
-        greater = after != forward_desc
-        boundary = pw.Tuple(sort.key, id_column)
-        if isinstance(key, dt.date):
-            key = key.isoformat()  # compares as a date on both backends
-        marker = pw.Tuple(pw.Value(key), pw.Value(row_id))
-        query = query.where(boundary > marker if greater else boundary < marker)
-    reverse = direction == "prev"
-    descending = forward_desc != reverse
-    order = (sort.key.desc(), id_column.desc()) if descending else (sort.key, id_column)
-    rows = list(query.order_by(*order).limit(limit + 1))
+    rows = list(keyset(query, sort, id_column, limit, direction or "next", key, row_id))
     if row is not None:
         rows = [row(fetched) for fetched in rows]
     if windowed:
         total = total_of(rows[0]) if rows else 0
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if reverse:
-        rows.reverse()
-    if not rows:
-        return Page(rows, total, None, None, estimate)
-    first, last = rows[0], rows[-1]
-    has_next = more if not reverse else True
-    has_prev = more if reverse else bool(cursor)
-    return Page(
-        rows,
-        total,
-        encode_cursor(sort, key_of(last), id_of(last), "next") if has_next else None,
-        encode_cursor(sort, key_of(first), id_of(first), "prev") if has_prev else None,
-        estimate,
-    )
+    return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of)
