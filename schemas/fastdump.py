@@ -70,8 +70,57 @@ def _value_dump(field: fields.Field, name: str) -> Dump | None:
     return None
 
 
+# Scalar kinds written inline by `dumper`'s generated code: `v` is the value, `generic` the
+# field's own `_serialize` (for a value of an unexpected type).
+_INLINE = {
+    fields.String: "v if v is None or type(v) is str else {generic}(v, {name!r}, None)",
+    fields.Integer: "v if v is None or type(v) is int else {generic}(v, {name!r}, None)",
+    fields.Float: "v if v is None or type(v) is float else {generic}(v, {name!r}, None)",
+    fields.Boolean: "v",
+    fields.Raw: "v",
+    fields.Date: "v.isoformat() if type(v) is date else "
+    "(None if v is None else {generic}(v, {name!r}, None))",
+    fields.DateTime: "v.isoformat() if type(v) is stamp else "
+    "(None if v is None else {generic}(v, {name!r}, None))",
+}
+
+
+def _inline(field: fields.Field, name: str, generic: str) -> str | None:
+    """The expression of `_value_dump(field, name)` for a scalar field, as Python source."""
+    kind = type(field)
+    if kind not in _INLINE or getattr(field, "as_string", False):
+        return None
+    if kind is fields.Date and field.format not in (None, "iso"):
+        return None
+    if kind is fields.DateTime and (field.format or field.DEFAULT_FORMAT) not in ("iso", "iso8601"):
+        return None
+    return _INLINE[kind].format(generic=generic, name=name)
+
+
+def _simple_nested(field: fields.Field) -> ma.Schema | None:
+    """The schema of a Nested field that `_value_dump` dumps with `dumper`, else None."""
+    if type(field) is not fields.Nested or field.many or field.only or field.exclude:
+        return None
+    nested = field.schema
+    return nested if nested.only is None and not nested.exclude and not nested.many else None
+
+
+def _inline_nested(field: fields.Field, i: int, scope: dict[str, Any]) -> str | None:
+    """`_value_dump` of a Nested field, or of a List of one, as Python source (its schema's
+    dumper in `scope` as `inner_<i>`); None for any other field."""
+    inner = field.inner if type(field) is fields.List else field
+    nested = _simple_nested(inner)
+    if nested is None:
+        return None
+    scope[f"inner_{i}"] = dumper(nested)
+    if inner is field:
+        return f"None if v is None else inner_{i}(v)"
+    return f"None if v is None else [None if x is None else inner_{i}(x) for x in v]"
+
+
 def dumper(schema: ma.Schema) -> Dump:
-    """`obj -> schema.dump(obj)` for one object (not `many`), compiled once per schema shape."""
+    """`obj -> schema.dump(obj)` for one object (not `many`), compiled once per schema shape:
+    one generated function per schema, its scalar fields written inline."""
     key = (type(schema), schema.only and tuple(sorted(schema.only)), tuple(schema.exclude))
     found = _compiled.get(key)
     if found is not None:
@@ -84,32 +133,50 @@ def dumper(schema: ma.Schema) -> Dump:
         found = lambda obj: marshmallow_dump(schema, obj, many=False)  # noqa: E731
         _compiled[key] = found
         return found
-    plan: list[tuple[str, str, Dump | None, fields.Field]] = []
-    for name, field in schema.dump_fields.items():
+    scope: dict[str, Any] = {
+        "MISSING": _MISSING,
+        "marshmallow_dump": marshmallow_dump,
+        "schema": schema,
+        "accessor": schema.get_attribute,
+        "date": dt.date,
+        "stamp": dt.datetime,
+    }
+    lines = [
+        "def dump_one(obj):",
+        "    if type(obj) is not dict:",
+        "        return marshmallow_dump(schema, obj, many=False)",
+        "    result = {}",
+        "    get = obj.get",
+    ]
+    for i, (name, field) in enumerate(schema.dump_fields.items()):
         attribute = field.attribute or name
         key_out = field.data_key if field.data_key is not None else name
-        fast = _value_dump(field, name) if _plain(field) else None
-        plan.append((attribute, key_out, fast, field))
-    accessor = schema.get_attribute
-
-    def dump_one(obj: Any) -> Any:
-        if type(obj) is not dict:
-            return marshmallow_dump(schema, obj, many=False)
-        result = {}
-        for attribute, key_out, fast, field in plan:
-            if fast is None:
-                value = field.serialize(attribute, obj, accessor=accessor)
-                if value is not _MISSING:
-                    result[key_out] = value
-                continue
-            value = obj.get(attribute, _MISSING)
-            if value is _MISSING:
-                continue
-            result[key_out] = fast(value)
-        return result
-
-    _compiled[key] = dump_one
-    return dump_one
+        scope[f"field_{i}"] = field
+        scope[f"generic_{i}"] = field._serialize
+        expression = _inline(field, name, f"generic_{i}") if _plain(field) else None
+        if expression is None and _plain(field):
+            expression = _inline_nested(field, i, scope)
+        if expression is None and _plain(field):
+            fast = _value_dump(field, name)
+            if fast is not None:
+                scope[f"fast_{i}"] = fast
+                expression = f"fast_{i}(v)"
+        if expression is None:  # the field's own serialize
+            lines += [
+                f"    v = field_{i}.serialize({attribute!r}, obj, accessor=accessor)",
+                "    if v is not MISSING:",
+                f"        result[{key_out!r}] = v",
+            ]
+            continue
+        lines += [
+            f"    v = get({attribute!r}, MISSING)",
+            "    if v is not MISSING:",
+            f"        result[{key_out!r}] = {expression}",
+        ]
+    lines.append("    return result")
+    exec(compile("\n".join(lines), f"<fastdump {type(schema).__name__}>", "exec"), scope)
+    found = _compiled[key] = scope["dump_one"]
+    return found
 
 
 def dump(schema: ma.Schema, obj: Any, many: bool | None = None) -> Any:
