@@ -4,9 +4,14 @@ Blueprint and the query parser."""
 from __future__ import annotations
 
 import http
+import threading
+from typing import Any
 
 import flask_smorest
+import marshmallow as ma
 import peewee as pw
+from cachetools import LRUCache
+from flask import request
 from flask_smorest.utils import prepare_response, resolve_schema_instance
 from webargs.flaskparser import FlaskParser
 
@@ -51,11 +56,42 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-class Blueprint(flask_smorest.Blueprint):
-    """A blueprint whose argument schemas decide on unknown fields (ours say RAISE), and whose
-    responses are dumped by schemas/fastdump.py (what marshmallow would write, faster)."""
+class QueryParser(FlaskParser):
+    """webargs' Flask parser, remembering what each query string parsed to, per schema: a
+    list's arguments are parsed once per distinct query string (issue #14). Arguments depend
+    on nothing but the query string; what is refused (a 422) is parsed again each time. Each
+    request gets its own copy."""
 
-    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parsed: LRUCache = LRUCache(maxsize=2048)
+        self._lock = threading.Lock()
+
+    def parse(self, argmap: Any, req: Any = None, **kwargs: Any) -> Any:
+        if (
+            kwargs.get("location") != "query"
+            or kwargs.get("validate")
+            or not isinstance(argmap, ma.Schema)
+        ):
+            return super().parse(argmap, req, **kwargs)
+        key = (argmap, kwargs.get("unknown"), (req or request).query_string)
+        with self._lock:
+            found = self._parsed.get(key)
+        if found is None:
+            found = super().parse(argmap, req, **kwargs)
+            if not isinstance(found, dict):
+                return found
+            with self._lock:
+                self._parsed[key] = found
+        return {k: list(v) if isinstance(v, list) else v for k, v in found.items()}
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A blueprint whose argument schemas decide on unknown fields (ours say RAISE), parsed
+    once per query string (QueryParser), and whose responses are dumped by
+    schemas/fastdump.py (what marshmallow would write, faster)."""
+
+    ARGUMENTS_PARSER = QueryParser(unknown=None)
 
     def response(self, status_code, schema=None, **kwargs):
         if schema is not None:

@@ -89,6 +89,20 @@ def test_paging_keeps_the_other_parameters(client):
     assert "type=strategic_developments" in next_url and "limit=1" in next_url
 
 
+def test_a_repeated_query_string_answers_the_same(client):
+    """Arguments are parsed once per query string (api/base.py QueryParser): the next request
+    gets its own copy, whatever the first did with it, and a refused one is refused again."""
+    events = client.get("/v1/events?limit=2").json
+    ids = ",".join(e["id"] for e in events)
+    types = "&".join(f"type={e['type']}" for e in events)
+    path = f"/v1/events?ids={ids}&fields=title&{types}"
+    first, again = client.get(path), client.get(path)
+    assert first.status_code == again.status_code == 200
+    assert first.data == again.data and again.json and set(again.json[0]) == {"id", "title"}
+    for _ in range(2):
+        assert client.get("/v1/events?limit=0").status_code == 422
+
+
 def test_paging_is_stable_while_rows_are_added(client, app):
     """A record inserted before the cursor does not shift the next page (keyset, not offset)."""
     from api.db import database
