@@ -99,20 +99,47 @@ def converter(field: pw.Field) -> Callable[[Any], Any] | None:
     return field.python_value
 
 
+_makers: dict[tuple, Callable[[Any], Row]] = {}
+
+
+def row_maker(fields: list[pw.Field], names: list[str]) -> Callable[[Any], Row]:
+    """values (a cursor's tuple over `fields`) -> Row keyed by `names`, each value as `converter`
+    gives it; one generated function per column list (a page reads ~100 rows)."""
+    key = (*map(id, fields), *names)
+    found = _makers.get(key)
+    if found is not None:
+        return found
+    scope: dict[str, Any] = {
+        "Row": Row,
+        "zip": zip,
+        "names": tuple(names),
+        "parse_datetime": dt.datetime.fromisoformat,
+        "parse_date": dt.date.fromisoformat,
+        "bool": bool,
+    }
+    lines = ["def make(values):", "    row = Row(zip(names, values))"]
+    for i, (field, name) in enumerate(zip(fields, names, strict=True)):
+        convert = converter(field)
+        if convert is None:
+            continue
+        lines.append(f"    value = values[{i}]")
+        if isinstance(field, pw.DateTimeField | pw.DateField):  # SQLite's text
+            parse = "parse_datetime" if isinstance(field, pw.DateTimeField) else "parse_date"
+            lines.append(f"    if value.__class__ is str: row[{name!r}] = {parse}(value)")
+        elif isinstance(field, pw.BooleanField):
+            lines.append(f"    if value is not None: row[{name!r}] = bool(value)")
+        else:
+            scope[f"convert_{i}"] = convert
+            lines.append(f"    if value is not None: row[{name!r}] = convert_{i}(value)")
+    lines.append("    return row")
+    exec(compile("\n".join(lines), "<row_maker>", "exec"), scope)
+    found = _makers[key] = scope["make"]
+    return found
+
+
 def typed_rows(cursor: Any, fields: list[pw.Field], names: list[str]) -> Iterator[Row]:
     """Rows of a cursor over `fields`, as Rows keyed by `names`, values as peewee gives them."""
-    converters = [
-        (name, convert)
-        for name, convert in zip(names, map(converter, fields), strict=True)
-        if convert is not None
-    ]
-    for values in cursor:
-        row = Row(zip(names, values, strict=True))
-        for name, convert in converters:
-            value = row[name]
-            if value is not None:
-                row[name] = convert(value)
-        yield row
+    return map(row_maker(fields, names), cursor)
 
 
 def model_columns(model: type[pw.Model]) -> tuple[list[pw.Field], list[str]]:
