@@ -12,7 +12,7 @@ import peewee as pw
 
 from api.queries import fulltext
 from api.queries.errors import InvalidParameter, NotFound
-from api.queries.filters import Filter
+from api.queries.filters import Filter, has_narrowing, read_in_sort_order
 from api.queries.loading import Row, row_factory
 from api.queries.paging import Page, Sort, count_rows, paginate
 
@@ -121,6 +121,17 @@ def list_page(
         key_of = lambda row: row.distance_km  # noqa: E731
     elif key_of is None:
         sort = collection.sorts[sort_name]
+    counted, counter = query, count_rows  # remembered per data version
+    if total_of is None and distance is None and has_narrowing(query._where):
+        # Many matches: the page is read in sort order, each row tested; the count still
+        # reads the matches through the filters' indexes (filters.read_in_sort_order).
+        cap = None if count_limit is None else count_limit + 1
+        matches = count_rows(counted, cap)
+        query = read_in_sort_order(counted, sort.key, matches, args)
+
+        def counter(_page_query: pw.SelectQuery, limit: int | None) -> int:
+            return matches if limit == cap else count_rows(counted, limit)
+
     page = paginate(
         query,
         sort,
@@ -131,7 +142,7 @@ def list_page(
         row=collection.row,
         count_limit=count_limit,
         total_of=total_of,
-        counter=count_rows,  # remembered per data version
+        counter=counter,
     )
     records = collection.load(page.rows)
     if distance is not None:
