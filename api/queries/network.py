@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import peewee as pw
 
+from api.db import is_postgres
 from api.models import Actor, Event, EventParticipant, Relation, Statement, StatementSpeaker
 from api.queries.errors import NotFound
 from api.queries.loading import actor_ref, citations_for
@@ -108,18 +109,39 @@ def shared_records(kind: str, ids: list[int], within: list[int] | None) -> Itera
         )
 
     table, actor_column = link._meta.table_name, link.actor.column_name
+    record_column = record.column_name
     tie = (
         f'SELECT sample.actor, other."{actor_column}", sample.record FROM ({{}}) AS sample '
-        f'JOIN "{table}" AS other ON other."{record.column_name}" = sample.record '
+        f'JOIN "{table}" AS other ON other."{record_column}" = sample.record '
         f'AND other."{actor_column}" <> sample.actor'
     )
-    others: list[int] = []
+    others: list = []
     if within is not None:
         # `+ 0`: a test on each joined row, never the index of `within`'s own links
-        others = list(within) or [PLACEHOLDER]
-        tie += f' WHERE other."{actor_column}" + 0 IN ({", ".join([database.param] * len(others))})'
-    for sample, params in per_actor_arms([latest], ids):
+        test, others = among(database, list(within) or [PLACEHOLDER])
+        tie += f' WHERE other."{actor_column}" + 0 {test}'
+    if is_postgres(database):
+        # One LATERAL over the actors: PostgreSQL planned a UNION of 100 arms in 10-25 ms.
+        param = database.param
+        sample = (
+            f"SELECT ids.actor, latest.record FROM unnest({param}::integer[]) AS ids(actor) "
+            f'CROSS JOIN LATERAL (SELECT "{record_column}" AS record FROM "{table}" '
+            f'WHERE "{actor_column}" = ids.actor ORDER BY "{record_column}" DESC '
+            f"LIMIT {param}) AS latest"
+        )
+        statements: Iterable[tuple[str, list]] = [(sample, [ids, RECORDS_PER_ACTOR])]
+    else:
+        statements = per_actor_arms([latest], ids)
+    for sample, params in statements:
         yield from database.execute_sql(tie.format(sample), params + others).fetchall()
+
+
+def among(database: pw.Database, ids: list[int]) -> tuple[str, list]:
+    """The SQL after a column that tests it against `ids`, and its parameters: `= ANY(%s)`,
+    one array, on PostgreSQL (planned at once, however many ids); `IN (?, ...)` on SQLite."""
+    if is_postgres(database):
+        return f"= ANY({database.param})", [ids]
+    return f"IN ({', '.join([database.param] * len(ids))})", ids
 
 
 def incident_edges(
@@ -157,12 +179,12 @@ def evidence(shown: list[dict]) -> dict[tuple[str, int], tuple[str, str]]:
         for kind, (_, _, model, _) in SHARED.items():
             ids = wanted[kind][start : start + EVIDENCE_IDS_PER_QUERY]
             if ids:
-                marks = ", ".join([database.param] * len(ids))
+                test, values = among(database, ids)
                 parts.append(
                     f'SELECT \'{kind}\', "id", "date", "slug" FROM '
-                    f'"{model._meta.table_name}" WHERE "id" IN ({marks})'
+                    f'"{model._meta.table_name}" WHERE "id" {test}'
                 )
-                params += ids
+                params += values
         rows = database.execute_sql(" UNION ALL ".join(parts), params).fetchall()
         found.update(((kind, record), (str(day), slug)) for kind, record, day, slug in rows)
     return found
