@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import marshmallow as ma
 from flask import Response, current_app, json, request
 from flask_smorest import abort
+from werkzeug.urls import iri_to_uri
 
 from api import exports, tables
 from api.paths import COLLECTION_PATHS
@@ -235,7 +236,8 @@ def geometry(record: dict) -> dict | None:
 
 def ogc_links(page: Page) -> list[dict]:
     """OGC API Features paging links (`self`, `next`, `prev`) of a GeoJSON page."""
-    found = [{"rel": "self", "type": MEDIA_TYPES["geojson"], "href": request.url}]
+    # request.url is an IRI (decoded): a link's href must be a URI (`q=ø` -> `q=%C3%B8`)
+    found = [{"rel": "self", "type": MEDIA_TYPES["geojson"], "href": iri_to_uri(request.url)}]
     for rel, cursor in (("next", page.next_cursor), ("prev", page.prev_cursor)):
         if cursor:
             query = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]

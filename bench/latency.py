@@ -7,6 +7,10 @@ Serves the benchmark database of `--events` (bench/common.py; it must be seeded 
 scenario `--warmup` requests, then `--requests` more one at a time, and prints a markdown
 table of p50 / p95 / max in ms, with the RSS of each worker after the run. Writes
 bench/results/latency-<backend>-<events>.json.
+
+The response cache is off (`RESPONSE_CACHE=off`, unless set otherwise): every request is
+computed. What the service remembers per data version (totals, facets) is still remembered:
+the `first` column is the first request of a scenario, which computes it for one worker.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -50,19 +55,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="scenario keys (default: all)")
     options = parser.parse_args(argv)
+    os.environ.setdefault("RESPONSE_CACHE", "off")  # the server inherits it
 
     url = database_url(options.backend, options.events, options.pg_url)
     found, facts = scenarios(url)
     RESULTS.mkdir(parents=True, exist_ok=True)
     server = Server(url, options.workers, RESULTS / f"gunicorn-latency-{options.backend}.log")
     rows = []
+    loads = [os.getloadavg()[0]]
     try:
         server.wait_ready()
         for scenario in found:
             if options.only and scenario.key not in options.only:
                 continue
             target = server.base + scenario.path
+            started = time.perf_counter()
             status, headers, body = fetch(target)
+            first = (time.perf_counter() - started) * 1000
             for _ in range(options.warmup - 1):
                 fetch(target)
             times = []
@@ -78,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     "status": status,
                     "total": total,
                     "bytes": len(body),
+                    "first_ms": round(first, 1),
                     "p50_ms": round(statistics.median(times), 1),
                     "p95_ms": round(percentile(times, 0.95), 1),
                     "max_ms": round(max(times), 1),
@@ -89,21 +99,26 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         rss = worker_rss_mb(server)
+        loads.append(os.getloadavg()[0])
     finally:
         server.stop()
     print(
         f"\n{options.backend}, {facts['events']:,} events, one client, {options.requests} "
-        f"requests after {options.warmup} warm-up; worker RSS after the run: {rss} MB\n"
+        f"requests after {options.warmup} warm-up; RESPONSE_CACHE={os.environ['RESPONSE_CACHE']}; "
+        f"worker RSS after the run: {rss} MB; 1-minute load {loads[0]:.1f} -> {loads[-1]:.1f}\n"
     )
-    print("| scenario | HTTP | total | KB | p50 ms | p95 ms | max ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | HTTP | total | KB | first ms | p50 ms | p95 ms | max ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
             f"| `{row['key']}` | {row['status']} | {row['total'] or ''} | "
-            f"{row['bytes'] / 1000:.1f} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} |"
+            f"{row['bytes'] / 1000:.1f} | {row['first_ms']} | {row['p50_ms']} | "
+            f"{row['p95_ms']} | {row['max_ms']} |"
         )
     out = RESULTS / f"latency-{options.backend}-{options.events}.json"
-    out.write_text(json.dumps({"facts": facts, "worker_rss_mb": rss, "rows": rows}, indent=2))
+    out.write_text(
+        json.dumps({"facts": facts, "worker_rss_mb": rss, "load": loads, "rows": rows}, indent=2)
+    )
     return 0
 
 

@@ -50,3 +50,11 @@ def test_ogc_paging_in_the_body_walks_every_feature(client):
 def test_geojson_download_filename(client):
     response = client.get("/v1/locations?format=geojson")
     assert response.headers["Content-Disposition"] == 'attachment; filename="locations.geojson"'
+
+
+def test_self_link_is_a_uri_whatever_the_query(client):
+    """A `q` in any script still gives ASCII, percent-encoded links (schemathesis found
+    `q=ø` echoed raw into `self`)."""
+    body = client.get("/v1/events?format=geojson&q=%C3%B8%20x").get_json(force=True)
+    (link,) = [link for link in body["links"] if link["rel"] == "self"]
+    assert link["href"].isascii() and "q=%C3%B8%20x" in link["href"], link

@@ -321,3 +321,26 @@ def test_list_pages_follow_writes_with_the_cache_off(cached):
     cursor = after.headers["Link"].split("cursor=")[1].split(">")[0]
     second = client.get(f"{path}&cursor={cursor}")
     assert second.data == cached.computed(f"{path}&cursor={cursor}").data
+
+
+def test_facets_remembered_per_version_follow_writes(cached):
+    """Facets are counted once per data version (queries/facets.py), cache on or off; the
+    next write counts them again."""
+    app = create_app({"DATABASE_URL": cached.url, "TESTING": True, "RESPONSE_CACHE": False})
+    client = app.test_client()
+    path = "/v1/events/facets?field=type&buckets=50"
+    first = client.get(path)
+    with count_queries() as counter:
+        again = client.get(path)
+    assert again.json == first.json
+    assert [sql for sql, _ in (q.msg for q in counter.get_queries())] == [data_version.READ]
+    event = client.get(EVENT)
+    gone = client.delete(
+        f"{EVENT}?cascade=true", headers={**cached.auth(), "If-Match": event.headers["ETag"]}
+    )
+    assert gone.status_code == 204, gone.json
+    before = {bucket["value"]: bucket["count"] for bucket in first.json}
+    after = {bucket["value"]: bucket["count"] for bucket in client.get(path).json}
+    kind = event.json["type"]
+    assert after.get(kind, 0) == before[kind] - 1
+    assert client.get(path).json == cached.computed(path).json

@@ -14,7 +14,7 @@ from api import data_version
 from api.db import database
 from api.queries import fulltext
 from api.queries.errors import InvalidParameter, NotFound
-from api.queries.filters import Filter
+from api.queries.filters import Filter, has_narrowing, read_in_sort_order
 from api.queries.loading import Row, model_columns, row_factory, typed_rows
 from api.queries.paging import (
     Compiled,
@@ -159,6 +159,9 @@ def planned_page(
         fields, names = model_columns(model)
         query = filtered(collection, model.select(*fields), args)
         total, estimate = page_total(query, count_limit)  # remembered with the plan
+        if has_narrowing(query._where):  # many matches: walk the sort's index and probe
+            matches = total if total is not None else count_limit + 1
+            query = read_in_sort_order(query, sort.key, matches, args)
         compiled = compile_keyset(query, sort, model.id, args["limit"], direction)
         plan = PagePlan(compiled, fields, names, total, estimate)
         remember_plan(plan_key, plan)
@@ -222,6 +225,17 @@ def list_page(
         key_of = lambda row: row.distance_km  # noqa: E731
     elif key_of is None:
         sort = collection.sorts[sort_name]
+    counted, counter = query, count_rows  # remembered per data version
+    if total_of is None and distance is None and has_narrowing(query._where):
+        # Many matches: the page is read in sort order, each row tested; the count still
+        # reads the matches through the filters' indexes (filters.read_in_sort_order).
+        cap = None if count_limit is None else count_limit + 1
+        matches = count_rows(counted, cap)
+        query = read_in_sort_order(counted, sort.key, matches, args)
+
+        def counter(_page_query: pw.SelectQuery, limit: int | None) -> int:
+            return matches if limit == cap else count_rows(counted, limit)
+
     page = paginate(
         query,
         sort,
@@ -232,7 +246,7 @@ def list_page(
         row=collection.row,
         count_limit=count_limit,
         total_of=total_of,
-        counter=count_rows,  # remembered per data version
+        counter=counter,
     )
     records = collection.load(page.rows)
     if distance is not None:

@@ -20,6 +20,7 @@ from api.queries.filters import (
     great_circle_km,
     ids_for,
     in_bbox,
+    member,
     near,
 )
 from api.queries.loading import (
@@ -183,23 +184,21 @@ def event_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.Selec
     )
     if args.get("role"):
         links = links.where(EventParticipant.role == args["role"])
-    return query.where(Event.id.in_(links))
+    return query.where(member(Event.id, (links, EventParticipant.event)))
 
 
 def event_role(query: pw.SelectQuery, role: str, args: dict) -> pw.SelectQuery:
     """Events with a participant in `role` (applied with `actor` when both are given)."""
     if args.get("actor"):
         return query  # applied together with `actor`
-    return query.where(
-        Event.id.in_(
-            EventParticipant.select(EventParticipant.event).where(EventParticipant.role == role)
-        )
-    )
+    links = EventParticipant.select(EventParticipant.event).where(EventParticipant.role == role)
+    return query.where(member(Event.id, (links, EventParticipant.event)))
 
 
 def at_location(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
     """Events at any of the places or anywhere inside them."""
-    return query.where(Event.location.in_(descendant_location_ids(slugs, "location")))
+    places = descendant_location_ids(slugs, "location")
+    return query.where(member(Event.location, (places, Location.id)))
 
 
 def at_place(apply: Filter) -> Filter:
@@ -207,7 +206,7 @@ def at_place(apply: Filter) -> Filter:
 
     def event_filter(query: pw.SelectQuery, value: Any, args: dict) -> pw.SelectQuery:
         places = apply(Location.select(Location.id), value, args)
-        return query.where(Event.location.in_(places))
+        return query.where(member(Event.location, (places, Location.id)))
 
     return event_filter
 

@@ -7,7 +7,9 @@ InvalidParameter naming the parameter (a typo must not return unfiltered data).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable
+from functools import reduce
 from typing import Any
 
 import peewee as pw
@@ -18,6 +20,88 @@ from api.queries.errors import InvalidParameter
 
 EARTH_RADIUS_KM = 6371.0088
 Filter = Callable[[pw.SelectQuery, Any, dict], pw.SelectQuery]
+# A list page whose filters match more rows than this is read in the order of its sort index,
+# each row tested (`Narrowing.probe`), rather than by reading every match and sorting them
+# (issue #14: bbox and role=target at 1M events); fewer matches are read through the filter.
+PROBE_ABOVE = 10_000
+
+
+class Narrowing(pw.ColumnBase):
+    """A filter's condition in two forms that select the same rows.
+
+    `search` (`key IN (subquery)`, what it renders as) lets the planner read the matches
+    through the filter's own index: the plan for counts, facets and narrow filters. `probe`
+    (`EXISTS (subquery WHERE its key = key)`) tests one row at a time: on SQLite, a list page
+    of a broad filter then walks its sort index and stops after the page (SQLite never turns
+    either form into the other; PostgreSQL plans both as the same semi-join)."""
+
+    def __init__(self, search: pw.Node, probe: pw.Node) -> None:
+        super().__init__()
+        self.search = search
+        self.probe = probe
+
+    def __sql__(self, ctx: pw.Context) -> pw.Context:
+        return ctx.sql(self.search)
+
+
+def member(key: pw.Node, *subqueries: tuple[pw.SelectQuery, pw.Field]) -> Narrowing:
+    """`key` is among the values of any of `subqueries` (a query selecting one column, and
+    that column): `key IN (a UNION b ...)`, or probed, `EXISTS (a WHERE column = key) OR ...`."""
+    rows = [query for query, _ in subqueries]
+    search = key.in_(rows[0] if len(rows) == 1 else reduce(operator.or_, rows))
+    probe = reduce(
+        operator.or_, [pw.fn.EXISTS(query.where(column == key)) for query, column in subqueries]
+    )
+    return Narrowing(search, probe)
+
+
+def probing(node: Any) -> Any:
+    """A WHERE clause with each Narrowing in it in its probe form (the clause itself when it
+    has none)."""
+    if isinstance(node, Narrowing):
+        return node.probe
+    if isinstance(node, pw.Expression):
+        lhs, rhs = probing(node.lhs), probing(node.rhs)
+        if lhs is not node.lhs or rhs is not node.rhs:
+            return pw.Expression(lhs, node.op, rhs, node.flat)
+    return node
+
+
+def has_narrowing(node: Any) -> bool:
+    return probing(node) is not node
+
+
+def read_in_sort_order(
+    query: pw.SelectQuery, sort_key: Any, matches: int, args: dict
+) -> pw.SelectQuery:
+    """The page query of a list: `query` itself, or, when its filters match more than
+    PROBE_ABOVE rows, are narrowings (places, actors, roles, sources) and the list is read
+    in the order of an indexed column, `query` with its narrowings probed.
+
+    Not with a date filter while sorting by date: the matches are then bunched at one end of
+    the date order, and a walk from the other end would read most of the table."""
+    if matches <= PROBE_ABOVE or args.get("q") or not is_indexed(sort_key):
+        return query
+    if sort_key.name == "date" and (args.get("date_from") or args.get("date_to")):
+        return query
+    where = probing(query._where)
+    if where is query._where:
+        return query
+    walked = query.clone()
+    walked._where = where
+    return walked
+
+
+def is_indexed(column: Any) -> bool:
+    """True for a model column that leads an index (its rows can be read in its order)."""
+    if not isinstance(column, pw.Field):
+        return False
+    if column.index or column.unique or column.primary_key:
+        return True
+    return any(
+        isinstance(fields, tuple | list) and fields and fields[0] == column.name
+        for fields, _ in column.model._meta.indexes
+    )
 
 
 def ids_for(model: type[pw.Model], slugs: Iterable[str], parameter: str) -> list[int]:
@@ -53,7 +137,7 @@ def cited_by(record_type: str, model: type[pw.Model]) -> Filter:
         cited = Citation.select(Citation.record_id).where(
             (Citation.record_type == record_type) & Citation.source.in_(source_ids)
         )
-        return query.where(model.id.in_(cited))
+        return query.where(member(model.id, (cited, Citation.record_id)))
 
     return apply
 

@@ -17,7 +17,16 @@ from api.models import (
     StatementSpeaker,
 )
 from api.queries.collection import Collection
-from api.queries.filters import Filter, any_of, cited_by, date_from, date_to, equals, ids_for
+from api.queries.filters import (
+    Filter,
+    any_of,
+    cited_by,
+    date_from,
+    date_to,
+    equals,
+    ids_for,
+    member,
+)
 from api.queries.loading import (
     Row,
     actor_ref,
@@ -107,9 +116,8 @@ def statements_linked(link: type[pw.Model], parameter: str) -> Filter:
 
     def apply(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
         actor_ids = ids_for(Actor, slugs, parameter)
-        return query.where(
-            Statement.id.in_(link.select(link.statement).where(link.actor.in_(actor_ids)))
-        )
+        links = link.select(link.statement).where(link.actor.in_(actor_ids))
+        return query.where(member(Statement.id, (links, link.statement)))
 
     return apply
 
@@ -124,7 +132,13 @@ def statement_speaker(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw
     represented = StatementPrincipal.select(StatementPrincipal.statement).where(
         StatementPrincipal.actor.in_(actor_ids)
     )
-    return query.where(Statement.id.in_(spoken | represented))
+    return query.where(
+        member(
+            Statement.id,
+            (spoken, StatementSpeaker.statement),
+            (represented, StatementPrincipal.statement),
+        )
+    )
 
 
 def statement_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
@@ -133,13 +147,21 @@ def statement_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.S
     actor_ids = ids_for(Actor, slugs, "actor")
     spoken = StatementSpeaker.select(StatementSpeaker.statement).where(
         StatementSpeaker.actor.in_(actor_ids)
-    ) | StatementPrincipal.select(StatementPrincipal.statement).where(
+    )
+    represented = StatementPrincipal.select(StatementPrincipal.statement).where(
         StatementPrincipal.actor.in_(actor_ids)
     )
     addressed = StatementAddressee.select(StatementAddressee.statement).where(
         StatementAddressee.actor.in_(actor_ids)
     )
-    return query.where(Statement.id.in_(spoken | addressed))  # one IN over a UNION
+    return query.where(  # one IN over a UNION
+        member(
+            Statement.id,
+            (spoken, StatementSpeaker.statement),
+            (represented, StatementPrincipal.statement),
+            (addressed, StatementAddressee.statement),
+        )
+    )
 
 
 def statement_event(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
@@ -148,7 +170,7 @@ def statement_event(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.S
     linked = StatementEvent.select(StatementEvent.statement).where(
         StatementEvent.event.in_(event_ids)
     )
-    return query.where(Statement.id.in_(linked))
+    return query.where(member(Statement.id, (linked, StatementEvent.statement)))
 
 
 STATEMENTS = Collection(
