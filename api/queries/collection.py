@@ -226,7 +226,7 @@ def list_page(
     elif key_of is None:
         sort = collection.sorts[sort_name]
     counted, counter = query, count_rows  # remembered per data version
-    if total_of is None and distance is None and has_narrowing(query._where):
+    if total_of is None and sort_name not in DISTANCE_SORTS and has_narrowing(query._where):
         # Many matches: the page is read in sort order, each row tested; the count still
         # reads the matches through the filters' indexes (filters.read_in_sort_order).
         cap = None if count_limit is None else count_limit + 1

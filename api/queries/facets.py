@@ -113,11 +113,7 @@ def actor_facet(
     records = matching(collection, model.select(model.id), args)
     if records._where is not None or records._from_list != [model]:
         per_actor = per_actor.where(owner.in_(records))
-    per_actor = per_actor.alias("per_actor")
-    query = Actor.select(Actor.slug, Actor.name, per_actor.c.n).join(
-        per_actor, on=(per_actor.c.actor_id == Actor.id)
-    )
-    return buckets(query.tuples(), args["buckets"])
+    return top_actors(per_actor, args["buckets"])
 
 
 def speaker_facet(args: dict) -> tuple[list[dict], int]:
@@ -149,12 +145,28 @@ def speaker_facet(args: dict) -> tuple[list[dict], int]:
         pw.Select([terms], [actor_id.alias("actor_id"), pw.fn.SUM(n).alias("n")])
         .group_by(actor_id)
         .having(pw.fn.SUM(n) > 0)
-        .alias("per_actor")
+        .bind(Actor._meta.database)
     )
-    query = Actor.select(Actor.slug, Actor.name, per_actor.c.n).join(
-        per_actor, on=(per_actor.c.actor_id == Actor.id)
-    )
-    return buckets(query.tuples(), args["buckets"])
+    return top_actors(per_actor, args["buckets"])
+
+
+def top_actors(per_actor: pw.SelectBase, size: int) -> tuple[list[dict], int]:
+    """The `size` most frequent actors of `(actor id, count)` rows, and how many there are:
+    only the actors that can make the cut (ties included) are read, not one row per counted
+    actor (89k at 1M events, issue #14)."""
+    counts = {actor: int(n) for actor, n in per_actor.tuples()}
+    if not counts:
+        return [], 0
+    cut = heapq.nlargest(size, counts.values())[-1]
+    candidates = [actor for actor, n in counts.items() if n >= cut]
+    names: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(candidates), 10_000):
+        chunk = candidates[start : start + 10_000]
+        query = Actor.select(Actor.id, Actor.slug, Actor.name).where(Actor.id.in_(chunk))
+        names.update((actor, (slug, name)) for actor, slug, name in query.tuples())
+    rows = [(*names[actor], counts[actor]) for actor in candidates if actor in names]
+    kept, _ = buckets(rows, size)
+    return kept, len(counts)
 
 
 def location_facet(args: dict) -> tuple[list[dict], int]:
