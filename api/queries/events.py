@@ -134,7 +134,8 @@ def coordinates(location: Location | None, ancestors: dict[str, Location]) -> di
 
 
 def load_events(events: list[Event]) -> list[dict]:
-    """Event records for a page of rows (loading.Row dicts; a fixed number of queries)."""
+    """Event records for a page of rows (loading.Row dicts; a fixed number of queries), keys in
+    the order of the response schema (see Collection.records_as_dumped)."""
     ids = [event["id"] for event in events]
     locations = locations_of(events)
     ancestors = located_ancestors(locations)
@@ -155,8 +156,6 @@ def load_events(events: list[Event]) -> list[dict]:
         records.append(
             {
                 "id": event["slug"],
-                "version": event["version"],
-                "updated_at": event["updated_at"].replace(tzinfo=utc),
                 "title": event["title"],
                 "summary": event["summary"],
                 "type": event["type"],
@@ -171,6 +170,8 @@ def load_events(events: list[Event]) -> list[dict]:
                 "casualties": casualties[event_id],
                 "participants": participants[event_id],
                 "citations": citations[event_id],
+                "version": event["version"],
+                "updated_at": event["updated_at"].replace(tzinfo=utc),
             }
         )
     return records
@@ -239,4 +240,5 @@ EVENTS = Collection(
     load=load_events,
     distance=distance_to_location,
     light_rows=True,
+    records_as_dumped=True,
 )

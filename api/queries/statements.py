@@ -66,7 +66,8 @@ def linked_events(statement_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def load_statements(statements: list[Statement]) -> list[dict]:
-    """Statement records for a page of rows (a fixed number of queries)."""
+    """Statement records for a page of rows (a fixed number of queries), keys in the order of
+    the response schema (see Collection.records_as_dumped)."""
     ids = [statement.id for statement in statements]
     speakers = linked_actors(StatementSpeaker, ids)
     principals = linked_actors(StatementPrincipal, ids)
@@ -78,7 +79,6 @@ def load_statements(statements: list[Statement]) -> list[dict]:
     return [
         {
             "id": statement.slug,
-            **versioned(statement),
             "text": statement.text,
             "verbatim": statement.verbatim,
             "summary": statement.summary,
@@ -97,6 +97,7 @@ def load_statements(statements: list[Statement]) -> list[dict]:
             "date_kind": statement.date_kind,
             "events": events[statement.id],
             "citations": citations[statement.id],
+            **versioned(statement),
         }
         for statement in statements
     ]
@@ -171,4 +172,5 @@ STATEMENTS = Collection(
     },
     load=load_statements,
     light_rows=True,
+    records_as_dumped=True,
 )
