@@ -23,10 +23,12 @@ from api.queries.filters import (
     near,
 )
 from api.queries.loading import (
+    Row,
     citations_for,
     location_ref,
     prepared,
     rows_by_id,
+    typed_rows,
 )
 from api.queries.paging import sorts_for
 
@@ -34,6 +36,34 @@ from api.queries.paging import sorts_for
 def locations_of(events: list[Event]) -> dict[int, Location]:
     """The locations of many events in one query: {location id: location}."""
     return rows_by_id(Location, list({event.location_id for event in events if event.location_id}))
+
+
+# What an event record shows of its place: its ref, and its coordinates (or its path, to find an
+# enclosing place's).
+PLACE_COLUMNS = [
+    Location.id,
+    Location.slug,
+    Location.name,
+    Location.kind,
+    Location.path,
+    Location.latitude,
+    Location.longitude,
+    Location.coordinate_precision,
+]
+PLACE_NAMES = [column.name for column in PLACE_COLUMNS]
+
+
+def places_of(events: list[Row]) -> dict[int, Row]:
+    """The places of many event rows (the columns their records show), in one query."""
+    ids = list({event["location_id"] for event in events if event["location_id"]})
+    if not ids:
+        return {}
+    cursor = prepared(
+        "places_of",
+        lambda ids: Location.select(*PLACE_COLUMNS).where(Location.id.in_(ids)).tuples(),
+        ids,
+    )
+    return {row["id"]: row for row in typed_rows(cursor, PLACE_COLUMNS, PLACE_NAMES)}
 
 
 def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
@@ -137,7 +167,7 @@ def load_events(events: list[Event]) -> list[dict]:
     """Event records for a page of rows (loading.Row dicts; a fixed number of queries), keys in
     the order of the response schema (see Collection.records_as_dumped)."""
     ids = [event["id"] for event in events]
-    locations = locations_of(events)
+    locations = places_of(events)
     ancestors = located_ancestors(locations)
     participants = participants_for(ids)
     casualties = casualties_for(ids)
