@@ -25,7 +25,6 @@ from api.queries.filters import (
 from api.queries.loading import (
     Row,
     citations_for,
-    location_ref,
     prepared,
     rows_by_id,
     typed_rows,
@@ -163,6 +162,22 @@ def coordinates(location: Location | None, ancestors: dict[str, Location]) -> di
     }
 
 
+def place_view(place: Row, ancestors: dict[str, Location]) -> tuple[dict, dict | None]:
+    """An event's `location` ref and `coordinates` from its place's row (as `location_ref` and
+    `coordinates` write them; items, not attributes, for a place with coordinates)."""
+    ref = {"id": place["slug"], "name": place["name"], "kind": place["kind"]}
+    if place["latitude"] is None:
+        return ref, coordinates(place, ancestors)
+    point = {
+        "latitude": place["latitude"],
+        "longitude": place["longitude"],
+        "precision": place["coordinate_precision"],
+        "source": "location",
+        "location": place["slug"],
+    }
+    return ref, point
+
+
 def load_events(events: list[Event]) -> list[dict]:
     """Event records for a page of rows (loading.Row dicts; a fixed number of queries), keys in
     the order of the response schema (see Collection.records_as_dumped)."""
@@ -173,10 +188,7 @@ def load_events(events: list[Event]) -> list[dict]:
     casualties = casualties_for(ids)
     citations = citations_for("event", ids)
     # per place, not per event: a page often repeats its places
-    places = {
-        place_id: (location_ref(place), coordinates(place, ancestors))
-        for place_id, place in locations.items()
-    }
+    places = {place_id: place_view(place, ancestors) for place_id, place in locations.items()}
     nowhere = (None, None)
     utc = dt.UTC
     records = []
