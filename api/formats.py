@@ -15,6 +15,7 @@ from api import exports, tables
 from api.paths import COLLECTION_PATHS
 from api.queries.collection import Collection, list_page
 from api.queries.paging import Page
+from schemas import fastdump
 
 MEDIA_TYPES = {
     "json": "application/json",
@@ -208,6 +209,8 @@ def list_response(
     if chosen == "json":
         if chosen_fields:  # flask-smorest dumps the whole schema: what is not there, it skips
             records = [{k: r[k] for k in schema.fields if k in r} for r in records]
+        elif collection.records_as_dumped and not args.get("near"):
+            records = fastdump.Dumped(records)  # written as they are (no second dump)
         return records, 200, headers
     dumped = schema.dump(records, many=True)
     if chosen == "csv":

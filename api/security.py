@@ -76,10 +76,13 @@ def init_security(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """The security headers a response does not set itself (one pass over its headers)."""
+    present = {name.lower() for name, _ in response.headers}
     docs = request.path == "/docs" or request.path.startswith("/docs/")
-    response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else API_CSP)
+    added = [*SECURITY_HEADERS.items(), ("Content-Security-Policy", DOCS_CSP if docs else API_CSP)]
+    for name, value in added:
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 

@@ -50,6 +50,11 @@ class Collection:
     # `load` reads only columns (`row.title`, `row.location_id`): give it loading.Row dicts
     # rather than model instances (a third of a page's time, issue #14)
     light_rows: bool = False
+    # `load` returns records exactly as the response schema dumps them, as JSON: its keys in
+    # its order, nested likewise, values of the types its fields write (dates and datetimes
+    # as such): a JSON list writes them without a dump (schemas/fastdump.py `Dumped`, proved
+    # by tests/test_fastdump.py). Not with `distance_km` (added after loading).
+    records_as_dumped: bool = False
 
     def query(self) -> pw.SelectQuery:
         """The rows `load` expects, unfiltered."""

@@ -24,10 +24,11 @@ from api.queries.filters import (
     near,
 )
 from api.queries.loading import (
+    Row,
     citations_for,
-    location_ref,
     prepared,
     rows_by_id,
+    typed_rows,
 )
 from api.queries.paging import sorts_for
 
@@ -35,6 +36,34 @@ from api.queries.paging import sorts_for
 def locations_of(events: list[Event]) -> dict[int, Location]:
     """The locations of many events in one query: {location id: location}."""
     return rows_by_id(Location, list({event.location_id for event in events if event.location_id}))
+
+
+# What an event record shows of its place: its ref, and its coordinates (or its path, to find an
+# enclosing place's).
+PLACE_COLUMNS = [
+    Location.id,
+    Location.slug,
+    Location.name,
+    Location.kind,
+    Location.path,
+    Location.latitude,
+    Location.longitude,
+    Location.coordinate_precision,
+]
+PLACE_NAMES = [column.name for column in PLACE_COLUMNS]
+
+
+def places_of(events: list[Row]) -> dict[int, Row]:
+    """The places of many event rows (the columns their records show), in one query."""
+    ids = list({event["location_id"] for event in events if event["location_id"]})
+    if not ids:
+        return {}
+    cursor = prepared(
+        "places_of",
+        lambda ids: Location.select(*PLACE_COLUMNS).where(Location.id.in_(ids)).tuples(),
+        ids,
+    )
+    return {row["id"]: row for row in typed_rows(cursor, PLACE_COLUMNS, PLACE_NAMES)}
 
 
 def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
@@ -134,19 +163,33 @@ def coordinates(location: Location | None, ancestors: dict[str, Location]) -> di
     }
 
 
+def place_view(place: Row, ancestors: dict[str, Location]) -> tuple[dict, dict | None]:
+    """An event's `location` ref and `coordinates` from its place's row (as `location_ref` and
+    `coordinates` write them; items, not attributes, for a place with coordinates)."""
+    ref = {"id": place["slug"], "name": place["name"], "kind": place["kind"]}
+    if place["latitude"] is None:
+        return ref, coordinates(place, ancestors)
+    point = {
+        "latitude": place["latitude"],
+        "longitude": place["longitude"],
+        "precision": place["coordinate_precision"],
+        "source": "location",
+        "location": place["slug"],
+    }
+    return ref, point
+
+
 def load_events(events: list[Event]) -> list[dict]:
-    """Event records for a page of rows (loading.Row dicts; a fixed number of queries)."""
+    """Event records for a page of rows (loading.Row dicts; a fixed number of queries), keys in
+    the order of the response schema (see Collection.records_as_dumped)."""
     ids = [event["id"] for event in events]
-    locations = locations_of(events)
+    locations = places_of(events)
     ancestors = located_ancestors(locations)
     participants = participants_for(ids)
     casualties = casualties_for(ids)
     citations = citations_for("event", ids)
     # per place, not per event: a page often repeats its places
-    places = {
-        place_id: (location_ref(place), coordinates(place, ancestors))
-        for place_id, place in locations.items()
-    }
+    places = {place_id: place_view(place, ancestors) for place_id, place in locations.items()}
     nowhere = (None, None)
     utc = dt.UTC
     records = []
@@ -156,8 +199,6 @@ def load_events(events: list[Event]) -> list[dict]:
         records.append(
             {
                 "id": event["slug"],
-                "version": event["version"],
-                "updated_at": event["updated_at"].replace(tzinfo=utc),
                 "title": event["title"],
                 "summary": event["summary"],
                 "type": event["type"],
@@ -172,6 +213,8 @@ def load_events(events: list[Event]) -> list[dict]:
                 "casualties": casualties[event_id],
                 "participants": participants[event_id],
                 "citations": citations[event_id],
+                "version": event["version"],
+                "updated_at": event["updated_at"].replace(tzinfo=utc),
             }
         )
     return records
@@ -238,4 +281,5 @@ EVENTS = Collection(
     load=load_events,
     distance=distance_to_location,
     light_rows=True,
+    records_as_dumped=True,
 )

@@ -198,8 +198,12 @@ def citations_for(record_type: str, ids: list[int]) -> dict[int, list[dict]]:
         ),
         ids,
     )
+    sources: dict[str, dict] = {}  # one ref per source (records are written, not changed)
     for record_id, slug, title, excerpt in cursor:
-        result[record_id].append({"source": {"id": slug, "title": title}, "excerpt": excerpt})
+        source = sources.get(slug)
+        if source is None:
+            source = sources[slug] = {"id": slug, "title": title}
+        result[record_id].append({"source": source, "excerpt": excerpt})
     return result
 
 

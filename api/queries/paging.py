@@ -20,7 +20,7 @@ from typing import Any
 
 import peewee as pw
 from cachetools import LRUCache
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData, Signer, URLSafeSerializer
 
 from api import data_version
 from api.db import is_postgres
@@ -153,7 +153,22 @@ def sorts_for(names: dict[str, Any]) -> dict[str, Sort]:
 CURSOR_SALT = "briefing-api.cursor"
 MAX_ID = 2**63 - 1  # SQLite's and PostgreSQL's largest integer
 MAX_TEXT_KEY = 1000
-_signer = URLSafeSerializer("unset", salt=CURSOR_SALT)
+
+
+class CursorSerializer(URLSafeSerializer):
+    """itsdangerous' url-safe serializer, its signer built once rather than on every cursor
+    (same signatures)."""
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is not None and salt != self.salt:
+            return super().make_signer(salt)
+        signer = self.__dict__.get("_made_signer")
+        if signer is None:
+            signer = self._made_signer = super().make_signer(salt)
+        return signer
+
+
+_signer = CursorSerializer("unset", salt=CURSOR_SALT)
 _signers: dict[str, URLSafeSerializer] = {}
 
 
@@ -163,7 +178,7 @@ def configure_cursors(secret_key: str) -> None:
     must use the same key, or a cursor issued by one is refused by another."""
     global _signer
     if secret_key not in _signers:
-        _signers[secret_key] = URLSafeSerializer(secret_key, salt=CURSOR_SALT)
+        _signers[secret_key] = CursorSerializer(secret_key, salt=CURSOR_SALT)
     _signer = _signers[secret_key]
 
 

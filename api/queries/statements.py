@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import peewee as pw
@@ -31,9 +32,8 @@ from api.queries.loading import (
     Row,
     actor_ref,
     citations_for,
-    event_ref,
+    prepared,
     rows_by_id,
-    versioned,
 )
 from api.queries.paging import sorts_for
 
@@ -44,15 +44,19 @@ def linked_actors(link: type[pw.Model], statement_ids: list[int]) -> dict[int, l
     if not statement_ids:
         return result
     order = [link.position, link.id] if "position" in link._meta.fields else [link.id]
-    query = (
-        link.select(link.statement.alias("owner"), Actor.slug, Actor.name, Actor.kind)
-        .join(Actor)
-        .where(link.statement.in_(statement_ids))
-        .order_by(*order)
-        .dicts()
+    cursor = prepared(
+        f"linked_actors:{link._meta.table_name}",
+        lambda ids: (
+            link.select(link.statement, Actor.slug, Actor.name, Actor.kind)
+            .join(Actor)
+            .where(link.statement.in_(ids))
+            .order_by(*order)
+            .tuples()
+        ),
+        statement_ids,
     )
-    for row in query:
-        result[row["owner"]].append(actor_ref(Row(row)))
+    for owner, slug, name, kind in cursor:
+        result[owner].append({"id": slug, "name": name, "kind": kind})
     return result
 
 
@@ -61,54 +65,66 @@ def linked_events(statement_ids: list[int]) -> dict[int, list[dict]]:
     result: dict[int, list[dict]] = defaultdict(list)
     if not statement_ids:
         return result
-    for row in (
-        StatementEvent.select(
-            StatementEvent.statement.alias("owner"), Event.slug, Event.title, Event.date
-        )
-        .join(Event)
-        .where(StatementEvent.statement.in_(statement_ids))
-        .order_by(Event.date, Event.id)
-        .dicts()
-    ):
-        result[row["owner"]].append(event_ref(Row(row)))
+    cursor = prepared(
+        "linked_events",
+        lambda ids: (
+            StatementEvent.select(StatementEvent.statement, Event.slug, Event.title, Event.date)
+            .join(Event)
+            .where(StatementEvent.statement.in_(ids))
+            .order_by(Event.date, Event.id)
+            .tuples()
+        ),
+        statement_ids,
+    )
+    parse_date = dt.date.fromisoformat  # SQLite's text; PostgreSQL returns dates
+    for owner, slug, title, date in cursor:
+        if type(date) is str:
+            date = parse_date(date)
+        result[owner].append({"id": slug, "title": title, "date": date})
     return result
 
 
-def load_statements(statements: list[Statement]) -> list[dict]:
-    """Statement records for a page of rows (a fixed number of queries)."""
-    ids = [statement.id for statement in statements]
+def load_statements(statements: list[Row]) -> list[dict]:
+    """Statement records for a page of rows (loading.Row dicts; a fixed number of queries),
+    keys in the order of the response schema (see Collection.records_as_dumped)."""
+    ids = [statement["id"] for statement in statements]
     speakers = linked_actors(StatementSpeaker, ids)
     principals = linked_actors(StatementPrincipal, ids)
     addressees = linked_actors(StatementAddressee, ids)
     mentions = linked_actors(StatementMention, ids)
     events = linked_events(ids)
-    outlets = rows_by_id(Actor, list({s.outlet_id for s in statements if s.outlet_id}))
+    outlets = rows_by_id(Actor, list({s["outlet_id"] for s in statements if s["outlet_id"]}))
     citations = citations_for("statement", ids)
-    return [
-        {
-            "id": statement.slug,
-            **versioned(statement),
-            "text": statement.text,
-            "verbatim": statement.verbatim,
-            "summary": statement.summary,
-            "speakers": speakers[statement.id],
-            "on_behalf_of": principals[statement.id],
-            "anonymous": statement.anonymous,
-            "attribution": statement.attribution,
-            "signatory_count": statement.signatory_count,
-            "addressees": addressees[statement.id],
-            "mentions": mentions[statement.id],
-            "channel": statement.channel,
-            "outlet": actor_ref(outlets[statement.outlet_id]) if statement.outlet_id else None,
-            "date": statement.date,
-            "end_date": statement.end_date,
-            "date_precision": statement.date_precision,
-            "date_kind": statement.date_kind,
-            "events": events[statement.id],
-            "citations": citations[statement.id],
-        }
-        for statement in statements
-    ]
+    utc = dt.UTC
+    records = []
+    for statement in statements:
+        statement_id, outlet = statement["id"], statement["outlet_id"]
+        records.append(
+            {
+                "id": statement["slug"],
+                "text": statement["text"],
+                "verbatim": statement["verbatim"],
+                "summary": statement["summary"],
+                "speakers": speakers[statement_id],
+                "on_behalf_of": principals[statement_id],
+                "anonymous": statement["anonymous"],
+                "attribution": statement["attribution"],
+                "signatory_count": statement["signatory_count"],
+                "addressees": addressees[statement_id],
+                "mentions": mentions[statement_id],
+                "channel": statement["channel"],
+                "outlet": actor_ref(outlets[outlet]) if outlet else None,
+                "date": statement["date"],
+                "end_date": statement["end_date"],
+                "date_precision": statement["date_precision"],
+                "date_kind": statement["date_kind"],
+                "events": events[statement_id],
+                "citations": citations[statement_id],
+                "version": statement["version"],
+                "updated_at": statement["updated_at"].replace(tzinfo=utc),
+            }
+        )
+    return records
 
 
 def statements_linked(link: type[pw.Model], parameter: str) -> Filter:
@@ -193,4 +209,5 @@ STATEMENTS = Collection(
     },
     load=load_statements,
     light_rows=True,
+    records_as_dumped=True,
 )
