@@ -86,10 +86,17 @@ def list_page(
     """One page of a collection, filtered and sorted by `args` (already validated); the total
     is exact up to `count_limit` (all the way when None), see paging.paginate."""
     model = collection.model
-    query = filtered(collection, collection.query(), args)
+    base = collection.query()
+    query = filtered(collection, base, args)
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
     key_of = total_of = None
-    if args.get("q"):
+    if args.get("q") and query is base:  # full text alone: the index pages (issue #14)
+        if sort_name == RELEVANCE:
+            return ranked_page(collection, args, count_limit)
+        query = query.where(fulltext.walk_or_read(model.id, collection.name, args["q"]))
+    elif args.get("q") and sort_name != RELEVANCE:  # with filters: the planner chooses
+        query = query.where(model.id.in_(fulltext.matching_ids(collection.name, args["q"])))
+    elif args.get("q"):
         hits = fulltext.matches(collection.name, args["q"]).alias("hits")
         query = query.select_extend(hits.c.rank.alias("rank")).join(
             hits, on=(hits.c.record_id == model.id)
@@ -138,6 +145,39 @@ def list_page(
         for record, row in zip(records, page.rows, strict=True):
             record["distance_km"] = round(row.distance_km, 3)
     return records, page
+
+
+def ranked_page(
+    collection: Collection, args: dict, count_limit: int | None = None
+) -> tuple[list[dict], Page]:
+    """A page of the records matching `q` (and no filter) by relevance: the full-text matches
+    are ranked and paged on their own, (id, rank) with no record read per match, and only the
+    page's records are read (issue #14). Same order, cursors and totals as a joined query."""
+    model = collection.model
+    hits = fulltext.ranked(collection.name, args["q"]).alias("hits")
+    ranked = model.select(hits.c.record_id.alias("id"), hits.c.rank.alias("rank")).from_(hits)
+    if not args.get("cursor"):  # page 1 counts the matches it ranks (one match, not two)
+        ranked = ranked.select_extend(pw.fn.COUNT(pw.SQL("*")).over().alias("matches"))
+    page = paginate(
+        ranked.dicts(),
+        Sort(RELEVANCE, hits.c.rank),
+        hits.c.record_id,
+        args["limit"],
+        args.get("cursor"),
+        key_of=lambda row: row["rank"],
+        id_of=lambda row: row["id"],
+        count_limit=count_limit,
+        total_of=None if args.get("cursor") else (lambda row: row["matches"]),
+        counter=count_rows,
+    )
+    ids = [row["id"] for row in page.rows]
+    found = {}
+    if ids:
+        for fetched in collection.query().where(model.id.in_(ids)):
+            record = collection.row(fetched)
+            found[record.id] = record
+    page.rows = [found[i] for i in ids if i in found]
+    return collection.load(page.rows), page
 
 
 def get_record(collection: Collection, slug: str) -> dict:
