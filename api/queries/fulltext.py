@@ -136,20 +136,28 @@ def matching_ids(record_type: str, text: str) -> pw.Select:
     return matches(record_type, text).select(pw.SQL("rowid - ?", [rowid_range(record_type)[0]]))
 
 
-# SQLite, a sort other than relevance: above this many matches of the word (in a type's index)
-# the page walks the sort's index and keeps the rows whose id is among the matches (about
-# `rows / matches` steps per row of the page); below it, the matches are read and sorted.
-WALK_ABOVE = 2_000
+# A sort other than relevance: above this many matches of the word (in a type's index) the
+# page walks the sort's index and tests each row (about `rows / matches` tests per row of the
+# page); below it, the matches are read and sorted. A test is cheap on SQLite (a lookup in the
+# list of matching ids, read once) and dearer on PostgreSQL (a document's tsvector).
+WALK_ABOVE = {"sqlite": 2_000, "postgresql": 10_000}
 
 
 def walk_or_read(id_column: pw.Field, record_type: str, text: str) -> pw.Expression:
     """The condition `id_column` is the id of a record of `record_type` matching `text`, in
-    the form that lets the planner stop early: on SQLite, a common word hides the ids from
-    the index of `id_column` (`+id IN (...)`), so the sort's index is walked instead of
-    reading every match and sorting them; PostgreSQL's planner weighs both itself."""
+    the form that lets a page stop early (issue #14). A common word: SQLite hides the ids
+    from the index of `id_column` (`+id IN (...)`) and PostgreSQL probes each row's document
+    (a correlated subquery), so the sort's index is walked; a rare word: `id IN (...)`, the
+    matches are read and sorted."""
     ids = matching_ids(record_type, text)
-    if is_postgres():
+    limit = WALK_ABOVE["postgresql" if is_postgres() else "sqlite"]
+    if count_rows(ids, limit + 1) <= limit:
         return id_column.in_(ids)
-    if count_rows(ids, WALK_ABOVE + 1) > WALK_ABOVE:
+    if not is_postgres():
         return pw.NodeList((pw.SQL("+"), id_column), glue="").in_(ids)
-    return id_column.in_(ids)
+    doc = SearchDocument.alias("probed")
+    tsquery = ts_query(tokens(text))
+    probe = doc.select(pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])).where(
+        (doc.record_type == record_type) & (doc.record_id == id_column)
+    )
+    return pw.NodeList((probe,))  # an expression (`query & x` would be an INTERSECT)
