@@ -156,8 +156,13 @@ def ranked_page(
     model = collection.model
     hits = fulltext.ranked(collection.name, args["q"]).alias("hits")
     ranked = model.select(hits.c.record_id.alias("id"), hits.c.rank.alias("rank")).from_(hits)
-    if not args.get("cursor"):  # page 1 counts the matches it ranks (one match, not two)
+    total_of = None  # page 1's total is exact (a later page's is counted by paginate)
+    if not args.get("cursor") and fulltext.window_counts():  # counted as they are ranked
         ranked = ranked.select_extend(pw.fn.COUNT(pw.SQL("*")).over().alias("matches"))
+        total_of = lambda row: row["matches"]  # noqa: E731
+    elif not args.get("cursor"):  # counted from the index alone, once per data version
+        matches = fulltext.count_matches([collection.name], args["q"])
+        total_of = lambda row: matches  # noqa: E731
     page = paginate(
         ranked.dicts(),
         Sort(RELEVANCE, hits.c.rank),
@@ -167,7 +172,7 @@ def ranked_page(
         key_of=lambda row: row["rank"],
         id_of=lambda row: row["id"],
         count_limit=count_limit,
-        total_of=None if args.get("cursor") else (lambda row: row["matches"]),
+        total_of=total_of,
         counter=count_rows,
     )
     ids = [row["id"] for row in page.rows]
