@@ -136,12 +136,26 @@ def window_counts() -> bool:
     return is_postgres()
 
 
+def unranked(record_types: list[str], text: str) -> pw.Select:
+    """One row per record of `record_types` matching `text`, no rank: to count."""
+    if len(record_types) == 1:
+        return matching_ids(record_types[0], text)
+    return matches_any(record_types, text).select(pw.SQL("1")).offset(None)
+
+
 def count_matches(record_types: list[str], text: str) -> int:
     """How many records of `record_types` match `text`: exact, remembered per data version
     (paging.count_rows)."""
-    if len(record_types) == 1:
-        return count_rows(matching_ids(record_types[0], text))
-    return count_rows(matches_any(record_types, text).select(pw.SQL("1")).offset(None))
+    return count_rows(unranked(record_types, text))
+
+
+def total_column(record_types: list[str], text: str) -> pw.Node:
+    """The number of records of `record_types` matching `text`, as a column of the query
+    that ranks them: a window (PostgreSQL) or a count of the index alone, an uncorrelated
+    subquery SQLite runs once (see window_counts)."""
+    if window_counts():
+        return pw.fn.COUNT(pw.SQL("*")).over()
+    return unranked(record_types, text).select(pw.fn.COUNT(pw.SQL("*")))
 
 
 def matching_ids(record_type: str, text: str) -> pw.Select:

@@ -53,24 +53,24 @@ def search_all(
     text: str, types: list[str], limit: int, cursor: str | None = None
 ) -> tuple[list[dict], int, str | None]:
     """The best `limit` hits across `types` (after `cursor`), how many hits there are in
-    all, and the cursor of the next page: one query, and a count remembered per data
-    version on SQLite and after the first page. Keyset
+    all, and the cursor of the next page: one query (and a count, remembered per data
+    version, after the first page). Keyset
     paging on (rank, record_type, record_id), the order of the hits.
 
     The hits of every type come from one full-text match (fulltext.matches_any); the best
     `limit` are picked first, and only those are joined to their documents and public ids.
     """
-    # One read of the index for every type; the total is counted in the same query
-    # (COUNT(*) OVER ()) or, where that costs more than a count of the index alone, apart and
-    # remembered per data version (fulltext.window_counts, issue #14).
+    # One read of the index for every type; the first page counts the hits in the same
+    # query (a window, or on SQLite an index-only count: fulltext.total_column), a later page
+    # apart, remembered per data version (issue #14).
     hits = fulltext.matches_any(types, text).alias("hits")
     order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
     columns = [hits.c.record_type, hits.c.record_id, hits.c.rank]
-    windowed = not cursor and fulltext.window_counts()
+    windowed = not cursor
     total = None if windowed else fulltext.count_matches(types, text)
     best = pw.Select([hits], columns)
     if windowed:
-        best = pw.Select([hits], [*columns, pw.fn.COUNT(pw.SQL("*")).over().alias("total")])
+        best = pw.Select([hits], [*columns, fulltext.total_column(types, text).alias("total")])
     if cursor:
         after = decode_cursor(cursor, types)
         best = best.where(pw.Tuple(*order) > pw.Tuple(*(pw.Value(v) for v in after)))
