@@ -30,8 +30,8 @@ def best_of(database, sql: str, params: tuple, runs: int = 3) -> float:
 
 
 def plan(database, sql: str, params: tuple, postgres: bool) -> str:
-    if sql.lstrip().upper().startswith("EXPLAIN"):  # an estimate (paging.estimate_rows)
-        return "(an EXPLAIN itself)"
+    if sql.lstrip().upper().startswith("EXPLAIN"):  # the estimate of a total: a plan already
+        return "(a plan itself)"
     if postgres:
         rows = database.execute_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()
         return "\n".join(row[0] for row in rows)
