@@ -14,7 +14,7 @@ from api.db import database, is_postgres
 from api.models import MODELS, SchemaVersion
 
 # The version create_schema() builds; api/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -60,19 +60,33 @@ def is_legacy(tables: set[str]) -> bool:
     return "source" in tables and "schema_version" not in tables
 
 
+# SQLite's FTS5 index is contentless and keyed by record: its rowid holds the record type's code
+# above FTS_ID_BITS and the record's id below, so a match names its record with no lookup and the
+# matches of one type are one rowid range (issue #14). The text stays in `search_document`.
+FTS_TYPE_CODES = {"actor": 1, "event": 2, "statement": 3, "location": 4, "source": 5}
+FTS_ID_BITS = 40
+
+
+def fts_rowid(row: str = "") -> str:
+    """SQL: the FTS5 rowid of the search document whose columns are prefixed `row` (`new.`)."""
+    cases = " ".join(f"WHEN '{kind}' THEN {code}" for kind, code in FTS_TYPE_CODES.items())
+    return f"((CASE {row}record_type {cases} ELSE 0 END << {FTS_ID_BITS}) | {row}record_id)"
+
+
 SQLITE_DDL = [
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        title, body, content='search_document', content_rowid='id',
-        tokenize='porter unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN
-        INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END""",
-    """CREATE TRIGGER IF NOT EXISTS search_document_ad AFTER DELETE ON search_document BEGIN
+        title, body, content='', tokenize='porter unicode61 remove_diacritics 2')""",
+    f"""CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN
+        INSERT INTO search_fts(rowid, title, body)
+        VALUES ({fts_rowid("new.")}, new.title, new.body); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS search_document_ad AFTER DELETE ON search_document BEGIN
         INSERT INTO search_fts(search_fts, rowid, title, body)
-        VALUES ('delete', old.id, old.title, old.body); END""",
-    """CREATE TRIGGER IF NOT EXISTS search_document_au AFTER UPDATE ON search_document BEGIN
+        VALUES ('delete', {fts_rowid("old.")}, old.title, old.body); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS search_document_au AFTER UPDATE ON search_document BEGIN
         INSERT INTO search_fts(search_fts, rowid, title, body)
-        VALUES ('delete', old.id, old.title, old.body);
-        INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END""",
+        VALUES ('delete', {fts_rowid("old.")}, old.title, old.body);
+        INSERT INTO search_fts(rowid, title, body)
+        VALUES ({fts_rowid("new.")}, new.title, new.body); END""",
 ]
 
 # Full text stems English words and folds accents on both backends: FTS5's porter stemmer over
@@ -162,7 +176,11 @@ def rebuild_fulltext() -> None:
     """Fill a freshly created FTS5 index from `search_document` (PostgreSQL's generated
     column fills itself)."""
     if not is_postgres():
-        database.execute_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        database.execute_sql(
+            f"INSERT INTO search_fts(rowid, title, body) "
+            f"SELECT {fts_rowid()}, title, body FROM search_document"
+        )
+        database.execute_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 
 
 def create_schema() -> None:

@@ -100,6 +100,17 @@ def to_v6(migrator: SchemaMigrator) -> None:
         database.execute_sql(f"DROP INDEX IF EXISTS {table}_date_id")
 
 
+def to_v7(migrator: SchemaMigrator) -> None:
+    """v7 (issue #14, full text at scale): SQLite's FTS5 index becomes contentless and keyed
+    by record (type code and record id in its rowid, api/ddl.py FTS_TYPE_CODES), so a match
+    needs no lookup in `search_document`: dropped, created and filled again from
+    `search_document`. PostgreSQL's index is unchanged."""
+    if not is_postgres():
+        ddl.drop_fulltext()
+        ddl.create_objects()
+        ddl.rebuild_fulltext()
+
+
 # version -> the function that brings the version before it up to it
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: to_v2,
@@ -107,6 +118,7 @@ MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     4: to_v4,
     5: to_v5,
     6: to_v6,
+    7: to_v7,
 }
 assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

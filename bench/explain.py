@@ -4,12 +4,14 @@
 
 Runs each scenario of bench/common.py once through the Flask test client (no gunicorn), captures
 the queries peewee logs, re-runs each one (best of 3) and prints EXPLAIN QUERY PLAN (SQLite) or
-EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL). Uses the benchmark databases, never `test`.
+EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL). Uses the benchmark databases, never `test`. The
+response cache is off unless RESPONSE_CACHE says otherwise: every request is computed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--brief", action="store_true", help="timings only, no plans")
     options = parser.parse_args(argv)
 
+    os.environ.setdefault("RESPONSE_CACHE", "off")  # measure the work, not the replay
     from api import create_app
     from api.db import database, is_postgres
 

@@ -381,3 +381,21 @@ def test_deleting_a_source_journals_the_records_that_keep_other_citations(client
     removed = client.get("/v1/audit?record_type=actor&record=test-karin-dahl", headers=admin).json
     assert [e["op"] for e in removed] == ["create", "delete"]
     assert client.get("/v1/actors/curated-actor").json["version"] == 2
+
+
+def test_full_text_follows_writes(client, curated):
+    """A write updates the full-text index of its record (SQLite: the FTS5 entry keyed by the
+    record, replaced by the triggers), and the index stays in step with the documents."""
+    path = "/v1/events/rocket-strike-near-halliburton-2020-04-06"
+    assert not client.get("/v1/events?q=zanzibarqux").json
+    etag = client.get(path).headers["ETag"]
+    assert patch(client, curated, path, {"summary": "Zanzibarqux."}, etag).status_code == 200
+    slug = path.rsplit("/", 1)[1]
+    for query in ("/v1/events?q=zanzibarqux", "/v1/events?q=zanzibarqux&sort=date"):
+        assert [r["id"] for r in client.get(query).json] == [slug], query
+    hits = client.get("/v1/search?q=zanzibarqux").json
+    assert [(h["record_type"], h["id"]) for h in hits] == [("event", slug)]
+    etag = client.get(path).headers["ETag"]
+    assert patch(client, curated, path, {"summary": "Quiet."}, etag).status_code == 200
+    assert not client.get("/v1/search?q=zanzibarqux").json
+    assert client.get("/readyz").status_code == 200  # one index entry per document

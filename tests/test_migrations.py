@@ -165,3 +165,65 @@ def test_a_database_newer_than_the_code_is_refused(database_url, tmp_path, make_
         with pytest.raises(SchemaOutdated, match="newer than this release"):
             upgrade()
         bind(database_url)
+
+
+# Release 6's FTS5 index (api/ddl.py before v7): external content, rowid = search_document.id
+V6_FULLTEXT = [
+    "DROP TRIGGER IF EXISTS search_document_ai",
+    "DROP TRIGGER IF EXISTS search_document_ad",
+    "DROP TRIGGER IF EXISTS search_document_au",
+    "DROP TABLE IF EXISTS search_fts",
+    """CREATE VIRTUAL TABLE search_fts USING fts5(
+        title, body, content='search_document', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2')""",
+    """CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN
+        INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END""",
+    """CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title, body)
+        VALUES ('delete', old.id, old.title, old.body); END""",
+    """CREATE TRIGGER search_document_au AFTER UPDATE ON search_document BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title, body)
+        VALUES ('delete', old.id, old.title, old.body);
+        INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END""",
+    "INSERT INTO search_fts(search_fts) VALUES ('rebuild')",
+]
+
+
+def test_a_version_6_database_gets_the_fulltext_index_keyed_by_record(
+    client, database_url, tmp_path, monkeypatch, make_app, seeded_template
+):
+    """v7 rebuilds SQLite's FTS5 index (contentless, rowid = type code and record id) from the
+    search documents of an existing database; searches answer as before."""
+    with scratch_database(database_url, tmp_path, "v6", template=seeded_template) as url:
+        v6 = connect(url)
+        if not is_postgres(url):
+            for statement in V6_FULLTEXT:
+                v6.execute_sql(statement)
+        v6.execute_sql("UPDATE schema_version SET version = 6")
+        v6.close()
+
+        monkeypatch.setenv("DATABASE_URL", url)
+        result = CliRunner().invoke(cli, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert "upgraded the schema from version 6 to 7" in result.output
+
+        served = make_app(url).test_client()
+        for path in (
+            "/v1/search?q=Iraq&limit=100",
+            "/v1/search?q=Iraq&type=event&type=actor",
+            "/v1/events?q=strikes&limit=500",
+            "/v1/events?q=rocket&sort=date",
+            "/v1/statements?q=Kataib",
+            "/v1/actors?q=al",
+            "/v1/timeline?q=Iraq",
+        ):
+            assert served.get(path).json == client.get(path).json, path
+        assert served.get("/readyz").status_code == 200
+        if not is_postgres(url):
+            upgraded = connect(url)
+            keyed = upgraded.execute_sql("SELECT id FROM search_fts_docsize").fetchall()
+            codes = {"actor": 1, "event": 2, "statement": 3, "location": 4, "source": 5}
+            documents = upgraded.execute_sql("SELECT record_type, record_id FROM search_document")
+            expected = {(codes[kind] << 40) | record_id for kind, record_id in documents}
+            assert expected == {rowid for (rowid,) in keyed}
+            upgraded.close()

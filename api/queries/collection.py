@@ -195,10 +195,17 @@ def list_page(
     if page is not None:
         return collection.load(page.rows), page
     model = collection.model
-    query = filtered(collection, collection.query(), args)
+    base = collection.query()
+    query = filtered(collection, base, args)
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
     key_of = total_of = None
-    if args.get("q"):
+    if args.get("q") and query is base:  # full text alone: the index pages (issue #14)
+        if sort_name == RELEVANCE:
+            return ranked_page(collection, args, count_limit)
+        query = query.where(fulltext.walk_or_read(model.id, collection.name, args["q"]))
+    elif args.get("q") and sort_name != RELEVANCE:  # with filters: the planner chooses
+        query = query.where(model.id.in_(fulltext.matching_ids(collection.name, args["q"])))
+    elif args.get("q"):
         hits = fulltext.matches(collection.name, args["q"]).alias("hits")
         query = query.select_extend(hits.c.rank.alias("rank")).join(
             hits, on=(hits.c.record_id == model.id)
@@ -258,6 +265,44 @@ def list_page(
         for record, row in zip(records, page.rows, strict=True):
             record["distance_km"] = round(row.distance_km, 3)
     return records, page
+
+
+def ranked_page(
+    collection: Collection, args: dict, count_limit: int | None = None
+) -> tuple[list[dict], Page]:
+    """A page of the records matching `q` (and no filter) by relevance: the full-text matches
+    are ranked and paged on their own, (id, rank) with no record read per match, and only the
+    page's records are read (issue #14). Same order, cursors and totals as a joined query."""
+    model = collection.model
+    hits = fulltext.ranked(collection.name, args["q"]).alias("hits")
+    ranked = model.select(hits.c.record_id.alias("id"), hits.c.rank.alias("rank")).from_(hits)
+    total_of = None  # page 1's total is exact (a later page's is counted by paginate)
+    if not args.get("cursor") and fulltext.window_counts():  # counted as they are ranked
+        ranked = ranked.select_extend(pw.fn.COUNT(pw.SQL("*")).over().alias("matches"))
+        total_of = lambda row: row["matches"]  # noqa: E731
+    elif not args.get("cursor"):  # counted from the index alone, once per data version
+        matches = fulltext.count_matches([collection.name], args["q"])
+        total_of = lambda row: matches  # noqa: E731
+    page = paginate(
+        ranked.dicts(),
+        Sort(RELEVANCE, hits.c.rank),
+        hits.c.record_id,
+        args["limit"],
+        args.get("cursor"),
+        key_of=lambda row: row["rank"],
+        id_of=lambda row: row["id"],
+        count_limit=count_limit,
+        total_of=total_of,
+        counter=count_rows,
+    )
+    ids = [row["id"] for row in page.rows]
+    found = {}
+    if ids:
+        for fetched in collection.query().where(model.id.in_(ids)):
+            record = collection.row(fetched)
+            found[record.id] = record
+    page.rows = [found[i] for i in ids if i in found]
+    return collection.load(page.rows), page
 
 
 def get_record(collection: Collection, slug: str) -> dict:

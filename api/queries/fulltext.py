@@ -16,10 +16,11 @@ import re
 
 import peewee as pw
 
-from api.db import is_postgres
-from api.ddl import TS_CONFIG
+from api.db import database, is_postgres
+from api.ddl import FTS_ID_BITS, FTS_TYPE_CODES, TS_CONFIG
 from api.models import SearchDocument
 from api.queries.errors import InvalidParameter
+from api.queries.paging import count_rows
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 16
@@ -36,45 +37,158 @@ def tokens(text: str) -> list[str]:
     return list(dict.fromkeys(word.lower() for word in words))
 
 
-def matches(record_type: str, text: str) -> pw.SelectQuery:
+def rowid_range(record_type: str) -> tuple[int, int]:
+    """SQLite: the first and last FTS5 rowid of `record_type`'s documents (api/ddl.py)."""
+    code = FTS_TYPE_CODES[record_type]
+    return code << FTS_ID_BITS, ((code + 1) << FTS_ID_BITS) - 1
+
+
+def fts_query(words: list[str]) -> str:
+    """SQLite: the FTS5 query of `words`: each a quoted prefix (a one-character word whole)."""
+    # \w+ tokens hold no quote
+    return " ".join(f'"{word}"' + ("*" if len(word) >= MIN_PREFIX else "") for word in words)
+
+
+def ts_query(words: list[str]) -> str:
+    """PostgreSQL: the tsquery text of `words`, every word a prefix (one character: whole)."""
+    return " & ".join(word + (":*" if len(word) >= MIN_PREFIX else "") for word in words)
+
+
+def search_fts() -> pw.Table:
+    """SQLite: the FTS5 table, under its own name (MATCH and bm25() name it)."""
+    return pw.Table("search_fts", _database=database).alias("search_fts")
+
+
+NOTHING = pw.SQL("1 = 0")
+BM25 = pw.SQL("bm25(search_fts, 10.0, 1.0)")  # a title hit weighs ten body hits
+
+
+def matches(record_type: str, text: str) -> pw.Select:
     """A query of (record_id, rank) for records of `record_type` matching `text`.
 
-    Lower rank is better on both backends.
+    Lower rank is better on both backends. SQLite reads the FTS5 index alone: its rowid
+    range is the type, the rowid gives the record's id.
     """
-    return matches_of(SearchDocument.record_type == record_type, text)
-
-
-def matches_any(record_types: list[str], text: str) -> pw.SelectQuery:
-    """(record_id, rank, record_type) of the records of any of `record_types` matching `text`:
-    one read of the index for every type (search across collections, issue #14)."""
-    doc = SearchDocument
-    return matches_of(doc.record_type.in_(record_types), text).select_extend(doc.record_type)
-
-
-def matches_of(which: pw.Expression, text: str) -> pw.SelectQuery:
-    """(record_id, rank) of the search documents `which` selects that match `text`."""
-    words = tokens(text)
-    doc = SearchDocument
-    if not words:
-        return doc.select(doc.record_id, pw.Value(0.0).alias("rank")).where(pw.SQL("1 = 0"))
     if is_postgres():
-        tsquery = " & ".join(word + (":*" if len(word) >= MIN_PREFIX else "") for word in words)
-        query = pw.fn.to_tsquery(TS_CONFIG, tsquery)
-        rank = pw.fn.ts_rank_cd(pw.SQL("tsv"), query) * -1  # lower is better, as bm25
-        return doc.select(doc.record_id, rank.alias("rank")).where(
-            which & pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])
-        )
-    fts = pw.Table("search_fts").alias("search_fts")
-    # \w+ tokens hold no quote
-    fts_query = " ".join(f'"{word}"' + ("*" if len(word) >= MIN_PREFIX else "") for word in words)
-    return (
-        doc.select(doc.record_id, pw.SQL("bm25(search_fts, 10.0, 1.0)").alias("rank"))
-        .join(fts, on=(fts.c.rowid == doc.id))
-        .where(which & pw.SQL("search_fts MATCH ?", [fts_query]))
+        return _tsv_matches(SearchDocument.record_type == record_type, text)
+    words = tokens(text)
+    fts = search_fts()
+    low, high = rowid_range(record_type)
+    query = fts.select((fts.c.rowid - low).alias("record_id"), BM25.alias("rank"))
+    if not words:
+        return query.where(NOTHING)
+    return query.where(
+        pw.SQL("search_fts MATCH ?", [fts_query(words)]) & fts.c.rowid.between(low, high)
     )
 
 
+def ranked(record_type: str, text: str) -> pw.Select:
+    """`matches`, to be counted and sorted by rank: on PostgreSQL behind `OFFSET 0`, so that
+    each match's rank is computed once under the window count and the sort, which then hold
+    (id, rank) and not the whole search document (a sort that spilled to disk, issue #14)."""
+    query = matches(record_type, text)
+    return query.offset(0) if is_postgres() else query
+
+
+def matches_any(record_types: list[str], text: str) -> pw.Select:
+    """(record_id, rank, record_type) of the records of any of `record_types` matching `text`:
+    one read of the index for every type (search across collections, issue #14)."""
+    if is_postgres():
+        doc = SearchDocument
+        query = _tsv_matches(doc.record_type.in_(record_types), text)
+        return query.select_extend(doc.record_type).offset(0)  # see ranked()
+    words = tokens(text)
+    fts = search_fts()
+    code = pw.Expression(fts.c.rowid, ">>", FTS_ID_BITS)
+    kind = pw.Case(code, [(FTS_TYPE_CODES[t], t) for t in record_types])
+    mask = (1 << FTS_ID_BITS) - 1
+    query = fts.select(
+        fts.c.rowid.bin_and(mask).alias("record_id"), BM25.alias("rank"), kind.alias("record_type")
+    )
+    if not words:
+        return query.where(NOTHING)
+    query = query.where(pw.SQL("search_fts MATCH ?", [fts_query(words)]))
+    if set(record_types) != set(FTS_TYPE_CODES):
+        query = query.where(code.in_([FTS_TYPE_CODES[t] for t in record_types]))
+    return query
+
+
+def _tsv_matches(which: pw.Expression, text: str) -> pw.SelectQuery:
+    """PostgreSQL: (record_id, rank) of the search documents `which` selects that match."""
+    words = tokens(text)
+    doc = SearchDocument
+    if not words:
+        return doc.select(doc.record_id, pw.Value(0.0).alias("rank")).where(NOTHING)
+    tsquery = ts_query(words)
+    query = pw.fn.to_tsquery(TS_CONFIG, tsquery)
+    rank = pw.fn.ts_rank_cd(pw.SQL("tsv"), query) * -1  # lower is better, as bm25
+    return doc.select(doc.record_id, rank.alias("rank")).where(
+        which & pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])
+    )
+
+
+def window_counts() -> bool:
+    """Whether page 1 of a ranked list counts its matches in the ranking query itself
+    (`COUNT(*) OVER ()`, PostgreSQL: ranking read every match's row already, the window adds
+    little) or apart (SQLite: the window stores every ranked match and reads them back, +43%
+    instructions at 71k matches, where counting them from the index alone adds 12% the first
+    time and nothing after, see count_matches)."""
+    return is_postgres()
+
+
+def unranked(record_types: list[str], text: str) -> pw.Select:
+    """One row per record of `record_types` matching `text`, no rank: to count."""
+    if len(record_types) == 1:
+        return matching_ids(record_types[0], text)
+    return matches_any(record_types, text).select(pw.SQL("1")).offset(None)
+
+
+def count_matches(record_types: list[str], text: str) -> int:
+    """How many records of `record_types` match `text`: exact, remembered per data version
+    (paging.count_rows)."""
+    return count_rows(unranked(record_types, text))
+
+
+def total_column(record_types: list[str], text: str) -> pw.Node:
+    """The number of records of `record_types` matching `text`, as a column of the query
+    that ranks them: a window (PostgreSQL) or a count of the index alone, an uncorrelated
+    subquery SQLite runs once (see window_counts)."""
+    if window_counts():
+        return pw.fn.COUNT(pw.SQL("*")).over()
+    return unranked(record_types, text).select(pw.fn.COUNT(pw.SQL("*")))
+
+
 def matching_ids(record_type: str, text: str) -> pw.Select:
-    """Internal ids of the records of one type that match `text` (a subquery)."""
-    hits = matches(record_type, text).alias("hits")
-    return pw.Select([hits], [hits.c.record_id])
+    """Internal ids of the records of one type that match `text` (a subquery, unranked)."""
+    if is_postgres():
+        return _tsv_matches(SearchDocument.record_type == record_type, text).select(
+            SearchDocument.record_id
+        )
+    return matches(record_type, text).select(pw.SQL("rowid - ?", [rowid_range(record_type)[0]]))
+
+
+# A sort other than relevance: above this many matches of the word (in a type's index) the
+# page walks the sort's index and tests each row (about `rows / matches` tests per row of the
+# page); below it, the matches are read and sorted. A test is cheap on SQLite (a lookup in the
+# list of matching ids, read once) and dearer on PostgreSQL (a document's tsvector).
+WALK_ABOVE = {"sqlite": 2_000, "postgresql": 10_000}
+
+
+def walk_or_read(id_column: pw.Field, record_type: str, text: str) -> pw.Expression:
+    """The condition `id_column` is the id of a record of `record_type` matching `text`, in
+    the form that lets a page stop early (issue #14). A common word: SQLite hides the ids
+    from the index of `id_column` (`+id IN (...)`) and PostgreSQL probes each row's document
+    (a correlated subquery), so the sort's index is walked; a rare word: `id IN (...)`, the
+    matches are read and sorted."""
+    ids = matching_ids(record_type, text)
+    limit = WALK_ABOVE["postgresql" if is_postgres() else "sqlite"]
+    if count_rows(ids, limit + 1) <= limit:
+        return id_column.in_(ids)
+    if not is_postgres():
+        return pw.NodeList((pw.SQL("+"), id_column), glue="").in_(ids)
+    doc = SearchDocument.alias("probed")
+    tsquery = ts_query(tokens(text))
+    probe = doc.select(pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])).where(
+        (doc.record_type == record_type) & (doc.record_id == id_column)
+    )
+    return pw.NodeList((probe,))  # an expression (`query & x` would be an INTERSECT)

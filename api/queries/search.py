@@ -9,7 +9,6 @@ import json
 
 import peewee as pw
 
-from api.db import database
 from api.models import Actor, Event, Location, SearchDocument, Source, Statement
 from api.paths import record_url
 from api.queries import fulltext
@@ -54,25 +53,27 @@ def search_all(
     text: str, types: list[str], limit: int, cursor: str | None = None
 ) -> tuple[list[dict], int, str | None]:
     """The best `limit` hits across `types` (after `cursor`), how many hits there are in
-    all, and the cursor of the next page: one query (two after the first page). Keyset
+    all, and the cursor of the next page: one query (and a count, remembered per data
+    version, after the first page). Keyset
     paging on (rank, record_type, record_id), the order of the hits.
 
     The hits of every type come from one full-text match (fulltext.matches_any); the best
     `limit` are picked first, and only those are joined to their documents and public ids.
     """
-    # One read of the index for every type; the first page counts its hits in the same query
-    # (COUNT(*) OVER ()), a later page counts them apart (issue #14).
+    # One read of the index for every type; the first page counts the hits in the same
+    # query (a window, or on SQLite an index-only count: fulltext.total_column), a later page
+    # apart, remembered per data version (issue #14).
     hits = fulltext.matches_any(types, text).alias("hits")
     order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
     columns = [hits.c.record_type, hits.c.record_id, hits.c.rank]
+    windowed = not cursor
+    total = None if windowed else fulltext.count_matches(types, text)
+    best = pw.Select([hits], columns)
+    if windowed:
+        best = pw.Select([hits], [*columns, fulltext.total_column(types, text).alias("total")])
     if cursor:
-        total = pw.Select([hits], [pw.fn.COUNT(pw.SQL("*"))]).bind(database).scalar()
-        best = pw.Select([hits], columns)
         after = decode_cursor(cursor, types)
         best = best.where(pw.Tuple(*order) > pw.Tuple(*(pw.Value(v) for v in after)))
-    else:
-        total = None
-        best = pw.Select([hits], [*columns, pw.fn.COUNT(pw.SQL("*")).over().alias("total")])
     best = best.order_by(*order).limit(limit + 1).alias("best")
     doc = SearchDocument
     models = [MODELS[t] for t in types]
@@ -84,7 +85,7 @@ def search_all(
         doc.body,
         best.c.record_id.alias("record_id"),
         (pw.fn.COALESCE(*slugs) if len(slugs) > 1 else slugs[0]).alias("slug"),
-        *([] if cursor else [best.c.total.alias("total")]),
+        *([best.c.total.alias("total")] if windowed else []),
     ).join(best, on=(doc.record_type == best.c.record_type) & (doc.record_id == best.c.record_id))
     for record_type, model in zip(types, models, strict=True):
         query = query.join_from(

@@ -161,8 +161,8 @@ def deferred_indexes(models: Sequence[type[pw.Model]]) -> Iterator[None]:
     yield
     if not is_postgres():  # the rows the trigger would have indexed, in one statement
         database.execute_sql(
-            "INSERT INTO search_fts(rowid, title, body) "
-            "SELECT id, title, body FROM search_document WHERE id > ?",
+            f"INSERT INTO search_fts(rowid, title, body) "
+            f"SELECT {ddl.fts_rowid()}, title, body FROM search_document WHERE id > ?",
             (after,),
         )
     for model in models:
