@@ -197,7 +197,6 @@ def list_page(
     model = collection.model
     base = collection.query()
     query = filtered(collection, base, args)
-    sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
     key_of = total_of = None
     if args.get("q") and query is base:  # full text alone: the index pages (issue #14)
         if sort_name == RELEVANCE:
