@@ -98,22 +98,9 @@ def remove() -> int:
 
 def optimize() -> None:
     """Refresh planner statistics after a bulk load (and compact SQLite's FTS index)."""
-    if is_postgres():
-        for table in (
-            "event",
-            "statement",
-            "location",
-            "actor",
-            "event_participant",
-            "statement_speaker",
-            "statement_addressee",
-            "statement_event",
-            "citation",
-            "search_document",
-            "relation",
-            "source",
-        ):
-            database.execute_sql(f"VACUUM ANALYZE {table}")
+    if is_postgres():  # every table written: one left out has no statistics until autovacuum
+        for table in MODELS:
+            database.execute_sql(f'VACUUM ANALYZE "{table}"')
     else:
         database.execute_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
         database.execute_sql("ANALYZE")
