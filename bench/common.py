@@ -209,6 +209,11 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
             f"/v1/events?limit={PAGE}&date_from=2013-01-01",
         ),
         Scenario("timeline", "timeline, page 1", f"/v1/timeline?limit={PAGE}"),
+        Scenario(
+            "timeline-hub",
+            "timeline of the busiest actor",
+            f"/v1/timeline?limit={PAGE}&actor={hub}",
+        ),
         Scenario("search", "search, q=rocket (every type)", "/v1/search?q=rocket"),
         Scenario("facet-type", "events facets by type", "/v1/events/facets?field=type"),
         Scenario("facet-actor", "events facets by actor", "/v1/events/facets?field=actor"),

@@ -10,7 +10,7 @@ from playhouse.test_utils import count_queries
 
 from api.queries import filters
 from api.queries.paging import forget_counts
-from tests.helpers import fetch_all
+from tests.helpers import fetch_all, links
 
 SOURCE = "al-monitor-2020-04-07-us-iran-showdown-iraq"
 LISTS = [
@@ -77,3 +77,48 @@ def test_many_matches_are_probed_in_sort_order(client, monkeypatch):
     near = "/v1/events?near=33.3,44.4&radius_km=400&limit=2"
     assert "EXISTS" in page_sql(client, near)
     assert "EXISTS" not in page_sql(client, near + "&sort=distance")
+
+
+TIMELINES = [
+    "/v1/timeline?location=iraq",
+    "/v1/timeline?actor=us-forces",
+    "/v1/timeline?location=iraq&actor=kataib-hezbollah",
+    "/v1/timeline?location=iraq&date_from=2020-03-01",
+]
+
+
+def timeline_ids(client, path: str) -> tuple[list[str], list[str]]:
+    """Every (record_type, id) of a timeline, 3 a page forward, and the same walked back from
+    its last page by the prev links."""
+    forward = fetch_all(client, f"{path}&limit=3")
+    response = client.get(f"{path}&limit=3")
+    while "next" in links(response):
+        response = client.get(links(response)["next"])
+    backward = list(response.json)
+    while "prev" in links(response):
+        response = client.get(links(response)["prev"])
+        backward = response.json + backward
+    ids = [f"{item['record_type']}:{item['id']}" for item in forward]
+    return ids, [f"{item['record_type']}:{item['id']}" for item in backward]
+
+
+@pytest.mark.parametrize("sort", ["", "&sort=-date"])
+@pytest.mark.parametrize("path", TIMELINES)
+def test_probed_and_searched_timelines_are_the_same(client, monkeypatch, path, sort):
+    """The timeline pages each table in its own date order and merges them (issue #14); a
+    broad filter is probed there too. Same items, order and cursors either way, both ways."""
+    forget_counts()
+    searched = timeline_ids(client, path + sort)
+    monkeypatch.setattr(filters, "PROBE_ABOVE", 0)
+    forget_counts()
+    probed = timeline_ids(client, path + sort)
+    assert probed == searched
+    assert searched[0] == searched[1] and searched[0], path  # back and forth agree
+
+
+def test_a_broad_timeline_is_probed(client, monkeypatch):
+    """The switch itself: statements about the place's events are tested one by one."""
+    path = "/v1/timeline?location=iraq&limit=2"
+    assert "EXISTS" not in page_sql(client, path)
+    monkeypatch.setattr(filters, "PROBE_ABOVE", 0)
+    assert "EXISTS" in page_sql(client, path)

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 import pytest
 
+from api.queries.paging import forget_counts
 from tests.helpers import (
     PLURAL,
     assert_problem,
@@ -152,11 +153,19 @@ def test_timeline_refuses_bad_parameters(client):
 
 
 def test_timeline_query_count_does_not_grow_with_the_page(client):
-    # Count, page, then the page's events, statements, places, participants and speakers,
-    # one batch each: the same for any page holding both kinds.
-    counts = {queries_for(client, f"/v1/timeline?limit={n}") for n in (12, 20, 500)}
-    assert len(counts) == 1 and counts.pop() <= 7
-    filtered = queries_for(
+    # Count, a page of each table (each read in its own date order, issue #14), then the
+    # page's events, statements, places, participants and speakers, one batch each: the same
+    # for any page holding both kinds.
+    # Each measured as the first request of its filter: the total is remembered per data
+    # version (paging.count_rows), after the data version is read.
+    counts = {first_queries_for(client, f"/v1/timeline?limit={n}") for n in (12, 20, 500)}
+    assert len(counts) == 1 and counts.pop() <= 9
+    filtered = first_queries_for(
         client, "/v1/timeline?limit=500&actor=us-forces&location=iraq&q=US&date_from=2020-01-01"
     )
-    assert filtered <= 12  # +1: places that list the `location` among their regions
+    assert filtered <= 14  # +1: places that list the `location` among their regions
+
+
+def first_queries_for(client, path: str) -> int:
+    forget_counts()
+    return queries_for(client, path)

@@ -5,12 +5,22 @@ from __future__ import annotations
 import peewee as pw
 
 from api.db import database
-from api.models import Event, Statement, StatementEvent, StatementSpeaker
+from api.models import Event, Location, Statement, StatementEvent, StatementSpeaker
 from api.paths import record_url
+from api.queries import filters
 from api.queries.collection import matching
 from api.queries.events import EVENTS, locations_of, participants_for
 from api.queries.loading import by_id, location_ref
-from api.queries.paging import Page, Sort, paginate, sorts_for
+from api.queries.paging import (
+    Page,
+    Sort,
+    count_rows,
+    decode_cursor,
+    keyset,
+    page_of,
+    page_total,
+    sorts_for,
+)
 from api.queries.statements import STATEMENTS, linked_actors
 
 # Items are ordered by (date, uid) with uid = 2 * id for events and 2 * id + 1 for statements:
@@ -18,8 +28,8 @@ from api.queries.statements import STATEMENTS, linked_actors
 TIMELINE_SORTS = sorts_for({"date": Event.date})  # the names; the key is the union's date
 
 
-def timeline_union(args: dict) -> pw.Node:
-    """The filtered (record_type, id, date, uid) of events and statements, as one UNION ALL."""
+def timeline_arms(args: dict) -> tuple[pw.SelectQuery, pw.SelectQuery]:
+    """The filtered (record_type, id, date, uid) of events, and of statements."""
     events = Event.select(
         pw.Value("event").alias("record_type"),
         Event.id.alias("id"),
@@ -35,36 +45,72 @@ def timeline_union(args: dict) -> pw.Node:
     events = matching(EVENTS, events, args, skip=("location",))
     statements = matching(STATEMENTS, statements, args, skip=("location",))
     if args.get("location"):
+        places = filters.descendant_location_ids(args["location"], "location")
+        events = events.where(filters.member(Event.location, (places, Location.id)))
         # Statements have no place: they match when they are about an event at the place.
-        at_place = EVENTS.filters["location"](Event.select(Event.id), args["location"], args)
-        events = events.where(Event.id.in_(at_place))
-        about = StatementEvent.select(StatementEvent.statement).where(
-            StatementEvent.event.in_(at_place)
-        )
-        statements = statements.where(Statement.id.in_(about))
-    return (events + statements).alias("timeline")
+        statements = statements.where(about_events(Event.location.in_(places)))
+    return events, statements
+
+
+def about_events(at_place: pw.Expression) -> filters.Narrowing:
+    """Statements about an event that `at_place` (a condition on Event) selects. Probed, a
+    statement's own links are read and each linked event tested, rather than every event of
+    the place listed first."""
+    link = StatementEvent
+    events = Event.select(Event.id).where(at_place)
+    search = Statement.id.in_(link.select(link.statement).where(link.event.in_(events)))
+    linked = link.select(link.statement).join(Event, on=(Event.id == link.event))
+    probe = pw.fn.EXISTS(linked.where((link.statement == Statement.id) & at_place))
+    return filters.Narrowing(search, probe)
+
+
+def arm_bound(uid: int, parity: int, after: bool) -> int:
+    """The id bound, in one table's (date, id) order, of the position `uid` (2 * id + parity)
+    holds in the merged (date, uid) order: after it (`after`) or before it."""
+    if after:  # 2 * id + parity > uid
+        return (uid - parity) // 2
+    return (uid - parity + 1) // 2  # 2 * id + parity < uid
 
 
 def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Page]:
     """One page of the merged, date-ordered timeline, keyset-paged on (date, uid); the total
-    is exact up to `count_limit` (see paging.paginate)."""
-    union = timeline_union(args)
+    is exact up to `count_limit` (see paging.page_total).
+
+    Each table is paged on its own (date, id) index, the cursor's uid translated to it, and
+    the two pages merged: a table never sorts all of its matches (issue #14); a broad filter
+    is probed while its index is walked, as the lists do (filters.read_in_sort_order)."""
+    events, statements = timeline_arms(args)
+    union = (events + statements).alias("timeline")
     sort = TIMELINE_SORTS[args.get("sort") or "date"]
-    sort = Sort(sort.name, union.c.date, sort.descending, key_type="date")
-    query = (
-        pw.Select([union], [union.c.record_type, union.c.id, union.c.date, union.c.uid])
-        .bind(database)
-        .namedtuples()
-    )
-    page = paginate(
-        query,
-        sort,
-        union.c.uid,
-        args["limit"],
-        args.get("cursor"),
+    merged = Sort(sort.name, union.c.date, sort.descending, key_type="date")
+    everything = pw.Select([union], [union.c.uid]).bind(database)
+    total, estimate = page_total(everything, count_limit, count_rows)  # once per version
+    broad = total is None or total > filters.PROBE_ABOVE  # else no table has many matches
+    key = uid = direction = None
+    if args.get("cursor"):
+        key, uid, direction = decode_cursor(args["cursor"], merged)
+    forward = direction != "prev"
+    after = forward != sort.descending  # the keyset's "greater than"
+    limit = args["limit"]
+    rows = []
+    for arm, model, parity in ((events, Event, 0), (statements, Statement, 1)):
+        arm_sort = Sort(sort.name, model.date, sort.descending, key_type="date")
+        if broad and filters.has_narrowing(arm._where):  # counted once per data version
+            matches = count_rows(arm, filters.PROBE_ABOVE + 1)
+            arm = filters.read_in_sort_order(arm, model.date, matches, args)
+        bound = None if uid is None else arm_bound(uid, parity, after)
+        page = keyset(arm, arm_sort, model.id, limit, direction or "next", key, bound)
+        rows.extend(page.namedtuples())
+    rows.sort(key=lambda row: (row.date, row.uid), reverse=sort.descending == forward)
+    page = page_of(
+        rows[: limit + 1],
+        merged,
+        limit,
+        direction,
+        total,
+        estimate,
         key_of=lambda row: row.date,
         id_of=lambda row: row.uid,
-        count_limit=count_limit,
     )
     return timeline_items(page.rows), page
 
