@@ -24,6 +24,8 @@ LISTS = [
     f"/v1/events?source={SOURCE}",
     "/v1/events?location=iraq&role=perpetrator&type=explosions_remote_violence",
     "/v1/events?role=target&date_from=2020-03-01",
+    "/v1/events?location=iraq&date_to=2020-03-15",
+    "/v1/statements?speaker=kataib-hezbollah&date_from=2020-03-01&date_to=2020-04-30",
     "/v1/statements?speaker=kataib-hezbollah",
     "/v1/statements?actor=us-forces",
     "/v1/statements?addressed_to=us-forces",
@@ -65,14 +67,15 @@ def page_sql(client, path: str) -> str:
 
 def test_many_matches_are_probed_in_sort_order(client, monkeypatch):
     """The switch itself: the page of a broad filter tests rows (EXISTS), a narrow one reads
-    its matches (IN); a date filter with the date sort, a full-text query or the distance
-    sort keeps IN."""
+    its matches (IN); a date filter probes too (the date index holds the spans), a
+    full-text query or the distance sort keeps IN."""
     path = "/v1/events?role=target&limit=2"
     assert "EXISTS" not in page_sql(client, path)
     monkeypatch.setattr(filters, "PROBE_ABOVE", 0)
     assert "EXISTS" in page_sql(client, path)
     assert "EXISTS" in page_sql(client, path + "&sort=title&date_from=2020-01-01")
-    assert "EXISTS" not in page_sql(client, path + "&date_from=2020-01-01")
+    assert "EXISTS" in page_sql(client, path + "&date_from=2020-01-01")
+    assert "EXISTS" in page_sql(client, path + "&sort=-date&date_to=2020-04-01")
     assert "EXISTS" not in page_sql(client, path + "&q=rocket")
     near = "/v1/events?near=33.3,44.4&radius_km=400&limit=2"
     assert "EXISTS" in page_sql(client, near)
@@ -84,6 +87,7 @@ TIMELINES = [
     "/v1/timeline?actor=us-forces",
     "/v1/timeline?location=iraq&actor=kataib-hezbollah",
     "/v1/timeline?location=iraq&date_from=2020-03-01",
+    "/v1/timeline?actor=us-forces&date_to=2020-03-15",
 ]
 
 

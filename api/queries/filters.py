@@ -78,11 +78,10 @@ def read_in_sort_order(
     PROBE_ABOVE rows, are narrowings (places, actors, roles, sources) and the list is read
     in the order of an indexed column, `query` with its narrowings probed.
 
-    Not with a date filter while sorting by date: the matches are then bunched at one end of
-    the date order, and a walk from the other end would read most of the table."""
+    A date filter is no reason to read the matches: the date-order indexes hold each row's
+    span (`range_end`, `range_start`), so a walk tests the dates from the index alone and
+    probes only the rows in range (at 1M events: a country with `date_from`, 535 -> 17 ms)."""
     if matches <= PROBE_ABOVE or args.get("q") or not is_indexed(sort_key):
-        return query
-    if sort_key.name == "date" and (args.get("date_from") or args.get("date_to")):
         return query
     where = probing(query._where)
     if where is query._where:
