@@ -111,6 +111,15 @@ def to_v7(migrator: SchemaMigrator) -> None:
         ddl.rebuild_fulltext()
 
 
+def to_v8(migrator: SchemaMigrator) -> None:
+    """v8 (issue #14): the one-column `date` index of events and statements goes. The
+    (date, id, range_end, range_start) index serves the same order and tests a date filter
+    from the index alone; with both, the planners walked the narrower one and read every
+    row (a type + date_from page at 1M events: 840 -> 36 ms)."""
+    for table in ("event", "statement"):
+        database.execute_sql(f"DROP INDEX IF EXISTS {table}_date")
+
+
 # version -> the function that brings the version before it up to it
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: to_v2,
@@ -119,6 +128,7 @@ MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     5: to_v5,
     6: to_v6,
     7: to_v7,
+    8: to_v8,
 }
 assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -152,7 +152,10 @@ def date_span(
 class Dated(BaseModel):
     """A date with a precision; `range_start`/`range_end` is the span it may cover."""
 
-    date = pw.DateField(index=True)
+    # read in date order through each table's (date, id, range_end, range_start) index, which
+    # also answers the date filters from the index alone (a `date` index alone made the
+    # planner walk it and read every row to test its span, issue #14)
+    date = pw.DateField()
     end_date = pw.DateField(null=True)
     date_precision = pw.CharField(max_length=16)
     # point | span | window | on_or_before (schemas/vocabularies.py DATE_KINDS)

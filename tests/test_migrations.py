@@ -119,9 +119,10 @@ def test_a_release_1_database_is_upgraded_and_loses_nothing(
         assert citations.fetchone()[0] == len(copied["citation"][1])
         assert "text" in [c.name for c in upgraded.get_columns("source")]
         assert "api_key" in upgraded.get_tables()
-        for table in ("event", "statement"):  # v6: the date-order index replaced
+        for table in ("event", "statement"):  # v6 and v8: one date-order index left
             indexes = {index.name: index.columns for index in upgraded.get_indexes(table)}
             assert f"{table}_date_id" not in indexes, indexes
+            assert ["date"] not in indexes.values(), indexes
             assert ["date", "id", "range_end", "range_start"] in indexes.values(), indexes
         upgraded.close()
 
@@ -205,7 +206,7 @@ def test_a_version_6_database_gets_the_fulltext_index_keyed_by_record(
         monkeypatch.setenv("DATABASE_URL", url)
         result = CliRunner().invoke(cli, ["db", "upgrade"])
         assert result.exit_code == 0, result.output
-        assert "upgraded the schema from version 6 to 7" in result.output
+        assert f"upgraded the schema from version 6 to {SCHEMA_VERSION}" in result.output
 
         served = make_app(url).test_client()
         for path in (
@@ -227,3 +228,17 @@ def test_a_version_6_database_gets_the_fulltext_index_keyed_by_record(
             expected = {(codes[kind] << 40) | record_id for kind, record_id in documents}
             assert expected == {rowid for (rowid,) in keyed}
             upgraded.close()
+
+
+def test_events_and_statements_have_one_date_order_index(database_url):
+    """A fresh schema reads dates through (date, id, range_end, range_start) only: with a
+    `date` index beside it, SQLite walked the narrower one and read every row to test a date
+    filter (issue #14)."""
+    db = connect(database_url)
+    try:
+        for table in ("event", "statement"):
+            columns = [index.columns for index in db.get_indexes(table)]
+            assert ["date", "id", "range_end", "range_start"] in columns, columns
+            assert ["date"] not in columns, columns
+    finally:
+        db.close()
