@@ -99,8 +99,8 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
             matches = count_rows(arm, filters.PROBE_ABOVE + 1)
             arm = filters.read_in_sort_order(arm, model.date, matches, args)
         bound = None if uid is None else arm_bound(uid, parity, after)
-        page = keyset(arm, arm_sort, model.id, limit, direction or "next", key, bound)
-        rows.extend(page.namedtuples())
+        arm_page = keyset(arm, arm_sort, model.id, limit, direction or "next", key, bound)
+        rows.extend(arm_page.namedtuples())
     rows.sort(key=lambda row: (row.date, row.uid), reverse=sort.descending == forward)
     page = page_of(
         rows[: limit + 1],
