@@ -8,7 +8,6 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import reduce
-from typing import Any
 
 import peewee as pw
 from cachetools import LRUCache
@@ -24,7 +23,7 @@ from api.models import (
     StatementPrincipal,
     StatementSpeaker,
 )
-from api.queries.collection import Collection, matching
+from api.queries.collection import Collection, frozen_args, matching
 from api.queries.events import EVENTS
 from api.queries.statements import STATEMENTS
 
@@ -44,20 +43,16 @@ def forget_facets() -> None:
         _remembered.clear()
 
 
-def frozen(value: Any) -> Any:
-    """A hashable form of a parsed query value (lists become tuples)."""
-    return tuple(map(frozen, value)) if isinstance(value, list | tuple) else value
-
-
 def remembered(
     kind: str, field: str, args: dict, count: Callable[[], tuple[list[dict], int]]
 ) -> tuple[list[dict], int]:
     """`count()`, computed once per data version for the same facet and filters (computed
-    each time when the database has no data version)."""
+    each time when the database has no data version, or a filter value is not hashable)."""
     version = data_version.current_or_none()
-    if version is None:
+    filters = frozen_args(args)
+    if version is None or filters is None:
         return count()
-    key = (version, kind, field, *sorted((name, frozen(value)) for name, value in args.items()))
+    key = (version, kind, field, filters)
     with _remembered_lock:
         found = _remembered.get(key)
     if found is None:

@@ -11,7 +11,7 @@ from typing import Any
 import peewee as pw
 
 from api.db import database
-from api.models import Actor, Citation, Event, Location, Source
+from api.models import Actor, Citation, Location, Source
 
 
 def versioned(row: pw.Model) -> dict:
@@ -157,11 +157,6 @@ def actor_ref(actor: Actor) -> dict:
 def location_ref(location: Location) -> dict:
     """A location as other records embed it: `{id, name, kind}`."""
     return {"id": location.slug, "name": location.name, "kind": location.kind}
-
-
-def event_ref(event: Event) -> dict:
-    """An event as other records embed it: `{id, title, date}`."""
-    return {"id": event.slug, "title": event.title, "date": event.date}
 
 
 def by_id(model: type[pw.Model], ids: list[int]) -> dict[int, pw.Model]:
