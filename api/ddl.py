@@ -14,7 +14,7 @@ from api.db import database, is_postgres
 from api.models import MODELS, SchemaVersion
 
 # The version create_schema() builds; api/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -63,6 +63,9 @@ def is_legacy(tables: set[str]) -> bool:
 # SQLite's FTS5 index is contentless and keyed by record: its rowid holds the record type's code
 # above FTS_ID_BITS and the record's id below, so a match names its record with no lookup and the
 # matches of one type are one rowid range (issue #14). The text stays in `search_document`.
+# It keeps no document sizes (`columnsize=0`): bm25() read each match's size from a table of its
+# own, four fifths of ranking a common word (1M events, 71k matches: 62 -> 13 ms); relevance then
+# weighs term frequency without document length, as PostgreSQL's ts_rank_cd does by default.
 FTS_TYPE_CODES = {"actor": 1, "event": 2, "statement": 3, "location": 4, "source": 5}
 FTS_ID_BITS = 40
 
@@ -75,7 +78,8 @@ def fts_rowid(row: str = "") -> str:
 
 SQLITE_DDL = [
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        title, body, content='', tokenize='porter unicode61 remove_diacritics 2')""",
+        title, body, content='', columnsize=0,
+        tokenize='porter unicode61 remove_diacritics 2')""",
     f"""CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN
         INSERT INTO search_fts(rowid, title, body)
         VALUES ({fts_rowid("new.")}, new.title, new.body); END""",

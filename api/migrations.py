@@ -120,6 +120,12 @@ def to_v8(migrator: SchemaMigrator) -> None:
         database.execute_sql(f"DROP INDEX IF EXISTS {table}_date")
 
 
+def to_v9(migrator: SchemaMigrator) -> None:
+    """v9 (issue #14, relevance at scale): SQLite's FTS5 index keeps no document sizes
+    (`columnsize=0`, api/ddl.py): the rebuild of v7 again. PostgreSQL's index is unchanged."""
+    to_v7(migrator)
+
+
 # version -> the function that brings the version before it up to it
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: to_v2,
@@ -129,6 +135,7 @@ MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     6: to_v6,
     7: to_v7,
     8: to_v8,
+    9: to_v9,
 }
 assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

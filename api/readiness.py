@@ -76,7 +76,7 @@ def fulltext_in_step() -> str:
                 return "the full-text index is missing or invalid"
             indexed = SearchDocument.select().where(pw.SQL("tsv IS NOT NULL")).count()
         else:
-            indexed = database.execute_sql("SELECT count(*) FROM search_fts_docsize").fetchone()[0]
+            indexed = fts_row_count()
     except (pw.DatabaseError, pw.InterfaceError) as error:
         log.error("Readiness: full-text index unreadable: %s", error)
         return "unreadable"
@@ -84,6 +84,19 @@ def fulltext_in_step() -> str:
         log.error("Readiness: %s search documents, %s indexed", documents, indexed)
         return f"out of step ({indexed} of {documents} documents indexed)"
     return "ok"
+
+
+def fts_row_count() -> int:
+    """SQLite: how many documents the FTS5 index holds. It keeps no table of them (api/ddl.py,
+    `columnsize=0`); its averages record (`search_fts_data` row 1) begins with the count, a
+    SQLite varint (big-endian groups of 7 bits, the high bit set on all but the last)."""
+    row = database.execute_sql("SELECT block FROM search_fts_data WHERE id = 1").fetchone()
+    count = 0
+    for byte in bytes(row[0]) if row else b"":
+        count = (count << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            break
+    return count
 
 
 def schema_version() -> int | None:

@@ -222,11 +222,15 @@ def test_a_version_6_database_gets_the_fulltext_index_keyed_by_record(
         assert served.get("/readyz").status_code == 200
         if not is_postgres(url):
             upgraded = connect(url)
-            keyed = upgraded.execute_sql("SELECT id FROM search_fts_docsize").fetchall()
+            upgraded.execute_sql(
+                "CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, search_fts, 'instance')"
+            )
+            keyed = upgraded.execute_sql("SELECT DISTINCT doc FROM temp.terms").fetchall()
             codes = {"actor": 1, "event": 2, "statement": 3, "location": 4, "source": 5}
             documents = upgraded.execute_sql("SELECT record_type, record_id FROM search_document")
             expected = {(codes[kind] << 40) | record_id for kind, record_id in documents}
             assert expected == {rowid for (rowid,) in keyed}
+            assert "search_fts_docsize" not in upgraded.get_tables()  # v9: columnsize=0
             upgraded.close()
 
 
