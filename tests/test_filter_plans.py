@@ -1,7 +1,9 @@
 """How a list page reads its matches (api/queries/filters.py, issue #14): a filter through
-places, actors, roles or sources is searched through its own index when it matches few rows
-and, beyond PROBE_ABOVE matches, probed row by row while the list is read in the order of its
-sort index. Both give the same records, order, totals and cursors, on both backends."""
+places, actors, roles or sources is searched through its own index when it matches few rows;
+probed row by row while the list is read in the order of its sort index beyond PROBE_ABOVE
+matches (or, on SQLite, when a walk finds a page soon enough); and probed for each row of its
+other conditions (dates, types) when those alone match few rows (SQLite: led by the rest).
+All give the same records, order, totals and cursors, on both backends."""
 
 from __future__ import annotations
 
@@ -35,6 +37,19 @@ LISTS = [
 SORTS = ["", "&sort=-date", "&sort=title"]
 
 
+# Settings of api/queries/filters.py that force one way of reading (each else decided by counts)
+FORMS = {
+    "searched": {"PROBE_ABOVE": 10**9, "LED_AT_MOST": -1},
+    "probed": {"PROBE_ABOVE": 0, "LED_AT_MOST": -1},
+    "led": {"LED_AT_MOST": 10**9},
+}
+
+
+def read_as(monkeypatch, form: str) -> None:
+    for name, value in FORMS[form].items():
+        monkeypatch.setattr(filters, name, value)
+
+
 def pages(client, path: str) -> tuple[list[str], list[str]]:
     """Every id of a list (2 a page, following cursors) and each page's X-Total-Count."""
     forget_counts()
@@ -50,10 +65,14 @@ def test_probed_and_searched_filters_give_the_same_pages(client, monkeypatch, pa
         pytest.skip("statements have no title sort")
     if sort and "sort=" in path:
         pytest.skip("the path has its sort")
+    read_as(monkeypatch, "searched")
     searched = pages(client, path + sort)
-    monkeypatch.setattr(filters, "PROBE_ABOVE", 0)  # every match count is "many"
+    read_as(monkeypatch, "probed")  # every match count is "many"
     probed = pages(client, path + sort)
+    read_as(monkeypatch, "led")  # any other condition leads
+    led = pages(client, path + sort)
     assert probed == searched
+    assert led == searched
     assert searched[0], path  # the filter matches something
 
 
@@ -70,8 +89,9 @@ def test_many_matches_are_probed_in_sort_order(client, monkeypatch):
     its matches (IN); a date filter probes too (the date index holds the spans), a
     full-text query or the distance sort keeps IN."""
     path = "/v1/events?role=target&limit=2"
+    read_as(monkeypatch, "searched")
     assert "EXISTS" not in page_sql(client, path)
-    monkeypatch.setattr(filters, "PROBE_ABOVE", 0)
+    read_as(monkeypatch, "probed")
     assert "EXISTS" in page_sql(client, path)
     assert "EXISTS" in page_sql(client, path + "&sort=title&date_from=2020-01-01")
     assert "EXISTS" in page_sql(client, path + "&date_from=2020-01-01")
@@ -111,18 +131,44 @@ def timeline_ids(client, path: str) -> tuple[list[str], list[str]]:
 def test_probed_and_searched_timelines_are_the_same(client, monkeypatch, path, sort):
     """The timeline pages each table in its own date order and merges them (issue #14); a
     broad filter is probed there too. Same items, order and cursors either way, both ways."""
+    read_as(monkeypatch, "searched")
     forget_counts()
     searched = timeline_ids(client, path + sort)
-    monkeypatch.setattr(filters, "PROBE_ABOVE", 0)
+    read_as(monkeypatch, "probed")
     forget_counts()
     probed = timeline_ids(client, path + sort)
+    read_as(monkeypatch, "led")
+    forget_counts()
+    led = timeline_ids(client, path + sort)
     assert probed == searched
+    assert led == searched
     assert searched[0] == searched[1] and searched[0], path  # back and forth agree
 
 
 def test_a_broad_timeline_is_probed(client, monkeypatch):
     """The switch itself: statements about the place's events are tested one by one."""
     path = "/v1/timeline?location=iraq&limit=2"
+    read_as(monkeypatch, "searched")
     assert "EXISTS" not in page_sql(client, path)
-    monkeypatch.setattr(filters, "PROBE_ABOVE", 0)
+    read_as(monkeypatch, "probed")
     assert "EXISTS" in page_sql(client, path)
+
+
+def test_few_rows_in_the_dates_lead_on_sqlite(client, monkeypatch, database_url):
+    """The switch of `led_by_the_rest`: when the other conditions alone match at most
+    LED_AT_MOST rows, the narrowing is probed for each of them and the page sorts them
+    (`ORDER BY +date`, no walk of the date index); more, and the narrowing is searched.
+    PostgreSQL's planner weighs both sides itself: never led there."""
+    read_as(monkeypatch, "searched")
+    everything = client.get("/v1/events?date_to=2100-01-01&limit=1")
+    first = client.get("/v1/events?limit=1").json[0]["date"]
+    few = int(client.get(f"/v1/events?date_to={first}&limit=1").headers["X-Total-Count"])
+    assert few < int(everything.headers["X-Total-Count"])
+    monkeypatch.setattr(filters, "LED_AT_MOST", few)
+    narrow = page_sql(client, f"/v1/events?location=iraq&date_to={first}&limit=2")
+    broad = page_sql(client, "/v1/events?location=iraq&date_to=2100-01-01&limit=2")
+    assert "EXISTS" not in broad and "+" not in broad
+    if database_url.startswith("sqlite"):
+        assert "EXISTS" in narrow and 'ORDER BY +"t1"."date"' in narrow
+    else:
+        assert "EXISTS" not in narrow

@@ -14,7 +14,13 @@ from api import data_version
 from api.db import database
 from api.queries import fulltext
 from api.queries.errors import InvalidParameter, NotFound
-from api.queries.filters import Filter, has_narrowing, read_in_sort_order
+from api.queries.filters import (
+    Filter,
+    has_narrowing,
+    led_by_the_rest,
+    read_in_sort_order,
+    unindexed_sort,
+)
 from api.queries.loading import Row, model_columns, row_factory, typed_rows
 from api.queries.paging import (
     Compiled,
@@ -163,11 +169,15 @@ def planned_page(
         model = collection.model
         fields, names = model_columns(model)
         query = filtered(collection, model.select(*fields), args)
-        total, estimate = page_total(query, count_limit)  # remembered with the plan
-        if has_narrowing(query._where):  # many matches: walk the sort's index and probe
+        led = led_by_the_rest(query)
+        total, estimate = page_total(led, count_limit)  # remembered with the plan
+        page_sort = sort
+        if led is not query:  # few rows in the other filters' range: read those, sort them
+            query, page_sort = led, unindexed_sort(sort)
+        elif has_narrowing(query._where):  # many matches: walk the sort's index and probe
             matches = total if total is not None else count_limit + 1
             query = read_in_sort_order(query, sort.key, matches, args)
-        compiled = compile_keyset(query, sort, model.id, args["limit"], direction)
+        compiled = compile_keyset(query, page_sort, model.id, args["limit"], direction)
         plan = PagePlan(compiled, fields, names, total, estimate)
         remember_plan(plan_key, plan)
     cursor = database.execute_sql(*plan.compiled.bind(key, row_id))

@@ -20,6 +20,7 @@ from api.db import database, is_postgres
 from api.ddl import FTS_ID_BITS, FTS_TYPE_CODES, TS_CONFIG
 from api.models import SearchDocument
 from api.queries.errors import InvalidParameter
+from api.queries.filters import unindexed
 from api.queries.paging import count_rows
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -185,7 +186,7 @@ def walk_or_read(id_column: pw.Field, record_type: str, text: str) -> pw.Express
     if count_rows(ids, limit + 1) <= limit:
         return id_column.in_(ids)
     if not is_postgres():
-        return pw.NodeList((pw.SQL("+"), id_column), glue="").in_(ids)
+        return unindexed(id_column).in_(ids)
     doc = SearchDocument.alias("probed")
     tsquery = ts_query(tokens(text))
     probe = doc.select(pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])).where(

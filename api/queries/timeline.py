@@ -79,7 +79,8 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
     Each table is paged on its own (date, id) index, the cursor's uid translated to it, and
     the two pages merged: a table never sorts all of its matches (issue #14); a broad filter
     is probed while its index is walked, as the lists do (filters.read_in_sort_order)."""
-    events, statements = timeline_arms(args)
+    arms = timeline_arms(args)
+    events, statements = led = [filters.led_by_the_rest(arm) for arm in arms]
     union = (events + statements).alias("timeline")
     sort = TIMELINE_SORTS[args.get("sort") or "date"]
     merged = Sort(sort.name, union.c.date, sort.descending, key_type="date")
@@ -93,10 +94,12 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
     after = forward != sort.descending  # the keyset's "greater than"
     limit = args["limit"]
     rows = []
-    for arm, model, parity in ((events, Event, 0), (statements, Statement, 1)):
+    for arm, unled, model, parity in zip(led, arms, (Event, Statement), (0, 1), strict=True):
         arm_sort = Sort(sort.name, model.date, sort.descending, key_type="date")
-        if broad and filters.has_narrowing(arm._where):  # counted once per data version
-            matches = count_rows(arm, filters.PROBE_ABOVE + 1)
+        if arm is not unled:  # few rows in its dates' range: those are read and sorted
+            arm_sort = filters.unindexed_sort(arm_sort)
+        elif filters.has_narrowing(arm._where):  # its matches: counted once per data version
+            matches = count_rows(arm, filters.PROBE_ABOVE + 1) if broad else total  # or at most
             arm = filters.read_in_sort_order(arm, model.date, matches, args)
         bound = None if uid is None else arm_bound(uid, parity, after)
         arm_page = keyset(arm, arm_sort, model.id, limit, direction or "next", key, bound)
