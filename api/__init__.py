@@ -17,7 +17,7 @@ from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
 from api.errors import unavailable
 from api.json_provider import JSONProvider
 from api.queries.paging import configure_cursors
-from api.security import init_security
+from api.security import init_security, trust_hosts
 
 API_DESCRIPTION = """Structured briefing data: the actors, events, statements and locations
 that news briefings report, each record cited to the verbatim sentence that supports it.
@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limits.init_rate_limits(app)
     response_cache.init_app(app)  # last: its lookup follows the rate limit, its store all hooks
     app.before_request(http_cache.remember_base_url)  # after the lookup: a replay needs no root
+    trust_hosts(app)  # outermost middleware: the cache's replays see the URL it leaves
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
