@@ -58,9 +58,13 @@ def remember_base_url() -> None:
 
 def request_id(response: Response) -> Response:
     """`X-Request-Id` on every response: the client's own, or a new one."""
-    given = request.headers.get(REQUEST_ID, "")
-    response.headers[REQUEST_ID] = given if CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
+    response.headers[REQUEST_ID] = request_id_for(request.headers.get(REQUEST_ID, ""))
     return response
+
+
+def request_id_for(given: str) -> str:
+    """The id of a request whose `X-Request-Id` header is `given` ("" when absent)."""
+    return given if CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 # A record's ETag: its version, and a digest of the body (which also embeds the names of the

@@ -17,7 +17,8 @@ from collections.abc import Callable
 
 import peewee as pw
 from flask import Flask, Response, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
+from werkzeug.datastructures import Headers
 
 from api.db import database, is_postgres
 
@@ -25,6 +26,7 @@ from api.db import database, is_postgres
 # be refused because a client is busy, and the docs page loads many assets at once.
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json")
 UNLIMITED_PREFIXES = ("/docs",)
+LIMITER = "rate_limiter"  # app.extensions: the app's Limiter
 SQLITE_CHECK_EVERY = 1000  # SQLite virtual-machine instructions between deadline checks
 
 _budget = threading.local()
@@ -47,7 +49,31 @@ def init_rate_limits(app: Flask) -> Limiter:
     limiter.request_filter(is_unlimited)
     app.after_request(reset_in_seconds)  # registered first, so it runs after the limiter's
     limiter.init_app(app)
+    app.extensions[LIMITER] = limiter
     return limiter
+
+
+def is_enabled(app: Flask) -> bool:
+    """True when `app` limits requests (`RATELIMIT_ENABLED`)."""
+    limiter = app.extensions.get(LIMITER)
+    return limiter is not None and limiter.enabled
+
+
+def check_in_context(app: Flask) -> tuple[Response | None, list[tuple[str, str]]]:
+    """The rate limit of the request whose context is pushed, for a response made outside
+    Flask's request cycle (a replay of the response cache): Flask's 429 when it is over its
+    budget, else the rate-limit headers its response carries. Runs Flask-Limiter's own hooks,
+    so the budget, the exemptions and the headers are those of the Flask path."""
+    limiter: Limiter = app.extensions[LIMITER]
+    try:
+        limiter._check_request_limit()  # Flask-Limiter's before_request hook
+    except RateLimitExceeded as error:  # answered as Flask answers it: error handler, hooks
+        return app.finalize_request(app.handle_user_exception(error)), []
+    carrier = app.response_class()
+    carrier.headers = Headers()
+    limiter._Limiter__inject_headers(carrier)  # its after_request hook (name-mangled)
+    reset_in_seconds(carrier)
+    return None, list(carrier.headers)
 
 
 def reset_in_seconds(response: Response) -> Response:

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from flask_cors import CORS
+from flask_cors.core import get_cors_headers, get_cors_options
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 SECURITY_HEADERS = {
@@ -55,24 +57,42 @@ CORS_EXPOSED = [
 ]
 
 
+CORS_RESOURCES = {r"/v1/*": {}, r"/openapi.json": {}, r"/healthz": {}, r"/readyz": {}}
+CORS_OPTIONS = {
+    "methods": CORS_METHODS,
+    "allow_headers": CORS_HEADERS,
+    "expose_headers": CORS_EXPOSED,
+    "send_wildcard": True,
+    "max_age": 600,
+}
+API_CORS = "api_cors"  # app.extensions: the options flask-cors resolved for /v1/*
+
+
 def init_security(app: Flask) -> None:
-    """Install the headers, the CORS policy and the trusted-host rules on `app`."""
-    CORS(
-        app,
-        resources={r"/v1/*": {}, r"/openapi.json": {}, r"/healthz": {}, r"/readyz": {}},
-        methods=CORS_METHODS,
-        allow_headers=CORS_HEADERS,
-        expose_headers=CORS_EXPOSED,
-        send_wildcard=True,
-        max_age=600,
-    )
+    """Install the headers and the CORS policy on `app`."""
+    CORS(app, resources=CORS_RESOURCES, **CORS_OPTIONS)
+    # What flask-cors resolves for /v1/* (defaults, app config, these options), for the
+    # response cache's replays, which answer before Flask (api/response_cache.py).
+    app.extensions[API_CORS] = get_cors_options(app, CORS_OPTIONS, {})
     app.after_request(add_security_headers)
+
+
+def trust_hosts(app: Flask) -> None:
+    """The trusted-host rules, outermost on `app.wsgi_app`: every other middleware (and the
+    response cache's key) sees the URL they leave."""
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     app.wsgi_app = PinnedHost(app.wsgi_app, app.config.get("PUBLIC_URL") or "", proxies == 0)
     if proxies > 0:  # outermost: the trusted proxies' X-Forwarded-* are applied first
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
+
+
+def api_cors_headers(app: Flask, environ: dict, method: str) -> list[tuple[str, str]]:
+    """The CORS headers flask-cors adds to a response under /v1/ (it adds the first value of
+    each), for a request given by its WSGI environ."""
+    headers = get_cors_headers(app.extensions[API_CORS], EnvironHeaders(environ), method)
+    return [(name, str(value)) for name, value in headers.items()]
 
 
 def add_security_headers(response: Response) -> Response:

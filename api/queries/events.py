@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -25,6 +24,7 @@ from api.queries.filters import (
 )
 from api.queries.loading import (
     Row,
+    as_utc,
     citations_for,
     prepared,
     rows_by_id,
@@ -191,7 +191,6 @@ def load_events(events: list[Event]) -> list[dict]:
     # per place, not per event: a page often repeats its places
     places = {place_id: place_view(place, ancestors) for place_id, place in locations.items()}
     nowhere = (None, None)
-    utc = dt.UTC
     records = []
     for event in events:
         event_id = event["id"]
@@ -214,7 +213,7 @@ def load_events(events: list[Event]) -> list[dict]:
                 "participants": participants[event_id],
                 "citations": citations[event_id],
                 "version": event["version"],
-                "updated_at": event["updated_at"].replace(tzinfo=utc),
+                "updated_at": as_utc(event["updated_at"]),
             }
         )
     return records

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import peewee as pw
@@ -16,7 +17,14 @@ from api.models import Actor, Citation, Location, Source
 
 def versioned(row: pw.Model) -> dict:
     """`version` and `updated_at` of a writable record (its ETag derives from the version)."""
-    return {"version": row.version, "updated_at": row.updated_at.replace(tzinfo=dt.UTC)}
+    return {"version": row.version, "updated_at": as_utc(row.updated_at)}
+
+
+@lru_cache(maxsize=4096)
+def as_utc(stamp: dt.datetime) -> dt.datetime:
+    """A stored (naive, UTC) time as an aware one. Remembered: `replace(tzinfo=...)` costs
+    0.7 us, 35 us of a 50-event page, whose records mostly share the time of their import."""
+    return stamp.replace(tzinfo=dt.UTC)
 
 
 class Row(dict):

@@ -31,6 +31,7 @@ from api.queries.filters import (
 from api.queries.loading import (
     Row,
     actor_ref,
+    as_utc,
     citations_for,
     prepared,
     rows_by_id,
@@ -95,7 +96,6 @@ def load_statements(statements: list[Row]) -> list[dict]:
     events = linked_events(ids)
     outlets = rows_by_id(Actor, list({s["outlet_id"] for s in statements if s["outlet_id"]}))
     citations = citations_for("statement", ids)
-    utc = dt.UTC
     records = []
     for statement in statements:
         statement_id, outlet = statement["id"], statement["outlet_id"]
@@ -121,7 +121,7 @@ def load_statements(statements: list[Row]) -> list[dict]:
                 "events": events[statement_id],
                 "citations": citations[statement_id],
                 "version": statement["version"],
-                "updated_at": statement["updated_at"].replace(tzinfo=utc),
+                "updated_at": as_utc(statement["updated_at"]),
             }
         )
     return records
