@@ -7,6 +7,7 @@ missing). Only loopback hosts are accepted.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -154,6 +155,13 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
                 if path.startswith(province_path):
                     busy[slug] += per_location.get(location_id, 0)
         province = busy.most_common(1)[0][0] if busy else None
+        # its country, and a date a month after the first event: few events of the country
+        # fall before it, and few of all events (a narrow date under a broad place)
+        country = next(
+            (path.strip("/").split("/")[0] for path, slug in provinces.items() if slug == province),
+            None,
+        )
+        first_date = Event.select(pw.fn.MIN(Event.date)).scalar()
         deep = max(1, min(DEEP_PAGE, -(-total // PAGE)))
         cursor = None
         expected_first = None
@@ -215,6 +223,23 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
             f"/v1/timeline?limit={PAGE}&actor={hub}",
         ),
         Scenario("search", "search, q=rocket (every type)", "/v1/search?q=rocket"),
+    ]
+    if country and first_date:
+        early = first_date + dt.timedelta(days=30)
+        place_dates = f"location={country}&date_to={early.isoformat()}"
+        found += [
+            Scenario(
+                "country-early",
+                "events of the busiest country, first month",
+                f"/v1/events?limit={PAGE}&{place_dates}",
+            ),
+            Scenario(
+                "timeline-country-early",
+                "timeline of the busiest country, first month",
+                f"/v1/timeline?limit={PAGE}&{place_dates}",
+            ),
+        ]
+    found += [
         Scenario("facet-type", "events facets by type", "/v1/events/facets?field=type"),
         Scenario("facet-actor", "events facets by actor", "/v1/events/facets?field=actor"),
         Scenario(
@@ -229,4 +254,5 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
         "deep_page": deep,
         "deep_expected_first": expected_first,
         "hub": hub,
+        "country": country,
     }
