@@ -207,11 +207,15 @@ def list_page(
     model = collection.model
     base = collection.query()
     query = filtered(collection, base, args)
-    key_of = total_of = None
+    key_of = total_of = estimator = None
     if args.get("q") and query is base:  # full text alone: the index pages (issue #14)
         if sort_name == RELEVANCE:
             return ranked_page(collection, args, count_limit)
         query = query.where(fulltext.walk_or_read(model.id, collection.name, args["q"]))
+        # beyond the count limit, the estimate of the matches rather than of a walk that
+        # tests them (at 1M, 71,163 matches: 500,000 on PostgreSQL, 1,000,000 on SQLite)
+        name, text = collection.name, args["q"]
+        estimator = lambda _query, floor: fulltext.estimate_matches(name, text, floor)  # noqa: E731
     elif args.get("q") and sort_name != RELEVANCE:  # with filters: the planner chooses
         query = query.where(model.id.in_(fulltext.matching_ids(collection.name, args["q"])))
     elif args.get("q"):
@@ -268,6 +272,7 @@ def list_page(
         count_limit=count_limit,
         total_of=total_of,
         counter=counter,
+        estimator=estimator,
     )
     records = collection.load(page.rows)
     if distance is not None:

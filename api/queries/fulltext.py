@@ -21,7 +21,7 @@ from api.ddl import FTS_ID_BITS, FTS_TYPE_CODES, TS_CONFIG
 from api.models import SearchDocument
 from api.queries.errors import InvalidParameter
 from api.queries.filters import unindexed
-from api.queries.paging import count_rows
+from api.queries.paging import count_rows, estimate_rows
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 16
@@ -148,6 +148,15 @@ def count_matches(record_types: list[str], text: str) -> int:
     """How many records of `record_types` match `text`: exact, remembered per data version
     (paging.count_rows)."""
     return count_rows(unranked(record_types, text))
+
+
+def estimate_matches(record_type: str, text: str, floor: int) -> int:
+    """How many records of `record_type` match `text`, at least `floor`, cheaply: on SQLite
+    counted from the FTS5 index alone (remembered per data version, a few ms at 71k matches);
+    on PostgreSQL the planner's estimate of the match (counting reads every match's row)."""
+    if is_postgres():
+        return estimate_rows(matching_ids(record_type, text), floor)
+    return max(count_matches([record_type], text), floor)
 
 
 def total_column(record_types: list[str], text: str) -> pw.Node:

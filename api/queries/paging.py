@@ -237,6 +237,7 @@ def page_total(
     query: pw.SelectQuery,
     count_limit: int | None,
     counter: Callable[[pw.SelectQuery, int | None], int] | None = None,
+    estimator: Callable[[pw.SelectQuery, int], int] | None = None,
 ) -> tuple[int | None, int | None]:
     """(total, estimate) of `query`: the total exact when `count_limit` is None, else exact up
     to `count_limit` and beyond it None, with an estimate instead (see `paginate`)."""
@@ -244,7 +245,7 @@ def page_total(
         return (counter or plain_count)(query, None), None
     total = (counter or plain_count)(query, count_limit + 1)
     if total > count_limit:
-        return None, estimate_rows(query, count_limit + 1)
+        return None, (estimator or estimate_rows)(query, count_limit + 1)
     return total, None
 
 
@@ -357,6 +358,7 @@ def paginate(
     count_limit: int | None = None,
     total_of: Callable[[Any], int] | None = None,
     counter: Callable[[pw.SelectQuery, int | None], int] | None = None,
+    estimator: Callable[[pw.SelectQuery, int], int] | None = None,
 ) -> Page:
     """One page of `query` (a model query, or any bound select) in `sort` order, with cursors
     for the pages either side.
@@ -370,13 +372,14 @@ def paginate(
     `total_estimate` instead. `total_of(row)`, when given, reads the total off a row of the
     first page (a `COUNT(*) OVER ()` the page query computed: full text runs its match once).
     `counter(query, limit)` counts (default: now; `count_rows` remembers counts per data
-    version).
+    version); `estimator(query, floor)` estimates beyond `count_limit` (default:
+    `estimate_rows`).
     """
     total: int | None = None
     estimate = None
     windowed = total_of is not None and not cursor
     if not windowed:  # else read off the page below
-        total, estimate = page_total(query, count_limit, counter)
+        total, estimate = page_total(query, count_limit, counter, estimator)
     key_of = key_of or (lambda row: getattr(row, sort.key.name))
     id_of = id_of or (lambda row: row.id)
     direction = key = row_id = None
