@@ -47,7 +47,7 @@ def init_rate_limits(app: Flask) -> Limiter:
     key_func: Callable[[], str] = app.config.get("RATELIMIT_KEY_FUNC") or client_address
     limiter = Limiter(key_func=key_func, key_prefix="briefing")
     limiter.request_filter(is_unlimited)
-    app.after_request(reset_in_seconds)  # registered first, so it runs after the limiter's
+    app.after_request(ietf_fields)  # registered first, so it runs after the limiter's
     limiter.init_app(app)
     app.extensions[LIMITER] = limiter
     return limiter
@@ -72,16 +72,20 @@ def check_in_context(app: Flask) -> tuple[Response | None, list[tuple[str, str]]
     carrier = app.response_class()
     carrier.headers = Headers()
     limiter._Limiter__inject_headers(carrier)  # its after_request hook (name-mangled)
-    reset_in_seconds(carrier)
+    ietf_fields(carrier)
     return None, list(carrier.headers)
 
 
-def reset_in_seconds(response: Response) -> Response:
-    """`RateLimit-Reset` as the IETF RateLimit fields define it, the seconds until the window
-    resets; Flask-Limiter writes the Unix time of the reset."""
+def ietf_fields(response: Response) -> Response:
+    """The rate-limit headers as the IETF RateLimit fields define them: `RateLimit-Reset` in
+    seconds until the window resets (Flask-Limiter writes its Unix time), and `Retry-After`
+    only on a refusal, a 429 or a 503 (Flask-Limiter adds it to every response, where a client
+    could read a 200 as "retry in a second")."""
     reset = response.headers.get("RateLimit-Reset")
     if reset and reset.isdigit():
         response.headers["RateLimit-Reset"] = str(max(0, int(reset) - int(time.time())))
+    if response.status_code not in (429, 503) and "RateLimit-Limit" in response.headers:
+        del response.headers["Retry-After"]
     return response
 
 

@@ -108,8 +108,11 @@ def test_the_test_suite_is_not_throttled_by_default(client):
 def test_a_client_over_its_budget_gets_a_429_problem_with_retry_after(make_app):
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="3/minute")
     client = app.test_client()
-    statuses = [client.get("/v1/sources").status_code for _ in range(3)]
-    assert statuses == [200, 200, 200]
+    responses = [client.get("/v1/sources") for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    # a 200 carries the budget, not `Retry-After` (Flask-Limiter adds it to every response)
+    assert [r.headers["RateLimit-Remaining"] for r in responses] == ["2", "1", "0"]
+    assert all("Retry-After" not in r.headers for r in responses)
     response = client.get("/v1/sources")
     assert response.status_code == 429 and response.mimetype == PROBLEM
     assert response.json["status"] == 429
