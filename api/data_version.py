@@ -18,15 +18,21 @@ share a version, even at the same count.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import peewee as pw
+from cachetools import LRUCache
 
 from api.db import database, is_postgres
 from api.models import DataVersion
 
 log = logging.getLogger(__name__)
 _unreadable_logged = False
+T = TypeVar("T")
+_MISSING = object()
 
 TABLE = DataVersion._meta.table_name
 BUMP = f"UPDATE {TABLE} SET version = version + 1"
@@ -82,3 +88,46 @@ def current_or_none() -> str | None:
             _unreadable_logged = True
             log.warning("No data version (%s): responses and totals are computed each time", error)
         return None
+
+
+class PerVersion:
+    """Answers computed at most once per data version and key, for each worker: every write
+    changes the version, so an answer is never served for data it was not computed from
+    (totals, facets, source counts; issue #14). The least recently used go first beyond
+    `maxsize` (weighed by `getsizeof` when given); safe across a worker's threads. Without a
+    data version, or for a key that is None or not hashable, computed each time."""
+
+    every: list[PerVersion] = []  # for `forget_all`
+
+    def __init__(self, maxsize: int, getsizeof: Callable[[Any], int] | None = None) -> None:
+        self._answers: LRUCache = LRUCache(maxsize=maxsize, getsizeof=getsizeof)
+        self._lock = threading.Lock()
+        PerVersion.every.append(self)
+
+    def get(self, key: Hashable | None, compute: Callable[[], T]) -> T:
+        """The answer remembered for `key` at the current data version, else `compute()`."""
+        version = current_or_none() if key is not None else None
+        if version is None:
+            return compute()
+        keyed = (version, key)
+        try:
+            with self._lock:
+                found = self._answers.get(keyed, _MISSING)
+        except TypeError:  # a part of the key is not hashable
+            return compute()
+        if found is _MISSING:
+            found = compute()
+            with self._lock:
+                self._answers[keyed] = found
+        return found
+
+    def clear(self) -> None:
+        """Forget every answer (tests: the next request of each computes it again)."""
+        with self._lock:
+            self._answers.clear()
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """`clear()` every PerVersion of the process."""
+        for remembered in cls.every:
+            remembered.clear()

@@ -344,3 +344,23 @@ def test_facets_remembered_per_version_follow_writes(cached):
     kind = event.json["type"]
     assert after.get(kind, 0) == before[kind] - 1
     assert client.get(path).json == cached.computed(path).json
+
+
+def test_source_counts_remembered_per_version_follow_writes(cached):
+    """A source's counts of what it supports are counted once per data version
+    (queries/sources.py: they read every citation of the source); the next write counts
+    them again."""
+    app = create_app({"DATABASE_URL": cached.url, "TESTING": True, "RESPONSE_CACHE": False})
+    client = app.test_client()
+    path = f"/v1/sources/{SOURCE}"
+    first = client.get(path)
+    with count_queries() as counter:
+        again = client.get(path)
+    assert again.json == first.json
+    assert not any("citation" in sql for sql, _ in (q.msg for q in counter.get_queries()))
+    event = client.get(EVENT)
+    gone = client.delete(
+        f"{EVENT}?cascade=true", headers={**cached.auth(), "If-Match": event.headers["ETag"]}
+    )
+    assert gone.status_code == 204, gone.json
+    assert client.get(path).json["counts"]["events"] == first.json["counts"]["events"] - 1

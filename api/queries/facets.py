@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import heapq
 import operator
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import reduce
 
 import peewee as pw
-from cachetools import LRUCache
 
 from api import data_version
 from api.db import is_postgres
@@ -31,16 +29,9 @@ from api.queries.statements import STATEMENTS
 # 1M events (0.4-0.5 s), by type a million rows, and the counts change only with the data
 # (issue #14). What is kept is the answer (at most `buckets` buckets and the number of values),
 # never the rows counted; every write changes the version, so a remembered answer is exact.
-_remembered: LRUCache = LRUCache(
+_remembered = data_version.PerVersion(
     maxsize=20_000, getsizeof=lambda answer: len(answer[0]) + 1
 )  # buckets kept per worker (a few MB at most); the least recently used answers go first
-_remembered_lock = threading.Lock()
-
-
-def forget_facets() -> None:
-    """Drop every remembered facet, so that the next request of each counts again."""
-    with _remembered_lock:
-        _remembered.clear()
 
 
 def remembered(
@@ -48,18 +39,9 @@ def remembered(
 ) -> tuple[list[dict], int]:
     """`count()`, computed once per data version for the same facet and filters (computed
     each time when the database has no data version, or a filter value is not hashable)."""
-    version = data_version.current_or_none()
     filters = frozen_args(args)
-    if version is None or filters is None:
-        return count()
-    key = (version, kind, field, filters)
-    with _remembered_lock:
-        found = _remembered.get(key)
-    if found is None:
-        found = count()
-        with _remembered_lock:
-            _remembered[key] = found
-    buckets, total = found
+    key = None if filters is None else (kind, field, filters)
+    buckets, total = _remembered.get(key, count)
     return [dict(bucket) for bucket in buckets], total
 
 

@@ -57,15 +57,15 @@ class Page:
 # Totals per (data version, counting SQL and parameters): the rows only change with the data
 # version, so the pages of one filter, and every client asking for it, count it once per
 # version instead of scanning up to EXACT_COUNT_LIMIT matches each time (issue #14).
-_counts: LRUCache = LRUCache(maxsize=4096)
-_counts_lock = threading.Lock()
+_counts = data_version.PerVersion(maxsize=4096)
+_plans_lock = threading.Lock()
 
 
 def forget_counts() -> None:
-    """Drop every remembered total (and page plan), so that the next page of each filter
-    counts again."""
-    with _counts_lock:
-        _counts.clear()
+    """Drop every remembered total (and page plan, facet, source count), so that the next
+    request of each filter counts again."""
+    data_version.PerVersion.forget_all()
+    with _plans_lock:
         _plans.clear()
 
 
@@ -79,14 +79,14 @@ def remembered_plan(key: tuple | None) -> Any:
     """The plan remembered under `key`, or None."""
     if key is None:
         return None
-    with _counts_lock:
+    with _plans_lock:
         return _plans.get(key)
 
 
 def remember_plan(key: tuple | None, plan: Any) -> None:
     """Keep `plan` under `key` (nothing when `key` is None)."""
     if key is not None:
-        with _counts_lock:
+        with _plans_lock:
             _plans[key] = plan
 
 
@@ -99,21 +99,8 @@ def count_rows(query: pw.SelectQuery, limit: int | None = None) -> int:
     """How many rows `query` returns (at most `limit` when given), remembered per data
     version (api/data_version.py: every write changes it)."""
     counted = query.order_by() if limit is None else query.order_by().limit(limit)
-    version = data_version.current_or_none()
-    if version is None:
-        return counted.count()
     sql, params = counted.sql()
-    key = (version, sql, *params)  # the version names the database too (its epoch)
-    try:
-        with _counts_lock:
-            found = _counts.get(key)
-    except TypeError:  # a parameter that is not hashable: count it now
-        return counted.count()
-    if found is None:
-        found = counted.count()
-        with _counts_lock:
-            _counts[key] = found
-    return found
+    return _counts.get((sql, *params), counted.count)
 
 
 def estimate_rows(query: pw.SelectQuery, floor: int) -> int:
