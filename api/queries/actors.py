@@ -11,22 +11,16 @@ from api.queries.collection import Collection
 from api.queries.filters import any_of, cited_by, ids_for
 from api.queries.loading import aliases_for, citations_for, versioned
 from api.queries.paging import sorts_for
-from api.queries.relations import load_relations, relations_query
+from api.queries.relations import relations_of
 
 
 def load_actors(actors: list[Actor]) -> list[dict]:
     """Actor records, each with its aliases and the relations on either side of it."""
     ids = [actor.id for actor in actors]
     relations: dict[int, list[dict]] = defaultdict(list)
-    if ids:
-        rows = list(
-            relations_query()
-            .where(Relation.subject.in_(ids) | Relation.object.in_(ids))
-            .order_by(Relation.id)
-        )
-        for row, record in zip(rows, load_relations(rows), strict=True):
-            for end in {row.subject_id, row.object_id} & set(ids):
-                relations[end].append(record)
+    for row, record in relations_of(ids):
+        for end in {row.subject_id, row.object_id} & set(ids):
+            relations[end].append(record)
     aliases = aliases_for(ActorAlias, ActorAlias.actor, ids)
     citations = citations_for("actor", ids)
     return [

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import peewee as pw
@@ -65,22 +66,35 @@ def row_factory(model: type[pw.Model]):
 # compiles a query once per (name, backend, number of ids) and binds the ids per call.
 
 _prepared: dict[tuple, tuple[str, list, list[int]]] = {}
+# Pages hold at most 500 records; longer lists of ids (the 20k relations of a hub actor) are
+# read in batches of this many, each batch compiled once like a page.
+PREPARED_AT_MOST = 1_000
 
 
 def prepared(name: str, build: Callable[[list[int]], pw.SelectQuery], ids: list[int]) -> Any:
-    """The cursor of `build(ids)`, whose SQL is compiled once per (name, backend, len(ids)).
+    """The rows of `build(ids)`, whose SQL is compiled once per (name, backend, len(ids)).
 
     `build` must use each id as a bound parameter exactly once (e.g. `field.in_(ids)`): the
     query is compiled with stand-ins (-1, -2, ...) whose places in the parameters are found
-    and filled with the real ids on each call."""
+    and filled with the real ids on each call. More than PREPARED_AT_MOST ids are read in
+    batches of that many, one after the other: callers group rows by id, and all of an id's
+    rows are in its batch."""
+    if len(ids) > PREPARED_AT_MOST:
+        batches = range(0, len(ids), PREPARED_AT_MOST)
+        return chain.from_iterable(
+            prepared(name, build, ids[start : start + PREPARED_AT_MOST]) for start in batches
+        )
     key = (name, type(database.obj), len(ids))
     found = _prepared.get(key)
     if found is None:
         stand_ins = [-(i + 1) for i in range(len(ids))]
         sql, params = build(stand_ins).sql()
-        places = [params.index(stand_in) for stand_in in stand_ins]
-        if sorted(places) != [i for i, p in enumerate(params) if p in set(stand_ins)]:
+        wanted = set(stand_ins)
+        bound_at = [(param, place) for place, param in enumerate(params) if param in wanted]
+        at = dict(bound_at)
+        if len(bound_at) != len(stand_ins) or len(at) != len(stand_ins):
             raise ValueError(f"prepared query {name!r}: each id must be bound once")
+        places = [at[stand_in] for stand_in in stand_ins]
         found = _prepared[key] = (sql, params, places)
     sql, params, places = found
     bound = list(params)
