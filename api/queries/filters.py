@@ -81,19 +81,20 @@ def has_narrowing(node: Any) -> bool:
 def read_in_sort_order(
     query: pw.SelectQuery, sort_key: Any, matches: int, args: dict
 ) -> pw.SelectQuery:
-    """The page query of a list: `query` itself, or, when it is read in the order of an
-    indexed column and its narrowings (places, actors, roles, sources) match more than
-    PROBE_ABOVE rows, `query` with its narrowings probed.
+    """The page query of a list: `query` itself, or, when its filters match more than
+    PROBE_ABOVE rows, are narrowings (places, actors, roles, sources) and the list is read
+    in the order of an indexed column, `query` with its narrowings probed.
 
     A date filter is no reason to read the matches: the date-order indexes hold each row's
     span (`range_end`, `range_start`), so a walk tests the dates from the index alone and
     probes only the rows in range (at 1M events: a country with `date_from`, 535 -> 17 ms)."""
-    if args.get("q") or not is_indexed(sort_key) or not has_narrowing(query._where):
+    if matches <= PROBE_ABOVE or args.get("q") or not is_indexed(sort_key):
         return query
-    if matches <= PROBE_ABOVE:
+    where = probing(query._where)
+    if where is query._where:
         return query
     walked = query.clone()
-    walked._where = probing(query._where)
+    walked._where = where
     return walked
 
 

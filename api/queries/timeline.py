@@ -98,8 +98,8 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
         arm_sort = Sort(sort.name, model.date, sort.descending, key_type="date")
         if arm is not unled:  # few rows in its dates' range: those are read and sorted
             arm_sort = filters.unindexed_sort(arm_sort)
-        elif filters.has_narrowing(arm._where):  # its matches: counted once per data version
-            matches = count_rows(arm, filters.PROBE_ABOVE + 1) if broad else total  # or at most
+        elif broad and filters.has_narrowing(arm._where):  # counted once per data version
+            matches = count_rows(arm, filters.PROBE_ABOVE + 1)
             arm = filters.read_in_sort_order(arm, model.date, matches, args)
         bound = None if uid is None else arm_bound(uid, parity, after)
         arm_page = keyset(arm, arm_sort, model.id, limit, direction or "next", key, bound)
