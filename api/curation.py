@@ -36,6 +36,7 @@ from api.models import (
     date_span,
     relation_slug,
 )
+from api.queries.events import EVENT_JSON
 
 WRITABLE = COLLECTIONS
 KIND_MODELS = {"actor": "actors", "location": "locations", "event": "events"}
@@ -217,6 +218,7 @@ def create(collection: str, body: Any, key: str) -> Written:
             raise Exists(f"The {collection[:-1]} {slug!r} exists already; PATCH it.")
         row_id = write(collection, record)
         journal.log_created(collection, row_id, key)
+        EVENT_JSON.refresh()
         return Written(slug, 1)
 
 
@@ -255,6 +257,7 @@ def update(collection: str, slug: str, patch: Any, expected: int | None, key: st
         version = journal.bump(collection, row.id, row.version)
         after = journal.snapshot(collection, find(collection, slug))
         journal.log("update", collection, slug, version, key, before, after)
+        EVENT_JSON.refresh()
         return Written(slug, version)
 
 
@@ -303,6 +306,7 @@ def delete(collection: str, slug: str, expected: int | None, cascade: bool, key:
         for (c, i), (old, _) in befores.items():
             if c != "relations":
                 journal.log_updated(c, i, key, old)
+        EVENT_JSON.refresh()
         return [slug, *names]
 
 

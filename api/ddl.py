@@ -14,7 +14,7 @@ from api.db import database, is_postgres
 from api.models import MODELS, SchemaVersion
 
 # The version create_schema() builds; api/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -113,6 +113,116 @@ POSTGRES_DDL = [
 ]
 
 
+# An event's record is kept rendered as JSON in `event_json` (api/queries/rendered.py). These
+# triggers set its `body` to NULL (stale) whenever something the record shows changes, whoever
+# writes; the writer renders stale bodies again before it commits. Each is (table, the writes
+# that matter, the columns whose update matters (None: any), the ids of the events whose records
+# show the row `{row}`). An actor's or a source's insert or delete needs none: their links'
+# triggers fire (a deletion cascades to them).
+STALE_EVENTS: list[tuple[str, str, tuple[str, ...] | None, str]] = [
+    ("event", "UPDATE", None, "SELECT {row}.id"),  # and a new event gets its row, stale
+    ("event_participant", "INSERT UPDATE DELETE", None, "SELECT {row}.event_id"),
+    ("event_casualty", "INSERT UPDATE DELETE", None, "SELECT {row}.event_id"),
+    (
+        "citation",
+        "INSERT UPDATE DELETE",
+        None,
+        "SELECT {row}.record_id WHERE {row}.record_type = 'event'",
+    ),
+    (
+        "actor",
+        "UPDATE",
+        ("slug", "name", "kind"),
+        "SELECT event_id FROM event_participant WHERE actor_id = {row}.id "
+        "UNION ALL SELECT event_id FROM event_casualty WHERE side_id = {row}.id",
+    ),
+    (
+        "source",
+        "UPDATE",
+        ("slug", "title"),
+        "SELECT record_id FROM citation WHERE source_id = {row}.id AND record_type = 'event'",
+    ),
+    # its own events show its ref, and places inside it without coordinates may show its point
+    (
+        "location",
+        "INSERT UPDATE DELETE",
+        ("slug", "name", "kind", "path", "latitude", "longitude", "coordinate_precision"),
+        "SELECT event.id FROM event JOIN location ON location.id = event.location_id "
+        "WHERE substr(location.path, 1, length({row}.path)) = {row}.path",
+    ),
+]
+STALE = "UPDATE event_json SET body = NULL WHERE body IS NOT NULL AND event_id IN ({events})"
+NEW_EVENT = (
+    "DELETE FROM event_json WHERE event_id = {row}.id; "
+    "INSERT INTO event_json (event_id, body) VALUES ({row}.id, NULL)"
+)
+EVENT_JSON_STALE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS event_json_stale ON event_json (event_id) WHERE body IS NULL"
+)
+
+
+def stale_event_triggers() -> list[str]:
+    """The statements that create what is missing of STALE_EVENTS on the bound backend: per
+    table, a trigger for each write that matters (on PostgreSQL, one function they share), and
+    the one that gives a new event its `event_json` row."""
+    postgres = is_postgres()
+    statements = [EVENT_JSON_STALE_INDEX]
+    existing: set[str] = set()
+    if postgres:  # CREATE TRIGGER locks its table: only those missing
+        tables = [table for table, *_ in STALE_EVENTS]
+        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[])"
+        existing = {name for (name,) in database.execute_sql(query, (tables,))}
+    for table, writes, columns, events in STALE_EVENTS:
+        name = f"{table}_stales_event_json"
+        stale = {row: STALE.format(events=events.format(row=row)) for row in ("OLD", "NEW")}
+        actions = {  # what each write does, with OLD and NEW as the backend spells them
+            "INSERT": [stale["NEW"]],
+            "UPDATE": [stale["OLD"], stale["NEW"]],
+            "DELETE": [stale["OLD"]],
+        }
+        if table == "event":
+            actions["INSERT"], writes = [NEW_EVENT.format(row="NEW")], "INSERT UPDATE"
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns or ())
+        if postgres:
+            branches = " ".join(
+                f"IF TG_OP = '{write}' THEN {'; '.join(actions[write])}; END IF;"
+                for write in writes.split()
+            )
+            statements.append(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN {branches} RETURN NULL; END $$"
+            )
+        for write in writes.split():
+            trigger = f"{name}_{write[0].lower()}"
+            when = changed if write == "UPDATE" else ""
+            if postgres and trigger not in existing:
+                statements.append(
+                    f"CREATE TRIGGER {trigger} AFTER {write} ON {table} FOR EACH ROW "
+                    + (f"WHEN ({when}) " if when else "")
+                    + f"EXECUTE FUNCTION {name}()"
+                )
+            elif not postgres:
+                body = "; ".join(actions[write]).replace("OLD.", "old.").replace("NEW.", "new.")
+                when = when.replace("IS DISTINCT FROM", "IS NOT")
+                when = when.replace("OLD.", "old.").replace("NEW.", "new.")
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER {write} ON {table} "
+                    + (f"WHEN {when} " if when else "")
+                    + f"BEGIN {body}; END"
+                )
+    return statements
+
+
+def drop_stale_event_triggers() -> None:
+    """Drop the triggers of STALE_EVENTS (a bulk load renders its events once, at the end;
+    `create_objects()` makes them again)."""
+    for table, *_ in STALE_EVENTS:
+        for op in "iud":
+            trigger = f"{table}_stales_event_json_{op}"
+            on = f" ON {table}" if is_postgres() else ""
+            database.execute_sql(f"DROP TRIGGER IF EXISTS {trigger}{on}")
+
+
 def create_text_configuration() -> None:
     """PostgreSQL: the `briefing_english` text search configuration, if missing: english
     stemming, with accents folded by `unaccent` when the extension exists or can be created
@@ -209,6 +319,8 @@ def create_objects() -> None:
         create_text_configuration()
     for statement in POSTGRES_DDL if is_postgres() else SQLITE_DDL:
         database.execute_sql(statement)
+    for statement in stale_event_triggers():
+        database.execute_sql(statement)
     data_version.create()
 
 
@@ -221,3 +333,5 @@ def drop_schema() -> None:
         else:
             database.execute_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")
             database.execute_sql("DROP FUNCTION IF EXISTS bump_data_version()")
+            for table, *_ in STALE_EVENTS:
+                database.execute_sql(f"DROP FUNCTION IF EXISTS {table}_stales_event_json()")

@@ -204,9 +204,12 @@ def list_response(
         return exports.ndjson_response(
             collection, args, schema, attachment(collection.name, chosen)
         )
-    records, page = list_page(collection, args, count_limit(chosen))
+    as_json = chosen == "json" and not chosen_fields
+    records, page = list_page(collection, args, count_limit(chosen), as_json)
     headers = page_headers(page)
     if chosen == "json":
+        if type(records) is fastdump.Written:  # kept rendered (api/queries/rendered.py)
+            return records, 200, headers
         if chosen_fields:  # flask-smorest dumps the whole schema: what is not there, it skips
             records = [{k: r[k] for k in schema.fields if k in r} for r in records]
         elif collection.records_as_dumped and not args.get("near"):

@@ -22,12 +22,14 @@ from api.models import (
     Citation,
     DataVersion,
     EventCasualty,
+    EventJson,
     LocationRegion,
     SchemaVersion,
     Source,
     StatementPrincipal,
     utcnow,
 )
+from api.queries.events import EVENT_JSON
 
 LEGACY_VERSION = 1
 
@@ -126,6 +128,14 @@ def to_v9(migrator: SchemaMigrator) -> None:
     to_v7(migrator)
 
 
+def to_v10(migrator: SchemaMigrator) -> None:
+    """v10 (issue #14): event records kept rendered as JSON (`event_json`,
+    api/queries/rendered.py), every event rendered once (at 1M events, about a minute);
+    `create_objects` adds the triggers that keep them fresh."""
+    database.create_tables([EventJson], safe=True)
+    EVENT_JSON.fill()
+
+
 # version -> the function that brings the version before it up to it
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: to_v2,
@@ -136,6 +146,7 @@ MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     7: to_v7,
     8: to_v8,
     9: to_v9,
+    10: to_v10,
 }
 assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -185,6 +185,19 @@ class Event(Dated):
         )
 
 
+class EventJson(BaseModel):
+    """An event's record as JSON, rendered when it is written (api/queries/rendered.py) and read
+    by JSON pages instead of being built again (issue #14). `body` is NULL while stale: the
+    triggers of api/ddl.py `STALE_EVENTS` set it so whenever anything the record shows
+    changes, and the writer renders it again before its transaction ends."""
+
+    event = pw.ForeignKeyField(Event, primary_key=True, on_delete="CASCADE")
+    body = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "event_json"
+
+
 class EventCasualty(BaseModel):
     """One casualty figure of an event: killed and wounded of one side (an actor, or null
     when the source does not split by side), exact, at least or about (CASUALTY_QUALIFIERS).
@@ -361,6 +374,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     Event,
     EventParticipant,
     EventCasualty,
+    EventJson,
     Statement,
     StatementSpeaker,
     StatementPrincipal,

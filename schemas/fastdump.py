@@ -196,10 +196,29 @@ def as_json(records: Dumped) -> bytes:
     return orjson.dumps(records, option=orjson.OPT_NON_STR_KEYS)
 
 
+class Written(list):
+    """Records already written as JSON (str), each exactly as `as_json` writes its record
+    (api/queries/rendered.py keeps events so): `dump` returns them unchanged, `as_json` joins
+    them into the list."""
+
+    __slots__ = ()
+
+
+def record_json(record: dict) -> str:
+    """One record as `as_json` writes it inside a list (orjson writes a list as its items'
+    JSON joined by commas)."""
+    return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def written_json(records: Written) -> bytes:
+    """The JSON list of `Written` records."""
+    return f"[{','.join(records)}]".encode()
+
+
 def dump(schema: ma.Schema, obj: Any, many: bool | None = None) -> Any:
     """What `schema.dump(obj, many=many)` returns, faster for dict records; `Dumped` records
     as they are."""
-    if type(obj) is Dumped:
+    if type(obj) is Dumped or type(obj) is Written:
         return obj
     many = schema.many if many is None else many
     one = dumper(schema)

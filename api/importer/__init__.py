@@ -24,6 +24,7 @@ from api.importer.read import Input, parse_body, read_file
 from api.importer.resolve import resolve
 from api.importer.validate import COLLECTIONS, Bundle, check, load
 from api.models import SearchDocument, Source
+from api.queries.events import EVENT_JSON
 
 __all__ = [
     "BRIEFINGS_DIR",
@@ -140,6 +141,8 @@ def run(
                 writer.summary["sources"]["deleted"] += 1
             if dry_run:
                 transaction.rollback()
+            else:
+                EVENT_JSON.refresh()  # the records this import changed, rendered again
     report.summary = writer.summary
     report.sources = [b.source_id for b in bundles] or ([removing] if removing else [])
     for bundle in bundles:

@@ -35,6 +35,7 @@ from api.queries.paging import (
     remember_plan,
     remembered_plan,
 )
+from schemas.fastdump import Written
 
 RELEVANCE = "relevance"
 DISTANCE_SORTS = ("distance", "-distance")
@@ -61,6 +62,9 @@ class Collection:
     # as such): a JSON list writes them without a dump (schemas/fastdump.py `Dumped`, proved
     # by tests/test_fastdump.py). Not with `distance_km` (added after loading).
     records_as_dumped: bool = False
+    # the JSON of `load`'s records, kept rendered (api/queries/rendered.py): a JSON page joins
+    # them (schemas/fastdump.py `Written`) instead of loading and writing its records
+    written: Callable[[list[Any]], list[str]] | None = None
 
     def query(self) -> pw.SelectQuery:
         """The rows `load` expects, unfiltered."""
@@ -68,6 +72,12 @@ class Collection:
         return query.dicts() if self.light_rows else query
 
     _make_row: Callable[[dict], Row] | None = field(default=None, init=False, repr=False)
+
+    def records(self, rows: list[Any], as_json: bool = False) -> list:
+        """The records of `rows`; as their JSON (`Written`) when asked and kept."""
+        if as_json and self.written is not None:
+            return Written(self.written(rows))
+        return self.load(rows)
 
     def row(self, fetched: Any) -> Any:
         """A fetched row as `load` takes it."""
@@ -137,12 +147,17 @@ def frozen_args(args: dict) -> tuple | None:
 
 
 def planned_page(
-    collection: Collection, args: dict, sort_name: str, count_limit: int | None
+    collection: Collection,
+    args: dict,
+    sort_name: str,
+    count_limit: int | None,
+    as_json: bool = False,
 ) -> Page | None:
     """The page `list_page` would return, read as tuples through a plan compiled once per
     (data version, filters, sort, direction, limit); None when this request is not one it
     plans (full text, `near`, a sort of another kind, a cursor that does not decode: those
-    take the general path, with its errors)."""
+    take the general path, with its errors). `as_json`: rows of the id and the sort's key
+    only, all that records kept as JSON need (from the sort's index alone, where it has one)."""
     if (
         not collection.light_rows
         or collection.base_query is not None
@@ -163,11 +178,14 @@ def planned_page(
     plan_key = None
     if version is not None and frozen is not None:
         plan_key = (version, collection.name, type(database.obj), sort_name, direction)
-        plan_key += (count_limit, frozen)
+        plan_key += (count_limit, as_json, frozen)
     plan = remembered_plan(plan_key)
     if plan is None:
         model = collection.model
         fields, names = model_columns(model)
+        if as_json:
+            fields = list(dict.fromkeys([model.id, sort.key]))
+            names = [field.name for field in fields]
         query = filtered(collection, model.select(*fields), args)
         led = led_by_the_rest(query)
         total, estimate = page_total(led, count_limit)  # remembered with the plan
@@ -196,21 +214,23 @@ def planned_page(
 
 
 def list_page(
-    collection: Collection, args: dict, count_limit: int | None = None
-) -> tuple[list[dict], Page]:
+    collection: Collection, args: dict, count_limit: int | None = None, as_json: bool = False
+) -> tuple[list, Page]:
     """One page of a collection, filtered and sorted by `args` (already validated); the total
-    is exact up to `count_limit` (all the way when None), see paging.paginate."""
+    is exact up to `count_limit` (all the way when None), see paging.paginate. `as_json`: the
+    records as JSON (`Written`) where the collection keeps them so (not with `near`)."""
+    as_json = as_json and not args.get("near") and collection.written is not None
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
-    page = planned_page(collection, args, sort_name, count_limit)
+    page = planned_page(collection, args, sort_name, count_limit, as_json)
     if page is not None:
-        return collection.load(page.rows), page
+        return collection.records(page.rows, as_json), page
     model = collection.model
     base = collection.query()
     query = filtered(collection, base, args)
     key_of = total_of = estimator = None
     if args.get("q") and query is base:  # full text alone: the index pages (issue #14)
         if sort_name == RELEVANCE:
-            return ranked_page(collection, args, count_limit)
+            return ranked_page(collection, args, count_limit, as_json)
         query = query.where(fulltext.walk_or_read(model.id, collection.name, args["q"]))
         # beyond the count limit, the estimate of the matches rather than of a walk that
         # tests them (at 1M, 71,163 matches: 500,000 on PostgreSQL, 1,000,000 on SQLite)
@@ -274,7 +294,7 @@ def list_page(
         counter=counter,
         estimator=estimator,
     )
-    records = collection.load(page.rows)
+    records = collection.records(page.rows, as_json)
     if distance is not None:
         for record, row in zip(records, page.rows, strict=True):
             record["distance_km"] = round(row.distance_km, 3)
@@ -282,8 +302,8 @@ def list_page(
 
 
 def ranked_page(
-    collection: Collection, args: dict, count_limit: int | None = None
-) -> tuple[list[dict], Page]:
+    collection: Collection, args: dict, count_limit: int | None = None, as_json: bool = False
+) -> tuple[list, Page]:
     """A page of the records matching `q` (and no filter) by relevance: the full-text matches
     are ranked and paged on their own, (id, rank) with no record read per match, and only the
     page's records are read (issue #14). Same order, cursors and totals as a joined query."""
@@ -316,7 +336,7 @@ def ranked_page(
             record = collection.row(fetched)
             found[record.id] = record
     page.rows = [found[i] for i in ids if i in found]
-    return collection.load(page.rows), page
+    return collection.records(page.rows, as_json), page
 
 
 def get_record(collection: Collection, slug: str) -> dict:

@@ -7,7 +7,7 @@ from typing import Any
 
 import peewee as pw
 
-from api.models import Actor, Event, EventCasualty, EventParticipant, Location
+from api.models import Actor, Event, EventCasualty, EventJson, EventParticipant, Location
 from api.queries.collection import Collection
 from api.queries.filters import (
     Filter,
@@ -31,6 +31,7 @@ from api.queries.loading import (
     typed_rows,
 )
 from api.queries.paging import sorts_for
+from api.queries.rendered import Rendered
 
 
 def locations_of(events: list[Event]) -> dict[int, Location]:
@@ -79,7 +80,9 @@ def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
             )
             .join(Actor)
             .where(EventParticipant.event.in_(ids))
-            .order_by(EventParticipant.id)
+            # by event first: with 1,000 ids, ordering by id alone made SQLite read every
+            # participant through the actors (143 ms, against 3 ms)
+            .order_by(EventParticipant.event, EventParticipant.id)
             .tuples()
         ),
         event_ids,
@@ -109,7 +112,7 @@ def casualties_for(event_ids: list[int]) -> dict[int, list[dict]]:
             )
             .join(Actor, pw.JOIN.LEFT_OUTER)
             .where(EventCasualty.event.in_(ids))
-            .order_by(EventCasualty.position, EventCasualty.id)
+            .order_by(EventCasualty.event, EventCasualty.position, EventCasualty.id)
             .tuples()
         ),
         event_ids,
@@ -259,6 +262,9 @@ def distance_to_location(lat: float, lon: float) -> pw.Expression:
     return pw.NodeList((nearest,))  # an expression: it can be selected, compared and sorted
 
 
+# Event records kept rendered as JSON; every writer refreshes them (api/queries/rendered.py).
+EVENT_JSON = Rendered(Event, EventJson, load_events)
+
 EVENTS = Collection(
     name="event",
     model=Event,
@@ -281,4 +287,5 @@ EVENTS = Collection(
     distance=distance_to_location,
     light_rows=True,
     records_as_dumped=True,
+    written=EVENT_JSON.json_of,
 )

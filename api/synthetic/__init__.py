@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from api.db import database, is_postgres
 from api.ddl import exclusive
 from api.models import Actor, Citation, Event, Location, Relation, SearchDocument, Source, Statement
-from api.synthetic.bulk import deferred_indexes, fast_sqlite
+from api.queries.events import EVENT_JSON
+from api.synthetic.bulk import deferred_indexes, fast_sqlite, max_id
 from api.synthetic.generate import corpus
 from api.synthetic.world import DEFAULT_SEED, GENERATOR_VERSION, PREFIX, Plan, signature
 from api.synthetic.write import MODELS, Writer, synthetic
@@ -51,11 +52,14 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
     plan = Plan(events)
     # estimated total rows for the progress bar (the bar ends on the exact count)
     writer = Writer(int(plan.events * 17 + plan.actors * 3 + plan.locations * 3), progress)
+    before = max_id(Event)
     try:
         with deferred_indexes(list(MODELS.values())):
-            return writer.write(corpus(events, random_seed))
+            counts = writer.write(corpus(events, random_seed))
     finally:
         writer.close()
+    EVENT_JSON.fill(after=before)  # rendered once, the triggers off while the rows went in
+    return counts
 
 
 def present() -> str | None:
