@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
-from dataclasses import dataclass
 
 import pytest
-from flask import Flask
 
 from api import create_app
-from api.auth import SCOPES, clear_cache, create_key
 from api.db import bind
 from api.importer import default_files, load_files
-from tests.scratch import scratch_database
 
 SOURCE = "al-monitor-2020-04-07-us-iran-showdown-iraq"
 EXCERPT = (
@@ -24,32 +19,6 @@ EXCERPT = (
     "United States."
 )
 MERGE = "application/merge-patch+json"
-
-
-@dataclass
-class Curated:
-    app: Flask
-    url: str
-    keys: dict[str, str]
-    names: dict[str, str]
-
-    def auth(self, scope: str = "write") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[scope]}"}
-
-
-@pytest.fixture
-def curated(app, database_url, seeded_template, tmp_path):
-    """A fresh copy of the seeded database, keys of each scope, and the session's app bound
-    to that copy."""
-    with scratch_database(database_url, tmp_path, "curation", template=seeded_template) as url:
-        bind(url)
-        names = {scope: f"{scope}-{uuid.uuid4().hex[:6]}" for scope in SCOPES}
-        keys = {scope: create_key(names[scope], scope) for scope in SCOPES}
-        try:
-            yield Curated(app, url, keys, names)
-        finally:
-            clear_cache()
-            bind(database_url)
 
 
 @pytest.fixture

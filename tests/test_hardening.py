@@ -7,6 +7,7 @@ import base64
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 
 import peewee as pw
 import pytest
@@ -343,6 +344,18 @@ def test_a_prebuilt_database_is_served_read_only(make_app, sqlite_copy):
 
     with pytest.raises(pw.DatabaseError):
         database.execute_sql("DELETE FROM event")
+
+
+def test_a_database_of_an_older_release_is_served_read_only(client, make_app, sqlite_copy):
+    """A file made before event records were kept rendered (schema 10) has no `event_json`:
+    its event pages are built from the rows, the same bytes."""
+    with closing(sqlite3.connect(sqlite_copy)) as connection:
+        connection.execute("DROP TABLE event_json")
+        connection.commit()
+    served = make_app(url=f"sqlite:///{sqlite_copy}", DATABASE_READONLY=True).test_client()
+    for path in ("/v1/events?limit=500", "/v1/events?q=base&sort=-date"):
+        assert served.get(path).status_code == 200, path
+        assert served.get(path).json == client.get(path).json, path
 
 
 # ---------------------------------------------------------------- what held: keep it

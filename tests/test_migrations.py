@@ -246,3 +246,36 @@ def test_events_and_statements_have_one_date_order_index(database_url):
             assert ["date"] not in columns, columns
     finally:
         db.close()
+
+
+def test_a_version_9_database_gets_every_event_rendered(
+    client, database_url, tmp_path, monkeypatch, make_app, seeded_template
+):
+    """v10 keeps event records rendered as JSON (api/queries/rendered.py): an existing
+    database gets the table, the triggers that keep it fresh, and every event rendered, the
+    pages as before."""
+    from api.db import bind, database
+    from api.ddl import drop_stale_event_triggers
+    from api.models import Event, EventJson
+    from api.queries.events import EVENT_JSON
+
+    with scratch_database(database_url, tmp_path, "v9", template=seeded_template) as url:
+        bind(url)
+        with database.connection_context():  # what a version 9 database has: none of it
+            drop_stale_event_triggers()
+            database.execute_sql("DROP TABLE event_json")
+            database.execute_sql("UPDATE schema_version SET version = 9")
+        monkeypatch.setenv("DATABASE_URL", url)
+        result = CliRunner().invoke(cli, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert f"upgraded the schema from version 9 to {SCHEMA_VERSION}" in result.output
+
+        served = make_app(url).test_client()
+        with database.connection_context():
+            ids = [event_id for (event_id,) in Event.select(Event.id).tuples()]
+            stored = dict(EventJson.select(EventJson.event, EventJson.body).tuples())
+            assert ids and stored == EVENT_JSON.render(ids)
+            Event.update(title="Changed after the upgrade").where(Event.id == ids[0]).execute()
+            assert EventJson.get_by_id(ids[0]).body is None  # the triggers are there
+        titles = [event["title"] for event in served.get("/v1/events?limit=500").json]
+        assert "Changed after the upgrade" in titles

@@ -31,6 +31,9 @@ BATCH = 1_000
 REFRESH_AT_MOST = 50_000
 
 
+_kept: dict[tuple, bool] = {}  # (database, table): whether the table exists
+
+
 @dataclass(frozen=True)
 class Rendered:
     """The JSON of one collection's records, kept in `table` (`<record>` primary key, `body`
@@ -42,10 +45,14 @@ class Rendered:
 
     def json_of(self, rows: list[Row]) -> list[str]:
         """The JSON of the record of each row (only its id is read), in order: stored, or
-        rendered when stale."""
+        rendered when stale (all of them, in a database served read-only that was made before
+        records were kept so)."""
         if not rows:
             return []
         ids = [row["id"] for row in rows]
+        if not self.kept():
+            built = self.render(ids)
+            return [built[record_id] for record_id in ids if record_id in built]
         record, body = self.table._meta.primary_key, self.table.body
         name = f"json_of:{self.table._meta.table_name}"
         bodies = lambda ids: self.table.select(record, body).where(record.in_(ids)).tuples()  # noqa: E731
@@ -54,6 +61,14 @@ class Rendered:
         if stale:
             stored.update(self.render(stale))
         return [stored[record_id] for record_id in ids if record_id in stored]
+
+    def kept(self) -> bool:
+        """Whether the bound database has the table (asked once per database)."""
+        key = (id(database.obj), self.table)
+        found = _kept.get(key)
+        if found is None:
+            found = _kept[key] = database.table_exists(self.table._meta.table_name)
+        return found
 
     def render(self, ids: list[int]) -> dict[int, str]:
         """{id: JSON} of the records of these ids (those that exist), built from their rows."""
