@@ -1,6 +1,7 @@
-"""The schema: tables, extra indexes and the full-text index (FTS5 on SQLite, a generated
-tsvector with GIN indexes on PostgreSQL), created if missing; and `exclusive()`, the one lock
-that serialises schema changes and imports across processes and hosts."""
+"""The schema: tables, extra indexes, the full-text index (FTS5 on SQLite, a generated
+tsvector with GIN indexes on PostgreSQL) and the triggers that mark rendered event records
+stale, created if missing; and `exclusive()`, the one lock that serialises schema changes and
+imports across processes and hosts."""
 
 from __future__ import annotations
 

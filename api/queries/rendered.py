@@ -26,9 +26,10 @@ from schemas.fastdump import record_json
 
 # Records rendered per query: one batch of the loaders (api/queries/loading.py PREPARED_AT_MOST).
 BATCH = 1_000
-# A write renders at most this many stale bodies (about a second); the rest stay stale, are
-# rendered by readers meanwhile, and by the next writes' refresh.
-REFRESH_AT_MOST = 50_000
+# A write renders at most this many stale bodies (an actor in 22k events at 1M on SQLite: 1.6 s,
+# the write lock held); the rest stay stale, rendered by readers meanwhile and by the refresh of
+# the next writes.
+REFRESH_AT_MOST = 20_000
 
 
 _kept: dict[tuple, bool] = {}  # (database, table): whether the table exists
