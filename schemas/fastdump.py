@@ -204,6 +204,13 @@ class Written(list):
     __slots__ = ()
 
 
+class WrittenRecord(str):
+    """One record already written as JSON, exactly as `as_json` writes it, with its `version`
+    (its ETag derives from it): `dump` returns it unchanged, the JSON provider writes it."""
+
+    version: int
+
+
 def record_json(record: dict) -> str:
     """One record as `as_json` writes it inside a list (orjson writes a list as its items'
     JSON joined by commas)."""
@@ -218,7 +225,7 @@ def written_json(records: Written) -> bytes:
 def dump(schema: ma.Schema, obj: Any, many: bool | None = None) -> Any:
     """What `schema.dump(obj, many=many)` returns, faster for dict records; `Dumped` records
     as they are."""
-    if type(obj) is Dumped or type(obj) is Written:
+    if type(obj) in (Dumped, Written, WrittenRecord):
         return obj
     many = schema.many if many is None else many
     one = dumper(schema)

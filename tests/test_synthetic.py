@@ -403,7 +403,7 @@ def test_every_event_is_rendered_once_loaded(syn, raw, monkeypatch):
     assert scalar(raw, "SELECT COUNT(body) FROM event_json") == N
     paths = ["/v1/events?limit=500", "/v1/events?limit=500&sort=-date", "/v1/events?q=rocket"]
     served = [syn.get(path).data for path in paths]
-    monkeypatch.setattr(EVENTS, "written", None)
+    monkeypatch.setattr(EVENTS, "rendered", None)
     assert served == [syn.get(path).data for path in paths]
     made_again = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?"
     expected = sum(len(writes.split()) for _, writes, _, _ in STALE_EVENTS) + 1  # a new event

@@ -35,7 +35,8 @@ from api.queries.paging import (
     remember_plan,
     remembered_plan,
 )
-from schemas.fastdump import Written
+from api.queries.rendered import Rendered
+from schemas.fastdump import Written, WrittenRecord
 
 RELEVANCE = "relevance"
 DISTANCE_SORTS = ("distance", "-distance")
@@ -62,9 +63,9 @@ class Collection:
     # as such): a JSON list writes them without a dump (schemas/fastdump.py `Dumped`, proved
     # by tests/test_fastdump.py). Not with `distance_km` (added after loading).
     records_as_dumped: bool = False
-    # the JSON of `load`'s records, kept rendered (api/queries/rendered.py): a JSON page joins
-    # them (schemas/fastdump.py `Written`) instead of loading and writing its records
-    written: Callable[[list[Any]], list[str]] | None = None
+    # `load`'s records kept rendered as JSON (api/queries/rendered.py): a JSON page joins them
+    # (schemas/fastdump.py `Written`), a JSON record is one, instead of loading and writing them
+    rendered: Rendered | None = None
 
     def query(self) -> pw.SelectQuery:
         """The rows `load` expects, unfiltered."""
@@ -75,8 +76,8 @@ class Collection:
 
     def records(self, rows: list[Any], as_json: bool = False) -> list:
         """The records of `rows`; as their JSON (`Written`) when asked and kept."""
-        if as_json and self.written is not None:
-            return Written(self.written(rows))
+        if as_json and self.rendered is not None:
+            return Written(self.rendered.json_of(rows))
         return self.load(rows)
 
     def row(self, fetched: Any) -> Any:
@@ -219,7 +220,7 @@ def list_page(
     """One page of a collection, filtered and sorted by `args` (already validated); the total
     is exact up to `count_limit` (all the way when None), see paging.paginate. `as_json`: the
     records as JSON (`Written`) where the collection keeps them so (not with `near`)."""
-    as_json = as_json and not args.get("near") and collection.written is not None
+    as_json = as_json and not args.get("near") and collection.rendered is not None
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
     page = planned_page(collection, args, sort_name, count_limit, as_json)
     if page is not None:
@@ -339,8 +340,16 @@ def ranked_page(
     return collection.records(page.rows, as_json), page
 
 
-def get_record(collection: Collection, slug: str) -> dict:
-    """One record by public id; NotFound when there is none."""
+def get_record(collection: Collection, slug: str, as_json: bool = False) -> dict | WrittenRecord:
+    """One record by public id; NotFound when there is none. `as_json`: as its JSON
+    (`WrittenRecord`) when the collection keeps it so."""
+    if as_json and collection.rendered is not None:
+        found = collection.rendered.one(slug)
+        if found is None:
+            raise NotFound(f"No {collection.name} with id {slug!r}.")
+        record = WrittenRecord(found[1])
+        record.version = found[0]
+        return record
     model = collection.model
     row = collection.query().where(model.slug == slug).first()
     if row is None:

@@ -287,5 +287,5 @@ EVENTS = Collection(
     distance=distance_to_location,
     light_rows=True,
     records_as_dumped=True,
-    written=EVENT_JSON.json_of,
+    rendered=EVENT_JSON,
 )

@@ -33,6 +33,7 @@ REFRESH_AT_MOST = 5_000
 
 
 _kept: dict[tuple, bool] = {}  # (database, table): whether the table exists
+_one_sql: dict[tuple, str] = {}  # (table, backend, kept): the SQL of `one`
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,38 @@ class Rendered:
         if found is None:
             found = _kept[key] = database.table_exists(self.table._meta.table_name)
         return found
+
+    def one(self, slug: str) -> tuple[int, str] | None:
+        """(version, JSON) of the record of this public id, stored or rendered when stale;
+        None when there is none."""
+        model, kept = self.model, self.kept()
+
+        def build(slugs: list[str]) -> pw.SelectQuery:
+            if not kept:
+                return model.select(model.id, model.version, pw.SQL("NULL")).where(
+                    model.slug.in_(slugs)
+                )
+            on = self.table._meta.primary_key == model.id
+            return (
+                model.select(model.id, model.version, self.table.body)
+                .join(self.table, pw.JOIN.LEFT_OUTER, on=on)
+                .where(model.slug.in_(slugs))
+            )
+
+        key = (self.table, type(database.obj), kept)
+        sql = _one_sql.get(key)
+        if sql is None:  # compiled once: the slug is its only parameter
+            sql, params = build(["?"]).sql()
+            if params != ["?"]:
+                raise ValueError(f"{self.table._meta.table_name}: one parameter expected")
+            _one_sql[key] = sql
+        found = database.execute_sql(sql, [slug]).fetchone()
+        if found is None:
+            return None
+        record_id, version, body = found
+        if body is None:
+            body = self.render([record_id]).get(record_id)
+        return None if body is None else (version, body)
 
     def render(self, ids: list[int]) -> dict[int, str]:
         """{id: JSON} of the records of these ids (those that exist), built from their rows."""

@@ -17,6 +17,7 @@ from schemas.bundle import (
     BundleRelationSchema,
     BundleStatementSchema,
 )
+from schemas.fastdump import WrittenRecord
 
 WRITE_SCHEMAS: dict[str, type[ma.Schema]] = {
     "actors": BundleActorSchema,
@@ -74,8 +75,10 @@ def collection_blueprint(
         )
         def get(self, record_id: str):
             json_only()
-            record = get_record(collection, record_id)
-            g.record_version = record.get("version")  # the ETag derives from it
+            record = get_record(collection, record_id, as_json=True)
+            # the ETag derives from its version
+            is_json = type(record) is WrittenRecord
+            g.record_version = record.version if is_json else record.get("version")
             return record
 
     if name in WRITE_SCHEMAS:  # POST, PATCH, DELETE (api/resources/writes.py)
