@@ -26,11 +26,9 @@ class JSONProvider(DefaultJSONProvider):
 
     def dump_bytes(self, obj: Any, **kwargs: Any) -> bytes:
         if type(obj) is fastdump.Written or type(obj) is fastdump.WrittenRecord:
-            written = obj.encode() if type(obj) is fastdump.WrittenRecord else None
-            written = written or fastdump.written_json(obj)  # records already written as JSON
-            if not kwargs and not self._app.debug:
-                return written
-            obj = orjson.loads(written)  # written below with the options
+            if not kwargs and not self._app.debug:  # records already written as JSON
+                return fastdump.written_json(obj)
+            obj = orjson.loads(fastdump.written_json(obj))  # written below with the options
         if type(obj) is fastdump.Dumped:  # records as their schema dumps them
             if not kwargs and not self._app.debug:
                 return fastdump.as_json(obj)

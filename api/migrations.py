@@ -130,7 +130,7 @@ def to_v9(migrator: SchemaMigrator) -> None:
 
 def to_v10(migrator: SchemaMigrator) -> None:
     """v10 (issue #14): event records kept rendered as JSON (`event_json`,
-    api/queries/rendered.py), every event rendered once (at 1M events, about a minute);
+    api/queries/rendered.py), every event rendered once (at 1M events, about 100 s on SQLite);
     `create_objects` adds the triggers that keep them fresh."""
     database.create_tables([EventJson], safe=True)
     EVENT_JSON.fill()

@@ -198,8 +198,8 @@ def as_json(records: Dumped) -> bytes:
 
 class Written(list):
     """Records already written as JSON (str), each exactly as `as_json` writes its record
-    (api/queries/rendered.py keeps events so): `dump` returns them unchanged, `as_json` joins
-    them into the list."""
+    (api/queries/rendered.py keeps events so): `dump` returns them unchanged, `written_json`
+    joins them into the list."""
 
     __slots__ = ()
 
@@ -217,9 +217,11 @@ def record_json(record: dict) -> str:
     return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def written_json(records: Written) -> bytes:
-    """The JSON list of `Written` records."""
-    return f"[{','.join(records)}]".encode()
+def written_json(written: Written | WrittenRecord) -> bytes:
+    """The JSON of a `WrittenRecord`, or the JSON list of `Written` records."""
+    if type(written) is WrittenRecord:
+        return written.encode()
+    return f"[{','.join(written)}]".encode()
 
 
 def dump(schema: ma.Schema, obj: Any, many: bool | None = None) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import peewee as pw
 
@@ -32,7 +33,8 @@ BATCH = 1_000
 REFRESH_AT_MOST = 5_000
 
 
-_kept: dict[tuple, bool] = {}  # (database, table): whether the table exists
+# database -> {table: whether it exists}; weak: a database bound later never reads another's
+_kept: WeakKeyDictionary = WeakKeyDictionary()
 _one_sql: dict[tuple, str] = {}  # (table, backend, kept): the SQL of `one`
 
 
@@ -66,10 +68,10 @@ class Rendered:
 
     def kept(self) -> bool:
         """Whether the bound database has the table (asked once per database)."""
-        key = (id(database.obj), self.table)
-        found = _kept.get(key)
+        tables = _kept.setdefault(database.obj, {})
+        found = tables.get(self.table)
         if found is None:
-            found = _kept[key] = database.table_exists(self.table._meta.table_name)
+            found = tables[self.table] = database.table_exists(self.table._meta.table_name)
         return found
 
     def one(self, slug: str) -> tuple[int, str] | None:
