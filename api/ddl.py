@@ -328,6 +328,8 @@ def create_objects() -> None:
 def drop_schema() -> None:
     """Drop every table of the service (tests start from an empty database)."""
     with database.connection_context():
+        if not is_postgres():  # SQLite's DROP TABLE deletes the rows first: their cascades
+            drop_stale_event_triggers()  # would fire these triggers on tables dropped before
         database.drop_tables(MODELS, safe=True, cascade=is_postgres())
         if not is_postgres():
             database.execute_sql("DROP TABLE IF EXISTS search_fts")

@@ -169,3 +169,24 @@ def test_a_write_renders_at_most_its_share(written, curated, monkeypatch):
     with database.connection_context(), database.atomic():
         assert EVENT_JSON.refresh(at_most=None) == len(stored_bodies()) - 2
     assert_fresh(client, monkeypatch)
+
+
+def test_a_populated_schema_can_be_dropped(database_url, seeded_template, tmp_path):
+    """Dropping the tables of a database that holds records (tests, benchmarks): SQLite's
+    DROP TABLE deletes the rows first, and the cascades fire the triggers that mark records
+    stale, which failed once `event_json` was dropped before them."""
+    from api.db import bind
+    from api.ddl import create_schema, drop_schema, table_names
+    from tests.scratch import scratch_database
+
+    with scratch_database(database_url, tmp_path, "dropped", template=seeded_template) as url:
+        bind(url)
+        try:
+            drop_schema()
+            with database.connection_context():
+                assert not {"event", "event_json", "actor"} & table_names()
+            create_schema()
+            with database.connection_context():
+                assert Event.select().count() == 0
+        finally:
+            bind(database_url)
