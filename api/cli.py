@@ -84,8 +84,13 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @with_appcontext
 def db_upgrade_command() -> None:
-    """Create the schema, or migrate it to this release's version (safe to run concurrently)."""
+    """Create the schema, or migrate it to this release's version (safe to run concurrently);
+    then render the event records left stale (more than one write renders, or written around
+    the service)."""
+    from api.db import database
+    from api.ddl import exclusive, fulltext_configuration
     from api.migrations import upgrade
+    from api.queries.events import EVENT_JSON
 
     before, after = upgrade()
     if before is None:
@@ -94,9 +99,11 @@ def db_upgrade_command() -> None:
         click.echo(f"schema at version {after}: up to date")
     else:
         click.echo(f"upgraded the schema from version {before} to {after}")
-    from api.db import database
-    from api.ddl import fulltext_configuration
-
+    # no new data version: a stale record is served rendered already, the same bytes
+    with database.connection_context(), exclusive(bump=False):
+        rendered = EVENT_JSON.refresh(at_most=None)
+    if rendered:
+        click.echo(f"rendered {rendered} stale event record(s)")
     with database.connection_context():
         click.echo(f"full text: {fulltext_configuration()}")
 

@@ -190,3 +190,20 @@ def test_a_populated_schema_can_be_dropped(database_url, seeded_template, tmp_pa
                 assert Event.select().count() == 0
         finally:
             bind(database_url)
+
+
+def test_db_upgrade_renders_what_is_left_stale(written, curated, monkeypatch):
+    """`briefing db upgrade` (which `make run` runs first) renders every stale record."""
+    from click.testing import CliRunner
+
+    from api.cli import cli
+
+    with database.connection_context(), database.atomic():
+        EventJson.update(body=None).execute()
+    monkeypatch.setenv("DATABASE_URL", curated.url)
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert f"rendered {len(stored_bodies())} stale event record(s)" in result.output
+    assert_fresh(written, monkeypatch)
+    again = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert again.exit_code == 0 and "stale" not in again.output
