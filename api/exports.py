@@ -10,34 +10,45 @@ from collections.abc import Iterator
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context
 
 from api.queries.collection import Collection, list_page
+from schemas.fastdump import Written
 
 BATCH = 500
 
 
 def ndjson_lines(
-    collection: Collection, args: dict, schema: ma.Schema, first: tuple[list, object]
+    collection: Collection,
+    args: dict,
+    schema: ma.Schema,
+    first: tuple[list, object],
+    as_json: bool,
 ) -> Iterator[str]:
     records, page = first
     while True:
-        for record in schema.dump(records, many=True):
-            yield json.dumps(record, ensure_ascii=False) + "\n"
+        if type(records) is Written:  # kept rendered (api/queries/rendered.py)
+            yield "".join(f"{record}\n" for record in records)
+        else:
+            dumped = schema.dump(records, many=True)  # written as the JSON lists write them
+            yield "".join(f"{current_app.json.dumps(record)}\n" for record in dumped)
         if not page.next_cursor:
             return
         # the total went out with the first batch: later batches count nothing
-        records, page = list_page(collection, {**args, "cursor": page.next_cursor}, 0)
+        after = {**args, "cursor": page.next_cursor}
+        records, page = list_page(collection, after, 0, as_json)
 
 
 def ndjson_response(
-    collection: Collection, args: dict, schema: ma.Schema, disposition: str
+    collection: Collection, args: dict, schema: ma.Schema, disposition: str, as_json: bool
 ) -> Response:
-    """`application/x-ndjson`: one JSON record per line, every matching record, streamed."""
+    """`application/x-ndjson`: one JSON record per line (as compact as the JSON lists), every
+    matching record, streamed; records kept rendered as they are (`as_json`: not narrowed by
+    `fields`)."""
     args = {**args, "limit": BATCH, "cursor": None}
-    first = list_page(collection, args)
+    first = list_page(collection, args, None, as_json)
     headers = {"X-Total-Count": str(first[1].total), "Content-Disposition": disposition}
-    lines = stream_with_context(ndjson_lines(collection, args, schema, first))
+    lines = stream_with_context(ndjson_lines(collection, args, schema, first, as_json))
     return Response(lines, 200, headers, mimetype="application/x-ndjson")
 
 

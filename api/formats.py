@@ -202,7 +202,7 @@ def list_response(
         schema = type(schema)(only=("id", *dict.fromkeys([*chosen_fields, *kept])))
     if chosen == "ndjson":
         return exports.ndjson_response(
-            collection, args, schema, attachment(collection.name, chosen)
+            collection, args, schema, attachment(collection.name, chosen), not chosen_fields
         )
     as_json = chosen == "json" and not chosen_fields
     records, page = list_page(collection, args, count_limit(chosen), as_json)

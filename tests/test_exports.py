@@ -24,6 +24,14 @@ def test_ndjson_streams_every_record_without_paging(client, collection):
     assert response.headers["Content-Disposition"] == f'attachment; filename="{collection}.ndjson"'
 
 
+@pytest.mark.parametrize("collection", COLLECTIONS)
+def test_ndjson_lines_are_the_items_of_the_json_list(client, collection):
+    """Each line is written as the JSON list writes its record (events: their kept JSON)."""
+    lines = client.get(f"/v1/{collection}?format=ndjson").get_data(as_text=True).splitlines()
+    listed = client.get(f"/v1/{collection}?limit=500").get_data(as_text=True)
+    assert lines and "[" + ",".join(lines) + "]" == listed
+
+
 def test_ndjson_honours_filters_and_accept(client):
     filtered = client.get(
         "/v1/events?actor=kataib-hezbollah", headers={"Accept": "application/x-ndjson"}
