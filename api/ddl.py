@@ -162,6 +162,11 @@ EVENT_JSON_STALE_INDEX = (
 )
 
 
+def stale_trigger(table: str, write: str) -> str:
+    """The name of the trigger of STALE_EVENTS on `table` for `write` (INSERT, UPDATE, DELETE)."""
+    return f"{table}_stales_event_json_{write[0].lower()}"
+
+
 def stale_event_triggers() -> list[str]:
     """The statements that create what is missing of STALE_EVENTS on the bound backend: per
     table, a trigger for each write that matters (on PostgreSQL, one function they share), and
@@ -194,7 +199,7 @@ def stale_event_triggers() -> list[str]:
                 f"BEGIN {branches} RETURN NULL; END $$"
             )
         for write in writes.split():
-            trigger = f"{name}_{write[0].lower()}"
+            trigger = stale_trigger(table, write)
             when = changed if write == "UPDATE" else ""
             if postgres and trigger not in existing:
                 statements.append(
@@ -218,10 +223,9 @@ def drop_stale_event_triggers() -> None:
     """Drop the triggers of STALE_EVENTS (a bulk load renders its events once, at the end;
     `create_objects()` makes them again)."""
     for table, *_ in STALE_EVENTS:
-        for op in "iud":
-            trigger = f"{table}_stales_event_json_{op}"
+        for write in ("INSERT", "UPDATE", "DELETE"):
             on = f" ON {table}" if is_postgres() else ""
-            database.execute_sql(f"DROP TRIGGER IF EXISTS {trigger}{on}")
+            database.execute_sql(f"DROP TRIGGER IF EXISTS {stale_trigger(table, write)}{on}")
 
 
 def create_text_configuration() -> None:

@@ -23,18 +23,7 @@ from dataclasses import dataclass
 
 from api.db import database, is_postgres
 from api.ddl import exclusive
-from api.models import (
-    Actor,
-    Citation,
-    Event,
-    EventCasualty,
-    EventParticipant,
-    Location,
-    Relation,
-    SearchDocument,
-    Source,
-    Statement,
-)
+from api.models import Actor, Citation, Event, Location, Relation, SearchDocument, Source, Statement
 from api.queries.events import EVENT_JSON
 from api.synthetic.bulk import deferred_indexes, fast_sqlite, max_id
 from api.synthetic.generate import corpus
@@ -69,15 +58,11 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
             counts = writer.write(corpus(events, random_seed))
     finally:
         writer.close()
-    if is_postgres():  # the loaders' plans need statistics of the new rows (at 1M, without
-        for table in RENDERING_READS:  # them each query of a batch took 0.2 to 0.5 s)
-            database.execute_sql(f'ANALYZE "{table._meta.table_name}"')
+    if is_postgres():  # rendering's plans need statistics of the new rows (at 1M, without
+        for model in MODELS.values():  # them each query of a batch took 0.2 to 0.5 s)
+            database.execute_sql(f'ANALYZE "{model._meta.table_name}"')
     EVENT_JSON.fill(after=before)  # rendered once, the triggers off while the rows went in
     return counts
-
-
-# What rendering an event record reads (api/queries/events.py load_events)
-RENDERING_READS = (Event, EventParticipant, EventCasualty, Citation, Actor, Location, Source)
 
 
 def present() -> str | None:
