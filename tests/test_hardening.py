@@ -382,3 +382,27 @@ def test_injection_and_traversal_get_no_data_and_no_500(client, url):
     if response.status_code != 200:
         assert response.mimetype == PROBLEM
     assert client.get("/v1/actors?limit=1").status_code == 200  # the tables are still there
+
+
+def test_postgresql_sessions_compile_no_query(database_url):
+    """JIT compiling cost the heavier queries more than it saved (issue #14); the URL's own
+    `options` still apply, and win."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("JIT is PostgreSQL's")
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from api.db import connect
+
+    def setting(url: str, name: str) -> str:
+        db = connect(url)
+        try:
+            return db.execute_sql(f"SHOW {name}").fetchone()[0]
+        finally:
+            db.close_all()
+
+    assert setting(database_url, "jit") == "off"
+    parts = urlsplit(database_url)
+    query = parse_qs(parts.query)
+    theirs = " ".join([*query.pop("options", []), "-c jit=on -c work_mem=7MB"])
+    url = parts._replace(query=urlencode({**query, "options": theirs}, doseq=True)).geturl()
+    assert (setting(url, "jit"), setting(url, "work_mem")) == ("on", "7MB")
