@@ -104,22 +104,34 @@ class PerVersion:
         self._lock = threading.Lock()
         PerVersion.every.append(self)
 
+    MISSING = _MISSING  # what `lookup` finds for a key remembered at no version
+
     def get(self, key: Hashable | None, compute: Callable[[], T]) -> T:
         """The answer remembered for `key` at the current data version, else `compute()`."""
-        version = current_or_none() if key is not None else None
-        if version is None:
-            return compute()
-        keyed = (version, key)
-        try:
-            with self._lock:
-                found = self._answers.get(keyed, _MISSING)
-        except TypeError:  # a part of the key is not hashable
-            return compute()
+        version, found = self.lookup(key)
         if found is _MISSING:
             found = compute()
-            with self._lock:
-                self._answers[keyed] = found
+            self.store(version, key, found)
         return found
+
+    def lookup(self, key: Hashable | None) -> tuple[str | None, Any]:
+        """(the current data version, the answer remembered for `key` at it or MISSING): None
+        and MISSING without a data version, or for a key that is None or not hashable."""
+        version = current_or_none() if key is not None else None
+        if version is None:
+            return None, _MISSING
+        try:
+            with self._lock:
+                return version, self._answers.get((version, key), _MISSING)
+        except TypeError:  # a part of the key is not hashable
+            return None, _MISSING
+
+    def store(self, version: str | None, key: Hashable | None, answer: Any) -> None:
+        """Remember `answer` for `key` at `version`, read by `lookup` before `answer` was
+        computed (nothing when `version` is None)."""
+        if version is not None:
+            with self._lock:
+                self._answers[version, key] = answer
 
     def clear(self) -> None:
         """Forget every answer (tests: the next request of each computes it again)."""

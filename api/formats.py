@@ -35,7 +35,8 @@ PAGE_HEADERS = {
     "X-Total-Count-Estimate": {
         "description": "Instead of `X-Total-Count` when more than 10,000 records match: an "
         "estimate, never below 10,001 (PostgreSQL: the query planner's; SQLite: the "
-        "collection's size, an upper bound). Send `Prefer: count=exact` for the exact count.",
+        "collection's size, an upper bound; exact where the service holds the matches "
+        "ranked already). Send `Prefer: count=exact` for the exact count.",
         "schema": {"type": "integer"},
     },
     "Preference-Applied": {

@@ -12,7 +12,7 @@ import peewee as pw
 
 from api import data_version
 from api.db import database
-from api.queries import fulltext
+from api.queries import fulltext, rankings
 from api.queries.errors import InvalidParameter, NotFound
 from api.queries.filters import (
     Filter,
@@ -311,16 +311,45 @@ def ranked_page(
     model = collection.model
     hits = fulltext.ranked(collection.name, args["q"]).alias("hits")
     ranked = model.select(hits.c.record_id.alias("id"), hits.c.rank.alias("rank")).from_(hits)
+    sort = Sort(RELEVANCE, hits.c.rank)
+    ranking = rankings.kept(
+        ("list", collection.name, args["q"]),
+        lambda: fulltext.in_rank_order([collection.name], args["q"]),
+    )
+    if ranking is not None:
+        page = ranking_page(ranking, sort, args["limit"], args.get("cursor"), count_limit)
+    else:
+        page = ranked_rows(ranked, sort, hits, collection.name, args, count_limit)
+    ids = [row["id"] for row in page.rows]
+    found = {}
+    if ids:
+        for fetched in collection.query().where(model.id.in_(ids)):
+            record = collection.row(fetched)
+            found[record.id] = record
+    page.rows = [found[i] for i in ids if i in found]
+    return collection.records(page.rows, as_json), page
+
+
+def ranked_rows(
+    ranked: pw.SelectQuery,
+    sort: Sort,
+    hits: pw.Node,
+    record_type: str,
+    args: dict,
+    count_limit: int | None,
+) -> Page:
+    """A page of the `ranked` (id, rank) `hits` of `record_type`, ranked by the database with
+    a LIMIT."""
     total_of = None  # page 1's total is exact (a later page's is counted by paginate)
     if not args.get("cursor") and fulltext.window_counts():  # counted as they are ranked
         ranked = ranked.select_extend(pw.fn.COUNT(pw.SQL("*")).over().alias("matches"))
         total_of = lambda row: row["matches"]  # noqa: E731
     elif not args.get("cursor"):  # counted from the index alone, once per data version
-        matches = fulltext.count_matches([collection.name], args["q"])
+        matches = fulltext.count_matches([record_type], args["q"])
         total_of = lambda row: matches  # noqa: E731
-    page = paginate(
+    return paginate(
         ranked.dicts(),
-        Sort(RELEVANCE, hits.c.rank),
+        sort,
         hits.c.record_id,
         args["limit"],
         args.get("cursor"),
@@ -330,14 +359,25 @@ def ranked_page(
         total_of=total_of,
         counter=count_rows,
     )
-    ids = [row["id"] for row in page.rows]
-    found = {}
-    if ids:
-        for fetched in collection.query().where(model.id.in_(ids)):
-            record = collection.row(fetched)
-            found[record.id] = record
-    page.rows = [found[i] for i in ids if i in found]
-    return collection.records(page.rows, as_json), page
+
+
+def ranking_page(
+    ranking: rankings.Ranking, sort: Sort, limit: int, cursor: str | None, count_limit: int | None
+) -> Page:
+    """The page of a kept ranking that `ranked_rows` would read: same rows, cursors and
+    totals (a later page's total beyond `count_limit` is None, its estimate exact)."""
+    direction = key = row_id = None
+    record_type = ranking.types[0] if ranking.types else ""
+    if cursor:
+        key, row_id, direction = decode_cursor(cursor, sort)
+    after = None if direction is None else (key, record_type, row_id)
+    hits = ranking.window(after, direction or "next", limit + 1)
+    rows = [{"id": record_id, "rank": rank} for rank, _type, record_id in hits]
+    total, estimate = len(ranking), None
+    if cursor and count_limit is not None and total > count_limit:
+        total, estimate = None, len(ranking)
+    key_of, id_of = (lambda row: row["rank"]), (lambda row: row["id"])
+    return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of)
 
 
 def get_record(collection: Collection, slug: str, as_json: bool = False) -> dict | WrittenRecord:

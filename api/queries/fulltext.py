@@ -13,6 +13,7 @@ schemas/grammar.py MAX_QUERY_TERMS documents the same number).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import peewee as pw
 
@@ -112,6 +113,22 @@ def matches_any(record_types: list[str], text: str) -> pw.Select:
     if set(record_types) != set(FTS_TYPE_CODES):
         query = query.where(code.in_([FTS_TYPE_CODES[t] for t in record_types]))
     return query
+
+
+def in_rank_order(record_types: list[str], text: str) -> Iterator[tuple[float, str, int]]:
+    """(rank, record_type, record_id) of every record of `record_types` matching `text`, in
+    the order of relevance pages (a ranking to keep: api/queries/rankings.py)."""
+    if len(record_types) == 1:
+        hits = ranked(record_types[0], text).alias("hits")
+        order = (hits.c.rank, hits.c.record_id)
+        kind: pw.Node = pw.Value(record_types[0])
+    else:
+        hits = matches_any(record_types, text).alias("hits")
+        order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
+        kind = hits.c.record_type
+    query = pw.Select([hits], [hits.c.rank, kind, hits.c.record_id]).order_by(*order)
+    rows = query.bind(database).tuples().iterator()
+    return ((float(rank), kind, record_id) for rank, kind, record_id in rows)
 
 
 def _tsv_matches(which: pw.Expression, text: str) -> pw.SelectQuery:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import operator
 
 import peewee as pw
 
 from api.models import Actor, Event, Location, SearchDocument, Source, Statement
 from api.paths import record_url
-from api.queries import fulltext
+from api.queries import fulltext, rankings
 from api.queries.errors import InvalidParameter
 from api.queries.snippets import snippet
 
@@ -53,52 +55,23 @@ def search_all(
     text: str, types: list[str], limit: int, cursor: str | None = None
 ) -> tuple[list[dict], int, str | None]:
     """The best `limit` hits across `types` (after `cursor`), how many hits there are in
-    all, and the cursor of the next page: one query (and a count, remembered per data
-    version, after the first page). Keyset
-    paging on (rank, record_type, record_id), the order of the hits.
+    all, and the cursor of the next page. Keyset paging on (rank, record_type, record_id),
+    the order of the hits.
 
     The hits of every type come from one full-text match (fulltext.matches_any); the best
-    `limit` are picked first, and only those are joined to their documents and public ids.
+    `limit` are picked first, and only those are joined to their documents and public ids. A
+    query asked again in the same data version is sliced from its kept ranking
+    (api/queries/rankings.py).
     """
-    # One read of the index for every type; the first page counts the hits in the same
-    # query (a window, or on SQLite an index-only count: fulltext.total_column), a later page
-    # apart, remembered per data version (issue #14).
-    hits = fulltext.matches_any(types, text).alias("hits")
-    order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
-    columns = [hits.c.record_type, hits.c.record_id, hits.c.rank]
-    windowed = not cursor
-    total = None if windowed else fulltext.count_matches(types, text)
-    best = pw.Select([hits], columns)
-    if windowed:
-        best = pw.Select([hits], [*columns, fulltext.total_column(types, text).alias("total")])
-    if cursor:
-        after = decode_cursor(cursor, types)
-        best = best.where(pw.Tuple(*order) > pw.Tuple(*(pw.Value(v) for v in after)))
-    best = best.order_by(*order).limit(limit + 1).alias("best")
-    doc = SearchDocument
-    models = [MODELS[t] for t in types]
-    slugs = [model.slug for model in models]  # one per type, joined only on its own hits
-    query = doc.select(
-        best.c.record_type.alias("record_type"),
-        best.c.rank.alias("rank"),
-        doc.title,
-        doc.body,
-        best.c.record_id.alias("record_id"),
-        (pw.fn.COALESCE(*slugs) if len(slugs) > 1 else slugs[0]).alias("slug"),
-        *([best.c.total.alias("total")] if windowed else []),
-    ).join(best, on=(doc.record_type == best.c.record_type) & (doc.record_id == best.c.record_id))
-    for record_type, model in zip(types, models, strict=True):
-        query = query.join_from(
-            doc,
-            model,
-            pw.JOIN.LEFT_OUTER,
-            on=(best.c.record_type == record_type) & (model.id == best.c.record_id),
-        )
-    query = query.order_by(best.c.rank, best.c.record_type, best.c.record_id)
+    after = decode_cursor(cursor, types) if cursor else None
+    ranking = rankings.kept(
+        ("search", tuple(sorted(types)), text), lambda: fulltext.in_rank_order(types, text)
+    )
+    if ranking is not None:
+        rows, total = documents_of(ranking.window(after, "next", limit + 1), types), len(ranking)
+    else:
+        rows, total = ranked_documents(text, types, limit, after)
     words = fulltext.tokens(text)
-    rows = list(query.dicts())
-    if total is None:
-        total = rows[0]["total"] if rows else 0
     more = len(rows) > limit
     rows = rows[:limit]
     results = [
@@ -113,5 +86,93 @@ def search_all(
         for row in rows
     ]
     last = rows[-1] if rows else None
-    after = encode_cursor(last["rank"], last["record_type"], last["record_id"]) if more else None
-    return results, total, after
+    next_cursor = (
+        encode_cursor(last["rank"], last["record_type"], last["record_id"]) if more else None
+    )
+    return results, total, next_cursor
+
+
+def ranked_documents(
+    text: str, types: list[str], limit: int, after: tuple[float, str, int] | None
+) -> tuple[list[dict], int]:
+    """The best `limit + 1` hits after `after`, joined to their documents and public ids, and
+    the number of hits: one query, which on the first page also counts the hits (a window,
+    or on SQLite an index-only count: fulltext.total_column); a later page's count apart,
+    remembered per data version (issue #14)."""
+    hits = fulltext.matches_any(types, text).alias("hits")
+    order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
+    columns = [hits.c.record_type, hits.c.record_id, hits.c.rank]
+    windowed = after is None
+    total = None if windowed else fulltext.count_matches(types, text)
+    best = pw.Select([hits], columns)
+    if windowed:
+        best = pw.Select([hits], [*columns, fulltext.total_column(types, text).alias("total")])
+    else:
+        best = best.where(pw.Tuple(*order) > pw.Tuple(*(pw.Value(v) for v in after)))
+    best = best.order_by(*order).limit(limit + 1).alias("best")
+    doc = SearchDocument
+    query = with_slugs(
+        doc.select(
+            best.c.record_type.alias("record_type"),
+            best.c.rank.alias("rank"),
+            doc.title,
+            doc.body,
+            best.c.record_id.alias("record_id"),
+            *([best.c.total.alias("total")] if windowed else []),
+        ).join(
+            best, on=(doc.record_type == best.c.record_type) & (doc.record_id == best.c.record_id)
+        ),
+        types,
+        best.c.record_type,
+        best.c.record_id,
+    )
+    rows = list(query.order_by(best.c.rank, best.c.record_type, best.c.record_id).dicts())
+    if total is None:
+        total = rows[0]["total"] if rows else 0
+    return rows, total
+
+
+def documents_of(hits: list[rankings.Hit], types: list[str]) -> list[dict]:
+    """The documents and public ids of `hits` (rank, record type, record id), in their order:
+    one query, by the (record_type, record_id) key."""
+    wanted: dict[str, list[int]] = {}
+    for _rank, record_type, record_id in hits:
+        wanted.setdefault(record_type, []).append(record_id)
+    if not wanted:
+        return []
+    doc = SearchDocument
+    which = [(doc.record_type == kind) & doc.record_id.in_(ids) for kind, ids in wanted.items()]
+    query = with_slugs(
+        doc.select(doc.record_type, doc.record_id, doc.title, doc.body).where(
+            functools.reduce(operator.or_, which)
+        ),
+        types,
+        doc.record_type,
+        doc.record_id,
+    )
+    found = {(row["record_type"], row["record_id"]): row for row in query.dicts()}
+    return [
+        {**found[kind, record_id], "rank": rank}
+        for rank, kind, record_id in hits
+        if (kind, record_id) in found
+    ]
+
+
+def with_slugs(
+    query: pw.ModelSelect, types: list[str], type_column: pw.Node, id_column: pw.Node
+) -> pw.ModelSelect:
+    """`query` with the public id (`slug`) of each hit: one outer join per record type, each
+    matching only its own hits."""
+    models = [MODELS[t] for t in types]
+    slugs = [model.slug for model in models]
+    query = query.select_extend(
+        (pw.fn.COALESCE(*slugs) if len(slugs) > 1 else slugs[0]).alias("slug")
+    )
+    for record_type, model in zip(types, models, strict=True):
+        query = query.join_from(
+            SearchDocument,
+            model,
+            pw.JOIN.LEFT_OUTER,
+            on=(type_column == record_type) & (model.id == id_column),
+        )
+    return query
