@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from api.queries import rankings
+from api.queries import fulltext, rankings
 from api.queries.paging import forget_counts
 from tests.helpers import links, url
 from tests.test_rendered import MERGE
@@ -16,6 +16,13 @@ from tests.test_rendered import MERGE
 LISTS = ["/v1/events", "/v1/statements", "/v1/actors", "/v1/locations"]
 WORDS = ["Iraq", "strike", "al", "zzzznothing"]
 SHOWN = ("X-Total-Count", "X-Total-Count-Estimate", "Link", "ETag")
+
+
+@pytest.fixture(autouse=True)
+def ranked_by_the_database(monkeypatch):
+    """While set, a query's first ask in a data version is ranked by the database (with a
+    LIMIT) on both backends, not kept."""
+    monkeypatch.setattr(fulltext, "keeps_at_first_ask", lambda: False)
 
 
 def walk(client, first: str, ranked_each_time: bool) -> list[tuple]:
@@ -41,6 +48,15 @@ def kept_walk(client, first: str) -> list[tuple]:
     client.get(first)
     client.get(first)
     return walk(client, first, ranked_each_time=False)
+
+
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/search"])
+def test_a_ranking_kept_from_its_first_ask_pages_as_the_database_ranks(client, monkeypatch, path):
+    """PostgreSQL's way (fulltext.keeps_at_first_ask), on both backends."""
+    first = url(path, {"q": "Iraq", "limit": 2})
+    by_the_database = walk(client, first, ranked_each_time=True)
+    monkeypatch.setattr(fulltext, "keeps_at_first_ask", lambda: True)
+    assert walk(client, first, ranked_each_time=True) == by_the_database
 
 
 @pytest.mark.parametrize("path", LISTS)

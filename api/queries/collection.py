@@ -315,6 +315,7 @@ def ranked_page(
     ranking = rankings.kept(
         ("list", collection.name, args["q"]),
         lambda: fulltext.in_rank_order([collection.name], args["q"]),
+        fulltext.keeps_at_first_ask(),
     )
     if ranking is not None:
         page = ranking_page(ranking, sort, args["limit"], args.get("cursor"), count_limit)

@@ -3,11 +3,12 @@ order, so that its later pages and its repeats are a slice instead of ranking ev
 again.
 
 Ranking a common word reads every match: on PostgreSQL each match's row (GIN keeps no
-positions), 71,163 rows for `rocket` at 1M events, about 300 ms whatever the page. The first
-time a query is asked in a data version it is ranked with a LIMIT, as before (reading every
-hit into the worker would cost that request more); the second time, its hits are read whole,
-about 17 bytes each, and kept until the next write. A ranking of more than KEEP_AT_MOST hits
-is never kept.
+positions), 71,163 rows for `rocket` at 1M events, about 400 ms whatever the page; reading
+every hit into the worker adds about a tenth, so PostgreSQL keeps a ranking from its first
+ask (fulltext.keeps_at_first_ask). SQLite ranks from the FTS5 index alone, where a LIMIT
+costs half of reading every hit: a query's first ask in a data version is ranked with a
+LIMIT, and only the second reads and keeps its hits. A hit takes about 17 bytes; a ranking
+of more than KEEP_AT_MOST hits is never kept.
 """
 
 from __future__ import annotations
@@ -80,17 +81,20 @@ _kept = data_version.PerVersion(
 )
 
 
-def kept(key: Hashable, read_hits: Callable[[], Iterable[Hit]]) -> Ranking | None:
+def kept(
+    key: Hashable, read_hits: Callable[[], Iterable[Hit]], at_first_ask: bool = False
+) -> Ranking | None:
     """The ranking of the query `key` names, read whole (`read_hits`, in order) the second
-    time `key` is asked in a data version and kept until the next; None the first time, or
-    for a ranking too large to keep: the caller ranks it with a LIMIT."""
+    time `key` is asked in a data version (the first when `at_first_ask`) and kept until the
+    next; None the first time, or for a ranking too large to keep: the caller ranks it with
+    a LIMIT."""
     version, found = _kept.lookup(key)
     if version is None:
         return None  # nothing is remembered: ranked each time
-    if found is data_version.PerVersion.MISSING:
+    if found is data_version.PerVersion.MISSING and not at_first_ask:
         _kept.store(version, key, FIRST_ASK)
         return None
-    if found is FIRST_ASK:
+    if found is FIRST_ASK or found is data_version.PerVersion.MISSING:
         found = ranking_of(read_hits())
         _kept.store(version, key, found)
     return found

@@ -65,7 +65,9 @@ def search_all(
     """
     after = decode_cursor(cursor, types) if cursor else None
     ranking = rankings.kept(
-        ("search", tuple(sorted(types)), text), lambda: fulltext.in_rank_order(types, text)
+        ("search", tuple(sorted(types)), text),
+        lambda: fulltext.in_rank_order(types, text),
+        fulltext.keeps_at_first_ask(),
     )
     if ranking is not None:
         rows, total = documents_of(ranking.window(after, "next", limit + 1), types), len(ranking)
