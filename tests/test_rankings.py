@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playhouse.test_utils import count_queries
 
 from api.queries import fulltext, rankings
 from api.queries.paging import forget_counts
@@ -20,19 +21,17 @@ SHOWN = ("X-Total-Count", "X-Total-Count-Estimate", "Link", "ETag")
 
 @pytest.fixture(autouse=True)
 def ranked_by_the_database(monkeypatch):
-    """While set, a query's first ask in a data version is ranked by the database (with a
-    LIMIT) on both backends, not kept."""
-    monkeypatch.setattr(fulltext, "keeps_at_first_ask", lambda: False)
+    """Unless a test says otherwise, every ask is ranked by the database (with a LIMIT), on
+    both backends."""
+    monkeypatch.setattr(fulltext, "keeps_rankings", lambda: False)
 
 
-def walk(client, first: str, ranked_each_time: bool) -> list[tuple]:
-    """Every page from `first` by rel="next", then back by rel="prev": (status, body, headers)
-    of each. `ranked_each_time`: every request is its query's first ask in the data version,
-    ranked by the database."""
+def walk(client, first: str) -> list[tuple]:
+    """Every page from `first` by rel="next", then back by rel="prev": (body, headers) of
+    each, every request its query's first in the data version."""
     seen, target, step = [], first, "next"
     while target:
-        if ranked_each_time:
-            forget_counts()
+        forget_counts()
         response = client.get(target)
         assert response.status_code == 200, response.json
         seen.append((response.data, {name: response.headers.get(name) for name in SHOWN}))
@@ -42,46 +41,45 @@ def walk(client, first: str, ranked_each_time: bool) -> list[tuple]:
     return seen
 
 
-def kept_walk(client, first: str) -> list[tuple]:
-    """`walk` with the query's ranking kept (asked twice first)."""
-    forget_counts()
-    client.get(first)
-    client.get(first)
-    return walk(client, first, ranked_each_time=False)
-
-
-@pytest.mark.parametrize("path", ["/v1/events", "/v1/search"])
-def test_a_ranking_kept_from_its_first_ask_pages_as_the_database_ranks(client, monkeypatch, path):
-    """PostgreSQL's way (fulltext.keeps_at_first_ask), on both backends."""
-    first = url(path, {"q": "Iraq", "limit": 2})
-    by_the_database = walk(client, first, ranked_each_time=True)
-    monkeypatch.setattr(fulltext, "keeps_at_first_ask", lambda: True)
-    assert walk(client, first, ranked_each_time=True) == by_the_database
+def kept_walk(client, monkeypatch, first: str) -> list[tuple]:
+    """`walk` with the query's ranking kept: every page but the first of each direction
+    sliced from the ranking its first page read."""
+    with monkeypatch.context() as kept:
+        kept.setattr(fulltext, "keeps_rankings", lambda: True)
+        forget_counts()
+        seen, target, step = [], first, "next"
+        while target:
+            response = client.get(target)
+            assert response.status_code == 200, response.json
+            seen.append((response.data, {name: response.headers.get(name) for name in SHOWN}))
+            target = links(response).get(step)
+            if target is None and step == "next" and "prev" in links(response):
+                step, target = "prev", links(response)["prev"]
+    return seen
 
 
 @pytest.mark.parametrize("path", LISTS)
 @pytest.mark.parametrize("q", WORDS)
-def test_a_kept_ranking_pages_as_the_database_ranks(client, path, q):
+def test_a_kept_ranking_pages_as_the_database_ranks(client, monkeypatch, path, q):
     first = url(path, {"q": q, "limit": 2})
-    by_the_database = walk(client, first, ranked_each_time=True)
-    assert kept_walk(client, first) == by_the_database
+    by_the_database = walk(client, first)
+    assert kept_walk(client, monkeypatch, first) == by_the_database
     if path == "/v1/events" and q != "zzzznothing":
         assert len(by_the_database) > 2  # there are pages to slice
 
 
 @pytest.mark.parametrize("q", WORDS)
 @pytest.mark.parametrize("types", [None, ["event"], ["event", "actor"]])
-def test_search_slices_a_kept_ranking_as_the_database_ranks(client, q, types):
+def test_search_slices_a_kept_ranking_as_the_database_ranks(client, monkeypatch, q, types):
     first = url("/v1/search", {"q": q, "limit": 3, **({"type": types} if types else {})})
-    by_the_database = walk(client, first, ranked_each_time=True)
-    assert kept_walk(client, first) == by_the_database
+    assert kept_walk(client, monkeypatch, first) == walk(client, first)
 
 
-def test_a_later_page_beyond_the_count_limit_estimates_as_before(client, make_app):
+def test_a_later_page_beyond_the_count_limit_estimates_as_before(make_app, monkeypatch):
     """Past EXACT_COUNT_LIMIT a later page gives an estimate; the kept ranking's is exact."""
     capped = make_app(EXACT_COUNT_LIMIT=3).test_client()
     first = url("/v1/events", {"q": "Iraq", "limit": 2})
-    by_the_database, kept = walk(capped, first, True), kept_walk(capped, first)
+    by_the_database, kept = walk(capped, first), kept_walk(capped, monkeypatch, first)
     exact = int(by_the_database[0][1]["X-Total-Count"])
     assert exact > 3 and len(kept) == len(by_the_database)
     for (data, headers), (kept_data, kept_headers) in zip(by_the_database, kept, strict=True):
@@ -95,14 +93,31 @@ def test_a_later_page_beyond_the_count_limit_estimates_as_before(client, make_ap
 def test_a_ranking_too_large_to_keep_is_ranked_each_time(client, monkeypatch):
     monkeypatch.setattr(rankings, "KEEP_AT_MOST", 3)
     first = url("/v1/events", {"q": "Iraq", "limit": 2})
-    assert kept_walk(client, first) == walk(client, first, ranked_each_time=True)
+    assert kept_walk(client, monkeypatch, first) == walk(client, first)
 
 
-def test_a_write_is_never_answered_from_the_ranking_before_it(curated):
+def test_the_backend_that_reads_every_match_keeps_rankings(client, monkeypatch, database_url):
+    """PostgreSQL ranks from the rows, SQLite from its index (fulltext.keeps_rankings): the
+    second page of a ranking kept reads no match again."""
+    monkeypatch.undo()
+    forget_counts()
+    first = client.get("/v1/events?q=Iraq&limit=2")
+    second = links(first)["next"]
+    kept = database_url.startswith("postgresql")
+    assert fulltext.keeps_rankings() is kept
+    with count_queries() as counter:
+        assert client.get(second).status_code == 200
+    statements = [query.msg[0] for query in counter.get_queries()]
+    ranked_again = any("MATCH" in sql or "@@" in sql for sql in statements)
+    assert ranked_again is not kept
+
+
+def test_a_write_is_never_answered_from_the_ranking_before_it(curated, monkeypatch):
+    monkeypatch.setattr(fulltext, "keeps_rankings", lambda: True)
     client = curated.app.test_client()
     path = "/v1/events?q=Halliburton&limit=50"
     forget_counts()
-    before = [client.get(path) for _ in range(3)]  # the third from the kept ranking
+    before = [client.get(path) for _ in range(2)]  # the second from the kept ranking
     assert len({response.data for response in before}) == 1
     found = {event["id"] for event in before[0].json}
     other = next(

@@ -2,13 +2,13 @@
 order, so that its later pages and its repeats are a slice instead of ranking every match
 again.
 
-Ranking a common word reads every match: on PostgreSQL each match's row (GIN keeps no
-positions), 71,163 rows for `rocket` at 1M events, about 400 ms whatever the page; reading
-every hit into the worker adds about a tenth, so PostgreSQL keeps a ranking from its first
-ask (fulltext.keeps_at_first_ask). SQLite ranks from the FTS5 index alone, where a LIMIT
-costs half of reading every hit: a query's first ask in a data version is ranked with a
-LIMIT, and only the second reads and keeps its hits. A hit takes about 17 bytes; a ranking
-of more than KEEP_AT_MOST hits is never kept.
+On PostgreSQL, ranking a common word reads every match's row (GIN keeps no positions):
+71,163 rows for `rocket` at 1M events, about 400 ms whatever the page. Reading the hits into
+the worker as well adds about a tenth, and from then on, until the next write, each page of
+that query takes a few ms. SQLite ranks from its FTS5 index without the rows (about 25 ms)
+and keeps nothing: reading every hit would cost more than ranking again
+(fulltext.keeps_rankings). A hit takes 17 bytes; a ranking of more than KEEP_AT_MOST hits is
+never kept.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from api import data_version
 
 KEEP_AT_MOST = 1_000_000  # hits of one ranking (17 MB)
-KEPT_BYTES = 48 * 2**20  # of every ranking a worker keeps
+KEPT_BYTES = 24 * 2**20  # of every ranking a worker keeps (RSS: issue #14 allows 150 MB)
 
 Hit = tuple[float, str, int]  # (rank, record type, record id): lower rank first
 
@@ -75,26 +75,19 @@ def ranking_of(hits: Iterable[Hit]) -> Ranking | None:
     return Ranking(ranks, types, bytes(codes).translate(recode.ljust(256, b"\0")), ids)
 
 
-FIRST_ASK = object()  # kept for a query asked once in the data version
 _kept = data_version.PerVersion(
-    maxsize=KEPT_BYTES, getsizeof=lambda found: found.size if isinstance(found, Ranking) else 64
+    maxsize=KEPT_BYTES, getsizeof=lambda found: found.size if found is not None else 64
 )
 
 
-def kept(
-    key: Hashable, read_hits: Callable[[], Iterable[Hit]], at_first_ask: bool = False
-) -> Ranking | None:
-    """The ranking of the query `key` names, read whole (`read_hits`, in order) the second
-    time `key` is asked in a data version (the first when `at_first_ask`) and kept until the
-    next; None the first time, or for a ranking too large to keep: the caller ranks it with
-    a LIMIT."""
+def kept(key: Hashable, read_hits: Callable[[], Iterable[Hit]]) -> Ranking | None:
+    """The ranking of the query `key` names: read whole (`read_hits`, in order) the first
+    time in a data version and kept until the next. None without a data version, or for a
+    ranking too large to keep: the caller ranks it with a LIMIT."""
     version, found = _kept.lookup(key)
     if version is None:
         return None  # nothing is remembered: ranked each time
-    if found is data_version.PerVersion.MISSING and not at_first_ask:
-        _kept.store(version, key, FIRST_ASK)
-        return None
-    if found is FIRST_ASK or found is data_version.PerVersion.MISSING:
+    if found is data_version.PerVersion.MISSING:
         found = ranking_of(read_hits())
         _kept.store(version, key, found)
     return found

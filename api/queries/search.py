@@ -59,16 +59,15 @@ def search_all(
     the order of the hits.
 
     The hits of every type come from one full-text match (fulltext.matches_any); the best
-    `limit` are picked first, and only those are joined to their documents and public ids. A
-    query asked again in the same data version is sliced from its kept ranking
-    (api/queries/rankings.py).
+    `limit` are picked first, and only those are joined to their documents and public ids. On
+    PostgreSQL the hits are ranked once per data version and kept (api/queries/rankings.py).
     """
     after = decode_cursor(cursor, types) if cursor else None
-    ranking = rankings.kept(
-        ("search", tuple(sorted(types)), text),
-        lambda: fulltext.in_rank_order(types, text),
-        fulltext.keeps_at_first_ask(),
-    )
+    ranking = None
+    if fulltext.keeps_rankings():
+        ranking = rankings.kept(
+            ("search", tuple(sorted(types)), text), lambda: fulltext.in_rank_order(types, text)
+        )
     if ranking is not None:
         rows, total = documents_of(ranking.window(after, "next", limit + 1), types), len(ranking)
     else:
