@@ -26,12 +26,14 @@ def ranked_by_the_database(monkeypatch):
     monkeypatch.setattr(fulltext, "keeps_rankings", lambda: False)
 
 
-def walk(client, first: str) -> list[tuple]:
+def walk(client, first: str, each_a_first_ask: bool = True) -> list[tuple]:
     """Every page from `first` by rel="next", then back by rel="prev": (body, headers) of
-    each, every request its query's first in the data version."""
+    each; `each_a_first_ask`: every request its query's first in the data version."""
     seen, target, step = [], first, "next"
+    forget_counts()
     while target:
-        forget_counts()
+        if each_a_first_ask:
+            forget_counts()
         response = client.get(target)
         assert response.status_code == 200, response.json
         seen.append((response.data, {name: response.headers.get(name) for name in SHOWN}))
@@ -42,20 +44,11 @@ def walk(client, first: str) -> list[tuple]:
 
 
 def kept_walk(client, monkeypatch, first: str) -> list[tuple]:
-    """`walk` with the query's ranking kept: every page but the first of each direction
-    sliced from the ranking its first page read."""
+    """`walk` with the query's ranking kept: every page but the first sliced from the
+    ranking the first page read."""
     with monkeypatch.context() as kept:
         kept.setattr(fulltext, "keeps_rankings", lambda: True)
-        forget_counts()
-        seen, target, step = [], first, "next"
-        while target:
-            response = client.get(target)
-            assert response.status_code == 200, response.json
-            seen.append((response.data, {name: response.headers.get(name) for name in SHOWN}))
-            target = links(response).get(step)
-            if target is None and step == "next" and "prev" in links(response):
-                step, target = "prev", links(response)["prev"]
-    return seen
+        return walk(client, first, each_a_first_ask=False)
 
 
 @pytest.mark.parametrize("path", LISTS)

@@ -316,7 +316,7 @@ def ranked_page(
     if fulltext.keeps_rankings():
         ranking = rankings.kept(
             ("list", collection.name, args["q"]),
-            lambda: fulltext.in_rank_order([collection.name], args["q"]),
+            lambda at_most: fulltext.in_rank_order([collection.name], args["q"], at_most),
         )
     if ranking is not None:
         page = ranking_page(ranking, sort, args["limit"], args.get("cursor"), count_limit)

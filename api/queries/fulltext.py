@@ -115,9 +115,12 @@ def matches_any(record_types: list[str], text: str) -> pw.Select:
     return query
 
 
-def in_rank_order(record_types: list[str], text: str) -> Iterator[tuple[float, str, int]]:
-    """(rank, record_type, record_id) of every record of `record_types` matching `text`, in
-    the order of relevance pages (a ranking to keep: api/queries/rankings.py)."""
+def in_rank_order(
+    record_types: list[str], text: str, at_most: int
+) -> Iterator[tuple[float, str, int]]:
+    """(rank, record_type, record_id) of the first `at_most` records of `record_types`
+    matching `text`, in the order of relevance pages (a ranking to keep:
+    api/queries/rankings.py)."""
     if len(record_types) == 1:
         hits = ranked(record_types[0], text).alias("hits")
         order = (hits.c.rank, hits.c.record_id)
@@ -127,6 +130,7 @@ def in_rank_order(record_types: list[str], text: str) -> Iterator[tuple[float, s
         order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
         kind = hits.c.record_type
     query = pw.Select([hits], [hits.c.rank, kind, hits.c.record_id]).order_by(*order)
+    query = query.limit(at_most)
     rows = query.bind(database).tuples().iterator()
     return ((float(rank), kind, record_id) for rank, kind, record_id in rows)
 

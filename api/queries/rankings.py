@@ -80,14 +80,15 @@ _kept = data_version.PerVersion(
 )
 
 
-def kept(key: Hashable, read_hits: Callable[[], Iterable[Hit]]) -> Ranking | None:
-    """The ranking of the query `key` names: read whole (`read_hits`, in order) the first
-    time in a data version and kept until the next. None without a data version, or for a
-    ranking too large to keep: the caller ranks it with a LIMIT."""
+def kept(key: Hashable, read_hits: Callable[[int], Iterable[Hit]]) -> Ranking | None:
+    """The ranking of the query `key` names: read whole the first time in a data version
+    (`read_hits(at_most)`: its first `at_most` hits, in order) and kept until the next. None
+    without a data version, or for a ranking too large to keep: the caller ranks it with a
+    LIMIT."""
     version, found = _kept.lookup(key)
     if version is None:
         return None  # nothing is remembered: ranked each time
     if found is data_version.PerVersion.MISSING:
-        found = ranking_of(read_hits())
+        found = ranking_of(read_hits(KEEP_AT_MOST + 1))
         _kept.store(version, key, found)
     return found

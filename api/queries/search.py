@@ -66,7 +66,8 @@ def search_all(
     ranking = None
     if fulltext.keeps_rankings():
         ranking = rankings.kept(
-            ("search", tuple(sorted(types)), text), lambda: fulltext.in_rank_order(types, text)
+            ("search", tuple(sorted(types)), text),
+            lambda at_most: fulltext.in_rank_order(types, text, at_most),
         )
     if ranking is not None:
         rows, total = documents_of(ranking.window(after, "next", limit + 1), types), len(ranking)
