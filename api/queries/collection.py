@@ -312,12 +312,10 @@ def ranked_page(
     hits = fulltext.ranked(collection.name, args["q"]).alias("hits")
     ranked = model.select(hits.c.record_id.alias("id"), hits.c.rank.alias("rank")).from_(hits)
     sort = Sort(RELEVANCE, hits.c.rank)
-    ranking = None
-    if fulltext.keeps_rankings():
-        ranking = rankings.kept(
-            ("list", collection.name, args["q"]),
-            lambda at_most: fulltext.in_rank_order([collection.name], args["q"], at_most),
-        )
+    ranking = rankings.kept(
+        ("list", collection.name, args["q"]),
+        lambda at_most: fulltext.in_rank_order([collection.name], args["q"], at_most),
+    )
     if ranking is not None:
         page = ranking_page(ranking, sort, args["limit"], args.get("cursor"), count_limit)
     else:

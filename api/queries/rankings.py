@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from api import data_version
+from api.queries import fulltext
 
 KEEP_AT_MOST = 1_000_000  # hits of one ranking (17 MB)
 KEPT_BYTES = 24 * 2**20  # of every ranking a worker keeps (RSS: issue #14 allows 150 MB)
@@ -83,8 +84,10 @@ _kept = data_version.PerVersion(
 def kept(key: Hashable, read_hits: Callable[[int], Iterable[Hit]]) -> Ranking | None:
     """The ranking of the query `key` names: read whole the first time in a data version
     (`read_hits(at_most)`: its first `at_most` hits, in order) and kept until the next. None
-    without a data version, or for a ranking too large to keep: the caller ranks it with a
-    LIMIT."""
+    where rankings are not kept (fulltext.keeps_rankings), without a data version, or for a
+    ranking too large to keep: the caller ranks it with a LIMIT."""
+    if not fulltext.keeps_rankings():
+        return None
     version, found = _kept.lookup(key)
     if version is None:
         return None  # nothing is remembered: ranked each time

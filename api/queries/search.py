@@ -63,12 +63,10 @@ def search_all(
     PostgreSQL the hits are ranked once per data version and kept (api/queries/rankings.py).
     """
     after = decode_cursor(cursor, types) if cursor else None
-    ranking = None
-    if fulltext.keeps_rankings():
-        ranking = rankings.kept(
-            ("search", tuple(sorted(types)), text),
-            lambda at_most: fulltext.in_rank_order(types, text, at_most),
-        )
+    ranking = rankings.kept(
+        ("search", tuple(sorted(types)), text),
+        lambda at_most: fulltext.in_rank_order(types, text, at_most),
+    )
     if ranking is not None:
         rows, total = documents_of(ranking.window(after, "next", limit + 1), types), len(ranking)
     else:
