@@ -12,7 +12,7 @@ THREADS ?= 8
 TEST_WORKERS ?= auto
 export HOST PORT WORKERS THREADS
 
-.PHONY: install install-dev run seed test lint format openapi bench bench-compare clean
+.PHONY: install install-dev run seed test lint layers format openapi bench bench-compare clean
 
 install: $(VENV)/.installed      ## the service and its runtime dependencies
 install-dev: $(VENV)/.installed-dev  ## plus the test and lint tools
@@ -48,15 +48,20 @@ test:  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
 	$(MAKE) --no-print-directory -j2 install-dev $(TOOLS)/.installed  # Python and node side by side
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory layers
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal  # idle workers take queued tests from busy ones
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory layers
 
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+layers:  ## the import contracts of pyproject.toml (imports only point down); quiet unless broken
+	@out=$$($(BIN)/lint-imports --no-logo --no-cache 2>&1) && echo "$$out" | tail -1 || { echo "$$out"; exit 1; }
 
 openapi: install  ## regenerate openapi.yaml from the code
 	$(BIN)/briefing openapi write --format yaml openapi.yaml

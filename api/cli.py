@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from api import create_app
-from api.spec import openapi_command
+from api.app import create_app
+from api.http.spec import openapi_command
 
 
 @click.command("seed")
@@ -46,8 +46,8 @@ def seed_command(
     Loading a file again replaces what its source contributed. Every problem of every file is
     reported, and a file with any problem is refused whole (exit status 1).
     """
-    from api.importer import SeedError, default_files, load_files, validate_files
-    from api.migrations import upgrade
+    from api.ingest import SeedError, default_files, load_files, validate_files
+    from api.store.migrations import upgrade
 
     upgrade()
     if synthetic is not None:
@@ -87,10 +87,10 @@ def db_upgrade_command() -> None:
     """Create the schema, or migrate it to this release's version (safe to run concurrently);
     then render the event records left stale (more than one write renders, or written around
     the service)."""
-    from api.db import database
-    from api.ddl import exclusive, fulltext_configuration
-    from api.migrations import upgrade
     from api.queries.events import EVENT_JSON
+    from api.store.db import database
+    from api.store.ddl import exclusive, fulltext_configuration
+    from api.store.migrations import upgrade
 
     before, after = upgrade()
     if before is None:
@@ -125,8 +125,8 @@ def keys_group() -> None:
 @with_appcontext
 def keys_create_command(name: str, scope: str) -> None:
     """Create a key; it is printed once, on the last line (only a hash is stored)."""
-    from api.auth import KeyProblem, create_key
-    from api.migrations import upgrade
+    from api.http.auth import KeyProblem, create_key
+    from api.store.migrations import upgrade
 
     upgrade()
     try:
@@ -141,8 +141,8 @@ def keys_create_command(name: str, scope: str) -> None:
 @with_appcontext
 def keys_list_command() -> None:
     """Every key: name, public prefix, scope, created, revoked."""
-    from api.auth import list_keys
-    from api.migrations import upgrade
+    from api.http.auth import list_keys
+    from api.store.migrations import upgrade
 
     upgrade()
     for key in list_keys():
@@ -156,8 +156,8 @@ def keys_list_command() -> None:
 @with_appcontext
 def keys_revoke_command(name: str) -> None:
     """Revoke a key (workers that verified it recently accept it for API_KEY_CACHE_SECONDS)."""
-    from api.auth import KeyProblem, revoke_key
-    from api.migrations import upgrade
+    from api.http.auth import KeyProblem, revoke_key
+    from api.store.migrations import upgrade
 
     upgrade()
     try:
@@ -176,7 +176,7 @@ def serve_command(host: str, port: str, workers: str, threads: str) -> None:
     """Serve with gunicorn, configured by api/gunicorn_conf.py (what `make run` does)."""
     os.environ.update(HOST=host, PORT=str(port), WORKERS=str(workers), THREADS=str(threads))
     config = ["--config", "python:api.gunicorn_conf"]
-    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *config, "api:create_app()"])
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *config, "api.app:create_app()"])
 
 
 def create_cli_app():

@@ -51,7 +51,7 @@ def settings_from_env() -> dict[str, Any]:
     settings: dict[str, Any] = {
         "DATABASE_URL": env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", "8")),
-        # Imports and API keys (api/importer, api/auth.py)
+        # Imports and API keys (api/ingest, api/http/auth.py)
         "MAX_CONTENT_LENGTH": int(env.get("MAX_BUNDLE_BYTES", str(5 * 1024 * 1024))),
         "API_KEY_CACHE_SECONDS": float(env.get("API_KEY_CACHE_SECONDS", "60")),
         "READS_REQUIRE_KEY": flag(env.get("READS_REQUIRE_KEY"), False),

@@ -119,7 +119,7 @@ def database_size(url: str) -> int:
     if url.startswith("sqlite"):
         path = Path(url.split(":///", 1)[1])
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-    from api.db import database
+    from api.store.db import database
 
     with database.connection_context():
         name = urlsplit(url).path.lstrip("/")
@@ -129,9 +129,9 @@ def database_size(url: str) -> int:
 def scenarios(url: str) -> tuple[list[Scenario], dict]:
     """The benchmark URLs for the data in `url`, and what was checked to build them."""
     from api.config import settings_from_env
-    from api.db import bind, database
-    from api.models import Actor, Event, EventParticipant, Location
     from api.queries.paging import Sort, configure_cursors, encode_cursor
+    from api.store.db import bind, database
+    from api.store.models import Actor, Event, EventParticipant, Location
 
     configure_cursors(settings_from_env()["SECRET_KEY"])  # as the served app signs them
     bind(url)

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         service = Process(
             "service",
-            gunicorn("api:create_app()", options.workers, port, options.gthread),
+            gunicorn("api.app:create_app()", options.workers, port, options.gthread),
             env,
             port,
             scratch / "service.log",
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             baseline = Process(
                 "baseline",
-                gunicorn("api:create_app()", options.workers, port, options.gthread),
+                gunicorn("api.app:create_app()", options.workers, port, options.gthread),
                 {
                     **env,
                     "PYTHONPATH": options.baseline,
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             variant = Process(
                 name,
-                gunicorn("api:create_app()", options.workers, port, options.gthread),
+                gunicorn("api.app:create_app()", options.workers, port, options.gthread),
                 variant_env,
                 port,
                 scratch / f"{name}.log",

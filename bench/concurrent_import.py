@@ -6,7 +6,7 @@
 
 Version A is tests/fixtures/import/andes.yaml; version B drops its statement (and `reuters`,
 which only the statement used) and retitles its event. Each importer process runs
-`api.importer.load_files` --imports times, alternating A and B (half the processes start with
+`api.ingest.load_files` --imports times, alternating A and B (half the processes start with
 B), and notes when each import returned. Then the final
 state must be the bundle of the last import to return (imports are serialised: the last to
 return is the last to commit), whole (no mixture of A and B), with the search index
@@ -52,8 +52,8 @@ def write_versions(directory: Path) -> dict[str, Path]:
 
 def importer(url: str, imports: int, order: list[str], files: dict, queue) -> None:
     """One importer process: `imports` loads, alternating in `order`; reports each one."""
-    from api.db import bind
-    from api.importer import load_files
+    from api.ingest import load_files
+    from api.store.db import bind
 
     bind(url)
     for n in range(imports):
@@ -67,8 +67,8 @@ def importer(url: str, imports: int, order: list[str], files: dict, queue) -> No
 
 def final_state(url: str) -> dict:
     """What the database holds now: the version it matches, and whether search is in step."""
-    from api.db import bind, database
-    from api.models import Event, SearchDocument, Statement
+    from api.store.db import bind, database
+    from api.store.models import Event, SearchDocument, Statement
 
     bind(url)
     with database.connection_context():
@@ -94,8 +94,8 @@ def final_state(url: str) -> dict:
 
 
 def reset(url: str) -> None:
-    from api.db import bind
-    from api.ddl import create_schema, drop_schema
+    from api.store.db import bind
+    from api.store.ddl import create_schema, drop_schema
 
     bind(url)
     drop_schema()

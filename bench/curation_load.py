@@ -28,11 +28,11 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from api.auth import create_key
-from api.db import bind, database
-from api.ddl import create_schema, drop_schema
-from api.importer import default_files, load_files
-from api.models import Actor, Change
+from api.http.auth import create_key
+from api.ingest import default_files, load_files
+from api.store.db import bind, database
+from api.store.ddl import create_schema, drop_schema
+from api.store.models import Actor, Change
 from bench.harden import Served
 
 SOURCE = "al-monitor-2020-04-07-us-iran-showdown-iraq"

@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     os.environ.setdefault("RESPONSE_CACHE", "off")  # measure the work, not the replay
-    from api import create_app
-    from api.db import database, is_postgres
+    from api.app import create_app
+    from api.store.db import database, is_postgres
 
     url = database_url(options.backend, options.events, options.pg_url)
     found, facts = scenarios(url)

@@ -53,7 +53,7 @@ class Served:
         if model == "sync":
             gunicorn = str(Path(sys.executable).parent / "gunicorn")
             command = [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{self.port}"]
-            command += ["--no-control-socket", "api:create_app()"]
+            command += ["--no-control-socket", "api.app:create_app()"]
         else:
             command = [BRIEFING, "serve", "--port", str(self.port)]
         self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())

@@ -17,12 +17,12 @@ import sys
 import time
 import uuid
 
-from api import create_app
-from api.auth import create_key
-from api.db import bind
-from api.ddl import create_schema, drop_schema
-from api.importer import default_files
-from api.importer.read import read_file
+from api.app import create_app
+from api.http.auth import create_key
+from api.ingest import default_files
+from api.ingest.read import read_file
+from api.store.db import bind
+from api.store.ddl import create_schema, drop_schema
 
 
 def main(argv: list[str] | None = None) -> int:

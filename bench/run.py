@@ -80,7 +80,7 @@ class Server:
                 "120",
                 "--log-level",
                 "warning",
-                "api:create_app()",
+                "api.app:create_app()",
             ],
             # BENCH_APP_DIR: serve another checkout (a before/after run on the same data);
             # rate limiting off: the benchmark measures the service, not the limiter

@@ -46,6 +46,7 @@ class ImportSummarySchema(ma.Schema):
         required=True, metadata={"description": "Records created, updated or deleted."}
     )
     collections = fields.Dict(
+        attribute="summary",
         keys=fields.String(validate=ma.validate.OneOf(SUMMARY_COLLECTIONS)),
         values=fields.Nested(OutcomeCountsSchema),
         required=True,

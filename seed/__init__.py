@@ -1,1 +1,1 @@
-"""Briefing data files (briefings/*.yaml, each with its article); loaded by api/importer.py."""
+"""Briefing data files (briefings/*.yaml, each with its article); loaded by api/ingest.py."""

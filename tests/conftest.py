@@ -17,11 +17,12 @@ import pytest
 from argon2 import PasswordHasher, profiles
 from flask import Flask
 
-from api import auth, create_app
-from api.auth import SCOPES, clear_cache, create_key
-from api.db import bind
-from api.ddl import create_schema, drop_schema
-from api.importer import default_files, load_files
+from api.app import create_app
+from api.http import auth
+from api.http.auth import SCOPES, clear_cache, create_key
+from api.ingest import default_files, load_files
+from api.store.db import bind
+from api.store.ddl import create_schema, drop_schema
 from tests.helpers import briefing_files
 from tests.scratch import scratch_database
 
@@ -37,7 +38,7 @@ def postgres_url_of_this_worker(url: str) -> str:
         return url
     schema = f"test_{worker}"
     bind(url)
-    from api.db import database
+    from api.store.db import database
 
     with database.connection_context():
         database.execute_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
@@ -90,7 +91,7 @@ def seeded_template(app, database_url: str, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture
 def client(app, database_url: str):
     """A test client of the session's app, bound to the session's database."""
-    from api.db import database
+    from api.store.db import database
 
     if database.obj is None or getattr(database.obj, "database", None) not in database_url:
         bind(database_url)  # a previous test bound another database

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 from playhouse.test_utils import count_queries
 
-from api.importer import default_files, read_bundle
+from api.ingest import default_files, read_bundle
 
 LINK = re.compile(r'<([^>]+)>;\s*rel="(\w+)"')
 FIXTURE_BRIEFINGS = Path(__file__).parent / "fixtures" / "briefings"

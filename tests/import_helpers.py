@@ -19,7 +19,7 @@ BALTIC_ID = "test-baltic-2024-02-03-gotland-cable"
 
 
 def load_raw(path: Path) -> dict:
-    from api.importer.read import parse_yaml
+    from api.ingest.read import parse_yaml
 
     return parse_yaml(path.read_text(encoding="utf-8"))
 
@@ -65,11 +65,11 @@ def seed_cli(monkeypatch, database_url: str, *args: str) -> Result:
 
 def remove_test_sources(app) -> None:
     """Remove every source the import tests added (the seed stays as it was)."""
-    from api.importer import SeedError, delete_source
-    from api.models import Source
+    from api.ingest import SeedError, delete_source
+    from api.store.models import Source
 
     with app.app_context():
-        from api.db import database
+        from api.store.db import database
 
         with database.connection_context():
             slugs = [s for (s,) in Source.select(Source.slug).tuples() if s.startswith("test-")]

@@ -24,7 +24,7 @@ def _admin(url: str):
     return connection
 
 
-# A copy is another database: its own data-version epoch (api/data_version.py), or what is
+# A copy is another database: its own data-version epoch (api/store/data_version.py), or what is
 # remembered per version (totals, cached responses) would be shared with the template's copies.
 NEW_EPOCH = "UPDATE data_version SET epoch = ?"
 
@@ -62,7 +62,7 @@ def scratch_database(
                 cursor.execute(NEW_EPOCH.replace("?", "%s"), (uuid.uuid4().hex,))
         yield url
     finally:
-        from api.db import database
+        from api.store.db import database
 
         if database.obj is not None and getattr(database.obj, "database", None) == name:
             database.obj.close_all() if hasattr(database.obj, "close_all") else None

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-from api.paths import COLLECTION_PATHS
+from api.records import COLLECTION_PATHS
 
 ROOT = Path(__file__).parent.parent
 SPEC_FILE = ROOT / "openapi.yaml"

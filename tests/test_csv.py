@@ -7,7 +7,7 @@ import csv
 import io
 import json
 
-from api.tables import columns, to_csv
+from api.http.tables import columns, to_csv
 from schemas.records import ActorSchema
 
 

@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from api import create_app
-from api.db import bind
-from api.importer import default_files, load_files
+from api.app import create_app
+from api.ingest import default_files, load_files
+from api.store.db import bind
 
 SOURCE = "al-monitor-2020-04-07-us-iran-showdown-iraq"
 EXCERPT = (
@@ -319,7 +319,7 @@ def test_private_reads_need_a_read_key(curated):
     ],
 )
 def test_merge_patch_follows_rfc_7396(target, patch_, result):
-    from api.curation import merge_patch
+    from api.ingest.curation import merge_patch
 
     assert merge_patch(target, patch_) == result
 
@@ -327,7 +327,7 @@ def test_merge_patch_follows_rfc_7396(target, patch_, result):
 def test_deleting_a_source_journals_the_records_that_keep_other_citations(client, curated):
     from pathlib import Path
 
-    from api.importer import read_bundle
+    from api.ingest import read_bundle
 
     baltic = Path(__file__).parent / "fixtures" / "import" / "baltic.yaml"
     load_files([*default_files(), baltic])

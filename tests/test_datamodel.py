@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from api.importer import delete_source, import_body, load_files
-from api.importer.read import parse_yaml
+from api.ingest import delete_source, import_body, load_files
+from api.ingest.read import parse_yaml
 from schemas import vocabularies as vocab
 
 BUNDLE = Path(__file__).parent / "fixtures" / "datamodel" / "950_liptako_fictional.yaml"
@@ -22,7 +22,7 @@ ATTACK = "attack-army-post-tin-akoff-2023-03-06"
 @pytest.fixture(scope="module")
 def sahel(database_url):
     """The session database with the Burkina Faso briefing loaded, for this module only."""
-    from api.db import bind
+    from api.store.db import bind
 
     bind(database_url)
     load_files([BUNDLE])
@@ -188,13 +188,13 @@ def test_without_unaccent_postgresql_still_stems(database_url, tmp_path, monkeyp
 
     if not is_postgres(database_url):
         pytest.skip("unaccent is PostgreSQL's; FTS5 folds accents itself")
-    from api import ddl
+    from api.store import ddl
 
     monkeypatch.setattr(ddl, "unaccent_schema", lambda: None)
     with scratch_database(database_url, tmp_path, "plain") as url:
         served = make_app(url).test_client()
         load_files([BUNDLE])
-        from api.db import database
+        from api.store.db import database
 
         with database.connection_context():
             assert ddl.fulltext_configuration().endswith("(no unaccent)")

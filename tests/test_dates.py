@@ -1,4 +1,4 @@
-"""Unit tests of api.models.date_span: the days a date of each precision may mean (what the
+"""Unit tests of api.store.models.date_span: the days a date of each precision may mean (what the
 date filters overlap). Expected values are written out by hand."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from api.models import date_span
+from api.store.models import date_span
 
 
 def d(text: str) -> dt.date:

@@ -1,5 +1,5 @@
 """Flat records (CSV, GeoJSON properties) are driven by the response schema: unit tests of
-api/tables.py."""
+api/http/tables.py."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import json
 import marshmallow as ma
 from marshmallow import fields
 
-from api.tables import columns as csv_columns
-from api.tables import to_csv
+from api.http.tables import columns as csv_columns
+from api.http.tables import to_csv
 from schemas.records import EventSchema
 
 

@@ -217,7 +217,7 @@ def test_writes_through_the_generated_client(generated, server):
     from briefing_api_client.api.sources import delete_source, get_source
     from briefing_api_client.models import BriefingBundle
 
-    from api.importer import read_bundle
+    from api.ingest import read_bundle
 
     created = subprocess.run(
         [BIN / "briefing", "keys", "create", "client-test", "--scope", "write"],

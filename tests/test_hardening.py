@@ -195,7 +195,7 @@ SLOW_SQL = {
 
 
 def test_a_query_over_its_budget_is_a_503_not_a_dead_worker(make_app, database_url):
-    from api.db import database
+    from api.store.db import database
 
     app = make_app(QUERY_TIMEOUT_MS=200, RETRY_AFTER_SECONDS=7)
     backend = "postgresql" if database_url.startswith("postgres") else "sqlite"
@@ -217,7 +217,7 @@ def test_a_query_over_its_budget_is_a_503_not_a_dead_worker(make_app, database_u
 
 def unreachable(database_url: str, tmp_path):
     """Point the bound database somewhere that does not answer; returns an undo function."""
-    from api.db import database
+    from api.store.db import database
 
     target = database.obj
     if database_url.startswith("postgres"):
@@ -259,7 +259,7 @@ def test_readyz_reports_every_check(client, database_url):
     assert body["status"] == "ok"
     assert body["checks"] == {"database": "ok", "schema": "ok", "tables": "ok", "fulltext": "ok"}
     assert body["backend"] == ("postgresql" if database_url.startswith("postgres") else "sqlite")
-    from api.ddl import SCHEMA_VERSION
+    from api.store.ddl import SCHEMA_VERSION
 
     assert body["schema_version"] == SCHEMA_VERSION
 
@@ -317,8 +317,8 @@ def test_readyz_is_503_when_the_fulltext_index_is_out_of_step(make_app, sqlite_c
 def test_readyz_is_503_without_the_postgresql_fulltext_index(client, database_url):
     if not database_url.startswith("postgres"):
         pytest.skip("the GIN index is PostgreSQL's")
-    from api.db import database
-    from api.ddl import create_schema
+    from api.store.db import database
+    from api.store.ddl import create_schema
 
     with database.connection_context():
         database.execute_sql("DROP INDEX search_document_tsv")
@@ -340,7 +340,7 @@ def test_a_prebuilt_database_is_served_read_only(make_app, sqlite_copy):
     for path in ("/v1/events", "/v1/search?q=iraq", "/readyz", "/v1/timeline"):
         assert client.get(path).status_code == 200, path
     assert sorted(p.name for p in folder.iterdir()) == before  # no -wal, no -shm
-    from api.db import database
+    from api.store.db import database
 
     with pytest.raises(pw.DatabaseError):
         database.execute_sql("DELETE FROM event")
@@ -391,7 +391,7 @@ def test_postgresql_sessions_compile_no_query(database_url):
         pytest.skip("JIT is PostgreSQL's")
     from urllib.parse import parse_qs, urlencode, urlsplit
 
-    from api.db import connect
+    from api.store.db import connect
 
     def setting(url: str, name: str) -> str:
         db = connect(url)

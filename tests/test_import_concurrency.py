@@ -17,8 +17,8 @@ PYTHON = sys.executable
 ROOT = Path(__file__).parent.parent
 IMPORTER = """
 import sys
-from api.db import bind
-from api.importer import load_files
+from api.store.db import bind
+from api.ingest import load_files
 bind(sys.argv[1])
 for n in range(int(sys.argv[2])):
     load_files([sys.argv[3 + n % 2]])
@@ -38,8 +38,8 @@ def second_version(tmp_path: Path) -> Path:
 
 
 def exported(app_url: str) -> dict:
-    from api.db import bind
-    from api.importer import export_source
+    from api.ingest import export_source
+    from api.store.db import bind
 
     bind(app_url)
     return export_source(ANDES_ID)
@@ -47,7 +47,7 @@ def exported(app_url: str) -> dict:
 
 def search_in_step() -> list[str]:
     """Records without their search document, or documents without their record."""
-    from api.db import database
+    from api.store.db import database
 
     wrong = []
     for table in ("actor", "location", "event", "statement", "source"):
@@ -73,7 +73,7 @@ def search_in_step() -> list[str]:
 
 
 def test_concurrent_imports_end_in_one_whole_bundle(database_url, tmp_path, make_app):
-    from api.importer import load_files
+    from api.ingest import load_files
 
     first, second = ANDES, second_version(tmp_path)
     with scratch_database(database_url, tmp_path, "race") as url:
@@ -102,7 +102,7 @@ def test_concurrent_imports_end_in_one_whole_bundle(database_url, tmp_path, make
 
 def test_replicas_starting_together_load_the_seed_once(database_url, tmp_path, make_app):
     briefing = f"{PYTHON} -c 'from api.cli import main; main()'"
-    serve_check = f"{PYTHON} -c 'from api import create_app; create_app()'"
+    serve_check = f"{PYTHON} -c 'from api.app import create_app; create_app()'"
     script = f"{briefing} db upgrade && {briefing} seed --if-empty && {serve_check}"
     with scratch_database(database_url, tmp_path, "replicas") as url:
         processes = [
@@ -122,9 +122,9 @@ def test_replicas_starting_together_load_the_seed_once(database_url, tmp_path, m
         assert joined.count("loaded 000_") == 1, joined
         assert joined.count("already seeded") == 2, joined
         assert "Traceback" not in joined
-        from api.db import bind, database
-        from api.importer import default_files, read_bundle
-        from api.models import Event, Source
+        from api.ingest import default_files, read_bundle
+        from api.store.db import bind, database
+        from api.store.models import Event, Source
 
         bind(url)
         with database.connection_context():

@@ -31,8 +31,8 @@ def post(client, key: str | None):
 
 
 def test_create_prints_the_key_once_and_stores_only_a_hash(keys_cli, client, app):
-    from api.db import database
-    from api.models import ApiKey
+    from api.store.db import database
+    from api.store.models import ApiKey
 
     name = f"test-curator-{uuid.uuid4().hex[:6]}"
     result = keys_cli("create", name, "--scope", "write")

@@ -90,7 +90,7 @@ def test_paging_keeps_the_other_parameters(client):
 
 
 def test_a_repeated_query_string_answers_the_same(client):
-    """Arguments are parsed once per query string (api/base.py QueryParser): the next request
+    """Arguments are parsed once per query string (api/http/base.py QueryParser): the next request
     gets its own copy, whatever the first did with it, and a refused one is refused again."""
     events = client.get("/v1/events?limit=2").json
     ids = ",".join(e["id"] for e in events)
@@ -105,8 +105,8 @@ def test_a_repeated_query_string_answers_the_same(client):
 
 def test_paging_is_stable_while_rows_are_added(client, app):
     """A record inserted before the cursor does not shift the next page (keyset, not offset)."""
-    from api.db import database
-    from api.models import Event
+    from api.store.db import database
+    from api.store.models import Event
 
     first = client.get("/v1/events?limit=2")
     expected = [e["id"] for e in client.get(links(first)["next"]).json]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from playhouse.db_url import connect
 
 from api.cli import cli
-from api.ddl import SCHEMA_VERSION
+from api.store.ddl import SCHEMA_VERSION
 from tests.scratch import is_postgres, scratch_database
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
@@ -53,7 +53,7 @@ def rows(db: pw.Database, table: str, columns: list[str]) -> list[tuple]:
 
 def fill_from_session(v1: pw.Database) -> dict[str, list[tuple]]:
     """Copy the seeded session database into the release-1 schema (its columns only)."""
-    from api.db import database
+    from api.store.db import database
 
     copied = {}
     with database.connection_context():
@@ -140,7 +140,7 @@ def test_a_release_1_database_is_upgraded_and_loses_nothing(
 
         # The seed loads again over it: the source gains its text, the events and statements
         # their v4 fields (casualties, speakers' principals); nothing is created or deleted.
-        from api.importer import default_files, load_files
+        from api.ingest import default_files, load_files
 
         report = load_files(default_files())
         assert report.summary["sources"]["updated"] == 1
@@ -154,10 +154,10 @@ def test_a_release_1_database_is_upgraded_and_loses_nothing(
 
 
 def test_a_database_newer_than_the_code_is_refused(database_url, tmp_path, make_app):
-    from api.db import bind, database
-    from api.ddl import SchemaOutdated
-    from api.migrations import upgrade
-    from api.models import SchemaVersion
+    from api.store.db import bind, database
+    from api.store.ddl import SchemaOutdated
+    from api.store.migrations import upgrade
+    from api.store.models import SchemaVersion
 
     with scratch_database(database_url, tmp_path, "newer") as url:
         make_app(url)
@@ -168,7 +168,7 @@ def test_a_database_newer_than_the_code_is_refused(database_url, tmp_path, make_
         bind(database_url)
 
 
-# Release 6's FTS5 index (api/ddl.py before v7): external content, rowid = search_document.id
+# Release 6's FTS5 index (api/store/ddl.py before v7): external content, rowid = search_document.id
 V6_FULLTEXT = [
     "DROP TRIGGER IF EXISTS search_document_ai",
     "DROP TRIGGER IF EXISTS search_document_ad",
@@ -254,10 +254,10 @@ def test_a_version_9_database_gets_every_event_rendered(
     """v10 keeps event records rendered as JSON (api/queries/rendered.py): an existing
     database gets the table, the triggers that keep it fresh, and every event rendered, the
     pages as before."""
-    from api.db import bind, database
-    from api.ddl import drop_stale_event_triggers
-    from api.models import Event, EventJson
     from api.queries.events import EVENT_JSON
+    from api.store.db import bind, database
+    from api.store.ddl import drop_stale_event_triggers
+    from api.store.models import Event, EventJson
 
     with scratch_database(database_url, tmp_path, "v9", template=seeded_template) as url:
         bind(url)

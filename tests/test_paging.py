@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from api.models import Actor, Event
 from api.queries.errors import InvalidParameter
 from api.queries.paging import Sort, decode_cursor, encode_cursor, sorts_for
+from api.store.models import Actor, Event
 
 DATE = Sort("date", Event.date)
 TITLE = Sort("title", Event.title)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from api.db import database
-from api.importer import default_files, load_files, read_bundle
-from api.models import Event, EventJson
+from api.ingest import default_files, load_files, read_bundle
 from api.queries.events import EVENT_JSON, EVENTS
+from api.store.db import database
+from api.store.models import Event, EventJson
 from tests.test_curation import MERGE
 
 BALTIC = Path(__file__).parent / "fixtures" / "import" / "baltic.yaml"
@@ -175,8 +175,8 @@ def test_a_populated_schema_can_be_dropped(database_url, seeded_template, tmp_pa
     """Dropping the tables of a database that holds records (tests, benchmarks): SQLite's
     DROP TABLE deletes the rows first, and the cascades fire the triggers that mark records
     stale, which failed once `event_json` was dropped before them."""
-    from api.db import bind
-    from api.ddl import create_schema, drop_schema, table_names
+    from api.store.db import bind
+    from api.store.ddl import create_schema, drop_schema, table_names
     from tests.scratch import scratch_database
 
     with scratch_database(database_url, tmp_path, "dropped", template=seeded_template) as url:

@@ -1,4 +1,4 @@
-"""Replay (api/response_cache.py): a cache hit answered before Flask is the answer Flask's own
+"""Replay (api/http/response_cache.py): a cache hit answered before Flask is the answer Flask's own
 path gives, status, headers (names, order, values) and body, with and without the rate
 limiter; only the values that belong to one request differ (request id, date, the limiter's
 remaining budget)."""
@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from playhouse.test_utils import count_queries
 
-from api import data_version
-from api.response_cache import Replay
+from api.http.response_cache import Replay
+from api.store import data_version
 
 PAGE = "/v1/events?limit=5"
 # Values of one request: compared by name and place, not by value.

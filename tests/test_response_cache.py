@@ -1,4 +1,4 @@
-"""The response cache (api/response_cache.py, issue #14): a public read is replayed until the
+"""The response cache (api/http/response_cache.py, issue #14): a public read is replayed until the
 next write, whichever path the write takes; a stale body is never served. On both backends,
 each test on its own seeded database (the tests write)."""
 
@@ -13,9 +13,10 @@ import pytest
 from flask import Flask
 from playhouse.test_utils import count_queries
 
-from api import create_app, data_version
-from api.auth import clear_cache, create_key
-from api.db import bind, database
+from api.app import create_app
+from api.http.auth import clear_cache, create_key
+from api.store import data_version
+from api.store.db import bind, database
 from tests.import_helpers import ANDES, ANDES_ID, with_text
 from tests.scratch import scratch_database
 
@@ -238,7 +239,7 @@ def test_the_version_moves_with_writes_only(cached):
             data_version.bump()
             transaction.rollback()
         assert data_version.current() == start
-        from api.ddl import exclusive
+        from api.store.ddl import exclusive
 
         with exclusive():
             pass

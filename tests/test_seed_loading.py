@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from api.cli import cli
-from api.importer import SeedError, default_files, load_files, validate_files
+from api.ingest import SeedError, default_files, load_files, validate_files
 from tests.helpers import briefing_files, fetch_all, seed
 
 COLLECTIONS = ["events", "statements", "actors", "locations", "sources"]

@@ -25,13 +25,13 @@ import psycopg2
 import pytest
 from playhouse.test_utils import count_queries
 
-from api import create_app
-from api.db import database
-from api.ddl import STALE_EVENTS
-from api.importer import default_files, validate_files
-from api.models import date_span
+from api.app import create_app
+from api.ingest import default_files, validate_files
 from api.queries.events import EVENTS
 from api.queries.paging import forget_counts
+from api.store.db import database
+from api.store.ddl import STALE_EVENTS
+from api.store.models import date_span
 from api.synthetic.generate import COLUMNS, corpus
 from api.synthetic.world import Plan
 from api.synthetic.write import MODELS as WRITTEN
@@ -176,7 +176,7 @@ def test_realistic_shape(raw):
         "WHERE c.path != p.path || c.slug || '/'"
     ).fetchall()
     assert broken == []
-    # the date span of every dated row is what api.models.date_span says
+    # the date span of every dated row is what api.store.models.date_span says
     for table in ("event", "statement"):
         for date, end, precision, start, stop in raw.execute(
             f"SELECT date, end_date, date_precision, range_start, range_end FROM {table}"

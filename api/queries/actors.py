@@ -6,12 +6,12 @@ from collections import defaultdict
 
 import peewee as pw
 
-from api.models import Actor, ActorAlias, Relation
 from api.queries.collection import Collection
 from api.queries.filters import any_of, cited_by, ids_for
 from api.queries.loading import aliases_for, citations_for, versioned
 from api.queries.paging import sorts_for
 from api.queries.relations import relations_of
+from api.store.models import Actor, ActorAlias, Relation
 
 
 def load_actors(actors: list[Actor]) -> list[dict]:

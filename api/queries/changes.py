@@ -8,7 +8,7 @@ from typing import Any
 
 import peewee as pw
 
-from api.models import Change
+from api.store.models import Change
 
 
 def naive_utc(moment: dt.datetime) -> dt.datetime:

@@ -10,8 +10,6 @@ from typing import Any
 
 import peewee as pw
 
-from api import data_version
-from api.db import database
 from api.queries import fulltext, rankings
 from api.queries.errors import InvalidParameter, NotFound
 from api.queries.filters import (
@@ -36,6 +34,8 @@ from api.queries.paging import (
     remembered_plan,
 )
 from api.queries.rendered import Rendered
+from api.store import data_version
+from api.store.db import database
 from schemas.fastdump import Written, WrittenRecord
 
 RELEVANCE = "relevance"

@@ -1,5 +1,5 @@
 """Domain errors of the query layer. They name what is wrong in the caller's terms; the HTTP
-layer (api/errors.py) maps each to its problem+json response."""
+layer (api/http/errors.py) maps each to its problem+json response."""
 
 from __future__ import annotations
 

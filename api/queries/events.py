@@ -7,7 +7,6 @@ from typing import Any
 
 import peewee as pw
 
-from api.models import Actor, Event, EventCasualty, EventJson, EventParticipant, Location
 from api.queries.collection import Collection
 from api.queries.filters import (
     Filter,
@@ -32,6 +31,7 @@ from api.queries.loading import (
 )
 from api.queries.paging import sorts_for
 from api.queries.rendered import Rendered
+from api.store.models import Actor, Event, EventCasualty, EventJson, EventParticipant, Location
 
 
 def locations_of(events: list[Event]) -> dict[int, Location]:

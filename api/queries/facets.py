@@ -10,9 +10,12 @@ from functools import reduce
 
 import peewee as pw
 
-from api import data_version
-from api.db import is_postgres
-from api.models import (
+from api.queries.collection import Collection, frozen_args, matching
+from api.queries.events import EVENTS
+from api.queries.statements import STATEMENTS
+from api.store import data_version
+from api.store.db import is_postgres
+from api.store.models import (
     Actor,
     Event,
     EventParticipant,
@@ -21,9 +24,6 @@ from api.models import (
     StatementPrincipal,
     StatementSpeaker,
 )
-from api.queries.collection import Collection, frozen_args, matching
-from api.queries.events import EVENTS
-from api.queries.statements import STATEMENTS
 
 # Buckets per (data version, collection, field, filters): facets by actor count the 2M links of
 # 1M events (0.4-0.5 s), by type a million rows, and the counts change only with the data

@@ -15,10 +15,10 @@ from typing import Any
 
 import peewee as pw
 
-from api.db import is_postgres
-from api.models import Citation, Location, LocationRegion, Source
 from api.queries.errors import InvalidParameter
 from api.queries.paging import Sort, count_rows
+from api.store.db import is_postgres
+from api.store.models import Citation, Location, LocationRegion, Source
 
 EARTH_RADIUS_KM = 6371.0088
 Filter = Callable[[pw.SelectQuery, Any, dict], pw.SelectQuery]

@@ -1,5 +1,5 @@
 """Full-text matching: FTS5 on SQLite, tsvector + GIN on PostgreSQL, over `search_document`
-(the index itself is built by api/ddl.py).
+(the index itself is built by api/store/ddl.py).
 
 Any user text is a valid query: it is split into word tokens, each matched as a prefix (a
 one-character token as a whole word), all required (AND). Both backends stem English and fold
@@ -17,12 +17,12 @@ from collections.abc import Iterator
 
 import peewee as pw
 
-from api.db import database, is_postgres
-from api.ddl import FTS_ID_BITS, FTS_TYPE_CODES, TS_CONFIG
-from api.models import SearchDocument
 from api.queries.errors import InvalidParameter
 from api.queries.filters import unindexed
 from api.queries.paging import count_rows, estimate_rows
+from api.store.db import database, is_postgres
+from api.store.ddl import FTS_ID_BITS, FTS_TYPE_CODES, TS_CONFIG
+from api.store.models import SearchDocument
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 16
@@ -40,7 +40,7 @@ def tokens(text: str) -> list[str]:
 
 
 def rowid_range(record_type: str) -> tuple[int, int]:
-    """SQLite: the first and last FTS5 rowid of `record_type`'s documents (api/ddl.py)."""
+    """SQLite: the first and last FTS5 rowid of `record_type`'s documents (api/store/ddl.py)."""
     code = FTS_TYPE_CODES[record_type]
     return code << FTS_ID_BITS, ((code + 1) << FTS_ID_BITS) - 1
 

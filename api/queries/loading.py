@@ -12,8 +12,8 @@ from typing import Any
 
 import peewee as pw
 
-from api.db import database
-from api.models import Actor, Citation, Location, Source
+from api.store.db import database
+from api.store.models import Actor, Citation, Location, Source
 
 
 def versioned(row: pw.Model) -> dict:

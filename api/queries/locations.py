@@ -6,7 +6,6 @@ from collections import defaultdict
 
 import peewee as pw
 
-from api.models import Location, LocationAlias, LocationRegion
 from api.queries.collection import Collection
 from api.queries.filters import (
     any_of,
@@ -18,6 +17,7 @@ from api.queries.filters import (
 )
 from api.queries.loading import aliases_for, citations_for, location_ref, versioned
 from api.queries.paging import sorts_for
+from api.store.models import Location, LocationAlias, LocationRegion
 
 
 def ancestor_slugs(location: Location) -> list[str]:

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable, Iterator
 
 import peewee as pw
 
-from api.db import is_postgres
-from api.models import Actor, Event, EventParticipant, Relation, Statement, StatementSpeaker
 from api.queries.errors import NotFound
 from api.queries.loading import actor_ref, citations_for
+from api.store.db import is_postgres
+from api.store.models import Actor, Event, EventParticipant, Relation, Statement, StatementSpeaker
 
 EDGE_ORDER = {"relation": 0, "co_participation": 1, "co_signatory": 2}
 # Record ids listed per co-participation / co-signatory edge, oldest first (issue #14: around a

@@ -22,9 +22,9 @@ import peewee as pw
 from cachetools import LRUCache
 from itsdangerous import BadData, Signer, URLSafeSerializer
 
-from api import data_version
-from api.db import is_postgres
 from api.queries.errors import InvalidParameter
+from api.store import data_version
+from api.store.db import is_postgres
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def plain_count(query: pw.SelectQuery, limit: int | None = None) -> int:
 
 def count_rows(query: pw.SelectQuery, limit: int | None = None) -> int:
     """How many rows `query` returns (at most `limit` when given), remembered per data
-    version (api/data_version.py: every write changes it)."""
+    version (api/store/data_version.py: every write changes it)."""
     counted = query.order_by() if limit is None else query.order_by().limit(limit)
     sql, params = counted.sql()
     return _counts.get((sql, *params), counted.count)

@@ -18,8 +18,8 @@ from array import array
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
-from api import data_version
 from api.queries import fulltext
+from api.store import data_version
 
 KEEP_AT_MOST = 1_000_000  # hits of one ranking (17 MB)
 KEPT_BYTES = 24 * 2**20  # of every ranking a worker keeps (RSS: issue #14 allows 150 MB)

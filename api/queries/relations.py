@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import peewee as pw
 
-from api.db import database
-from api.models import Actor, Relation
 from api.queries.collection import Collection
 from api.queries.filters import Filter, any_of, cited_by, ids_for
 from api.queries.loading import Row, actor_ref, citations_for, typed_rows, versioned
 from api.queries.paging import sorts_for
+from api.store.db import database
+from api.store.models import Actor, Relation
 
 SUBJECT, OBJECT = Actor.alias("subject"), Actor.alias("object")
 

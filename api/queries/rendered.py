@@ -3,7 +3,8 @@ from `event_json` and joins them, instead of building every record from five que
 writing it again (two thirds of a computed page).
 
 - A writer renders what it made stale before its transaction ends (`refresh`): the triggers of
-  api/ddl.py `STALE_EVENTS` null the body of every event whose record shows a row that changed,
+  api/store/ddl.py `STALE_EVENTS` null the body of every event whose record shows a row that
+  changed,
   whoever wrote it, so a stored body is never older than the rows it shows.
 - A reader takes a body only where there is one (`json_of`): a record whose body is stale or
   missing (a write that did not refresh, more stale bodies than one write renders) is rendered
@@ -21,8 +22,8 @@ from weakref import WeakKeyDictionary
 
 import peewee as pw
 
-from api.db import database
 from api.queries.loading import Row, model_columns, prepared, typed_rows
+from api.store.db import database
 from schemas.fastdump import record_json
 
 # Records rendered per query: one batch of the loaders (api/queries/loading.py PREPARED_AT_MOST).

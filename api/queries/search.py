@@ -11,11 +11,11 @@ import operator
 
 import peewee as pw
 
-from api.models import Actor, Event, Location, SearchDocument, Source, Statement
-from api.paths import record_url
 from api.queries import fulltext, rankings
 from api.queries.errors import InvalidParameter
 from api.queries.snippets import snippet
+from api.records import record_url
+from api.store.models import Actor, Event, Location, SearchDocument, Source, Statement
 
 MODELS: dict[str, type[pw.Model]] = {
     "actor": Actor,

@@ -6,12 +6,12 @@ from collections import defaultdict
 
 import peewee as pw
 
-from api import data_version
-from api.models import Citation, Source
-from api.paths import COLLECTION_PATHS, collection_url
 from api.queries.collection import Collection
 from api.queries.filters import any_of
 from api.queries.paging import sorts_for
+from api.records import COLLECTION_PATHS, collection_url
+from api.store import data_version
+from api.store.models import Citation, Source
 
 EXTRACTED = ("actor", "relation", "location", "event", "statement")  # what a source yields
 

@@ -7,16 +7,6 @@ from collections import defaultdict
 
 import peewee as pw
 
-from api.models import (
-    Actor,
-    Event,
-    Statement,
-    StatementAddressee,
-    StatementEvent,
-    StatementMention,
-    StatementPrincipal,
-    StatementSpeaker,
-)
 from api.queries.collection import Collection
 from api.queries.filters import (
     Filter,
@@ -37,6 +27,16 @@ from api.queries.loading import (
     rows_by_id,
 )
 from api.queries.paging import sorts_for
+from api.store.models import (
+    Actor,
+    Event,
+    Statement,
+    StatementAddressee,
+    StatementEvent,
+    StatementMention,
+    StatementPrincipal,
+    StatementSpeaker,
+)
 
 
 def linked_actors(link: type[pw.Model], statement_ids: list[int]) -> dict[int, list[dict]]:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import peewee as pw
 
-from api.db import database
-from api.models import Event, Location, Statement, StatementEvent, StatementSpeaker
-from api.paths import record_url
 from api.queries import filters
 from api.queries.collection import matching
 from api.queries.events import EVENTS, locations_of, participants_for
@@ -22,6 +19,9 @@ from api.queries.paging import (
     sorts_for,
 )
 from api.queries.statements import STATEMENTS, linked_actors
+from api.records import record_url
+from api.store.db import database
+from api.store.models import Event, Location, Statement, StatementEvent, StatementSpeaker
 
 # Items are ordered by (date, uid) with uid = 2 * id for events and 2 * id + 1 for statements:
 # unique across both tables, so a (date, uid) cursor from query.py pins a position exactly.

@@ -8,7 +8,7 @@ near, full text, actor/role, channel, ...) has realistic work to do.
 
 Every public id starts with `syn-`, so synthetic records never collide with the real briefings
 and can be removed again (`remove`). The same `N` and `random_seed` always give the same rows.
-Date spans use `api.models.date_span` and location paths follow the loader's
+Date spans use `api.store.models.date_span` and location paths follow the loader's
 `/parent-slug/child-slug/` scheme, so synthetic data is indistinguishable from loaded data.
 
 The package: `names` (word tables and weights), `world` (the seeded places, actors and
@@ -21,10 +21,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from api.db import database, is_postgres
-from api.ddl import exclusive
-from api.models import Actor, Citation, Event, Location, Relation, SearchDocument, Source, Statement
 from api.queries.events import EVENT_JSON
+from api.store.db import database, is_postgres
+from api.store.ddl import exclusive
+from api.store.models import (
+    Actor,
+    Citation,
+    Event,
+    Location,
+    Relation,
+    SearchDocument,
+    Source,
+    Statement,
+)
 from api.synthetic.bulk import deferred_indexes, fast_sqlite, max_id
 from api.synthetic.generate import corpus
 from api.synthetic.world import DEFAULT_SEED, GENERATOR_VERSION, PREFIX, Plan, signature

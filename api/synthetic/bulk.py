@@ -20,8 +20,8 @@ from typing import Any
 
 import peewee as pw
 
-from api import ddl
-from api.db import SQLITE_PRAGMAS, database, is_postgres
+from api.store import ddl
+from api.store.db import SQLITE_PRAGMAS, database, is_postgres
 
 log = logging.getLogger(__name__)
 

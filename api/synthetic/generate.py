@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any, TypeVar
 
-from api.models import relation_slug
+from api.store.models import relation_slug
 from api.synthetic.draws import EventDraw, Row, StatementDraw
 from api.synthetic.world import DEFAULT_SEED, PREFIX, World
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from api.models import date_span
+from api.store.models import date_span
 from api.synthetic.names import (
     ACTOR_KIND_WEIGHTS,
     BRANCHES,

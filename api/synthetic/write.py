@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import peewee as pw
 from tqdm import tqdm
 
-from api.models import (
+from api.store.models import (
     Actor,
     ActorAlias,
     Citation,

@@ -1,0 +1,158 @@
+"""briefing-api: structured briefing data over a REST API."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import peewee as pw
+import swagger_ui_bundle
+from flask import Flask, Request, Response, request, send_from_directory
+from flask.sessions import SessionInterface
+from werkzeug.sansio.utils import get_current_url
+
+from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
+from api.http import auth, http_cache, limits, response_cache, spec
+from api.http.base import Api
+from api.http.errors import unavailable
+from api.http.json_provider import JSONProvider
+from api.http.security import init_security, trust_hosts
+from api.queries.paging import configure_cursors
+from api.store import db, migrations
+
+API_DESCRIPTION = """Structured briefing data: the actors, events, statements and locations
+that news briefings report, each record cited to the verbatim sentence that supports it.
+
+Lists are JSON arrays paged with `limit` and an opaque `cursor` (next page in the RFC 8288
+`Link` header, total in `X-Total-Count`), and also speak CSV and GeoJSON. Errors are RFC 9457
+`application/problem+json`. Unknown query parameters are refused, and so is a repeated
+parameter that takes one value.
+
+Each client has a request budget (`RateLimit-*` headers; 429 with `Retry-After` beyond it), and
+each request a database time budget (503 with `Retry-After` beyond it)."""
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings, database binding, blueprints, docs and error handlers."""
+    from api.http.resources import MODULES
+    from api.http.resources.writes import register_converter
+
+    app = Flask(__name__, template_folder="http/templates")
+    app.request_class = UrlRequest
+    app.session_interface = NoSessions()  # no cookies: skip a signer built per request
+    app.json = JSONProvider(app)
+    app.config.update(STATIC_SETTINGS)
+    app.config.update(settings_from_env())
+    app.config.update(config or {})
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.testing:
+        log.warning("SECRET_KEY is not set: cursors are signed with the public development key")
+    configure_cursors(app.config["SECRET_KEY"])
+    init_database(app)
+
+    api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
+    spec.install(api)
+    register_converter(app, api)
+    for module in MODULES:
+        api.register_blueprint(module.blp)
+    auth.init_private_reads(app)
+    http_cache.init_app(app)
+    init_security(app)
+    limits.init_rate_limits(app)
+    response_cache.init_app(app)  # last: its lookup follows the rate limit, its store all hooks
+    app.before_request(http_cache.remember_base_url)  # after the lookup: a replay needs no root
+    trust_hosts(app)  # outermost middleware: the cache's replays see the URL it leaves
+
+    assets = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get("/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        """Swagger UI's own files, served locally so the docs work offline."""
+        return send_from_directory(assets, filename)
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """The docs' tab icon (Swagger UI's)."""
+        return send_from_directory(assets, "favicon-32x32.png", mimetype="image/png")
+
+    return app
+
+
+class UrlRequest(Request):
+    """Flask's request, its root and base URLs built once per distinct URL in this process
+    (werkzeug quotes, splits and unquotes them on every request: 7.6 us each, and a page's
+    links and record URLs need both)."""
+
+    @cached_property
+    def root_url(self) -> str:
+        return current_url(self.scheme, self.host, self.root_path)
+
+    @cached_property
+    def base_url(self) -> str:
+        return current_url(self.scheme, self.host, self.root_path, self.path)
+
+
+current_url = lru_cache(maxsize=1024)(get_current_url)  # bounded: paths are the client's
+
+
+class NoSessions(SessionInterface):
+    """The API keeps no session: every request gets Flask's null session, and no cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None  # Flask then uses make_null_session()
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
+
+
+HEALTH_ENDPOINTS = {"health.Health", "health.Readiness"}
+
+
+def init_database(app: Flask) -> None:
+    """Bind the database, create what is missing, and hold a connection around each request,
+    within the request's time budget (`QUERY_TIMEOUT_MS`)."""
+    if app.config["DATABASE_READONLY"]:
+        db.database.initialize(readonly_sqlite(app.config["DATABASE_URL"]))
+    else:
+        db.bind(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"])
+        if app.config.get("SCHEMA_UPGRADE", True):  # the CLI upgrades only when told to
+            migrations.upgrade()  # create the schema, or bring an older one up to date
+
+    @app.before_request
+    def _connect() -> Response | None:
+        configure_cursors(app.config["SECRET_KEY"])
+        if request.endpoint in HEALTH_ENDPOINTS:
+            return None  # the probes connect themselves and report failures their own way
+        try:
+            db.database.connect(reuse_if_open=True)
+            limits.start_query_budget(app.config["QUERY_TIMEOUT_MS"])
+        except (pw.DatabaseError, pw.InterfaceError) as error:
+            log.error("Database unavailable: %s", error)
+            return unavailable()
+        return None
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        limits.end_query_budget()
+        if not db.database.is_closed():
+            db.database.close()
+
+
+def readonly_sqlite(url: str) -> pw.SqliteDatabase:
+    """A prebuilt SQLite file served read-only (`DATABASE_READONLY=1`): opened `immutable`, so
+    SQLite writes nothing beside it (no -wal/-shm, no locks) and it may live on a read-only
+    filesystem; no DDL runs. The file must not change while served."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError("DATABASE_READONLY applies to SQLite files (sqlite:///path) only")
+    path = Path(url.split(":///", 1)[1]).resolve()
+    if not path.is_file():
+        raise ValueError(f"DATABASE_READONLY: no database file at {path}")
+    return pw.SqliteDatabase(
+        f"file:{path.as_posix()}?immutable=1",
+        uri=True,
+        pragmas={"query_only": 1, "foreign_keys": 1, "cache_size": -32_000},
+    )

@@ -1,0 +1,128 @@
+"""What one client or one request may cost: a per-client rate limit (Flask-Limiter) and a
+database time budget per request (PostgreSQL `statement_timeout`, SQLite progress handler).
+
+Both end in problem+json, never in a killed worker: a 429 with `Retry-After` (api/http/errors.py
+formats Flask-Limiter's exception), and a 503 with `Retry-After` for a query over its budget
+(a valid request the service could not afford now; see `errors.database_problem`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Callable
+
+import peewee as pw
+from flask import Flask, Response, request
+from flask_limiter import Limiter, RateLimitExceeded
+from werkzeug.datastructures import Headers
+
+from api.store.db import database, is_postgres
+
+# Probes and the documentation are never throttled: a load balancer's health checks must not
+# be refused because a client is busy, and the docs page loads many assets at once.
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json")
+UNLIMITED_PREFIXES = ("/docs",)
+LIMITER = "rate_limiter"  # app.extensions: the app's Limiter
+SQLITE_CHECK_EVERY = 1000  # SQLite virtual-machine instructions between deadline checks
+
+_budget = threading.local()
+_pg_timeouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def client_address() -> str:
+    """The default rate-limit key: the client's address (behind `PROXY_COUNT` trusted proxies,
+    the address they forwarded)."""
+    return request.remote_addr or "unknown"
+
+
+def init_rate_limits(app: Flask) -> Limiter:
+    """A Flask-Limiter for `app`: `RATELIMIT_DEFAULT` per key, shared through
+    `RATELIMIT_STORAGE_URI`. The key function is pluggable: pass `RATELIMIT_KEY_FUNC` (a
+    callable returning a string, e.g. the id of an authenticated API key) in the config."""
+    app.config.setdefault("RATELIMIT_ENABLED", not app.testing)  # tests opt in
+    key_func: Callable[[], str] = app.config.get("RATELIMIT_KEY_FUNC") or client_address
+    limiter = Limiter(key_func=key_func, key_prefix="briefing")
+    limiter.request_filter(is_unlimited)
+    app.after_request(ietf_fields)  # registered first, so it runs after the limiter's
+    limiter.init_app(app)
+    app.extensions[LIMITER] = limiter
+    return limiter
+
+
+def is_enabled(app: Flask) -> bool:
+    """True when `app` limits requests (`RATELIMIT_ENABLED`)."""
+    limiter = app.extensions.get(LIMITER)
+    return limiter is not None and limiter.enabled
+
+
+def check_in_context(app: Flask) -> tuple[Response | None, list[tuple[str, str]]]:
+    """The rate limit of the request whose context is pushed, for a response made outside
+    Flask's request cycle (a replay of the response cache): Flask's 429 when it is over its
+    budget, else the rate-limit headers its response carries. Runs Flask-Limiter's own hooks,
+    so the budget, the exemptions and the headers are those of the Flask path."""
+    limiter: Limiter = app.extensions[LIMITER]
+    try:
+        limiter._check_request_limit()  # Flask-Limiter's before_request hook
+    except RateLimitExceeded as error:  # answered as Flask answers it: error handler, hooks
+        return app.finalize_request(app.handle_user_exception(error)), []
+    carrier = app.response_class()
+    carrier.headers = Headers()
+    limiter._Limiter__inject_headers(carrier)  # its after_request hook (name-mangled)
+    ietf_fields(carrier)
+    return None, list(carrier.headers)
+
+
+def ietf_fields(response: Response) -> Response:
+    """The rate-limit headers as the IETF RateLimit fields define them: `RateLimit-Reset` in
+    seconds until the window resets (Flask-Limiter writes its Unix time), and `Retry-After`
+    only on a refusal, a 429 or a 503 (Flask-Limiter adds it to every response, where a client
+    could read a 200 as "retry in a second")."""
+    reset = response.headers.get("RateLimit-Reset")
+    if reset and reset.isdigit():
+        response.headers["RateLimit-Reset"] = str(max(0, int(reset) - int(time.time())))
+    if response.status_code not in (429, 503) and "RateLimit-Limit" in response.headers:
+        del response.headers["Retry-After"]
+    return response
+
+
+def is_unlimited() -> bool:
+    return request.path in UNLIMITED_PATHS or request.path.startswith(UNLIMITED_PREFIXES)
+
+
+# ---------------------------------------------------------------- query budget
+
+
+def start_query_budget(budget_ms: int) -> None:
+    """Bound the database time of the current request (call once connected). PostgreSQL stops
+    any statement after `budget_ms`; SQLite stops the request's statements once `budget_ms`
+    have passed since this call. Either raises an OperationalError (api/http/errors.py: 503)."""
+    if budget_ms <= 0:
+        return
+    connection = database.connection()
+    if is_postgres():
+        if _pg_timeouts.get(connection) != budget_ms:  # once per pooled connection
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = %s", (budget_ms,))
+            _pg_timeouts[connection] = budget_ms
+        return
+    _budget.deadline = time.monotonic() + budget_ms / 1000
+    connection.set_progress_handler(_over_budget, SQLITE_CHECK_EVERY)
+
+
+def end_query_budget() -> None:
+    """Lift the SQLite budget of the request (the connection may outlive it)."""
+    _budget.deadline = None
+    if database.obj is None or database.is_closed() or is_postgres():
+        return
+    with contextlib.suppress(pw.InterfaceError, sqlite3.ProgrammingError):
+        database.connection().set_progress_handler(None, 0)
+
+
+def _over_budget() -> int:
+    """SQLite progress handler: non-zero interrupts the running statement."""
+    deadline = getattr(_budget, "deadline", None)
+    return int(deadline is not None and time.monotonic() > deadline)

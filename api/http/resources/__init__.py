@@ -1,0 +1,35 @@
+"""One blueprint per collection, then the analyst views, registered in this order."""
+
+from api.http.resources import (
+    actors,
+    briefings,
+    changes,
+    events,
+    facets,
+    health,
+    locations,
+    network,
+    relations,
+    search,
+    sources,
+    statements,
+    timeline,
+    vocabularies,
+)
+
+MODULES = (
+    events,
+    statements,
+    actors,
+    relations,
+    locations,
+    sources,
+    briefings,
+    changes,
+    timeline,
+    network,
+    search,
+    facets,
+    vocabularies,
+    health,
+)

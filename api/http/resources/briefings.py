@@ -1,0 +1,87 @@
+"""`/v1/briefings`: import a briefing bundle (JSON or YAML) in one validated transaction."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import abort
+
+from api.http.auth import key_name, require, security
+from api.http.base import Blueprint, problem_doc
+from api.http.errors import PROBLEM_JSON, refused
+from api.ingest import SeedError, import_body
+from api.records import record_url
+from schemas.bundle import BriefingBundleSchema
+from schemas.imports import BundleProblemSchema, ImportArgs, ImportSummarySchema
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+JSON_TYPES = ("application/json",)
+
+blp = Blueprint(
+    "briefings",
+    __name__,
+    url_prefix="/v1/briefings",
+    description="Briefing bundles in: one source and every record extracted from it.",
+)
+
+
+@blp.route("")
+class Briefings(MethodView):
+    @require("write")  # first: a request without a key learns nothing else
+    @blp.arguments(ImportArgs, location="query", as_kwargs=True)
+    @blp.response(
+        201,
+        ImportSummarySchema,
+        description="Imported.",
+        headers={
+            "Location": {
+                "description": "The imported source: /v1/sources/{id}.",
+                "schema": {"type": "string"},
+            }
+        },
+    )
+    @blp.alt_response(200, schema=ImportSummarySchema, description="A dry run: nothing written.")
+    @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
+    @blp.alt_response(403, **problem_doc("The key lacks the `write` scope."))
+    @blp.alt_response(413, **problem_doc("The body is larger than MAX_BUNDLE_BYTES."))
+    @blp.alt_response(415, **problem_doc("The body is neither JSON nor YAML."))
+    @blp.alt_response(
+        422,
+        schema=BundleProblemSchema,
+        content_type=PROBLEM_JSON,
+        description="The bundle has errors, all listed in `errors`; nothing was written.",
+    )
+    @blp.doc(
+        summary="Import a briefing",
+        description="Validates the bundle whole (schema, references, every excerpt and "
+        "verbatim quote against `source.text`, dates, orphans, ids of other sources), then "
+        "writes it in one transaction. Importing a bundle again replaces that source's "
+        "contribution: records it no longer contains are removed unless another source "
+        "supports them. Format: seed/README.md. Needs a key with the `write` scope.",
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {"schema": BriefingBundleSchema},
+                # The same bundle as a YAML document: text to clients, parsed by the server.
+                "application/yaml": {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A BriefingBundle written in YAML (seed/README.md).",
+                    }
+                },
+            },
+        },
+        **security("write"),
+    )
+    def post(self, dry_run: bool):
+        media_type = request.mimetype
+        if media_type not in JSON_TYPES + YAML_TYPES:
+            abort(415, message="Send the bundle as application/json or application/yaml.")
+        try:
+            report = import_body(request.get_data(), media_type, dry_run=dry_run, key=key_name())
+        except SeedError as error:
+            refused(error)
+        if dry_run:
+            return report, 200
+        return report, 201, {"Location": record_url("source", report.sources[0])}

@@ -1,0 +1,88 @@
+"""The list + detail endpoints every collection has, built the same way for each."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import g
+from flask.views import MethodView
+
+from api.http.base import Blueprint, problem_doc
+from api.http.formats import PREFER_PARAMETER, json_only, list_docs, list_response
+from api.http.resources.writes import add_writes
+from api.queries.collection import Collection, get_record
+from schemas.bundle import (
+    BundleActorSchema,
+    BundleEventSchema,
+    BundleLocationSchema,
+    BundleRelationSchema,
+    BundleStatementSchema,
+)
+from schemas.fastdump import WrittenRecord
+
+WRITE_SCHEMAS: dict[str, type[ma.Schema]] = {
+    "actors": BundleActorSchema,
+    "relations": BundleRelationSchema,
+    "locations": BundleLocationSchema,
+    "events": BundleEventSchema,
+    "statements": BundleStatementSchema,
+}
+
+
+def collection_blueprint(
+    name: str,
+    collection: Collection,
+    schema: type[ma.Schema],
+    args_schema: type[ma.Schema],
+    description: str,
+    list_summary: str,
+    list_description: str,
+    collection_example: str,
+) -> Blueprint:
+    """A blueprint serving `GET /v1/<name>` (filtered, paged list) and `GET /v1/<name>/{id}`."""
+    blp = Blueprint(name, __name__, url_prefix=f"/v1/{name}", description=description)
+    formats = tuple(args_schema().fields["format"].validate.choices)
+    singular = collection.name
+    record_schema = schema()  # one instance: building one deep-copies every field
+    list_args = args_schema()  # likewise for the query string (a class is built per request)
+
+    @blp.route("", parameters=[PREFER_PARAMETER])
+    class ListView(MethodView):
+        @blp.arguments(list_args, location="query", as_kwargs=False)
+        @blp.response(200, schema(many=True))
+        @blp.doc(
+            summary=list_summary,
+            description=list_description,
+            **list_docs(schema(many=True), formats),
+        )
+        def get(self, args: dict):
+            return list_response(collection, args, record_schema, formats)
+
+    record_id_doc = {
+        "in": "path",
+        "name": "record_id",
+        "example": collection_example,
+        "description": f"Public id of the {singular}.",
+    }
+
+    @blp.route("/<string:record_id>", parameters=[record_id_doc])
+    class DetailView(MethodView):
+        @blp.response(200, schema)
+        @blp.alt_response(404, **problem_doc(f"No {singular} has that id."))
+        @blp.doc(
+            summary=f"Get one {singular}",
+            description=f"One {singular} by its public id, with everything a reader needs "
+            "embedded (references as `{id, name}`) and the citations that support it.",
+        )
+        def get(self, record_id: str):
+            json_only()
+            record = get_record(collection, record_id, as_json=True)
+            # the ETag derives from its version
+            is_json = type(record) is WrittenRecord
+            g.record_version = record.version if is_json else record.get("version")
+            return record
+
+    if name in WRITE_SCHEMAS:  # POST, PATCH, DELETE (api/http/resources/writes.py)
+        add_writes(blp, name, collection, schema, WRITE_SCHEMAS[name], record_id_doc)
+    ListView.__name__ = f"{name.title()}List"
+    DetailView.__name__ = f"{name.title()}Detail"
+    return blp

@@ -1,0 +1,18 @@
+"""`/v1/statements`: who said what, to whom, when and through which channel."""
+
+from api.http.resources.collection import collection_blueprint
+from api.queries.statements import STATEMENTS
+from schemas.arguments import StatementListArgs
+from schemas.records import StatementSchema
+
+blp = collection_blueprint(
+    "statements",
+    STATEMENTS,
+    StatementSchema,
+    StatementListArgs,
+    description="Quotes (verbatim) and reported speech, with speakers, addressees and channel.",
+    list_summary="List statements",
+    list_description="Statements, oldest first by default. `speaker`, `addressed_to` and "
+    "`actor` take actor ids; `verbatim=true` keeps direct quotes only.",
+    collection_example="kataib-hezbollah-2020-04-02-leave-iraq",
+)

@@ -1,0 +1,233 @@
+"""Record writes on a collection's blueprint: `POST /v1/{collection}`, `PATCH` (JSON Merge
+Patch, RFC 7396) and `DELETE /v1/{collection}/{id}`, the last two conditional on `If-Match`."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import marshmallow as ma
+from flask import Flask, g, request
+from flask.views import MethodView
+from flask_smorest import abort
+from werkzeug.routing import BaseConverter
+
+from api.http.auth import key_name, require, security
+from api.http.base import Blueprint, problem_doc
+from api.http.errors import PROBLEM_JSON, refused
+from api.http.http_cache import version_of
+from api.ingest import SeedError, curation
+from api.queries.collection import Collection, get_record
+from api.records import record_url
+from schemas.imports import BundleProblemSchema
+from schemas.writes import DeleteArgs
+
+MERGE_PATCH = "application/merge-patch+json"
+IF_MATCH_PARAMETER = {  # PATCH and DELETE
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The record's ETag.",
+}
+
+
+class RecordIdConverter(BaseConverter):
+    """The id in a write's path: any segment but a collection's own views (`/facets`), so
+    that those do not advertise PATCH and DELETE."""
+
+    regex = r"(?!facets$)[^/]+"
+
+
+def register_converter(app: Flask, api: Any) -> None:
+    """Make `<record_id:...>` known to Flask and to the spec (before the blueprints)."""
+    app.url_map.converters["record_id"] = RecordIdConverter
+    api.register_converter(RecordIdConverter, lambda converter: {"type": "string"})
+
+
+def if_match() -> int | None:
+    """The version `If-Match` names (None for `*`): 428 without the header, 412 when it
+    names no version of a record."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        abort(
+            428,
+            message="Send If-Match with the record's ETag (from GET): this write is "
+            "refused without it, so that it cannot overwrite a change it has not seen.",
+        )
+    if header == "*":
+        return None
+    versions = [version_of(tag) for tag in header.split(",")]
+    if any(v is not None for v in versions):
+        return next(v for v in versions if v is not None)
+    abort(412, message="If-Match names no version of this record; GET it for its ETag.")
+
+
+def json_body(*media_types: str) -> Any:
+    """The parsed JSON body: 415 for another media type, 422 when it is not JSON."""
+    if request.mimetype not in media_types:
+        abort(415, message=f"Send the body as {' or '.join(media_types)}.")
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        abort(
+            422,
+            message="The body is not valid JSON.",
+            errors=[{"path": "", "message": "Not valid JSON."}],
+        )
+    return body
+
+
+def fail(error: Exception) -> NoReturn:
+    """A refused write as its problem (nothing was written)."""
+    if isinstance(error, SeedError):
+        refused(error, "The record was refused")
+    if isinstance(error, curation.NotFound):
+        abort(404, message=str(error))
+    if isinstance(error, curation.StaleVersion):
+        abort(412, message=f"{error} GET it again, and apply your change to that version.")
+    if isinstance(error, curation.Referenced):
+        abort(
+            409,
+            message=str(error),
+            errors=[{"path": "", "message": name} for name in error.referrers],
+        )
+    abort(409, message=str(error))
+
+
+WRITE_ERRORS = (
+    SeedError,
+    curation.NotFound,
+    curation.StaleVersion,
+    curation.Exists,
+    curation.Referenced,
+)
+
+
+def add_writes(
+    blp: Blueprint,
+    name: str,
+    collection: Collection,
+    schema: type[ma.Schema],
+    input_schema: type[ma.Schema],
+    record_id_doc: dict,
+) -> None:
+    """Register POST on `/v1/{name}`, PATCH and DELETE on `/v1/{name}/{id}`."""
+    singular = collection.name
+    a = "an" if singular[0] in "aeiou" else "a"
+    problems = {
+        401: problem_doc("No valid API key (see WWW-Authenticate)."),
+        403: problem_doc("The key lacks the `write` scope."),
+    }
+    invalid = {
+        "schema": BundleProblemSchema,
+        "content_type": PROBLEM_JSON,
+        "description": "The record has errors, all listed in `errors`; nothing was written.",
+    }
+    etag = {"ETag": {"description": "The record's new ETag.", "schema": {"type": "string"}}}
+
+    def respond(written: curation.Written, status: int) -> tuple[dict, int, dict]:
+        record = get_record(collection, written.id)
+        g.record_version = record["version"]
+        return record, status, {"Location": record_url(singular, written.id)}
+
+    @blp.route("", endpoint=f"{name}_create")
+    class CreateView(MethodView):
+        @require("write")
+        @blp.response(
+            201,
+            schema,
+            description="Created.",
+            headers={
+                **etag,
+                "Location": {"description": f"The new {singular}.", "schema": {"type": "string"}},
+            },
+        )
+        @blp.alt_response(401, **problems[401])
+        @blp.alt_response(403, **problems[403])
+        @blp.alt_response(409, **problem_doc(f"A {singular} with that id exists."))
+        @blp.alt_response(415, **problem_doc("The body is not application/json."))
+        @blp.alt_response(422, **invalid)
+        @blp.doc(
+            summary=f"Create {a} {singular}",
+            description=f"A new {singular} in the bundle format (seed/README.md), each "
+            "citation naming its `source`; validated like an import (references, vocabularies, "
+            "every excerpt in the stored text of its source). Needs a `write` key.",
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": input_schema}},
+            },
+            **security("write"),
+        )
+        def post(self):
+            try:
+                written = curation.create(name, json_body("application/json"), key_name())
+            except WRITE_ERRORS as error:
+                fail(error)
+            return respond(written, 201)
+
+    @blp.route("/<record_id:record_id>", endpoint=f"{name}_write", parameters=[record_id_doc])
+    class WriteView(MethodView):
+        @require("write")
+        @blp.response(200, schema, description="Changed (or already so).", headers=etag)
+        @blp.alt_response(401, **problems[401])
+        @blp.alt_response(403, **problems[403])
+        @blp.alt_response(404, **problem_doc(f"No {singular} has that id."))
+        @blp.alt_response(412, **problem_doc("The record changed since the If-Match ETag."))
+        @blp.alt_response(415, **problem_doc(f"The body is not {MERGE_PATCH}."))
+        @blp.alt_response(422, **invalid)
+        @blp.alt_response(428, **problem_doc("If-Match is missing."))
+        @blp.doc(
+            summary=f"Change {a} {singular}",
+            description=f"A JSON Merge Patch (RFC 7396) of the {singular}'s bundle form (as "
+            "POST takes it: `null` removes a field, a list is replaced whole). Needs "
+            "`If-Match` with the ETag of a GET, and a `write` key; the result is validated "
+            "like an import. The id (a relation's subject, predicate, object) cannot change.",
+            parameters=[IF_MATCH_PARAMETER],
+            requestBody={
+                "required": True,
+                "content": {
+                    MERGE_PATCH: {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": True,
+                            "example": {"description": "Corrected description."},
+                        }
+                    }
+                },
+            },
+            **security("write"),
+        )
+        def patch(self, record_id: str):
+            expected = if_match()
+            patch = json_body(MERGE_PATCH, "application/json")
+            try:
+                written = curation.update(name, record_id, patch, expected, key_name())
+            except WRITE_ERRORS as error:
+                fail(error)
+            return respond(written, 200)
+
+        @require("write")
+        @blp.arguments(DeleteArgs, location="query", as_kwargs=True)
+        @blp.response(204, description="Deleted; a tombstone is in /v1/changes.")
+        @blp.alt_response(401, **problems[401])
+        @blp.alt_response(403, **problems[403])
+        @blp.alt_response(404, **problem_doc(f"No {singular} has that id."))
+        @blp.alt_response(409, **problem_doc("Other records refer to it (named in `errors`)."))
+        @blp.alt_response(412, **problem_doc("The record changed since the If-Match ETag."))
+        @blp.alt_response(428, **problem_doc("If-Match is missing."))
+        @blp.doc(
+            summary=f"Delete {a} {singular}",
+            description="Needs `If-Match` with the ETag of a GET and a `write` key. Refused "
+            "(409, naming them) while other records refer to it, unless `cascade=true`.",
+            parameters=[IF_MATCH_PARAMETER],
+            **security("write"),
+        )
+        def delete(self, record_id: str, cascade: bool):
+            expected = if_match()
+            try:
+                curation.delete(name, record_id, expected, cascade, key_name())
+            except WRITE_ERRORS as error:
+                fail(error)
+            return None
+
+    CreateView.__name__ = f"{name.title()}Create"
+    WriteView.__name__ = f"{name.title()}Write"

@@ -1,0 +1,333 @@
+"""Record writes: create, merge-patch and delete one actor, relation, location, event or
+statement, validated like an import and written by the importer's Writer under the same write
+lock (api/store/ddl.py `exclusive`), with the version checked and bumped in the same transaction
+(a conditional UPDATE), and journaled (api/ingest/journal.py).
+
+A record's writable form is its bundle form (seed/README.md) with citations naming their
+source: what `POST` takes, and what a `PATCH` (RFC 7396) is applied to. Each citation is
+attributed to the bundle of the source it cites, so a later re-import of that briefing wins:
+it rewrites the record as its bundle has it (or removes it, when the bundle no longer has it
+and nothing else supports it), and the audit trail shows the curation and the re-import.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+import peewee as pw
+
+from api.ingest import journal
+from api.ingest.bundle_form import MODELS
+from api.ingest.problems import Problem, Reporter, SeedError
+from api.ingest.resolve import REFERRERS, Plan, references, suggestion
+from api.ingest.validate import COLLECTIONS, SCHEMAS, flatten, normalize
+from api.ingest.write import Writer
+from api.queries.events import EVENT_JSON
+from api.store.db import database
+from api.store.ddl import exclusive
+from api.store.models import (
+    Citation,
+    Location,
+    Relation,
+    SearchDocument,
+    Source,
+    date_span,
+    relation_slug,
+)
+
+WRITABLE = COLLECTIONS
+KIND_MODELS = {"actor": "actors", "location": "locations", "event": "events"}
+IDENTITY = {"relations": ("subject", "predicate", "object")}  # fields that make the id
+
+
+class NotFound(LookupError):
+    """No record has that id."""
+
+
+class Exists(Exception):
+    """A record with that id exists already (HTTP 409)."""
+
+
+class Referenced(Exception):
+    """Other records refer to the one to delete (HTTP 409); `referrers` names them."""
+
+    def __init__(self, message: str, referrers: list[str]):
+        super().__init__(message)
+        self.referrers = referrers
+
+
+StaleVersion = journal.StaleVersion
+
+
+@dataclass
+class Written:
+    """What a write did: the record's public id and its version now."""
+
+    id: str
+    version: int
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch: objects merge recursively, null removes, all else replaces.
+    (Fifteen lines of the RFC's own pseudo-code; the json-merge-patch packages on PyPI are
+    unmaintained.)"""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def jsonable(record: dict) -> dict:
+    """A record with dates as ISO strings, as a client would send it."""
+    return json.loads(json.dumps(record, default=str))
+
+
+def writable(collection: str, row: pw.Model) -> dict:
+    """The record in the form `POST` takes and `PATCH` is applied to."""
+    snapshot = journal.snapshot(collection, row)
+    if collection == "relations":
+        snapshot.pop("id")
+    return jsonable(snapshot)
+
+
+def validate(collection: str, raw: Any, slug: str | None = None) -> dict:
+    """The record loaded by the bundle schema, then checked as the importer checks it:
+    references resolve, each excerpt occurs in the stored text of the source it names, a
+    verbatim quote in a cited source's text, no date after the cited sources' publication, no
+    parent cycle. SeedError lists every problem."""
+    report = Reporter("request body")
+    if not isinstance(raw, dict):
+        raise SeedError([Problem("request body", "", "(body)", "A record is a JSON object.")])
+    try:
+        record = SCHEMAS[collection]().load(raw)
+    except ma.ValidationError as error:
+        for path, message in flatten(error.messages):
+            report.add(message, field=path)
+        raise SeedError(report.problems) from None
+    for n, citation in enumerate(record["citations"]):
+        if citation["source"] is None:
+            report.add("Name the source the excerpt is from.", field=f"citations[{n}].source")
+    for kind, ref, where in references(collection, record):
+        if not isinstance(ref, str):
+            continue
+        model = Source if kind == "source" else MODELS[KIND_MODELS[kind]]
+        if not model.select().where(model.slug == ref).exists():
+            empty = {c: {} for c in COLLECTIONS}
+            report.add(f"unknown {kind} {ref!r}{suggestion(kind, ref, empty, Plan())}", field=where)
+    cited = {c["source"] for c in record["citations"] if c["source"]}
+    sources = {s.slug: s for s in Source.select().where(Source.slug.in_(list(cited) or [""]))}
+    check_texts(record, sources, report, collection)
+    check_dates(record, sources, report, collection)
+    if collection == "locations" and record["parent"]:
+        parent = Location.get_or_none(Location.slug == record["parent"])
+        own = slug or record["id"]
+        if record["parent"] == own or (parent and f"/{own}/" in parent.path):
+            report.add(
+                f"A cycle of parents: {record['parent']!r} lies within {own!r}.", field="parent"
+            )
+    if report.problems:
+        raise SeedError(report.problems)
+    return record
+
+
+def check_texts(record: dict, sources: dict, report: Reporter, collection: str) -> None:
+    texts = {slug: normalize(s.text or "") for slug, s in sources.items()}
+    for n, citation in enumerate(record["citations"]):
+        text = texts.get(citation["source"])
+        if text is not None and normalize(citation["excerpt"]) not in text:
+            reason = "does not contain it" if text else "has no stored text"
+            report.add(
+                f"Source {citation['source']!r} {reason}: {citation['excerpt'][:80]!r}.",
+                field=f"citations[{n}]",
+            )
+    quoted = collection == "statements" and record["verbatim"] and texts
+    if quoted and not any(normalize(record["text"]) in text for text in texts.values()):
+        report.add(
+            "A verbatim quote must be the source's exact words; not found in the text of "
+            "any source it cites (use verbatim: false for a paraphrase).",
+            field="text",
+        )
+
+
+def check_dates(record: dict, sources: dict, report: Reporter, collection: str) -> None:
+    """Nothing dated after the latest publication among the sources it cites."""
+    if not sources:
+        return
+    latest = max(date_span(s.published, None, s.published_precision)[1] for s in sources.values())
+    names = ("start_date", "end_date") if collection == "relations" else ("date", "end_date")
+    for name in names:
+        if record.get(name) and record[name] > latest:
+            report.add(
+                f"{record[name].isoformat()} is after the cited sources' publication.", field=name
+            )
+
+
+def write(collection: str, record: dict) -> int:
+    """Write a validated record with the importer's Writer; its citations become exactly the
+    ones given, each attributed to the bundle of the source it cites. The row id."""
+    first = record["citations"][0]["source"]
+    getattr(Writer(), collection[:-1])(record, first)
+    model = MODELS[collection]
+    slug = (
+        relation_slug(record["subject"], record["predicate"], record["object"])
+        if collection == "relations"
+        else record["id"]
+    )
+    row_id = model.get(model.slug == slug).id
+    record_type = collection[:-1]
+    mine = (Citation.record_type == record_type) & (Citation.record_id == row_id)
+    first_id = Source.get(Source.slug == first).id
+    Citation.delete().where(
+        mine
+        & ~(
+            (Citation.bundle == first_id)
+            | (Citation.bundle.is_null() & (Citation.source == first_id))
+        )
+    ).execute()
+    Citation.update(bundle=Citation.source).where(mine).execute()
+    return row_id
+
+
+def find(collection: str, slug: str) -> pw.Model:
+    model = MODELS[collection]
+    row = model.get_or_none(model.slug == slug)
+    if row is None:
+        raise NotFound(f"No {collection[:-1]} with id {slug!r}.")
+    return row
+
+
+def create(collection: str, body: Any, key: str) -> Written:
+    """A new record (version 1); Exists when its id is taken."""
+    with database.connection_context(), exclusive():
+        record = validate(collection, body)
+        model = MODELS[collection]
+        slug = (
+            relation_slug(record["subject"], record["predicate"], record["object"])
+            if collection == "relations"
+            else record["id"]
+        )
+        if model.select().where(model.slug == slug).exists():
+            raise Exists(f"The {collection[:-1]} {slug!r} exists already; PATCH it.")
+        row_id = write(collection, record)
+        journal.log_created(collection, row_id, key)
+        EVENT_JSON.refresh()
+        return Written(slug, 1)
+
+
+def update(collection: str, slug: str, patch: Any, expected: int | None, key: str) -> Written:
+    """Apply a merge patch to a record at version `expected` (None: any version)."""
+    with database.connection_context(), exclusive():
+        row = find(collection, slug)
+        if expected is not None and row.version != expected:
+            raise StaleVersion(
+                f"The {collection[:-1]} is at version {row.version}, not {expected}."
+            )
+        before = journal.snapshot(collection, row)
+        current = writable(collection, row)
+        if not isinstance(patch, dict):
+            raise SeedError(
+                [Problem("request body", "", "(body)", "A merge patch is a JSON object.")]
+            )
+        merged = merge_patch(current, patch)
+        for name in ("id", *IDENTITY.get(collection, ())):
+            if name in current and merged.get(name) != current[name]:
+                raise SeedError(
+                    [
+                        Problem(
+                            "request body",
+                            name,
+                            name,
+                            f"`{name}` cannot change: it makes the record's id. "
+                            "Create another record and delete this one.",
+                        )
+                    ]
+                )
+        record = validate(collection, merged, slug)
+        if merged == current:
+            return Written(slug, row.version)
+        write(collection, record)
+        version = journal.bump(collection, row.id, row.version)
+        after = journal.snapshot(collection, find(collection, slug))
+        journal.log("update", collection, slug, version, key, before, after)
+        EVENT_JSON.refresh()
+        return Written(slug, version)
+
+
+def referrers(collection: str, row_id: int) -> list[tuple[str, int]]:
+    """(collection, row id) of every other record that refers to this one."""
+    found: list[tuple[str, int]] = []
+    for referring, link, record_column, reference in REFERRERS.get(collection, []):
+        for (referrer,) in link.select(record_column).where(reference == row_id).tuples():
+            if (referring, referrer) not in found and (referring, referrer) != (collection, row_id):
+                found.append((referring, referrer))
+    return found
+
+
+def delete(collection: str, slug: str, expected: int | None, cascade: bool, key: str) -> list[str]:
+    """Delete a record at version `expected`; Referenced when others refer to it, unless
+    `cascade` (its relations go too; other records lose the reference). The ids changed."""
+    with database.connection_context(), exclusive():
+        row = find(collection, slug)
+        if expected is not None and row.version != expected:
+            raise StaleVersion(
+                f"The {collection[:-1]} is at version {row.version}, not {expected}."
+            )
+        others = referrers(collection, row.id)
+        names = [f"{c[:-1]} {MODELS[c].get_by_id(i).slug}" for c, i in others]
+        if others and not cascade:
+            raise Referenced(
+                f"{len(others)} record(s) refer to {slug!r}: {', '.join(names)}. "
+                "Change them first, or delete with cascade=true.",
+                names,
+            )
+        befores = {
+            (c, i): (journal.snapshot(c, MODELS[c].get_by_id(i)), MODELS[c].get_by_id(i).version)
+            for c, i in others
+        }
+        before = journal.snapshot(collection, row)
+        for (c, i), (old, version) in befores.items():
+            if c == "relations":  # an actor's relations go with it
+                remove_row("relations", i)
+                journal.log_deleted("relations", old["id"], version, key, old)
+        remove_row(collection, row.id)
+        if collection == "locations":  # places within it no longer lie within it
+            Location.update(path=pw.fn.REPLACE(Location.path, row.path, "/")).where(
+                Location.path.startswith(row.path)
+            ).execute()
+        journal.log_deleted(collection, slug, row.version, key, before)
+        for (c, i), (old, _) in befores.items():
+            if c != "relations":
+                journal.log_updated(c, i, key, old)
+        EVENT_JSON.refresh()
+        return [slug, *names]
+
+
+def remove_row(collection: str, row_id: int) -> None:
+    """Delete a record, its citations and its search document (its links cascade)."""
+    record_type = collection[:-1]
+    Citation.delete().where(
+        (Citation.record_type == record_type) & (Citation.record_id == row_id)
+    ).execute()
+    SearchDocument.delete().where(
+        (SearchDocument.record_type == record_type) & (SearchDocument.record_id == row_id)
+    ).execute()
+    model = MODELS[collection]
+    if collection == "actors":
+        Relation.delete().where(
+            (Relation.subject == row_id) | (Relation.object == row_id)
+        ).execute()
+    model.delete().where(model.id == row_id).execute()
+
+
+def current(collection: str, slug: str) -> dict:
+    """The writable form of a record (what a PATCH is applied to)."""
+    with database.connection_context():
+        return writable(collection, find(collection, slug))

@@ -1,0 +1,190 @@
+"""The change journal: every change of a record (by an import or a record write) bumps its
+`version` and `updated_at` and adds one `Change` row, the record before and after it as the
+bundle format has it. The change feed and the audit trail read these rows.
+
+Callers hold the write lock (api/store/ddl.py `exclusive`), so versions and `Change.id` (the feed's
+`seq`) grow in commit order on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import peewee as pw
+
+from api.ingest.bundle_form import MODELS, contributed_by, definition
+from api.ingest.resolve import Plan
+from api.ingest.write import Writer
+from api.store.models import Change, Citation, Source, relation_slug, utcnow
+
+OPS = ("create", "update", "delete")
+RECORD_TYPES = {collection: collection[:-1] for collection in MODELS}
+COLLECTIONS = {record_type: collection for collection, record_type in RECORD_TYPES.items()}
+
+
+class StaleVersion(Exception):
+    """The record's version is not the one the write was based on (HTTP 412)."""
+
+
+def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
+    """A record as a bundle would define it, with every citation (source id and excerpt)."""
+    cited = (
+        Citation.select(Source.slug, Citation.excerpt)
+        .join(Source, on=(Citation.source == Source.id))
+        .where((Citation.record_type == RECORD_TYPES[collection]) & (Citation.record_id == row.id))
+        .order_by(Citation.position, Citation.id)
+    )
+    record = definition(collection, row)
+    if collection == "relations":
+        record = {"id": row.slug, **record}
+    return record | {"citations": [{"source": s, "excerpt": e} for s, e in cited.tuples()]}
+
+
+def snapshot_by_id(collection: str, row_id: int) -> dict[str, Any] | None:
+    row = MODELS[collection].get_or_none(MODELS[collection].id == row_id)
+    return None if row is None else snapshot(collection, row)
+
+
+def encode(record: dict | None) -> str | None:
+    return None if record is None else json.dumps(record, default=str, ensure_ascii=False)
+
+
+def bump(collection: str, row_id: int, expected: int | None = None) -> int:
+    """Version + 1 and `updated_at` now; with `expected`, only if the version is still that
+    (a conditional UPDATE: StaleVersion otherwise). The new version."""
+    model = MODELS[collection]
+    where = model.id == row_id
+    if expected is not None:
+        where &= model.version == expected
+    changed = model.update(version=model.version + 1, updated_at=utcnow()).where(where).execute()
+    if not changed:
+        raise StaleVersion(f"{RECORD_TYPES[collection]} changed since version {expected}.")
+    return model.select(model.version).where(model.id == row_id).scalar()
+
+
+def log(
+    op: str,
+    collection: str,
+    slug: str,
+    version: int,
+    key: str,
+    before: dict | None,
+    after: dict | None,
+) -> Change:
+    """One journal entry (the caller has bumped the version, or created the record)."""
+    return Change.create(
+        key=key,
+        op=op,
+        record_type=RECORD_TYPES[collection],
+        record=slug,
+        version=version,
+        before=encode(before),
+        after=encode(after),
+    )
+
+
+def log_created(collection: str, row_id: int, key: str) -> None:
+    """Journal a record just created (version 1)."""
+    row = MODELS[collection].get_by_id(row_id)
+    log("create", collection, row.slug, row.version, key, None, snapshot(collection, row))
+
+
+def log_updated(collection: str, row_id: int, key: str, before: dict | None) -> None:
+    """Bump and journal a record just changed; `before` is its snapshot before the change."""
+    version = bump(collection, row_id)
+    row = MODELS[collection].get_by_id(row_id)
+    log("update", collection, row.slug, version, key, before, snapshot(collection, row))
+
+
+def log_deleted(collection: str, slug: str, version: int, key: str, before: dict | None) -> None:
+    """Journal a record just deleted: its tombstone, one version after its last."""
+    log("delete", collection, slug, version + 1, key, before, None)
+
+
+class JournaledWriter(Writer):
+    """The importer's Writer, journaling each record it creates, changes or deletes as one
+    change by `key` (an API key's name, or `cli`)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+        self.before: dict | None = None
+
+    def begin(self, collection: str, slug: str) -> None:
+        model = MODELS[collection]
+        row = model.get_or_none(model.slug == slug)
+        self.before = None if row is None else snapshot(collection, row)
+
+    def actor(self, data: dict, bundle: str) -> None:
+        self.begin("actors", data["id"])
+        super().actor(data, bundle)
+
+    def relation(self, data: dict, bundle: str) -> None:
+        self.begin("relations", relation_slug(data["subject"], data["predicate"], data["object"]))
+        super().relation(data, bundle)
+
+    def location(self, data: dict, bundle: str) -> None:
+        self.begin("locations", data["id"])
+        super().location(data, bundle)
+
+    def event(self, data: dict, bundle: str) -> None:
+        self.begin("events", data["id"])
+        super().event(data, bundle)
+
+    def statement(self, data: dict, bundle: str) -> None:
+        self.begin("statements", data["id"])
+        super().statement(data, bundle)
+
+    def finish(self, collection: str, row_id: int, created: bool, bundle: str = "") -> None:
+        changed = self.changed
+        super().finish(collection, row_id, created, bundle)
+        if collection not in MODELS:
+            return
+        if created:
+            log_created(collection, row_id, self.key)
+        elif changed:
+            log_updated(collection, row_id, self.key, self.before)
+
+    def remove(self, plan: Plan) -> None:
+        """Journal the records the import deletes, and those that lose a citation."""
+        before: dict[tuple[str, int], tuple[dict, int]] = {}
+        for collection, model in MODELS.items():
+            record_type = RECORD_TYPES[collection]
+            candidates = set(plan.stale.get(collection, ()))
+            for slug, source_id in plan.sources.items():
+                kept = self.touched[(slug, collection)]
+                withdrawn = Citation.select(Citation.record_id).where(
+                    (Citation.record_type == record_type)
+                    & contributed_by([source_id])
+                    & Citation.record_id.not_in(list(kept) or [0])
+                )
+                candidates |= {row_id for (row_id,) in withdrawn.tuples()}
+            for row in model.select().where(model.id.in_(list(candidates) or [0])):
+                before[(collection, row.id)] = (snapshot(collection, row), row.version)
+        super().remove(plan)
+        for (collection, row_id), (old, version) in before.items():
+            if row_id in plan.stale.get(collection, ()):
+                log_deleted(collection, old["id"], version, self.key, old)
+            elif snapshot_by_id(collection, row_id) != old:
+                log_updated(collection, row_id, self.key, old)
+
+    def citing(self, source_id: int) -> dict[tuple[str, int], dict]:
+        """Snapshots of the records that cite a source about to be deleted (its citations
+        go with it, other bundles' excerpts of it too)."""
+        found = {}
+        query = Citation.select(Citation.record_type, Citation.record_id).where(
+            (Citation.source == source_id) | (Citation.bundle == source_id)
+        )
+        for record_type, row_id in query.distinct().tuples():
+            snapshot_now = snapshot_by_id(COLLECTIONS[record_type], row_id)
+            if snapshot_now is not None:
+                found[(COLLECTIONS[record_type], row_id)] = snapshot_now
+        return found
+
+    def changed_since(self, snapshots: dict[tuple[str, int], dict]) -> None:
+        """Journal each record whose snapshot changed (and that still exists)."""
+        for (collection, row_id), old in snapshots.items():
+            new = snapshot_by_id(collection, row_id)
+            if new is not None and new != old:
+                log_updated(collection, row_id, self.key, old)

@@ -1,0 +1,328 @@
+"""Checks against the other bundles of the import and the database, inside the import's
+transaction: references resolve (the nearest id is suggested), excerpts citing another source
+occur in its text, ids defined by another source are not redefined, and what a bundle no
+longer contains can go (the records it alone supported, unless others still refer to them).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from api.ingest.bundle_form import MODELS, contributed_by, contributor, definition, differences
+from api.ingest.problems import Reporter
+from api.ingest.validate import COLLECTIONS, RECORD_TYPES, Bundle, key_of, normalize
+from api.store.models import (
+    Citation,
+    Event,
+    EventCasualty,
+    EventParticipant,
+    Location,
+    LocationRegion,
+    Relation,
+    Source,
+    Statement,
+    StatementAddressee,
+    StatementEvent,
+    StatementMention,
+    StatementPrincipal,
+    StatementSpeaker,
+)
+
+KIND_COLLECTION = {"actor": "actors", "location": "locations", "event": "events"}
+
+
+@dataclass
+class Plan:
+    """What the import will do beyond writing its records: `stale` records (collection ->
+    internal ids) lose their last citation and are deleted."""
+
+    sources: dict[str, int] = field(default_factory=dict)  # batch source slug -> id, if stored
+    stale: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    removal: Reporter | None = None  # the problems of removing a source, if one is removed
+
+
+def references(collection: str, record: dict) -> Iterator[tuple[str, str | None, str]]:
+    """(kind, id, field) of every reference a record makes (of a partial record: those of
+    its fields that passed the schema)."""
+    for n, citation in enumerate(record.get("citations") or []):
+        if isinstance(citation, dict):
+            yield "source", citation.get("source"), f"citations[{n}].source"
+    if collection == "relations":
+        yield "actor", record.get("subject"), "subject"
+        yield "actor", record.get("object"), "object"
+    elif collection == "locations":
+        yield "location", record.get("parent"), "parent"
+        for n, slug in enumerate(record.get("regions") or []):
+            yield "location", slug, f"regions[{n}]"
+    elif collection == "events":
+        yield "location", record.get("location"), "location"
+        for n, participant in enumerate(record.get("participants") or []):
+            if isinstance(participant, dict):
+                yield "actor", participant.get("actor"), f"participants[{n}].actor"
+        for n, casualty in enumerate(record.get("casualties") or []):
+            if isinstance(casualty, dict) and casualty.get("side"):
+                yield "actor", casualty.get("side"), f"casualties[{n}].side"
+    elif collection == "statements":
+        for name in ("speakers", "on_behalf_of", "addressees", "mentions"):
+            for n, slug in enumerate(record.get(name) or []):
+                yield "actor", slug, f"{name}[{n}]"
+        yield "actor", record.get("outlet"), "outlet"
+        for n, slug in enumerate(record.get("events") or []):
+            yield "event", slug, f"events[{n}]"
+
+
+def contributors(record_type: str, ids: set[int]) -> dict[int, set[str]]:
+    """{record id: slugs of the sources whose bundles cite it}."""
+    found: dict[int, set[str]] = defaultdict(set)
+    if ids:
+        query = (
+            Citation.select(Citation.record_id, Source.slug)
+            .join(Source, on=(Source.id == contributor()))
+            .where((Citation.record_type == record_type) & Citation.record_id.in_(list(ids)))
+            .distinct()
+        )
+        for record_id, slug in query.tuples():
+            found[record_id].add(slug)
+    return found
+
+
+def resolve(bundles: list[Bundle], removing: str | None = None) -> Plan:
+    """Cross-check the bundles (and a source being removed); problems go to their reporters."""
+    plan = Plan()
+    batch = {b.source_id for b in bundles if b.source_id} | ({removing} if removing else set())
+    for slug, row_id in (
+        Source.select(Source.slug, Source.id).where(Source.slug.in_(batch)).tuples()
+    ):
+        plan.sources[slug] = row_id
+    defined: dict[str, dict[str, tuple[Bundle, int, dict]]] = {c: {} for c in COLLECTIONS}
+    for bundle in bundles:
+        for collection in COLLECTIONS:
+            for index, record in bundle.records[collection]:
+                key = key_of(collection, record)
+                first = defined[collection].setdefault(key, (bundle, index, record))
+                if first[0] is not bundle and differences(first[2], record):
+                    changed = ", ".join(differences(first[2], record))
+                    bundle.report.add(
+                        f"{key!r} is defined differently by source {first[0].source_id!r} "
+                        f"({changed}); refer to it with the same definition.",
+                        collection,
+                        index,
+                        key,
+                        "id" if collection != "relations" else "object",
+                    )
+    find_stale(plan, batch, defined)
+    check_redefinitions(bundles, batch)
+    check_references(bundles, plan, defined)
+    check_removals(plan, defined, bundles, removing)
+    check_stored_ancestry(bundles, defined)
+    return plan
+
+
+def check_stored_ancestry(bundles: list[Bundle], defined: dict) -> None:
+    """A location may not get a stored parent that lies within it (a cycle through records
+    of other bundles)."""
+    for bundle in bundles:
+        for index, location in bundle.records["locations"]:
+            parent = location["parent"]
+            if not parent or parent in defined["locations"]:
+                continue  # cycles within the import are checked with the bundle
+            row = Location.get_or_none(Location.slug == parent)
+            if row is not None and f"/{location['id']}/" in row.path:
+                bundle.report.add(
+                    f"A cycle of parents: {parent!r} lies within {location['id']!r}.",
+                    "locations",
+                    index,
+                    location["id"],
+                    "parent",
+                )
+
+
+def find_stale(plan: Plan, batch: set[str], defined: dict) -> None:
+    """Records the batch's sources supported, that no bundle defines any more and that no
+    other source supports: they will be deleted."""
+    if not plan.sources:
+        return
+    previous = (
+        Citation.select(Citation.record_type, Citation.record_id)
+        .where(contributed_by(list(plan.sources.values())))
+        .distinct()
+    )
+    by_type: dict[str, set[int]] = defaultdict(set)
+    for record_type, record_id in previous.tuples():
+        by_type[record_type].add(record_id)
+    for collection, model in MODELS.items():
+        ids = by_type.get(RECORD_TYPES[collection], set())
+        if not ids:
+            continue
+        cited = contributors(RECORD_TYPES[collection], ids)
+        for row_id, slug in (
+            model.select(model.id, model.slug).where(model.id.in_(list(ids))).tuples()
+        ):
+            if slug not in defined[collection] and cited[row_id] <= batch:
+                plan.stale[collection].add(row_id)
+
+
+def check_redefinitions(bundles: list[Bundle], batch: set[str]) -> None:
+    """A record that another source (outside this import) supports keeps its definition."""
+    for bundle in bundles:
+        for collection, model in MODELS.items():
+            records = {key_of(collection, r): (i, r) for i, r in bundle.records[collection]}
+            if not records:
+                continue
+            rows = list(model.select().where(model.slug.in_(list(records))))
+            cited = contributors(RECORD_TYPES[collection], {row.id for row in rows})
+            for row in rows:
+                others = sorted(cited[row.id] - batch)
+                if not others:
+                    continue
+                index, record = records[row.slug]
+                changed = differences(definition(collection, row), record)
+                if changed:
+                    owners = ", ".join(repr(o) for o in others)
+                    bundle.report.add(
+                        f"{row.slug!r} belongs to source {owners}; this bundle "
+                        f"({bundle.source_id!r}) changes its {', '.join(changed)}. Refer to "
+                        "it unchanged, or change it in a bundle of its source.",
+                        collection,
+                        index,
+                        row.slug,
+                        changed[0],
+                    )
+
+
+def check_references(bundles: list[Bundle], plan: Plan, defined: dict) -> None:
+    """Every reference resolves to a record of the import or a stored one that stays."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for bundle in bundles:
+        for collection in COLLECTIONS:
+            for _, record, _ in bundle.every(collection):
+                for kind, slug, _ in references(collection, record):
+                    if isinstance(slug, str):
+                        wanted[kind].add(slug)
+    stored: dict[str, dict[str, int]] = {}
+    texts: dict[str, str | None] = {b.source_id: b.source["text"] for b in bundles if b.source}
+    for kind, slugs in wanted.items():
+        model = Source if kind == "source" else MODELS[KIND_COLLECTION[kind]]
+        query = model.select(model.slug, model.id).where(model.slug.in_(list(slugs)))
+        stale = plan.stale.get(KIND_COLLECTION.get(kind, ""), set())
+        stored[kind] = {s: i for s, i in query.tuples() if i not in stale}
+    for source in Source.select(Source.slug, Source.text).where(
+        Source.slug.in_(list(wanted["source"] - set(texts)))
+    ):
+        texts[source.slug] = source.text
+    for bundle in bundles:
+        broken = {KIND_COLLECTION.get(k[:-1], k): v for k, v in bundle.broken.items()}
+        for collection in COLLECTIONS:
+            for index, record, name in bundle.every(collection):
+                for kind, slug, where in references(collection, record):
+                    if not isinstance(slug, str) or slug in stored.get(kind, {}):
+                        continue
+                    if kind == "source" and slug in texts:
+                        continue
+                    if kind != "source" and slug in defined[KIND_COLLECTION[kind]]:
+                        continue
+                    if kind != "source" and slug in broken.get(KIND_COLLECTION[kind], set()):
+                        continue
+                    bundle.report.add(
+                        f"unknown {kind} {slug!r}{suggestion(kind, slug, defined, plan)}",
+                        collection,
+                        index,
+                        name,
+                        where,
+                    )
+                check_foreign_excerpts(collection, index, name, record, texts, bundle)
+
+
+def check_foreign_excerpts(
+    collection: str,
+    index: int,
+    name: str | None,
+    record: dict,
+    texts: dict,
+    bundle: Bundle,
+) -> None:
+    """An excerpt citing another source occurs in that source's stored text."""
+    for n, citation in enumerate(record.get("citations") or []):
+        if not isinstance(citation, dict) or "excerpt" not in citation:
+            continue
+        cited = citation.get("source")
+        if cited in (None, bundle.source_id) or cited not in texts:
+            continue
+        text = texts[cited]
+        if not text or normalize(citation["excerpt"]) not in normalize(text):
+            reason = "has no stored text" if not text else "does not contain it"
+            bundle.report.add(
+                f"Source {cited!r} {reason}: {citation['excerpt'][:80]!r}.",
+                collection,
+                index,
+                name,
+                f"citations[{n}]",
+            )
+
+
+def suggestion(kind: str, slug: str, defined: dict, plan: Plan) -> str:
+    """`; did you mean 'x'?` with the nearest known id (difflib), or nothing."""
+    if kind == "source":
+        candidates = [s for (s,) in Source.select(Source.slug).tuples()]
+    else:
+        collection = KIND_COLLECTION[kind]
+        model = MODELS[collection]
+        stale = plan.stale.get(collection, set())
+        candidates = [s for s, i in model.select(model.slug, model.id).tuples() if i not in stale]
+        candidates += list(defined[collection])
+    nearest = difflib.get_close_matches(slug, candidates, n=1, cutoff=0.6)
+    return f"; did you mean {nearest[0]!r}?" if nearest else ""
+
+
+# Who refers to a record of each collection: (referring collection, link model, its record
+# column, its reference column).
+REFERRERS: dict[str, list[tuple[str, type[pw.Model], pw.Field, pw.Field]]] = {
+    "actors": [
+        ("relations", Relation, Relation.id, Relation.subject),
+        ("relations", Relation, Relation.id, Relation.object),
+        ("events", EventParticipant, EventParticipant.event, EventParticipant.actor),
+        ("events", EventCasualty, EventCasualty.event, EventCasualty.side),
+        ("statements", StatementPrincipal, StatementPrincipal.statement, StatementPrincipal.actor),
+        ("statements", StatementSpeaker, StatementSpeaker.statement, StatementSpeaker.actor),
+        ("statements", StatementAddressee, StatementAddressee.statement, StatementAddressee.actor),
+        ("statements", StatementMention, StatementMention.statement, StatementMention.actor),
+        ("statements", Statement, Statement.id, Statement.outlet),
+    ],
+    "locations": [
+        ("events", Event, Event.id, Event.location),
+        ("locations", Location, Location.id, Location.parent),
+        ("locations", LocationRegion, LocationRegion.location, LocationRegion.region),
+    ],
+    "events": [("statements", StatementEvent, StatementEvent.statement, StatementEvent.event)],
+}
+
+
+def check_removals(plan: Plan, defined: dict, bundles: list[Bundle], removing: str | None) -> None:
+    """A record about to go must not be referred to by a record that stays."""
+    report = bundles[0].report if bundles else Reporter(removing or "")
+    plan.removal = report
+    for collection, links in REFERRERS.items():
+        ids = plan.stale.get(collection)
+        if not ids:
+            continue
+        model = MODELS[collection]
+        for referring, link, record_column, reference in links:
+            query = link.select(record_column, reference).where(reference.in_(list(ids)))
+            for referrer_id, target_id in query.tuples():
+                if referrer_id in plan.stale.get(referring, set()):
+                    continue
+                referrer = MODELS[referring].get_by_id(referrer_id).slug
+                if referrer in defined[referring]:
+                    continue  # redefined by the import: its references were checked above
+                target = model.get_by_id(target_id).slug
+                report.add(
+                    f"{target!r} would be removed (no bundle supports it any more), but "
+                    f"{referring[:-1]} {referrer!r} still refers to it.",
+                    collection,
+                    field=target,
+                )

@@ -1,0 +1,82 @@
+"""The database connection: one peewee proxy, bound by `DATABASE_URL` to SQLite or PostgreSQL.
+
+The schema itself (tables, indexes, full text) is api/store/ddl.py's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import peewee as pw
+from playhouse.db_url import connect as connect_url
+
+database = pw.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",  # readers never block the writer
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+    "cache_size": -32_000,  # 32 MB page cache
+}
+
+
+# Each PostgreSQL session: no JIT compilation. The API's queries are short; the few that
+# read many rows crossed `jit_above_cost` and compiled for longer than they saved (at 1M
+# events, 150 of the 800 ms of `/v1/search?q=rocket`, issue #14).
+POSTGRES_OPTIONS = "-c jit=off"
+
+
+def is_postgres(db: pw.Database | pw.DatabaseProxy = database) -> bool:
+    """True when the (bound) database is PostgreSQL."""
+    target = db.obj if isinstance(db, pw.DatabaseProxy) else db
+    return isinstance(target, pw.PostgresqlDatabase)
+
+
+def connect(url: str, pool_size: int = 8) -> pw.Database:
+    """A peewee database for `url`: `sqlite:///path` or `postgresql://user@host/db`, each
+    with a pool of `pool_size` connections (per process: one per thread that serves)."""
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Pooled: a request takes a connection opened (and its pragmas set) by an earlier one
+        # and gives it back, instead of opening and closing the file each time: that was a
+        # tenth of a computed page and most of a cached one (issue #14).
+        pooled = "sqlite+pool:" + url.split(":", 1)[1]
+        # A pooled connection serves one thread at a time, but not always the same one.
+        return connect_url(
+            pooled,
+            pragmas=SQLITE_PRAGMAS,
+            max_connections=pool_size,
+            timeout=10,
+            check_same_thread=False,
+        )
+    if url.startswith(("postgresql://", "postgres://")):
+        pooled = "postgres+pool://" + url.split("://", 1)[1]
+        # The URL's own `options` come after POSTGRES_OPTIONS: a setting of theirs wins.
+        theirs = parse_qs(urlsplit(url).query).get("options", [])
+        options = " ".join([POSTGRES_OPTIONS, *theirs])
+        return connect_url(
+            pooled, max_connections=pool_size, stale_timeout=300, timeout=10, options=options
+        )
+    raise ValueError(f"Unsupported DATABASE_URL {url!r}: use sqlite:/// or postgresql://")
+
+
+def bind(url: str, pool_size: int = 8) -> pw.Database:
+    """Point the proxy at `url`, closing any previous binding."""
+    previous = database.obj
+    if previous is not None:
+        previous.close_all() if hasattr(previous, "close_all") else previous.close()
+    db = connect(url, pool_size)
+    database.initialize(db)
+    return db
+
+
+def reopen_files() -> None:
+    """For the probes: close the idle pooled SQLite connections, so that the next connection
+    opens the file again (an open connection still reads a file deleted or replaced since)."""
+    target = database.obj
+    if target is not None and not is_postgres() and hasattr(target, "close_idle"):
+        target.close_idle()

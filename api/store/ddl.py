@@ -1,0 +1,344 @@
+"""The schema: tables, extra indexes, the full-text index (FTS5 on SQLite, a generated
+tsvector with GIN indexes on PostgreSQL) and the triggers that mark rendered event records
+stale, created if missing; and `exclusive()`, the one lock that serialises schema changes and
+imports across processes and hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import peewee as pw
+
+from api.store import data_version
+from api.store.db import database, is_postgres
+from api.store.models import MODELS, SchemaVersion
+
+# The version create_schema() builds; api/store/migrations.py brings older databases up to it.
+SCHEMA_VERSION = 10
+SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
+
+
+class SchemaOutdated(Exception):
+    """The database was made by an older release: run `briefing db upgrade`."""
+
+
+@contextmanager
+def exclusive(bump: bool = True) -> Iterator[pw._transaction]:
+    """A transaction that holds the database's one write lock until it ends, and bumps the
+    data version in it (api/store/data_version.py; `bump=False` for schema changes made before the
+    version's table exists).
+
+    PostgreSQL: a transaction-scoped advisory lock (every host agrees on it). SQLite:
+    `BEGIN IMMEDIATE` (the write lock is taken at BEGIN, so two writers queue on busy_timeout
+    instead of failing with "database is locked" when a read transaction tries to write).
+    Inside another transaction this is a savepoint of it (the lock is already held).
+    """
+    if is_postgres():
+        with database.atomic() as transaction:
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            if bump:
+                data_version.bump()
+            yield transaction
+    else:
+        with database.atomic("IMMEDIATE") as transaction:
+            if bump:
+                data_version.bump()
+            yield transaction
+
+
+def table_names() -> set[str]:
+    """The tables of the current schema (on PostgreSQL, the first of the search path, which
+    need not be `public`)."""
+    if is_postgres():
+        schema = database.execute_sql("SELECT current_schema()").fetchone()[0]
+        return set(database.get_tables(schema=schema))
+    return set(database.get_tables())
+
+
+def is_legacy(tables: set[str]) -> bool:
+    """True for a database of release 1 (tables, but no schema_version table)."""
+    return "source" in tables and "schema_version" not in tables
+
+
+# SQLite's FTS5 index is contentless and keyed by record: its rowid holds the record type's code
+# above FTS_ID_BITS and the record's id below, so a match names its record with no lookup and the
+# matches of one type are one rowid range (issue #14). The text stays in `search_document`.
+# It keeps no document sizes (`columnsize=0`): bm25() read each match's size from a table of its
+# own, four fifths of ranking a common word (1M events, 71k matches: 62 -> 13 ms); relevance then
+# weighs term frequency without document length, as PostgreSQL's ts_rank_cd does by default.
+FTS_TYPE_CODES = {"actor": 1, "event": 2, "statement": 3, "location": 4, "source": 5}
+FTS_ID_BITS = 40
+
+
+def fts_rowid(row: str = "") -> str:
+    """SQL: the FTS5 rowid of the search document whose columns are prefixed `row` (`new.`)."""
+    cases = " ".join(f"WHEN '{kind}' THEN {code}" for kind, code in FTS_TYPE_CODES.items())
+    return f"((CASE {row}record_type {cases} ELSE 0 END << {FTS_ID_BITS}) | {row}record_id)"
+
+
+SQLITE_DDL = [
+    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+        title, body, content='', columnsize=0,
+        tokenize='porter unicode61 remove_diacritics 2')""",
+    f"""CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN
+        INSERT INTO search_fts(rowid, title, body)
+        VALUES ({fts_rowid("new.")}, new.title, new.body); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS search_document_ad AFTER DELETE ON search_document BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title, body)
+        VALUES ('delete', {fts_rowid("old.")}, old.title, old.body); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS search_document_au AFTER UPDATE ON search_document BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title, body)
+        VALUES ('delete', {fts_rowid("old.")}, old.title, old.body);
+        INSERT INTO search_fts(rowid, title, body)
+        VALUES ({fts_rowid("new.")}, new.title, new.body); END""",
+]
+
+# Full text stems English words and folds accents on both backends: FTS5's porter stemmer over
+# unicode61 without diacritics; on PostgreSQL the `briefing_english` configuration (the english
+# stemmer, after the unaccent dictionary when that extension can be created; without it, the
+# search still stems but does not fold accents: `fulltext_configuration()` says which).
+TS_CONFIG = "briefing_english"
+
+POSTGRES_DDL = [
+    """ALTER TABLE search_document ADD COLUMN IF NOT EXISTS tsv tsvector
+        GENERATED ALWAYS AS (
+            setweight(to_tsvector('briefing_english', coalesce(title, '')), 'A') ||
+            setweight(to_tsvector('briefing_english', coalesce(body, '')), 'B')) STORED""",
+    "CREATE INDEX IF NOT EXISTS search_document_tsv ON search_document USING GIN (tsv)",
+] + [
+    # One partial index per record type: a search of events never reads statements' entries.
+    f"CREATE INDEX IF NOT EXISTS search_document_tsv_{kind} ON search_document "
+    f"USING GIN (tsv) WHERE record_type = '{kind}'"
+    for kind in ("actor", "event", "statement", "location", "source")
+]
+
+
+# An event's record is kept rendered as JSON in `event_json` (api/queries/rendered.py). These
+# triggers set its `body` to NULL (stale) whenever something the record shows changes, whoever
+# writes; the writer renders stale bodies again before it commits. Each is (table, the writes
+# that matter, the columns whose update matters (None: any), the ids of the events whose records
+# show the row `{row}`). An actor's or a source's insert or delete needs none: their links'
+# triggers fire (a deletion cascades to them).
+STALE_EVENTS: list[tuple[str, str, tuple[str, ...] | None, str]] = [
+    ("event", "UPDATE", None, "SELECT {row}.id"),  # and a new event gets its row, stale
+    ("event_participant", "INSERT UPDATE DELETE", None, "SELECT {row}.event_id"),
+    ("event_casualty", "INSERT UPDATE DELETE", None, "SELECT {row}.event_id"),
+    (
+        "citation",
+        "INSERT UPDATE DELETE",
+        None,
+        "SELECT {row}.record_id WHERE {row}.record_type = 'event'",
+    ),
+    (
+        "actor",
+        "UPDATE",
+        ("slug", "name", "kind"),
+        "SELECT event_id FROM event_participant WHERE actor_id = {row}.id "
+        "UNION ALL SELECT event_id FROM event_casualty WHERE side_id = {row}.id",
+    ),
+    (
+        "source",
+        "UPDATE",
+        ("slug", "title"),
+        "SELECT record_id FROM citation WHERE source_id = {row}.id AND record_type = 'event'",
+    ),
+    # its own events show its ref, and places inside it without coordinates may show its point
+    (
+        "location",
+        "INSERT UPDATE DELETE",
+        ("slug", "name", "kind", "path", "latitude", "longitude", "coordinate_precision"),
+        "SELECT event.id FROM event JOIN location ON location.id = event.location_id "
+        "WHERE substr(location.path, 1, length({row}.path)) = {row}.path",
+    ),
+]
+STALE = "UPDATE event_json SET body = NULL WHERE body IS NOT NULL AND event_id IN ({events})"
+NEW_EVENT = (
+    "DELETE FROM event_json WHERE event_id = {row}.id; "
+    "INSERT INTO event_json (event_id, body) VALUES ({row}.id, NULL)"
+)
+EVENT_JSON_STALE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS event_json_stale ON event_json (event_id) WHERE body IS NULL"
+)
+
+
+def stale_trigger(table: str, write: str) -> str:
+    """The name of the trigger of STALE_EVENTS on `table` for `write` (INSERT, UPDATE, DELETE)."""
+    return f"{table}_stales_event_json_{write[0].lower()}"
+
+
+def stale_event_triggers() -> list[str]:
+    """The statements that create what is missing of STALE_EVENTS on the bound backend: per
+    table, a trigger for each write that matters (on PostgreSQL, one function they share), and
+    the one that gives a new event its `event_json` row."""
+    postgres = is_postgres()
+    statements = [EVENT_JSON_STALE_INDEX]
+    existing: set[str] = set()
+    if postgres:  # CREATE TRIGGER locks its table: only those missing
+        tables = [table for table, *_ in STALE_EVENTS]
+        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[])"
+        existing = {name for (name,) in database.execute_sql(query, (tables,))}
+    for table, writes, columns, events in STALE_EVENTS:
+        name = f"{table}_stales_event_json"
+        stale = {row: STALE.format(events=events.format(row=row)) for row in ("OLD", "NEW")}
+        actions = {  # what each write does, with OLD and NEW as the backend spells them
+            "INSERT": [stale["NEW"]],
+            "UPDATE": [stale["OLD"], stale["NEW"]],
+            "DELETE": [stale["OLD"]],
+        }
+        if table == "event":
+            actions["INSERT"], writes = [NEW_EVENT.format(row="NEW")], "INSERT UPDATE"
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns or ())
+        if postgres:
+            branches = " ".join(
+                f"IF TG_OP = '{write}' THEN {'; '.join(actions[write])}; END IF;"
+                for write in writes.split()
+            )
+            statements.append(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN {branches} RETURN NULL; END $$"
+            )
+        for write in writes.split():
+            trigger = stale_trigger(table, write)
+            when = changed if write == "UPDATE" else ""
+            if postgres and trigger not in existing:
+                statements.append(
+                    f"CREATE TRIGGER {trigger} AFTER {write} ON {table} FOR EACH ROW "
+                    + (f"WHEN ({when}) " if when else "")
+                    + f"EXECUTE FUNCTION {name}()"
+                )
+            elif not postgres:
+                body = "; ".join(actions[write]).replace("OLD.", "old.").replace("NEW.", "new.")
+                when = when.replace("IS DISTINCT FROM", "IS NOT")
+                when = when.replace("OLD.", "old.").replace("NEW.", "new.")
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER {write} ON {table} "
+                    + (f"WHEN {when} " if when else "")
+                    + f"BEGIN {body}; END"
+                )
+    return statements
+
+
+def drop_stale_event_triggers() -> None:
+    """Drop the triggers of STALE_EVENTS (a bulk load renders its events once, at the end;
+    `create_objects()` makes them again)."""
+    for table, *_ in STALE_EVENTS:
+        for write in ("INSERT", "UPDATE", "DELETE"):
+            on = f" ON {table}" if is_postgres() else ""
+            database.execute_sql(f"DROP TRIGGER IF EXISTS {stale_trigger(table, write)}{on}")
+
+
+def create_text_configuration() -> None:
+    """PostgreSQL: the `briefing_english` text search configuration, if missing: english
+    stemming, with accents folded by `unaccent` when the extension exists or can be created
+    (a savepoint keeps a refused CREATE EXTENSION from aborting the transaction)."""
+    exists = database.execute_sql(
+        "SELECT 1 FROM pg_ts_config WHERE cfgname = %s AND cfgnamespace = "
+        "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
+        (TS_CONFIG,),
+    ).fetchone()
+    if exists:
+        return
+    unaccent = unaccent_schema()
+    database.execute_sql(f"CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = english)")
+    if unaccent:
+        database.execute_sql(
+            f"ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG} ALTER MAPPING FOR "
+            f'hword, hword_part, word WITH "{unaccent}".unaccent, english_stem'
+        )
+
+
+def unaccent_schema() -> str | None:
+    """The schema of the `unaccent` extension, created if missing and allowed (it is
+    database-wide, in whichever schema installed it first); None when it cannot be."""
+    query = (
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'unaccent'"
+    )
+    found = database.execute_sql(query).fetchone()
+    if found:
+        return found[0]
+    try:
+        with database.atomic():  # a savepoint: a refusal leaves the transaction usable
+            database.execute_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+    except pw.DatabaseError:
+        return None
+    found = database.execute_sql(query).fetchone()
+    return found[0] if found else None
+
+
+def fulltext_configuration() -> str:
+    """How full text folds and stems on the bound database (for /readyz and the docs)."""
+    if not is_postgres():
+        return "fts5 porter unicode61 remove_diacritics 2"
+    folded = database.execute_sql(
+        "SELECT 1 FROM pg_ts_config_map m JOIN pg_ts_config c ON c.oid = m.mapcfg "
+        "JOIN pg_ts_dict d ON d.oid = ANY(ARRAY[m.mapdict]) "
+        "WHERE c.cfgname = %s AND d.dictname = 'unaccent' LIMIT 1",
+        (TS_CONFIG,),
+    ).fetchone()
+    return f"{TS_CONFIG}: english stemming" + (", unaccent" if folded else " (no unaccent)")
+
+
+def drop_fulltext() -> None:
+    """Drop the full-text index (a migration rebuilds it with create_objects())."""
+    if is_postgres():
+        database.execute_sql("ALTER TABLE search_document DROP COLUMN IF EXISTS tsv")
+        database.execute_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")
+        return
+    for trigger in ("ai", "ad", "au"):
+        database.execute_sql(f"DROP TRIGGER IF EXISTS search_document_{trigger}")
+    database.execute_sql("DROP TABLE IF EXISTS search_fts")
+
+
+def rebuild_fulltext() -> None:
+    """Fill a freshly created FTS5 index from `search_document` (PostgreSQL's generated
+    column fills itself)."""
+    if not is_postgres():
+        database.execute_sql(
+            f"INSERT INTO search_fts(rowid, title, body) "
+            f"SELECT {fts_rowid()}, title, body FROM search_document"
+        )
+        database.execute_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+
+
+def create_schema() -> None:
+    """Create every missing table, index and full-text structure of the current version, in
+    one locked transaction; SchemaOutdated on a database of an older release."""
+    with database.connection_context(), exclusive(bump=False):
+        if is_legacy(table_names()):
+            raise SchemaOutdated("The database predates schema versions: run briefing db upgrade.")
+        create_objects()
+        if not SchemaVersion.select().exists():
+            SchemaVersion.create(version=SCHEMA_VERSION)
+
+
+def create_objects() -> None:
+    """Every missing table, index and full-text structure (within the caller's transaction)."""
+    database.create_tables(MODELS, safe=True)
+    if is_postgres():  # location paths are matched by prefix (LIKE 'x%'), in any collation
+        database.execute_sql(
+            "CREATE INDEX IF NOT EXISTS location_path_prefix ON location (path text_pattern_ops)"
+        )
+    if is_postgres():
+        create_text_configuration()
+    for statement in POSTGRES_DDL if is_postgres() else SQLITE_DDL:
+        database.execute_sql(statement)
+    for statement in stale_event_triggers():
+        database.execute_sql(statement)
+    data_version.create()
+
+
+def drop_schema() -> None:
+    """Drop every table of the service (tests start from an empty database)."""
+    with database.connection_context():
+        if not is_postgres():  # SQLite's DROP TABLE deletes the rows first: their cascades
+            drop_stale_event_triggers()  # would fire these triggers on tables dropped before
+        database.drop_tables(MODELS, safe=True, cascade=is_postgres())
+        if not is_postgres():
+            database.execute_sql("DROP TABLE IF EXISTS search_fts")
+        else:
+            database.execute_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")
+            database.execute_sql("DROP FUNCTION IF EXISTS bump_data_version()")
+            for table, *_ in STALE_EVENTS:
+                database.execute_sql(f"DROP FUNCTION IF EXISTS {table}_stales_event_json()")

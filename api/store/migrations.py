@@ -1,0 +1,192 @@
+"""Schema migrations: a version number in the database (`schema_version`) and one function
+per version after it, written with peewee's `playhouse.migrate` (the same operations on
+SQLite and PostgreSQL, inside the caller's transaction).
+
+`upgrade()` runs under the write lock of api/store/ddl.py, so several replicas starting at once on
+one database create or upgrade it exactly once. Version 1 is the release before versions
+existed: its databases have the tables but no `schema_version` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import peewee as pw
+from playhouse.migrate import SchemaMigrator, migrate
+
+from api.store import data_version, ddl
+from api.store.db import database, is_postgres
+from api.store.models import (
+    ApiKey,
+    Change,
+    Citation,
+    DataVersion,
+    Event,
+    EventCasualty,
+    EventJson,
+    LocationRegion,
+    SchemaVersion,
+    Source,
+    StatementPrincipal,
+    utcnow,
+)
+
+LEGACY_VERSION = 1
+
+
+def to_v2(migrator: SchemaMigrator) -> None:
+    """v2: sources keep their text (citations are checked against it); citations remember
+    the bundle that contributed them; API keys."""
+    bundle = pw.ForeignKeyField(Source, null=True, field=Source.id, on_delete="CASCADE")
+    migrate(
+        migrator.add_column("source", "text", pw.TextField(null=True)),
+        migrator.add_column("citation", "bundle_id", bundle),
+        migrator.add_index("citation", ("bundle_id", "record_type", "record_id")),
+    )
+    Citation.update(bundle=Citation.source).execute()
+    database.create_tables([ApiKey, SchemaVersion], safe=True)
+
+
+VERSIONED_TABLES = ("actor", "relation", "location", "event", "statement")
+
+
+def to_v3(migrator: SchemaMigrator) -> None:
+    """v3: records carry `version` (1 for every existing one) and `updated_at` (the time of
+    the upgrade); the change journal (feed and audit trail).
+
+    Plain `ADD COLUMN ... NOT NULL DEFAULT <constant>` on both backends: playhouse's
+    add_column of a NOT NULL column rebuilds the table on SQLite, and dropping the old table
+    with foreign keys on would cascade-delete every alias, participant and relation."""
+    stamp = utcnow().isoformat(sep=" ")
+    timestamp = "TIMESTAMP" if is_postgres() else "DATETIME"
+    for table in VERSIONED_TABLES:
+        database.execute_sql(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+        database.execute_sql(
+            f"ALTER TABLE {table} ADD COLUMN updated_at {timestamp} NOT NULL DEFAULT '{stamp}'"
+        )
+        database.execute_sql(
+            f"CREATE INDEX IF NOT EXISTS {table}_updated_at ON {table} (updated_at)"
+        )
+    database.create_tables([Change], safe=True)
+
+
+def to_v4(migrator: SchemaMigrator) -> None:
+    """v4 (issue #11, a data model for any briefing): date kinds (span, window, on or
+    before), casualty figures, statements on behalf of actors, places in several regions;
+    the full-text index is rebuilt to stem English and fold accents."""
+    # One ALTER with a DEFAULT, valid on both backends: playhouse's add_column would add the
+    # NOT NULL by rebuilding the table on SQLite, and dropping `event` cascades to its links.
+    for table in ("event", "statement"):
+        database.execute_sql(
+            f"ALTER TABLE {table} ADD COLUMN date_kind VARCHAR(16) NOT NULL DEFAULT 'point'"
+        )
+    for table in ("event", "statement"):  # an end date meant a span unless said otherwise
+        database.execute_sql(f"UPDATE {table} SET date_kind = 'span' WHERE end_date IS NOT NULL")
+    database.create_tables([EventCasualty, StatementPrincipal, LocationRegion], safe=True)
+    ddl.drop_fulltext()
+    ddl.create_objects()
+    ddl.rebuild_fulltext()
+
+
+def to_v5(migrator: SchemaMigrator) -> None:
+    """v5 (issue #14): the data version that response caches key on (api/store/data_version.py);
+    `create_objects` adds its row and the trigger on `source`."""
+    database.create_tables([DataVersion], safe=True)
+
+
+def to_v6(migrator: SchemaMigrator) -> None:
+    """v6 (issue #14): events and statements are read in date order through a (date, id,
+    range_end, range_start) index (created by `create_objects`); the (date, id) index it
+    replaces goes, or the planners keep choosing it."""
+    for table in ("event", "statement"):
+        database.execute_sql(f"DROP INDEX IF EXISTS {table}_date_id")
+
+
+def to_v7(migrator: SchemaMigrator) -> None:
+    """v7 (issue #14, full text at scale): SQLite's FTS5 index becomes contentless and keyed
+    by record (type code and record id in its rowid, api/store/ddl.py FTS_TYPE_CODES), so a match
+    needs no lookup in `search_document`: dropped, created and filled again from
+    `search_document`. PostgreSQL's index is unchanged."""
+    if not is_postgres():
+        ddl.drop_fulltext()
+        ddl.create_objects()
+        ddl.rebuild_fulltext()
+
+
+def to_v8(migrator: SchemaMigrator) -> None:
+    """v8 (issue #14): the one-column `date` index of events and statements goes. The
+    (date, id, range_end, range_start) index serves the same order and tests a date filter
+    from the index alone; with both, the planners walked the narrower one and read every
+    row (a type + date_from page at 1M events: 840 -> 36 ms)."""
+    for table in ("event", "statement"):
+        database.execute_sql(f"DROP INDEX IF EXISTS {table}_date")
+
+
+def to_v9(migrator: SchemaMigrator) -> None:
+    """v9 (issue #14, relevance at scale): SQLite's FTS5 index keeps no document sizes
+    (`columnsize=0`, api/store/ddl.py): the rebuild of v7 again. PostgreSQL's index is unchanged."""
+    to_v7(migrator)
+
+
+def to_v10(migrator: SchemaMigrator) -> None:
+    """v10: event records kept rendered as JSON (`event_json`, api/queries/rendered.py), every
+    one stale until rendered: `briefing db upgrade` renders them after the migration, and a
+    reader renders a stale one on the spot meanwhile; `create_objects` adds the triggers that
+    keep them fresh."""
+    database.create_tables([EventJson], safe=True)
+    EventJson.delete().execute()
+    EventJson.insert_from(
+        Event.select(Event.id, pw.Value(None)), [EventJson.event, EventJson.body]
+    ).execute()
+
+
+# version -> the function that brings the version before it up to it
+MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
+    2: to_v2,
+    3: to_v3,
+    4: to_v4,
+    5: to_v5,
+    6: to_v6,
+    7: to_v7,
+    8: to_v8,
+    9: to_v9,
+    10: to_v10,
+}
+assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
+
+
+def current_version() -> int | None:
+    """The schema version of the bound database; None when it has no tables yet."""
+    tables = ddl.table_names()
+    if ddl.is_legacy(tables):
+        return LEGACY_VERSION
+    if "schema_version" not in tables:
+        return None
+    return SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar()
+
+
+def upgrade() -> tuple[int | None, int]:
+    """Create the schema, or migrate it to the current version; (version before, after).
+
+    Idempotent and safe to run from many processes at once (one waits for the other).
+    """
+    with database.connection_context(), ddl.exclusive(bump=False):
+        before = current_version()
+        if before is None:
+            ddl.create_objects()
+            SchemaVersion.create(version=ddl.SCHEMA_VERSION)
+            return None, ddl.SCHEMA_VERSION
+        if before > ddl.SCHEMA_VERSION:
+            raise ddl.SchemaOutdated(
+                f"The database is at schema version {before}, newer than this release's "
+                f"{ddl.SCHEMA_VERSION}: upgrade the code, not the database."
+            )
+        migrator = SchemaMigrator.from_database(database.obj)
+        for version in range(before + 1, ddl.SCHEMA_VERSION + 1):
+            MIGRATIONS[version](migrator)
+            SchemaVersion.delete().execute()
+            SchemaVersion.create(version=version)
+        ddl.create_objects()  # indexes and full-text structures a migration may have dropped
+        if before < ddl.SCHEMA_VERSION:
+            data_version.bump()  # what a response is made of may have changed
+        return before, ddl.SCHEMA_VERSION

@@ -1,0 +1,390 @@
+"""The data model: peewee models only. Public ids are the `slug` columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee as pw
+
+from api.store.db import database
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, naive (as stored): `updated_at` and the change journal's `time`."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def version_field() -> pw.IntegerField:
+    """A record's version: 1 when created, +1 on each change (ETag, If-Match, change feed)."""
+    return pw.IntegerField(default=1)
+
+
+def updated_field() -> pw.DateTimeField:
+    return pw.DateTimeField(default=utcnow, index=True)
+
+
+class Source(BaseModel):
+    slug = pw.CharField(max_length=200, unique=True)
+    title = pw.TextField()
+    publisher = pw.CharField(max_length=200, index=True)
+    published = pw.DateField(index=True)
+    published_precision = pw.CharField(max_length=16, default="day")
+    url = pw.TextField(null=True)
+    author = pw.CharField(max_length=200, null=True)
+    language = pw.CharField(max_length=8, default="en")
+    text = pw.TextField(null=True)  # the article itself: what every citation is checked against
+
+
+class Actor(BaseModel):
+    slug = pw.CharField(max_length=200, unique=True)
+    name = pw.CharField(max_length=200, index=True)
+    kind = pw.CharField(max_length=32, index=True)
+    title = pw.TextField(null=True)
+    description = pw.TextField(null=True)
+    country = pw.CharField(max_length=2, null=True, index=True)
+    version = version_field()
+    updated_at = updated_field()
+
+
+class ActorAlias(BaseModel):
+    actor = pw.ForeignKeyField(Actor, backref="aliases", on_delete="CASCADE")
+    name = pw.CharField(max_length=200, index=True)
+    language = pw.CharField(max_length=8, null=True)
+
+    class Meta:
+        indexes = ((("actor", "name"), True),)
+
+
+def relation_slug(subject: str, predicate: str, obj: str) -> str:
+    """The public id of a relation: `esmail-ghaani--commands--quds-force`."""
+    return f"{subject}--{predicate.replace('_', '-')}--{obj}"
+
+
+class Relation(BaseModel):
+    slug = pw.CharField(max_length=420, unique=True)
+    subject = pw.ForeignKeyField(Actor, backref="relations_out", on_delete="CASCADE")
+    predicate = pw.CharField(max_length=32, index=True)
+    object = pw.ForeignKeyField(Actor, backref="relations_in", on_delete="CASCADE")
+    start_date = pw.DateField(null=True)
+    end_date = pw.DateField(null=True)
+    date_precision = pw.CharField(max_length=16, default="day")
+    description = pw.TextField(null=True)
+    version = version_field()
+    updated_at = updated_field()
+
+    class Meta:
+        indexes = ((("subject", "predicate", "object"), True),)
+
+
+class Location(BaseModel):
+    slug = pw.CharField(max_length=200, unique=True)
+    name = pw.CharField(max_length=200, index=True)
+    kind = pw.CharField(max_length=32, index=True)
+    parent = pw.ForeignKeyField("self", null=True, backref="children", on_delete="SET NULL")
+    path = pw.TextField(index=True)  # "/iraq/anbar/ain-al-asad-air-base/": descendants by prefix
+    latitude = pw.DoubleField(null=True)
+    longitude = pw.DoubleField(null=True)
+    coordinate_precision = pw.CharField(max_length=16, null=True)
+    country = pw.CharField(max_length=2, null=True, index=True)
+    description = pw.TextField(null=True)
+    version = version_field()
+    updated_at = updated_field()
+
+    class Meta:
+        indexes = ((("latitude", "longitude"), False),)
+
+
+class LocationRegion(BaseModel):
+    """A region a location also lies in, beside its one administrative `parent` (the Sahel
+    spans several countries): `within=` the region finds the location and what it encloses."""
+
+    location = pw.ForeignKeyField(Location, backref="region_links", on_delete="CASCADE")
+    region = pw.ForeignKeyField(Location, backref="member_links", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("location", "region"), True), (("region",), False))
+
+
+class LocationAlias(BaseModel):
+    location = pw.ForeignKeyField(Location, backref="aliases", on_delete="CASCADE")
+    name = pw.CharField(max_length=200, index=True)
+    language = pw.CharField(max_length=8, null=True)
+
+    class Meta:
+        indexes = ((("location", "name"), True),)
+
+
+OPEN_START = dt.date(1, 1, 1)  # the range start of a date known only as "on or before"
+
+
+def date_span(
+    date: dt.date, end_date: dt.date | None, precision: str, kind: str = "point"
+) -> tuple[dt.date, dt.date]:
+    """The days a date of this precision may mean, as (first, last); `end_date` extends it.
+
+    This is what `Dated.range_start` / `range_end` store, and what date filters overlap:
+    a month-precise date covers the whole month, a week-precise one its Monday to Sunday.
+    A `kind` of `on_or_before` (schemas/vocabularies.py DATE_KINDS) has an open start: it
+    may cover any day up to the end of `date`'s period.
+    """
+    if kind == "on_or_before":
+        return OPEN_START, date_span(date, None, precision)[1]
+    if precision == "week":
+        start = date - dt.timedelta(days=date.weekday())
+        end = start + dt.timedelta(days=6)
+    elif precision == "month":
+        start = date.replace(day=1)
+        next_month = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        end = next_month - dt.timedelta(days=1)
+    elif precision == "year":
+        start, end = date.replace(month=1, day=1), date.replace(month=12, day=31)
+    else:
+        start = end = date
+    return start, max(end, end_date or end)
+
+
+class Dated(BaseModel):
+    """A date with a precision; `range_start`/`range_end` is the span it may cover."""
+
+    # read in date order through each table's (date, id, range_end, range_start) index, which
+    # also answers the date filters from the index alone (a `date` index alone made the
+    # planner walk it and read every row to test its span, issue #14)
+    date = pw.DateField()
+    end_date = pw.DateField(null=True)
+    date_precision = pw.CharField(max_length=16)
+    # point | span | window | on_or_before (schemas/vocabularies.py DATE_KINDS)
+    date_kind = pw.CharField(max_length=16, default="point")
+    range_start = pw.DateField(index=True)
+    range_end = pw.DateField(index=True)
+
+
+class Event(Dated):
+    slug = pw.CharField(max_length=200, unique=True)
+    title = pw.TextField()
+    summary = pw.TextField(null=True)
+    type = pw.CharField(max_length=48, index=True)
+    sub_type = pw.CharField(max_length=48, index=True)
+    location = pw.ForeignKeyField(Location, null=True, backref="events", on_delete="SET NULL")
+    fatalities = pw.IntegerField(null=True, index=True)
+    version = version_field()
+    updated_at = updated_field()
+
+    class Meta:
+        # (date, id) + the span, instead of (date, id): a date filter is tested on the index
+        # entries while the list is read in date order (a broad date_from fetched a year of
+        # rows it skipped, issue #14). Beside a (date, id) index the planners prefer that one.
+        indexes = (
+            (("title", "id"), False),
+            (("date", "id", "range_end", "range_start"), False),
+        )
+
+
+class EventJson(BaseModel):
+    """An event's record as JSON, rendered when it is written (api/queries/rendered.py) and read
+    by JSON pages instead of being built again (issue #14). `body` is NULL while stale: the
+    triggers of api/store/ddl.py `STALE_EVENTS` set it so whenever anything the record shows
+    changes, and the writer renders it again before its transaction ends."""
+
+    event = pw.ForeignKeyField(Event, primary_key=True, on_delete="CASCADE")
+    body = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "event_json"
+
+
+class EventCasualty(BaseModel):
+    """One casualty figure of an event: killed and wounded of one side (an actor, or null
+    when the source does not split by side), exact, at least or about (CASUALTY_QUALIFIERS).
+    A null count is "not given"; 0 is "none"."""
+
+    event = pw.ForeignKeyField(Event, backref="casualties", on_delete="CASCADE")
+    side = pw.ForeignKeyField(Actor, null=True, backref="casualties", on_delete="CASCADE")
+    killed = pw.IntegerField(null=True)
+    wounded = pw.IntegerField(null=True)
+    qualifier = pw.CharField(max_length=16, default="exact")
+    position = pw.SmallIntegerField(default=0)
+
+
+class EventParticipant(BaseModel):
+    event = pw.ForeignKeyField(Event, backref="participants", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="participations", on_delete="CASCADE")
+    role = pw.CharField(max_length=32, index=True)
+
+    class Meta:
+        # (actor, event): an actor's events in order, read from the index alone (the network's
+        # latest records of an actor, facets by actor; issue #14)
+        indexes = (
+            (("event", "actor", "role"), True),
+            (("actor", "role"), False),
+            (("actor", "event"), False),
+        )
+
+
+class Statement(Dated):
+    slug = pw.CharField(max_length=200, unique=True)
+    text = pw.TextField()
+    verbatim = pw.BooleanField(index=True)
+    summary = pw.TextField(null=True)
+    channel = pw.CharField(max_length=32, index=True)
+    outlet = pw.ForeignKeyField(Actor, null=True, backref="outlet_statements", on_delete="SET NULL")
+    signatory_count = pw.IntegerField(null=True)
+    anonymous = pw.BooleanField(default=False, index=True)
+    attribution = pw.TextField(null=True)
+    version = version_field()
+    updated_at = updated_field()
+
+    class Meta:
+        indexes = ((("date", "id", "range_end", "range_start"), False),)  # as Event's
+
+
+class StatementSpeaker(BaseModel):
+    statement = pw.ForeignKeyField(Statement, backref="speaker_links", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="spoken", on_delete="CASCADE")
+    position = pw.SmallIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("statement", "actor"), True), (("actor", "statement"), False))
+
+
+class StatementPrincipal(BaseModel):
+    """An actor a statement's speakers spoke on behalf of (a spokesman's group)."""
+
+    statement = pw.ForeignKeyField(Statement, backref="principal_links", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="represented", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("statement", "actor"), True), (("actor",), False))
+
+
+class StatementAddressee(BaseModel):
+    statement = pw.ForeignKeyField(Statement, backref="addressee_links", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="addressed", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("statement", "actor"), True),)
+
+
+class StatementMention(BaseModel):
+    """An actor a statement is about (other than its addressees)."""
+
+    statement = pw.ForeignKeyField(Statement, backref="mention_links", on_delete="CASCADE")
+    actor = pw.ForeignKeyField(Actor, backref="mentioned", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("statement", "actor"), True),)
+
+
+class StatementEvent(BaseModel):
+    statement = pw.ForeignKeyField(Statement, backref="event_links", on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="statement_links", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("statement", "event"), True),)
+
+
+class Citation(BaseModel):
+    """The verbatim excerpt of a source that supports one record of any collection."""
+
+    record_type = pw.CharField(max_length=16)  # actor, relation, location, event, statement
+    record_id = pw.IntegerField()
+    source = pw.ForeignKeyField(Source, backref="citations", on_delete="CASCADE")
+    excerpt = pw.TextField()
+    position = pw.SmallIntegerField(default=0)
+    # The source whose bundle contributed this citation (it may quote another source); null
+    # means `source` itself. Re-importing or deleting a bundle touches only its own citations.
+    bundle = pw.ForeignKeyField(Source, null=True, backref="contributed", on_delete="CASCADE")
+
+    class Meta:
+        indexes = (
+            (("record_type", "record_id"), False),
+            (("source", "record_type", "record_id"), False),  # what a source yielded
+            (("bundle", "record_type", "record_id"), False),  # what a bundle contributed
+        )
+
+
+class SearchDocument(BaseModel):
+    """The text of one record, indexed for full text by api/search.py (FTS5 or tsvector)."""
+
+    record_type = pw.CharField(max_length=16)
+    record_id = pw.IntegerField()
+    title = pw.TextField()
+    body = pw.TextField()
+
+    class Meta:
+        indexes = ((("record_type", "record_id"), True),)
+
+
+class ApiKey(BaseModel):
+    """An API key: a public prefix to find it by, and only a slow (argon2) hash of the secret."""
+
+    name = pw.CharField(max_length=100, unique=True)
+    prefix = pw.CharField(max_length=32, unique=True)
+    secret_hash = pw.TextField()
+    scope = pw.CharField(max_length=16)
+    created_at = pw.DateTimeField()
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class Change(BaseModel):
+    """One change of one record, by an import or a record write: the change feed (`id` is its
+    `seq`) and the audit trail. Written under the write lock, so `id` grows in commit order."""
+
+    time = pw.DateTimeField(default=utcnow, index=True)
+    key = pw.CharField(max_length=100, index=True)  # the API key's name, or `cli`
+    op = pw.CharField(max_length=8)  # create, update, delete
+    record_type = pw.CharField(max_length=16)
+    record = pw.CharField(max_length=420)  # the public id
+    version = pw.IntegerField()
+    before = pw.TextField(null=True)  # JSON: the record as a bundle has it, with citations
+    after = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("record_type", "record"), False),)
+
+
+class SchemaVersion(BaseModel):
+    """One row: the schema version of this database (api/store/migrations.py)."""
+
+    version = pw.IntegerField()
+
+
+class DataVersion(BaseModel):
+    """One row: the version of the data, bumped in the transaction of every write (issue #14;
+    api/store/data_version.py). `epoch` is drawn when the table is made, so two databases never
+    share a version; response caches key on both."""
+
+    epoch = pw.CharField(max_length=32)
+    version = pw.BigIntegerField()
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    Source,
+    Actor,
+    ActorAlias,
+    Relation,
+    Location,
+    LocationAlias,
+    LocationRegion,
+    Event,
+    EventParticipant,
+    EventCasualty,
+    EventJson,
+    Statement,
+    StatementSpeaker,
+    StatementPrincipal,
+    StatementAddressee,
+    StatementMention,
+    StatementEvent,
+    Citation,
+    SearchDocument,
+    ApiKey,
+    Change,
+    SchemaVersion,
+    DataVersion,
+)
