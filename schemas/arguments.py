@@ -17,6 +17,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from schemas import registry
 from schemas import vocabularies as vocab
 from schemas.bundle import SLUG
 from schemas.exports import CommaNumbers, export_args
@@ -415,7 +416,7 @@ class SearchArgs(QueryArgs):
         required=True,
     )
     type = fields.List(
-        fields.String(validate=validate.OneOf(list(vocab.RECORD_TYPES))),
+        fields.String(validate=validate.OneOf(list(registry.SEARCH_TYPES))),
         metadata=meta("Only hits of this record type (repeatable; default: all)."),
     )
     limit = fields.Integer(

@@ -6,8 +6,9 @@ import marshmallow as ma
 from marshmallow import fields
 
 from schemas.errors import ProblemSchema
+from schemas.registry import RECORD_TYPES
 
-SUMMARY_COLLECTIONS = ("sources", "actors", "relations", "locations", "events", "statements")
+SUMMARY_COLLECTIONS = tuple(t.collection for t in RECORD_TYPES)
 
 
 class ImportArgs(ma.Schema):

@@ -14,11 +14,12 @@ from schemas.records import (
     enum_field,
     string_field,
 )
+from schemas.registry import SEARCH_TYPES
 from schemas.urls import Url
 
 TIMELINE_TYPES = {
-    "event": vocab.RECORD_TYPES["event"],
-    "statement": vocab.RECORD_TYPES["statement"],
+    "event": SEARCH_TYPES["event"],
+    "statement": SEARCH_TYPES["statement"],
 }
 
 
@@ -136,7 +137,7 @@ class NetworkSchema(ma.Schema):
 class SearchHitSchema(ma.Schema):
     """One record that matches the query."""
 
-    record_type = enum_field(vocab.RECORD_TYPES, "What the record is.")
+    record_type = enum_field(SEARCH_TYPES, "What the record is.")
     id = string_field("Public id of the record.", "esmail-ghaani")
     title = string_field(
         "The record's name (actors, locations), title (events, sources) or text (statements, "

@@ -171,13 +171,6 @@ STATEMENT_CHANNELS: dict[str, str] = {
 }
 
 
-RECORD_TYPES: dict[str, str] = {
-    "actor": "An actor (`/v1/actors`).",
-    "event": "An event (`/v1/events`).",
-    "statement": "A statement (`/v1/statements`).",
-    "location": "A location (`/v1/locations`).",
-    "source": "A source document (`/v1/sources`).",
-}
 EDGE_KINDS: dict[str, str] = {
     "relation": "A stated relation between the two actors (`predicate` says which).",
     "co_participation": "Both actors took part in the same event(s) (`events`).",

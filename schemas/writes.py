@@ -8,9 +8,10 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from schemas.grammar import QueryArgs, meta
+from schemas.registry import WRITABLE
 
 OPS = ("create", "update", "delete")
-RECORD_TYPES = ("actor", "relation", "location", "event", "statement")
+WRITABLE_TYPES = tuple(t.name for t in WRITABLE)
 MAX_FEED_LIMIT = 1000
 DEFAULT_FEED_LIMIT = 100
 
@@ -56,7 +57,7 @@ class AuditArgs(FeedArgs):
         validate=validate.Length(1, 100), metadata=meta("Changes made with this key (name).")
     )
     record_type = fields.String(
-        validate=validate.OneOf(RECORD_TYPES), metadata=meta("Changes of this record type.")
+        validate=validate.OneOf(WRITABLE_TYPES), metadata=meta("Changes of this record type.")
     )
     record = fields.String(
         validate=validate.Length(1, 420), metadata=meta("Changes of the record with this id.")
@@ -75,7 +76,7 @@ class ChangeSchema(ma.Schema):
     seq = fields.Integer(metadata=meta("Position in the feed; pass it as `since`.", 1))
     time = fields.DateTime(metadata=meta("When the change was committed (UTC)."))
     op = fields.String(metadata={"enum": list(OPS), "description": "What happened."})
-    record_type = fields.String(metadata={"enum": list(RECORD_TYPES)})
+    record_type = fields.String(metadata={"enum": list(WRITABLE_TYPES)})
     id = fields.String(metadata=meta("Public id of the record.", "kataib-hezbollah"))
     version = fields.Integer(metadata=meta("The record's version after the change.", 1))
 

@@ -14,7 +14,9 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-from api.records import COLLECTION_PATHS
+from api.records import RECORD_TYPES
+
+COLLECTION_PATHS = {kind.name: kind.collection for kind in RECORD_TYPES}
 
 ROOT = Path(__file__).parent.parent
 SPEC_FILE = ROOT / "openapi.yaml"

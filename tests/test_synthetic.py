@@ -34,8 +34,8 @@ from api.store.ddl import STALE_EVENTS
 from api.store.models import date_span
 from api.synthetic.generate import COLUMNS, corpus
 from api.synthetic.world import Plan
-from api.synthetic.write import MODELS as WRITTEN
 from api.synthetic.write import REFERENCES
+from api.synthetic.write import WRITTEN_TABLES as WRITTEN
 from tests.scratch import scratch_database
 
 N = 300

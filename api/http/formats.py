@@ -14,7 +14,7 @@ from werkzeug.urls import iri_to_uri
 from api.http import exports, tables
 from api.queries.collection import Collection, list_page
 from api.queries.paging import Page
-from api.records import COLLECTION_PATHS
+from api.records import named
 from schemas import fastdump
 
 MEDIA_TYPES = {
@@ -228,7 +228,7 @@ def list_response(
 def attachment(record_type: str, chosen: str) -> str:
     """`attachment; filename="events.csv"`: the name a browser saves the download as."""
     extension = {"csv": "csv", "geojson": "geojson", "ndjson": "ndjson"}[chosen]
-    return f'attachment; filename="{COLLECTION_PATHS[record_type]}.{extension}"'
+    return f'attachment; filename="{named(record_type).collection}.{extension}"'
 
 
 # ---------------------------------------------------------------- GeoJSON

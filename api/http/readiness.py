@@ -13,7 +13,7 @@ import peewee as pw
 
 from api.store import ddl, migrations
 from api.store.db import database, is_postgres, reopen_files
-from api.store.models import MODELS, SearchDocument
+from api.store.models import TABLES, SearchDocument
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def readiness_checks() -> dict[str, str]:
         return dict.fromkeys(checks, "not checked") | {"database": "unavailable"}
     try:
         checks["schema"] = schema_in_step()
-        unreadable = [model._meta.table_name for model in MODELS if not readable(model)]
+        unreadable = [model._meta.table_name for model in TABLES if not readable(model)]
         if unreadable:
             checks["tables"] = "unreadable: " + ", ".join(unreadable)
         checks["fulltext"] = fulltext_in_step()

@@ -24,7 +24,7 @@ import yaml
 from flask import current_app
 from flask.cli import AppGroup
 
-from api.records import COLLECTION_PATHS
+from api.records import RECORD_TYPES
 
 SERVERS = [
     {
@@ -36,7 +36,7 @@ VERBS = {"post": "create", "put": "replace", "patch": "update", "delete": "delet
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 OPTIONAL = "x-optional"
 VERB_WORDS = {"search"}
-SINGULAR = {plural: singular for singular, plural in COLLECTION_PATHS.items()}
+SINGULAR = {kind.collection: kind.name for kind in RECORD_TYPES}
 
 
 def singular(word: str) -> str:

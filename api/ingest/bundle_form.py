@@ -8,6 +8,7 @@ from typing import Any
 
 import peewee as pw
 
+from api.records import WRITABLE
 from api.store.models import (
     Actor,
     ActorAlias,
@@ -18,9 +19,7 @@ from api.store.models import (
     Location,
     LocationAlias,
     LocationRegion,
-    Relation,
     Source,
-    Statement,
     StatementAddressee,
     StatementEvent,
     StatementMention,
@@ -28,13 +27,6 @@ from api.store.models import (
     StatementSpeaker,
 )
 
-MODELS: dict[str, type[pw.Model]] = {
-    "actors": Actor,
-    "relations": Relation,
-    "locations": Location,
-    "events": Event,
-    "statements": Statement,
-}
 # Lists whose order carries no meaning: compared as sets.
 UNORDERED = (
     "aliases",
@@ -191,8 +183,8 @@ def export_bundle(source: Source) -> dict:
         "source": {"id": source.slug, **{f: getattr(source, f) for f in SOURCE_FIELDS}}
         | {"language": source.language, "text": source.text}
     }
-    for collection, model in MODELS.items():
-        record_type = collection[:-1]
+    for kind in WRITABLE:
+        collection, record_type, model = kind.collection, kind.name, kind.model
         ids = sorted(rid for (kind, rid) in citations if kind == record_type)
         rows = model.select().where(model.id.in_(ids)).order_by(model.id) if ids else []
         bundle[collection] = [

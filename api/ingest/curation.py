@@ -20,12 +20,12 @@ import marshmallow as ma
 import peewee as pw
 
 from api.ingest import journal
-from api.ingest.bundle_form import MODELS
 from api.ingest.problems import Problem, Reporter, SeedError
 from api.ingest.resolve import REFERRERS, Plan, references, suggestion
-from api.ingest.validate import COLLECTIONS, SCHEMAS, flatten, normalize
+from api.ingest.validate import COLLECTIONS, flatten, normalize
 from api.ingest.write import Writer
 from api.queries.events import EVENT_JSON
+from api.records import named, of_collection
 from api.store.db import database
 from api.store.ddl import exclusive
 from api.store.models import (
@@ -38,8 +38,6 @@ from api.store.models import (
     relation_slug,
 )
 
-WRITABLE = COLLECTIONS
-KIND_MODELS = {"actor": "actors", "location": "locations", "event": "events"}
 IDENTITY = {"relations": ("subject", "predicate", "object")}  # fields that make the id
 
 
@@ -107,7 +105,7 @@ def validate(collection: str, raw: Any, slug: str | None = None) -> dict:
     if not isinstance(raw, dict):
         raise SeedError([Problem("request body", "", "(body)", "A record is a JSON object.")])
     try:
-        record = SCHEMAS[collection]().load(raw)
+        record = of_collection(collection).write_schema().load(raw)
     except ma.ValidationError as error:
         for path, message in flatten(error.messages):
             report.add(message, field=path)
@@ -118,7 +116,7 @@ def validate(collection: str, raw: Any, slug: str | None = None) -> dict:
     for kind, ref, where in references(collection, record):
         if not isinstance(ref, str):
             continue
-        model = Source if kind == "source" else MODELS[KIND_MODELS[kind]]
+        model = named(kind).model
         if not model.select().where(model.slug == ref).exists():
             empty = {c: {} for c in COLLECTIONS}
             report.add(f"unknown {kind} {ref!r}{suggestion(kind, ref, empty, Plan())}", field=where)
@@ -175,7 +173,7 @@ def write(collection: str, record: dict) -> int:
     ones given, each attributed to the bundle of the source it cites. The row id."""
     first = record["citations"][0]["source"]
     getattr(Writer(), collection[:-1])(record, first)
-    model = MODELS[collection]
+    model = of_collection(collection).model
     slug = (
         relation_slug(record["subject"], record["predicate"], record["object"])
         if collection == "relations"
@@ -197,7 +195,7 @@ def write(collection: str, record: dict) -> int:
 
 
 def find(collection: str, slug: str) -> pw.Model:
-    model = MODELS[collection]
+    model = of_collection(collection).model
     row = model.get_or_none(model.slug == slug)
     if row is None:
         raise NotFound(f"No {collection[:-1]} with id {slug!r}.")
@@ -208,7 +206,7 @@ def create(collection: str, body: Any, key: str) -> Written:
     """A new record (version 1); Exists when its id is taken."""
     with database.connection_context(), exclusive():
         record = validate(collection, body)
-        model = MODELS[collection]
+        model = of_collection(collection).model
         slug = (
             relation_slug(record["subject"], record["predicate"], record["object"])
             if collection == "relations"
@@ -281,7 +279,7 @@ def delete(collection: str, slug: str, expected: int | None, cascade: bool, key:
                 f"The {collection[:-1]} is at version {row.version}, not {expected}."
             )
         others = referrers(collection, row.id)
-        names = [f"{c[:-1]} {MODELS[c].get_by_id(i).slug}" for c, i in others]
+        names = [f"{c[:-1]} {of_collection(c).model.get_by_id(i).slug}" for c, i in others]
         if others and not cascade:
             raise Referenced(
                 f"{len(others)} record(s) refer to {slug!r}: {', '.join(names)}. "
@@ -289,7 +287,10 @@ def delete(collection: str, slug: str, expected: int | None, cascade: bool, key:
                 names,
             )
         befores = {
-            (c, i): (journal.snapshot(c, MODELS[c].get_by_id(i)), MODELS[c].get_by_id(i).version)
+            (c, i): (
+                journal.snapshot(c, of_collection(c).model.get_by_id(i)),
+                of_collection(c).model.get_by_id(i).version,
+            )
             for c, i in others
         }
         before = journal.snapshot(collection, row)
@@ -319,7 +320,7 @@ def remove_row(collection: str, row_id: int) -> None:
     SearchDocument.delete().where(
         (SearchDocument.record_type == record_type) & (SearchDocument.record_id == row_id)
     ).execute()
-    model = MODELS[collection]
+    model = of_collection(collection).model
     if collection == "actors":
         Relation.delete().where(
             (Relation.subject == row_id) | (Relation.object == row_id)

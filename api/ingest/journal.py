@@ -13,14 +13,13 @@ from typing import Any
 
 import peewee as pw
 
-from api.ingest.bundle_form import MODELS, contributed_by, definition
+from api.ingest.bundle_form import contributed_by, definition
 from api.ingest.resolve import Plan
 from api.ingest.write import Writer
+from api.records import WRITABLE, named, of_collection
 from api.store.models import Change, Citation, Source, relation_slug, utcnow
 
 OPS = ("create", "update", "delete")
-RECORD_TYPES = {collection: collection[:-1] for collection in MODELS}
-COLLECTIONS = {record_type: collection for collection, record_type in RECORD_TYPES.items()}
 
 
 class StaleVersion(Exception):
@@ -32,7 +31,10 @@ def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
     cited = (
         Citation.select(Source.slug, Citation.excerpt)
         .join(Source, on=(Citation.source == Source.id))
-        .where((Citation.record_type == RECORD_TYPES[collection]) & (Citation.record_id == row.id))
+        .where(
+            (Citation.record_type == of_collection(collection).name)
+            & (Citation.record_id == row.id)
+        )
         .order_by(Citation.position, Citation.id)
     )
     record = definition(collection, row)
@@ -42,7 +44,7 @@ def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
 
 
 def snapshot_by_id(collection: str, row_id: int) -> dict[str, Any] | None:
-    row = MODELS[collection].get_or_none(MODELS[collection].id == row_id)
+    row = of_collection(collection).model.get_or_none(of_collection(collection).model.id == row_id)
     return None if row is None else snapshot(collection, row)
 
 
@@ -53,13 +55,13 @@ def encode(record: dict | None) -> str | None:
 def bump(collection: str, row_id: int, expected: int | None = None) -> int:
     """Version + 1 and `updated_at` now; with `expected`, only if the version is still that
     (a conditional UPDATE: StaleVersion otherwise). The new version."""
-    model = MODELS[collection]
+    model = of_collection(collection).model
     where = model.id == row_id
     if expected is not None:
         where &= model.version == expected
     changed = model.update(version=model.version + 1, updated_at=utcnow()).where(where).execute()
     if not changed:
-        raise StaleVersion(f"{RECORD_TYPES[collection]} changed since version {expected}.")
+        raise StaleVersion(f"{of_collection(collection).name} changed since version {expected}.")
     return model.select(model.version).where(model.id == row_id).scalar()
 
 
@@ -76,7 +78,7 @@ def log(
     return Change.create(
         key=key,
         op=op,
-        record_type=RECORD_TYPES[collection],
+        record_type=of_collection(collection).name,
         record=slug,
         version=version,
         before=encode(before),
@@ -86,14 +88,14 @@ def log(
 
 def log_created(collection: str, row_id: int, key: str) -> None:
     """Journal a record just created (version 1)."""
-    row = MODELS[collection].get_by_id(row_id)
+    row = of_collection(collection).model.get_by_id(row_id)
     log("create", collection, row.slug, row.version, key, None, snapshot(collection, row))
 
 
 def log_updated(collection: str, row_id: int, key: str, before: dict | None) -> None:
     """Bump and journal a record just changed; `before` is its snapshot before the change."""
     version = bump(collection, row_id)
-    row = MODELS[collection].get_by_id(row_id)
+    row = of_collection(collection).model.get_by_id(row_id)
     log("update", collection, row.slug, version, key, before, snapshot(collection, row))
 
 
@@ -112,7 +114,7 @@ class JournaledWriter(Writer):
         self.before: dict | None = None
 
     def begin(self, collection: str, slug: str) -> None:
-        model = MODELS[collection]
+        model = of_collection(collection).model
         row = model.get_or_none(model.slug == slug)
         self.before = None if row is None else snapshot(collection, row)
 
@@ -139,7 +141,7 @@ class JournaledWriter(Writer):
     def finish(self, collection: str, row_id: int, created: bool, bundle: str = "") -> None:
         changed = self.changed
         super().finish(collection, row_id, created, bundle)
-        if collection not in MODELS:
+        if of_collection(collection) not in WRITABLE:  # sources are not journaled
             return
         if created:
             log_created(collection, row_id, self.key)
@@ -149,8 +151,8 @@ class JournaledWriter(Writer):
     def remove(self, plan: Plan) -> None:
         """Journal the records the import deletes, and those that lose a citation."""
         before: dict[tuple[str, int], tuple[dict, int]] = {}
-        for collection, model in MODELS.items():
-            record_type = RECORD_TYPES[collection]
+        for kind in WRITABLE:
+            collection, record_type, model = kind.collection, kind.name, kind.model
             candidates = set(plan.stale.get(collection, ()))
             for slug, source_id in plan.sources.items():
                 kept = self.touched[(slug, collection)]
@@ -177,9 +179,9 @@ class JournaledWriter(Writer):
             (Citation.source == source_id) | (Citation.bundle == source_id)
         )
         for record_type, row_id in query.distinct().tuples():
-            snapshot_now = snapshot_by_id(COLLECTIONS[record_type], row_id)
+            snapshot_now = snapshot_by_id(named(record_type).collection, row_id)
             if snapshot_now is not None:
-                found[(COLLECTIONS[record_type], row_id)] = snapshot_now
+                found[(named(record_type).collection, row_id)] = snapshot_now
         return found
 
     def changed_since(self, snapshots: dict[tuple[str, int], dict]) -> None:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from api.ingest.bundle_form import MODELS, contributed_by, contributor, definition, differences
+from api.ingest.bundle_form import contributed_by, contributor, definition, differences
 from api.ingest.problems import Reporter
-from api.ingest.validate import COLLECTIONS, RECORD_TYPES, Bundle, key_of, normalize
+from api.ingest.validate import COLLECTIONS, Bundle, key_of, normalize
+from api.records import WRITABLE, named, of_collection
 from api.store.models import (
     Citation,
     Event,
@@ -32,8 +33,6 @@ from api.store.models import (
     StatementPrincipal,
     StatementSpeaker,
 )
-
-KIND_COLLECTION = {"actor": "actors", "location": "locations", "event": "events"}
 
 
 @dataclass
@@ -155,11 +154,12 @@ def find_stale(plan: Plan, batch: set[str], defined: dict) -> None:
     by_type: dict[str, set[int]] = defaultdict(set)
     for record_type, record_id in previous.tuples():
         by_type[record_type].add(record_id)
-    for collection, model in MODELS.items():
-        ids = by_type.get(RECORD_TYPES[collection], set())
+    for kind in WRITABLE:
+        collection, model = kind.collection, kind.model
+        ids = by_type.get(kind.name, set())
         if not ids:
             continue
-        cited = contributors(RECORD_TYPES[collection], ids)
+        cited = contributors(kind.name, ids)
         for row_id, slug in (
             model.select(model.id, model.slug).where(model.id.in_(list(ids))).tuples()
         ):
@@ -170,12 +170,13 @@ def find_stale(plan: Plan, batch: set[str], defined: dict) -> None:
 def check_redefinitions(bundles: list[Bundle], batch: set[str]) -> None:
     """A record that another source (outside this import) supports keeps its definition."""
     for bundle in bundles:
-        for collection, model in MODELS.items():
+        for kind in WRITABLE:
+            collection, model = kind.collection, kind.model
             records = {key_of(collection, r): (i, r) for i, r in bundle.records[collection]}
             if not records:
                 continue
             rows = list(model.select().where(model.slug.in_(list(records))))
-            cited = contributors(RECORD_TYPES[collection], {row.id for row in rows})
+            cited = contributors(kind.name, {row.id for row in rows})
             for row in rows:
                 others = sorted(cited[row.id] - batch)
                 if not others:
@@ -207,16 +208,15 @@ def check_references(bundles: list[Bundle], plan: Plan, defined: dict) -> None:
     stored: dict[str, dict[str, int]] = {}
     texts: dict[str, str | None] = {b.source_id: b.source["text"] for b in bundles if b.source}
     for kind, slugs in wanted.items():
-        model = Source if kind == "source" else MODELS[KIND_COLLECTION[kind]]
+        model = named(kind).model
         query = model.select(model.slug, model.id).where(model.slug.in_(list(slugs)))
-        stale = plan.stale.get(KIND_COLLECTION.get(kind, ""), set())
+        stale = plan.stale.get(named(kind).collection, set())
         stored[kind] = {s: i for s, i in query.tuples() if i not in stale}
     for source in Source.select(Source.slug, Source.text).where(
         Source.slug.in_(list(wanted["source"] - set(texts)))
     ):
         texts[source.slug] = source.text
     for bundle in bundles:
-        broken = {KIND_COLLECTION.get(k[:-1], k): v for k, v in bundle.broken.items()}
         for collection in COLLECTIONS:
             for index, record, name in bundle.every(collection):
                 for kind, slug, where in references(collection, record):
@@ -224,9 +224,11 @@ def check_references(bundles: list[Bundle], plan: Plan, defined: dict) -> None:
                         continue
                     if kind == "source" and slug in texts:
                         continue
-                    if kind != "source" and slug in defined[KIND_COLLECTION[kind]]:
+                    if kind != "source" and slug in defined[named(kind).collection]:
                         continue
-                    if kind != "source" and slug in broken.get(KIND_COLLECTION[kind], set()):
+                    if kind != "source" and slug in bundle.broken.get(
+                        named(kind).collection, set()
+                    ):
                         continue
                     bundle.report.add(
                         f"unknown {kind} {slug!r}{suggestion(kind, slug, defined, plan)}",
@@ -270,8 +272,7 @@ def suggestion(kind: str, slug: str, defined: dict, plan: Plan) -> str:
     if kind == "source":
         candidates = [s for (s,) in Source.select(Source.slug).tuples()]
     else:
-        collection = KIND_COLLECTION[kind]
-        model = MODELS[collection]
+        collection, model = named(kind).collection, named(kind).model
         stale = plan.stale.get(collection, set())
         candidates = [s for s, i in model.select(model.slug, model.id).tuples() if i not in stale]
         candidates += list(defined[collection])
@@ -310,13 +311,13 @@ def check_removals(plan: Plan, defined: dict, bundles: list[Bundle], removing: s
         ids = plan.stale.get(collection)
         if not ids:
             continue
-        model = MODELS[collection]
+        model = of_collection(collection).model
         for referring, link, record_column, reference in links:
             query = link.select(record_column, reference).where(reference.in_(list(ids)))
             for referrer_id, target_id in query.tuples():
                 if referrer_id in plan.stale.get(referring, set()):
                     continue
-                referrer = MODELS[referring].get_by_id(referrer_id).slug
+                referrer = of_collection(referring).model.get_by_id(referrer_id).slug
                 if referrer in defined[referring]:
                     continue  # redefined by the import: its references were checked above
                 target = model.get_by_id(target_id).slug

@@ -15,31 +15,10 @@ import marshmallow as ma
 
 from api.ingest.problems import Reporter, record_name
 from api.ingest.read import Input
+from api.records import WRITABLE, named
 from api.store.models import date_span, relation_slug
-from schemas.bundle import (
-    BundleActorSchema,
-    BundleEventSchema,
-    BundleLocationSchema,
-    BundleRelationSchema,
-    BundleSourceSchema,
-    BundleStatementSchema,
-)
 
-SCHEMAS: dict[str, type[ma.Schema]] = {
-    "actors": BundleActorSchema,
-    "relations": BundleRelationSchema,
-    "locations": BundleLocationSchema,
-    "events": BundleEventSchema,
-    "statements": BundleStatementSchema,
-}
-COLLECTIONS = tuple(SCHEMAS)
-RECORD_TYPES = {
-    "actors": "actor",
-    "relations": "relation",
-    "locations": "location",
-    "events": "event",
-    "statements": "statement",
-}
+COLLECTIONS = tuple(kind.collection for kind in WRITABLE)  # a bundle's lists, in import order
 
 # Typographic quotes -> straight ones; then whitespace runs -> one space (seed/README).
 TYPOGRAPHIC = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
@@ -126,11 +105,12 @@ def load(bundle_input: Input) -> Bundle:
         report.add("Missing data for required field.", "source")
     else:
         try:
-            bundle.source = BundleSourceSchema().load(raw["source"])
+            bundle.source = named("source").bundle_schema().load(raw["source"])
         except ma.ValidationError as error:
             for path, message in flatten(error.messages):
                 report.add(message, "source", field=path)
-    for collection, schema in SCHEMAS.items():
+    for kind in WRITABLE:
+        collection, schema = kind.collection, kind.bundle_schema
         items = raw.get(collection)
         if items is None:
             continue

@@ -9,9 +9,10 @@ from typing import Any
 
 import peewee as pw
 
-from api.ingest.bundle_form import MODELS, contributed_by
+from api.ingest.bundle_form import contributed_by
 from api.ingest.resolve import Plan
-from api.ingest.validate import COLLECTIONS, RECORD_TYPES, Bundle
+from api.ingest.validate import COLLECTIONS, Bundle
+from api.records import of_collection
 from api.store.models import (
     Actor,
     ActorAlias,
@@ -294,7 +295,7 @@ class Writer:
         """Withdraw each bundle's citations of the records it no longer defines, and delete
         the records no bundle supports any more (their links cascade; search documents go)."""
         for collection in reversed(COLLECTIONS):
-            record_type = RECORD_TYPES[collection]
+            record_type = of_collection(collection).name
             for slug, source_id in plan.sources.items():
                 kept = self.touched[(slug, collection)]
                 withdrawn = Citation.select(Citation.record_id).where(
@@ -320,5 +321,5 @@ class Writer:
             SearchDocument.delete().where(
                 (SearchDocument.record_type == record_type) & SearchDocument.record_id.in_(ids)
             ).execute()
-            model = MODELS[collection]
+            model = of_collection(collection).model
             self.summary[collection]["deleted"] += model.delete().where(model.id.in_(ids)).execute()

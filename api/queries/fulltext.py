@@ -20,8 +20,9 @@ import peewee as pw
 from api.queries.errors import InvalidParameter
 from api.queries.filters import unindexed
 from api.queries.paging import count_rows, estimate_rows
+from api.records import SEARCHABLE, named
 from api.store.db import database, is_postgres
-from api.store.ddl import FTS_ID_BITS, FTS_TYPE_CODES, TS_CONFIG
+from api.store.ddl import FTS_ID_BITS, TS_CONFIG
 from api.store.models import SearchDocument
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -41,7 +42,7 @@ def tokens(text: str) -> list[str]:
 
 def rowid_range(record_type: str) -> tuple[int, int]:
     """SQLite: the first and last FTS5 rowid of `record_type`'s documents (api/store/ddl.py)."""
-    code = FTS_TYPE_CODES[record_type]
+    code = named(record_type).search_code
     return code << FTS_ID_BITS, ((code + 1) << FTS_ID_BITS) - 1
 
 
@@ -102,7 +103,7 @@ def matches_any(record_types: list[str], text: str) -> pw.Select:
     words = tokens(text)
     fts = search_fts()
     code = pw.Expression(fts.c.rowid, ">>", FTS_ID_BITS)
-    kind = pw.Case(code, [(FTS_TYPE_CODES[t], t) for t in record_types])
+    kind = pw.Case(code, [(named(t).search_code, t) for t in record_types])
     mask = (1 << FTS_ID_BITS) - 1
     query = fts.select(
         fts.c.rowid.bin_and(mask).alias("record_id"), BM25.alias("rank"), kind.alias("record_type")
@@ -110,8 +111,8 @@ def matches_any(record_types: list[str], text: str) -> pw.Select:
     if not words:
         return query.where(NOTHING)
     query = query.where(pw.SQL("search_fts MATCH ?", [fts_query(words)]))
-    if set(record_types) != set(FTS_TYPE_CODES):
-        query = query.where(code.in_([FTS_TYPE_CODES[t] for t in record_types]))
+    if set(record_types) != {t.name for t in SEARCHABLE}:
+        query = query.where(code.in_([named(t).search_code for t in record_types]))
     return query
 
 

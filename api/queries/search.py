@@ -14,16 +14,8 @@ import peewee as pw
 from api.queries import fulltext, rankings
 from api.queries.errors import InvalidParameter
 from api.queries.snippets import snippet
-from api.records import record_url
-from api.store.models import Actor, Event, Location, SearchDocument, Source, Statement
-
-MODELS: dict[str, type[pw.Model]] = {
-    "actor": Actor,
-    "event": Event,
-    "statement": Statement,
-    "location": Location,
-    "source": Source,
-}
+from api.records import named, record_url
+from api.store.models import SearchDocument
 
 
 def encode_cursor(rank: float, record_type: str, record_id: int) -> str:
@@ -163,7 +155,7 @@ def with_slugs(
 ) -> pw.ModelSelect:
     """`query` with the public id (`slug`) of each hit: one outer join per record type, each
     matching only its own hits."""
-    models = [MODELS[t] for t in types]
+    models = [named(t).model for t in types]
     slugs = [model.slug for model in models]
     query = query.select_extend(
         (pw.fn.COALESCE(*slugs) if len(slugs) > 1 else slugs[0]).alias("slug")

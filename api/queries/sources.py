@@ -9,12 +9,9 @@ import peewee as pw
 from api.queries.collection import Collection
 from api.queries.filters import any_of
 from api.queries.paging import sorts_for
-from api.records import COLLECTION_PATHS, collection_url
+from api.records import WRITABLE
 from api.store import data_version
 from api.store.models import Citation, Source
-
-EXTRACTED = ("actor", "relation", "location", "event", "statement")  # what a source yields
-
 
 # A source's counts read every citation it makes (1.2M each for the 3 sources of the 1M
 # synthetic corpus: 390 ms a list page) and change only with the data.
@@ -57,12 +54,9 @@ def load_sources(sources: list[Source]) -> list[dict]:
             "author": source.author,
             "language": source.language,
             "counts": {
-                COLLECTION_PATHS[kind]: counts.get(source.id, {}).get(kind, 0) for kind in EXTRACTED
+                kind.collection: counts.get(source.id, {}).get(kind.name, 0) for kind in WRITABLE
             },
-            "links": {
-                COLLECTION_PATHS[kind]: f"{collection_url(kind)}?source={source.slug}"
-                for kind in EXTRACTED
-            },
+            "links": {kind.collection: f"{kind.path}?source={source.slug}" for kind in WRITABLE},
         }
         for source in sources
     ]

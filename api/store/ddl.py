@@ -12,7 +12,8 @@ import peewee as pw
 
 from api.store import data_version
 from api.store.db import database, is_postgres
-from api.store.models import MODELS, SchemaVersion
+from api.store.models import TABLES, SchemaVersion
+from schemas.registry import SEARCHABLE
 
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
 SCHEMA_VERSION = 10
@@ -61,19 +62,19 @@ def is_legacy(tables: set[str]) -> bool:
     return "source" in tables and "schema_version" not in tables
 
 
-# SQLite's FTS5 index is contentless and keyed by record: its rowid holds the record type's code
-# above FTS_ID_BITS and the record's id below, so a match names its record with no lookup and the
-# matches of one type are one rowid range (issue #14). The text stays in `search_document`.
+# SQLite's FTS5 index is contentless and keyed by record: its rowid holds the record type's
+# `search_code` (schemas/registry.py) above FTS_ID_BITS and the record's id below, so a match
+# names its record with no lookup and the matches of one type are one rowid range (issue #14).
+# The text stays in `search_document`.
 # It keeps no document sizes (`columnsize=0`): bm25() read each match's size from a table of its
 # own, four fifths of ranking a common word (1M events, 71k matches: 62 -> 13 ms); relevance then
 # weighs term frequency without document length, as PostgreSQL's ts_rank_cd does by default.
-FTS_TYPE_CODES = {"actor": 1, "event": 2, "statement": 3, "location": 4, "source": 5}
 FTS_ID_BITS = 40
 
 
 def fts_rowid(row: str = "") -> str:
     """SQL: the FTS5 rowid of the search document whose columns are prefixed `row` (`new.`)."""
-    cases = " ".join(f"WHEN '{kind}' THEN {code}" for kind, code in FTS_TYPE_CODES.items())
+    cases = " ".join(f"WHEN '{t.name}' THEN {t.search_code}" for t in SEARCHABLE)
     return f"((CASE {row}record_type {cases} ELSE 0 END << {FTS_ID_BITS}) | {row}record_id)"
 
 
@@ -315,7 +316,7 @@ def create_schema() -> None:
 
 def create_objects() -> None:
     """Every missing table, index and full-text structure (within the caller's transaction)."""
-    database.create_tables(MODELS, safe=True)
+    database.create_tables(TABLES, safe=True)
     if is_postgres():  # location paths are matched by prefix (LIKE 'x%'), in any collation
         database.execute_sql(
             "CREATE INDEX IF NOT EXISTS location_path_prefix ON location (path text_pattern_ops)"
@@ -334,7 +335,7 @@ def drop_schema() -> None:
     with database.connection_context():
         if not is_postgres():  # SQLite's DROP TABLE deletes the rows first: their cascades
             drop_stale_event_triggers()  # would fire these triggers on tables dropped before
-        database.drop_tables(MODELS, safe=True, cascade=is_postgres())
+        database.drop_tables(TABLES, safe=True, cascade=is_postgres())
         if not is_postgres():
             database.execute_sql("DROP TABLE IF EXISTS search_fts")
         else:

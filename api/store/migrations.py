@@ -104,8 +104,8 @@ def to_v6(migrator: SchemaMigrator) -> None:
 
 def to_v7(migrator: SchemaMigrator) -> None:
     """v7 (issue #14, full text at scale): SQLite's FTS5 index becomes contentless and keyed
-    by record (type code and record id in its rowid, api/store/ddl.py FTS_TYPE_CODES), so a match
-    needs no lookup in `search_document`: dropped, created and filled again from
+    by record (type code and record id in its rowid, `search_code` in schemas/registry.py), so
+    a match needs no lookup in `search_document`: dropped, created and filled again from
     `search_document`. PostgreSQL's index is unchanged."""
     if not is_postgres():
         ddl.drop_fulltext()

@@ -363,7 +363,8 @@ class DataVersion(BaseModel):
     version = pw.BigIntegerField()
 
 
-MODELS: tuple[type[BaseModel], ...] = (
+# Every table of the schema (create_tables orders them by their foreign keys).
+TABLES: tuple[type[BaseModel], ...] = (
     Source,
     Actor,
     ActorAlias,

@@ -37,7 +37,7 @@ from api.store.models import (
 from api.synthetic.bulk import deferred_indexes, fast_sqlite, max_id
 from api.synthetic.generate import corpus
 from api.synthetic.world import DEFAULT_SEED, GENERATOR_VERSION, PREFIX, Plan, signature
-from api.synthetic.write import MODELS, Writer, synthetic
+from api.synthetic.write import WRITTEN_TABLES, Writer, synthetic
 
 __all__ = [
     "DEFAULT_SEED",
@@ -63,12 +63,12 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
     writer = Writer(int(plan.events * 17 + plan.actors * 3 + plan.locations * 3), progress)
     before = max_id(Event)
     try:
-        with deferred_indexes(list(MODELS.values())):
+        with deferred_indexes(list(WRITTEN_TABLES.values())):
             counts = writer.write(corpus(events, random_seed))
     finally:
         writer.close()
     if is_postgres():  # rendering's plans need statistics of the new rows (at 1M, without
-        for model in MODELS.values():  # them each query of a batch took 0.2 to 0.5 s)
+        for model in WRITTEN_TABLES.values():  # them each query of a batch took 0.2 to 0.5 s)
             database.execute_sql(f'ANALYZE "{model._meta.table_name}"')
     EVENT_JSON.fill(after=before)  # rendered once, the triggers off while the rows went in
     return counts
@@ -115,7 +115,7 @@ def remove() -> int:
 def optimize() -> None:
     """Refresh planner statistics after a bulk load (and compact SQLite's FTS index)."""
     if is_postgres():  # every table written: one left out has no statistics until autovacuum
-        for table in MODELS:
+        for table in WRITTEN_TABLES:
             database.execute_sql(f'VACUUM ANALYZE "{table}"')
     else:
         database.execute_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")

@@ -16,21 +16,7 @@ import peewee as pw
 from tqdm import tqdm
 
 from api.store.models import (
-    Actor,
-    ActorAlias,
-    Citation,
-    Event,
-    EventParticipant,
-    Location,
-    LocationAlias,
-    Relation,
-    SearchDocument,
-    Source,
-    Statement,
-    StatementAddressee,
-    StatementEvent,
-    StatementMention,
-    StatementSpeaker,
+    TABLES,
 )
 from api.synthetic.bulk import Sink, max_id, reset_sequence
 from api.synthetic.generate import COLUMNS, Row
@@ -40,26 +26,9 @@ CORPUS_TIME = dt.datetime(2025, 1, 1)  # `updated_at` of every synthetic record
 
 CHUNK_ROWS = 5_000  # rows per insert (one executemany or one COPY)
 
-MODELS: dict[str, type[pw.Model]] = {
-    model._meta.table_name: model
-    for model in (
-        Source,
-        Location,
-        LocationAlias,
-        Actor,
-        ActorAlias,
-        Relation,
-        Event,
-        EventParticipant,
-        Statement,
-        StatementSpeaker,
-        StatementAddressee,
-        StatementMention,
-        StatementEvent,
-        Citation,
-        SearchDocument,
-    )
-}
+_BY_NAME = {model._meta.table_name: model for model in TABLES}
+# The tables a corpus writes, in the order they are written (COLUMNS says which).
+WRITTEN_TABLES: dict[str, type[pw.Model]] = {table: _BY_NAME[table] for table in COLUMNS}
 RECORD = "record_type"  # the reference column names its table in the row's `record_type`
 # table -> {reference column: the table its slug names}
 REFERENCES: dict[str, dict[str, str]] = {
@@ -132,7 +101,9 @@ class Writer:
         self.counts: dict[str, int] = dict.fromkeys(COLUMNS, 0)
         # the tables of records (with a slug) get explicit ids
         self.ids: dict[str, Ids] = {
-            table: Ids(max_id(MODELS[table])) for table in COLUMNS if "slug" in COLUMNS[table]
+            table: Ids(max_id(WRITTEN_TABLES[table]))
+            for table in COLUMNS
+            if "slug" in COLUMNS[table]
         }
         # per table: (column index, target table or None when named by `record_type`)
         self.references = {
@@ -148,7 +119,7 @@ class Writer:
 
     @staticmethod
     def defaults(table: str) -> tuple:
-        model = MODELS[table]
+        model = WRITTEN_TABLES[table]
         return tuple(
             CORPUS_TIME if field.name == "updated_at" else default
             for field, default in model._meta.defaults.items()
@@ -156,7 +127,7 @@ class Writer:
         )
 
     def sink(self, table: str) -> Sink:
-        model = MODELS[table]
+        model = WRITTEN_TABLES[table]
         columns = (["id"] if table in self.ids else []) + list(COLUMNS[table])
         columns += [
             field.name for field in model._meta.defaults if field.name not in COLUMNS[table]
@@ -178,7 +149,7 @@ class Writer:
         for table in COLUMNS:
             self.flush(table)
         for table in self.ids:
-            reset_sequence(MODELS[table])
+            reset_sequence(WRITTEN_TABLES[table])
         self.bar.total = self.bar.n
         return self.counts
 

@@ -3,12 +3,9 @@
 from api.http.resources.collection import collection_blueprint
 from api.queries.actors import ACTORS
 from schemas.arguments import ActorListArgs
-from schemas.records import ActorSchema
 
 blp = collection_blueprint(
-    "actors",
     ACTORS,
-    ActorSchema,
     ActorListArgs,
     description="Actors with their aliases and relations.",
     list_summary="List actors",

@@ -10,36 +10,23 @@ from api.http.base import Blueprint, problem_doc
 from api.http.formats import PREFER_PARAMETER, json_only, list_docs, list_response
 from api.http.resources.writes import add_writes
 from api.queries.collection import Collection, get_record
-from schemas.bundle import (
-    BundleActorSchema,
-    BundleEventSchema,
-    BundleLocationSchema,
-    BundleRelationSchema,
-    BundleStatementSchema,
-)
+from api.records import named
 from schemas.fastdump import WrittenRecord
-
-WRITE_SCHEMAS: dict[str, type[ma.Schema]] = {
-    "actors": BundleActorSchema,
-    "relations": BundleRelationSchema,
-    "locations": BundleLocationSchema,
-    "events": BundleEventSchema,
-    "statements": BundleStatementSchema,
-}
 
 
 def collection_blueprint(
-    name: str,
     collection: Collection,
-    schema: type[ma.Schema],
     args_schema: type[ma.Schema],
     description: str,
     list_summary: str,
     list_description: str,
     collection_example: str,
 ) -> Blueprint:
-    """A blueprint serving `GET /v1/<name>` (filtered, paged list) and `GET /v1/<name>/{id}`."""
-    blp = Blueprint(name, __name__, url_prefix=f"/v1/{name}", description=description)
+    """A blueprint serving `GET /v1/<name>` (filtered, paged list) and `GET /v1/<name>/{id}`,
+    and the writes of a writable record type; name and schemas come from the registry."""
+    kind = named(collection.name)
+    name, schema = kind.collection, kind.response_schema
+    blp = Blueprint(name, __name__, url_prefix=kind.path, description=description)
     formats = tuple(args_schema().fields["format"].validate.choices)
     singular = collection.name
     record_schema = schema()  # one instance: building one deep-copies every field
@@ -81,8 +68,8 @@ def collection_blueprint(
             g.record_version = record.version if is_json else record.get("version")
             return record
 
-    if name in WRITE_SCHEMAS:  # POST, PATCH, DELETE (api/http/resources/writes.py)
-        add_writes(blp, name, collection, schema, WRITE_SCHEMAS[name], record_id_doc)
+    if kind.write_schema is not None:  # POST, PATCH, DELETE (api/http/resources/writes.py)
+        add_writes(blp, name, collection, schema, kind.write_schema, record_id_doc)
     ListView.__name__ = f"{name.title()}List"
     DetailView.__name__ = f"{name.title()}Detail"
     return blp

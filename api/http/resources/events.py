@@ -3,12 +3,9 @@
 from api.http.resources.collection import collection_blueprint
 from api.queries.events import EVENTS
 from schemas.arguments import EventListArgs
-from schemas.records import EventSchema
 
 blp = collection_blueprint(
-    "events",
     EVENTS,
-    EventSchema,
     EventListArgs,
     description="Events typed with ACLED's event types, each cited to its sentence.",
     list_summary="List events",

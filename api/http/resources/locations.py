@@ -3,12 +3,9 @@
 from api.http.resources.collection import collection_blueprint
 from api.queries.locations import LOCATIONS
 from schemas.arguments import LocationListArgs
-from schemas.records import LocationSchema
 
 blp = collection_blueprint(
-    "locations",
     LOCATIONS,
-    LocationSchema,
     LocationListArgs,
     description="Places in a hierarchy (base -> province -> country), with coordinates.",
     list_summary="List locations",

@@ -3,12 +3,9 @@
 from api.http.resources.collection import collection_blueprint
 from api.queries.relations import RELATIONS
 from schemas.arguments import RelationListArgs
-from schemas.records import RelationSchema
 
 blp = collection_blueprint(
-    "relations",
     RELATIONS,
-    RelationSchema,
     RelationListArgs,
     description="Stated relations between actors, with dates and citations.",
     list_summary="List relations",

@@ -8,10 +8,10 @@ from flask.views import MethodView
 from api.http.base import Blueprint
 from api.http.formats import json_only
 from api.queries.search import search_all
+from api.records import SEARCHABLE
 from schemas.arguments import SearchArgs
 from schemas.examples import SEARCH_EXAMPLE
 from schemas.views import SearchHitSchema
-from schemas.vocabularies import RECORD_TYPES
 
 blp = Blueprint(
     "search",
@@ -59,6 +59,6 @@ class Search(MethodView):
         `Link` header's `rel="next"` cursor, and `X-Total-Count`.
         """
         json_only()
-        types = list(dict.fromkeys(args.get("type") or RECORD_TYPES))
+        types = list(dict.fromkeys(args.get("type") or [t.name for t in SEARCHABLE]))
         hits, total, after = search_all(args["q"], types, args["limit"], args.get("cursor"))
         return hits, 200, search_headers(total, after)

@@ -16,14 +16,11 @@ from api.queries.sources import SOURCES
 from schemas.arguments import SourceListArgs
 from schemas.bundle import BriefingBundleSchema
 from schemas.imports import BundleProblemSchema, ImportSummarySchema
-from schemas.records import SourceSchema
 
 EXAMPLE = "al-monitor-2020-04-07-us-iran-showdown-iraq"
 
 blp = collection_blueprint(
-    "sources",
     SOURCES,
-    SourceSchema,
     SourceListArgs,
     description="Briefing documents; every record cites one with a verbatim excerpt.",
     list_summary="List sources",

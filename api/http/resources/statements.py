@@ -3,12 +3,9 @@
 from api.http.resources.collection import collection_blueprint
 from api.queries.statements import STATEMENTS
 from schemas.arguments import StatementListArgs
-from schemas.records import StatementSchema
 
 blp = collection_blueprint(
-    "statements",
     STATEMENTS,
-    StatementSchema,
     StatementListArgs,
     description="Quotes (verbatim) and reported speech, with speakers, addressees and channel.",
     list_summary="List statements",
