@@ -33,7 +33,7 @@ from api.store.db import database
 from api.store.ddl import STALE_EVENTS
 from api.store.models import date_span
 from api.synthetic.generate import COLUMNS, corpus
-from api.synthetic.world import Plan
+from api.synthetic.world import CorpusPlan
 from api.synthetic.write import REFERENCES
 from api.synthetic.write import WRITTEN_TABLES as WRITTEN
 from tests.scratch import scratch_database
@@ -491,7 +491,7 @@ def test_generator_same_seed_same_rows_other_seed_other_rows():
 
 
 def test_generator_sizes_follow_the_plan():
-    plan = Plan(200)
+    plan = CorpusPlan(200)
     sizes = Counter(table for table, _ in corpus(200))
     assert sizes["event"] == plan.events and sizes["statement"] == plan.statements
     assert sizes["actor"] == plan.actors and sizes["location"] == plan.locations

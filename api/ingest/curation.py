@@ -41,7 +41,7 @@ from api.store.models import (
 IDENTITY = {"relations": ("subject", "predicate", "object")}  # fields that make the id
 
 
-class NotFound(LookupError):
+class UnknownRecord(LookupError):
     """No record has that id."""
 
 
@@ -61,7 +61,7 @@ StaleVersion = journal.StaleVersion
 
 
 @dataclass
-class Written:
+class WriteOutcome:
     """What a write did: the record's public id and its version now."""
 
     id: str
@@ -198,11 +198,11 @@ def find(collection: str, slug: str) -> pw.Model:
     model = of_collection(collection).model
     row = model.get_or_none(model.slug == slug)
     if row is None:
-        raise NotFound(f"No {collection[:-1]} with id {slug!r}.")
+        raise UnknownRecord(f"No {collection[:-1]} with id {slug!r}.")
     return row
 
 
-def create(collection: str, body: Any, key: str) -> Written:
+def create(collection: str, body: Any, key: str) -> WriteOutcome:
     """A new record (version 1); Exists when its id is taken."""
     with database.connection_context(), exclusive():
         record = validate(collection, body)
@@ -217,10 +217,10 @@ def create(collection: str, body: Any, key: str) -> Written:
         row_id = write(collection, record)
         journal.log_created(collection, row_id, key)
         EVENT_JSON.refresh()
-        return Written(slug, 1)
+        return WriteOutcome(slug, 1)
 
 
-def update(collection: str, slug: str, patch: Any, expected: int | None, key: str) -> Written:
+def update(collection: str, slug: str, patch: Any, expected: int | None, key: str) -> WriteOutcome:
     """Apply a merge patch to a record at version `expected` (None: any version)."""
     with database.connection_context(), exclusive():
         row = find(collection, slug)
@@ -250,13 +250,13 @@ def update(collection: str, slug: str, patch: Any, expected: int | None, key: st
                 )
         record = validate(collection, merged, slug)
         if merged == current:
-            return Written(slug, row.version)
+            return WriteOutcome(slug, row.version)
         write(collection, record)
         version = journal.bump(collection, row.id, row.version)
         after = journal.snapshot(collection, find(collection, slug))
         journal.log("update", collection, slug, version, key, before, after)
         EVENT_JSON.refresh()
-        return Written(slug, version)
+        return WriteOutcome(slug, version)
 
 
 def referrers(collection: str, row_id: int) -> list[tuple[str, int]]:

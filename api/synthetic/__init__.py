@@ -36,8 +36,8 @@ from api.store.models import (
 )
 from api.synthetic.bulk import deferred_indexes, fast_sqlite, max_id
 from api.synthetic.generate import corpus
-from api.synthetic.world import DEFAULT_SEED, GENERATOR_VERSION, PREFIX, Plan, signature
-from api.synthetic.write import WRITTEN_TABLES, Writer, synthetic
+from api.synthetic.world import DEFAULT_SEED, GENERATOR_VERSION, PREFIX, CorpusPlan, signature
+from api.synthetic.write import WRITTEN_TABLES, CorpusWriter, synthetic
 
 __all__ = [
     "DEFAULT_SEED",
@@ -58,9 +58,9 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
 
     The indexes of the tables it fills are built after the rows are in (bulk.deferred_indexes).
     """
-    plan = Plan(events)
+    plan = CorpusPlan(events)
     # estimated total rows for the progress bar (the bar ends on the exact count)
-    writer = Writer(int(plan.events * 17 + plan.actors * 3 + plan.locations * 3), progress)
+    writer = CorpusWriter(int(plan.events * 17 + plan.actors * 3 + plan.locations * 3), progress)
     before = max_id(Event)
     try:
         with deferred_indexes(list(WRITTEN_TABLES.values())):

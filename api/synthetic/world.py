@@ -61,7 +61,7 @@ def clamp(value: float, low: float, high: float) -> float:
 
 
 @dataclass
-class Plan:
+class CorpusPlan:
     """How many records of each collection a scale of `events` means."""
 
     events: int
@@ -91,7 +91,7 @@ class World:
     """The places, actors and relations of a synthetic corpus, drawn from one seeded RNG."""
 
     def __init__(self, events: int, random_seed: int = DEFAULT_SEED) -> None:
-        self.plan = Plan(events)
+        self.plan = CorpusPlan(events)
         self.seed = random_seed
         self.rng = random.Random(random_seed)
 

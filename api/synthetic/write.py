@@ -85,7 +85,7 @@ def number(slug: str) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-class Writer:
+class CorpusWriter:
     """Buffers rows per table and inserts them in chunks, with one progress bar."""
 
     def __init__(self, estimate: int, progress: bool) -> None:

@@ -80,7 +80,7 @@ def fail(error: Exception) -> NoReturn:
     """A refused write as its problem (nothing was written)."""
     if isinstance(error, SeedError):
         refused(error, "The record was refused")
-    if isinstance(error, curation.NotFound):
+    if isinstance(error, curation.UnknownRecord):
         abort(404, message=str(error))
     if isinstance(error, curation.StaleVersion):
         abort(412, message=f"{error} GET it again, and apply your change to that version.")
@@ -95,7 +95,7 @@ def fail(error: Exception) -> NoReturn:
 
 WRITE_ERRORS = (
     SeedError,
-    curation.NotFound,
+    curation.UnknownRecord,
     curation.StaleVersion,
     curation.Exists,
     curation.Referenced,
@@ -124,7 +124,7 @@ def add_writes(
     }
     etag = {"ETag": {"description": "The record's new ETag.", "schema": {"type": "string"}}}
 
-    def respond(written: curation.Written, status: int) -> tuple[dict, int, dict]:
+    def respond(written: curation.WriteOutcome, status: int) -> tuple[dict, int, dict]:
         record = get_record(collection, written.id)
         g.record_version = record["version"]
         return record, status, {"Location": record_url(singular, written.id)}
