@@ -20,12 +20,12 @@ import marshmallow as ma
 import peewee as pw
 
 from api.ingest import journal
-from api.ingest.problems import Problem, Reporter, SeedError
-from api.ingest.resolve import REFERRERS, Plan, references, suggestion
-from api.ingest.validate import COLLECTIONS, flatten, normalize
+from api.ingest.excerpts import normalize
+from api.ingest.problems import Problem, Reporter, SeedError, flatten
+from api.ingest.references import REFERRERS, references, suggestion
 from api.ingest.write import Writer
 from api.queries.events import EVENT_JSON
-from api.records import named, of_collection
+from api.records import WRITABLE, named, of_collection
 from api.store.db import database
 from api.store.ddl import exclusive
 from api.store.models import (
@@ -118,8 +118,8 @@ def validate(collection: str, raw: Any, slug: str | None = None) -> dict:
             continue
         model = named(kind).model
         if not model.select().where(model.slug == ref).exists():
-            empty = {c: {} for c in COLLECTIONS}
-            report.add(f"unknown {kind} {ref!r}{suggestion(kind, ref, empty, Plan())}", field=where)
+            empty = {kind.collection: {} for kind in WRITABLE}
+            report.add(f"unknown {kind} {ref!r}{suggestion(kind, ref, empty, {})}", field=where)
     cited = {c["source"] for c in record["citations"] if c["source"]}
     sources = {s.slug: s for s in Source.select().where(Source.slug.in_(list(cited) or [""]))}
     check_texts(record, sources, report, collection)

@@ -67,3 +67,21 @@ class Reporter:
             path = f"{record}{'.' if field and not field.startswith('[') else ''}{field}"
             label = f"{record}{f' ({name})' if name else ''} {field or '(record)'}"
         self.problems.append(Problem(self.file, path, label, message))
+
+
+def flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """marshmallow's nested error dict as (field path, message) pairs."""
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [(prefix, message) for message in messages]
+    if isinstance(messages, dict):
+        pairs = []
+        for key, value in messages.items():
+            if key == "_schema":
+                part = ""
+            elif isinstance(key, int):
+                part = f"[{key}]"
+            else:
+                part = f".{key}" if prefix else str(key)
+            pairs.extend(flatten(value, prefix + part))
+        return pairs
+    return [(prefix, str(messages))]

@@ -6,27 +6,18 @@ no orphans, no parent cycles. Cross-bundle and database checks are in api/ingest
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import marshmallow as ma
 
-from api.ingest.problems import Reporter, record_name
+from api.ingest.excerpts import normalize
+from api.ingest.problems import Reporter, flatten, record_name
 from api.ingest.read import Input
 from api.records import WRITABLE, named
 from api.store.models import date_span, relation_slug
 
 COLLECTIONS = tuple(kind.collection for kind in WRITABLE)  # a bundle's lists, in import order
-
-# Typographic quotes -> straight ones; then whitespace runs -> one space (seed/README).
-TYPOGRAPHIC = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
-
-
-def normalize(text: str) -> str:
-    """The form excerpts and quotes are compared in: straight quotes, single spaces."""
-    return re.sub(r"\s+", " ", text.translate(TYPOGRAPHIC)).strip()
 
 
 def key_of(collection: str, record: dict) -> str:
@@ -67,24 +58,6 @@ class Bundle:
         return {"source": self.source} | {
             c: [record for _, record in self.records[c]] for c in COLLECTIONS
         }
-
-
-def flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """marshmallow's nested error dict as (field path, message) pairs."""
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [(prefix, message) for message in messages]
-    if isinstance(messages, dict):
-        pairs = []
-        for key, value in messages.items():
-            if key == "_schema":
-                part = ""
-            elif isinstance(key, int):
-                part = f"[{key}]"
-            else:
-                part = f".{key}" if prefix else str(key)
-            pairs.extend(flatten(value, prefix + part))
-        return pairs
-    return [(prefix, str(messages))]
 
 
 def load(bundle_input: Input) -> Bundle:
