@@ -38,9 +38,9 @@ from schemas.records import (
 )
 from schemas.writes import UpdatedSinceArgs
 
-DEFAULT_LIMIT = 50
+_DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-MAX_INT = 2**31 - 1
+_MAX_INT = 2**31 - 1
 DEFAULT_RADIUS_KM = 50.0
 FORMATS = {
     "json": "A JSON array of records (the default).",
@@ -71,9 +71,9 @@ class ListArgs(QueryArgs):
     """Paging, format and full text: the parameters every list takes."""
 
     limit = fields.Integer(
-        load_default=DEFAULT_LIMIT,
+        load_default=_DEFAULT_LIMIT,
         validate=validate.Range(1, MAX_LIMIT),
-        metadata=meta(f"Records per page (1 to {MAX_LIMIT}).", DEFAULT_LIMIT),
+        metadata=meta(f"Records per page (1 to {MAX_LIMIT}).", _DEFAULT_LIMIT),
     )
     cursor = fields.String(
         validate=[validate.Length(max=2000), NO_NUL],
@@ -96,7 +96,7 @@ class ListArgs(QueryArgs):
             raise ma.ValidationError("Only meaningful together with near.", "radius_km")
 
 
-def format_field(*names: str) -> fields.String:
+def _format_field(*names: str) -> fields.String:
     return fields.String(
         validate=validate.OneOf(names),
         metadata=meta(
@@ -106,7 +106,7 @@ def format_field(*names: str) -> fields.String:
     )
 
 
-def sort_field(names: tuple[str, ...], default: str) -> fields.String:
+def _sort_field(names: tuple[str, ...], default: str) -> fields.String:
     return fields.String(
         validate=validate.OneOf(names),
         metadata=meta(
@@ -117,16 +117,16 @@ def sort_field(names: tuple[str, ...], default: str) -> fields.String:
     )
 
 
-def date_param(description: str) -> fields.Date:
+def _date_param(description: str) -> fields.Date:
     return fields.Date(metadata=meta(description, "2020-04-01"))
 
 
-DATE_FROM = (
+_DATE_FROM = (
     "Records that may fall on or after this day: whose days end on or after it (a record "
     "dated to a month overlaps every day of it; a `span` or `window` overlaps when any of its "
     "days does; see `date_kind`)."
 )
-DATE_TO = (
+_DATE_TO = (
     "Records that may fall on or before this day: whose days start on or before it (an "
     "`on_or_before` record has an open start, so it matches every `date_to`)."
 )
@@ -186,8 +186,8 @@ class EventListArgs(
     """Filters of `GET /v1/events`."""
 
     SORTS = ("date", "-date", "title", "-title", "relevance", "distance", "-distance")
-    sort = sort_field(SORTS, "date")
-    format = format_field("json", "csv", "geojson", "ndjson")
+    sort = _sort_field(SORTS, "date")
+    format = _format_field("json", "csv", "geojson", "ndjson")
     actor = ids("Events with this actor in any role (or in `role`).", "kataib-hezbollah")
     role = fields.String(
         validate=validate.OneOf(list(vocab.PARTICIPANT_ROLES)),
@@ -200,10 +200,10 @@ class EventListArgs(
     )
     type = codes(vocab.EVENT_TYPES, "ACLED event type.")
     sub_type = codes({k: v for k, (_, v) in vocab.EVENT_SUB_TYPES.items()}, "ACLED sub-event type.")
-    date_from = date_param(DATE_FROM)
-    date_to = date_param(DATE_TO)
+    date_from = _date_param(_DATE_FROM)
+    date_to = _date_param(_DATE_TO)
     fatalities_min = fields.Integer(
-        validate=validate.Range(0, MAX_INT),
+        validate=validate.Range(0, _MAX_INT),
         metadata=meta(
             "At least this many reported deaths, by the headline `fatalities` (unknown counts "
             "never match): an 'at least N' figure counts as N, a lower bound, so a match is "
@@ -222,8 +222,8 @@ class StatementListArgs(
 
     SORTS = ("date", "-date", "relevance")
 
-    sort = sort_field(SORTS, "date")
-    format = format_field("json", "csv", "ndjson")
+    sort = _sort_field(SORTS, "date")
+    format = _format_field("json", "csv", "ndjson")
     speaker = ids(
         "Statements this actor made (alone or jointly), or that were made on its behalf "
         "(`on_behalf_of`: a spokesman's words are found under his group).",
@@ -240,8 +240,8 @@ class StatementListArgs(
     verbatim = fields.Boolean(
         metadata=meta("`true`: direct quotes only; `false`: reported speech only.")
     )
-    date_from = date_param(DATE_FROM)
-    date_to = date_param(DATE_TO)
+    date_from = _date_param(_DATE_FROM)
+    date_to = _date_param(_DATE_TO)
     source = ids("Statements cited by this source.")
 
 
@@ -250,8 +250,8 @@ class ActorListArgs(UpdatedSinceArgs, ListArgs, export_args(ActorSchema, "kataib
 
     SORTS = ("name", "-name", "relevance")
 
-    sort = sort_field(SORTS, "name")
-    format = format_field("json", "csv", "ndjson")
+    sort = _sort_field(SORTS, "name")
+    format = _format_field("json", "csv", "ndjson")
     kind = codes(vocab.ACTOR_KINDS, "Kind of actor.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
@@ -271,8 +271,8 @@ class RelationListArgs(
 
     SORTS = ("id", "-id")
 
-    sort = sort_field(SORTS, "id")
-    format = format_field("json", "csv", "ndjson")
+    sort = _sort_field(SORTS, "id")
+    format = _format_field("json", "csv", "ndjson")
     subject = ids("Relations whose subject is this actor.", "esmail-ghaani")
     object = ids("Relations whose object is this actor.", "kataib-hezbollah")
     actor = ids("Relations with this actor on either side.")
@@ -286,8 +286,8 @@ class LocationListArgs(
     """Filters of `GET /v1/locations`."""
 
     SORTS = ("name", "-name", "relevance", "distance", "-distance")
-    sort = sort_field(SORTS, "name")
-    format = format_field("json", "csv", "geojson", "ndjson")
+    sort = _sort_field(SORTS, "name")
+    format = _format_field("json", "csv", "geojson", "ndjson")
     kind = codes(vocab.LOCATION_KINDS, "Kind of place.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
@@ -308,8 +308,8 @@ class SourceListArgs(
 
     SORTS = ("published", "-published", "title", "-title", "relevance")
 
-    sort = sort_field(SORTS, "-published")
-    format = format_field("json", "csv", "ndjson")
+    sort = _sort_field(SORTS, "-published")
+    format = _format_field("json", "csv", "ndjson")
     publisher = fields.List(
         fields.String(validate=[validate.Length(max=200), NO_NUL]),
         metadata=meta("Publisher name, exactly.", ["Al-Monitor"]),
@@ -318,11 +318,11 @@ class SourceListArgs(
 
 # ---------------------------------------------------------------- analyst views
 
-SEARCH_DEFAULT_LIMIT = 20
+_SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_LIMIT = 100
-NETWORK_DEFAULT_LIMIT = 100
+_NETWORK_DEFAULT_LIMIT = 100
 NETWORK_MAX_LIMIT = 500
-EVENT_FACETS: dict[str, str] = {
+_EVENT_FACETS: dict[str, str] = {
     "type": "ACLED event type.",
     "sub_type": "ACLED sub-event type.",
     "month": "Month of the event's `date`, as `YYYY-MM` (buckets in calendar order).",
@@ -331,7 +331,7 @@ EVENT_FACETS: dict[str, str] = {
     "location": "Location, rolled up: a place counts every event at it or inside it, as the "
     "`location` filter does; `null` counts events with no location.",
 }
-STATEMENT_FACETS: dict[str, str] = {
+_STATEMENT_FACETS: dict[str, str] = {
     "speaker": "Speaker, or actor spoken for (`on_behalf_of`), as `speaker=` matches: a "
     "statement counts once for each of them.",
     "channel": "How the statement was made.",
@@ -339,11 +339,11 @@ STATEMENT_FACETS: dict[str, str] = {
 }
 
 
-def full_text(effect: str) -> fields.String:
+def _full_text(effect: str) -> fields.String:
     return full_text_field(f"Full-text search: {effect} every word (as a prefix).")
 
 
-def field_param(choices: dict[str, str]) -> fields.String:
+def _field_param(choices: dict[str, str]) -> fields.String:
     return fields.String(
         required=True,
         validate=validate.OneOf(list(choices)),
@@ -359,7 +359,7 @@ class TimelineArgs(ListArgs):
 
     SORTS = ("date", "-date")
 
-    q = full_text("only the events and statements that match")
+    q = _full_text("only the events and statements that match")
     sort = fields.String(
         validate=validate.OneOf(SORTS),
         metadata=meta("`date`: oldest first (the default); `-date`: newest first."),
@@ -372,8 +372,8 @@ class TimelineArgs(ListArgs):
         "Events at this place or anywhere inside it, and statements about such events.",
         "iraq",
     )
-    date_from = date_param(DATE_FROM)
-    date_to = date_param(DATE_TO)
+    date_from = _date_param(_DATE_FROM)
+    date_to = _date_param(_DATE_TO)
 
 
 class NetworkArgs(QueryArgs):
@@ -396,12 +396,12 @@ class NetworkArgs(QueryArgs):
         ),
     )
     limit = fields.Integer(
-        load_default=NETWORK_DEFAULT_LIMIT,
+        load_default=_NETWORK_DEFAULT_LIMIT,
         validate=validate.Range(1, NETWORK_MAX_LIMIT),
         metadata=meta(
             f"Most nodes to return, the actor included (1 to {NETWORK_MAX_LIMIT}); nearest and "
             "best-connected first. `truncated` says when some were left out.",
-            NETWORK_DEFAULT_LIMIT,
+            _NETWORK_DEFAULT_LIMIT,
         ),
     )
 
@@ -420,9 +420,9 @@ class SearchArgs(QueryArgs):
         metadata=meta("Only hits of this record type (repeatable; default: all)."),
     )
     limit = fields.Integer(
-        load_default=SEARCH_DEFAULT_LIMIT,
+        load_default=_SEARCH_DEFAULT_LIMIT,
         validate=validate.Range(1, SEARCH_MAX_LIMIT),
-        metadata=meta(f"Most hits to return (1 to {SEARCH_MAX_LIMIT}).", SEARCH_DEFAULT_LIMIT),
+        metadata=meta(f"Most hits to return (1 to {SEARCH_MAX_LIMIT}).", _SEARCH_DEFAULT_LIMIT),
     )
     cursor = fields.String(
         validate=[validate.Length(max=2000), NO_NUL],
@@ -430,13 +430,13 @@ class SearchArgs(QueryArgs):
     )
 
 
-NOT_FILTERS = ("limit", "cursor", "sort", "format", "fields_", "ids_", "bom")
+_NOT_FILTERS = ("limit", "cursor", "sort", "format", "fields_", "ids_", "bom")
 
 
 MAX_BUCKETS = 1000
 
 
-def buckets_param() -> fields.Integer:
+def _buckets_param() -> fields.Integer:
     return fields.Integer(
         load_default=100,
         validate=validate.Range(1, MAX_BUCKETS),
@@ -451,11 +451,11 @@ class EventFacetArgs(EventListArgs):
     """Parameters of `GET /v1/events/facets`: the filters of `GET /v1/events` and `field`."""
 
     class Meta(ListArgs.Meta):
-        exclude = NOT_FILTERS
+        exclude = _NOT_FILTERS
 
-    q = full_text("count only the events that match")
-    field = field_param(EVENT_FACETS)
-    buckets = buckets_param()
+    q = _full_text("count only the events that match")
+    field = _field_param(_EVENT_FACETS)
+    buckets = _buckets_param()
 
 
 class StatementFacetArgs(StatementListArgs):
@@ -463,11 +463,11 @@ class StatementFacetArgs(StatementListArgs):
     `field`."""
 
     class Meta(ListArgs.Meta):
-        exclude = NOT_FILTERS
+        exclude = _NOT_FILTERS
 
-    q = full_text("count only the statements that match")
-    field = field_param(STATEMENT_FACETS)
-    buckets = buckets_param()
+    q = _full_text("count only the statements that match")
+    field = _field_param(_STATEMENT_FACETS)
+    buckets = _buckets_param()
 
 
 class NoArgs(QueryArgs):

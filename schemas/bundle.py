@@ -18,12 +18,12 @@ SLUG = validate.Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     error="Must be a slug: lowercase letters, digits and single hyphens.",
 )
-ISO_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+_ISO_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
 
 
-def iso_country(code: str) -> None:
+def _iso_country(code: str) -> None:
     """An ISO 3166-1 alpha-2 code assigned to a country (the list maintained by pycountry)."""
-    if code not in ISO_COUNTRIES:
+    if code not in _ISO_COUNTRIES:
         raise ma.ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code, e.g. IQ.")
 
 
@@ -35,7 +35,7 @@ def date_field(**kwargs: Any) -> fields.Date:
     )
 
 
-def one_of(vocabulary: dict) -> validate.OneOf:
+def _one_of(vocabulary: dict) -> validate.OneOf:
     return validate.OneOf(list(vocabulary))
 
 
@@ -66,7 +66,7 @@ class BundleAliasSchema(StrictSchema):
         return {"name": data} if isinstance(data, str) else data
 
 
-def citations_field() -> fields.List:
+def _citations_field() -> fields.List:
     return fields.List(
         fields.Nested(BundleCitationSchema), required=True, validate=validate.Length(min=1)
     )
@@ -77,7 +77,7 @@ class BundleSourceSchema(StrictSchema):
     title = fields.String(required=True, validate=validate.Length(min=1))
     publisher = fields.String(required=True)
     published = date_field(required=True)
-    published_precision = fields.String(load_default="day", validate=one_of(vocab.DATE_PRECISIONS))
+    published_precision = fields.String(load_default="day", validate=_one_of(vocab.DATE_PRECISIONS))
     url = fields.Url(load_default=None)
     author = fields.String(load_default=None)
     language = fields.String(load_default="en")
@@ -98,23 +98,23 @@ class BundleSourceSchema(StrictSchema):
 class BundleActorSchema(StrictSchema):
     id = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(required=True, validate=one_of(vocab.ACTOR_KINDS))
+    kind = fields.String(required=True, validate=_one_of(vocab.ACTOR_KINDS))
     title = fields.String(load_default=None)
     description = fields.String(load_default=None)
-    country = fields.String(load_default=None, validate=iso_country)
+    country = fields.String(load_default=None, validate=_iso_country)
     aliases = fields.List(fields.Nested(BundleAliasSchema), load_default=list)
-    citations = citations_field()
+    citations = _citations_field()
 
 
 class BundleRelationSchema(StrictSchema):
     subject = fields.String(required=True, validate=SLUG)
-    predicate = fields.String(required=True, validate=one_of(vocab.RELATION_PREDICATES))
+    predicate = fields.String(required=True, validate=_one_of(vocab.RELATION_PREDICATES))
     object = fields.String(required=True, validate=SLUG)
     start_date = date_field(load_default=None)
     end_date = date_field(load_default=None)
-    date_precision = fields.String(load_default="day", validate=one_of(vocab.DATE_PRECISIONS))
+    date_precision = fields.String(load_default="day", validate=_one_of(vocab.DATE_PRECISIONS))
     description = fields.String(load_default=None)
-    citations = citations_field()
+    citations = _citations_field()
 
     @ma.validates_schema
     def check(self, data: dict, **kwargs: Any) -> None:
@@ -127,14 +127,14 @@ class BundleRelationSchema(StrictSchema):
 class BundleLocationSchema(StrictSchema):
     id = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(required=True, validate=one_of(vocab.LOCATION_KINDS))
+    kind = fields.String(required=True, validate=_one_of(vocab.LOCATION_KINDS))
     parent = fields.String(load_default=None, validate=SLUG)
     latitude = fields.Float(load_default=None, validate=validate.Range(-90, 90))
     longitude = fields.Float(load_default=None, validate=validate.Range(-180, 180))
     coordinate_precision = fields.String(
-        load_default=None, validate=one_of(vocab.COORDINATE_PRECISIONS)
+        load_default=None, validate=_one_of(vocab.COORDINATE_PRECISIONS)
     )
-    country = fields.String(load_default=None, validate=iso_country)
+    country = fields.String(load_default=None, validate=_iso_country)
     description = fields.String(load_default=None)
     aliases = fields.List(fields.Nested(BundleAliasSchema), load_default=list)
     regions = fields.List(
@@ -145,7 +145,7 @@ class BundleLocationSchema(StrictSchema):
             "administrative `parent` (a country in the Sahel: `regions: [sahel]`)."
         },
     )
-    citations = citations_field()
+    citations = _citations_field()
 
     @ma.validates_schema
     def check(self, data: dict, **kwargs: Any) -> None:
@@ -161,7 +161,7 @@ class BundleLocationSchema(StrictSchema):
 
 class BundleParticipantSchema(StrictSchema):
     actor = fields.String(required=True, validate=SLUG)
-    role = fields.String(required=True, validate=one_of(vocab.PARTICIPANT_ROLES))
+    role = fields.String(required=True, validate=_one_of(vocab.PARTICIPANT_ROLES))
 
 
 class BundleCasualtySchema(StrictSchema):
@@ -174,7 +174,7 @@ class BundleCasualtySchema(StrictSchema):
     )
     killed = fields.Integer(load_default=None, validate=validate.Range(min=0))
     wounded = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    qualifier = fields.String(load_default="exact", validate=one_of(vocab.CASUALTY_QUALIFIERS))
+    qualifier = fields.String(load_default="exact", validate=_one_of(vocab.CASUALTY_QUALIFIERS))
 
     @ma.validates_schema
     def check(self, data: dict, **kwargs: Any) -> None:
@@ -185,10 +185,10 @@ class BundleCasualtySchema(StrictSchema):
 class BundleDatedSchema(StrictSchema):
     date = date_field(required=True)
     end_date = date_field(load_default=None)
-    date_precision = fields.String(required=True, validate=one_of(vocab.DATE_PRECISIONS))
+    date_precision = fields.String(required=True, validate=_one_of(vocab.DATE_PRECISIONS))
     date_kind = fields.String(
         load_default=None,
-        validate=one_of(vocab.DATE_KINDS),
+        validate=_one_of(vocab.DATE_KINDS),
         metadata={
             "description": "point, span, window or on_or_before; default: span with an "
             "end_date, point without."
@@ -216,8 +216,8 @@ class BundleEventSchema(BundleDatedSchema):
     id = fields.String(required=True, validate=SLUG)
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     summary = fields.String(load_default=None)
-    type = fields.String(required=True, validate=one_of(vocab.EVENT_TYPES))
-    sub_type = fields.String(required=True, validate=one_of(vocab.EVENT_SUB_TYPES))
+    type = fields.String(required=True, validate=_one_of(vocab.EVENT_TYPES))
+    sub_type = fields.String(required=True, validate=_one_of(vocab.EVENT_SUB_TYPES))
     location = fields.String(load_default=None, validate=SLUG)
     fatalities = fields.Integer(
         required=True,
@@ -231,7 +231,7 @@ class BundleEventSchema(BundleDatedSchema):
         metadata={"description": "Killed and wounded, per side when the source splits them."},
     )
     participants = fields.List(fields.Nested(BundleParticipantSchema), load_default=list)
-    citations = citations_field()
+    citations = _citations_field()
 
     @ma.validates_schema
     def check_casualties(self, data: dict, **kwargs: Any) -> None:
@@ -290,13 +290,13 @@ class BundleStatementSchema(BundleDatedSchema):
             "speaker, e.g. 'a source affiliated with the Pentagon'."
         },
     )
-    channel = fields.String(required=True, validate=one_of(vocab.STATEMENT_CHANNELS))
+    channel = fields.String(required=True, validate=_one_of(vocab.STATEMENT_CHANNELS))
     outlet = fields.String(load_default=None, validate=SLUG)
     text = fields.String(required=True, validate=validate.Length(min=1))
     verbatim = fields.Boolean(required=True)
     summary = fields.String(load_default=None)
     events = fields.List(fields.String(validate=SLUG), load_default=list)
-    citations = citations_field()
+    citations = _citations_field()
 
     @ma.validates_schema
     def check_attribution(self, data: dict, **kwargs: Any) -> None:

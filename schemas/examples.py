@@ -7,7 +7,7 @@ from schemas import vocabularies as vocab
 from schemas.urls import EXAMPLE_ROOT
 
 KH = {"id": "kataib-hezbollah", "name": "Kataib Hezbollah", "kind": "armed_group"}
-AL_MONITOR = {
+_AL_MONITOR = {
     "id": "al-monitor-2020-04-07-us-iran-showdown-iraq",
     "title": "US, Iran-backed forces in Iraq may be edging toward showdown",
 }
@@ -65,7 +65,7 @@ NETWORK_EXAMPLE = {
             "predicate": "spokesperson_for",
             "citations": [
                 {
-                    "source": AL_MONITOR,
+                    "source": _AL_MONITOR,
                     "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against four "
                     "possible moves by the United States.",
                 }

@@ -9,7 +9,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-SLUG_TEXT = r"^[a-z0-9]+(?:--?[a-z0-9]+)*$"  # relation ids join slugs with `--`
+_SLUG_TEXT = r"^[a-z0-9]+(?:--?[a-z0-9]+)*$"  # relation ids join slugs with `--`
 MAX_IDS = 500
 
 
@@ -22,7 +22,7 @@ class CommaList(fields.List):
         return super()._deserialize(parts, attr, data, **kwargs)
 
 
-def fields_param(schema: type[ma.Schema], **kwargs: Any) -> CommaList:
+def _fields_param(schema: type[ma.Schema], **kwargs: Any) -> CommaList:
     names = [name for name in schema._declared_fields if name != "id"]
     return CommaList(
         fields.String(validate=validate.OneOf(names)),
@@ -37,9 +37,9 @@ def fields_param(schema: type[ma.Schema], **kwargs: Any) -> CommaList:
     )
 
 
-def ids_param(example: str, **kwargs: Any) -> CommaList:
+def _ids_param(example: str, **kwargs: Any) -> CommaList:
     return CommaList(
-        fields.String(validate=validate.Regexp(SLUG_TEXT, error="Not a public id.")),
+        fields.String(validate=validate.Regexp(_SLUG_TEXT, error="Not a public id.")),
         validate=validate.Length(min=1, max=MAX_IDS),
         metadata={
             "description": f"Only the records with these public ids (up to {MAX_IDS}, "
@@ -51,7 +51,7 @@ def ids_param(example: str, **kwargs: Any) -> CommaList:
     )
 
 
-def bom_param() -> fields.Boolean:
+def _bom_param() -> fields.Boolean:
     return fields.Boolean(
         metadata={
             "description": "CSV only: `true` starts the file with a UTF-8 byte order mark, "
@@ -66,9 +66,9 @@ def export_args(schema: type[ma.Schema], example: str) -> type[ma.Schema]:
         f"{schema.__name__}ExportArgs",
         (ma.Schema,),
         {
-            "fields_": fields_param(schema, data_key="fields"),
-            "ids_": ids_param(example, data_key="ids"),
-            "bom": bom_param(),
+            "fields_": _fields_param(schema, data_key="fields"),
+            "ids_": _ids_param(example, data_key="ids"),
+            "bom": _bom_param(),
         },
     )
 

@@ -22,10 +22,10 @@ import orjson
 from marshmallow import fields
 from marshmallow.utils import missing
 
-Dump = Callable[[Any], Any]
+_Dump = Callable[[Any], Any]
 marshmallow_dump = ma.Schema.dump  # the original, even on an instance given a fast `dump`
 _MISSING = missing
-_compiled: dict[tuple, Dump] = {}
+_compiled: dict[tuple, _Dump] = {}
 
 
 def _plain(field: fields.Field) -> bool:
@@ -37,7 +37,7 @@ def _plain(field: fields.Field) -> bool:
     )
 
 
-def _value_dump(field: fields.Field, name: str) -> Dump | None:
+def _value_dump(field: fields.Field, name: str) -> _Dump | None:
     """value -> dumped value for the field kinds the records use; None: use the field."""
     kind = type(field)
     generic = field._serialize
@@ -120,7 +120,7 @@ def _inline_nested(field: fields.Field, i: int, scope: dict[str, Any]) -> str | 
     return f"None if v is None else [None if x is None else inner_{i}(x) for x in v]"
 
 
-def dumper(schema: ma.Schema) -> Dump:
+def dumper(schema: ma.Schema) -> _Dump:
     """`obj -> schema.dump(obj)` for one object (not `many`), compiled once per schema shape:
     one generated function per schema, its scalar fields written inline."""
     key = (type(schema), schema.only and tuple(sorted(schema.only)), tuple(schema.exclude))

@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_TERMS = 16  # words of a full-text `q` (api/queries/fulltext.py MAX_TERMS)
-WORD = re.compile(r"\w+", re.UNICODE)  # as api/queries/fulltext.py splits a query
+_WORD = re.compile(r"\w+", re.UNICODE)  # as api/queries/fulltext.py splits a query
 
 
 def meta(description: str, example: Any = None, **extra: Any) -> dict:
@@ -26,15 +26,15 @@ def meta(description: str, example: Any = None, **extra: Any) -> dict:
     return {"description": description, **extra}
 
 
-def takes_many(field: fields.Field) -> bool:
+def _takes_many(field: fields.Field) -> bool:
     """Whether a query parameter may repeat (webargs' rule: a List, unless it is delimited)."""
     explicit = getattr(field, "is_multiple", None)
     return explicit if explicit is not None else isinstance(field, fields.List | fields.Tuple)
 
 
-def max_terms(value: str) -> None:
+def _max_terms(value: str) -> None:
     """A full-text query of at most MAX_QUERY_TERMS words: its cost grows with each word."""
-    count = len(WORD.findall(value))
+    count = len(_WORD.findall(value))
     if count > MAX_QUERY_TERMS:
         raise ma.ValidationError(
             f"At most {MAX_QUERY_TERMS} words; this query has {count}. Keep the distinctive ones."
@@ -44,7 +44,7 @@ def max_terms(value: str) -> None:
 def full_text_field(description: str, **extra: Any) -> fields.String:
     """A full-text `q`: at most MAX_QUERY_LENGTH characters and MAX_QUERY_TERMS words."""
     return fields.String(
-        validate=[validate.Length(min=1, max=MAX_QUERY_LENGTH), NO_NUL, max_terms],
+        validate=[validate.Length(min=1, max=MAX_QUERY_LENGTH), NO_NUL, _max_terms],
         metadata=meta(
             f"{description} A word of one character matches whole words only. At most "
             f"{MAX_QUERY_TERMS} words and {MAX_QUERY_LENGTH} characters.",
@@ -70,7 +70,7 @@ class QueryArgs(ma.Schema):
         errors = {}
         for name, field in self.load_fields.items():
             key = field.data_key or name
-            if not takes_many(field) and len(raw.getlist(key)) > 1:
+            if not _takes_many(field) and len(raw.getlist(key)) > 1:
                 errors[key] = ["Given more than once; this parameter takes a single value."]
         if errors:
             raise ma.ValidationError(errors)

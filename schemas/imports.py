@@ -8,7 +8,7 @@ from marshmallow import fields
 from schemas.errors import ProblemSchema
 from schemas.registry import RECORD_TYPES
 
-SUMMARY_COLLECTIONS = tuple(t.collection for t in RECORD_TYPES)
+_SUMMARY_COLLECTIONS = tuple(t.collection for t in RECORD_TYPES)
 
 
 class ImportArgs(ma.Schema):
@@ -48,7 +48,7 @@ class ImportSummarySchema(ma.Schema):
     )
     collections = fields.Dict(
         attribute="summary",
-        keys=fields.String(validate=ma.validate.OneOf(SUMMARY_COLLECTIONS)),
+        keys=fields.String(validate=ma.validate.OneOf(_SUMMARY_COLLECTIONS)),
         values=fields.Nested(OutcomeCountsSchema),
         required=True,
         metadata={"description": "Per collection: created, updated, deleted, unchanged."},

@@ -105,12 +105,12 @@ def version_field() -> fields.Integer:
     )
 
 
-def updated_at_field() -> fields.DateTime:
+def _updated_at_field() -> fields.DateTime:
     return fields.DateTime(metadata={"description": "When the record last changed (UTC)."})
 
 
-DATE_PRECISION = "How precise `date` is; the record covers that whole day, week, month or year."
-DATE_KIND = (
+_DATE_PRECISION = "How precise `date` is; the record covers that whole day, week, month or year."
+_DATE_KIND = (
     "`point`: on `date`; `span`: lasted from `date` to `end_date`; `window`: at some point "
     "between `date` and `end_date`; `on_or_before`: at some time up to `date` (open start)."
 )
@@ -144,11 +144,11 @@ class RelationSchema(ma.Schema):
     object = fields.Nested(ActorRefSchema)
     start_date = date_field("Since when the relation holds, when known.", allow_none=True)
     end_date = date_field("Until when the relation held, when known.", allow_none=True)
-    date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
+    date_precision = enum_field(vocab.DATE_PRECISIONS, _DATE_PRECISION)
     description = string_field("Notes on the relation.", allow_none=True)
     citations = fields.List(fields.Nested(CitationSchema))
     version = version_field()
-    updated_at = updated_at_field()
+    updated_at = _updated_at_field()
 
 
 class ActorSchema(ma.Schema):
@@ -169,7 +169,7 @@ class ActorSchema(ma.Schema):
     )
     citations = fields.List(fields.Nested(CitationSchema))
     version = version_field()
-    updated_at = updated_at_field()
+    updated_at = _updated_at_field()
 
 
 class LocationSchema(ma.Schema):
@@ -209,7 +209,7 @@ class LocationSchema(ma.Schema):
         }
     )
     version = version_field()
-    updated_at = updated_at_field()
+    updated_at = _updated_at_field()
 
 
 class ParticipantSchema(ma.Schema):
@@ -234,8 +234,8 @@ class EventSchema(ma.Schema):
     )
     date = date_field("Best date (ISO 8601).", "2020-04-06")
     end_date = date_field("Last day of a span or of a window (see `date_kind`).", allow_none=True)
-    date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
-    date_kind = enum_field(vocab.DATE_KINDS, DATE_KIND)
+    date_precision = enum_field(vocab.DATE_PRECISIONS, _DATE_PRECISION)
+    date_kind = enum_field(vocab.DATE_KINDS, _DATE_KIND)
     location = fields.Nested(LocationRefSchema, allow_none=True)
     coordinates = fields.Nested(
         CoordinatesSchema,
@@ -269,7 +269,7 @@ class EventSchema(ma.Schema):
         }
     )
     version = version_field()
-    updated_at = updated_at_field()
+    updated_at = _updated_at_field()
 
 
 class StatementSchema(ma.Schema):
@@ -320,31 +320,31 @@ class StatementSchema(ma.Schema):
     )
     date = date_field("When it was said.", "2020-04-02")
     end_date = date_field("Last day of a span or of a window (see `date_kind`).", allow_none=True)
-    date_precision = enum_field(vocab.DATE_PRECISIONS, DATE_PRECISION)
-    date_kind = enum_field(vocab.DATE_KINDS, DATE_KIND)
+    date_precision = enum_field(vocab.DATE_PRECISIONS, _DATE_PRECISION)
+    date_kind = enum_field(vocab.DATE_KINDS, _DATE_KIND)
     events = fields.List(
         fields.Nested(EventRefSchema), metadata={"description": "Events the statement is about."}
     )
     citations = fields.List(fields.Nested(CitationSchema))
     version = version_field()
-    updated_at = updated_at_field()
+    updated_at = _updated_at_field()
 
 
-def count_field(collection: str, example: int) -> fields.Integer:
+def _count_field(collection: str, example: int) -> fields.Integer:
     return fields.Integer(
         metadata={"description": f"{collection} extracted from the source.", "example": example}
     )
 
 
 class ExtractedCountsSchema(ma.Schema):
-    actors = count_field("Actors", 29)
-    relations = count_field("Relations between actors", 21)
-    locations = count_field("Locations", 11)
-    events = count_field("Events", 12)
-    statements = count_field("Statements", 16)
+    actors = _count_field("Actors", 29)
+    relations = _count_field("Relations between actors", 21)
+    locations = _count_field("Locations", 11)
+    events = _count_field("Events", 12)
+    statements = _count_field("Statements", 16)
 
 
-def link_field(collection: str) -> Url:
+def _link_field(collection: str) -> Url:
     return Url(
         f"The {collection} list filtered to this source.",
         f"/v1/{collection}?source=al-monitor-2020-04-07-us-iran-showdown-iraq",
@@ -352,11 +352,11 @@ def link_field(collection: str) -> Url:
 
 
 class ExtractedLinksSchema(ma.Schema):
-    actors = link_field("actors")
-    relations = link_field("relations")
-    locations = link_field("locations")
-    events = link_field("events")
-    statements = link_field("statements")
+    actors = _link_field("actors")
+    relations = _link_field("relations")
+    locations = _link_field("locations")
+    events = _link_field("events")
+    statements = _link_field("statements")
 
 
 class SourceSchema(ma.Schema):

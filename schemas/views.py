@@ -17,7 +17,7 @@ from schemas.records import (
 from schemas.registry import SEARCH_TYPES
 from schemas.urls import Url
 
-TIMELINE_TYPES = {
+_TIMELINE_TYPES = {
     "event": SEARCH_TYPES["event"],
     "statement": SEARCH_TYPES["statement"],
 }
@@ -26,7 +26,7 @@ TIMELINE_TYPES = {
 class TimelineItemSchema(ma.Schema):
     """One event or statement on the timeline."""
 
-    record_type = enum_field(TIMELINE_TYPES, "What the item is.")
+    record_type = enum_field(_TIMELINE_TYPES, "What the item is.")
     id = string_field(
         "Public id of the event or statement.", "rocket-strike-near-halliburton-2020-04-06"
     )

@@ -11,9 +11,9 @@ from schemas.grammar import QueryArgs, meta
 from schemas.registry import WRITABLE
 
 OPS = ("create", "update", "delete")
-WRITABLE_TYPES = tuple(t.name for t in WRITABLE)
+_WRITABLE_TYPES = tuple(t.name for t in WRITABLE)
 MAX_FEED_LIMIT = 1000
-DEFAULT_FEED_LIMIT = 100
+_DEFAULT_FEED_LIMIT = 100
 
 
 class UpdatedSinceArgs(ma.Schema):
@@ -46,9 +46,9 @@ class FeedArgs(QueryArgs):
         metadata=meta("The `seq` of the last change already seen (0: from the start).", 0),
     )
     limit = fields.Integer(
-        load_default=DEFAULT_FEED_LIMIT,
+        load_default=_DEFAULT_FEED_LIMIT,
         validate=validate.Range(1, MAX_FEED_LIMIT),
-        metadata=meta(f"Changes per page (1 to {MAX_FEED_LIMIT}).", DEFAULT_FEED_LIMIT),
+        metadata=meta(f"Changes per page (1 to {MAX_FEED_LIMIT}).", _DEFAULT_FEED_LIMIT),
     )
 
 
@@ -57,7 +57,7 @@ class AuditArgs(FeedArgs):
         validate=validate.Length(1, 100), metadata=meta("Changes made with this key (name).")
     )
     record_type = fields.String(
-        validate=validate.OneOf(WRITABLE_TYPES), metadata=meta("Changes of this record type.")
+        validate=validate.OneOf(_WRITABLE_TYPES), metadata=meta("Changes of this record type.")
     )
     record = fields.String(
         validate=validate.Length(1, 420), metadata=meta("Changes of the record with this id.")
@@ -76,7 +76,7 @@ class ChangeSchema(ma.Schema):
     seq = fields.Integer(metadata=meta("Position in the feed; pass it as `since`.", 1))
     time = fields.DateTime(metadata=meta("When the change was committed (UTC)."))
     op = fields.String(metadata={"enum": list(OPS), "description": "What happened."})
-    record_type = fields.String(metadata={"enum": list(WRITABLE_TYPES)})
+    record_type = fields.String(metadata={"enum": list(_WRITABLE_TYPES)})
     id = fields.String(metadata=meta("Public id of the record.", "kataib-hezbollah"))
     version = fields.Integer(metadata=meta("The record's version after the change.", 1))
 

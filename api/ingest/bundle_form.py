@@ -28,7 +28,7 @@ from api.store.models import (
 )
 
 # Lists whose order carries no meaning: compared as sets.
-UNORDERED = (
+_UNORDERED = (
     "aliases",
     "participants",
     "addressees",
@@ -52,7 +52,7 @@ def contributed_by(source_ids: list[int]) -> pw.Expression:
     )
 
 
-def slug_of(model: type[pw.Model], row_id: int | None) -> str | None:
+def _slug_of(model: type[pw.Model], row_id: int | None) -> str | None:
     return None if row_id is None else model.get_by_id(row_id).slug
 
 
@@ -61,7 +61,7 @@ def aliases(model: type[pw.Model], owner: pw.Field, row_id: int) -> list[dict]:
     return [{"name": a.name, "language": a.language} for a in rows]
 
 
-def actor_slugs(link: type[pw.Model], statement_id: int, order: pw.Field) -> list[str]:
+def _actor_slugs(link: type[pw.Model], statement_id: int, order: pw.Field) -> list[str]:
     query = (
         Actor.select(Actor.slug)
         .join(link, on=(link.actor == Actor.id))
@@ -71,7 +71,7 @@ def actor_slugs(link: type[pw.Model], statement_id: int, order: pw.Field) -> lis
     return [slug for (slug,) in query.tuples()]
 
 
-def region_slugs(location_id: int) -> list[str]:
+def _region_slugs(location_id: int) -> list[str]:
     query = (
         Location.select(Location.slug)
         .join(LocationRegion, on=(LocationRegion.region == Location.id))
@@ -88,7 +88,7 @@ def casualties(event_id: int) -> list[dict]:
         .order_by(EventCasualty.position, EventCasualty.id)
     )
     return [
-        {"side": slug_of(Actor, c.side_id)}
+        {"side": _slug_of(Actor, c.side_id)}
         | {f: getattr(c, f) for f in ("killed", "wounded", "qualifier")}
         for c in rows
     ]
@@ -104,16 +104,16 @@ def definition(collection: str, row: pw.Model) -> dict:
     if collection == "locations":
         fields = ("name", "kind", "latitude", "longitude", "coordinate_precision", "country")
         return (
-            {"id": row.slug, "parent": slug_of(Location, row.parent_id)}
+            {"id": row.slug, "parent": _slug_of(Location, row.parent_id)}
             | {f: getattr(row, f) for f in (*fields, "description")}
             | {"aliases": aliases(LocationAlias, LocationAlias.location, row.id)}
-            | {"regions": region_slugs(row.id)}
+            | {"regions": _region_slugs(row.id)}
         )
     if collection == "relations":
         return {
-            "subject": slug_of(Actor, row.subject_id),
+            "subject": _slug_of(Actor, row.subject_id),
             "predicate": row.predicate,
-            "object": slug_of(Actor, row.object_id),
+            "object": _slug_of(Actor, row.object_id),
         } | {
             f: getattr(row, f) for f in ("start_date", "end_date", "date_precision", "description")
         }
@@ -127,7 +127,7 @@ def definition(collection: str, row: pw.Model) -> dict:
         )
         fields = ("title", "summary", "type", "sub_type", "fatalities")
         return {"id": row.slug, **{f: getattr(row, f) for f in fields}, **dated} | {
-            "location": slug_of(Location, row.location_id),
+            "location": _slug_of(Location, row.location_id),
             "participants": [{"actor": a, "role": r} for a, r in participants.tuples()],
             "casualties": casualties(row.id),
         }
@@ -139,22 +139,22 @@ def definition(collection: str, row: pw.Model) -> dict:
         .order_by(StatementEvent.id)
     )
     return {"id": row.slug, **{f: getattr(row, f) for f in (*fields, "summary")}, **dated} | {
-        "speakers": actor_slugs(StatementSpeaker, row.id, StatementSpeaker.position),
-        "on_behalf_of": actor_slugs(StatementPrincipal, row.id, StatementPrincipal.id),
-        "addressees": actor_slugs(StatementAddressee, row.id, StatementAddressee.id),
-        "mentions": actor_slugs(StatementMention, row.id, StatementMention.id),
-        "outlet": slug_of(Actor, row.outlet_id),
+        "speakers": _actor_slugs(StatementSpeaker, row.id, StatementSpeaker.position),
+        "on_behalf_of": _actor_slugs(StatementPrincipal, row.id, StatementPrincipal.id),
+        "addressees": _actor_slugs(StatementAddressee, row.id, StatementAddressee.id),
+        "mentions": _actor_slugs(StatementMention, row.id, StatementMention.id),
+        "outlet": _slug_of(Actor, row.outlet_id),
         "events": [slug for (slug,) in events.tuples()],
     }
 
 
-def comparable(record: dict) -> dict:
+def _comparable(record: dict) -> dict:
     """A definition without citations, its unordered lists sorted: equal means same record."""
     result = {}
     for key, value in record.items():
         if key in ("citations",):
             continue
-        if key in UNORDERED:
+        if key in _UNORDERED:
             value = sorted(repr(sorted(v.items())) if isinstance(v, dict) else v for v in value)
         result[key] = value
     return result
@@ -162,7 +162,7 @@ def comparable(record: dict) -> dict:
 
 def differences(stored: dict, incoming: dict) -> list[str]:
     """The fields whose values differ between two definitions."""
-    old, new = comparable(stored), comparable(incoming)
+    old, new = _comparable(stored), _comparable(incoming)
     return [key for key in new if old.get(key) != new[key]]
 
 

@@ -38,7 +38,7 @@ from api.store.models import (
     relation_slug,
 )
 
-IDENTITY = {"relations": ("subject", "predicate", "object")}  # fields that make the id
+_IDENTITY = {"relations": ("subject", "predicate", "object")}  # fields that make the id
 
 
 class UnknownRecord(LookupError):
@@ -122,7 +122,7 @@ def validate(collection: str, raw: Any, slug: str | None = None) -> dict:
             report.add(f"unknown {kind} {ref!r}{suggestion(kind, ref, empty, {})}", field=where)
     cited = {c["source"] for c in record["citations"] if c["source"]}
     sources = {s.slug: s for s in Source.select().where(Source.slug.in_(list(cited) or [""]))}
-    check_texts(record, sources, report, collection)
+    _check_texts(record, sources, report, collection)
     check_dates(record, sources, report, collection)
     if collection == "locations" and record["parent"]:
         parent = Location.get_or_none(Location.slug == record["parent"])
@@ -136,7 +136,7 @@ def validate(collection: str, raw: Any, slug: str | None = None) -> dict:
     return record
 
 
-def check_texts(record: dict, sources: dict, report: Reporter, collection: str) -> None:
+def _check_texts(record: dict, sources: dict, report: Reporter, collection: str) -> None:
     texts = {slug: normalize(s.text or "") for slug, s in sources.items()}
     for n, citation in enumerate(record["citations"]):
         text = texts.get(citation["source"])
@@ -235,7 +235,7 @@ def update(collection: str, slug: str, patch: Any, expected: int | None, key: st
                 [Problem("request body", "", "(body)", "A merge patch is a JSON object.")]
             )
         merged = merge_patch(current, patch)
-        for name in ("id", *IDENTITY.get(collection, ())):
+        for name in ("id", *_IDENTITY.get(collection, ())):
             if name in current and merged.get(name) != current[name]:
                 raise SeedError(
                     [
@@ -296,9 +296,9 @@ def delete(collection: str, slug: str, expected: int | None, cascade: bool, key:
         before = journal.snapshot(collection, row)
         for (c, i), (old, version) in befores.items():
             if c == "relations":  # an actor's relations go with it
-                remove_row("relations", i)
+                _remove_row("relations", i)
                 journal.log_deleted("relations", old["id"], version, key, old)
-        remove_row(collection, row.id)
+        _remove_row(collection, row.id)
         if collection == "locations":  # places within it no longer lie within it
             Location.update(path=pw.fn.REPLACE(Location.path, row.path, "/")).where(
                 Location.path.startswith(row.path)
@@ -311,7 +311,7 @@ def delete(collection: str, slug: str, expected: int | None, cascade: bool, key:
         return [slug, *names]
 
 
-def remove_row(collection: str, row_id: int) -> None:
+def _remove_row(collection: str, row_id: int) -> None:
     """Delete a record, its citations and its search document (its links cascade)."""
     record_type = collection[:-1]
     Citation.delete().where(

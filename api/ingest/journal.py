@@ -43,7 +43,7 @@ def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
     return record | {"citations": [{"source": s, "excerpt": e} for s, e in cited.tuples()]}
 
 
-def snapshot_by_id(collection: str, row_id: int) -> dict[str, Any] | None:
+def _snapshot_by_id(collection: str, row_id: int) -> dict[str, Any] | None:
     row = of_collection(collection).model.get_or_none(of_collection(collection).model.id == row_id)
     return None if row is None else snapshot(collection, row)
 
@@ -168,7 +168,7 @@ class JournaledWriter(Writer):
         for (collection, row_id), (old, version) in before.items():
             if row_id in plan.stale.get(collection, ()):
                 log_deleted(collection, old["id"], version, self.key, old)
-            elif snapshot_by_id(collection, row_id) != old:
+            elif _snapshot_by_id(collection, row_id) != old:
                 log_updated(collection, row_id, self.key, old)
 
     def citing(self, source_id: int) -> dict[tuple[str, int], dict]:
@@ -179,7 +179,7 @@ class JournaledWriter(Writer):
             (Citation.source == source_id) | (Citation.bundle == source_id)
         )
         for record_type, row_id in query.distinct().tuples():
-            snapshot_now = snapshot_by_id(named(record_type).collection, row_id)
+            snapshot_now = _snapshot_by_id(named(record_type).collection, row_id)
             if snapshot_now is not None:
                 found[(named(record_type).collection, row_id)] = snapshot_now
         return found
@@ -187,6 +187,6 @@ class JournaledWriter(Writer):
     def changed_since(self, snapshots: dict[tuple[str, int], dict]) -> None:
         """Journal each record whose snapshot changed (and that still exists)."""
         for (collection, row_id), old in snapshots.items():
-            new = snapshot_by_id(collection, row_id)
+            new = _snapshot_by_id(collection, row_id)
             if new is not None and new != old:
                 log_updated(collection, row_id, self.key, old)

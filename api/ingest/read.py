@@ -13,13 +13,13 @@ import yaml
 from api.ingest.problems import Problem
 
 
-class BundleLoader(yaml.SafeLoader):
+class _BundleLoader(yaml.SafeLoader):
     """PyYAML's safe loader without the timestamp resolver: `date: 2021-02-30` stays the
     string '2021-02-30' until the schema says it is not a real date (instead of PyYAML
     raising before any validation)."""
 
 
-BundleLoader.yaml_implicit_resolvers = {
+_BundleLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -36,7 +36,7 @@ class Input:
 
 def parse_yaml(text: str) -> Any:
     """YAML text as data, dates as strings."""
-    return yaml.load(text, Loader=BundleLoader)
+    return yaml.load(text, Loader=_BundleLoader)
 
 
 def parse_body(body: bytes, media_type: str, name: str = "request body") -> Input:

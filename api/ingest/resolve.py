@@ -32,7 +32,7 @@ class Plan:
     removal: Reporter | None = None  # the problems of removing a source, if one is removed
 
 
-def contributors(record_type: str, ids: set[int]) -> dict[int, set[str]]:
+def _contributors(record_type: str, ids: set[int]) -> dict[int, set[str]]:
     """{record id: slugs of the sources whose bundles cite it}."""
     found: dict[int, set[str]] = defaultdict(set)
     if ids:
@@ -71,15 +71,15 @@ def resolve(bundles: list[Bundle], removing: str | None = None) -> Plan:
                         key,
                         "id" if collection != "relations" else "object",
                     )
-    find_stale(plan, batch, defined)
-    check_redefinitions(bundles, batch)
-    check_references(bundles, plan, defined)
-    check_removals(plan, defined, bundles, removing)
-    check_stored_ancestry(bundles, defined)
+    _find_stale(plan, batch, defined)
+    _check_redefinitions(bundles, batch)
+    _check_references(bundles, plan, defined)
+    _check_removals(plan, defined, bundles, removing)
+    _check_stored_ancestry(bundles, defined)
     return plan
 
 
-def check_stored_ancestry(bundles: list[Bundle], defined: dict) -> None:
+def _check_stored_ancestry(bundles: list[Bundle], defined: dict) -> None:
     """A location may not get a stored parent that lies within it (a cycle through records
     of other bundles)."""
     for bundle in bundles:
@@ -98,7 +98,7 @@ def check_stored_ancestry(bundles: list[Bundle], defined: dict) -> None:
                 )
 
 
-def find_stale(plan: Plan, batch: set[str], defined: dict) -> None:
+def _find_stale(plan: Plan, batch: set[str], defined: dict) -> None:
     """Records the batch's sources supported, that no bundle defines any more and that no
     other source supports: they will be deleted."""
     if not plan.sources:
@@ -116,7 +116,7 @@ def find_stale(plan: Plan, batch: set[str], defined: dict) -> None:
         ids = by_type.get(kind.name, set())
         if not ids:
             continue
-        cited = contributors(kind.name, ids)
+        cited = _contributors(kind.name, ids)
         for row_id, slug in (
             model.select(model.id, model.slug).where(model.id.in_(list(ids))).tuples()
         ):
@@ -124,7 +124,7 @@ def find_stale(plan: Plan, batch: set[str], defined: dict) -> None:
                 plan.stale[collection].add(row_id)
 
 
-def check_redefinitions(bundles: list[Bundle], batch: set[str]) -> None:
+def _check_redefinitions(bundles: list[Bundle], batch: set[str]) -> None:
     """A record that another source (outside this import) supports keeps its definition."""
     for bundle in bundles:
         for kind in WRITABLE:
@@ -133,7 +133,7 @@ def check_redefinitions(bundles: list[Bundle], batch: set[str]) -> None:
             if not records:
                 continue
             rows = list(model.select().where(model.slug.in_(list(records))))
-            cited = contributors(kind.name, {row.id for row in rows})
+            cited = _contributors(kind.name, {row.id for row in rows})
             for row in rows:
                 others = sorted(cited[row.id] - batch)
                 if not others:
@@ -153,7 +153,7 @@ def check_redefinitions(bundles: list[Bundle], batch: set[str]) -> None:
                     )
 
 
-def check_references(bundles: list[Bundle], plan: Plan, defined: dict) -> None:
+def _check_references(bundles: list[Bundle], plan: Plan, defined: dict) -> None:
     """Every reference resolves to a record of the import or a stored one that stays."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for bundle in bundles:
@@ -194,10 +194,10 @@ def check_references(bundles: list[Bundle], plan: Plan, defined: dict) -> None:
                         name,
                         where,
                     )
-                check_foreign_excerpts(collection, index, name, record, texts, bundle)
+                _check_foreign_excerpts(collection, index, name, record, texts, bundle)
 
 
-def check_foreign_excerpts(
+def _check_foreign_excerpts(
     collection: str,
     index: int,
     name: str | None,
@@ -224,7 +224,7 @@ def check_foreign_excerpts(
             )
 
 
-def check_removals(plan: Plan, defined: dict, bundles: list[Bundle], removing: str | None) -> None:
+def _check_removals(plan: Plan, defined: dict, bundles: list[Bundle], removing: str | None) -> None:
     """A record about to go must not be referred to by a record that stays."""
     report = bundles[0].report if bundles else Reporter(removing or "")
     plan.removal = report

@@ -113,16 +113,16 @@ def load(bundle_input: Input) -> Bundle:
 
 def check(bundle: Bundle) -> None:
     """The rules of seed/README that one bundle can be checked against on its own."""
-    check_duplicates(bundle)
+    _check_duplicates(bundle)
     if bundle.source is None:
         return
-    check_text(bundle)
+    _check_text(bundle)
     check_dates(bundle)
-    check_orphans(bundle)
-    check_parent_cycles(bundle)
+    _check_orphans(bundle)
+    _check_parent_cycles(bundle)
 
 
-def check_duplicates(bundle: Bundle) -> None:
+def _check_duplicates(bundle: Bundle) -> None:
     for collection in COLLECTIONS:
         seen: set[str] = set()
         for index, record in bundle.records[collection]:
@@ -133,7 +133,7 @@ def check_duplicates(bundle: Bundle) -> None:
             seen.add(key)
 
 
-def check_text(bundle: Bundle) -> None:
+def _check_text(bundle: Bundle) -> None:
     """Every excerpt citing this bundle's source, and every verbatim quote, is in its text."""
     if not bundle.source["text"]:
         return
@@ -165,7 +165,7 @@ def check_text(bundle: Bundle) -> None:
                 )
 
 
-DATE_FIELDS = {
+_DATE_FIELDS = {
     "relations": ("start_date", "end_date"),
     "events": ("date", "end_date"),
     "statements": ("date", "end_date"),
@@ -176,7 +176,7 @@ def check_dates(bundle: Bundle) -> None:
     """Nothing is dated after the publication date (at the publication's precision)."""
     source = bundle.source
     _, latest = date_span(source["published"], None, source["published_precision"])
-    for collection, names in DATE_FIELDS.items():
+    for collection, names in _DATE_FIELDS.items():
         for index, record in bundle.records[collection]:
             for name in names:
                 if record[name] and record[name] > latest:
@@ -190,7 +190,7 @@ def check_dates(bundle: Bundle) -> None:
                     )
 
 
-def check_orphans(bundle: Bundle) -> None:
+def _check_orphans(bundle: Bundle) -> None:
     """Every actor is used by a relation, an event or a statement; every location by an
     event, or is an ancestor of one that is (a top-level country may serve only as a parent)."""
     used_actors: set[str] = set()
@@ -239,7 +239,7 @@ def check_orphans(bundle: Bundle) -> None:
             )
 
 
-def check_parent_cycles(bundle: Bundle) -> None:
+def _check_parent_cycles(bundle: Bundle) -> None:
     parents = {loc["id"]: loc["parent"] for _, loc in bundle.records["locations"]}
     for index, loc in bundle.records["locations"]:
         place, seen = loc["id"], set()

@@ -36,7 +36,7 @@ from api.store.models import (
     relation_slug,
 )
 
-OUTCOMES = ("created", "updated", "deleted", "unchanged")
+_OUTCOMES = ("created", "updated", "deleted", "unchanged")
 SOURCE_FIELDS = ("title", "publisher", "published", "published_precision", "url", "author")
 
 
@@ -50,7 +50,7 @@ class Writer:
     """Writes bundles; `summary` counts records created / updated / deleted / unchanged."""
 
     def __init__(self) -> None:
-        self.summary = {c: dict.fromkeys(OUTCOMES, 0) for c in ("sources", *COLLECTIONS)}
+        self.summary = {c: dict.fromkeys(_OUTCOMES, 0) for c in ("sources", *COLLECTIONS)}
         self.ids: dict[type[pw.Model], dict[str, int]] = defaultdict(dict)
         self.changed = False  # did the record being written change?
         self.touched: dict[tuple[str, str], set[int]] = defaultdict(set)  # (bundle, collection)

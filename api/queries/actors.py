@@ -14,7 +14,7 @@ from api.queries.relations import relations_of
 from api.store.models import Actor, ActorAlias, Relation
 
 
-def load_actors(actors: list[Actor]) -> list[dict]:
+def _load_actors(actors: list[Actor]) -> list[dict]:
     """Actor records, each with its aliases and the relations on either side of it."""
     ids = [actor.id for actor in actors]
     relations: dict[int, list[dict]] = defaultdict(list)
@@ -59,5 +59,5 @@ ACTORS = Collection(
         "related_to": related_to,
         "source": cited_by("actor", Actor),
     },
-    load=load_actors,
+    load=_load_actors,
 )

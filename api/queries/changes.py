@@ -11,7 +11,7 @@ import peewee as pw
 from api.store.models import Change
 
 
-def naive_utc(moment: dt.datetime) -> dt.datetime:
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
@@ -26,9 +26,9 @@ def journal_page(args: dict[str, Any]) -> tuple[list[Change], bool, int]:
     if args.get("record"):
         query = query.where(Change.record == args["record"])
     if args.get("time_from"):
-        query = query.where(Change.time >= naive_utc(args["time_from"]))
+        query = query.where(Change.time >= _naive_utc(args["time_from"]))
     if args.get("time_to"):
-        query = query.where(Change.time <= naive_utc(args["time_to"]))
+        query = query.where(Change.time <= _naive_utc(args["time_to"]))
     rows = list(query.order_by(Change.id).limit(args["limit"] + 1))
     total = query.select(pw.fn.COUNT(Change.id)).scalar()
     return rows[: args["limit"]], len(rows) > args["limit"], total

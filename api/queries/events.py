@@ -41,7 +41,7 @@ def locations_of(events: list[Event]) -> dict[int, Location]:
 
 # What an event record shows of its place: its ref, and its coordinates (or its path, to find an
 # enclosing place's).
-PLACE_COLUMNS = [
+_PLACE_COLUMNS = [
     Location.id,
     Location.slug,
     Location.name,
@@ -51,7 +51,7 @@ PLACE_COLUMNS = [
     Location.longitude,
     Location.coordinate_precision,
 ]
-PLACE_NAMES = [column.name for column in PLACE_COLUMNS]
+_PLACE_NAMES = [column.name for column in _PLACE_COLUMNS]
 
 
 def places_of(events: list[Row]) -> dict[int, Row]:
@@ -61,10 +61,10 @@ def places_of(events: list[Row]) -> dict[int, Row]:
         return {}
     cursor = prepared(
         "places_of",
-        lambda ids: Location.select(*PLACE_COLUMNS).where(Location.id.in_(ids)).tuples(),
+        lambda ids: Location.select(*_PLACE_COLUMNS).where(Location.id.in_(ids)).tuples(),
         ids,
     )
-    return {row["id"]: row for row in typed_rows(cursor, PLACE_COLUMNS, PLACE_NAMES)}
+    return {row["id"]: row for row in typed_rows(cursor, _PLACE_COLUMNS, _PLACE_NAMES)}
 
 
 def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
@@ -129,7 +129,7 @@ def casualties_for(event_ids: list[int]) -> dict[int, list[dict]]:
     return result
 
 
-def located_ancestors(locations: dict[int, Location]) -> dict[str, Location]:
+def _located_ancestors(locations: dict[int, Location]) -> dict[str, Location]:
     """The enclosing places (with coordinates) of the places that have none, in one query."""
     wanted = {
         slug
@@ -166,7 +166,7 @@ def coordinates(location: Location | None, ancestors: dict[str, Location]) -> di
     }
 
 
-def place_view(place: Row, ancestors: dict[str, Location]) -> tuple[dict, dict | None]:
+def _place_view(place: Row, ancestors: dict[str, Location]) -> tuple[dict, dict | None]:
     """An event's `location` ref and `coordinates` from its place's row (as `location_ref` and
     `coordinates` write them; items, not attributes, for a place with coordinates)."""
     ref = {"id": place["slug"], "name": place["name"], "kind": place["kind"]}
@@ -182,17 +182,17 @@ def place_view(place: Row, ancestors: dict[str, Location]) -> tuple[dict, dict |
     return ref, point
 
 
-def load_events(events: list[Event]) -> list[dict]:
+def _load_events(events: list[Event]) -> list[dict]:
     """Event records for a page of rows (loading.Row dicts; a fixed number of queries), keys in
     the order of the response schema (see Collection.records_as_dumped)."""
     ids = [event["id"] for event in events]
     locations = places_of(events)
-    ancestors = located_ancestors(locations)
+    ancestors = _located_ancestors(locations)
     participants = participants_for(ids)
     casualties = casualties_for(ids)
     citations = citations_for("event", ids)
     # per place, not per event: a page often repeats its places
-    places = {place_id: place_view(place, ancestors) for place_id, place in locations.items()}
+    places = {place_id: _place_view(place, ancestors) for place_id, place in locations.items()}
     nowhere = (None, None)
     records = []
     for event in events:
@@ -222,7 +222,7 @@ def load_events(events: list[Event]) -> list[dict]:
     return records
 
 
-def event_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def _event_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
     """Events in which any of the actors took part (in `role`, when given)."""
     links = EventParticipant.select(EventParticipant.event).where(
         EventParticipant.actor.in_(ids_for(Actor, slugs, "actor"))
@@ -232,7 +232,7 @@ def event_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.Selec
     return query.where(member(Event.id, (links, EventParticipant.event)))
 
 
-def event_role(query: pw.SelectQuery, role: str, args: dict) -> pw.SelectQuery:
+def _event_role(query: pw.SelectQuery, role: str, args: dict) -> pw.SelectQuery:
     """Events with a participant in `role` (applied with `actor` when both are given)."""
     if args.get("actor"):
         return query  # applied together with `actor`
@@ -240,7 +240,7 @@ def event_role(query: pw.SelectQuery, role: str, args: dict) -> pw.SelectQuery:
     return query.where(member(Event.id, (links, EventParticipant.event)))
 
 
-def at_location(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def _at_location(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
     """Events at any of the places or anywhere inside them."""
     places = descendant_location_ids(slugs, "location")
     return query.where(member(Event.location, (places, Location.id)))
@@ -256,14 +256,14 @@ def at_place(apply: Filter) -> Filter:
     return event_filter
 
 
-def distance_to_location(lat: float, lon: float) -> pw.Expression:
+def _distance_to_location(lat: float, lon: float) -> pw.Expression:
     """SQL: km from (lat, lon) to the event's location (a correlated subquery)."""
     nearest = Location.select(great_circle_km(lat, lon)).where(Location.id == Event.location)
     return pw.NodeList((nearest,))  # an expression: it can be selected, compared and sorted
 
 
 # Event records kept rendered as JSON; every writer refreshes them (api/queries/rendered.py).
-EVENT_JSON = Rendered(Event, EventJson, load_events)
+EVENT_JSON = Rendered(Event, EventJson, _load_events)
 
 EVENTS = Collection(
     name="event",
@@ -271,9 +271,9 @@ EVENTS = Collection(
     sorts=sorts_for({"date": Event.date, "title": Event.title}),
     default_sort="date",
     filters={
-        "actor": event_actor,
-        "role": event_role,
-        "location": at_location,
+        "actor": _event_actor,
+        "role": _event_role,
+        "location": _at_location,
         "type": any_of(Event.type),
         "sub_type": any_of(Event.sub_type),
         "date_from": date_from(Event),
@@ -283,8 +283,8 @@ EVENTS = Collection(
         "bbox": at_place(in_bbox),
         "near": at_place(near),
     },
-    load=load_events,
-    distance=distance_to_location,
+    load=_load_events,
+    distance=_distance_to_location,
     light_rows=True,
     records_as_dumped=True,
     rendered=EVENT_JSON,

@@ -45,7 +45,7 @@ def remembered(
     return [dict(bucket) for bucket in buckets], total
 
 
-def month_of(column: pw.Field) -> pw.Node:
+def _month_of(column: pw.Field) -> pw.Node:
     """`YYYY-MM` of a date column (stored as ISO text on SQLite, as a date on PostgreSQL)."""
     if is_postgres():
         return pw.fn.to_char(column, "YYYY-MM")
@@ -65,7 +65,7 @@ def buckets(rows: Iterable[tuple], size: int, chronological: bool = False) -> tu
     return result, len(rows)
 
 
-def code_facet(
+def _code_facet(
     collection: Collection, column: pw.Node, args: dict, chronological: bool = False
 ) -> tuple[list[dict], int]:
     model = collection.model
@@ -75,7 +75,7 @@ def code_facet(
     return buckets(((v, None, n) for v, n in rows), args["buckets"], chronological)
 
 
-def actor_facet(
+def _actor_facet(
     collection: Collection, link: type[pw.Model], owner: pw.Field, args: dict, role: str | None
 ) -> tuple[list[dict], int]:
     """Records per linked actor; a record counts once per actor however many links it has.
@@ -90,10 +90,10 @@ def actor_facet(
     records = matching(collection, model.select(model.id), args)
     if records._where is not None or records._from_list != [model]:
         per_actor = per_actor.where(owner.in_(records))
-    return top_actors(per_actor, args["buckets"])
+    return _top_actors(per_actor, args["buckets"])
 
 
-def speaker_facet(args: dict) -> tuple[list[dict], int]:
+def _speaker_facet(args: dict) -> tuple[list[dict], int]:
     """Statements per speaker, as `speaker=` matches them: an actor counts the statements it
     made and those made on its behalf (once each).
 
@@ -124,10 +124,10 @@ def speaker_facet(args: dict) -> tuple[list[dict], int]:
         .having(pw.fn.SUM(n) > 0)
         .bind(Actor._meta.database)
     )
-    return top_actors(per_actor, args["buckets"])
+    return _top_actors(per_actor, args["buckets"])
 
 
-def top_actors(per_actor: pw.SelectBase, size: int) -> tuple[list[dict], int]:
+def _top_actors(per_actor: pw.SelectBase, size: int) -> tuple[list[dict], int]:
     """The `size` most frequent actors of `(actor id, count)` rows, and how many there are:
     only the actors that can make the cut (ties included) are read, not one row per counted
     actor (89k at 1M events, issue #14)."""
@@ -146,7 +146,7 @@ def top_actors(per_actor: pw.SelectBase, size: int) -> tuple[list[dict], int]:
     return kept, len(counts)
 
 
-def location_facet(args: dict) -> tuple[list[dict], int]:
+def _location_facet(args: dict) -> tuple[list[dict], int]:
     """Events per place, rolled up the location tree like the `location` filter."""
     query = (
         Event.select(Location.path, pw.fn.COUNT(Event.id))
@@ -168,30 +168,32 @@ def location_facet(args: dict) -> tuple[list[dict], int]:
 def event_facets(field: str, args: dict) -> tuple[list[dict], int]:
     """Buckets of the filtered events by `field`, and how many buckets there are in all
     (remembered per data version)."""
-    return remembered("event", field, args, lambda: count_events(field, args))
+    return remembered("event", field, args, lambda: _count_events(field, args))
 
 
 def statement_facets(field: str, args: dict) -> tuple[list[dict], int]:
     """Buckets of the filtered statements by `field`, and how many buckets there are in all
     (remembered per data version)."""
-    return remembered("statement", field, args, lambda: count_statements(field, args))
+    return remembered("statement", field, args, lambda: _count_statements(field, args))
 
 
-def count_events(field: str, args: dict) -> tuple[list[dict], int]:
+def _count_events(field: str, args: dict) -> tuple[list[dict], int]:
     """Buckets of the filtered events by `field`, counted now."""
     if field == "actor":
-        return actor_facet(EVENTS, EventParticipant, EventParticipant.event, args, args.get("role"))
+        return _actor_facet(
+            EVENTS, EventParticipant, EventParticipant.event, args, args.get("role")
+        )
     if field == "location":
-        return location_facet(args)
+        return _location_facet(args)
     if field == "month":
-        return code_facet(EVENTS, month_of(Event.date), args, chronological=True)
-    return code_facet(EVENTS, getattr(Event, field), args)
+        return _code_facet(EVENTS, _month_of(Event.date), args, chronological=True)
+    return _code_facet(EVENTS, getattr(Event, field), args)
 
 
-def count_statements(field: str, args: dict) -> tuple[list[dict], int]:
+def _count_statements(field: str, args: dict) -> tuple[list[dict], int]:
     """Buckets of the filtered statements by `field`, counted now."""
     if field == "speaker":
-        return speaker_facet(args)
+        return _speaker_facet(args)
     if field == "month":
-        return code_facet(STATEMENTS, month_of(Statement.date), args, chronological=True)
-    return code_facet(STATEMENTS, Statement.channel, args)
+        return _code_facet(STATEMENTS, _month_of(Statement.date), args, chronological=True)
+    return _code_facet(STATEMENTS, Statement.channel, args)

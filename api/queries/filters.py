@@ -20,7 +20,7 @@ from api.queries.paging import Sort, count_rows
 from api.store.db import is_postgres
 from api.store.models import Citation, Location, LocationRegion, Source
 
-EARTH_RADIUS_KM = 6371.0088
+_EARTH_RADIUS_KM = 6371.0088
 Filter = Callable[[pw.SelectQuery, Any, dict], pw.SelectQuery]
 # A list page whose filters match more rows than this is read in the order of its sort index,
 # each row tested (`Narrowing.probe`), rather than by reading every match and sorting them
@@ -62,20 +62,20 @@ def unindexed(column: pw.Node) -> pw.Node:
     return pw.NodeList((pw.SQL("+"), column), glue="")
 
 
-def probing(node: Any) -> Any:
+def _probing(node: Any) -> Any:
     """A WHERE clause with each Narrowing in it in its probe form (the clause itself when it
     has none)."""
     if isinstance(node, Narrowing):
         return node.probe
     if isinstance(node, pw.Expression):
-        lhs, rhs = probing(node.lhs), probing(node.rhs)
+        lhs, rhs = _probing(node.lhs), _probing(node.rhs)
         if lhs is not node.lhs or rhs is not node.rhs:
             return pw.Expression(lhs, node.op, rhs, node.flat)
     return node
 
 
 def has_narrowing(node: Any) -> bool:
-    return probing(node) is not node
+    return _probing(node) is not node
 
 
 def read_in_sort_order(
@@ -88,9 +88,9 @@ def read_in_sort_order(
     A date filter is no reason to read the matches: the date-order indexes hold each row's
     span (`range_end`, `range_start`), so a walk tests the dates from the index alone and
     probes only the rows in range (at 1M events: a country with `date_from`, 535 -> 17 ms)."""
-    if matches <= PROBE_ABOVE or args.get("q") or not is_indexed(sort_key):
+    if matches <= PROBE_ABOVE or args.get("q") or not _is_indexed(sort_key):
         return query
-    where = probing(query._where)
+    where = _probing(query._where)
     if where is query._where:
         return query
     walked = query.clone()
@@ -119,7 +119,7 @@ def led_by_the_rest(query: pw.SelectQuery) -> pw.SelectQuery:
     if rest is None or count_rows(rest, LED_AT_MOST + 1) > LED_AT_MOST:
         return query
     probed = query.clone()
-    probed._where = probing(query._where)
+    probed._where = _probing(query._where)
     return probed
 
 
@@ -137,7 +137,7 @@ def unindexed_sort(sort: Sort) -> Sort:
 def alone(query: pw.SelectQuery, keep: Callable[[Any], bool]) -> pw.SelectQuery | None:
     """`query` with only the terms of its WHERE clause (joined by AND) that `keep` keeps;
     None when it keeps none."""
-    terms = [term for term in conjuncts(query._where) if keep(term)]
+    terms = [term for term in _conjuncts(query._where) if keep(term)]
     if not terms:
         return None
     kept = query.clone()
@@ -145,14 +145,14 @@ def alone(query: pw.SelectQuery, keep: Callable[[Any], bool]) -> pw.SelectQuery 
     return kept
 
 
-def conjuncts(node: Any) -> list[Any]:
+def _conjuncts(node: Any) -> list[Any]:
     """The terms of a WHERE clause joined by AND (the clause itself when it has one)."""
     if isinstance(node, pw.Expression) and node.op == pw.OP.AND:
-        return conjuncts(node.lhs) + conjuncts(node.rhs)
+        return _conjuncts(node.lhs) + _conjuncts(node.rhs)
     return [node]
 
 
-def is_indexed(column: Any) -> bool:
+def _is_indexed(column: Any) -> bool:
     """True for a model column that leads an index (its rows can be read in its order)."""
     if not isinstance(column, pw.Field):
         return False
@@ -217,7 +217,7 @@ def date_to(model: type[pw.Model]) -> Filter:
 # ---------------------------------------------------------------- places
 
 
-def path_starts_with(prefix: str) -> pw.Expression:
+def _path_starts_with(prefix: str) -> pw.Expression:
     """Case-sensitive prefix match on `Location.path` that an index can serve: GLOB on
     SQLite, LIKE on PostgreSQL (index with text_pattern_ops). Paths hold only slug
     characters, none of them a wildcard."""
@@ -233,21 +233,21 @@ def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQu
     is not followed)."""
     ids = ids_for(Location, slugs, parameter)
     paths = [p for (p,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples()]
-    inside = Location.select(Location.id).where(any_path(paths))
+    inside = Location.select(Location.id).where(_any_path(paths))
     members = (
         Location.select(Location.path)
         .join(LocationRegion, on=(LocationRegion.location == Location.id))
         .where(LocationRegion.region.in_(inside))
     )
     paths += [p for (p,) in members.tuples() if not any(p.startswith(q) for q in paths)]
-    return Location.select(Location.id).where(any_path(paths))
+    return Location.select(Location.id).where(_any_path(paths))
 
 
-def any_path(paths: list[str]) -> pw.Expression:
+def _any_path(paths: list[str]) -> pw.Expression:
     """Locations at or below any of these paths."""
     condition = None
     for path in paths:
-        clause = path_starts_with(path)
+        clause = _path_starts_with(path)
         condition = clause if condition is None else condition | clause
     return condition if condition is not None else pw.SQL("1 = 0")
 
@@ -271,14 +271,14 @@ def great_circle_km(lat: float, lon: float) -> pw.Expression:
     a = pw.fn.sin(half_dlat) * pw.fn.sin(half_dlat) + pw.fn.cos(lat1) * pw.fn.cos(lat2) * pw.fn.sin(
         half_dlon
     ) * pw.fn.sin(half_dlon)
-    return 2 * EARTH_RADIUS_KM * pw.fn.asin(pw.fn.sqrt(pw.Case(None, [(a > 1, 1.0)], a)))
+    return 2 * _EARTH_RADIUS_KM * pw.fn.asin(pw.fn.sqrt(pw.Case(None, [(a > 1, 1.0)], a)))
 
 
 def near(query: pw.SelectQuery, point: list[float], args: dict) -> pw.SelectQuery:
     """Within `args["radius_km"]` on the great circle (haversine), pre-filtered by a box."""
     lat, lon = point
     radius = args["radius_km"]
-    dlat = math.degrees(radius / EARTH_RADIUS_KM)
+    dlat = math.degrees(radius / _EARTH_RADIUS_KM)
     dlon = min(180.0, dlat / max(math.cos(math.radians(lat)), 1e-6))
     box = Location.latitude.between(lat - dlat, lat + dlat)
     if dlon < 180:

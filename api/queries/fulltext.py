@@ -25,36 +25,36 @@ from api.store.db import database, is_postgres
 from api.store.ddl import FTS_ID_BITS, TS_CONFIG
 from api.store.models import SearchDocument
 
-TOKEN = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 16
-MIN_PREFIX = 2  # a one-character word matches whole words only: as a prefix it reads the
+_MIN_PREFIX = 2  # a one-character word matches whole words only: as a prefix it reads the
 # posting lists of every word with that initial (seconds on a large corpus, issue #13)
 
 
 def tokens(text: str) -> list[str]:
     """The distinct word tokens of a user query, lower-cased, in order; InvalidParameter
     naming `q` beyond MAX_TERMS words."""
-    words = TOKEN.findall(text)
+    words = _TOKEN.findall(text)
     if len(words) > MAX_TERMS:
         raise InvalidParameter("q", f"At most {MAX_TERMS} words in q; this query has {len(words)}.")
     return list(dict.fromkeys(word.lower() for word in words))
 
 
-def rowid_range(record_type: str) -> tuple[int, int]:
+def _rowid_range(record_type: str) -> tuple[int, int]:
     """SQLite: the first and last FTS5 rowid of `record_type`'s documents (api/store/ddl.py)."""
     code = named(record_type).search_code
     return code << FTS_ID_BITS, ((code + 1) << FTS_ID_BITS) - 1
 
 
-def fts_query(words: list[str]) -> str:
+def _fts_query(words: list[str]) -> str:
     """SQLite: the FTS5 query of `words`: each a quoted prefix (a one-character word whole)."""
     # \w+ tokens hold no quote
-    return " ".join(f'"{word}"' + ("*" if len(word) >= MIN_PREFIX else "") for word in words)
+    return " ".join(f'"{word}"' + ("*" if len(word) >= _MIN_PREFIX else "") for word in words)
 
 
-def ts_query(words: list[str]) -> str:
+def _ts_query(words: list[str]) -> str:
     """PostgreSQL: the tsquery text of `words`, every word a prefix (one character: whole)."""
-    return " & ".join(word + (":*" if len(word) >= MIN_PREFIX else "") for word in words)
+    return " & ".join(word + (":*" if len(word) >= _MIN_PREFIX else "") for word in words)
 
 
 def search_fts() -> pw.Table:
@@ -62,8 +62,8 @@ def search_fts() -> pw.Table:
     return pw.Table("search_fts", _database=database).alias("search_fts")
 
 
-NOTHING = pw.SQL("1 = 0")
-BM25 = pw.SQL("bm25(search_fts, 10.0, 1.0)")  # a title hit weighs ten body hits
+_NOTHING = pw.SQL("1 = 0")
+_BM25 = pw.SQL("bm25(search_fts, 10.0, 1.0)")  # a title hit weighs ten body hits
 
 
 def matches(record_type: str, text: str) -> pw.Select:
@@ -76,12 +76,12 @@ def matches(record_type: str, text: str) -> pw.Select:
         return _tsv_matches(SearchDocument.record_type == record_type, text)
     words = tokens(text)
     fts = search_fts()
-    low, high = rowid_range(record_type)
-    query = fts.select((fts.c.rowid - low).alias("record_id"), BM25.alias("rank"))
+    low, high = _rowid_range(record_type)
+    query = fts.select((fts.c.rowid - low).alias("record_id"), _BM25.alias("rank"))
     if not words:
-        return query.where(NOTHING)
+        return query.where(_NOTHING)
     return query.where(
-        pw.SQL("search_fts MATCH ?", [fts_query(words)]) & fts.c.rowid.between(low, high)
+        pw.SQL("search_fts MATCH ?", [_fts_query(words)]) & fts.c.rowid.between(low, high)
     )
 
 
@@ -106,11 +106,11 @@ def matches_any(record_types: list[str], text: str) -> pw.Select:
     kind = pw.Case(code, [(named(t).search_code, t) for t in record_types])
     mask = (1 << FTS_ID_BITS) - 1
     query = fts.select(
-        fts.c.rowid.bin_and(mask).alias("record_id"), BM25.alias("rank"), kind.alias("record_type")
+        fts.c.rowid.bin_and(mask).alias("record_id"), _BM25.alias("rank"), kind.alias("record_type")
     )
     if not words:
-        return query.where(NOTHING)
-    query = query.where(pw.SQL("search_fts MATCH ?", [fts_query(words)]))
+        return query.where(_NOTHING)
+    query = query.where(pw.SQL("search_fts MATCH ?", [_fts_query(words)]))
     if set(record_types) != {t.name for t in SEARCHABLE}:
         query = query.where(code.in_([named(t).search_code for t in record_types]))
     return query
@@ -141,8 +141,8 @@ def _tsv_matches(which: pw.Expression, text: str) -> pw.SelectQuery:
     words = tokens(text)
     doc = SearchDocument
     if not words:
-        return doc.select(doc.record_id, pw.Value(0.0).alias("rank")).where(NOTHING)
-    tsquery = ts_query(words)
+        return doc.select(doc.record_id, pw.Value(0.0).alias("rank")).where(_NOTHING)
+    tsquery = _ts_query(words)
     query = pw.fn.to_tsquery(TS_CONFIG, tsquery)
     rank = pw.fn.ts_rank_cd(pw.SQL("tsv"), query) * -1  # lower is better, as bm25
     return doc.select(doc.record_id, rank.alias("rank")).where(
@@ -204,7 +204,7 @@ def matching_ids(record_type: str, text: str) -> pw.Select:
         return _tsv_matches(SearchDocument.record_type == record_type, text).select(
             SearchDocument.record_id
         )
-    return matches(record_type, text).select(pw.SQL("rowid - ?", [rowid_range(record_type)[0]]))
+    return matches(record_type, text).select(pw.SQL("rowid - ?", [_rowid_range(record_type)[0]]))
 
 
 # A sort other than relevance: above this many matches of the word (in a type's index) the
@@ -227,7 +227,7 @@ def walk_or_read(id_column: pw.Field, record_type: str, text: str) -> pw.Express
     if not is_postgres():
         return unindexed(id_column).in_(ids)
     doc = SearchDocument.alias("probed")
-    tsquery = ts_query(tokens(text))
+    tsquery = _ts_query(tokens(text))
     probe = doc.select(pw.SQL("tsv @@ to_tsquery(%s, %s)", [TS_CONFIG, tsquery])).where(
         (doc.record_type == record_type) & (doc.record_id == id_column)
     )

@@ -20,12 +20,12 @@ from api.queries.paging import sorts_for
 from api.store.models import Location, LocationAlias, LocationRegion
 
 
-def ancestor_slugs(location: Location) -> list[str]:
+def _ancestor_slugs(location: Location) -> list[str]:
     """The slugs of the places enclosing `location`, outermost first (from its path)."""
     return location.path.strip("/").split("/")[:-1]
 
 
-def regions_for(ids: list[int]) -> dict[int, list[dict]]:
+def _regions_for(ids: list[int]) -> dict[int, list[dict]]:
     """{location id: [refs of the regions it also lies in]}, in one query."""
     result: dict[int, list[dict]] = defaultdict(list)
     if ids:
@@ -40,21 +40,21 @@ def regions_for(ids: list[int]) -> dict[int, list[dict]]:
     return result
 
 
-def load_locations(locations: list[Location]) -> list[dict]:
+def _load_locations(locations: list[Location]) -> list[dict]:
     """Location records, each with its parent and the chain of places enclosing it."""
     ids = [location.id for location in locations]
-    wanted = {slug for location in locations for slug in ancestor_slugs(location)}
+    wanted = {slug for location in locations for slug in _ancestor_slugs(location)}
     ancestors = (
         {a.slug: a for a in Location.select().where(Location.slug.in_(list(wanted)))}
         if wanted
         else {}
     )
     aliases = aliases_for(LocationAlias, LocationAlias.location, ids)
-    regions = regions_for(ids)
+    regions = _regions_for(ids)
     citations = citations_for("location", ids)
     records = []
     for location in locations:
-        chain = [ancestors[s] for s in ancestor_slugs(location) if s in ancestors]
+        chain = [ancestors[s] for s in _ancestor_slugs(location) if s in ancestors]
         records.append(
             {
                 "id": location.slug,
@@ -95,6 +95,6 @@ LOCATIONS = Collection(
         "near": near,
         "source": cited_by("location", Location),
     },
-    load=load_locations,
+    load=_load_locations,
     distance=great_circle_km,
 )

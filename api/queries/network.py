@@ -13,7 +13,7 @@ from api.queries.loading import actor_ref, citations_for
 from api.store.db import is_postgres
 from api.store.models import Actor, Event, EventParticipant, Relation, Statement, StatementSpeaker
 
-EDGE_ORDER = {"relation": 0, "co_participation": 1, "co_signatory": 2}
+_EDGE_ORDER = {"relation": 0, "co_participation": 1, "co_signatory": 2}
 # Record ids listed per co-participation / co-signatory edge, oldest first (issue #14: around a
 # hub, every shared record of every kept pair was 333k rows at 1M events). The spec says 20.
 EVIDENCE_LIMIT = 20
@@ -25,17 +25,17 @@ RECORDS_PER_ACTOR = 100
 EVIDENCE_IDS_PER_QUERY = 10_000  # bound parameters stay under SQLite's 32,766
 ARMS_PER_QUERY = 250  # per-actor subqueries in one UNION ALL (SQLite allows 500)
 # kind -> (link table, its record column, record model, evidence field of the edge)
-SHARED = {
+_SHARED = {
     "co_participation": (EventParticipant, "event", Event, "events"),
     "co_signatory": (StatementSpeaker, "statement", Statement, "statements"),
 }
 
 
 # An actor id no record has: the arms are rendered once with it, then given each actor's id.
-PLACEHOLDER = -7_297_301
+_PLACEHOLDER = -7_297_301
 
 
-def per_actor_arms(
+def _per_actor_arms(
     arms: list[Callable[[int], pw.SelectQuery]], actors: list[int]
 ) -> Iterator[tuple[str, list]]:
     """(sql, params) of `UNION ALL`s of every arm for every actor, ARMS_PER_QUERY arms to a
@@ -44,8 +44,8 @@ def per_actor_arms(
     events (issue #14)."""
     rendered = []
     for arm in arms:
-        sql, params = arm(PLACEHOLDER).sql()
-        slots = [n for n, value in enumerate(params) if value == PLACEHOLDER]
+        sql, params = arm(_PLACEHOLDER).sql()
+        slots = [n for n, value in enumerate(params) if value == _PLACEHOLDER]
         assert slots, "the arm must compare a column with its actor"
         rendered.append((sql, params, slots))
     per_statement = max(1, ARMS_PER_QUERY // len(arms))
@@ -58,7 +58,7 @@ def per_actor_arms(
         yield " UNION ALL ".join(texts), values
 
 
-def relation_edges(ids: list[int], edges: dict[tuple, dict], within: list[int] | None) -> None:
+def _relation_edges(ids: list[int], edges: dict[tuple, dict], within: list[int] | None) -> None:
     """Add to `edges` the stated relations with an end in `ids`: with the other end in
     `within` when given, else the latest RECORDS_PER_ACTOR of each actor as subject and as
     object (a state is the object of thousands of `citizen_of`)."""
@@ -83,7 +83,7 @@ def relation_edges(ids: list[int], edges: dict[tuple, dict], within: list[int] |
         database = Relation._meta.database
         rows = (
             row
-            for sql, params in per_actor_arms(arms, ids)
+            for sql, params in _per_actor_arms(arms, ids)
             for row in database.execute_sql(sql, params).fetchall()
         )
     for rel_id, subject, predicate, obj in rows:
@@ -93,10 +93,10 @@ def relation_edges(ids: list[int], edges: dict[tuple, dict], within: list[int] |
         )
 
 
-def shared_records(kind: str, ids: list[int], within: list[int] | None) -> Iterator[tuple]:
+def _shared_records(kind: str, ids: list[int], within: list[int] | None) -> Iterator[tuple]:
     """(actor, other actor, record id) of the records each actor of `ids` shares with another
     (of `within`, when given), among its latest RECORDS_PER_ACTOR records."""
-    link, owner, _, _ = SHARED[kind]
+    link, owner, _, _ = _SHARED[kind]
     record = getattr(link, owner)
     database = link._meta.database
 
@@ -118,7 +118,7 @@ def shared_records(kind: str, ids: list[int], within: list[int] | None) -> Itera
     others: list = []
     if within is not None:
         # `+ 0`: a test on each joined row, never the index of `within`'s own links
-        test, others = among(database, list(within) or [PLACEHOLDER])
+        test, others = among(database, list(within) or [_PLACEHOLDER])
         tie += f' WHERE other."{actor_column}" + 0 {test}'
     if is_postgres(database):
         # One LATERAL over the actors: PostgreSQL planned a UNION of 100 arms in 10-25 ms.
@@ -131,7 +131,7 @@ def shared_records(kind: str, ids: list[int], within: list[int] | None) -> Itera
         )
         statements: Iterable[tuple[str, list]] = [(sample, [ids, RECORDS_PER_ACTOR])]
     else:
-        statements = per_actor_arms([latest], ids)
+        statements = _per_actor_arms([latest], ids)
     for sample, params in statements:
         yield from database.execute_sql(tie.format(sample), params + others).fetchall()
 
@@ -144,7 +144,7 @@ def among(database: pw.Database, ids: list[int]) -> tuple[str, list]:
     return f"IN ({', '.join([database.param] * len(ids))})", ids
 
 
-def incident_edges(
+def _incident_edges(
     actor_ids: set[int], edges: dict[tuple, dict], within: set[int] | None = None
 ) -> None:
     """Add to `edges` every edge touching `actor_ids` (whose other end is in `within`, when
@@ -152,9 +152,9 @@ def incident_edges(
     a tie found again gathers its records."""
     ids = sorted(actor_ids)
     others = sorted(within) if within is not None else None
-    relation_edges(ids, edges, others)
-    for kind in SHARED:
-        for one, other, record in shared_records(kind, ids, others):
+    _relation_edges(ids, edges, others)
+    for kind in _SHARED:
+        for one, other, record in _shared_records(kind, ids, others):
             pair = (one, other) if one < other else (other, one)
             edge = edges.setdefault((kind, *pair), {"kind": kind, "ends": pair, "records": set()})
             edge["records"].add(record)
@@ -167,7 +167,7 @@ def evidence(shown: list[dict]) -> dict[tuple[str, int], tuple[str, str]]:
     """{(kind, record id): (date, public id)} of the shared records of the `shown` edges:
     one query over both record tables (per EVIDENCE_IDS_PER_QUERY ids of each). Plain SQL
     with the ids bound as they are: peewee converted thousands of ids one by one."""
-    records: dict[str, set[int]] = {kind: set() for kind in SHARED}
+    records: dict[str, set[int]] = {kind: set() for kind in _SHARED}
     for edge in shown:
         if edge["kind"] in records:
             records[edge["kind"]] |= edge["records"]
@@ -176,7 +176,7 @@ def evidence(shown: list[dict]) -> dict[tuple[str, int], tuple[str, str]]:
     found: dict[tuple[str, int], tuple[str, str]] = {}
     for start in range(0, max(map(len, wanted.values())), EVIDENCE_IDS_PER_QUERY):
         parts, params = [], []
-        for kind, (_, _, model, _) in SHARED.items():
+        for kind, (_, _, model, _) in _SHARED.items():
             ids = wanted[kind][start : start + EVIDENCE_IDS_PER_QUERY]
             if ids:
                 test, values = among(database, ids)
@@ -226,7 +226,7 @@ def network(slug: str, depth: int, limit: int) -> dict:
         # With more than `limit` nodes already nearer, none found now can make the cut: only
         # the edges among the nodes kept so far still matter (truncated is already true).
         within = set(best(depth_of, limit)) if len(depth_of) > limit else None
-        incident_edges(frontier, edges, within)
+        _incident_edges(frontier, edges, within)
         reached = set()
         for key in set(edges) - before:
             for end in edges[key]["ends"]:
@@ -257,7 +257,7 @@ def network(slug: str, depth: int, limit: int) -> dict:
         shared = {"events": [], "statements": []}
         if kind != "relation":
             found = sorted((*facts[(kind, r)], r) for r in edge["records"])
-            shared[SHARED[kind][3]] = [slug for _, slug, _ in found[:EVIDENCE_LIMIT]]
+            shared[_SHARED[kind][3]] = [slug for _, slug, _ in found[:EVIDENCE_LIMIT]]
         result_edges.append(
             {
                 "kind": kind,
@@ -269,7 +269,7 @@ def network(slug: str, depth: int, limit: int) -> dict:
             }
         )
     result_edges.sort(
-        key=lambda e: (EDGE_ORDER[e["kind"]], e["source"], e["target"], e["predicate"] or "")
+        key=lambda e: (_EDGE_ORDER[e["kind"]], e["source"], e["target"], e["predicate"] or "")
     )
     return {
         "directed": True,  # node-link keys: networkx reads a directed multigraph

@@ -22,7 +22,7 @@ from api.queries import fulltext
 from api.store import data_version
 
 KEEP_AT_MOST = 1_000_000  # hits of one ranking (17 MB)
-KEPT_BYTES = 24 * 2**20  # of every ranking a worker keeps (RSS: issue #14 allows 150 MB)
+_KEPT_BYTES = 24 * 2**20  # of every ranking a worker keeps (RSS: issue #14 allows 150 MB)
 
 Hit = tuple[float, str, int]  # (rank, record type, record id): lower rank first
 
@@ -59,7 +59,7 @@ class Ranking:
         return len(self) * (self.ranks.itemsize + self.ids.itemsize + 1) + 256
 
 
-def ranking_of(hits: Iterable[Hit]) -> Ranking | None:
+def _ranking_of(hits: Iterable[Hit]) -> Ranking | None:
     """The Ranking of `hits`, given in order; None beyond KEEP_AT_MOST of them."""
     ranks, ids, codes = array("d"), array("q"), bytearray()
     names: list[str] = []
@@ -77,7 +77,7 @@ def ranking_of(hits: Iterable[Hit]) -> Ranking | None:
 
 
 _kept = data_version.PerVersion(
-    maxsize=KEPT_BYTES, getsizeof=lambda found: found.size if found is not None else 64
+    maxsize=_KEPT_BYTES, getsizeof=lambda found: found.size if found is not None else 64
 )
 
 
@@ -92,6 +92,6 @@ def kept(key: Hashable, read_hits: Callable[[int], Iterable[Hit]]) -> Ranking | 
     if version is None:
         return None  # nothing is remembered: ranked each time
     if found is data_version.PerVersion.MISSING:
-        found = ranking_of(read_hits(KEEP_AT_MOST + 1))
+        found = _ranking_of(read_hits(KEEP_AT_MOST + 1))
         _kept.store(version, key, found)
     return found

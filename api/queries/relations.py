@@ -25,7 +25,7 @@ def relations_query() -> pw.SelectQuery:
 
 # The columns of a relation and of its two actors that its record shows, read as rows: an actor
 # in 20k relations (the hub of the 1M synthetic corpus) took 2 s to build them as models.
-RELATION_COLUMNS = [
+_RELATION_COLUMNS = [
     Relation.id,
     Relation.slug,
     Relation.version,
@@ -38,7 +38,7 @@ RELATION_COLUMNS = [
     Relation.subject,
     Relation.object,
 ]
-ACTOR_COLUMNS = ["slug", "name", "kind"]
+_ACTOR_COLUMNS = ["slug", "name", "kind"]
 
 
 def relations_of(actor_ids: list[int]) -> list[tuple[Row, dict]]:
@@ -46,20 +46,20 @@ def relations_of(actor_ids: list[int]) -> list[tuple[Row, dict]]:
     query, rows read like `relations_query()`'s models (`row.subject.slug`)."""
     if not actor_ids:
         return []
-    ends = [getattr(end, name) for end in (SUBJECT, OBJECT) for name in ACTOR_COLUMNS]
+    ends = [getattr(end, name) for end in (SUBJECT, OBJECT) for name in _ACTOR_COLUMNS]
     query = (
         relations_query()
-        .select(*RELATION_COLUMNS, *ends)
+        .select(*_RELATION_COLUMNS, *ends)
         .where(Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids))
         .order_by(Relation.id)
     )
     names = [
-        f"{c.name}_id" if isinstance(c, pw.ForeignKeyField) else c.name for c in RELATION_COLUMNS
-    ] + [f"{end}_{name}" for end in ("subject", "object") for name in ACTOR_COLUMNS]
+        f"{c.name}_id" if isinstance(c, pw.ForeignKeyField) else c.name for c in _RELATION_COLUMNS
+    ] + [f"{end}_{name}" for end in ("subject", "object") for name in _ACTOR_COLUMNS]
     rows = []
-    for row in typed_rows(database.execute_sql(*query.sql()), RELATION_COLUMNS + ends, names):
+    for row in typed_rows(database.execute_sql(*query.sql()), _RELATION_COLUMNS + ends, names):
         for end in ("subject", "object"):
-            row[end] = Row((name, row.pop(f"{end}_{name}")) for name in ACTOR_COLUMNS)
+            row[end] = Row((name, row.pop(f"{end}_{name}")) for name in _ACTOR_COLUMNS)
         rows.append(row)
     return list(zip(rows, load_relations(rows), strict=True))
 
@@ -85,12 +85,12 @@ def load_relations(relations: list[Relation] | list[Row]) -> list[dict]:
     ]
 
 
-def relation_end(column: pw.Field, parameter: str) -> Filter:
+def _relation_end(column: pw.Field, parameter: str) -> Filter:
     """Relations whose subject (or object) is any of the actors."""
     return lambda query, slugs, args: query.where(column.in_(ids_for(Actor, slugs, parameter)))
 
 
-def relation_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def _relation_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
     """Relations with any of the actors on either side."""
     actor_ids = ids_for(Actor, slugs, "actor")
     return query.where(Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids))
@@ -102,9 +102,9 @@ RELATIONS = Collection(
     sorts=sorts_for({"id": Relation.slug}),
     default_sort="id",
     filters={
-        "subject": relation_end(Relation.subject, "subject"),
-        "object": relation_end(Relation.object, "object"),
-        "actor": relation_actor,
+        "subject": _relation_end(Relation.subject, "subject"),
+        "object": _relation_end(Relation.object, "object"),
+        "actor": _relation_actor,
         "predicate": any_of(Relation.predicate),
         "source": cited_by("relation", Relation),
     },

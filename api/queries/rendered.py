@@ -31,7 +31,7 @@ BATCH = 1_000
 # A write renders at most this many stale bodies (about 0.4 s at 1M events on SQLite; all 22k
 # events of one actor took 1.6 s, the write lock held and the request's query budget, 3 s,
 # running); the rest stay stale, rendered by readers meanwhile and by the next writes.
-REFRESH_AT_MOST = 5_000
+_REFRESH_AT_MOST = 5_000
 
 
 # database -> {table: whether it exists}; weak: a database bound later never reads another's
@@ -132,7 +132,7 @@ class Rendered:
         sql = f'INSERT INTO "{table}" ("{column}", "body") VALUES {values}'
         database.execute_sql(sql, [value for pair in bodies.items() for value in pair])
 
-    def refresh(self, at_most: int | None = REFRESH_AT_MOST) -> int:
+    def refresh(self, at_most: int | None = _REFRESH_AT_MOST) -> int:
         """Render the stale bodies again (at most `at_most`; None: all), in the caller's
         transaction; how many. Called last in every write, under the write lock."""
         record = self.table._meta.primary_key

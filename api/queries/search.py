@@ -60,9 +60,9 @@ def search_all(
         lambda at_most: fulltext.in_rank_order(types, text, at_most),
     )
     if ranking is not None:
-        rows, total = documents_of(ranking.window(after, "next", limit + 1), types), len(ranking)
+        rows, total = _documents_of(ranking.window(after, "next", limit + 1), types), len(ranking)
     else:
-        rows, total = ranked_documents(text, types, limit, after)
+        rows, total = _ranked_documents(text, types, limit, after)
     words = fulltext.tokens(text)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -84,7 +84,7 @@ def search_all(
     return results, total, next_cursor
 
 
-def ranked_documents(
+def _ranked_documents(
     text: str, types: list[str], limit: int, after: tuple[float, str, int] | None
 ) -> tuple[list[dict], int]:
     """The best `limit + 1` hits after `after`, joined to their documents and public ids, and
@@ -103,7 +103,7 @@ def ranked_documents(
         best = best.where(pw.Tuple(*order) > pw.Tuple(*(pw.Value(v) for v in after)))
     best = best.order_by(*order).limit(limit + 1).alias("best")
     doc = SearchDocument
-    query = with_slugs(
+    query = _with_slugs(
         doc.select(
             best.c.record_type.alias("record_type"),
             best.c.rank.alias("rank"),
@@ -124,7 +124,7 @@ def ranked_documents(
     return rows, total
 
 
-def documents_of(hits: list[rankings.Hit], types: list[str]) -> list[dict]:
+def _documents_of(hits: list[rankings.Hit], types: list[str]) -> list[dict]:
     """The documents and public ids of `hits` (rank, record type, record id), in their order:
     one query, by the (record_type, record_id) key."""
     wanted: dict[str, list[int]] = {}
@@ -134,7 +134,7 @@ def documents_of(hits: list[rankings.Hit], types: list[str]) -> list[dict]:
         return []
     doc = SearchDocument
     which = [(doc.record_type == kind) & doc.record_id.in_(ids) for kind, ids in wanted.items()]
-    query = with_slugs(
+    query = _with_slugs(
         doc.select(doc.record_type, doc.record_id, doc.title, doc.body).where(
             functools.reduce(operator.or_, which)
         ),
@@ -150,7 +150,7 @@ def documents_of(hits: list[rankings.Hit], types: list[str]) -> list[dict]:
     ]
 
 
-def with_slugs(
+def _with_slugs(
     query: pw.ModelSelect, types: list[str], type_column: pw.Node, id_column: pw.Node
 ) -> pw.ModelSelect:
     """`query` with the public id (`slug`) of each hit: one outer join per record type, each

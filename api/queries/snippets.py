@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-SNIPPET_WIDTH = 160
+_SNIPPET_WIDTH = 160
 
 
 def fold(text: str) -> tuple[str, list[int]]:
@@ -22,7 +22,7 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(chars), index
 
 
-def snippet(texts: Iterable[str], words: list[str], width: int = SNIPPET_WIDTH) -> str:
+def snippet(texts: Iterable[str], words: list[str], width: int = _SNIPPET_WIDTH) -> str:
     """About `width` characters of the first text that holds a match, around the match."""
     texts = [re.sub(r"\s+", " ", text).strip() for text in texts if text]
     if not texts:

@@ -21,10 +21,10 @@ _counts = data_version.PerVersion(maxsize=1024)
 def extracted_counts(ids: list[int]) -> dict[int, dict[str, int]]:
     """{source id: {record_type: records it cites}} for many sources in one grouped query,
     remembered per data version."""
-    return _counts.get(tuple(ids), lambda: count_extracted(ids))
+    return _counts.get(tuple(ids), lambda: _count_extracted(ids))
 
 
-def count_extracted(ids: list[int]) -> dict[int, dict[str, int]]:
+def _count_extracted(ids: list[int]) -> dict[int, dict[str, int]]:
     """`extracted_counts`, counted now."""
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     if ids:
@@ -40,7 +40,7 @@ def count_extracted(ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-def load_sources(sources: list[Source]) -> list[dict]:
+def _load_sources(sources: list[Source]) -> list[dict]:
     """Source records, each with how many records of every collection it supports."""
     counts = extracted_counts([source.id for source in sources])
     return [
@@ -70,5 +70,5 @@ SOURCES = Collection(
     filters={
         "publisher": any_of(Source.publisher),
     },
-    load=load_sources,
+    load=_load_sources,
 )

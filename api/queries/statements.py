@@ -85,7 +85,7 @@ def linked_events(statement_ids: list[int]) -> dict[int, list[dict]]:
     return result
 
 
-def load_statements(statements: list[Row]) -> list[dict]:
+def _load_statements(statements: list[Row]) -> list[dict]:
     """Statement records for a page of rows (loading.Row dicts; a fixed number of queries),
     keys in the order of the response schema (see Collection.records_as_dumped)."""
     ids = [statement["id"] for statement in statements]
@@ -127,7 +127,7 @@ def load_statements(statements: list[Row]) -> list[dict]:
     return records
 
 
-def statements_linked(link: type[pw.Model], parameter: str) -> Filter:
+def _statements_linked(link: type[pw.Model], parameter: str) -> Filter:
     """Statements linked to any of the actors through `link` (speakers, addressees, ...)."""
 
     def apply(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
@@ -196,8 +196,8 @@ STATEMENTS = Collection(
     default_sort="date",
     filters={
         "speaker": statement_speaker,
-        "addressed_to": statements_linked(StatementAddressee, "addressed_to"),
-        "mentions": statements_linked(StatementMention, "mentions"),
+        "addressed_to": _statements_linked(StatementAddressee, "addressed_to"),
+        "mentions": _statements_linked(StatementMention, "mentions"),
         "anonymous": equals(Statement.anonymous),
         "actor": statement_actor,
         "event": statement_event,
@@ -207,7 +207,7 @@ STATEMENTS = Collection(
         "date_to": date_to(Statement),
         "source": cited_by("statement", Statement),
     },
-    load=load_statements,
+    load=_load_statements,
     light_rows=True,
     records_as_dumped=True,
 )

@@ -25,10 +25,10 @@ from api.store.models import Event, Location, Statement, StatementEvent, Stateme
 
 # Items are ordered by (date, uid) with uid = 2 * id for events and 2 * id + 1 for statements:
 # unique across both tables, so a (date, uid) cursor from query.py pins a position exactly.
-TIMELINE_SORTS = sorts_for({"date": Event.date})  # the names; the key is the union's date
+_TIMELINE_SORTS = sorts_for({"date": Event.date})  # the names; the key is the union's date
 
 
-def timeline_arms(args: dict) -> tuple[pw.SelectQuery, pw.SelectQuery]:
+def _timeline_arms(args: dict) -> tuple[pw.SelectQuery, pw.SelectQuery]:
     """The filtered (record_type, id, date, uid) of events, and of statements."""
     events = Event.select(
         pw.Value("event").alias("record_type"),
@@ -48,11 +48,11 @@ def timeline_arms(args: dict) -> tuple[pw.SelectQuery, pw.SelectQuery]:
         places = filters.descendant_location_ids(args["location"], "location")
         events = events.where(filters.member(Event.location, (places, Location.id)))
         # Statements have no place: they match when they are about an event at the place.
-        statements = statements.where(about_events(Event.location.in_(places)))
+        statements = statements.where(_about_events(Event.location.in_(places)))
     return events, statements
 
 
-def about_events(at_place: pw.Expression) -> filters.Narrowing:
+def _about_events(at_place: pw.Expression) -> filters.Narrowing:
     """Statements about an event that `at_place` (a condition on Event) selects. Probed, a
     statement's own links are read and each linked event tested, rather than every event of
     the place listed first."""
@@ -64,7 +64,7 @@ def about_events(at_place: pw.Expression) -> filters.Narrowing:
     return filters.Narrowing(search, probe)
 
 
-def arm_bound(uid: int, parity: int, after: bool) -> int:
+def _arm_bound(uid: int, parity: int, after: bool) -> int:
     """The id bound, in one table's (date, id) order, of the position `uid` (2 * id + parity)
     holds in the merged (date, uid) order: after it (`after`) or before it."""
     if after:  # 2 * id + parity > uid
@@ -79,10 +79,10 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
     Each table is paged on its own (date, id) index, the cursor's uid translated to it, and
     the two pages merged: a table never sorts all of its matches (issue #14); a broad filter
     is probed while its index is walked, as the lists do (filters.read_in_sort_order)."""
-    arms = timeline_arms(args)
+    arms = _timeline_arms(args)
     events, statements = led = [filters.led_by_the_rest(arm) for arm in arms]
     union = (events + statements).alias("timeline")
-    sort = TIMELINE_SORTS[args.get("sort") or "date"]
+    sort = _TIMELINE_SORTS[args.get("sort") or "date"]
     merged = Sort(sort.name, union.c.date, sort.descending, key_type="date")
     everything = pw.Select([union], [union.c.uid]).bind(database)
     total, estimate = page_total(everything, count_limit, count_rows)  # once per version
@@ -101,7 +101,7 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
         elif broad and filters.has_narrowing(arm._where):  # counted once per data version
             matches = count_rows(arm, filters.PROBE_ABOVE + 1)
             arm = filters.read_in_sort_order(arm, model.date, matches, args)
-        bound = None if uid is None else arm_bound(uid, parity, after)
+        bound = None if uid is None else _arm_bound(uid, parity, after)
         arm_page = keyset(arm, arm_sort, model.id, limit, direction or "next", key, bound)
         rows.extend(arm_page.namedtuples())
     rows.sort(key=lambda row: (row.date, row.uid), reverse=sort.descending == forward)
@@ -115,10 +115,10 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
         key_of=lambda row: row.date,
         id_of=lambda row: row.uid,
     )
-    return timeline_items(page.rows), page
+    return _timeline_items(page.rows), page
 
 
-def timeline_items(rows: list[tuple]) -> list[dict]:
+def _timeline_items(rows: list[tuple]) -> list[dict]:
     """The page's events and statements with just what a timeline shows (at most five queries)."""
     ids: dict[str, list[int]] = {"event": [], "statement": []}
     for row in rows:

@@ -38,12 +38,12 @@ TABLE = DataVersion._meta.table_name
 BUMP = f"UPDATE {TABLE} SET version = version + 1"
 READ = f"SELECT epoch, version FROM {TABLE}"
 
-SQLITE_TRIGGERS = [
+_SQLITE_TRIGGERS = [
     f"CREATE TRIGGER IF NOT EXISTS source_bumps_data_version_{name} AFTER {event} ON source "
     f"BEGIN {BUMP}; END"
     for name, event in (("ai", "INSERT"), ("au", "UPDATE"), ("ad", "DELETE"))
 ]
-POSTGRES_TRIGGERS = [
+_POSTGRES_TRIGGERS = [
     f"""CREATE OR REPLACE FUNCTION bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN {BUMP}; RETURN NULL; END $$""",
     "DROP TRIGGER IF EXISTS source_bumps_data_version ON source",
@@ -61,7 +61,7 @@ def create() -> None:
         f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE})",
         (uuid.uuid4().hex,),
     )
-    for statement in POSTGRES_TRIGGERS if is_postgres() else SQLITE_TRIGGERS:
+    for statement in _POSTGRES_TRIGGERS if is_postgres() else _SQLITE_TRIGGERS:
         database.execute_sql(statement)
 
 

@@ -17,7 +17,7 @@ from schemas.registry import SEARCHABLE
 
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
 SCHEMA_VERSION = 10
-SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
+_SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
 class SchemaOutdated(Exception):
@@ -37,7 +37,7 @@ def exclusive(bump: bool = True) -> Iterator[pw._transaction]:
     """
     if is_postgres():
         with database.atomic() as transaction:
-            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             if bump:
                 data_version.bump()
             yield transaction
@@ -153,12 +153,12 @@ STALE_EVENTS: list[tuple[str, str, tuple[str, ...] | None, str]] = [
         "WHERE substr(location.path, 1, length({row}.path)) = {row}.path",
     ),
 ]
-STALE = "UPDATE event_json SET body = NULL WHERE body IS NOT NULL AND event_id IN ({events})"
-NEW_EVENT = (
+_STALE = "UPDATE event_json SET body = NULL WHERE body IS NOT NULL AND event_id IN ({events})"
+_NEW_EVENT = (
     "DELETE FROM event_json WHERE event_id = {row}.id; "
     "INSERT INTO event_json (event_id, body) VALUES ({row}.id, NULL)"
 )
-EVENT_JSON_STALE_INDEX = (
+_EVENT_JSON_STALE_INDEX = (
     "CREATE INDEX IF NOT EXISTS event_json_stale ON event_json (event_id) WHERE body IS NULL"
 )
 
@@ -168,12 +168,12 @@ def stale_trigger(table: str, write: str) -> str:
     return f"{table}_stales_event_json_{write[0].lower()}"
 
 
-def stale_event_triggers() -> list[str]:
+def _stale_event_triggers() -> list[str]:
     """The statements that create what is missing of STALE_EVENTS on the bound backend: per
     table, a trigger for each write that matters (on PostgreSQL, one function they share), and
     the one that gives a new event its `event_json` row."""
     postgres = is_postgres()
-    statements = [EVENT_JSON_STALE_INDEX]
+    statements = [_EVENT_JSON_STALE_INDEX]
     existing: set[str] = set()
     if postgres:  # CREATE TRIGGER locks its table: only those missing
         tables = [table for table, *_ in STALE_EVENTS]
@@ -181,14 +181,14 @@ def stale_event_triggers() -> list[str]:
         existing = {name for (name,) in database.execute_sql(query, (tables,))}
     for table, writes, columns, events in STALE_EVENTS:
         name = f"{table}_stales_event_json"
-        stale = {row: STALE.format(events=events.format(row=row)) for row in ("OLD", "NEW")}
+        stale = {row: _STALE.format(events=events.format(row=row)) for row in ("OLD", "NEW")}
         actions = {  # what each write does, with OLD and NEW as the backend spells them
             "INSERT": [stale["NEW"]],
             "UPDATE": [stale["OLD"], stale["NEW"]],
             "DELETE": [stale["OLD"]],
         }
         if table == "event":
-            actions["INSERT"], writes = [NEW_EVENT.format(row="NEW")], "INSERT UPDATE"
+            actions["INSERT"], writes = [_NEW_EVENT.format(row="NEW")], "INSERT UPDATE"
         changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns or ())
         if postgres:
             branches = " ".join(
@@ -229,7 +229,7 @@ def drop_stale_event_triggers() -> None:
             database.execute_sql(f"DROP TRIGGER IF EXISTS {stale_trigger(table, write)}{on}")
 
 
-def create_text_configuration() -> None:
+def _create_text_configuration() -> None:
     """PostgreSQL: the `briefing_english` text search configuration, if missing: english
     stemming, with accents folded by `unaccent` when the extension exists or can be created
     (a savepoint keeps a refused CREATE EXTENSION from aborting the transaction)."""
@@ -322,10 +322,10 @@ def create_objects() -> None:
             "CREATE INDEX IF NOT EXISTS location_path_prefix ON location (path text_pattern_ops)"
         )
     if is_postgres():
-        create_text_configuration()
+        _create_text_configuration()
     for statement in POSTGRES_DDL if is_postgres() else SQLITE_DDL:
         database.execute_sql(statement)
-    for statement in stale_event_triggers():
+    for statement in _stale_event_triggers():
         database.execute_sql(statement)
     data_version.create()
 

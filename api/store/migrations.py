@@ -31,10 +31,10 @@ from api.store.models import (
     utcnow,
 )
 
-LEGACY_VERSION = 1
+_LEGACY_VERSION = 1
 
 
-def to_v2(migrator: SchemaMigrator) -> None:
+def _to_v2(migrator: SchemaMigrator) -> None:
     """v2: sources keep their text (citations are checked against it); citations remember
     the bundle that contributed them; API keys."""
     bundle = pw.ForeignKeyField(Source, null=True, field=Source.id, on_delete="CASCADE")
@@ -47,10 +47,10 @@ def to_v2(migrator: SchemaMigrator) -> None:
     database.create_tables([ApiKey, SchemaVersion], safe=True)
 
 
-VERSIONED_TABLES = ("actor", "relation", "location", "event", "statement")
+_VERSIONED_TABLES = ("actor", "relation", "location", "event", "statement")
 
 
-def to_v3(migrator: SchemaMigrator) -> None:
+def _to_v3(migrator: SchemaMigrator) -> None:
     """v3: records carry `version` (1 for every existing one) and `updated_at` (the time of
     the upgrade); the change journal (feed and audit trail).
 
@@ -59,7 +59,7 @@ def to_v3(migrator: SchemaMigrator) -> None:
     with foreign keys on would cascade-delete every alias, participant and relation."""
     stamp = utcnow().isoformat(sep=" ")
     timestamp = "TIMESTAMP" if is_postgres() else "DATETIME"
-    for table in VERSIONED_TABLES:
+    for table in _VERSIONED_TABLES:
         database.execute_sql(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
         database.execute_sql(
             f"ALTER TABLE {table} ADD COLUMN updated_at {timestamp} NOT NULL DEFAULT '{stamp}'"
@@ -70,7 +70,7 @@ def to_v3(migrator: SchemaMigrator) -> None:
     database.create_tables([Change], safe=True)
 
 
-def to_v4(migrator: SchemaMigrator) -> None:
+def _to_v4(migrator: SchemaMigrator) -> None:
     """v4 (issue #11, a data model for any briefing): date kinds (span, window, on or
     before), casualty figures, statements on behalf of actors, places in several regions;
     the full-text index is rebuilt to stem English and fold accents."""
@@ -88,13 +88,13 @@ def to_v4(migrator: SchemaMigrator) -> None:
     ddl.rebuild_fulltext()
 
 
-def to_v5(migrator: SchemaMigrator) -> None:
+def _to_v5(migrator: SchemaMigrator) -> None:
     """v5 (issue #14): the data version that response caches key on (api/store/data_version.py);
     `create_objects` adds its row and the trigger on `source`."""
     database.create_tables([DataVersion], safe=True)
 
 
-def to_v6(migrator: SchemaMigrator) -> None:
+def _to_v6(migrator: SchemaMigrator) -> None:
     """v6 (issue #14): events and statements are read in date order through a (date, id,
     range_end, range_start) index (created by `create_objects`); the (date, id) index it
     replaces goes, or the planners keep choosing it."""
@@ -102,7 +102,7 @@ def to_v6(migrator: SchemaMigrator) -> None:
         database.execute_sql(f"DROP INDEX IF EXISTS {table}_date_id")
 
 
-def to_v7(migrator: SchemaMigrator) -> None:
+def _to_v7(migrator: SchemaMigrator) -> None:
     """v7 (issue #14, full text at scale): SQLite's FTS5 index becomes contentless and keyed
     by record (type code and record id in its rowid, `search_code` in schemas/registry.py), so
     a match needs no lookup in `search_document`: dropped, created and filled again from
@@ -113,7 +113,7 @@ def to_v7(migrator: SchemaMigrator) -> None:
         ddl.rebuild_fulltext()
 
 
-def to_v8(migrator: SchemaMigrator) -> None:
+def _to_v8(migrator: SchemaMigrator) -> None:
     """v8 (issue #14): the one-column `date` index of events and statements goes. The
     (date, id, range_end, range_start) index serves the same order and tests a date filter
     from the index alone; with both, the planners walked the narrower one and read every
@@ -122,13 +122,13 @@ def to_v8(migrator: SchemaMigrator) -> None:
         database.execute_sql(f"DROP INDEX IF EXISTS {table}_date")
 
 
-def to_v9(migrator: SchemaMigrator) -> None:
+def _to_v9(migrator: SchemaMigrator) -> None:
     """v9 (issue #14, relevance at scale): SQLite's FTS5 index keeps no document sizes
     (`columnsize=0`, api/store/ddl.py): the rebuild of v7 again. PostgreSQL's index is unchanged."""
-    to_v7(migrator)
+    _to_v7(migrator)
 
 
-def to_v10(migrator: SchemaMigrator) -> None:
+def _to_v10(migrator: SchemaMigrator) -> None:
     """v10: event records kept rendered as JSON (`event_json`, api/queries/rendered.py), every
     one stale until rendered: `briefing db upgrade` renders them after the migration, and a
     reader renders a stale one on the spot meanwhile; `create_objects` adds the triggers that
@@ -141,25 +141,25 @@ def to_v10(migrator: SchemaMigrator) -> None:
 
 
 # version -> the function that brings the version before it up to it
-MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
-    2: to_v2,
-    3: to_v3,
-    4: to_v4,
-    5: to_v5,
-    6: to_v6,
-    7: to_v7,
-    8: to_v8,
-    9: to_v9,
-    10: to_v10,
+_MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
+    2: _to_v2,
+    3: _to_v3,
+    4: _to_v4,
+    5: _to_v5,
+    6: _to_v6,
+    7: _to_v7,
+    8: _to_v8,
+    9: _to_v9,
+    10: _to_v10,
 }
-assert max(MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
+assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 
 
 def current_version() -> int | None:
     """The schema version of the bound database; None when it has no tables yet."""
     tables = ddl.table_names()
     if ddl.is_legacy(tables):
-        return LEGACY_VERSION
+        return _LEGACY_VERSION
     if "schema_version" not in tables:
         return None
     return SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar()
@@ -183,7 +183,7 @@ def upgrade() -> tuple[int | None, int]:
             )
         migrator = SchemaMigrator.from_database(database.obj)
         for version in range(before + 1, ddl.SCHEMA_VERSION + 1):
-            MIGRATIONS[version](migrator)
+            _MIGRATIONS[version](migrator)
             SchemaVersion.delete().execute()
             SchemaVersion.create(version=version)
         ddl.create_objects()  # indexes and full-text structures a migration may have dropped

@@ -25,7 +25,7 @@ def version_field() -> pw.IntegerField:
     return pw.IntegerField(default=1)
 
 
-def updated_field() -> pw.DateTimeField:
+def _updated_field() -> pw.DateTimeField:
     return pw.DateTimeField(default=utcnow, index=True)
 
 
@@ -49,7 +49,7 @@ class Actor(BaseModel):
     description = pw.TextField(null=True)
     country = pw.CharField(max_length=2, null=True, index=True)
     version = version_field()
-    updated_at = updated_field()
+    updated_at = _updated_field()
 
 
 class ActorAlias(BaseModel):
@@ -76,7 +76,7 @@ class Relation(BaseModel):
     date_precision = pw.CharField(max_length=16, default="day")
     description = pw.TextField(null=True)
     version = version_field()
-    updated_at = updated_field()
+    updated_at = _updated_field()
 
     class Meta:
         indexes = ((("subject", "predicate", "object"), True),)
@@ -94,7 +94,7 @@ class Location(BaseModel):
     country = pw.CharField(max_length=2, null=True, index=True)
     description = pw.TextField(null=True)
     version = version_field()
-    updated_at = updated_field()
+    updated_at = _updated_field()
 
     class Meta:
         indexes = ((("latitude", "longitude"), False),)
@@ -120,7 +120,7 @@ class LocationAlias(BaseModel):
         indexes = ((("location", "name"), True),)
 
 
-OPEN_START = dt.date(1, 1, 1)  # the range start of a date known only as "on or before"
+_OPEN_START = dt.date(1, 1, 1)  # the range start of a date known only as "on or before"
 
 
 def date_span(
@@ -134,7 +134,7 @@ def date_span(
     may cover any day up to the end of `date`'s period.
     """
     if kind == "on_or_before":
-        return OPEN_START, date_span(date, None, precision)[1]
+        return _OPEN_START, date_span(date, None, precision)[1]
     if precision == "week":
         start = date - dt.timedelta(days=date.weekday())
         end = start + dt.timedelta(days=6)
@@ -173,7 +173,7 @@ class Event(Dated):
     location = pw.ForeignKeyField(Location, null=True, backref="events", on_delete="SET NULL")
     fatalities = pw.IntegerField(null=True, index=True)
     version = version_field()
-    updated_at = updated_field()
+    updated_at = _updated_field()
 
     class Meta:
         # (date, id) + the span, instead of (date, id): a date filter is tested on the index
@@ -237,7 +237,7 @@ class Statement(Dated):
     anonymous = pw.BooleanField(default=False, index=True)
     attribution = pw.TextField(null=True)
     version = version_field()
-    updated_at = updated_field()
+    updated_at = _updated_field()
 
     class Meta:
         indexes = ((("date", "id", "range_end", "range_start"), False),)  # as Event's
