@@ -22,7 +22,7 @@ import yaml
 
 from tests.helpers import BRIEFING, live_server
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 SPEC_FILE = ROOT / "openapi.yaml"
 BIN = Path(sys.executable).parent
 PACKAGE = "briefing_api_client"

@@ -14,7 +14,7 @@ from tests.import_helpers import (
     seed_cli,
     variant,
 )
-from tests.test_import_failures import refused
+from tests.ingest.test_import_failures import refused
 
 
 @pytest.fixture

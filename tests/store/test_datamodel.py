@@ -14,7 +14,7 @@ from api.ingest import delete_source, import_body, load_files
 from api.ingest.read import parse_yaml
 from schemas import vocabularies as vocab
 
-BUNDLE = Path(__file__).parent / "fixtures" / "datamodel" / "950_liptako_fictional.yaml"
+BUNDLE = Path(__file__).parents[1] / "fixtures" / "datamodel" / "950_liptako_fictional.yaml"
 SOURCE = "sahel-monitor-2023-03-10-tin-akoff"
 ATTACK = "attack-army-post-tin-akoff-2023-03-06"
 

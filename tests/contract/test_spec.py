@@ -18,7 +18,7 @@ from api.records import RECORD_TYPES
 
 COLLECTION_PATHS = {kind.name: kind.collection for kind in RECORD_TYPES}
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 SPEC_FILE = ROOT / "openapi.yaml"
 REDOCLY = ROOT / ".tools" / "node_modules" / ".bin" / "redocly"
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -38,7 +38,7 @@ def test_every_read_conforms(case):
     # 422s come from rules OpenAPI 3.0 parameters cannot express (an id that names no
     # record, radius_km without near, date_from after date_to, a cursor not issued by us).
     # The WSGI transport asks for gzip but does not decode it (an HTTP client does):
-    # ask for the body as is. Compression has its own tests (test_http_caching.py).
+    # ask for the body as is. Compression has its own tests (tests/http/test_http_cache.py).
     # `fields=` returns partial records by design (documented on the parameter): their
     # required fields are then absent, so only that check is left out for such requests.
     excluded = [positive_data_acceptance]

@@ -14,9 +14,9 @@ from api.ingest import default_files, load_files, read_bundle
 from api.queries.events import EVENT_JSON, EVENTS
 from api.store.db import database
 from api.store.models import Event, EventJson
-from tests.test_curation import MERGE
+from tests.ingest.test_curation import MERGE
 
-BALTIC = Path(__file__).parent / "fixtures" / "import" / "baltic.yaml"
+BALTIC = Path(__file__).parents[1] / "fixtures" / "import" / "baltic.yaml"
 PAGES = (
     "/v1/events?limit=500",
     "/v1/events?limit=5&sort=-title",

@@ -14,7 +14,7 @@ from tests.import_helpers import ANDES, ANDES_ID, variant
 from tests.scratch import scratch_database
 
 PYTHON = sys.executable
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 IMPORTER = """
 import sys
 from api.store.db import bind

@@ -5,7 +5,7 @@ briefings in tests/fixtures/briefings/) and their article texts, and checks that
 validates, quotes what its article really says, holds together across files (unique ids,
 references, orphans, location tree), and keeps to the date rules of seed/README.md. Failure
 messages name the file and the record. The checks specific to one article live in a module of
-their own (test_seed_al_monitor_2020.py).
+their own (test_al_monitor_2020.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import yaml
 
 from schemas.bundle import BriefingBundleSchema
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
 BRIEFING_DIRS = (TESTS.parent / "seed" / "briefings", TESTS / "fixtures" / "briefings")
 FILES = [path for folder in BRIEFING_DIRS for path in sorted(folder.glob("*.yaml"))]
 COLLECTIONS = ("actors", "relations", "locations", "events", "statements")

@@ -12,7 +12,7 @@ from playhouse.test_utils import count_queries
 from api.queries import fulltext, rankings
 from api.queries.paging import forget_counts
 from tests.helpers import links, url
-from tests.test_rendered import MERGE
+from tests.queries.test_rendered import MERGE
 
 LISTS = ["/v1/events", "/v1/statements", "/v1/actors", "/v1/locations"]
 WORDS = ["Iraq", "strike", "al", "zzzznothing"]

@@ -1,6 +1,6 @@
 """Checks specific to the first seed briefing, 000_9e342d25cd08eb3a (Al-Monitor, April 2020):
 its page furniture, its one casualty figure, its joint statement of eight militias. The checks
-every briefing passes are in test_seed_fidelity.py."""
+every briefing passes are in test_fidelity.py."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.test_seed_fidelity import all_citations, load, normalize
+from tests.seed.test_fidelity import all_citations, load, normalize
 
-BRIEFINGS = Path(__file__).parent.parent / "seed" / "briefings"
+BRIEFINGS = Path(__file__).parents[2] / "seed" / "briefings"
 SEED = BRIEFINGS / "000_9e342d25cd08eb3a.yaml"
 ARTICLE = BRIEFINGS / "000_9e342d25cd08eb3a.txt"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-SPEC_FILE = Path(__file__).parent.parent / "openapi.yaml"
+SPEC_FILE = Path(__file__).parents[2] / "openapi.yaml"
 
 
 def operations(spec: dict):
@@ -117,7 +117,7 @@ def test_every_environment_variable_is_documented_in_both_tables():
 
     import api.config
 
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     read = set()
     for path in (root / "api").rglob("*.py"):
         read |= set(

@@ -329,7 +329,7 @@ def test_deleting_a_source_journals_the_records_that_keep_other_citations(client
 
     from api.ingest import read_bundle
 
-    baltic = Path(__file__).parent / "fixtures" / "import" / "baltic.yaml"
+    baltic = Path(__file__).parents[1] / "fixtures" / "import" / "baltic.yaml"
     load_files([*default_files(), baltic])
     bundle = read_bundle(baltic)
     other = {

@@ -14,7 +14,7 @@ from api.cli import cli
 from api.store.ddl import SCHEMA_VERSION
 from tests.scratch import is_postgres, scratch_database
 
-FIXTURES = Path(__file__).parent / "fixtures" / "import"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "import"
 V1_TABLES = [
     "source",
     "actor",
