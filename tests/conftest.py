@@ -10,6 +10,8 @@ bind another database restore the binding.
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from dataclasses import dataclass
 
@@ -132,3 +134,17 @@ def curated(app, database_url, seeded_template, tmp_path):
         finally:
             clear_cache()
             bind(database_url)
+
+
+@pytest.fixture
+def sqlite_copy(database_url, tmp_path):
+    """A copy of the session's SQLite database, for tests that break or freeze a file (SQLite
+    only)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("changes a database file: SQLite only")
+    source = database_url.split(":///", 1)[1]
+    with sqlite3.connect(source) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    target = tmp_path / "copy.db"
+    shutil.copy(source, target)
+    return target

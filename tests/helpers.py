@@ -102,8 +102,10 @@ def url(path: str, params: dict | list | None = None) -> str:
 
 def assert_problem(response, status: int, parameter: str | None = None) -> dict:
     """The response is problem+json of this status, naming `parameter` when given."""
-    assert response.status_code == status, response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == status, text
     assert response.mimetype == PROBLEM
+    assert "Traceback" not in text
     body = response.json
     assert body["status"] == status and body["title"] and body["detail"]
     if parameter:

@@ -132,3 +132,48 @@ def test_unexpected_exception_is_a_500_problem_without_trace(make_app):
     body = assert_problem(response, 500)
     assert "secret internals" not in response.get_data(as_text=True)
     assert body["instance"] == "/boom"
+
+
+@pytest.mark.parametrize(
+    "url, parameter",
+    [
+        ("/v1/events?limit=2&limit=3", "limit"),
+        ("/v1/events?format=csv&format=json", "format"),
+        ("/v1/events?sort=date&sort=-date", "sort"),
+        ("/v1/events?bbox=40,30,45,35&bbox=40,30,45,35", "bbox"),
+        ("/v1/statements?verbatim=true&verbatim=false", "verbatim"),
+        ("/v1/actors?q=a&q=b", "q"),
+        ("/v1/relations?limit=1&limit=1", "limit"),
+        ("/v1/locations?near=33,44&near=34,45", "near"),
+        ("/v1/sources?cursor=a&cursor=b", "cursor"),
+        ("/v1/timeline?sort=date&sort=date", "sort"),
+        ("/v1/search?q=a&q=b", "q"),
+        ("/v1/events/facets?field=type&field=month", "field"),
+        ("/v1/actors/kataib-hezbollah/network?depth=1&depth=2", "depth"),
+    ],
+)
+def test_repeated_single_value_parameter_is_422_naming_it(client, url, parameter):
+    body = assert_problem(client.get(url), 422)
+    assert parameter in body["errors"]["query"]
+    assert parameter in body["detail"]
+
+
+def test_repeatable_filters_still_repeat(client):
+    response = client.get("/v1/events?actor=kataib-hezbollah&actor=irgc")
+    assert response.status_code == 200 and response.json
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/search", "/v1/timeline", "/v1/events", "/v1/statements", "/v1/events/facets"],
+)
+def test_q_over_the_word_cap_is_422_naming_q(client, path):
+    from schemas.arguments import MAX_QUERY_TERMS
+
+    extra = "&field=type" if "facets" in path else ""
+    words = "+".join(["a"] * 250)
+    body = assert_problem(client.get(f"{path}?q={words}{extra}"), 422)
+    assert "q" in body["errors"]["query"]
+    assert str(MAX_QUERY_TERMS) in body["detail"]
+    at_cap = "+".join(["a"] * MAX_QUERY_TERMS)
+    assert client.get(f"{path}?q={at_cap}{extra}").status_code == 200

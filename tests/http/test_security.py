@@ -167,3 +167,26 @@ def test_replicas_share_one_budget_through_redis(make_app):
     one, two = make_app(**config).test_client(), make_app(**config).test_client()
     statuses = [c.get("/v1/sources").status_code for c in (one, two, one, two)]
     assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/events?q=' OR 1=1 --",
+        '/v1/actors?q="; DROP TABLE actor; --',
+        '/v1/search?q=NEAR(a b) OR * AND "',
+        "/v1/statements?q=%27%29%3B--",
+        "/v1/events?actor=x' OR '1'='1",
+        "/v1/sources?publisher=' UNION SELECT 1 --",
+        "/v1/events/..%2F..%2Fetc%2Fpasswd",
+        "/docs/assets/../../../../etc/passwd",
+        "/docs/assets/%2e%2e/%2e%2e/etc/passwd",
+    ],
+)
+def test_injection_and_traversal_get_no_data_and_no_500(client, url):
+    response = client.get(url)
+    assert response.status_code in (200, 404, 422), response.get_data(as_text=True)[:300]
+    assert b"root:" not in response.data
+    if response.status_code != 200:
+        assert response.mimetype == PROBLEM
+    assert client.get("/v1/actors?limit=1").status_code == 200  # the tables are still there

@@ -61,3 +61,29 @@ def test_walking_the_sort_index_and_reading_the_matches_agree(client, monkeypatc
     monkeypatch.setattr(fulltext, "WALK_ABOVE", {"sqlite": 10**9, "postgresql": 10**9})
     assert pages(client, "/v1/statements", statements) == walked_statements
     assert pages(client, "/v1/events", {**params, **EVERYTHING}) == read
+
+
+def test_the_query_layer_enforces_the_documented_cap():
+    from api.queries import fulltext
+    from api.queries.errors import InvalidParameter
+    from schemas.arguments import MAX_QUERY_TERMS
+
+    assert fulltext.MAX_TERMS == MAX_QUERY_TERMS
+    assert fulltext.tokens("a A a b") == ["a", "b"]  # repeated words cost one lookup
+    with pytest.raises(InvalidParameter) as raised:
+        fulltext.tokens(" ".join(["w"] * (MAX_QUERY_TERMS + 1)))
+    assert raised.value.parameter == "q"
+
+
+def test_a_one_character_word_matches_whole_words_only(client):
+    """A one-character word is not a prefix: as one, `a` would read the posting list of every
+    word starting with a."""
+    import re
+
+    prefixed = {record["id"] for record in client.get("/v1/events?q=pa&limit=500").json}
+    assert prefixed  # "pa" still matches patriot, ...
+    whole = client.get("/v1/events?q=p&limit=500").json
+    assert prefixed - {record["id"] for record in whole}  # "p" no longer does
+    for record in whole:
+        text = f"{record['title']} {record['summary'] or ''}"
+        assert re.search(r"\bp\b", text, re.IGNORECASE), record["id"]

@@ -1,6 +1,7 @@
-"""Unit tests of the keyset cursors (api/queries/paging.py), as pure functions: no database, no
-app. A cursor round-trips for every kind of sort key; anything else, forged or tampered with,
-is an InvalidParameter naming `cursor`."""
+"""The keyset cursors (api/queries/paging.py): as pure functions (no database, no app) a cursor
+round-trips for every kind of sort key, and anything else, forged or tampered with, is an
+InvalidParameter naming `cursor`; over HTTP every list refuses it with a 422 problem, and
+decodes even a correctly signed cursor strictly."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import datetime as dt
 import json
 
 import pytest
+from itsdangerous import URLSafeSerializer
 
 from api.queries.errors import InvalidParameter
 from api.queries.paging import Sort, decode_cursor, encode_cursor, sorts_for
 from api.store.models import Actor, Event
+from tests.helpers import assert_problem, links
 
 DATE = Sort("date", Event.date)
 TITLE = Sort("title", Event.title)
@@ -139,3 +142,89 @@ def test_sorts_for_names_both_directions() -> None:
     assert sorts["-date"] == Sort("-date", Event.date, descending=True)
     assert sorts["-title"].key is Event.title and sorts["-title"].kind == "text"
     assert sorts_for({}) == {}
+
+
+# Over HTTP: every list decodes its cursor strictly, signed with the app's SECRET_KEY.
+
+LISTS = [
+    "/v1/events",
+    "/v1/statements",
+    "/v1/actors",
+    "/v1/relations",
+    "/v1/locations",
+    "/v1/sources",
+    "/v1/timeline",
+]
+SORT_OF = {"/v1/sources": "-published", "/v1/actors": "name", "/v1/locations": "name"}
+SORT_OF |= {"/v1/relations": "id"}
+
+
+def unsigned(document) -> str:
+    """A cursor as the service used to issue them: url-safe base64 of JSON, no signature."""
+    raw = document if isinstance(document, bytes) else json.dumps(document).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def signed(document) -> str:
+    """A cursor signed with the (public) development key the test apps use."""
+    from api.config import DEV_SECRET_KEY
+    from api.queries.paging import CURSOR_SALT
+
+    return URLSafeSerializer(DEV_SECRET_KEY, salt=CURSOR_SALT).dumps(document)
+
+
+def forged(name: str, sort: str) -> str:
+    """The forged cursors that gave a 500 on every list (each fits the 2,000-character cap)."""
+    if name == "nested":  # json.loads recursing past Python's limit: RecursionError
+        return unsigned(b"[" * 1490)
+    row_id = {"huge float": "1e400", "i = 2**63": str(2**63)}[name]  # OverflowError; SQLite
+    key = {"-published": '"2020-04-07"', "name": '"a"', "id": '"a"'}.get(sort, '"2020-01-01"')
+    return unsigned(f'{{"s":"{sort}","k":{key},"i":{row_id},"d":"next"}}'.encode())
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("name", ["nested", "huge float", "i = 2**63"])
+def test_forged_cursor_is_422_on_every_list(client, path, name):
+    cursor = forged(name, SORT_OF.get(path, "date"))
+    assert len(cursor) <= 2000
+    body = assert_problem(client.get(f"{path}?cursor={cursor}"), 422)
+    assert "cursor" in body["errors"]["query"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_signed_cursor_is_still_decoded_strictly(client, path):
+    sort = SORT_OF.get(path, "date")
+    hostile = [
+        {"s": sort, "k": "2020-01-01", "i": 2**63, "d": "next"},
+        {"s": sort, "k": "2020-01-01", "i": -1, "d": "next"},
+        {"s": sort, "k": "2020-01-01", "i": True, "d": "next"},
+        {"s": sort, "k": "2020-01-01", "i": 1.5, "d": "next"},
+        {"s": sort, "k": [[[]]], "i": 1, "d": "next"},
+        {"s": sort, "k": "2020-01-01", "i": 1, "d": "next", "x": 1},
+        [1, 2, 3],
+        "text",
+    ]
+    key = {"-published": "2020-04-07", "name": "a", "id": "a"}.get(sort, "2020-01-01")
+    genuine = {"s": sort, "k": key, "i": 1, "d": "next"}
+    assert client.get(f"{path}?cursor={signed(genuine)}").status_code == 200  # same key
+    for document in hostile:
+        body = assert_problem(client.get(f"{path}?cursor={signed(document)}"), 422)
+        assert "cursor" in body["errors"]["query"], document
+
+
+@pytest.mark.parametrize("path", [p for p in LISTS if p != "/v1/sources"])  # one source
+def test_issued_cursors_page_forward_and_back(client, path):
+    first = client.get(f"{path}?limit=1")
+    assert first.status_code == 200
+    following = client.get(links(first)["next"])
+    assert following.status_code == 200 and following.json != first.json
+    back = client.get(links(following)["prev"])
+    assert back.json == first.json
+
+
+def test_a_cursor_signed_with_another_key_is_refused(make_app):
+    issuer = make_app(SECRET_KEY="one key").test_client()
+    cursor = links(issuer.get("/v1/events?limit=1"))["next"].split("cursor=")[1]
+    assert issuer.get(f"/v1/events?limit=1&cursor={cursor}").status_code == 200
+    other = make_app(SECRET_KEY="another key").test_client()
+    assert_problem(other.get(f"/v1/events?limit=1&cursor={cursor}"), 422)
