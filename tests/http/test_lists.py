@@ -593,3 +593,48 @@ def test_long_id_lists_are_loaded_in_batches(client, monkeypatch, path):
     assert whole.status_code == 200
     monkeypatch.setattr(loading, "PREPARED_AT_MOST", 2)
     assert client.get(path).json == whole.json
+
+
+# Near: distances and the distance sort.
+
+BAGHDAD = (33.3152, 44.3661)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+def test_near_gives_the_distance_of_each_location(client):
+    near = "near={},{}&radius_km=1000".format(*BAGHDAD)
+    places = fetch_all(client, f"/v1/locations?{near}&limit=3")
+    assert places
+    for place in places:
+        expected = haversine_km(*BAGHDAD, place["latitude"], place["longitude"])
+        assert place["distance_km"] == pytest.approx(expected, abs=0.5)
+        assert place["distance_km"] <= 1000
+    assert "distance_km" not in client.get("/v1/locations?limit=1").json[0]
+
+
+@pytest.mark.parametrize("collection", ["locations", "events"])
+def test_sort_by_distance_pages_nearest_first(client, collection):
+    near = "near={},{}&radius_km=1000".format(*BAGHDAD)
+    nearest = fetch_all(client, f"/v1/{collection}?{near}&sort=distance&limit=2")
+    distances = [r["distance_km"] for r in nearest]
+    assert len(distances) > 2 and distances == sorted(distances)
+    farthest = fetch_all(client, f"/v1/{collection}?{near}&sort=-distance&limit=2")
+    assert [r["distance_km"] for r in farthest] == sorted(distances, reverse=True)
+
+
+def test_event_distance_is_its_locations(client):
+    near = "near={},{}&radius_km=1000".format(*BAGHDAD)
+    places = {p["id"]: p["distance_km"] for p in fetch_all(client, f"/v1/locations?{near}")}
+    for event in fetch_all(client, f"/v1/events?{near}"):
+        assert event["distance_km"] == places[event["location"]["id"]]
+
+
+def test_sort_by_distance_needs_near(client):
+    response = client.get("/v1/locations?sort=distance")
+    assert response.status_code == 422 and "sort" in response.json["errors"]["query"]

@@ -1,10 +1,16 @@
 """The actor network (api/queries/network.py): relations, co-participation and co-signatory
-edges, breadth-first to a depth. Expectations come from a search over the seed YAML."""
+edges, breadth-first to a depth, its evidence capped per edge and its ties read from the latest
+records of each actor; it reads as a directed multigraph in networkx and exports as GraphML.
+Expectations come from a search over the seed YAML."""
 
 from __future__ import annotations
 
+import io
+
+import networkx as nx
 import pytest
 
+from api.queries import network
 from tests.helpers import assert_problem, queries_for, seed
 
 
@@ -156,3 +162,67 @@ def test_network_query_count_is_constant(client):
         for a in seed()["actors"]
     }
     assert max(one) <= 8 and max(two) <= 12
+
+
+def test_network_reads_as_a_directed_multigraph_in_networkx(client):
+    data = client.get("/v1/actors/kataib-hezbollah/network?depth=2").json
+    graph = nx.node_link_graph(data, edges="edges")
+    assert graph.is_directed() and graph.is_multigraph()
+    assert graph.number_of_nodes() == len(data["nodes"])
+    assert graph.number_of_edges() == len(data["edges"])
+    assert graph.graph == {"actor": "kataib-hezbollah", "depth": 2}
+    relation = next(e for e in data["edges"] if e["kind"] == "relation")
+    assert graph.has_edge(relation["source"], relation["target"])
+
+
+def test_network_as_graphml(client):
+    data = client.get("/v1/actors/kataib-hezbollah/network?depth=2").json
+    for response in (
+        client.get("/v1/actors/kataib-hezbollah/network?depth=2&format=graphml"),
+        client.get(
+            "/v1/actors/kataib-hezbollah/network?depth=2",
+            headers={"Accept": "application/graphml+xml"},
+        ),
+    ):
+        assert response.mimetype == "application/graphml+xml"
+        graph = nx.read_graphml(io.BytesIO(response.data), force_multigraph=True)
+        assert graph.is_directed()
+        assert set(graph.nodes) == {n["id"] for n in data["nodes"]}
+        assert graph.number_of_edges() == len(data["edges"])
+        assert graph.nodes["kataib-hezbollah"]["name"] == "Kataib Hezbollah"
+        kinds = [attrs["kind"] for _, _, attrs in graph.edges(data=True)]
+        assert sorted(kinds) == sorted(e["kind"] for e in data["edges"])
+        nx.write_graphml(graph, io.BytesIO())  # round-trips: every attribute is a scalar
+    assert (
+        client.get(
+            "/v1/actors/kataib-hezbollah/network", headers={"Accept": "text/csv"}
+        ).status_code
+        == 406
+    )
+
+
+def test_network_evidence_is_capped_oldest_first(client, monkeypatch):
+    path = "/v1/actors/kataib-hezbollah/network?depth=2&limit=500"
+    full = client.get(path).get_json()["edges"]
+    assert max(len(e["events"]) + len(e["statements"]) for e in full) >= 2
+    monkeypatch.setattr(network, "EVIDENCE_LIMIT", 1)
+    capped = client.get(path).get_json()["edges"]
+    assert len(capped) == len(full)
+    for before, after in zip(full, capped, strict=True):
+        for field in ("events", "statements"):
+            assert after[field] == before[field][:1]
+
+
+def test_network_ties_come_from_the_latest_records_of_each_actor(client, monkeypatch):
+    """Around a hub the network reads at most RECORDS_PER_ACTOR links per explored actor;
+    the result is the same on every call."""
+    path = "/v1/actors/kataib-hezbollah/network?depth=2&limit=500"
+    full = client.get(path).get_json()
+    monkeypatch.setattr(network, "RECORDS_PER_ACTOR", 1)
+    capped = client.get(path).get_json()
+    assert capped == client.get(path).get_json()
+    ties = [e for e in capped["edges"] if e["kind"] != "relation"]
+    assert ties and len(ties) < len([e for e in full["edges"] if e["kind"] != "relation"])
+    for edge in ties:  # one record from each end explored, at most
+        assert 1 <= len(edge["events"]) + len(edge["statements"]) <= 2
+    assert len(capped["nodes"]) <= len(full["nodes"])
