@@ -595,6 +595,12 @@ def test_long_id_lists_are_loaded_in_batches(client, monkeypatch, path):
     assert client.get(path).json == whole.json
 
 
+def test_events_list(client):
+    response = client.get("/v1/events")
+    assert response.status_code == 200
+    assert len(response.json) > 0
+
+
 # Near: distances and the distance sort.
 
 BAGHDAD = (33.3152, 44.3661)

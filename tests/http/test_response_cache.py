@@ -1,4 +1,4 @@
-"""The response cache (api/http/response_cache.py, issue #14): a public read is replayed until the
+"""The response cache (api/http/response_cache.py): a public read is replayed until the
 next write, whichever path the write takes; a stale body is never served. On both backends,
 each test on its own seeded database (the tests write)."""
 

@@ -1,5 +1,6 @@
 """Security headers on every response, a CORS policy that offers only what is served, links
-that never echo a client's Host header, and per-client rate limits (issue #13)."""
+that never echo a client's Host header, per-client rate limits, and injection or traversal
+attempts that get no data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Record writes (issue #10): versions and ETags, POST / PATCH (merge patch) / DELETE with
+"""Record writes: versions and ETags, POST / PATCH (merge patch) / DELETE with
 If-Match, the importer's validation, the audit trail and the change feed, on both backends.
 Each test runs on its own seeded copy of the session's backend (writes leave it changed)."""
 

@@ -1,4 +1,4 @@
-"""Issue #9, as a curator from another region found it: each failure reproduced through
+"""Import failures, as a curator from another region found them: each failure reproduced through
 `briefing seed` and the API, on both backends. Bundles: tests/fixtures/import/ (invented)."""
 
 from __future__ import annotations

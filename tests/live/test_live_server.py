@@ -1,6 +1,6 @@
 """The real thing: `briefing seed --if-empty` then `briefing serve` (gunicorn), over a socket:
 slow clients, gunicorn's own errors, a killed worker, reseeding while serving, no shared
-control socket (issue #13). One server for the module; each test leaves it serving."""
+control socket. One server for the module; each test leaves it serving."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ def test_facets_route_is_not_taken_for_a_record_id(client):
 
 
 def test_facet_query_counts_are_small(client):
-    # + 1 each: the data version, which remembered facets are keyed on (issue #14)
+    # + 1 each: the data version, which remembered facets are keyed on
     for field in ("type", "sub_type", "month", "actor", "location"):
         assert queries_for(client, f"/v1/events/facets?field={field}") <= 3, field
         assert queries_for(client, f"/v1/events/facets?field={field}&actor=us-forces") <= 4

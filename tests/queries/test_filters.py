@@ -1,4 +1,4 @@
-"""How a list page reads its matches (api/queries/filters.py, issue #14): a filter through
+"""How a list page reads its matches (api/queries/filters.py): a filter through
 places, actors, roles or sources is searched through its own index when it matches few rows;
 probed row by row while the list is read in the order of its sort index beyond PROBE_ABOVE
 matches (or, on SQLite, when a walk finds a page soon enough); and probed for each row of its
@@ -129,7 +129,7 @@ def timeline_ids(client, path: str) -> tuple[list[str], list[str]]:
 @pytest.mark.parametrize("sort", ["", "&sort=-date"])
 @pytest.mark.parametrize("path", TIMELINES)
 def test_probed_and_searched_timelines_are_the_same(client, monkeypatch, path, sort):
-    """The timeline pages each table in its own date order and merges them (issue #14); a
+    """The timeline pages each table in its own date order and merges them; a
     broad filter is probed there too. Same items, order and cursors either way, both ways."""
     read_as(monkeypatch, "searched")
     forget_counts()

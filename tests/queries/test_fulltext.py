@@ -1,4 +1,4 @@
-"""Full text takes different paths to the same answer (issue #14): `q` alone by relevance pages
+"""Full text takes different paths to the same answer: `q` alone by relevance pages
 through the index's matches before reading any record, `q` with filters joins them; a sort
 other than relevance walks the sort's index for a common word (SQLite) or reads the matches
 of a rare one. Every path gives the same records, order, totals and cursors."""

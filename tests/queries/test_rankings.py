@@ -1,5 +1,5 @@
-"""A full-text query asked again in a data version is sliced from its kept ranking (issue #14,
-api/queries/rankings.py): the same pages, cursors, totals and links as ranking it in the
+"""A full-text query asked again in a data version is sliced from its kept ranking
+(api/queries/rankings.py): the same pages, cursors, totals and links as ranking it in the
 database each time, and never a ranking older than the data."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Event records kept rendered as JSON (api/queries/rendered.py, issue #14): after every kind of
+"""Event records kept rendered as JSON (api/queries/rendered.py): after every kind of
 write, through every write path, each stored body is exactly a fresh rendering of its record,
 and event pages are byte for byte the pages built from the rows. A body left stale is rendered
 by the reader. On both backends, each test on its own seeded copy."""

@@ -153,7 +153,7 @@ def test_timeline_refuses_bad_parameters(client):
 
 
 def test_timeline_query_count_does_not_grow_with_the_page(client):
-    # Count, a page of each table (each read in its own date order, issue #14), then the
+    # Count, a page of each table (each read in its own date order), then the
     # page's events, statements, places, participants and speakers, one batch each: the same
     # for any page holding both kinds.
     # Each measured as the first request of its filter: the total is remembered per data

@@ -1,4 +1,4 @@
-"""Totals that never scan every match (issue #14): exact up to EXACT_COUNT_LIMIT, an estimate
+"""Totals that never scan every match: exact up to EXACT_COUNT_LIMIT, an estimate
 beyond it, exact on `Prefer: count=exact`; full text counts its first page with the page."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue #11: a data model for any briefing. An invented briefing from Burkina Faso
+"""A data model for any briefing. An invented briefing from Burkina Faso
 (tests/fixtures/datamodel/) uses every field v4 added: casualty figures, date kinds, the new
 vocabulary values, statements on behalf of an actor, places in several regions, coordinates
 from an enclosing place; and full text that stems and folds accents. Both backends."""
@@ -203,7 +203,7 @@ def test_without_unaccent_postgresql_still_stems(database_url, tmp_path, monkeyp
         assert "sebba" in ids(served.get("/v1/locations?q=sebba"))  # its alias, unaccented
 
 
-# ------------------------------------------------- the first briefing, revised (issue #11)
+# ------------------------------------------------- the first briefing, revised
 
 
 def test_reuters_is_given_no_words_the_article_gives_the_pmu_sources(client):

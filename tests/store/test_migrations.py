@@ -237,7 +237,7 @@ def test_a_version_6_database_gets_the_fulltext_index_keyed_by_record(
 def test_events_and_statements_have_one_date_order_index(database_url):
     """A fresh schema reads dates through (date, id, range_end, range_start) only: with a
     `date` index beside it, SQLite walked the narrower one and read every row to test a date
-    filter (issue #14)."""
+    filter."""
     db = connect(database_url)
     try:
         for table in ("event", "statement"):

@@ -432,7 +432,7 @@ QUERY_BUDGET = {  # queries per list page, whatever its size, its total counted 
 
 def test_bulk_load_leaves_statistics_for_every_table(database_url: str, tmp_path: Path):
     """After `briefing seed --synthetic`, every table the loader wrote has planner statistics:
-    one left out (statement_mention, issue #14) was planned blind, a hash join over every actor
+    one left out (statement_mention) was planned blind, a hash join over every actor
     for each statements page at 1M."""
     with scratch_database(database_url, tmp_path, "stats") as url:
         completed = subprocess.run(

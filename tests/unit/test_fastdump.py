@@ -1,4 +1,4 @@
-"""schemas/fastdump.py writes exactly what marshmallow's `Schema.dump` writes (issue #14): every
+"""schemas/fastdump.py writes exactly what marshmallow's `Schema.dump` writes: every
 response dumped through a schema, for every collection (lists and each record), every analyst
 view and the probes, is dumped both ways here and compared, key order included; records a
 loader built as dumped (`fastdump.Dumped`) are compared as the bytes they are written as."""
