@@ -10,6 +10,7 @@ import pytest
 @pytest.mark.parametrize("collection", ["events", "locations"])
 def test_properties_are_flat_scalars(client, collection):
     body = client.get(f"/v1/{collection}?format=geojson&limit=500").get_json(force=True)
+    assert body["features"]
     for feature in body["features"]:
         for name, value in feature["properties"].items():
             assert value is None or isinstance(value, str | int | float | bool), (name, value)
@@ -18,6 +19,7 @@ def test_properties_are_flat_scalars(client, collection):
 def test_event_properties_name_the_location_and_list_as_json(client):
     events = {e["id"]: e for e in client.get("/v1/events?limit=500").json}
     body = client.get("/v1/events?format=geojson&limit=500").get_json(force=True)
+    assert len(body["features"]) == len(events) > 0
     for feature in body["features"]:
         event, props = events[feature["id"]], feature["properties"]
         assert props["location_id"] == (event["location"] or {}).get("id")
