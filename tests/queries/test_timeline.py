@@ -64,7 +64,9 @@ def test_timeline_prev_link_goes_back_a_page(client):
 def test_timeline_items_describe_their_records(client):
     events = {e["id"]: e for e in seed()["events"]}
     statements = {s["id"]: s for s in seed()["statements"]}
-    for item in client.get("/v1/timeline?limit=500").json:
+    items = client.get("/v1/timeline?limit=500").json
+    assert {item["record_type"] for item in items} == {"event", "statement"}
+    for item in items:
         if item["record_type"] == "event":
             event = events[item["id"]]
             assert item["title"] == event["title"]
