@@ -12,6 +12,7 @@ import pytest
 from api.app import create_app
 from api.ingest import default_files, load_files
 from api.store.db import bind
+from tests.helpers import assert_problem
 
 SOURCE = "al-monitor-2020-04-07-us-iran-showdown-iraq"
 EXCERPT = (
@@ -173,7 +174,11 @@ def test_create_validates_references_and_excerpts(client, curated):
     assert created.status_code == 201, created.json
     assert created.headers["Location"].endswith("/v1/events/curated-event")
     assert created.json["version"] == 1 and created.headers["ETag"].startswith('"v1-')
-    assert client.post("/v1/events", json=event, headers=curated.auth()).status_code in (409, 422)
+    again = client.post(
+        "/v1/events", json=event | {"location": "ain-al-asad-air-base"}, headers=curated.auth()
+    )
+    assert_problem(again, 409)
+    assert "curated-event" in again.json["detail"]
 
 
 def test_writes_need_a_write_key(client, curated):
