@@ -90,13 +90,40 @@ def seeded_template(app, database_url: str, tmp_path_factory: pytest.TempPathFac
         bind(database_url)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `response_cache` that use `client` run twice: with the response cache off
+    (as every test does) and on, as the service runs."""
+    if metafunc.definition.get_closest_marker("response_cache") and (
+        "client" in metafunc.fixturenames
+    ):
+        metafunc.parametrize(
+            "response_cache", [False, True], ids=["uncached", "cached"], indirect=True
+        )
+
+
 @pytest.fixture
-def client(app, database_url: str):
-    """A test client of the session's app, bound to the session's database."""
+def response_cache(request: pytest.FixtureRequest) -> bool:
+    """Whether `client` answers with the response cache on (see pytest_generate_tests)."""
+    return getattr(request, "param", False)
+
+
+@pytest.fixture(scope="session")
+def cached_app(app, database_url: str):
+    """The session's app with the response cache on, as in service: one cache for the session,
+    so that a response asked for twice, in one test or across tests, is replayed."""
+    return create_app({"DATABASE_URL": database_url, "TESTING": True, "RESPONSE_CACHE": True})
+
+
+@pytest.fixture
+def client(app, database_url: str, response_cache: bool, request: pytest.FixtureRequest):
+    """A test client of the session's app (or of `cached_app`), bound to the session's
+    database."""
     from api.store.db import database
 
     if database.obj is None or getattr(database.obj, "database", None) not in database_url:
         bind(database_url)  # a previous test bound another database
+    if response_cache:
+        return request.getfixturevalue("cached_app").test_client()
     return app.test_client()
 
 

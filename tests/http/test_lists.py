@@ -10,7 +10,10 @@ import math
 
 import pytest
 
-from tests.helpers import bundles, fetch_all, ids, links, seed
+from tests.helpers import bundles, fetch_all, ids, links, queries_for, seed
+
+# Every list test runs again with the response cache on, as in service.
+pytestmark = pytest.mark.response_cache
 
 COLLECTIONS = ["events", "statements", "actors", "locations", "sources"]
 
@@ -644,3 +647,18 @@ def test_event_distance_is_its_locations(client):
 def test_sort_by_distance_needs_near(client):
     response = client.get("/v1/locations?sort=distance")
     assert response.status_code == 422 and "sort" in response.json["errors"]["query"]
+
+
+def test_the_cached_run_replays_what_it_asked_before(client, response_cache):
+    """The cached run of these tests is served from the response cache: a list asked again
+    costs the one query that reads the data version; the uncached run computes it again."""
+    path = "/v1/events?limit=5&sort=-date"
+    first = client.get(path)
+    again_queries = queries_for(client, path)
+    assert client.get(path).data == first.data
+    if response_cache:
+        assert "response_cache" in client.application.extensions
+        assert again_queries == 1
+    else:
+        assert "response_cache" not in client.application.extensions
+        assert again_queries > 1

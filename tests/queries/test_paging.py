@@ -17,6 +17,8 @@ from api.queries.paging import Sort, decode_cursor, encode_cursor, sorts_for
 from api.store.models import Actor, Event
 from tests.helpers import assert_problem, links
 
+pytestmark = pytest.mark.response_cache  # the tests over HTTP (see below)
+
 DATE = Sort("date", Event.date)
 TITLE = Sort("title", Event.title)
 FATALITIES = Sort("fatalities", Event.fatalities)
@@ -158,7 +160,8 @@ def test_sorts_for_names_both_directions() -> None:
     assert sorts_for({}) == {}
 
 
-# Over HTTP: every list decodes its cursor strictly, signed with the app's SECRET_KEY.
+# Over HTTP: every list decodes its cursor strictly, signed with the app's SECRET_KEY. The tests
+# that ask through `client` run again with the response cache on, as in service.
 
 LISTS = [
     "/v1/events",

@@ -129,6 +129,7 @@ def excerpts(record: dict) -> list[str]:
     return [citation["excerpt"] for citation in record["citations"]]
 
 
+@pytest.mark.response_cache  # again with the cache on, as in service
 def test_every_event_is_served_as_seeded(client):
     for expected in seed()["events"]:
         got = client.get(f"/v1/events/{expected['id']}").json
@@ -144,6 +145,7 @@ def test_every_event_is_served_as_seeded(client):
         assert [c["excerpt"] for c in expected["citations"]] == excerpts(got)
 
 
+@pytest.mark.response_cache  # again with the cache on, as in service
 def test_every_statement_is_served_as_seeded(client):
     for expected in seed()["statements"]:
         got = client.get(f"/v1/statements/{expected['id']}").json
@@ -163,6 +165,7 @@ def test_every_statement_is_served_as_seeded(client):
         assert [c["excerpt"] for c in expected["citations"]] == excerpts(got)
 
 
+@pytest.mark.response_cache  # again with the cache on, as in service
 def test_every_actor_and_relation_is_served_as_seeded(client):
     for expected in seed()["actors"]:
         got = client.get(f"/v1/actors/{expected['id']}").json
@@ -182,6 +185,7 @@ def test_every_actor_and_relation_is_served_as_seeded(client):
         assert served == stated
 
 
+@pytest.mark.response_cache  # again with the cache on, as in service
 def test_every_location_is_served_as_seeded(client):
     for expected in seed()["locations"]:
         got = client.get(f"/v1/locations/{expected['id']}").json
@@ -191,6 +195,7 @@ def test_every_location_is_served_as_seeded(client):
         assert [c["excerpt"] for c in expected["citations"]] == excerpts(got)
 
 
+@pytest.mark.response_cache  # again with the cache on, as in service
 def test_the_source_is_served(client):
     for expected in seed()["sources"]:
         got = client.get(f"/v1/sources/{expected['id']}").json
