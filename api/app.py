@@ -19,7 +19,7 @@ from api.http.base import Api
 from api.http.errors import unavailable
 from api.http.json_provider import JSONProvider
 from api.http.security import init_security, trust_hosts
-from api.queries.paging import configure_cursors
+from api.queries.paging import CursorSigner
 from api.store import db, migrations
 
 API_DESCRIPTION = """Structured briefing data: the actors, events, statements and locations
@@ -50,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.testing:
         log.warning("SECRET_KEY is not set: cursors are signed with the public development key")
-    configure_cursors(app.config["SECRET_KEY"])
+    app.extensions["cursors"] = CursorSigner(app.config["SECRET_KEY"])  # formats.cursor_signer
     init_database(app)
 
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
@@ -124,7 +124,6 @@ def init_database(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> Response | None:
-        configure_cursors(app.config["SECRET_KEY"])
         if request.endpoint in HEALTH_ENDPOINTS:
             return None  # the probes connect themselves and report failures their own way
         try:

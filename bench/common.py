@@ -129,11 +129,11 @@ def database_size(url: str) -> int:
 def scenarios(url: str) -> tuple[list[Scenario], dict]:
     """The benchmark URLs for the data in `url`, and what was checked to build them."""
     from api.config import settings_from_env
-    from api.queries.paging import Sort, configure_cursors, encode_cursor
+    from api.queries.paging import CursorSigner, Sort
     from api.store.db import bind, database
     from api.store.models import Actor, Event, EventParticipant, Location
 
-    configure_cursors(settings_from_env()["SECRET_KEY"])  # as the served app signs them
+    cursors = CursorSigner(settings_from_env()["SECRET_KEY"])  # as the served app signs them
     bind(url)
     with database.connection_context():
         total = Event.select().count()
@@ -174,7 +174,7 @@ def scenarios(url: str) -> tuple[list[Scenario], dict]:
                 .tuples()
             )
             last_date, last_id = next(iter(boundary))
-            cursor = encode_cursor(Sort("date", Event.date), last_date, last_id, "next")
+            cursor = cursors.encode(Sort("date", Event.date), last_date, last_id, "next")
             expected_first = (
                 Event.select(Event.slug)
                 .order_by(Event.date, Event.id)

@@ -13,6 +13,7 @@ import marshmallow as ma
 from flask import Response, current_app, stream_with_context
 
 from api.queries.collection import Collection, list_page
+from api.queries.paging import CursorSigner
 from schemas.fastdump import Written
 
 BATCH = 500
@@ -24,6 +25,7 @@ def ndjson_lines(
     schema: ma.Schema,
     first: tuple[list, object],
     as_json: bool,
+    cursors: CursorSigner,
 ) -> Iterator[str]:
     records, page = first
     while True:
@@ -36,7 +38,7 @@ def ndjson_lines(
             return
         # the total went out with the first batch: later batches count nothing
         after = {**args, "cursor": page.next_cursor}
-        records, page = list_page(collection, after, 0, as_json)
+        records, page = list_page(collection, after, cursors, 0, as_json)
 
 
 def ndjson_response(
@@ -46,9 +48,10 @@ def ndjson_response(
     matching record, streamed; records kept rendered as they are (`as_json`: not narrowed by
     `fields`)."""
     args = {**args, "limit": BATCH, "cursor": None}
-    first = list_page(collection, args, None, as_json)
+    cursors = current_app.extensions["cursors"]
+    first = list_page(collection, args, cursors, None, as_json)
     headers = {"X-Total-Count": str(first[1].total), "Content-Disposition": disposition}
-    lines = stream_with_context(ndjson_lines(collection, args, schema, first, as_json))
+    lines = stream_with_context(ndjson_lines(collection, args, schema, first, as_json, cursors))
     return Response(lines, 200, headers, mimetype="application/x-ndjson")
 
 

@@ -13,7 +13,7 @@ from werkzeug.urls import iri_to_uri
 
 from api.http import exports, tables
 from api.queries.collection import Collection, list_page
-from api.queries.paging import Page
+from api.queries.paging import CursorSigner, Page
 from api.records import named
 from schemas import fastdump
 
@@ -170,6 +170,11 @@ def count_limit(chosen: str) -> int | None:
     return current_app.config["EXACT_COUNT_LIMIT"]
 
 
+def cursor_signer() -> CursorSigner:
+    """The app's cursor signer (built once, with its `SECRET_KEY`, by create_app)."""
+    return current_app.extensions["cursors"]
+
+
 def page_headers(page: Page) -> dict[str, str]:
     links = []
     for rel, cursor in (("next", page.next_cursor), ("prev", page.prev_cursor)):
@@ -206,7 +211,7 @@ def list_response(
             collection, args, schema, attachment(collection.name, chosen), not chosen_fields
         )
     as_json = chosen == "json" and not chosen_fields
-    records, page = list_page(collection, args, count_limit(chosen), as_json)
+    records, page = list_page(collection, args, cursor_signer(), count_limit(chosen), as_json)
     headers = page_headers(page)
     if chosen == "json":
         if type(records) is fastdump.Written:  # kept rendered (api/queries/rendered.py)

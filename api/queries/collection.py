@@ -22,11 +22,11 @@ from api.queries.filters import (
 from api.queries.loading import Row, model_columns, row_factory, typed_rows
 from api.queries.paging import (
     Compiled,
+    CursorSigner,
     Page,
     Sort,
     compile_keyset,
     count_rows,
-    decode_cursor,
     page_of,
     page_total,
     paginate,
@@ -152,7 +152,8 @@ def planned_page(
     args: dict,
     sort_name: str,
     count_limit: int | None,
-    as_json: bool = False,
+    as_json: bool,
+    cursors: CursorSigner,
 ) -> Page | None:
     """The page `list_page` would return, read as tuples through a plan compiled once per
     (data version, filters, sort, direction, limit); None when this request is not one it
@@ -171,7 +172,7 @@ def planned_page(
     key = row_id = direction = None
     if args.get("cursor"):
         try:
-            key, row_id, direction = decode_cursor(args["cursor"], sort)
+            key, row_id, direction = cursors.decode(args["cursor"], sort)
         except InvalidParameter:
             return None
     version = data_version.current_or_none()
@@ -211,18 +212,23 @@ def planned_page(
         plan.estimate,
         lambda row: row[column],
         lambda row: row["id"],
+        cursors,
     )
 
 
 def list_page(
-    collection: Collection, args: dict, count_limit: int | None = None, as_json: bool = False
+    collection: Collection,
+    args: dict,
+    cursors: CursorSigner,
+    count_limit: int | None = None,
+    as_json: bool = False,
 ) -> tuple[list, Page]:
     """One page of a collection, filtered and sorted by `args` (already validated); the total
     is exact up to `count_limit` (all the way when None), see paging.paginate. `as_json`: the
     records as JSON (`Written`) where the collection keeps them so (not with `near`)."""
     as_json = as_json and not args.get("near") and collection.rendered is not None
     sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
-    page = planned_page(collection, args, sort_name, count_limit, as_json)
+    page = planned_page(collection, args, sort_name, count_limit, as_json, cursors)
     if page is not None:
         return collection.records(page.rows, as_json), page
     model = collection.model
@@ -231,7 +237,7 @@ def list_page(
     key_of = total_of = estimator = None
     if args.get("q") and query is base:  # full text alone: the index pages (issue #14)
         if sort_name == RELEVANCE:
-            return ranked_page(collection, args, count_limit, as_json)
+            return ranked_page(collection, args, cursors, count_limit, as_json)
         query = query.where(fulltext.walk_or_read(model.id, collection.name, args["q"]))
         # beyond the count limit, the estimate of the matches rather than of a walk that
         # tests them (at 1M, 71,163 matches: 500,000 on PostgreSQL, 1,000,000 on SQLite)
@@ -287,6 +293,7 @@ def list_page(
         sort,
         model.id,
         args["limit"],
+        cursors,
         args.get("cursor"),
         key_of,
         row=collection.row,
@@ -303,7 +310,11 @@ def list_page(
 
 
 def ranked_page(
-    collection: Collection, args: dict, count_limit: int | None = None, as_json: bool = False
+    collection: Collection,
+    args: dict,
+    cursors: CursorSigner,
+    count_limit: int | None = None,
+    as_json: bool = False,
 ) -> tuple[list, Page]:
     """A page of the records matching `q` (and no filter) by relevance: the full-text matches
     are ranked and paged on their own, (id, rank) with no record read per match, and only the
@@ -317,9 +328,9 @@ def ranked_page(
         lambda at_most: fulltext.in_rank_order([collection.name], args["q"], at_most),
     )
     if ranking is not None:
-        page = ranking_page(ranking, sort, args["limit"], args.get("cursor"), count_limit)
+        page = ranking_page(ranking, sort, args["limit"], args.get("cursor"), count_limit, cursors)
     else:
-        page = ranked_rows(ranked, sort, hits, collection.name, args, count_limit)
+        page = ranked_rows(ranked, sort, hits, collection.name, args, count_limit, cursors)
     ids = [row["id"] for row in page.rows]
     found = {}
     if ids:
@@ -337,6 +348,7 @@ def ranked_rows(
     record_type: str,
     args: dict,
     count_limit: int | None,
+    cursors: CursorSigner,
 ) -> Page:
     """A page of the `ranked` (id, rank) `hits` of `record_type`, ranked by the database with
     a LIMIT."""
@@ -352,6 +364,7 @@ def ranked_rows(
         sort,
         hits.c.record_id,
         args["limit"],
+        cursors,
         args.get("cursor"),
         key_of=lambda row: row["rank"],
         id_of=lambda row: row["id"],
@@ -362,14 +375,19 @@ def ranked_rows(
 
 
 def ranking_page(
-    ranking: rankings.Ranking, sort: Sort, limit: int, cursor: str | None, count_limit: int | None
+    ranking: rankings.Ranking,
+    sort: Sort,
+    limit: int,
+    cursor: str | None,
+    count_limit: int | None,
+    cursors: CursorSigner,
 ) -> Page:
     """The page of a kept ranking that `ranked_rows` would read: same rows, cursors and
     totals (a later page's total beyond `count_limit` is None, its estimate exact)."""
     direction = key = row_id = None
     record_type = ranking.types[0] if ranking.types else ""
     if cursor:
-        key, row_id, direction = decode_cursor(cursor, sort)
+        key, row_id, direction = cursors.decode(cursor, sort)
     after = None if direction is None else (key, record_type, row_id)
     hits = ranking.window(after, direction or "next", limit + 1)
     rows = [{"id": record_id, "rank": rank} for rank, _type, record_id in hits]
@@ -377,7 +395,7 @@ def ranking_page(
     if cursor and count_limit is not None and total > count_limit:
         total, estimate = None, len(ranking)
     key_of, id_of = (lambda row: row["rank"]), (lambda row: row["id"])
-    return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of)
+    return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of, cursors)
 
 
 def get_record(collection: Collection, slug: str, as_json: bool = False) -> dict | WrittenRecord:

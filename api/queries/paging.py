@@ -155,25 +155,32 @@ class CursorSerializer(URLSafeSerializer):
         return signer
 
 
-_signer = CursorSerializer("unset", salt=CURSOR_SALT)
-_signers: dict[str, URLSafeSerializer] = {}
-
-
-def configure_cursors(secret_key: str) -> None:
-    """Sign cursors with `secret_key` from now on (the app calls this before each request, so
-    that apps with different keys in one process each use their own). Every worker and replica
+class CursorSigner:
+    """Signs the cursors of keyset pages with one secret key and reads them back: built once
+    per app (create_app) and handed down with each list request. Every worker and replica
     must use the same key, or a cursor issued by one is refused by another."""
-    global _signer
-    if secret_key not in _signers:
-        _signers[secret_key] = CursorSerializer(secret_key, salt=CURSOR_SALT)
-    _signer = _signers[secret_key]
 
+    def __init__(self, secret_key: str) -> None:
+        self._serializer = CursorSerializer(secret_key, salt=CURSOR_SALT)
 
-def encode_cursor(sort: Sort, key: Any, row_id: int, direction: str) -> str:
-    """A signed, url-safe cursor pinning the row `(key, row_id)` of `sort`."""
-    if isinstance(key, dt.date):
-        key = key.isoformat()
-    return _signer.dumps({"s": sort.name, "k": key, "i": row_id, "d": direction})
+    def encode(self, sort: Sort, key: Any, row_id: int, direction: str) -> str:
+        """A signed, url-safe cursor pinning the row `(key, row_id)` of `sort`."""
+        if isinstance(key, dt.date):
+            key = key.isoformat()
+        return self._serializer.dumps({"s": sort.name, "k": key, "i": row_id, "d": direction})
+
+    def decode(self, cursor: str, sort: Sort) -> tuple[Any, int, str]:
+        """(key, id, direction) of a cursor issued for `sort`; InvalidParameter if it is not
+        one."""
+        try:
+            return strict_document(self._serializer.loads(cursor), sort)
+        except (BadData, ValueError, TypeError, OverflowError, RecursionError):
+            raise InvalidParameter(
+                "cursor",
+                "Invalid cursor: pass back the cursor of a Link header unchanged, with the "
+                "same sort.",
+                ["Not a cursor issued for this list and sort."],
+            ) from None
 
 
 def coerce_key(sort: Sort, key: Any) -> Any:
@@ -197,7 +204,7 @@ def coerce_key(sort: Sort, key: Any) -> Any:
 
 def strict_document(document: Any, sort: Sort) -> tuple[Any, int, str]:
     """(key, id, direction) of a decoded cursor document; ValueError unless it is exactly what
-    encode_cursor writes for `sort`."""
+    CursorSigner.encode writes for `sort`."""
     if not isinstance(document, dict) or set(document) != {"s", "k", "i", "d"}:
         raise ValueError
     row_id, direction = document["i"], document["d"]
@@ -206,18 +213,6 @@ def strict_document(document: Any, sort: Sort) -> tuple[Any, int, str]:
     if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 <= row_id <= MAX_ID:
         raise ValueError
     return coerce_key(sort, document["k"]), row_id, direction
-
-
-def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int, str]:
-    """(key, id, direction) of a cursor issued for `sort`; InvalidParameter if it is not one."""
-    try:
-        return strict_document(_signer.loads(cursor), sort)
-    except (BadData, ValueError, TypeError, OverflowError, RecursionError):
-        raise InvalidParameter(
-            "cursor",
-            "Invalid cursor: pass back the cursor of a Link header unchanged, with the same sort.",
-            ["Not a cursor issued for this list and sort."],
-        ) from None
 
 
 def page_total(
@@ -311,9 +306,10 @@ def page_of(
     estimate: int | None,
     key_of: Callable[[Any], Any],
     id_of: Callable[[Any], int],
+    cursors: CursorSigner,
 ) -> Page:
     """The Page of the `limit + 1` rows `keyset` fetched (`direction` None: the first page),
-    with the cursors either side."""
+    with the cursors either side, signed by `cursors`."""
     reverse = direction == "prev"
     more = len(rows) > limit
     rows = rows[:limit]
@@ -327,8 +323,8 @@ def page_of(
     return Page(
         rows,
         total,
-        encode_cursor(sort, key_of(last), id_of(last), "next") if has_next else None,
-        encode_cursor(sort, key_of(first), id_of(first), "prev") if has_prev else None,
+        cursors.encode(sort, key_of(last), id_of(last), "next") if has_next else None,
+        cursors.encode(sort, key_of(first), id_of(first), "prev") if has_prev else None,
         estimate,
     )
 
@@ -338,6 +334,7 @@ def paginate(
     sort: Sort,
     id_column: pw.Field,
     limit: int,
+    cursors: CursorSigner,
     cursor: str | None = None,
     key_of: Callable[[Any], Any] | None = None,
     id_of: Callable[[Any], int] | None = None,
@@ -371,10 +368,10 @@ def paginate(
     id_of = id_of or (lambda row: row.id)
     direction = key = row_id = None
     if cursor:  # an empty cursor means the first page
-        key, row_id, direction = decode_cursor(cursor, sort)
+        key, row_id, direction = cursors.decode(cursor, sort)
     rows = list(keyset(query, sort, id_column, limit, direction or "next", key, row_id))
     if row is not None:
         rows = [row(fetched) for fetched in rows]
     if windowed:
         total = total_of(rows[0]) if rows else 0
-    return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of)
+    return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of, cursors)

@@ -9,10 +9,10 @@ from api.queries.collection import matching
 from api.queries.events import EVENTS, locations_of, participants_for
 from api.queries.loading import by_id, location_ref
 from api.queries.paging import (
+    CursorSigner,
     Page,
     Sort,
     count_rows,
-    decode_cursor,
     keyset,
     page_of,
     page_total,
@@ -72,7 +72,9 @@ def _arm_bound(uid: int, parity: int, after: bool) -> int:
     return (uid - parity + 1) // 2  # 2 * id + parity < uid
 
 
-def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Page]:
+def timeline(
+    args: dict, cursors: CursorSigner, count_limit: int | None = None
+) -> tuple[list[dict], Page]:
     """One page of the merged, date-ordered timeline, keyset-paged on (date, uid); the total
     is exact up to `count_limit` (see paging.page_total).
 
@@ -89,7 +91,7 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
     broad = total is None or total > filters.PROBE_ABOVE  # else no table has many matches
     key = uid = direction = None
     if args.get("cursor"):
-        key, uid, direction = decode_cursor(args["cursor"], merged)
+        key, uid, direction = cursors.decode(args["cursor"], merged)
     forward = direction != "prev"
     after = forward != sort.descending  # the keyset's "greater than"
     limit = args["limit"]
@@ -114,6 +116,7 @@ def timeline(args: dict, count_limit: int | None = None) -> tuple[list[dict], Pa
         estimate,
         key_of=lambda row: row.date,
         id_of=lambda row: row.uid,
+        cursors=cursors,
     )
     return _timeline_items(page.rows), page
 

@@ -13,7 +13,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from api.queries.errors import InvalidParameter
-from api.queries.paging import Sort, decode_cursor, encode_cursor, sorts_for
+from api.queries.paging import CursorSigner, Sort, sorts_for
 from api.store.models import Actor, Event
 from tests.helpers import assert_problem, links
 
@@ -24,6 +24,7 @@ TITLE = Sort("title", Event.title)
 FATALITIES = Sort("fatalities", Event.fatalities)
 RANK = Sort("rank", Event.title, key_type="number")  # an expression's kind given explicitly
 NEWEST = Sort("-date", Event.date, descending=True)
+CURSORS = CursorSigner("a test key")
 
 
 def forge(document: dict | str | bytes) -> str:
@@ -60,23 +61,23 @@ def test_sort_kind_is_read_off_the_column_unless_given() -> None:
 )
 @pytest.mark.parametrize("direction", ["next", "prev"])
 def test_cursor_round_trip(sort: Sort, key, direction: str) -> None:
-    cursor = encode_cursor(sort, key, 42, direction)
+    cursor = CURSORS.encode(sort, key, 42, direction)
     assert cursor.isascii() and "=" not in cursor and "/" not in cursor and "+" not in cursor
-    assert decode_cursor(cursor, sort) == (key, 42, direction)
+    assert CURSORS.decode(cursor, sort) == (key, 42, direction)
 
 
 def test_numeric_keys_come_back_as_numbers_of_equal_value() -> None:
-    key, row_id, _ = decode_cursor(encode_cursor(FATALITIES, 7, 1, "next"), FATALITIES)
+    key, row_id, _ = CURSORS.decode(CURSORS.encode(FATALITIES, 7, 1, "next"), FATALITIES)
     assert key == 7 and isinstance(key, int | float) and not isinstance(key, bool)
     assert row_id == 1 and isinstance(row_id, int)
 
 
 def test_cursor_is_opaque_but_encodes_its_sort() -> None:
-    one = encode_cursor(DATE, dt.date(2020, 4, 6), 1, "next")
+    one = CURSORS.encode(DATE, dt.date(2020, 4, 6), 1, "next")
     assert "2020" not in one
-    assert one != encode_cursor(NEWEST, dt.date(2020, 4, 6), 1, "next")
-    assert one != encode_cursor(DATE, dt.date(2020, 4, 6), 1, "prev")
-    assert one != encode_cursor(DATE, dt.date(2020, 4, 6), 2, "next")
+    assert one != CURSORS.encode(NEWEST, dt.date(2020, 4, 6), 1, "next")
+    assert one != CURSORS.encode(DATE, dt.date(2020, 4, 6), 1, "prev")
+    assert one != CURSORS.encode(DATE, dt.date(2020, 4, 6), 2, "next")
 
 
 VALID = {"s": "date", "k": "2020-04-06", "i": 3, "d": "next"}
@@ -114,7 +115,7 @@ VALID = {"s": "date", "k": "2020-04-06", "i": 3, "d": "next"}
 )
 def test_forged_cursors_are_refused(cursor: str, sort: Sort) -> None:
     with pytest.raises(InvalidParameter) as refused:
-        decode_cursor(cursor, sort)
+        CURSORS.decode(cursor, sort)
     assert refused.value.parameter == "cursor"
     assert "cursor" in refused.value.detail.lower()
 
@@ -144,10 +145,10 @@ def tampered(cursor: str, replacements: str = "A_-z9") -> list[str]:
 def test_a_tampered_cursor_is_refused() -> None:
     """Flipping any one character breaks the cursor: an InvalidParameter naming `cursor`, never
     another position and never another exception."""
-    cursor = encode_cursor(DATE, dt.date(2020, 4, 6), 1234, "next")
+    cursor = CURSORS.encode(DATE, dt.date(2020, 4, 6), 1234, "next")
     for forged_cursor in tampered(cursor):
         with pytest.raises(InvalidParameter) as refused:
-            decode_cursor(forged_cursor, DATE)
+            CURSORS.decode(forged_cursor, DATE)
         assert refused.value.parameter == "cursor", forged_cursor
 
 
