@@ -38,7 +38,7 @@ from schemas.records import (
 )
 from schemas.writes import UpdatedSinceArgs
 
-_DEFAULT_LIMIT = 50
+DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 _MAX_INT = 2**31 - 1
 DEFAULT_RADIUS_KM = 50.0
@@ -71,9 +71,9 @@ class ListArgs(QueryArgs):
     """Paging, format and full text: the parameters every list takes."""
 
     limit = fields.Integer(
-        load_default=_DEFAULT_LIMIT,
+        load_default=DEFAULT_LIMIT,
         validate=validate.Range(1, MAX_LIMIT),
-        metadata=meta(f"Records per page (1 to {MAX_LIMIT}).", _DEFAULT_LIMIT),
+        metadata=meta(f"Records per page (1 to {MAX_LIMIT}).", DEFAULT_LIMIT),
     )
     cursor = fields.String(
         validate=[validate.Length(max=2000), NO_NUL],

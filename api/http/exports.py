@@ -13,7 +13,7 @@ import marshmallow as ma
 from flask import Response, current_app, stream_with_context
 
 from api.queries.collection import Collection, list_page
-from api.queries.paging import CursorSigner
+from api.queries.list_query import ListQuery
 from schemas.fastdump import Written
 
 BATCH = 500
@@ -21,11 +21,10 @@ BATCH = 500
 
 def ndjson_lines(
     collection: Collection,
-    args: dict,
+    asked: ListQuery,
     schema: ma.Schema,
     first: tuple[list, object],
     as_json: bool,
-    cursors: CursorSigner,
 ) -> Iterator[str]:
     records, page = first
     while True:
@@ -37,21 +36,19 @@ def ndjson_lines(
         if not page.next_cursor:
             return
         # the total went out with the first batch: later batches count nothing
-        after = {**args, "cursor": page.next_cursor}
-        records, page = list_page(collection, after, cursors, 0, as_json)
+        records, page = list_page(collection, asked.at(page.next_cursor), 0, as_json)
 
 
 def ndjson_response(
-    collection: Collection, args: dict, schema: ma.Schema, disposition: str, as_json: bool
+    collection: Collection, asked: ListQuery, schema: ma.Schema, disposition: str, as_json: bool
 ) -> Response:
     """`application/x-ndjson`: one JSON record per line (as compact as the JSON lists), every
     matching record, streamed; records kept rendered as they are (`as_json`: not narrowed by
     `fields`)."""
-    args = {**args, "limit": BATCH, "cursor": None}
-    cursors = current_app.extensions["cursors"]
-    first = list_page(collection, args, cursors, None, as_json)
+    asked = asked.at(None, BATCH)
+    first = list_page(collection, asked, None, as_json)
     headers = {"X-Total-Count": str(first[1].total), "Content-Disposition": disposition}
-    lines = stream_with_context(ndjson_lines(collection, args, schema, first, as_json, cursors))
+    lines = stream_with_context(ndjson_lines(collection, asked, schema, first, as_json))
     return Response(lines, 200, headers, mimetype="application/x-ndjson")
 
 

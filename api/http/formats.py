@@ -12,8 +12,9 @@ from flask_smorest import abort
 from werkzeug.urls import iri_to_uri
 
 from api.http import exports, tables
+from api.http.list_query import list_query
 from api.queries.collection import Collection, list_page
-from api.queries.paging import CursorSigner, Page
+from api.queries.paging import Page
 from api.records import named
 from schemas import fastdump
 
@@ -125,10 +126,11 @@ def list_docs(schema: ma.Schema, formats: tuple[str, ...]) -> dict:
     return {"responses": {"200": page}}
 
 
-def negotiate(args: dict, formats: tuple[str, ...]) -> str:
-    """The format asked for by `format=`, else by `Accept`; 406 when none can be served."""
-    if args.get("format"):
-        return args["format"]
+def negotiate(asked: str | None, formats: tuple[str, ...]) -> str:
+    """The format asked for by `format=` (`asked`), else by `Accept`; 406 when none can be
+    served."""
+    if asked:
+        return asked
     offered = [MEDIA_TYPES[name] for name in formats]
     best = request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else offered[0]
     if best is None:
@@ -138,7 +140,7 @@ def negotiate(args: dict, formats: tuple[str, ...]) -> str:
 
 def json_only() -> None:
     """406 unless the client accepts JSON: for the views that speak nothing else."""
-    negotiate({}, ("json",))
+    negotiate(None, ("json",))
 
 
 PREFER_PARAMETER = {
@@ -170,11 +172,6 @@ def count_limit(chosen: str) -> int | None:
     return current_app.config["EXACT_COUNT_LIMIT"]
 
 
-def cursor_signer() -> CursorSigner:
-    """The app's cursor signer (built once, with its `SECRET_KEY`, by create_app)."""
-    return current_app.extensions["cursors"]
-
-
 def page_headers(page: Page) -> dict[str, str]:
     links = []
     for rel, cursor in (("next", page.next_cursor), ("prev", page.prev_cursor)):
@@ -197,33 +194,34 @@ def page_headers(page: Page) -> dict[str, str]:
 def list_response(
     collection: Collection, args: dict, schema: ma.Schema, formats: tuple[str, ...]
 ) -> Any:
-    """What a list view returns: records for flask-smorest to dump, or a CSV, GeoJSON or
-    NDJSON body. `fields=` narrows every format, `ids=` filters like any filter."""
-    chosen = negotiate(args, formats)
-    args = {**args, "ids": args.pop("ids_", None)}
-    chosen_fields = args.pop("fields_", None)
+    """What a list view returns for its parsed `args`: records for flask-smorest to dump, or
+    a CSV, GeoJSON or NDJSON body. `fields=` narrows every format, `ids=` filters like any
+    filter."""
+    asked = list_query(args)
+    chosen = negotiate(asked.format, formats)
+    chosen_fields = asked.fields
     if chosen_fields:
         located = ("coordinates", "latitude", "longitude") if chosen == "geojson" else ()
         kept = [name for name in located if name in schema.fields]  # the geometry's
         schema = type(schema)(only=("id", *dict.fromkeys([*chosen_fields, *kept])))
     if chosen == "ndjson":
         return exports.ndjson_response(
-            collection, args, schema, attachment(collection.name, chosen), not chosen_fields
+            collection, asked, schema, attachment(collection.name, chosen), not chosen_fields
         )
     as_json = chosen == "json" and not chosen_fields
-    records, page = list_page(collection, args, cursor_signer(), count_limit(chosen), as_json)
+    records, page = list_page(collection, asked, count_limit(chosen), as_json)
     headers = page_headers(page)
     if chosen == "json":
         if type(records) is fastdump.Written:  # kept rendered (api/queries/rendered.py)
             return records, 200, headers
         if chosen_fields:  # flask-smorest dumps the whole schema: what is not there, it skips
             records = [{k: r[k] for k in schema.fields if k in r} for r in records]
-        elif collection.records_as_dumped and not args.get("near"):
+        elif collection.records_as_dumped and not asked.near:
             records = fastdump.Dumped(records)  # written as they are (no second dump)
         return records, 200, headers
     dumped = schema.dump(records, many=True)
     if chosen == "csv":
-        body = tables.to_csv(dumped, schema, bom=bool(args.get("bom")))
+        body = tables.to_csv(dumped, schema, bom=asked.bom)
     else:
         body = json.dumps(to_geojson(dumped, schema, page), ensure_ascii=False)
     headers["Content-Disposition"] = attachment(collection.name, chosen)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import peewee as pw
 
 from api.queries.collection import Collection
 from api.queries.filters import any_of, cited_by, ids_for
+from api.queries.list_query import ListQuery
 from api.queries.loading import aliases_for, citations_for, versioned
 from api.queries.paging import sorts_for
 from api.queries.relations import relations_of
@@ -40,7 +42,7 @@ def _load_actors(actors: list[Actor]) -> list[dict]:
     ]
 
 
-def related_to(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def related_to(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
     """Actors in a stated relation with any of the named actors."""
     actor_ids = ids_for(Actor, slugs, "related_to")
     objects = Relation.select(Relation.object).where(Relation.subject.in_(actor_ids))

@@ -19,10 +19,10 @@ from api.queries.filters import (
     read_in_sort_order,
     unindexed_sort,
 )
+from api.queries.list_query import ListQuery
 from api.queries.loading import Row, model_columns, row_factory, typed_rows
 from api.queries.paging import (
     Compiled,
-    CursorSigner,
     Page,
     Sort,
     compile_keyset,
@@ -90,28 +90,28 @@ class Collection:
 
 
 def filtered(
-    collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
+    collection: Collection, query: pw.SelectQuery, asked: ListQuery, skip: Iterable[str] = ()
 ) -> pw.SelectQuery:
-    """`query` narrowed by every filter in `args` (not paging, sort, format or `q`)."""
-    if args.get("ids") and "ids" not in skip:  # many records by public id
-        query = query.where(collection.model.slug.in_(args["ids"]))
-    if args.get("updated_since") and "updated_since" not in skip:  # changed since (UTC)
-        since = args["updated_since"].astimezone(dt.UTC).replace(tzinfo=None)
+    """`query` narrowed by every filter `asked` sets (not paging, sort, format or `q`)."""
+    if asked.ids and "ids" not in skip:  # many records by public id
+        query = query.where(collection.model.slug.in_(asked.ids))
+    if asked.updated_since and "updated_since" not in skip:  # changed since (UTC)
+        since = asked.updated_since.astimezone(dt.UTC).replace(tzinfo=None)
         query = query.where(collection.model.updated_at >= since)
-    for name, value in args.items():
-        if name in collection.filters and name not in skip and value is not None:
-            query = collection.filters[name](query, value, args)
+    for name, value in asked.filters.items():
+        if name in collection.filters and name not in skip:
+            query = collection.filters[name](query, value, asked)
     return query
 
 
 def matching(
-    collection: Collection, query: pw.SelectQuery, args: dict, skip: Iterable[str] = ()
+    collection: Collection, query: pw.SelectQuery, asked: ListQuery, skip: Iterable[str] = ()
 ) -> pw.SelectQuery:
-    """`query` narrowed by the filters in `args` and by its full-text `q`, if any."""
-    query = filtered(collection, query, args, skip)
-    if args.get("q"):
+    """`query` narrowed by the filters `asked` sets and by its full-text `q`, if any."""
+    query = filtered(collection, query, asked, skip)
+    if asked.q:
         query = query.where(
-            collection.model.id.in_(fulltext.matching_ids(collection.name, args["q"]))
+            collection.model.id.in_(fulltext.matching_ids(collection.name, asked.q))
         )
     return query
 
@@ -128,32 +128,12 @@ class PagePlan:
     estimate: int | None
 
 
-def frozen_args(args: dict) -> tuple | None:
-    """`args` but the cursor, hashable (lists as tuples, types kept); None when a value is
-    not hashable."""
-    items = []
-    for name in sorted(args):
-        value = args[name]
-        if name == "cursor" or value is None:
-            continue
-        if isinstance(value, list | tuple):
-            value = tuple(value)
-        items.append((name, type(value), value))
-    frozen = tuple(items)
-    try:
-        hash(frozen)
-    except TypeError:
-        return None
-    return frozen
-
-
 def planned_page(
     collection: Collection,
-    args: dict,
+    asked: ListQuery,
     sort_name: str,
     count_limit: int | None,
     as_json: bool,
-    cursors: CursorSigner,
 ) -> Page | None:
     """The page `list_page` would return, read as tuples through a plan compiled once per
     (data version, filters, sort, direction, limit); None when this request is not one it
@@ -164,23 +144,23 @@ def planned_page(
         not collection.light_rows
         or collection.base_query is not None
         or sort_name not in collection.sorts
-        or args.get("q")
-        or args.get("near")
+        or asked.q
+        or asked.near
     ):
         return None
     sort = collection.sorts[sort_name]
     key = row_id = direction = None
-    if args.get("cursor"):
+    if asked.cursor:
         try:
-            key, row_id, direction = cursors.decode(args["cursor"], sort)
+            key, row_id, direction = asked.cursors.decode(asked.cursor, sort)
         except InvalidParameter:
             return None
     version = data_version.current_or_none()
-    frozen = frozen_args(args)
+    selection = asked.selection()
     plan_key = None
-    if version is not None and frozen is not None:
+    if version is not None and selection is not None:
         plan_key = (version, collection.name, type(database.obj), sort_name, direction)
-        plan_key += (count_limit, as_json, frozen)
+        plan_key += (count_limit, as_json, asked.limit, selection)
     plan = remembered_plan(plan_key)
     if plan is None:
         model = collection.model
@@ -188,7 +168,7 @@ def planned_page(
         if as_json:
             fields = list(dict.fromkeys([model.id, sort.key]))
             names = [field.name for field in fields]
-        query = filtered(collection, model.select(*fields), args)
+        query = filtered(collection, model.select(*fields), asked)
         led = led_by_the_rest(query)
         total, estimate = page_total(led, count_limit)  # remembered with the plan
         page_sort = sort
@@ -196,8 +176,8 @@ def planned_page(
             query, page_sort = led, unindexed_sort(sort)
         elif has_narrowing(query._where):  # many matches: walk the sort's index and probe
             matches = total if total is not None else count_limit + 1
-            query = read_in_sort_order(query, sort.key, matches, args)
-        compiled = compile_keyset(query, page_sort, model.id, args["limit"], direction)
+            query = read_in_sort_order(query, sort.key, matches, asked)
+        compiled = compile_keyset(query, page_sort, model.id, asked.limit, direction)
         plan = PagePlan(compiled, fields, names, total, estimate)
         remember_plan(plan_key, plan)
     cursor = database.execute_sql(*plan.compiled.bind(key, row_id))
@@ -206,51 +186,50 @@ def planned_page(
     return page_of(
         rows,
         sort,
-        args["limit"],
+        asked.limit,
         direction,
         plan.total,
         plan.estimate,
         lambda row: row[column],
         lambda row: row["id"],
-        cursors,
+        asked.cursors,
     )
 
 
 def list_page(
     collection: Collection,
-    args: dict,
-    cursors: CursorSigner,
+    asked: ListQuery,
     count_limit: int | None = None,
     as_json: bool = False,
 ) -> tuple[list, Page]:
-    """One page of a collection, filtered and sorted by `args` (already validated); the total
+    """One page of a collection, filtered and sorted as `asked`; the total
     is exact up to `count_limit` (all the way when None), see paging.paginate. `as_json`: the
     records as JSON (`Written`) where the collection keeps them so (not with `near`)."""
-    as_json = as_json and not args.get("near") and collection.rendered is not None
-    sort_name = args.get("sort") or (RELEVANCE if args.get("q") else collection.default_sort)
-    page = planned_page(collection, args, sort_name, count_limit, as_json, cursors)
+    as_json = as_json and not asked.near and collection.rendered is not None
+    sort_name = asked.sort or (RELEVANCE if asked.q else collection.default_sort)
+    page = planned_page(collection, asked, sort_name, count_limit, as_json)
     if page is not None:
         return collection.records(page.rows, as_json), page
     model = collection.model
     base = collection.query()
-    query = filtered(collection, base, args)
+    query = filtered(collection, base, asked)
     key_of = total_of = estimator = None
-    if args.get("q") and query is base:  # full text alone: the index pages (issue #14)
+    if asked.q and query is base:  # full text alone: the index pages (issue #14)
         if sort_name == RELEVANCE:
-            return ranked_page(collection, args, cursors, count_limit, as_json)
-        query = query.where(fulltext.walk_or_read(model.id, collection.name, args["q"]))
+            return ranked_page(collection, asked, count_limit, as_json)
+        query = query.where(fulltext.walk_or_read(model.id, collection.name, asked.q))
         # beyond the count limit, the estimate of the matches rather than of a walk that
         # tests them (at 1M, 71,163 matches: 500,000 on PostgreSQL, 1,000,000 on SQLite)
-        name, text = collection.name, args["q"]
+        name, text = collection.name, asked.q
         estimator = lambda _query, floor: fulltext.estimate_matches(name, text, floor)  # noqa: E731
-    elif args.get("q") and sort_name != RELEVANCE:  # with filters: the planner chooses
-        query = query.where(model.id.in_(fulltext.matching_ids(collection.name, args["q"])))
-    elif args.get("q"):
-        hits = fulltext.matches(collection.name, args["q"]).alias("hits")
+    elif asked.q and sort_name != RELEVANCE:  # with filters: the planner chooses
+        query = query.where(model.id.in_(fulltext.matching_ids(collection.name, asked.q)))
+    elif asked.q:
+        hits = fulltext.matches(collection.name, asked.q).alias("hits")
         query = query.select_extend(hits.c.rank.alias("rank")).join(
             hits, on=(hits.c.record_id == model.id)
         )
-        if sort_name == RELEVANCE and not args.get("cursor"):
+        if sort_name == RELEVANCE and not asked.cursor:
             # Sorting by relevance reads every match anyway: page 1 counts them in the same
             # query, one match instead of two. (Another sort can stop after the page, so a
             # window count there would read every match: it keeps the capped count.)
@@ -265,8 +244,8 @@ def list_page(
             "sort", "sort=relevance needs a q.", ["relevance applies only together with q."]
         )
     distance = None
-    if args.get("near") and collection.distance:
-        distance = collection.distance(*args["near"])
+    if asked.near and collection.distance:
+        distance = collection.distance(*asked.near)
         query = query.select_extend(distance.alias("distance_km"))
     if sort_name in DISTANCE_SORTS:
         if distance is None:
@@ -283,7 +262,7 @@ def list_page(
         # reads the matches through the filters' indexes (filters.read_in_sort_order).
         cap = None if count_limit is None else count_limit + 1
         matches = count_rows(counted, cap)
-        query = read_in_sort_order(counted, sort.key, matches, args)
+        query = read_in_sort_order(counted, sort.key, matches, asked)
 
         def counter(_page_query: pw.SelectQuery, limit: int | None) -> int:
             return matches if limit == cap else count_rows(counted, limit)
@@ -292,9 +271,9 @@ def list_page(
         query,
         sort,
         model.id,
-        args["limit"],
-        cursors,
-        args.get("cursor"),
+        asked.limit,
+        asked.cursors,
+        asked.cursor,
         key_of,
         row=collection.row,
         count_limit=count_limit,
@@ -311,8 +290,7 @@ def list_page(
 
 def ranked_page(
     collection: Collection,
-    args: dict,
-    cursors: CursorSigner,
+    asked: ListQuery,
     count_limit: int | None = None,
     as_json: bool = False,
 ) -> tuple[list, Page]:
@@ -320,17 +298,17 @@ def ranked_page(
     are ranked and paged on their own, (id, rank) with no record read per match, and only the
     page's records are read (issue #14). Same order, cursors and totals as a joined query."""
     model = collection.model
-    hits = fulltext.ranked(collection.name, args["q"]).alias("hits")
+    hits = fulltext.ranked(collection.name, asked.q).alias("hits")
     ranked = model.select(hits.c.record_id.alias("id"), hits.c.rank.alias("rank")).from_(hits)
     sort = Sort(RELEVANCE, hits.c.rank)
     ranking = rankings.kept(
-        ("list", collection.name, args["q"]),
-        lambda at_most: fulltext.in_rank_order([collection.name], args["q"], at_most),
+        ("list", collection.name, asked.q),
+        lambda at_most: fulltext.in_rank_order([collection.name], asked.q, at_most),
     )
     if ranking is not None:
-        page = ranking_page(ranking, sort, args["limit"], args.get("cursor"), count_limit, cursors)
+        page = ranking_page(ranking, sort, asked, count_limit)
     else:
-        page = ranked_rows(ranked, sort, hits, collection.name, args, count_limit, cursors)
+        page = ranked_rows(ranked, sort, hits, collection.name, asked, count_limit)
     ids = [row["id"] for row in page.rows]
     found = {}
     if ids:
@@ -346,26 +324,25 @@ def ranked_rows(
     sort: Sort,
     hits: pw.Node,
     record_type: str,
-    args: dict,
+    asked: ListQuery,
     count_limit: int | None,
-    cursors: CursorSigner,
 ) -> Page:
     """A page of the `ranked` (id, rank) `hits` of `record_type`, ranked by the database with
     a LIMIT."""
     total_of = None  # page 1's total is exact (a later page's is counted by paginate)
-    if not args.get("cursor") and fulltext.window_counts():  # counted as they are ranked
+    if not asked.cursor and fulltext.window_counts():  # counted as they are ranked
         ranked = ranked.select_extend(pw.fn.COUNT(pw.SQL("*")).over().alias("matches"))
         total_of = lambda row: row["matches"]  # noqa: E731
-    elif not args.get("cursor"):  # counted from the index alone, once per data version
-        matches = fulltext.count_matches([record_type], args["q"])
+    elif not asked.cursor:  # counted from the index alone, once per data version
+        matches = fulltext.count_matches([record_type], asked.q)
         total_of = lambda row: matches  # noqa: E731
     return paginate(
         ranked.dicts(),
         sort,
         hits.c.record_id,
-        args["limit"],
-        cursors,
-        args.get("cursor"),
+        asked.limit,
+        asked.cursors,
+        asked.cursor,
         key_of=lambda row: row["rank"],
         id_of=lambda row: row["id"],
         count_limit=count_limit,
@@ -377,17 +354,16 @@ def ranked_rows(
 def ranking_page(
     ranking: rankings.Ranking,
     sort: Sort,
-    limit: int,
-    cursor: str | None,
+    asked: ListQuery,
     count_limit: int | None,
-    cursors: CursorSigner,
 ) -> Page:
     """The page of a kept ranking that `ranked_rows` would read: same rows, cursors and
     totals (a later page's total beyond `count_limit` is None, its estimate exact)."""
     direction = key = row_id = None
     record_type = ranking.types[0] if ranking.types else ""
+    limit, cursor = asked.limit, asked.cursor
     if cursor:
-        key, row_id, direction = cursors.decode(cursor, sort)
+        key, row_id, direction = asked.cursors.decode(cursor, sort)
     after = None if direction is None else (key, record_type, row_id)
     hits = ranking.window(after, direction or "next", limit + 1)
     rows = [{"id": record_id, "rank": rank} for rank, _type, record_id in hits]
@@ -395,7 +371,7 @@ def ranking_page(
     if cursor and count_limit is not None and total > count_limit:
         total, estimate = None, len(ranking)
     key_of, id_of = (lambda row: row["rank"]), (lambda row: row["id"])
-    return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of, cursors)
+    return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of, asked.cursors)
 
 
 def get_record(collection: Collection, slug: str, as_json: bool = False) -> dict | WrittenRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import peewee as pw
@@ -21,6 +22,7 @@ from api.queries.filters import (
     member,
     near,
 )
+from api.queries.list_query import ListQuery
 from api.queries.loading import (
     Row,
     as_utc,
@@ -222,25 +224,25 @@ def _load_events(events: list[Event]) -> list[dict]:
     return records
 
 
-def _event_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def _event_actor(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
     """Events in which any of the actors took part (in `role`, when given)."""
     links = EventParticipant.select(EventParticipant.event).where(
         EventParticipant.actor.in_(ids_for(Actor, slugs, "actor"))
     )
-    if args.get("role"):
-        links = links.where(EventParticipant.role == args["role"])
+    if asked.filters.get("role"):
+        links = links.where(EventParticipant.role == asked.filters["role"])
     return query.where(member(Event.id, (links, EventParticipant.event)))
 
 
-def _event_role(query: pw.SelectQuery, role: str, args: dict) -> pw.SelectQuery:
+def _event_role(query: pw.SelectQuery, role: str, asked: ListQuery) -> pw.SelectQuery:
     """Events with a participant in `role` (applied with `actor` when both are given)."""
-    if args.get("actor"):
+    if asked.filters.get("actor"):
         return query  # applied together with `actor`
     links = EventParticipant.select(EventParticipant.event).where(EventParticipant.role == role)
     return query.where(member(Event.id, (links, EventParticipant.event)))
 
 
-def _at_location(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def _at_location(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
     """Events at any of the places or anywhere inside them."""
     places = descendant_location_ids(slugs, "location")
     return query.where(member(Event.location, (places, Location.id)))
@@ -249,8 +251,8 @@ def _at_location(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.Sele
 def at_place(apply: Filter) -> Filter:
     """A filter on events through a geographic filter of their location."""
 
-    def event_filter(query: pw.SelectQuery, value: Any, args: dict) -> pw.SelectQuery:
-        places = apply(Location.select(Location.id), value, args)
+    def event_filter(query: pw.SelectQuery, value: Any, asked: ListQuery) -> pw.SelectQuery:
+        places = apply(Location.select(Location.id), value, asked)
         return query.where(member(Event.location, (places, Location.id)))
 
     return event_filter
@@ -278,7 +280,7 @@ EVENTS = Collection(
         "sub_type": any_of(Event.sub_type),
         "date_from": date_from(Event),
         "date_to": date_to(Event),
-        "fatalities_min": lambda q, v, a: q.where(Event.fatalities >= v),
+        "fatalities_min": lambda q, v, asked: q.where(Event.fatalities >= v),
         "source": cited_by("event", Event),
         "bbox": at_place(in_bbox),
         "near": at_place(near),

@@ -10,8 +10,9 @@ from functools import reduce
 
 import peewee as pw
 
-from api.queries.collection import Collection, frozen_args, matching
+from api.queries.collection import Collection, matching
 from api.queries.events import EVENTS
+from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
 from api.store import data_version
 from api.store.db import is_postgres
@@ -35,12 +36,12 @@ _remembered = data_version.PerVersion(
 
 
 def remembered(
-    kind: str, field: str, args: dict, count: Callable[[], tuple[list[dict], int]]
+    kind: str, field: str, asked: ListQuery, count: Callable[[], tuple[list[dict], int]]
 ) -> tuple[list[dict], int]:
     """`count()`, computed once per data version for the same facet and filters (computed
     each time when the database has no data version, or a filter value is not hashable)."""
-    filters = frozen_args(args)
-    key = None if filters is None else (kind, field, filters)
+    selection = asked.selection()
+    key = None if selection is None else (kind, field, asked.buckets, selection)
     buckets, total = _remembered.get(key, count)
     return [dict(bucket) for bucket in buckets], total
 
@@ -66,17 +67,21 @@ def buckets(rows: Iterable[tuple], size: int, chronological: bool = False) -> tu
 
 
 def _code_facet(
-    collection: Collection, column: pw.Node, args: dict, chronological: bool = False
+    collection: Collection, column: pw.Node, asked: ListQuery, chronological: bool = False
 ) -> tuple[list[dict], int]:
     model = collection.model
     value = column.alias("value")
     query = model.select(value, pw.fn.COUNT(pw.SQL("*"))).group_by(column)  # index-only on PG
-    rows = matching(collection, query, args).tuples()
-    return buckets(((v, None, n) for v, n in rows), args["buckets"], chronological)
+    rows = matching(collection, query, asked).tuples()
+    return buckets(((v, None, n) for v, n in rows), asked.buckets, chronological)
 
 
 def _actor_facet(
-    collection: Collection, link: type[pw.Model], owner: pw.Field, args: dict, role: str | None
+    collection: Collection,
+    link: type[pw.Model],
+    owner: pw.Field,
+    asked: ListQuery,
+    role: str | None,
 ) -> tuple[list[dict], int]:
     """Records per linked actor; a record counts once per actor however many links it has.
 
@@ -87,20 +92,20 @@ def _actor_facet(
     per_actor = link.select(link.actor.alias("actor_id"), count).group_by(link.actor)
     if role:
         per_actor = per_actor.where(link.role == role)
-    records = matching(collection, model.select(model.id), args)
+    records = matching(collection, model.select(model.id), asked)
     if records._where is not None or records._from_list != [model]:
         per_actor = per_actor.where(owner.in_(records))
-    return _top_actors(per_actor, args["buckets"])
+    return _top_actors(per_actor, asked.buckets)
 
 
-def _speaker_facet(args: dict) -> tuple[list[dict], int]:
+def _speaker_facet(asked: ListQuery) -> tuple[list[dict], int]:
     """Statements per speaker, as `speaker=` matches them: an actor counts the statements it
     made and those made on its behalf (once each).
 
     Both link tables are unique per (statement, actor), so an actor's count is its spoken
     statements + those on its behalf - those both: three grouped counts on the link tables
     (read from their actor indexes), never a union of millions of links (issue #14)."""
-    records = matching(STATEMENTS, Statement.select(Statement.id), args)
+    records = matching(STATEMENTS, Statement.select(Statement.id), asked)
     narrowed = records._where is not None or records._from_list != [Statement]
     speaker, principal = StatementSpeaker, StatementPrincipal
     both = principal.select(principal.actor, (pw.fn.COUNT(pw.SQL("*")) * -1).alias("n")).join(
@@ -124,7 +129,7 @@ def _speaker_facet(args: dict) -> tuple[list[dict], int]:
         .having(pw.fn.SUM(n) > 0)
         .bind(Actor._meta.database)
     )
-    return _top_actors(per_actor, args["buckets"])
+    return _top_actors(per_actor, asked.buckets)
 
 
 def _top_actors(per_actor: pw.SelectBase, size: int) -> tuple[list[dict], int]:
@@ -146,7 +151,7 @@ def _top_actors(per_actor: pw.SelectBase, size: int) -> tuple[list[dict], int]:
     return kept, len(counts)
 
 
-def _location_facet(args: dict) -> tuple[list[dict], int]:
+def _location_facet(asked: ListQuery) -> tuple[list[dict], int]:
     """Events per place, rolled up the location tree like the `location` filter."""
     query = (
         Event.select(Location.path, pw.fn.COUNT(Event.id))
@@ -154,7 +159,7 @@ def _location_facet(args: dict) -> tuple[list[dict], int]:
         .group_by(Location.path)
     )
     counts: dict[str | None, int] = defaultdict(int)
-    for path, count in matching(EVENTS, query, args).tuples():
+    for path, count in matching(EVENTS, query, asked).tuples():
         for slug in path.strip("/").split("/") if path else [None]:
             counts[slug] += count
     names = dict(
@@ -162,38 +167,38 @@ def _location_facet(args: dict) -> tuple[list[dict], int]:
         .where(Location.slug.in_([s for s in counts if s]))
         .tuples()
     )
-    return buckets(((s, names.get(s), n) for s, n in counts.items()), args["buckets"])
+    return buckets(((s, names.get(s), n) for s, n in counts.items()), asked.buckets)
 
 
-def event_facets(field: str, args: dict) -> tuple[list[dict], int]:
+def event_facets(field: str, asked: ListQuery) -> tuple[list[dict], int]:
     """Buckets of the filtered events by `field`, and how many buckets there are in all
     (remembered per data version)."""
-    return remembered("event", field, args, lambda: _count_events(field, args))
+    return remembered("event", field, asked, lambda: _count_events(field, asked))
 
 
-def statement_facets(field: str, args: dict) -> tuple[list[dict], int]:
+def statement_facets(field: str, asked: ListQuery) -> tuple[list[dict], int]:
     """Buckets of the filtered statements by `field`, and how many buckets there are in all
     (remembered per data version)."""
-    return remembered("statement", field, args, lambda: _count_statements(field, args))
+    return remembered("statement", field, asked, lambda: _count_statements(field, asked))
 
 
-def _count_events(field: str, args: dict) -> tuple[list[dict], int]:
+def _count_events(field: str, asked: ListQuery) -> tuple[list[dict], int]:
     """Buckets of the filtered events by `field`, counted now."""
     if field == "actor":
         return _actor_facet(
-            EVENTS, EventParticipant, EventParticipant.event, args, args.get("role")
+            EVENTS, EventParticipant, EventParticipant.event, asked, asked.filters.get("role")
         )
     if field == "location":
-        return _location_facet(args)
+        return _location_facet(asked)
     if field == "month":
-        return _code_facet(EVENTS, _month_of(Event.date), args, chronological=True)
-    return _code_facet(EVENTS, getattr(Event, field), args)
+        return _code_facet(EVENTS, _month_of(Event.date), asked, chronological=True)
+    return _code_facet(EVENTS, getattr(Event, field), asked)
 
 
-def _count_statements(field: str, args: dict) -> tuple[list[dict], int]:
+def _count_statements(field: str, asked: ListQuery) -> tuple[list[dict], int]:
     """Buckets of the filtered statements by `field`, counted now."""
     if field == "speaker":
-        return _speaker_facet(args)
+        return _speaker_facet(asked)
     if field == "month":
-        return _code_facet(STATEMENTS, _month_of(Statement.date), args, chronological=True)
-    return _code_facet(STATEMENTS, Statement.channel, args)
+        return _code_facet(STATEMENTS, _month_of(Statement.date), asked, chronological=True)
+    return _code_facet(STATEMENTS, Statement.channel, asked)

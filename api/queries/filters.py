@@ -1,4 +1,4 @@
-"""Filter builders shared by the collections: a filter is `(query, value, args) -> query`.
+"""Filter builders shared by the collections: a filter is `(query, value, asked) -> query`.
 
 Public ids in filters are resolved to internal ids first; an id that names nothing is an
 InvalidParameter naming the parameter (a typo must not return unfiltered data).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import reduce
 from typing import Any
@@ -16,12 +16,13 @@ from typing import Any
 import peewee as pw
 
 from api.queries.errors import InvalidParameter
+from api.queries.list_query import ListQuery
 from api.queries.paging import Sort, count_rows
 from api.store.db import is_postgres
 from api.store.models import Citation, Location, LocationRegion, Source
 
 _EARTH_RADIUS_KM = 6371.0088
-Filter = Callable[[pw.SelectQuery, Any, dict], pw.SelectQuery]
+Filter = Callable[[pw.SelectQuery, Any, ListQuery], pw.SelectQuery]
 # A list page whose filters match more rows than this is read in the order of its sort index,
 # each row tested (`Narrowing.probe`), rather than by reading every match and sorting them
 # (issue #14: bbox and role=target at 1M events); fewer matches are read through the filter.
@@ -79,7 +80,7 @@ def has_narrowing(node: Any) -> bool:
 
 
 def read_in_sort_order(
-    query: pw.SelectQuery, sort_key: Any, matches: int, args: dict
+    query: pw.SelectQuery, sort_key: Any, matches: int, asked: ListQuery
 ) -> pw.SelectQuery:
     """The page query of a list: `query` itself, or, when its filters match more than
     PROBE_ABOVE rows, are narrowings (places, actors, roles, sources) and the list is read
@@ -88,7 +89,7 @@ def read_in_sort_order(
     A date filter is no reason to read the matches: the date-order indexes hold each row's
     span (`range_end`, `range_start`), so a walk tests the dates from the index alone and
     probes only the rows in range (at 1M events: a country with `date_from`, 535 -> 17 ms)."""
-    if matches <= PROBE_ABOVE or args.get("q") or not _is_indexed(sort_key):
+    if matches <= PROBE_ABOVE or asked.q or not _is_indexed(sort_key):
         return query
     where = _probing(query._where)
     if where is query._where:
@@ -181,18 +182,18 @@ def ids_for(model: type[pw.Model], slugs: Iterable[str], parameter: str) -> list
 
 def any_of(column: pw.Field) -> Filter:
     """A repeatable filter matching any of its values."""
-    return lambda query, values, args: query.where(column.in_(values))
+    return lambda query, values, asked: query.where(column.in_(values))
 
 
 def equals(column: pw.Field) -> Filter:
     """A single-valued filter matching its value exactly."""
-    return lambda query, value, args: query.where(column == value)
+    return lambda query, value, asked: query.where(column == value)
 
 
 def cited_by(record_type: str, model: type[pw.Model]) -> Filter:
     """Records that any of the named sources cites."""
 
-    def apply(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    def apply(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
         source_ids = ids_for(Source, slugs, "source")
         cited = Citation.select(Citation.record_id).where(
             (Citation.record_type == record_type) & Citation.source.in_(source_ids)
@@ -206,12 +207,12 @@ def date_from(model: type[pw.Model]) -> Filter:
     """Records whose date span ends on or after the day (a month-precise date overlaps; a
     window overlaps when any of its days may be in the range; an `on_or_before` date has an
     open start, so any range that reaches its end overlaps it)."""
-    return lambda query, value, args: query.where(model.range_end >= value)
+    return lambda query, value, asked: query.where(model.range_end >= value)
 
 
 def date_to(model: type[pw.Model]) -> Filter:
     """Records whose date span starts on or before the day."""
-    return lambda query, value, args: query.where(model.range_start <= value)
+    return lambda query, value, asked: query.where(model.range_start <= value)
 
 
 # ---------------------------------------------------------------- places
@@ -252,7 +253,7 @@ def _any_path(paths: list[str]) -> pw.Expression:
     return condition if condition is not None else pw.SQL("1 = 0")
 
 
-def in_bbox(query: pw.SelectQuery, bbox: list[float], args: dict) -> pw.SelectQuery:
+def in_bbox(query: pw.SelectQuery, bbox: Sequence[float], asked: ListQuery) -> pw.SelectQuery:
     """Places inside `[min_lon, min_lat, max_lon, max_lat]` (a box may cross the antimeridian)."""
     min_lon, min_lat, max_lon, max_lat = bbox
     inside = Location.latitude.between(min_lat, max_lat)
@@ -274,10 +275,10 @@ def great_circle_km(lat: float, lon: float) -> pw.Expression:
     return 2 * _EARTH_RADIUS_KM * pw.fn.asin(pw.fn.sqrt(pw.Case(None, [(a > 1, 1.0)], a)))
 
 
-def near(query: pw.SelectQuery, point: list[float], args: dict) -> pw.SelectQuery:
-    """Within `args["radius_km"]` on the great circle (haversine), pre-filtered by a box."""
+def near(query: pw.SelectQuery, point: Sequence[float], asked: ListQuery) -> pw.SelectQuery:
+    """Within `asked.radius_km` on the great circle (haversine), pre-filtered by a box."""
     lat, lon = point
-    radius = args["radius_km"]
+    radius = asked.radius_km
     dlat = math.degrees(radius / _EARTH_RADIUS_KM)
     dlon = min(180.0, dlat / max(math.cos(math.radians(lat)), 1e-6))
     box = Location.latitude.between(lat - dlat, lat + dlat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import peewee as pw
 
@@ -15,6 +16,7 @@ from api.queries.filters import (
     in_bbox,
     near,
 )
+from api.queries.list_query import ListQuery
 from api.queries.loading import aliases_for, citations_for, location_ref, versioned
 from api.queries.paging import sorts_for
 from api.store.models import Location, LocationAlias, LocationRegion
@@ -76,7 +78,7 @@ def _load_locations(locations: list[Location]) -> list[dict]:
     return records
 
 
-def within(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def within(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
     """Places inside any of the named places (not the places themselves)."""
     inside = descendant_location_ids(slugs, "within")
     return query.where(Location.id.in_(inside) & Location.slug.not_in(slugs))

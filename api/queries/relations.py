@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import peewee as pw
 
 from api.queries.collection import Collection
 from api.queries.filters import Filter, any_of, cited_by, ids_for
+from api.queries.list_query import ListQuery
 from api.queries.loading import Row, actor_ref, citations_for, typed_rows, versioned
 from api.queries.paging import sorts_for
 from api.store.db import database
@@ -87,10 +90,10 @@ def load_relations(relations: list[Relation] | list[Row]) -> list[dict]:
 
 def _relation_end(column: pw.Field, parameter: str) -> Filter:
     """Relations whose subject (or object) is any of the actors."""
-    return lambda query, slugs, args: query.where(column.in_(ids_for(Actor, slugs, parameter)))
+    return lambda query, slugs, asked: query.where(column.in_(ids_for(Actor, slugs, parameter)))
 
 
-def _relation_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def _relation_actor(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
     """Relations with any of the actors on either side."""
     actor_ids = ids_for(Actor, slugs, "actor")
     return query.where(Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids))

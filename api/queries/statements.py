@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 
 import peewee as pw
 
@@ -18,6 +19,7 @@ from api.queries.filters import (
     ids_for,
     member,
 )
+from api.queries.list_query import ListQuery
 from api.queries.loading import (
     Row,
     actor_ref,
@@ -130,7 +132,7 @@ def _load_statements(statements: list[Row]) -> list[dict]:
 def _statements_linked(link: type[pw.Model], parameter: str) -> Filter:
     """Statements linked to any of the actors through `link` (speakers, addressees, ...)."""
 
-    def apply(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+    def apply(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
         actor_ids = ids_for(Actor, slugs, parameter)
         links = link.select(link.statement).where(link.actor.in_(actor_ids))
         return query.where(member(Statement.id, (links, link.statement)))
@@ -138,7 +140,9 @@ def _statements_linked(link: type[pw.Model], parameter: str) -> Filter:
     return apply
 
 
-def statement_speaker(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def statement_speaker(
+    query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery
+) -> pw.SelectQuery:
     """Statements any of the actors made, or that were made on behalf of one of them (a
     spokesman's words are found under his group)."""
     actor_ids = ids_for(Actor, slugs, "speaker")
@@ -157,7 +161,9 @@ def statement_speaker(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw
     )
 
 
-def statement_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def statement_actor(
+    query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery
+) -> pw.SelectQuery:
     """Statements any of the actors made (or that were made on their behalf) or that were
     addressed to one of them."""
     actor_ids = ids_for(Actor, slugs, "actor")
@@ -180,7 +186,9 @@ def statement_actor(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.S
     )
 
 
-def statement_event(query: pw.SelectQuery, slugs: list[str], args: dict) -> pw.SelectQuery:
+def statement_event(
+    query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery
+) -> pw.SelectQuery:
     """Statements about any of the events."""
     event_ids = ids_for(Event, slugs, "event")
     linked = StatementEvent.select(StatementEvent.statement).where(

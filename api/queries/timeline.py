@@ -7,9 +7,9 @@ import peewee as pw
 from api.queries import filters
 from api.queries.collection import matching
 from api.queries.events import EVENTS, locations_of, participants_for
+from api.queries.list_query import ListQuery
 from api.queries.loading import by_id, location_ref
 from api.queries.paging import (
-    CursorSigner,
     Page,
     Sort,
     count_rows,
@@ -28,7 +28,7 @@ from api.store.models import Event, Location, Statement, StatementEvent, Stateme
 _TIMELINE_SORTS = sorts_for({"date": Event.date})  # the names; the key is the union's date
 
 
-def _timeline_arms(args: dict) -> tuple[pw.SelectQuery, pw.SelectQuery]:
+def _timeline_arms(asked: ListQuery) -> tuple[pw.SelectQuery, pw.SelectQuery]:
     """The filtered (record_type, id, date, uid) of events, and of statements."""
     events = Event.select(
         pw.Value("event").alias("record_type"),
@@ -42,10 +42,10 @@ def _timeline_arms(args: dict) -> tuple[pw.SelectQuery, pw.SelectQuery]:
         Statement.date.alias("date"),
         (Statement.id * 2 + 1).alias("uid"),
     )
-    events = matching(EVENTS, events, args, skip=("location",))
-    statements = matching(STATEMENTS, statements, args, skip=("location",))
-    if args.get("location"):
-        places = filters.descendant_location_ids(args["location"], "location")
+    events = matching(EVENTS, events, asked, skip=("location",))
+    statements = matching(STATEMENTS, statements, asked, skip=("location",))
+    if asked.filters.get("location"):
+        places = filters.descendant_location_ids(asked.filters["location"], "location")
         events = events.where(filters.member(Event.location, (places, Location.id)))
         # Statements have no place: they match when they are about an event at the place.
         statements = statements.where(_about_events(Event.location.in_(places)))
@@ -72,29 +72,27 @@ def _arm_bound(uid: int, parity: int, after: bool) -> int:
     return (uid - parity + 1) // 2  # 2 * id + parity < uid
 
 
-def timeline(
-    args: dict, cursors: CursorSigner, count_limit: int | None = None
-) -> tuple[list[dict], Page]:
+def timeline(asked: ListQuery, count_limit: int | None = None) -> tuple[list[dict], Page]:
     """One page of the merged, date-ordered timeline, keyset-paged on (date, uid); the total
     is exact up to `count_limit` (see paging.page_total).
 
     Each table is paged on its own (date, id) index, the cursor's uid translated to it, and
     the two pages merged: a table never sorts all of its matches (issue #14); a broad filter
     is probed while its index is walked, as the lists do (filters.read_in_sort_order)."""
-    arms = _timeline_arms(args)
+    arms = _timeline_arms(asked)
     events, statements = led = [filters.led_by_the_rest(arm) for arm in arms]
     union = (events + statements).alias("timeline")
-    sort = _TIMELINE_SORTS[args.get("sort") or "date"]
+    sort = _TIMELINE_SORTS[asked.sort or "date"]
     merged = Sort(sort.name, union.c.date, sort.descending, key_type="date")
     everything = pw.Select([union], [union.c.uid]).bind(database)
     total, estimate = page_total(everything, count_limit, count_rows)  # once per version
     broad = total is None or total > filters.PROBE_ABOVE  # else no table has many matches
     key = uid = direction = None
-    if args.get("cursor"):
-        key, uid, direction = cursors.decode(args["cursor"], merged)
+    if asked.cursor:
+        key, uid, direction = asked.cursors.decode(asked.cursor, merged)
     forward = direction != "prev"
     after = forward != sort.descending  # the keyset's "greater than"
-    limit = args["limit"]
+    limit = asked.limit
     rows = []
     for arm, unled, model, parity in zip(led, arms, (Event, Statement), (0, 1), strict=True):
         arm_sort = Sort(sort.name, model.date, sort.descending, key_type="date")
@@ -102,7 +100,7 @@ def timeline(
             arm_sort = filters.unindexed_sort(arm_sort)
         elif broad and filters.has_narrowing(arm._where):  # counted once per data version
             matches = count_rows(arm, filters.PROBE_ABOVE + 1)
-            arm = filters.read_in_sort_order(arm, model.date, matches, args)
+            arm = filters.read_in_sort_order(arm, model.date, matches, asked)
         bound = None if uid is None else _arm_bound(uid, parity, after)
         arm_page = keyset(arm, arm_sort, model.id, limit, direction or "next", key, bound)
         rows.extend(arm_page.namedtuples())
@@ -116,7 +114,7 @@ def timeline(
         estimate,
         key_of=lambda row: row.date,
         id_of=lambda row: row.uid,
-        cursors=cursors,
+        cursors=asked.cursors,
     )
     return _timeline_items(page.rows), page
 

@@ -4,6 +4,7 @@ from flask.views import MethodView
 
 from api.http.base import Blueprint
 from api.http.formats import json_only
+from api.http.list_query import list_query
 from api.queries.facets import event_facets, statement_facets
 from schemas.arguments import EventFacetArgs, StatementFacetArgs
 from schemas.examples import EVENT_FACETS_EXAMPLE, STATEMENT_FACETS_EXAMPLE
@@ -47,7 +48,7 @@ class EventFacets(MethodView):
     )
     def get(self, args: dict):
         """Count events by field"""
-        return counted(*event_facets(args.pop("field"), args))
+        return counted(*event_facets(args.pop("field"), list_query(args)))
 
 
 @blp.route("/statements/facets")
@@ -62,4 +63,4 @@ class StatementFacets(MethodView):
     )
     def get(self, args: dict):
         """Count statements by field"""
-        return counted(*statement_facets(args.pop("field"), args))
+        return counted(*statement_facets(args.pop("field"), list_query(args)))

@@ -65,7 +65,7 @@ class Network(MethodView):
         as subject and as object, so around an actor with thousands of records the graph is
         drawn from those, the same for the same data.
         """
-        chosen = negotiate(args, ("json", "graphml"))
+        chosen = negotiate(args.get("format"), ("json", "graphml"))
         graph = network(actor_id, args["depth"], args["limit"])
         if chosen == "graphml":
             disposition = f'attachment; filename="{actor_id}-network.graphml"'

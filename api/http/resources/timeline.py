@@ -3,7 +3,8 @@
 from flask.views import MethodView
 
 from api.http.base import Blueprint
-from api.http.formats import PAGE_HEADERS, count_limit, cursor_signer, json_only, page_headers
+from api.http.formats import PAGE_HEADERS, count_limit, json_only, page_headers
+from api.http.list_query import list_query
 from api.queries.timeline import timeline
 from schemas.arguments import TimelineArgs
 from schemas.examples import TIMELINE_EXAMPLE
@@ -39,5 +40,5 @@ class Timeline(MethodView):
         matches `X-Total-Count-Estimate`, unless `Prefer: count=exact`).
         """
         json_only()
-        items, page = timeline(args, cursor_signer(), count_limit("json"))
+        items, page = timeline(list_query(args), count_limit("json"))
         return items, 200, page_headers(page)
