@@ -12,8 +12,9 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, current_app, stream_with_context
 
-from api.queries.collection import Collection, list_page
+from api.queries.collection import Collection
 from api.queries.list_query import ListQuery
+from api.queries.listing import list_page
 from schemas.fastdump import Written
 
 BATCH = 500

@@ -13,7 +13,8 @@ from werkzeug.urls import iri_to_uri
 
 from api.http import exports, tables
 from api.http.list_query import list_query
-from api.queries.collection import Collection, list_page
+from api.queries.collection import Collection
+from api.queries.listing import list_page
 from api.queries.paging import Page
 from api.records import named
 from schemas import fastdump

@@ -42,12 +42,12 @@ def _load_actors(actors: list[Actor]) -> list[dict]:
     ]
 
 
-def related_to(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
+def related_to(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Actors in a stated relation with any of the named actors."""
     actor_ids = ids_for(Actor, slugs, "related_to")
     objects = Relation.select(Relation.object).where(Relation.subject.in_(actor_ids))
     subjects = Relation.select(Relation.subject).where(Relation.object.in_(actor_ids))
-    return query.where(Actor.id.in_(objects) | Actor.id.in_(subjects))
+    return Actor.id.in_(objects) | Actor.id.in_(subjects)
 
 
 ACTORS = Collection(

@@ -224,36 +224,36 @@ def _load_events(events: list[Event]) -> list[dict]:
     return records
 
 
-def _event_actor(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
+def _event_actor(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Events in which any of the actors took part (in `role`, when given)."""
     links = EventParticipant.select(EventParticipant.event).where(
         EventParticipant.actor.in_(ids_for(Actor, slugs, "actor"))
     )
     if asked.filters.get("role"):
         links = links.where(EventParticipant.role == asked.filters["role"])
-    return query.where(member(Event.id, (links, EventParticipant.event)))
+    return member(Event.id, (links, EventParticipant.event))
 
 
-def _event_role(query: pw.SelectQuery, role: str, asked: ListQuery) -> pw.SelectQuery:
+def _event_role(role: str, asked: ListQuery) -> pw.Node | None:
     """Events with a participant in `role` (applied with `actor` when both are given)."""
     if asked.filters.get("actor"):
-        return query  # applied together with `actor`
+        return None  # applied together with `actor`
     links = EventParticipant.select(EventParticipant.event).where(EventParticipant.role == role)
-    return query.where(member(Event.id, (links, EventParticipant.event)))
+    return member(Event.id, (links, EventParticipant.event))
 
 
-def _at_location(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
+def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Events at any of the places or anywhere inside them."""
     places = descendant_location_ids(slugs, "location")
-    return query.where(member(Event.location, (places, Location.id)))
+    return member(Event.location, (places, Location.id))
 
 
 def at_place(apply: Filter) -> Filter:
     """A filter on events through a geographic filter of their location."""
 
-    def event_filter(query: pw.SelectQuery, value: Any, asked: ListQuery) -> pw.SelectQuery:
-        places = apply(Location.select(Location.id), value, asked)
-        return query.where(member(Event.location, (places, Location.id)))
+    def event_filter(value: Any, asked: ListQuery) -> pw.Node:
+        places = Location.select(Location.id).where(apply(value, asked))
+        return member(Event.location, (places, Location.id))
 
     return event_filter
 
@@ -280,7 +280,7 @@ EVENTS = Collection(
         "sub_type": any_of(Event.sub_type),
         "date_from": date_from(Event),
         "date_to": date_to(Event),
-        "fatalities_min": lambda q, v, asked: q.where(Event.fatalities >= v),
+        "fatalities_min": lambda v, asked: Event.fatalities >= v,
         "source": cited_by("event", Event),
         "bbox": at_place(in_bbox),
         "near": at_place(near),

@@ -72,7 +72,7 @@ def _code_facet(
     model = collection.model
     value = column.alias("value")
     query = model.select(value, pw.fn.COUNT(pw.SQL("*"))).group_by(column)  # index-only on PG
-    rows = matching(collection, query, asked).tuples()
+    rows = matching(collection, query, asked).query().tuples()
     return buckets(((v, None, n) for v, n in rows), asked.buckets, chronological)
 
 
@@ -93,8 +93,8 @@ def _actor_facet(
     if role:
         per_actor = per_actor.where(link.role == role)
     records = matching(collection, model.select(model.id), asked)
-    if records._where is not None or records._from_list != [model]:
-        per_actor = per_actor.where(owner.in_(records))
+    if records.terms:
+        per_actor = per_actor.where(owner.in_(records.query()))
     return _top_actors(per_actor, asked.buckets)
 
 
@@ -105,8 +105,8 @@ def _speaker_facet(asked: ListQuery) -> tuple[list[dict], int]:
     Both link tables are unique per (statement, actor), so an actor's count is its spoken
     statements + those on its behalf - those both: three grouped counts on the link tables
     (read from their actor indexes), never a union of millions of links (issue #14)."""
-    records = matching(STATEMENTS, Statement.select(Statement.id), asked)
-    narrowed = records._where is not None or records._from_list != [Statement]
+    found = matching(STATEMENTS, Statement.select(Statement.id), asked)
+    narrowed, records = bool(found.terms), found.query()
     speaker, principal = StatementSpeaker, StatementPrincipal
     both = principal.select(principal.actor, (pw.fn.COUNT(pw.SQL("*")) * -1).alias("n")).join(
         speaker,
@@ -159,7 +159,7 @@ def _location_facet(asked: ListQuery) -> tuple[list[dict], int]:
         .group_by(Location.path)
     )
     counts: dict[str | None, int] = defaultdict(int)
-    for path, count in matching(EVENTS, query, asked).tuples():
+    for path, count in matching(EVENTS, query, asked).query().tuples():
         for slug in path.strip("/").split("/") if path else [None]:
             counts[slug] += count
     names = dict(

@@ -1,4 +1,5 @@
-"""Filter builders shared by the collections: a filter is `(query, value, asked) -> query`.
+"""Filter builders shared by the collections: a filter is `(value, asked) -> condition` (None:
+no condition of its own), and `Filtered` holds a select with the conditions that filter it.
 
 Public ids in filters are resolved to internal ids first; an id that names nothing is an
 InvalidParameter naming the parameter (a typo must not return unfiltered data).
@@ -9,7 +10,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any
 
@@ -22,7 +23,7 @@ from api.store.db import is_postgres
 from api.store.models import Citation, Location, LocationRegion, Source
 
 _EARTH_RADIUS_KM = 6371.0088
-Filter = Callable[[pw.SelectQuery, Any, ListQuery], pw.SelectQuery]
+Filter = Callable[[Any, ListQuery], pw.Node | None]  # a condition, or None: none of its own
 # A list page whose filters match more rows than this is read in the order of its sort index,
 # each row tested (`Narrowing.probe`), rather than by reading every match and sorting them
 # (issue #14: bbox and role=target at 1M events); fewer matches are read through the filter.
@@ -76,12 +77,48 @@ def _probing(node: Any) -> Any:
 
 
 def has_narrowing(node: Any) -> bool:
+    """True when the condition `node` holds a Narrowing."""
     return _probing(node) is not node
 
 
-def read_in_sort_order(
-    query: pw.SelectQuery, sort_key: Any, matches: int, asked: ListQuery
-) -> pw.SelectQuery:
+@dataclass(frozen=True)
+class Filtered:
+    """A select and the conditions (joined by AND) that filter it, kept apart: a list strategy
+    rewrites the conditions (probes a narrowing, keeps some alone) without reading them back
+    out of the query. `query()` is the select with its conditions applied in order."""
+
+    select: pw.SelectQuery
+    terms: tuple[Any, ...] = ()
+
+    def where(self, *terms: Any) -> Filtered:
+        """These conditions added."""
+        return replace(self, terms=self.terms + terms)
+
+    def reselect(self, change: Callable[[pw.SelectQuery], pw.SelectQuery]) -> Filtered:
+        """The same conditions on `change(select)` (a column added, a join, another row type)."""
+        return replace(self, select=change(self.select))
+
+    def query(self) -> pw.SelectQuery:
+        """The select, filtered."""
+        query = self.select
+        for term in self.terms:
+            query = query.where(term)
+        return query
+
+    @property
+    def narrowed(self) -> bool:
+        """True when a condition holds a Narrowing."""
+        return any(has_narrowing(term) for term in self.terms)
+
+    def probed(self) -> Filtered:
+        """Each Narrowing in its probe form (itself when it has none)."""
+        terms = tuple(_probing(term) for term in self.terms)
+        if all(new is old for new, old in zip(terms, self.terms, strict=True)):
+            return self
+        return replace(self, terms=terms)
+
+
+def read_in_sort_order(query: Filtered, sort_key: Any, matches: int, asked: ListQuery) -> Filtered:
     """The page query of a list: `query` itself, or, when its filters match more than
     PROBE_ABOVE rows, are narrowings (places, actors, roles, sources) and the list is read
     in the order of an indexed column, `query` with its narrowings probed.
@@ -91,15 +128,10 @@ def read_in_sort_order(
     probes only the rows in range (at 1M events: a country with `date_from`, 535 -> 17 ms)."""
     if matches <= PROBE_ABOVE or asked.q or not _is_indexed(sort_key):
         return query
-    where = _probing(query._where)
-    if where is query._where:
-        return query
-    walked = query.clone()
-    walked._where = where
-    return walked
+    return query.probed()
 
 
-def led_by_the_rest(query: pw.SelectQuery) -> pw.SelectQuery:
+def led_by_the_rest(query: Filtered) -> Filtered:
     """SQLite: `query` with its narrowings probed when its other conditions (dates, types)
     match at most LED_AT_MOST rows on their own (counted once per data version): SQLite then
     reads those rows through their own index and tests each, where it would read every match
@@ -114,14 +146,12 @@ def led_by_the_rest(query: pw.SelectQuery) -> pw.SelectQuery:
     A page led by the rest reads its rows whole and sorts them: page it with `unindexed_sort`,
     or SQLite walks the sort's index instead (every row of the table when fewer than a page
     match)."""
-    if is_postgres() or not has_narrowing(query._where):
+    if is_postgres() or not query.narrowed:
         return query
     rest = alone(query, lambda term: not has_narrowing(term))
-    if rest is None or count_rows(rest, LED_AT_MOST + 1) > LED_AT_MOST:
+    if rest is None or count_rows(rest.query(), LED_AT_MOST + 1) > LED_AT_MOST:
         return query
-    probed = query.clone()
-    probed._where = _probing(query._where)
-    return probed
+    return query.probed()
 
 
 # A query led by the rest reads up to this many rows through their index, probes each (about
@@ -135,15 +165,13 @@ def unindexed_sort(sort: Sort) -> Sort:
     return replace(sort, key=unindexed(sort.key), key_type=sort.kind)
 
 
-def alone(query: pw.SelectQuery, keep: Callable[[Any], bool]) -> pw.SelectQuery | None:
-    """`query` with only the terms of its WHERE clause (joined by AND) that `keep` keeps;
-    None when it keeps none."""
-    terms = [term for term in _conjuncts(query._where) if keep(term)]
+def alone(query: Filtered, keep: Callable[[Any], bool]) -> Filtered | None:
+    """`query` with only the conditions (split at each AND) that `keep` keeps; None when it
+    keeps none."""
+    terms = [part for term in query.terms for part in _conjuncts(term) if keep(part)]
     if not terms:
         return None
-    kept = query.clone()
-    kept._where = reduce(operator.and_, terms)
-    return kept
+    return replace(query, terms=tuple(terms))
 
 
 def _conjuncts(node: Any) -> list[Any]:
@@ -182,23 +210,23 @@ def ids_for(model: type[pw.Model], slugs: Iterable[str], parameter: str) -> list
 
 def any_of(column: pw.Field) -> Filter:
     """A repeatable filter matching any of its values."""
-    return lambda query, values, asked: query.where(column.in_(values))
+    return lambda values, asked: column.in_(values)
 
 
 def equals(column: pw.Field) -> Filter:
     """A single-valued filter matching its value exactly."""
-    return lambda query, value, asked: query.where(column == value)
+    return lambda value, asked: column == value
 
 
 def cited_by(record_type: str, model: type[pw.Model]) -> Filter:
     """Records that any of the named sources cites."""
 
-    def apply(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
+    def apply(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
         source_ids = ids_for(Source, slugs, "source")
         cited = Citation.select(Citation.record_id).where(
             (Citation.record_type == record_type) & Citation.source.in_(source_ids)
         )
-        return query.where(member(model.id, (cited, Citation.record_id)))
+        return member(model.id, (cited, Citation.record_id))
 
     return apply
 
@@ -207,12 +235,12 @@ def date_from(model: type[pw.Model]) -> Filter:
     """Records whose date span ends on or after the day (a month-precise date overlaps; a
     window overlaps when any of its days may be in the range; an `on_or_before` date has an
     open start, so any range that reaches its end overlaps it)."""
-    return lambda query, value, asked: query.where(model.range_end >= value)
+    return lambda value, asked: model.range_end >= value
 
 
 def date_to(model: type[pw.Model]) -> Filter:
     """Records whose date span starts on or before the day."""
-    return lambda query, value, asked: query.where(model.range_start <= value)
+    return lambda value, asked: model.range_start <= value
 
 
 # ---------------------------------------------------------------- places
@@ -253,7 +281,7 @@ def _any_path(paths: list[str]) -> pw.Expression:
     return condition if condition is not None else pw.SQL("1 = 0")
 
 
-def in_bbox(query: pw.SelectQuery, bbox: Sequence[float], asked: ListQuery) -> pw.SelectQuery:
+def in_bbox(bbox: Sequence[float], asked: ListQuery) -> pw.Node:
     """Places inside `[min_lon, min_lat, max_lon, max_lat]` (a box may cross the antimeridian)."""
     min_lon, min_lat, max_lon, max_lat = bbox
     inside = Location.latitude.between(min_lat, max_lat)
@@ -261,7 +289,7 @@ def in_bbox(query: pw.SelectQuery, bbox: Sequence[float], asked: ListQuery) -> p
         inside &= Location.longitude.between(min_lon, max_lon)
     else:  # the box crosses the antimeridian
         inside &= (Location.longitude >= min_lon) | (Location.longitude <= max_lon)
-    return query.where(inside)
+    return inside
 
 
 def great_circle_km(lat: float, lon: float) -> pw.Expression:
@@ -275,7 +303,7 @@ def great_circle_km(lat: float, lon: float) -> pw.Expression:
     return 2 * _EARTH_RADIUS_KM * pw.fn.asin(pw.fn.sqrt(pw.Case(None, [(a > 1, 1.0)], a)))
 
 
-def near(query: pw.SelectQuery, point: Sequence[float], asked: ListQuery) -> pw.SelectQuery:
+def near(point: Sequence[float], asked: ListQuery) -> pw.Node:
     """Within `asked.radius_km` on the great circle (haversine), pre-filtered by a box."""
     lat, lon = point
     radius = asked.radius_km
@@ -284,4 +312,4 @@ def near(query: pw.SelectQuery, point: Sequence[float], asked: ListQuery) -> pw.
     box = Location.latitude.between(lat - dlat, lat + dlat)
     if dlon < 180:
         box &= Location.longitude.between(lon - dlon, lon + dlon)
-    return query.where(box & (great_circle_km(lat, lon) <= radius))
+    return box & (great_circle_km(lat, lon) <= radius)

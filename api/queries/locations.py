@@ -78,10 +78,10 @@ def _load_locations(locations: list[Location]) -> list[dict]:
     return records
 
 
-def within(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
+def within(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Places inside any of the named places (not the places themselves)."""
     inside = descendant_location_ids(slugs, "within")
-    return query.where(Location.id.in_(inside) & Location.slug.not_in(slugs))
+    return Location.id.in_(inside) & Location.slug.not_in(slugs)
 
 
 LOCATIONS = Collection(

@@ -90,13 +90,13 @@ def load_relations(relations: list[Relation] | list[Row]) -> list[dict]:
 
 def _relation_end(column: pw.Field, parameter: str) -> Filter:
     """Relations whose subject (or object) is any of the actors."""
-    return lambda query, slugs, asked: query.where(column.in_(ids_for(Actor, slugs, parameter)))
+    return lambda slugs, asked: column.in_(ids_for(Actor, slugs, parameter))
 
 
-def _relation_actor(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
+def _relation_actor(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Relations with any of the actors on either side."""
     actor_ids = ids_for(Actor, slugs, "actor")
-    return query.where(Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids))
+    return Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids)
 
 
 RELATIONS = Collection(

@@ -132,17 +132,15 @@ def _load_statements(statements: list[Row]) -> list[dict]:
 def _statements_linked(link: type[pw.Model], parameter: str) -> Filter:
     """Statements linked to any of the actors through `link` (speakers, addressees, ...)."""
 
-    def apply(query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery) -> pw.SelectQuery:
+    def apply(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
         actor_ids = ids_for(Actor, slugs, parameter)
         links = link.select(link.statement).where(link.actor.in_(actor_ids))
-        return query.where(member(Statement.id, (links, link.statement)))
+        return member(Statement.id, (links, link.statement))
 
     return apply
 
 
-def statement_speaker(
-    query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery
-) -> pw.SelectQuery:
+def statement_speaker(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Statements any of the actors made, or that were made on behalf of one of them (a
     spokesman's words are found under his group)."""
     actor_ids = ids_for(Actor, slugs, "speaker")
@@ -152,18 +150,14 @@ def statement_speaker(
     represented = StatementPrincipal.select(StatementPrincipal.statement).where(
         StatementPrincipal.actor.in_(actor_ids)
     )
-    return query.where(
-        member(
-            Statement.id,
-            (spoken, StatementSpeaker.statement),
-            (represented, StatementPrincipal.statement),
-        )
+    return member(
+        Statement.id,
+        (spoken, StatementSpeaker.statement),
+        (represented, StatementPrincipal.statement),
     )
 
 
-def statement_actor(
-    query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery
-) -> pw.SelectQuery:
+def statement_actor(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Statements any of the actors made (or that were made on their behalf) or that were
     addressed to one of them."""
     actor_ids = ids_for(Actor, slugs, "actor")
@@ -176,7 +170,7 @@ def statement_actor(
     addressed = StatementAddressee.select(StatementAddressee.statement).where(
         StatementAddressee.actor.in_(actor_ids)
     )
-    return query.where(  # one IN over a UNION
+    return (  # one IN over a UNION
         member(
             Statement.id,
             (spoken, StatementSpeaker.statement),
@@ -186,15 +180,13 @@ def statement_actor(
     )
 
 
-def statement_event(
-    query: pw.SelectQuery, slugs: Sequence[str], asked: ListQuery
-) -> pw.SelectQuery:
+def statement_event(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Statements about any of the events."""
     event_ids = ids_for(Event, slugs, "event")
     linked = StatementEvent.select(StatementEvent.statement).where(
         StatementEvent.event.in_(event_ids)
     )
-    return query.where(member(Statement.id, (linked, StatementEvent.statement)))
+    return member(Statement.id, (linked, StatementEvent.statement))
 
 
 STATEMENTS = Collection(

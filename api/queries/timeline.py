@@ -28,22 +28,22 @@ from api.store.models import Event, Location, Statement, StatementEvent, Stateme
 _TIMELINE_SORTS = sorts_for({"date": Event.date})  # the names; the key is the union's date
 
 
-def _timeline_arms(asked: ListQuery) -> tuple[pw.SelectQuery, pw.SelectQuery]:
+def _timeline_arms(asked: ListQuery) -> tuple[filters.Filtered, filters.Filtered]:
     """The filtered (record_type, id, date, uid) of events, and of statements."""
-    events = Event.select(
+    event_rows = Event.select(
         pw.Value("event").alias("record_type"),
         Event.id.alias("id"),
         Event.date.alias("date"),
         (Event.id * 2).alias("uid"),
     )
-    statements = Statement.select(
+    statement_rows = Statement.select(
         pw.Value("statement").alias("record_type"),
         Statement.id.alias("id"),
         Statement.date.alias("date"),
         (Statement.id * 2 + 1).alias("uid"),
     )
-    events = matching(EVENTS, events, asked, skip=("location",))
-    statements = matching(STATEMENTS, statements, asked, skip=("location",))
+    events = matching(EVENTS, event_rows, asked, skip=("location",))
+    statements = matching(STATEMENTS, statement_rows, asked, skip=("location",))
     if asked.filters.get("location"):
         places = filters.descendant_location_ids(asked.filters["location"], "location")
         events = events.where(filters.member(Event.location, (places, Location.id)))
@@ -81,7 +81,7 @@ def timeline(asked: ListQuery, count_limit: int | None = None) -> tuple[list[dic
     is probed while its index is walked, as the lists do (filters.read_in_sort_order)."""
     arms = _timeline_arms(asked)
     events, statements = led = [filters.led_by_the_rest(arm) for arm in arms]
-    union = (events + statements).alias("timeline")
+    union = (events.query() + statements.query()).alias("timeline")
     sort = _TIMELINE_SORTS[asked.sort or "date"]
     merged = Sort(sort.name, union.c.date, sort.descending, key_type="date")
     everything = pw.Select([union], [union.c.uid]).bind(database)
@@ -98,11 +98,11 @@ def timeline(asked: ListQuery, count_limit: int | None = None) -> tuple[list[dic
         arm_sort = Sort(sort.name, model.date, sort.descending, key_type="date")
         if arm is not unled:  # few rows in its dates' range: those are read and sorted
             arm_sort = filters.unindexed_sort(arm_sort)
-        elif broad and filters.has_narrowing(arm._where):  # counted once per data version
-            matches = count_rows(arm, filters.PROBE_ABOVE + 1)
+        elif broad and arm.narrowed:  # counted once per data version
+            matches = count_rows(arm.query(), filters.PROBE_ABOVE + 1)
             arm = filters.read_in_sort_order(arm, model.date, matches, asked)
         bound = None if uid is None else _arm_bound(uid, parity, after)
-        arm_page = keyset(arm, arm_sort, model.id, limit, direction or "next", key, bound)
+        arm_page = keyset(arm.query(), arm_sort, model.id, limit, direction or "next", key, bound)
         rows.extend(arm_page.namedtuples())
     rows.sort(key=lambda row: (row.date, row.uid), reverse=sort.descending == forward)
     page = page_of(
