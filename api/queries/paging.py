@@ -24,6 +24,7 @@ from itsdangerous import BadData, Signer, URLSafeSerializer
 
 from api.queries.errors import InvalidParameter
 from api.store import data_version
+from api.store.db import database as bound_database
 from api.store.db import is_postgres
 
 
@@ -109,7 +110,7 @@ def estimate_rows(query: pw.SelectQuery, floor: int) -> int:
     the query's table recorded by the last `ANALYZE` (an upper bound for a filtered query;
     `floor` for a query of no one model, such as the timeline's union)."""
     model = getattr(query, "model", None)
-    database = model._meta.database if model is not None else query._database
+    database = model._meta.database if model is not None else bound_database
     found = 0
     try:
         if is_postgres(database):

@@ -302,7 +302,7 @@ def test_without_a_data_version_everything_is_computed(cached):
 
 def test_list_pages_follow_writes_with_the_cache_off(cached):
     """Without the response cache, list pages still reuse their compiled query and total per
-    data version (api/queries/collection.py): a write shows in the next page and its total."""
+    data version (api/queries/listing.py): a write shows in the next page and its total."""
     app = create_app({"DATABASE_URL": cached.url, "TESTING": True, "RESPONSE_CACHE": False})
     client = app.test_client()
     path = "/v1/events?limit=2&sort=-date"
