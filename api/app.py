@@ -84,8 +84,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 class UrlRequest(Request):
     """Flask's request, its root and base URLs built once per distinct URL in this process
-    (werkzeug quotes, splits and unquotes them on every request: 7.6 us each, and a page's
-    links and record URLs need both)."""
+    (werkzeug quotes, splits and unquotes them on every request, and a page's links and
+    record URLs need both)."""
 
     @cached_property
     def root_url(self) -> str:

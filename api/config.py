@@ -55,7 +55,7 @@ def settings_from_env() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_BUNDLE_BYTES", str(5 * 1024 * 1024))),
         "API_KEY_CACHE_SECONDS": float(env.get("API_KEY_CACHE_SECONDS", "60")),
         "READS_REQUIRE_KEY": flag(env.get("READS_REQUIRE_KEY"), False),
-        # hardening (issue #13)
+        # hardening
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
         "PUBLIC_URL": (env.get("PUBLIC_URL") or "").rstrip("/"),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
@@ -64,7 +64,7 @@ def settings_from_env() -> dict[str, Any]:
         "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "1200/minute;60/second"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RETRY_AFTER_SECONDS": int(env.get("RETRY_AFTER_SECONDS", "5")),
-        # performance (issue #14)
+        # performance
         "EXACT_COUNT_LIMIT": int(env.get("EXACT_COUNT_LIMIT", "10000")),
         "RESPONSE_CACHE_MB": float(env.get("RESPONSE_CACHE_MB", "64")),
     }

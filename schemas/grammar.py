@@ -1,6 +1,6 @@
 """The grammar every query-argument schema shares (schemas/arguments.py builds on it): an unknown
 parameter is refused, and so is a repeated parameter that takes one value; a full-text `q` is
-bounded in characters and in words, since each word costs an index lookup (issue #13)."""
+bounded in characters and in words, since each word costs an index lookup."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ class Api(flask_smorest.Api):
 
 class QueryParser(FlaskParser):
     """webargs' Flask parser, remembering what each query string parsed to, per schema: a
-    list's arguments are parsed once per distinct query string (issue #14). Arguments depend
+    list's arguments are parsed once per distinct query string. Arguments depend
     on nothing but the query string; what is refused (a 422) is parsed again each time. Each
     request gets its own copy."""
 

@@ -1,4 +1,4 @@
-"""Flask's JSON, written by orjson (issue #14): the same JSON values as Flask's default provider
+"""Flask's JSON, written by orjson: the same JSON values as Flask's default provider
 (its `default` still handles dates, Decimal, UUID and dataclasses the same way), several times
 faster on a page of records. Non-ASCII text is written as UTF-8 rather than `\\u` escapes. In
 debug mode, or for what orjson refuses (integers beyond 64 bits), the default provider writes.

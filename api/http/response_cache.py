@@ -1,4 +1,4 @@
-"""A response cache keyed by the data version (issue #14): a public read computed once is
+"""A response cache keyed by the data version: a public read computed once is
 served again, byte for byte, until the next write changes the data version
 (api/store/data_version.py). `RESPONSE_CACHE=off` turns it off; `RESPONSE_CACHE_MB` bounds it, per
 worker process (least recently used entries go first).
@@ -163,9 +163,9 @@ def store(response: Response) -> Response:
 
 class Replay:
     """WSGI middleware in front of Flask: a public read found in the cache is answered here,
-    without Flask's request cycle and its dozen hooks (in-process, a hit of the 50-event page
-    0.19 -> 0.05 ms). Its answer is the one Flask's path gives (tests/test_response_cache.py
-    compares them): the stored headers, the rate limit's (checked in a request context, as
+    without Flask's request cycle and its dozen hooks (most of the cost of a hit). Its answer
+    is the one Flask's path gives (tests/test_response_cache.py compares them): the stored
+    headers, the rate limit's (checked in a request context, as
     Flask-Limiter needs one), CORS, the request id, and a 304 or the date.
 
     The data version is read on a pooled connection, given back at once; on a miss it goes

@@ -38,7 +38,7 @@ class Collection:
     # SQL distance in km from a point (lat, lon), for `near`: `distance_km` and sort=distance
     distance: Callable[[float, float], Any] | None = None
     # `load` reads only columns (`row.title`, `row.location_id`): give it loading.Row dicts
-    # rather than model instances (a third of a page's time, issue #14)
+    # rather than model instances (a third of a page's time)
     light_rows: bool = False
     # `load` returns records exactly as the response schema dumps them, as JSON: its keys in
     # its order, nested likewise, values of the types its fields write (dates and datetimes

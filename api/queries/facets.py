@@ -26,9 +26,9 @@ from api.store.models import (
     StatementSpeaker,
 )
 
-# Buckets per (data version, collection, field, filters): facets by actor count the 2M links of
-# 1M events (0.4-0.5 s), by type a million rows, and the counts change only with the data
-# (issue #14). What is kept is the answer (at most `buckets` buckets and the number of values),
+# Buckets per (data version, collection, field, filters): facets by actor count every link of
+# the events, by type every event, and the counts change only with the data version. What is
+# kept is the answer (at most `buckets` buckets and the number of values),
 # never the rows counted; every write changes the version, so a remembered answer is exact.
 _remembered = data_version.PerVersion(
     maxsize=20_000, getsizeof=lambda answer: len(answer[0]) + 1
@@ -86,7 +86,7 @@ def _actor_facet(
     """Records per linked actor; a record counts once per actor however many links it has.
 
     Counted on the link table alone, grouped by actor id, then joined to the actors: the
-    records' table is read only when a filter narrows them (issue #14)."""
+    records' table is read only when a filter narrows them."""
     model = collection.model
     count = pw.fn.COUNT(owner.distinct()).alias("n")
     per_actor = link.select(link.actor.alias("actor_id"), count).group_by(link.actor)
@@ -104,7 +104,7 @@ def _speaker_facet(asked: ListQuery) -> tuple[list[dict], int]:
 
     Both link tables are unique per (statement, actor), so an actor's count is its spoken
     statements + those on its behalf - those both: three grouped counts on the link tables
-    (read from their actor indexes), never a union of millions of links (issue #14)."""
+    (read from their actor indexes), never a union of millions of links."""
     found = matching(STATEMENTS, Statement.select(Statement.id), asked)
     narrowed, records = bool(found.terms), found.query()
     speaker, principal = StatementSpeaker, StatementPrincipal
@@ -135,7 +135,7 @@ def _speaker_facet(asked: ListQuery) -> tuple[list[dict], int]:
 def _top_actors(per_actor: pw.SelectBase, size: int) -> tuple[list[dict], int]:
     """The `size` most frequent actors of `(actor id, count)` rows, and how many there are:
     only the actors that can make the cut (ties included) are read, not one row per counted
-    actor (89k at 1M events, issue #14)."""
+    actor (89k at 1M events)."""
     counts = {actor: int(n) for actor, n in per_actor.tuples()}
     if not counts:
         return [], 0

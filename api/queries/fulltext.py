@@ -28,7 +28,7 @@ from api.store.models import SearchDocument
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 16
 _MIN_PREFIX = 2  # a one-character word matches whole words only: as a prefix it reads the
-# posting lists of every word with that initial (seconds on a large corpus, issue #13)
+# posting lists of every word with that initial (seconds on a large corpus)
 
 
 def tokens(text: str) -> list[str]:
@@ -88,14 +88,14 @@ def matches(record_type: str, text: str) -> pw.Select:
 def ranked(record_type: str, text: str) -> pw.Select:
     """`matches`, to be counted and sorted by rank: on PostgreSQL behind `OFFSET 0`, so that
     each match's rank is computed once under the window count and the sort, which then hold
-    (id, rank) and not the whole search document (a sort that spilled to disk, issue #14)."""
+    (id, rank) and not the whole search document (a sort that spilled to disk)."""
     query = matches(record_type, text)
     return query.offset(0) if is_postgres() else query
 
 
 def matches_any(record_types: list[str], text: str) -> pw.Select:
     """(record_id, rank, record_type) of the records of any of `record_types` matching `text`:
-    one read of the index for every type (search across collections, issue #14)."""
+    one read of the index for every type (search across collections)."""
     if is_postgres():
         doc = SearchDocument
         query = _tsv_matches(doc.record_type.in_(record_types), text)
@@ -163,7 +163,7 @@ def keeps_rankings() -> bool:
     """Whether a query's ranking is kept for its later pages and repeats
     (api/queries/rankings.py): on PostgreSQL, which reads every match's row to rank it, where
     reading the hits as well adds about a tenth; not on SQLite, which ranks from the FTS5
-    index alone in about 25 ms (71k matches), where reading every hit costs up to 180 ms."""
+    index alone, where reading every hit costs several times the ranking."""
     return is_postgres()
 
 
@@ -216,7 +216,7 @@ WALK_ABOVE = {"sqlite": 2_000, "postgresql": 10_000}
 
 def walk_or_read(id_column: pw.Field, record_type: str, text: str) -> pw.Expression:
     """The condition `id_column` is the id of a record of `record_type` matching `text`, in
-    the form that lets a page stop early (issue #14). A common word: SQLite hides the ids
+    the form that lets a page stop early. A common word: SQLite hides the ids
     from the index of `id_column` (`+id IN (...)`) and PostgreSQL probes each row's document
     (a correlated subquery), so the sort's index is walked; a rare word: `id IN (...)`, the
     matches are read and sorted."""

@@ -23,14 +23,14 @@ def versioned(row: pw.Model) -> dict:
 
 @lru_cache(maxsize=4096)
 def as_utc(stamp: dt.datetime) -> dt.datetime:
-    """A stored (naive, UTC) time as an aware one. Remembered: `replace(tzinfo=...)` costs
-    0.7 us, 35 us of a 50-event page, whose records mostly share the time of their import."""
+    """A stored (naive, UTC) time as an aware one. Remembered: `replace(tzinfo=...)` is paid
+    per record and field, and a page's records mostly share the time of their import."""
     return stamp.replace(tzinfo=dt.UTC)
 
 
 class Row(dict):
     """A row fetched as a dict but read like a model instance (`row.title`), for the loaders
-    of a page: building model instances was a third of a 50-event page (issue #14). A foreign
+    of a page: building model instances was a third of a 50-event page. A foreign
     key reads as `row.location_id`, its id, as on a model; there is no lazy `row.location`."""
 
     __slots__ = ()
@@ -62,7 +62,7 @@ def row_factory(model: type[pw.Model]):
 
 # ---------------------------------------------------------------- prepared batch queries
 # A page's loaders run the same few queries on every request, differing only in their ids;
-# building them with peewee each time was a fifth of a 50-event page (issue #14). `prepared`
+# building them with peewee each time was a fifth of a 50-event page. `prepared`
 # compiles a query once per (name, backend, number of ids) and binds the ids per call.
 
 _prepared: dict[tuple, tuple[str, list, list[int]]] = {}

@@ -14,13 +14,13 @@ from api.store.db import is_postgres
 from api.store.models import Actor, Event, EventParticipant, Relation, Statement, StatementSpeaker
 
 _EDGE_ORDER = {"relation": 0, "co_participation": 1, "co_signatory": 2}
-# Record ids listed per co-participation / co-signatory edge, oldest first (issue #14: around a
+# Record ids listed per co-participation / co-signatory edge, oldest first (around a
 # hub, every shared record of every kept pair was 333k rows at 1M events). The spec says 20.
 EVIDENCE_LIMIT = 20
 # Co-participation and co-signatory ties of an actor are looked for in its latest
 # RECORDS_PER_ACTOR events and statements (the most recently recorded: highest internal id),
-# read from the (actor, record) indexes: a hub's 20,000 events are never all joined (issue
-# #14: depth 2 around the busiest actor took 45 s at 1M events). The spec says 100.
+# read from the (actor, record) indexes: a hub's 20,000 events are never all joined (at depth
+# 2 around a hub, joining them all takes far beyond a request's budget). The spec says 100.
 RECORDS_PER_ACTOR = 100
 EVIDENCE_IDS_PER_QUERY = 10_000  # bound parameters stay under SQLite's 32,766
 ARMS_PER_QUERY = 250  # per-actor subqueries in one UNION ALL (SQLite allows 500)
@@ -41,7 +41,7 @@ def _per_actor_arms(
     """(sql, params) of `UNION ALL`s of every arm for every actor, ARMS_PER_QUERY arms to a
     statement. Each arm (its own ORDER BY and LIMIT) is rendered by peewee once and repeated
     as text: building hundreds of arms node by node was most of the network's time at 1M
-    events (issue #14)."""
+    events."""
     rendered = []
     for arm in arms:
         sql, params = arm(_PLACEHOLDER).sql()
@@ -121,7 +121,7 @@ def _shared_records(kind: str, ids: list[int], within: list[int] | None) -> Iter
         test, others = among(database, list(within) or [_PLACEHOLDER])
         tie += f' WHERE other."{actor_column}" + 0 {test}'
     if is_postgres(database):
-        # One LATERAL over the actors: PostgreSQL planned a UNION of 100 arms in 10-25 ms.
+        # One LATERAL over the actors: PostgreSQL is slow to plan a UNION of 100 arms.
         param = database.param
         sample = (
             f"SELECT ids.actor, latest.record FROM unnest({param}::integer[]) AS ids(actor) "

@@ -5,7 +5,7 @@ LIMIT n + 1`, so page 1,000 costs what page 1 costs and stays correct while rows
 The cursor is opaque to clients: a small JSON document (sort, key, id, direction), signed
 with the service's secret (itsdangerous, url-safe). A cursor that is not one we issued, or
 whose content is not exactly what we issue, is an InvalidParameter naming `cursor` (a 422):
-the signature stops forged documents, and strict decoding stops anything else (issue #13).
+the signature stops forged documents, and strict decoding stops anything else.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Page:
 
 # Totals per (data version, counting SQL and parameters): the rows only change with the data
 # version, so the pages of one filter, and every client asking for it, count it once per
-# version instead of scanning up to EXACT_COUNT_LIMIT matches each time (issue #14).
+# version instead of scanning up to EXACT_COUNT_LIMIT matches each time.
 _counts = data_version.PerVersion(maxsize=4096)
 _plans_lock = threading.Lock()
 
@@ -72,7 +72,7 @@ def forget_counts() -> None:
 
 # Page plans per (data version, collection, sort, direction, limit, filters): the compiled SQL
 # of a list's page and its total, so that the pages of one filter build and count it once
-# per version (building the SQL was a fifth of a 50-event page, issue #14).
+# per version (building the SQL was a fifth of a 50-event page).
 _plans: LRUCache = LRUCache(maxsize=1024)
 
 

@@ -1,12 +1,12 @@
-"""Full-text rankings kept per data version (issue #14): every match of one query, in rank
+"""Full-text rankings kept per data version: every match of one query, in rank
 order, so that its later pages and its repeats are a slice instead of ranking every match
 again.
 
-On PostgreSQL, ranking a common word reads every match's row (GIN keeps no positions):
-71,163 rows for `rocket` at 1M events, about 400 ms whatever the page. Reading the hits into
-the worker as well adds about a tenth, and from then on, until the next write, each page of
-that query takes a few ms. SQLite ranks from its FTS5 index without the rows (about 25 ms)
-and keeps nothing: reading every hit would cost more than ranking again
+On PostgreSQL, ranking a common word reads every match's row (GIN keeps no positions), the
+same cost whatever the page. Reading the hits into the worker as well adds about a tenth, and
+from then on, until the next write, each page of that query is a slice of what is kept.
+SQLite ranks from its FTS5 index without the rows and keeps nothing: reading every hit would
+cost more than ranking again
 (fulltext.keeps_rankings). A hit takes 17 bytes; a ranking of more than KEEP_AT_MOST hits is
 never kept.
 """
@@ -22,7 +22,7 @@ from api.queries import fulltext
 from api.store import data_version
 
 KEEP_AT_MOST = 1_000_000  # hits of one ranking (17 MB)
-_KEPT_BYTES = 24 * 2**20  # of every ranking a worker keeps (RSS: issue #14 allows 150 MB)
+_KEPT_BYTES = 24 * 2**20  # of every ranking a worker keeps (a worker's RSS goal: 150 MB)
 
 Hit = tuple[float, str, int]  # (rank, record type, record id): lower rank first
 

@@ -26,8 +26,8 @@ def relations_query() -> pw.SelectQuery:
     )
 
 
-# The columns of a relation and of its two actors that its record shows, read as rows: an actor
-# in 20k relations (the hub of the 1M synthetic corpus) took 2 s to build them as models.
+# The columns of a relation and of its two actors that its record shows, read as rows: building
+# models is slow for an actor in many relations (the hub of a large corpus).
 _RELATION_COLUMNS = [
     Relation.id,
     Relation.slug,

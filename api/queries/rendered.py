@@ -1,4 +1,4 @@
-"""Records kept rendered as JSON (issue #14): a JSON page of events reads each record's JSON
+"""Records kept rendered as JSON: a JSON page of events reads each record's JSON
 from `event_json` and joins them, instead of building every record from five queries and
 writing it again (two thirds of a computed page).
 
@@ -28,9 +28,9 @@ from schemas.fastdump import record_json
 
 # Records rendered per query: one batch of the loaders (api/queries/loading.py PREPARED_AT_MOST).
 BATCH = 1_000
-# A write renders at most this many stale bodies (about 0.4 s at 1M events on SQLite; all 22k
-# events of one actor took 1.6 s, the write lock held and the request's query budget, 3 s,
-# running); the rest stay stale, rendered by readers meanwhile and by the next writes.
+# A write renders at most this many stale bodies, so that it holds the write lock briefly and
+# stays within the request's query budget (a write to a hub actor stales every event of it);
+# the rest stay stale, rendered by readers meanwhile and by the next writes.
 _REFRESH_AT_MOST = 5_000
 
 
@@ -123,7 +123,7 @@ class Rendered:
         """Write rendered bodies over what their records had (in the caller's transaction)."""
         if not bodies:
             return
-        # the SQL written here: peewee took 15 ms to build a DELETE of 1,000 ids, 50 ms an INSERT
+        # the SQL written here: peewee builds a statement of 1,000 ids slowly
         param = database.param
         table, column = self.table._meta.table_name, self.table._meta.primary_key.column_name
         ids = ", ".join([param] * len(bodies))

@@ -90,7 +90,7 @@ def _ranked_documents(
     """The best `limit + 1` hits after `after`, joined to their documents and public ids, and
     the number of hits: one query, which on the first page also counts the hits (a window,
     or on SQLite an index-only count: fulltext.total_column); a later page's count apart,
-    remembered per data version (issue #14)."""
+    remembered per data version."""
     hits = fulltext.matches_any(types, text).alias("hits")
     order = (hits.c.rank, hits.c.record_type, hits.c.record_id)
     columns = [hits.c.record_type, hits.c.record_id, hits.c.rank]

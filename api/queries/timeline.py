@@ -77,7 +77,7 @@ def timeline(asked: ListQuery, count_limit: int | None = None) -> tuple[list[dic
     is exact up to `count_limit` (see paging.page_total).
 
     Each table is paged on its own (date, id) index, the cursor's uid translated to it, and
-    the two pages merged: a table never sorts all of its matches (issue #14); a broad filter
+    the two pages merged: a table never sorts all of its matches; a broad filter
     is probed while its index is walked, as the lists do (filters.read_in_sort_order)."""
     arms = _timeline_arms(asked)
     events, statements = led = [filters.led_by_the_rest(arm) for arm in arms]

@@ -1,4 +1,4 @@
-"""The data version (issue #14): one row, `(epoch, version)`, that changes with every write, so
+"""The data version: one row, `(epoch, version)`, that changes with every write, so
 that a response computed at one version can be served again until the next write.
 
 Who bumps it, always inside the transaction of the write (a reader that sees the new version
@@ -93,7 +93,7 @@ def current_or_none() -> str | None:
 class PerVersion:
     """Answers computed at most once per data version and key, for each worker: every write
     changes the version, so an answer is never served for data it was not computed from
-    (totals, facets, source counts; issue #14). The least recently used go first beyond
+    (totals, facets, source counts). The least recently used go first beyond
     `maxsize` (weighed by `getsizeof` when given); safe across a worker's threads. Without a
     data version, or for a key that is None or not hashable, computed each time."""
 

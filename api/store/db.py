@@ -23,8 +23,7 @@ SQLITE_PRAGMAS = {
 
 
 # Each PostgreSQL session: no JIT compilation. The API's queries are short; the few that
-# read many rows crossed `jit_above_cost` and compiled for longer than they saved (at 1M
-# events, 150 of the 800 ms of `/v1/search?q=rocket`, issue #14).
+# read many rows crossed `jit_above_cost` and compiled for longer than they saved.
 POSTGRES_OPTIONS = "-c jit=off"
 
 
@@ -43,7 +42,7 @@ def connect(url: str, pool_size: int = 8) -> pw.Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Pooled: a request takes a connection opened (and its pragmas set) by an earlier one
         # and gives it back, instead of opening and closing the file each time: that was a
-        # tenth of a computed page and most of a cached one (issue #14).
+        # tenth of a computed page and most of a cached one.
         pooled = "sqlite+pool:" + url.split(":", 1)[1]
         # A pooled connection serves one thread at a time, but not always the same one.
         return connect_url(

@@ -62,12 +62,11 @@ def is_legacy(tables: set[str]) -> bool:
     return "source" in tables and "schema_version" not in tables
 
 
-# SQLite's FTS5 index is contentless and keyed by record: its rowid holds the record type's
-# `search_code` (schemas/registry.py) above FTS_ID_BITS and the record's id below, so a match
-# names its record with no lookup and the matches of one type are one rowid range (issue #14).
-# The text stays in `search_document`.
+# SQLite's FTS5 index is contentless and keyed by record: its rowid holds the record type's code
+# above FTS_ID_BITS and the record's id below, so a match names its record with no lookup and the
+# matches of one type are one rowid range. The text stays in `search_document`.
 # It keeps no document sizes (`columnsize=0`): bm25() read each match's size from a table of its
-# own, four fifths of ranking a common word (1M events, 71k matches: 62 -> 13 ms); relevance then
+# own, most of the cost of ranking a common word; relevance then
 # weighs term frequency without document length, as PostgreSQL's ts_rank_cd does by default.
 FTS_ID_BITS = 40
 

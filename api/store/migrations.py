@@ -71,7 +71,7 @@ def _to_v3(migrator: SchemaMigrator) -> None:
 
 
 def _to_v4(migrator: SchemaMigrator) -> None:
-    """v4 (issue #11, a data model for any briefing): date kinds (span, window, on or
+    """v4 (a data model for any briefing): date kinds (span, window, on or
     before), casualty figures, statements on behalf of actors, places in several regions;
     the full-text index is rebuilt to stem English and fold accents."""
     # One ALTER with a DEFAULT, valid on both backends: playhouse's add_column would add the
@@ -89,13 +89,13 @@ def _to_v4(migrator: SchemaMigrator) -> None:
 
 
 def _to_v5(migrator: SchemaMigrator) -> None:
-    """v5 (issue #14): the data version that response caches key on (api/store/data_version.py);
+    """v5: the data version that response caches key on (api/store/data_version.py);
     `create_objects` adds its row and the trigger on `source`."""
     database.create_tables([DataVersion], safe=True)
 
 
 def _to_v6(migrator: SchemaMigrator) -> None:
-    """v6 (issue #14): events and statements are read in date order through a (date, id,
+    """v6: events and statements are read in date order through a (date, id,
     range_end, range_start) index (created by `create_objects`); the (date, id) index it
     replaces goes, or the planners keep choosing it."""
     for table in ("event", "statement"):
@@ -103,9 +103,9 @@ def _to_v6(migrator: SchemaMigrator) -> None:
 
 
 def _to_v7(migrator: SchemaMigrator) -> None:
-    """v7 (issue #14, full text at scale): SQLite's FTS5 index becomes contentless and keyed
-    by record (type code and record id in its rowid, `search_code` in schemas/registry.py), so
-    a match needs no lookup in `search_document`: dropped, created and filled again from
+    """v7 (full text at scale): SQLite's FTS5 index becomes contentless and keyed
+    by record (type code and record id in its rowid, api/store/ddl.py FTS_TYPE_CODES), so a match
+    needs no lookup in `search_document`: dropped, created and filled again from
     `search_document`. PostgreSQL's index is unchanged."""
     if not is_postgres():
         ddl.drop_fulltext()
@@ -114,16 +114,16 @@ def _to_v7(migrator: SchemaMigrator) -> None:
 
 
 def _to_v8(migrator: SchemaMigrator) -> None:
-    """v8 (issue #14): the one-column `date` index of events and statements goes. The
+    """v8: the one-column `date` index of events and statements goes. The
     (date, id, range_end, range_start) index serves the same order and tests a date filter
     from the index alone; with both, the planners walked the narrower one and read every
-    row (a type + date_from page at 1M events: 840 -> 36 ms)."""
+    row to test its dates."""
     for table in ("event", "statement"):
         database.execute_sql(f"DROP INDEX IF EXISTS {table}_date")
 
 
 def _to_v9(migrator: SchemaMigrator) -> None:
-    """v9 (issue #14, relevance at scale): SQLite's FTS5 index keeps no document sizes
+    """v9 (relevance at scale): SQLite's FTS5 index keeps no document sizes
     (`columnsize=0`, api/store/ddl.py): the rebuild of v7 again. PostgreSQL's index is unchanged."""
     _to_v7(migrator)
 

@@ -154,7 +154,7 @@ class Dated(BaseModel):
 
     # read in date order through each table's (date, id, range_end, range_start) index, which
     # also answers the date filters from the index alone (a `date` index alone made the
-    # planner walk it and read every row to test its span, issue #14)
+    # planner walk it and read every row to test its span)
     date = pw.DateField()
     end_date = pw.DateField(null=True)
     date_precision = pw.CharField(max_length=16)
@@ -178,7 +178,7 @@ class Event(Dated):
     class Meta:
         # (date, id) + the span, instead of (date, id): a date filter is tested on the index
         # entries while the list is read in date order (a broad date_from fetched a year of
-        # rows it skipped, issue #14). Beside a (date, id) index the planners prefer that one.
+        # rows it skipped). Beside a (date, id) index the planners prefer that one.
         indexes = (
             (("title", "id"), False),
             (("date", "id", "range_end", "range_start"), False),
@@ -187,7 +187,7 @@ class Event(Dated):
 
 class EventJson(BaseModel):
     """An event's record as JSON, rendered when it is written (api/queries/rendered.py) and read
-    by JSON pages instead of being built again (issue #14). `body` is NULL while stale: the
+    by JSON pages instead of being built again. `body` is NULL while stale: the
     triggers of api/store/ddl.py `STALE_EVENTS` set it so whenever anything the record shows
     changes, and the writer renders it again before its transaction ends."""
 
@@ -218,7 +218,7 @@ class EventParticipant(BaseModel):
 
     class Meta:
         # (actor, event): an actor's events in order, read from the index alone (the network's
-        # latest records of an actor, facets by actor; issue #14)
+        # latest records of an actor, facets by actor)
         indexes = (
             (("event", "actor", "role"), True),
             (("actor", "role"), False),
@@ -355,7 +355,7 @@ class SchemaVersion(BaseModel):
 
 
 class DataVersion(BaseModel):
-    """One row: the version of the data, bumped in the transaction of every write (issue #14;
+    """One row: the version of the data, bumped in the transaction of every write (
     api/store/data_version.py). `epoch` is drawn when the table is made, so two databases never
     share a version; response caches key on both."""
 

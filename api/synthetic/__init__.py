@@ -67,8 +67,8 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
             counts = writer.write(corpus(events, random_seed))
     finally:
         writer.close()
-    if is_postgres():  # rendering's plans need statistics of the new rows (at 1M, without
-        for model in WRITTEN_TABLES.values():  # them each query of a batch took 0.2 to 0.5 s)
+    if is_postgres():  # rendering's plans need statistics of the new rows (without them a
+        for model in WRITTEN_TABLES.values():  # batch's queries are planned blind, and slow)
             database.execute_sql(f'ANALYZE "{model._meta.table_name}"')
     EVENT_JSON.fill(after=before)  # rendered once, the triggers off while the rows went in
     return counts
