@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,17 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app: settings, database binding, blueprints, docs and error handlers."""
-    from api.http.resources import MODULES
-    from api.http.resources.writes import register_converter
-
+    """Build the Flask app: its settings, then each of SETUP_STEPS in order."""
     app = Flask(__name__, template_folder="http/templates")
+    configure(app, config)
+    for step in SETUP_STEPS:
+        step(app)
+    return app
+
+
+def configure(app: Flask, config: dict[str, Any] | None) -> None:
+    """Settings (defaults, then the environment, then `config`), the request and JSON
+    classes, no sessions, and the cursor signer built from SECRET_KEY."""
     app.request_class = UrlRequest
     app.session_interface = NoSessions()  # no cookies: skip a signer built per request
     app.json = JSONProvider(app)
@@ -50,8 +57,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.testing:
         log.warning("SECRET_KEY is not set: cursors are signed with the public development key")
-    app.extensions["cursors"] = CursorSigner(app.config["SECRET_KEY"])  # formats.cursor_signer
-    init_database(app)
+    app.extensions["cursors"] = CursorSigner(app.config["SECRET_KEY"])  # http.list_query
+
+
+def register_api(app: Flask) -> None:
+    """flask-smorest's Api with every resource's blueprint, the security scheme and the
+    spec's finishing touches."""
+    from api.http.resources import MODULES
+    from api.http.resources.writes import register_converter
 
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
@@ -59,14 +72,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_converter(app, api)
     for module in MODULES:
         api.register_blueprint(module.blp)
-    auth.init_private_reads(app)
-    http_cache.init_app(app)
-    init_security(app)
-    limits.init_rate_limits(app)
-    response_cache.init_app(app)  # last: its lookup follows the rate limit, its store all hooks
-    app.before_request(http_cache.remember_base_url)  # after the lookup: a replay needs no root
-    trust_hosts(app)  # outermost middleware: the cache's replays see the URL it leaves
 
+
+def remember_base_url(app: Flask) -> None:
+    """Each request notes its base URL for absolute links (http_cache.remember_base_url)."""
+    app.before_request(http_cache.remember_base_url)
+
+
+def serve_docs_assets(app: Flask) -> None:
+    """Swagger UI's files and the tab icon, served locally so the docs work offline."""
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
     @app.get("/docs/assets/<path:filename>")
@@ -78,8 +92,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def favicon():
         """The docs' tab icon (Swagger UI's)."""
         return send_from_directory(assets, "favicon-32x32.png", mimetype="image/png")
-
-    return app
 
 
 class UrlRequest(Request):
@@ -155,3 +167,20 @@ def readonly_sqlite(url: str) -> pw.SqliteDatabase:
         uri=True,
         pragmas={"query_only": 1, "foreign_keys": 1, "cache_size": -32_000},
     )
+
+
+# The set-up steps in the order they must run. Flask runs `before_request` hooks in the order
+# they were registered and each WSGI middleware wraps the ones set before it, so the order is
+# part of the behaviour.
+SETUP_STEPS: tuple[Callable[[Flask], object], ...] = (
+    init_database,  # first: the later hooks run with a connection and a query budget
+    register_api,  # blueprints, the spec and the error handlers
+    auth.init_private_reads,  # READS_REQUIRE_KEY: a read without a key stops here
+    http_cache.init_app,  # compression, ETags and conditional requests
+    init_security,  # security headers and CORS
+    limits.init_rate_limits,  # the rate limit, before any answer is replayed
+    response_cache.init_app,  # its lookup follows the rate limit, its store every other hook
+    remember_base_url,  # after the cache's lookup: a replay needs no root
+    trust_hosts,  # the outermost middleware: the cache's replays see the URL it leaves
+    serve_docs_assets,
+)
