@@ -181,7 +181,7 @@ class EventListArgs(
     UpdatedSinceArgs,
     GeoArgs,
     ListArgs,
-    export_args(EventSchema, "rocket-strike-near-halliburton-2020-04-06"),
+    export_args(EventSchema, "rocket-strike-near-halliburton-2020-04-06"),  # type: ignore[misc]
 ):
     """Filters of `GET /v1/events`."""
 
@@ -216,7 +216,7 @@ class EventListArgs(
 class StatementListArgs(
     UpdatedSinceArgs,
     ListArgs,
-    export_args(StatementSchema, "kataib-hezbollah-2020-04-02-leave-iraq"),
+    export_args(StatementSchema, "kataib-hezbollah-2020-04-02-leave-iraq"),  # type: ignore[misc]
 ):
     """Filters of `GET /v1/statements`."""
 
@@ -245,7 +245,11 @@ class StatementListArgs(
     source = ids("Statements cited by this source.")
 
 
-class ActorListArgs(UpdatedSinceArgs, ListArgs, export_args(ActorSchema, "kataib-hezbollah")):
+class ActorListArgs(
+    UpdatedSinceArgs,
+    ListArgs,
+    export_args(ActorSchema, "kataib-hezbollah"),  # type: ignore[misc]
+):
     """Filters of `GET /v1/actors`."""
 
     SORTS = ("name", "-name", "relevance")
@@ -262,7 +266,9 @@ class ActorListArgs(UpdatedSinceArgs, ListArgs, export_args(ActorSchema, "kataib
 
 
 class RelationListArgs(
-    UpdatedSinceArgs, ListArgs, export_args(RelationSchema, "esmail-ghaani--commands--quds-force")
+    UpdatedSinceArgs,
+    ListArgs,
+    export_args(RelationSchema, "esmail-ghaani--commands--quds-force"),  # type: ignore[misc]
 ):
     """Filters of `GET /v1/relations`."""
 
@@ -281,7 +287,10 @@ class RelationListArgs(
 
 
 class LocationListArgs(
-    UpdatedSinceArgs, GeoArgs, ListArgs, export_args(LocationSchema, "ain-al-asad-air-base")
+    UpdatedSinceArgs,
+    GeoArgs,
+    ListArgs,
+    export_args(LocationSchema, "ain-al-asad-air-base"),  # type: ignore[misc]
 ):
     """Filters of `GET /v1/locations`."""
 
@@ -302,7 +311,8 @@ class LocationListArgs(
 
 
 class SourceListArgs(
-    ListArgs, export_args(SourceSchema, "al-monitor-2020-04-07-us-iran-showdown-iraq")
+    ListArgs,
+    export_args(SourceSchema, "al-monitor-2020-04-07-us-iran-showdown-iraq"),  # type: ignore[misc]
 ):
     """Filters of `GET /v1/sources`."""
 

@@ -61,7 +61,8 @@ def _bom_param() -> fields.Boolean:
 
 
 def export_args(schema: type[ma.Schema], example: str) -> type[ma.Schema]:
-    """The export parameters of one collection's list (a base class of its arguments)."""
+    """The export parameters of one collection's list (a base class of its arguments; mypy
+    cannot follow a base made at run time, hence `type: ignore[misc]` where it is used)."""
     return type(
         f"{schema.__name__}ExportArgs",
         (ma.Schema,),
@@ -83,7 +84,9 @@ class CommaNumbers(fields.String):
         self.count = count
         super().__init__(**kwargs)
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[float]:
+    def _deserialize(  # type: ignore[override]  # a string in the spec, numbers when loaded
+        self, value: Any, attr: Any, data: Any, **kwargs: Any
+    ) -> list[float]:
         parts = value if isinstance(value, list) else [value]
         numbers = [p.strip() for part in parts for p in str(part).split(",")]
         try:

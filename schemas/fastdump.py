@@ -44,28 +44,31 @@ def _value_dump(field: fields.Field, name: str) -> _Dump | None:
 
     if kind is fields.String:
         return lambda v: v if v is None or type(v) is str else generic(v, name, None)
-    if kind is fields.Integer and not field.as_string:
+    if isinstance(field, fields.Integer) and kind is fields.Integer and not field.as_string:
         return lambda v: v if v is None or type(v) is int else generic(v, name, None)
-    if kind is fields.Float and not field.as_string:
+    if isinstance(field, fields.Float) and kind is fields.Float and not field.as_string:
         return lambda v: v if v is None or type(v) is float else generic(v, name, None)
     if kind in (fields.Boolean, fields.Raw):
         return lambda v: v
-    if kind is fields.Date and field.format in (None, "iso"):
+    if isinstance(field, fields.Date) and kind is fields.Date and field.format in (None, "iso"):
         date = dt.date
         return lambda v: (
             v.isoformat() if type(v) is date else (None if v is None else generic(v, name, None))
         )
-    if kind is fields.DateTime and (field.format or field.DEFAULT_FORMAT) in ("iso", "iso8601"):
+    if (
+        isinstance(field, fields.DateTime)
+        and kind is fields.DateTime
+        and (field.format or field.DEFAULT_FORMAT) in ("iso", "iso8601")
+    ):
         stamp = dt.datetime
         return lambda v: (
             v.isoformat() if type(v) is stamp else (None if v is None else generic(v, name, None))
         )
-    if kind is fields.Nested and not field.many and not field.only and not field.exclude:
-        nested = field.schema
-        if nested.only is None and not nested.exclude and not nested.many:
-            inner = dumper(nested)
-            return lambda v: None if v is None else inner(v)
-    if kind is fields.List and type(field.inner) is fields.Nested:
+    nested = _simple_nested(field)
+    if nested is not None:
+        inner = dumper(nested)
+        return lambda v: None if v is None else inner(v)
+    if isinstance(field, fields.List) and type(field.inner) is fields.Nested:
         item = _value_dump(field.inner, name)
         if item is not None:
             return lambda v: None if v is None else [item(x) for x in v]
@@ -92,16 +95,21 @@ def _inline(field: fields.Field, name: str, generic: str) -> str | None:
     kind = type(field)
     if kind not in _INLINE or getattr(field, "as_string", False):
         return None
-    if kind is fields.Date and field.format not in (None, "iso"):
+    if isinstance(field, fields.Date) and field.format not in (None, "iso"):
         return None
-    if kind is fields.DateTime and (field.format or field.DEFAULT_FORMAT) not in ("iso", "iso8601"):
+    if isinstance(field, fields.DateTime) and (field.format or field.DEFAULT_FORMAT) not in (
+        "iso",
+        "iso8601",
+    ):
         return None
     return _INLINE[kind].format(generic=generic, name=name)
 
 
 def _simple_nested(field: fields.Field) -> ma.Schema | None:
     """The schema of a Nested field that `_value_dump` dumps with `dumper`, else None."""
-    if type(field) is not fields.Nested or field.many or field.only or field.exclude:
+    if not isinstance(field, fields.Nested) or type(field) is not fields.Nested:
+        return None
+    if field.many or field.only or field.exclude:
         return None
     nested = field.schema
     return nested if nested.only is None and not nested.exclude and not nested.many else None
@@ -110,7 +118,7 @@ def _simple_nested(field: fields.Field) -> ma.Schema | None:
 def _inline_nested(field: fields.Field, i: int, scope: dict[str, Any]) -> str | None:
     """`_value_dump` of a Nested field, or of a List of one, as Python source (its schema's
     dumper in `scope` as `inner_<i>`); None for any other field."""
-    inner = field.inner if type(field) is fields.List else field
+    inner = field.inner if isinstance(field, fields.List) and type(field) is fields.List else field
     nested = _simple_nested(inner)
     if nested is None:
         return None
@@ -127,11 +135,7 @@ def dumper(schema: ma.Schema) -> _Dump:
     found = _compiled.get(key)
     if found is not None:
         return found
-    if (
-        schema._hooks[("pre_dump", False)]
-        or schema._hooks[("post_dump", False)]
-        or (schema._hooks[("pre_dump", True)] or schema._hooks[("post_dump", True)])
-    ):
+    if schema._hooks.get("pre_dump") or schema._hooks.get("post_dump"):
         found = lambda obj: marshmallow_dump(schema, obj, many=False)  # noqa: E731
         _compiled[key] = found
         return found
@@ -236,5 +240,5 @@ def dump(schema: ma.Schema, obj: Any, many: bool | None = None) -> Any:
 
 def install(schema: ma.Schema) -> ma.Schema:
     """Give one schema instance the fast `dump` (its class, and so the spec, is unchanged)."""
-    schema.dump = lambda obj, *, many=None: dump(schema, obj, many)
+    schema.dump = lambda obj, *, many=None: dump(schema, obj, many)  # type: ignore[method-assign]
     return schema

@@ -14,7 +14,7 @@ def enum_field(vocabulary: dict, description: str, **kwargs) -> fields.String:
 
 
 def string_field(description: str, example: object = None, **kwargs) -> fields.Field:
-    metadata = {"description": description}
+    metadata: dict[str, object] = {"description": description}
     if example is not None:
         metadata["example"] = example
     return fields.String(metadata=metadata, **kwargs)

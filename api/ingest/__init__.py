@@ -149,7 +149,9 @@ def run(
             else:
                 EVENT_JSON.refresh()  # the records this import changed, rendered again
     report.summary = writer.summary
-    report.sources = [b.source_id for b in bundles] or ([removing] if removing else [])
+    report.sources = [b.source_id for b in bundles if b.source_id is not None] or (
+        [removing] if removing else []
+    )
     for bundle in bundles:
         for collection in COLLECTIONS:
             report.counts[collection] = report.counts.get(collection, 0) + len(

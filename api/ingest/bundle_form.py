@@ -97,7 +97,7 @@ def casualties(event_id: int) -> list[dict]:
 def definition(collection: str, row: pw.Model) -> dict:
     """A stored record in the shape the bundle schema loads (without citations)."""
     if collection == "actors":
-        fields = ("name", "kind", "title", "description", "country")
+        fields: tuple[str, ...] = ("name", "kind", "title", "description", "country")
         return {"id": row.slug, **{f: getattr(row, f) for f in fields}} | {
             "aliases": aliases(ActorAlias, ActorAlias.actor, row.id)
         }

@@ -39,7 +39,7 @@ def record_name(collection: str, record: Any) -> str | None:
         return None
     if isinstance(record.get("id"), str):
         return record["id"]
-    parts = [record.get(key) for key in ("subject", "predicate", "object")]
+    parts: list[Any] = [record.get(key) for key in ("subject", "predicate", "object")]
     return " ".join(parts) if all(isinstance(p, str) for p in parts) else None
 
 

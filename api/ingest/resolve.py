@@ -163,7 +163,7 @@ def _check_references(bundles: list[Bundle], plan: Plan, defined: dict) -> None:
                     if isinstance(slug, str):
                         wanted[kind].add(slug)
     stored: dict[str, dict[str, int]] = {}
-    texts: dict[str, str | None] = {b.source_id: b.source["text"] for b in bundles if b.source}
+    texts: dict[str, str | None] = {b.source["id"]: b.source["text"] for b in bundles if b.source}
     for kind, slugs in wanted.items():
         model = named(kind).model
         query = model.select(model.slug, model.id).where(model.slug.in_(list(slugs)))

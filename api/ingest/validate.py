@@ -135,7 +135,7 @@ def _check_duplicates(bundle: Bundle) -> None:
 
 def _check_text(bundle: Bundle) -> None:
     """Every excerpt citing this bundle's source, and every verbatim quote, is in its text."""
-    if not bundle.source["text"]:
+    if not bundle.source or not bundle.source["text"]:
         return
     text = normalize(bundle.source["text"])
     own = bundle.source_id
@@ -175,6 +175,8 @@ _DATE_FIELDS = {
 def check_dates(bundle: Bundle) -> None:
     """Nothing is dated after the publication date (at the publication's precision)."""
     source = bundle.source
+    if source is None:
+        return
     _, latest = date_span(source["published"], None, source["published_precision"])
     for collection, names in _DATE_FIELDS.items():
         for index, record in bundle.records[collection]:
@@ -193,7 +195,7 @@ def check_dates(bundle: Bundle) -> None:
 def _check_orphans(bundle: Bundle) -> None:
     """Every actor is used by a relation, an event or a statement; every location by an
     event, or is an ancestor of one that is (a top-level country may serve only as a parent)."""
-    used_actors: set[str] = set()
+    used_actors: set[str | None] = set()
     for _, relation, _ in bundle.every("relations"):
         used_actors.update((relation.get("subject"), relation.get("object")))
     for _, event, _ in bundle.every("events"):

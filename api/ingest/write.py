@@ -266,7 +266,8 @@ class Writer:
     def bundles(self, bundles: list[Bundle], plan: Plan) -> None:
         """In dependency order across all bundles, so they may refer to each other's records;
         then what they no longer support goes."""
-        data = [(b.data(), b.source_id) for b in bundles]
+        data = [(b.data(), b.source_id) for b in bundles if b.source_id is not None]
+        assert len(data) == len(bundles), "a bundle without a source passed validation"
         for bundle, _ in data:
             self.source(bundle["source"])
         for bundle, slug in data:
@@ -312,14 +313,17 @@ class Writer:
                     & contributed_by([source_id])
                     & Citation.record_id.in_(list(ids) or [0])
                 ).execute()
-            ids = sorted(plan.stale.get(collection, ()))
-            if not ids:
+            stale_ids = sorted(plan.stale.get(collection, ()))
+            if not stale_ids:
                 continue
             Citation.delete().where(
-                (Citation.record_type == record_type) & Citation.record_id.in_(ids)
+                (Citation.record_type == record_type) & Citation.record_id.in_(stale_ids)
             ).execute()
             SearchDocument.delete().where(
-                (SearchDocument.record_type == record_type) & SearchDocument.record_id.in_(ids)
+                (SearchDocument.record_type == record_type)
+                & SearchDocument.record_id.in_(stale_ids)
             ).execute()
             model = of_collection(collection).model
-            self.summary[collection]["deleted"] += model.delete().where(model.id.in_(ids)).execute()
+            self.summary[collection]["deleted"] += (
+                model.delete().where(model.id.in_(stale_ids)).execute()
+            )

@@ -107,7 +107,7 @@ class Sink:
                 if convert is not _same
             ]
 
-    def insert(self, rows: list[Row]) -> None:
+    def insert(self, rows: Sequence[Row]) -> None:
         """Insert `rows` (tuples in the order of `columns`)."""
         if not rows:
             return

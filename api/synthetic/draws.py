@@ -134,8 +134,10 @@ class EventDraw:
             f"{sub_type.replace('_', ' ')} in {where}. {toll} "
             f"{rng.choice(EXTRA_SENTENCES)}"
         )
-        row = (slug, title, summary, etype, sub_type, date, end, precision, start, stop)
-        row += (site["slug"] if site else None, fatalities)
+        row = (slug, title, summary, etype, sub_type, date, end, precision, start, stop) + (
+            site["slug"] if site else None,
+            fatalities,
+        )
         return row, list(zip(chosen, roles[:k], strict=True))
 
 
@@ -245,6 +247,21 @@ class StatementDraw:
             summary = None
         outlet = rng.choice(self.outlets) if channel in ("interview", "news_report") else None
         signatories = k if channel == "joint_statement" else None
-        row = (slug, text, verbatim, summary, channel, outlet, signatories, date, end, precision)
-        row += (start, stop, anonymous, attribution)
+        row = (
+            slug,
+            text,
+            verbatim,
+            summary,
+            channel,
+            outlet,
+            signatories,
+            date,
+            end,
+            precision,
+        ) + (
+            start,
+            stop,
+            anonymous,
+            attribution,
+        )
         return row, speakers, addressees, mentions, linked

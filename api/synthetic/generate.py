@@ -260,7 +260,7 @@ class Texts(Sequence[str]):
     def __len__(self) -> int:
         return len(self.ends)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         start = self.ends[index - 1] if index > 0 else 0
         return self.data[start : self.ends[index]].decode()
 
@@ -277,5 +277,5 @@ class Days(Sequence[dt.date]):
     def __len__(self) -> int:
         return len(self.ordinals)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return dt.date.fromordinal(self.ordinals[index])

@@ -121,7 +121,10 @@ class World:
         """Locations level by level (parents before children), as dicts."""
         rng = self.rng
         total = self.plan.locations
-        countries, provinces, lower, leaves = [], [], [], []
+        countries: list[dict] = []
+        provinces: list[dict] = []
+        lower: list[dict] = []
+        leaves: list[dict] = []
         n_provinces = max(2 * len(COUNTRIES), round(0.08 * total))
         weights = [c[2] for c in COUNTRIES]
         per_country = [2] * len(COUNTRIES)
@@ -242,7 +245,7 @@ class World:
             kind = pick(rng, kinds)
             iso, country_name = rng.choices(COUNTRIES, country_weights)[0][:2]
             name, title, description = self.identity(kind, country_name)
-            aliases = []
+            aliases: list[str] = []
             if kind in ("person", "armed_group") and rng.random() < 0.3:
                 variants = {
                     name.replace("al-", "el-"),

@@ -163,7 +163,7 @@ class CorpusWriter:
         if None in targets:
             targets |= {row[0] for row in rows}  # record_type is the first column
         for target in targets - {None, table}:
-            self.flush(target)
+            self.flush(str(target))
         self.bar.set_description(table, refresh=False)
         self.sinks[table].insert(rows)
         self.counts[table] += len(rows)
