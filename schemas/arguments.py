@@ -444,11 +444,12 @@ _NOT_FILTERS = ("limit", "cursor", "sort", "format", "fields_", "ids_", "bom")
 
 
 MAX_BUCKETS = 1000
+DEFAULT_BUCKETS = 100
 
 
 def _buckets_param() -> fields.Integer:
     return fields.Integer(
-        load_default=100,
+        load_default=DEFAULT_BUCKETS,
         validate=validate.Range(1, MAX_BUCKETS),
         metadata=meta(
             f"At most this many buckets (1 to {MAX_BUCKETS}): the most frequent values; "

@@ -103,13 +103,15 @@ def cache_headers(response: Response) -> Response:
     response.headers.setdefault("Cache-Control", CACHEABLE)
     if response.status_code == 200 and not response.get_etag()[0]:
         response.add_etag()  # sha1 of the body: strong, the same on every worker and host
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place
+    return response
 
 
 def replayed(response: Response) -> Response:
     """A response replayed by the response cache, headers and ETag included: answered with a
     304 when `If-None-Match` matches, and dated now."""
     if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
-        return response.make_conditional(request)
+        response.make_conditional(request)  # in place
+        return response
     response.headers["Date"] = http_date()
     return response

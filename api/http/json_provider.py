@@ -8,9 +8,10 @@ by `fastdump.as_json`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
+from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
 from schemas import fastdump
@@ -49,4 +50,5 @@ class JSONProvider(DefaultJSONProvider):
         obj = self._prepare_response_obj(args, kwargs)
         if self._app.debug:
             return super().response(*args, **kwargs)
-        return self._app.response_class(self.dump_bytes(obj), mimetype=self.mimetype)
+        response_class = cast("type[Response]", self._app.response_class)  # typed as sansio's
+        return response_class(self.dump_bytes(obj), mimetype=self.mimetype)

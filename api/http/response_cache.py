@@ -96,7 +96,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = ResponseCache(max_bytes)
     app.before_request(lookup)
     app.after_request_funcs.setdefault(None, []).insert(0, store)  # run last
-    app.wsgi_app = Replay(app, app.wsgi_app)
+    app.wsgi_app = Replay(app, app.wsgi_app)  # type: ignore[method-assign]  # as Flask's docs do
 
 
 def key_of(environ: dict, method: str, version: str, identity: str | None) -> tuple:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import peewee as pw
@@ -36,7 +36,7 @@ from api.queries.rendered import Rendered
 from api.store.models import Actor, Event, EventCasualty, EventJson, EventParticipant, Location
 
 
-def locations_of(events: list[Event]) -> dict[int, Location]:
+def locations_of(events: Sequence[Event | Row]) -> dict[int, Row]:
     """The locations of many events in one query: {location id: location}."""
     return rows_by_id(Location, list({event.location_id for event in events if event.location_id}))
 
@@ -56,7 +56,7 @@ _PLACE_COLUMNS = [
 _PLACE_NAMES = [column.name for column in _PLACE_COLUMNS]
 
 
-def places_of(events: list[Row]) -> dict[int, Row]:
+def places_of(events: Sequence[Event | Row]) -> dict[int, Row]:
     """The places of many event rows (the columns their records show), in one query."""
     ids = list({event["location_id"] for event in events if event["location_id"]})
     if not ids:
@@ -131,7 +131,7 @@ def casualties_for(event_ids: list[int]) -> dict[int, list[dict]]:
     return result
 
 
-def _located_ancestors(locations: dict[int, Location]) -> dict[str, Location]:
+def _located_ancestors(locations: Mapping[int, Location | Row]) -> dict[str, Location]:
     """The enclosing places (with coordinates) of the places that have none, in one query."""
     wanted = {
         slug
@@ -147,7 +147,9 @@ def _located_ancestors(locations: dict[int, Location]) -> dict[str, Location]:
     return {loc.slug: loc for loc in query}
 
 
-def coordinates(location: Location | None, ancestors: dict[str, Location]) -> dict | None:
+def coordinates(
+    location: Location | Row | None, ancestors: Mapping[str, Location | Row]
+) -> dict | None:
     """An event's point: its location's coordinates or, when it has none, the nearest
     enclosing place's (marked `source: ancestor`); None when no place has any."""
     if location is None:
@@ -184,7 +186,7 @@ def _place_view(place: Row, ancestors: dict[str, Location]) -> tuple[dict, dict 
     return ref, point
 
 
-def _load_events(events: list[Event]) -> list[dict]:
+def _load_events(events: list[Row]) -> list[dict]:
     """Event records for a page of rows (loading.Row dicts; a fixed number of queries), keys in
     the order of the response schema (see Collection.records_as_dumped)."""
     ids = [event["id"] for event in events]

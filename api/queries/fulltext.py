@@ -43,6 +43,7 @@ def tokens(text: str) -> list[str]:
 def _rowid_range(record_type: str) -> tuple[int, int]:
     """SQLite: the first and last FTS5 rowid of `record_type`'s documents (api/store/ddl.py)."""
     code = named(record_type).search_code
+    assert code is not None, f"{record_type} records are not searchable"
     return code << FTS_ID_BITS, ((code + 1) << FTS_ID_BITS) - 1
 
 
@@ -124,7 +125,7 @@ def in_rank_order(
     api/queries/rankings.py)."""
     if len(record_types) == 1:
         hits = ranked(record_types[0], text).alias("hits")
-        order = (hits.c.rank, hits.c.record_id)
+        order: tuple[pw.Node, ...] = (hits.c.rank, hits.c.record_id)
         kind: pw.Node = pw.Value(record_types[0])
     else:
         hits = matches_any(record_types, text).alias("hits")

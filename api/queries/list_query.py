@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from api.queries.paging import CursorSigner
-from schemas.arguments import DEFAULT_LIMIT
+from schemas.arguments import DEFAULT_BUCKETS, DEFAULT_LIMIT, DEFAULT_RADIUS_KM
 
 NO_FILTERS: Mapping[str, Any] = MappingProxyType({})
 
@@ -34,8 +34,8 @@ class ListQuery:
     filters: Mapping[str, Any] = field(default_factory=lambda: NO_FILTERS)
     ids: tuple[str, ...] = ()
     updated_since: dt.datetime | None = None
-    radius_km: float | None = None  # of `near`
-    buckets: int | None = None  # facets: how many buckets
+    radius_km: float = DEFAULT_RADIUS_KM  # of `near`
+    buckets: int = DEFAULT_BUCKETS  # facets: how many buckets
     format: str | None = None
     fields: tuple[str, ...] = ()
     bom: bool = False

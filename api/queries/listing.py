@@ -128,7 +128,7 @@ class PlannedPage:
         key, row_id, direction = self.position or (None, None, None)
         version = data_version.current_or_none()
         selection = asked.selection()
-        plan_key = None
+        plan_key: tuple | None = None
         if version is not None and selection is not None:
             plan_key = (version, collection.name, type(database.obj), sort_name, direction)
             plan_key += (count_limit, self.as_json, asked.limit, selection)
@@ -174,7 +174,11 @@ class PlannedPage:
         if led is not found:  # few rows in the other filters' range: read those, sort them
             found, page_sort = led, unindexed_sort(sort)
         elif found.narrowed:  # many matches: walk the sort's index and probe
-            matches = total if total is not None else count_limit + 1
+            if total is None:  # beyond the count limit (paging.page_total)
+                assert count_limit is not None
+                matches = count_limit + 1
+            else:
+                matches = total
             found = read_in_sort_order(found, sort.key, matches, asked)
         compiled = compile_keyset(found.query(), page_sort, model.id, asked.limit, direction)
         return PagePlan(compiled, fields, names, total, estimate)
@@ -256,15 +260,16 @@ def slice_of_kept_ranking(
 ) -> Page:
     """The page of a kept ranking that `ranked_by_database` would read: same rows, cursors
     and totals (a later page's total beyond `count_limit` is None, its estimate exact)."""
-    direction = key = row_id = None
-    record_type = ranking.types[0] if ranking.types else ""
+    direction: str | None = None
+    after: rankings.Hit | None = None
     if asked.cursor:
         key, row_id, direction = asked.cursors.decode(asked.cursor, sort)
-    after = None if direction is None else (key, record_type, row_id)
+        after = (key, ranking.types[0] if ranking.types else "", row_id)
     hits = ranking.window(after, direction or "next", asked.limit + 1)
     rows = [{"id": record_id, "rank": rank} for rank, _type, record_id in hits]
-    total, estimate = len(ranking), None
-    if asked.cursor and count_limit is not None and total > count_limit:
+    total: int | None = len(ranking)
+    estimate: int | None = None
+    if asked.cursor and count_limit is not None and len(ranking) > count_limit:
         total, estimate = None, len(ranking)
     key_of, id_of = (lambda row: row["rank"]), (lambda row: row["id"])
     return page_of(
@@ -387,7 +392,8 @@ def walk(
         key_of = lambda row: row.distance_km  # noqa: E731
     elif sort is None:
         sort = collection.sorts[sort_name]
-    query, counter = found.query(), count_rows  # counts remembered per data version
+    query = found.query()
+    counter: Callable[[pw.SelectQuery, int | None], int] = count_rows  # remembered per version
     if plan.total_of is None and sort_name not in DISTANCE_SORTS and found.narrowed:
         # Many matches: the page is read in sort order, each row tested; the count still
         # reads the matches through the filters' indexes (filters.read_in_sort_order).
@@ -396,8 +402,10 @@ def walk(
         matches = count_rows(counted, cap)
         query = read_in_sort_order(found, sort.key, matches, asked).query()
 
-        def counter(_page_query: pw.SelectQuery, limit: int | None) -> int:
+        def counted_once(_page_query: pw.SelectQuery, limit: int | None) -> int:
             return matches if limit == cap else count_rows(counted, limit)
+
+        counter = counted_once
 
     page = paginate(
         query,

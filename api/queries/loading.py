@@ -171,12 +171,12 @@ def model_columns(model: type[pw.Model]) -> tuple[list[pw.Field], list[str]]:
     return fields, names
 
 
-def actor_ref(actor: Actor) -> dict:
+def actor_ref(actor: Actor | Row) -> dict:
     """An actor as other records embed it: `{id, name, kind}`."""
     return {"id": actor.slug, "name": actor.name, "kind": actor.kind}
 
 
-def location_ref(location: Location) -> dict:
+def location_ref(location: Location | Row) -> dict:
     """A location as other records embed it: `{id, name, kind}`."""
     return {"id": location.slug, "name": location.name, "kind": location.kind}
 

@@ -50,7 +50,8 @@ def _per_actor_arms(
         rendered.append((sql, params, slots))
     per_statement = max(1, ARMS_PER_QUERY // len(arms))
     for start in range(0, len(actors), per_statement):
-        texts, values = [], []
+        texts: list[str] = []
+        values: list = []
         for actor in actors[start : start + per_statement]:
             for sql, params, slots in rendered:
                 texts.append(f"SELECT * FROM ({sql}) AS arm{len(texts)}")
@@ -71,15 +72,17 @@ def _relation_edges(ids: list[int], edges: dict[tuple, dict], within: list[int] 
             )
         ).tuples()
     else:
-        arms = [
-            lambda actor, end=end: (
+
+        def latest_at(end: pw.Field) -> Callable[[int], pw.SelectQuery]:
+            """The arm of an actor's latest relations with the actor at `end`."""
+            return lambda actor: (
                 Relation.select(*columns)
                 .where(end == actor)
                 .order_by(Relation.id.desc())
                 .limit(RECORDS_PER_ACTOR)
             )
-            for end in (Relation.subject, Relation.object)
-        ]
+
+        arms = [latest_at(end) for end in (Relation.subject, Relation.object)]
         database = Relation._meta.database
         rows = (
             row
@@ -254,7 +257,7 @@ def network(slug: str, depth: int, limit: int) -> dict:
         kind, (source, target) = edge["kind"], edge["ends"]
         if kind != "relation" and place(target) < place(source):
             source, target = target, source
-        shared = {"events": [], "statements": []}
+        shared: dict[str, list] = {"events": [], "statements": []}
         if kind != "relation":
             found = sorted((*facts[(kind, r)], r) for r in edge["records"])
             shared[_SHARED[kind][3]] = [slug for _, slug, _ in found[:EVIDENCE_LIMIT]]

@@ -373,6 +373,6 @@ def paginate(
     rows = list(keyset(query, sort, id_column, limit, direction or "next", key, row_id))
     if row is not None:
         rows = [row(fetched) for fetched in rows]
-    if windowed:
+    if total_of is not None and windowed:
         total = total_of(rows[0]) if rows else 0
     return page_of(rows, sort, limit, direction, total, estimate, key_of, id_of, cursors)

@@ -77,10 +77,10 @@ def search_all(
         }
         for row in rows
     ]
-    last = rows[-1] if rows else None
-    next_cursor = (
-        encode_cursor(last["rank"], last["record_type"], last["record_id"]) if more else None
-    )
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = encode_cursor(last["rank"], last["record_type"], last["record_id"])
     return results, total, next_cursor
 
 
@@ -97,7 +97,7 @@ def _ranked_documents(
     windowed = after is None
     total = None if windowed else fulltext.count_matches(types, text)
     best = pw.Select([hits], columns)
-    if windowed:
+    if after is None:
         best = pw.Select([hits], [*columns, fulltext.total_column(types, text).alias("total")])
     else:
         best = best.where(pw.Tuple(*order) > pw.Tuple(*(pw.Value(v) for v in after)))

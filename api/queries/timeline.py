@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import peewee as pw
 
 from api.queries import filters
@@ -119,8 +121,9 @@ def timeline(asked: ListQuery, count_limit: int | None = None) -> tuple[list[dic
     return _timeline_items(page.rows), page
 
 
-def _timeline_items(rows: list[tuple]) -> list[dict]:
-    """The page's events and statements with just what a timeline shows (at most five queries)."""
+def _timeline_items(rows: list[Any]) -> list[dict]:
+    """The page's events and statements (rows: named tuples of record_type, id, date, uid)
+    with just what a timeline shows (at most five queries)."""
     ids: dict[str, list[int]] = {"event": [], "statement": []}
     for row in rows:
         ids[row.record_type].append(row.id)

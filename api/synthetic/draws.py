@@ -134,10 +134,9 @@ class EventDraw:
             f"{sub_type.replace('_', ' ')} in {where}. {toll} "
             f"{rng.choice(EXTRA_SENTENCES)}"
         )
-        row = (slug, title, summary, etype, sub_type, date, end, precision, start, stop) + (
-            site["slug"] if site else None,
-            fatalities,
-        )
+        place = site["slug"] if site else None
+        dates = (date, end, precision, start, stop)
+        row = (slug, title, summary, etype, sub_type, *dates, place, fatalities)
         return row, list(zip(chosen, roles[:k], strict=True))
 
 
@@ -247,21 +246,7 @@ class StatementDraw:
             summary = None
         outlet = rng.choice(self.outlets) if channel in ("interview", "news_report") else None
         signatories = k if channel == "joint_statement" else None
-        row = (
-            slug,
-            text,
-            verbatim,
-            summary,
-            channel,
-            outlet,
-            signatories,
-            date,
-            end,
-            precision,
-        ) + (
-            start,
-            stop,
-            anonymous,
-            attribution,
-        )
+        dates = (date, end, precision, start, stop)
+        source = (channel, outlet, signatories)
+        row = (slug, text, verbatim, summary, *source, *dates, anonymous, attribution)
         return row, speakers, addressees, mentions, linked

@@ -227,7 +227,7 @@ class World:
     def actors(self) -> list[dict]:
         """One state per country, then actors of weighted kinds, as dicts."""
         rng = self.rng
-        actors = []
+        actors: list[dict] = []
         for iso, name, *_ in COUNTRIES:
             actors.append(
                 {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import marshmallow as ma
 from flask import g
 from flask.views import MethodView
@@ -27,7 +29,8 @@ def collection_blueprint(
     kind = named(collection.name)
     name, schema = kind.collection, kind.response_schema
     blp = Blueprint(name, __name__, url_prefix=kind.path, description=description)
-    formats = tuple(args_schema().fields["format"].validate.choices)
+    format_choices = cast(ma.validate.OneOf, args_schema().fields["format"].validate)
+    formats = tuple(format_choices.choices)
     singular = collection.name
     record_schema = schema()  # one instance: building one deep-copies every field
     list_args = args_schema()  # likewise for the query string (a class is built per request)
@@ -64,8 +67,10 @@ def collection_blueprint(
             json_only()
             record = get_record(collection, record_id, as_json=True)
             # the ETag derives from its version
-            is_json = type(record) is WrittenRecord
-            g.record_version = record.version if is_json else record.get("version")
+            if isinstance(record, WrittenRecord):
+                g.record_version = record.version
+            else:
+                g.record_version = record.get("version")
             return record
 
     if kind.write_schema is not None:  # POST, PATCH, DELETE (api/http/resources/writes.py)
