@@ -1,4 +1,5 @@
-"""peewee as mypy sees it: Any (the stubs bundled with peewee 4 lack much of its query API, e.g. SelectQuery.select_extend, and the implicit id field)."""
+"""peewee as mypy sees it: Any. The stubs that peewee 4 ships lack much of its query API
+(SelectQuery.select_extend, count, a model's implicit id) and would be guessed wrong."""
 
 from typing import Any
 
