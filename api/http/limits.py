@@ -165,10 +165,14 @@ def body_stream(environ: dict, limit: int | None):
 def without_query_budget():
     """Lift the request's database time budget for what runs inside (an import: one locked
     transaction whose time grows with its bundle, bounded by MAX_BUNDLE_BYTES instead; a
-    budget stopping it half-way only wasted the work). PostgreSQL still bounds each
-    statement."""
+    budget stopping it half-way only wasted the work). The next request sets it again."""
     deadline = getattr(_budget, "deadline", None)
     _budget.deadline = None
+    if is_postgres() and not database.is_closed():
+        connection = database.connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+        _pg_timeouts[connection] = 0  # start_query_budget sets it again
     try:
         yield
     finally:
