@@ -625,7 +625,7 @@ def first_refusals(server: Served, sent: dict[int, float]) -> dict[int, float]:
     for line in server.log.read().splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[1] == "401" and parts[2].isdigit():
-            pid, probe = int(parts[0]), int(parts[2])
+            pid, probe = int(parts[0].strip("<>")), int(parts[2])
             if probe in sent and (pid not in found or sent[probe] < found[pid]):
                 found[pid] = sent[probe]
     server.log.seek(0, 2)

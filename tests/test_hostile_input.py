@@ -4,9 +4,11 @@ framing, imports that fail half-way, control characters in text and ids, deep ne
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import sqlite3
+import time
 
 import pytest
 import yaml
@@ -214,3 +216,48 @@ def test_a_control_character_in_a_bundle_is_422_naming_the_field(curated):
     problems = assert_problem(response, 422)["errors"]
     assert {p["path"] for p in problems} == {"source.title", "statements[2].text"}, problems
     assert written(client) == before
+
+
+# ---------------------------------------------------------------- nesting
+
+
+@pytest.mark.parametrize(
+    "body, media",
+    [
+        ("[" * 100_000 + "]" * 100_000, "application/json"),
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, "application/json"),
+        ("[" * 50_000, "application/yaml"),
+        ("a:\n" + "".join("  " * n + f"k{n}:\n" for n in range(1, 40)), "application/yaml"),
+        ("[" * 21 + "]" * 21, "application/json"),
+    ],
+    ids=["json lists", "json objects", "yaml flow", "yaml block", "json one level too deep"],
+)
+def test_nesting_deeper_than_the_bound_is_422(curated, body, media):
+    from api.ingest import MAX_NESTING
+
+    client = curated.app.test_client()
+    headers = curated.auth() | {"Content-Type": media}
+    started = time.monotonic()
+    response = client.post("/v1/briefings", data=body, headers=headers)
+    problems = assert_problem(response, 422)["errors"]
+    assert f"Nested deeper than {MAX_NESTING} levels" in problems[0]["message"], problems
+    assert time.monotonic() - started < 1.0
+    record = client.post(
+        "/v1/actors", data=body, headers=headers | {"Content-Type": "application/json"}
+    )
+    assert_problem(record, 422)
+
+
+def test_brackets_in_text_are_not_nesting(curated):
+    client = curated.app.test_client()
+    body, _ = seed_yaml()
+    raw = yaml.safe_load(body)
+    raw["actors"][0]["description"] = "[{" * 100 + " (editorial brackets) " + "}]" * 100
+    for media, data in [
+        ("application/json", json.dumps(raw)),
+        ("application/yaml", yaml.safe_dump(raw, allow_unicode=True)),
+    ]:
+        response = client.post(
+            "/v1/briefings", data=data, headers=curated.auth() | {"Content-Type": media}
+        )
+        assert response.status_code == 201, response.json

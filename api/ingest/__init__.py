@@ -18,7 +18,7 @@ from pathlib import Path
 from api.ingest.bundle_form import export_bundle
 from api.ingest.journal import JournaledWriter
 from api.ingest.problems import Problem, SeedError
-from api.ingest.read import Input, parse_body, read_file
+from api.ingest.read import MAX_NESTING, TOO_DEEP, Input, parse_body, read_file, too_deep_json
 from api.ingest.resolve import resolve
 from api.ingest.validate import COLLECTIONS, Bundle, check, load
 from api.queries.events import EVENT_JSON
@@ -28,6 +28,8 @@ from api.store.models import SearchDocument, Source
 
 __all__ = [
     "BRIEFINGS_DIR",
+    "MAX_NESTING",
+    "TOO_DEEP",
     "Problem",
     "Report",
     "SeedError",
@@ -40,6 +42,7 @@ __all__ = [
     "load_files",
     "read_bundle",
     "source_text",
+    "too_deep_json",
     "validate_files",
 ]
 
