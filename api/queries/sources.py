@@ -56,6 +56,8 @@ def _load_sources(sources: list[Source]) -> list[dict]:
             "url": source.url,
             "author": source.author,
             "language": source.language,
+            "version": source.version,
+            "updated_at": source.updated_at,
             "counts": {
                 kind.collection: counts.get(source.id, {}).get(kind.name, 0) for kind in WRITABLE
             },
