@@ -8,7 +8,6 @@ import json
 import logging
 import re
 import sqlite3
-import time
 
 import pytest
 import yaml
@@ -237,11 +236,9 @@ def test_nesting_deeper_than_the_bound_is_422(curated, body, media):
 
     client = curated.app.test_client()
     headers = curated.auth() | {"Content-Type": media}
-    started = time.monotonic()
     response = client.post("/v1/briefings", data=body, headers=headers)
     problems = assert_problem(response, 422)["errors"]
     assert f"Nested deeper than {MAX_NESTING} levels" in problems[0]["message"], problems
-    assert time.monotonic() - started < 1.0
     record = client.post(
         "/v1/actors", data=body, headers=headers | {"Content-Type": "application/json"}
     )
