@@ -97,7 +97,7 @@ def serve_docs_assets(app: Flask) -> None:
 class UrlRequest(Request):
     """Flask's request, its root and base URLs built once per distinct URL in this process
     (werkzeug quotes, splits and unquotes them on every request, and a page's links and
-    record URLs need both)."""
+    record URLs need both), its body limited whatever its framing."""
 
     @cached_property
     def root_url(self) -> str:
@@ -106,6 +106,11 @@ class UrlRequest(Request):
     @cached_property
     def base_url(self) -> str:
         return current_url(self.scheme, self.host, self.root_path, self.path)
+
+    @cached_property
+    def stream(self):
+        """The body, limited to MAX_BUNDLE_BYTES whatever its framing (limits.body_stream)."""
+        return limits.body_stream(self.environ, self.max_content_length)
 
 
 current_url = lru_cache(maxsize=1024)(get_current_url)  # bounded: paths are the client's

@@ -29,6 +29,10 @@ limit_request_line = 4094  # longer request lines: 414
 limit_request_fields = 100  # more header fields, or larger ones: 431
 limit_request_field_size = 8190
 control_socket_disable = True  # gunicorn 27's control socket is a fixed per-user path
+# gunicorn trusts no forwarded header (by default it believes X-Forwarded-Proto from
+# 127.0.0.1): the app alone applies them, from as many proxies as PROXY_COUNT says (ProxyFix)
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
 accesslog = "-"
 
 PROBLEM_DETAILS = {

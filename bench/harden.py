@@ -5,6 +5,9 @@
     python -m bench.harden slow [--model sync]       slow clients vs. /healthz probes
     python -m bench.harden kill                      kill -9 of a worker under load
     python -m bench.harden pgrestart                 stop/start a throwaway PostgreSQL under load
+    python -m bench.harden keyflood [--duration 15]  16 connections of invalid keys vs public reads
+    python -m bench.harden chunked                   a 5.4 MB bundle sent chunked: 413, no write
+    python -m bench.harden revoke                    a revoked key's first refusal on each worker
 
 Each serves the seed briefings (SQLite under instance/bench/, or a throwaway PostgreSQL cluster it
 creates on port 55432 and removes), only on 127.0.0.1, prints its figures and exits non-zero on
@@ -47,7 +50,7 @@ class Served:
     """`briefing serve` (or, with `model="sync"`, the former plain `gunicorn --workers 2`) in
     its own process group on a free loopback port; `stop()` ends exactly that group."""
 
-    def __init__(self, url: str, model: str = "gthread", env: dict | None = None) -> None:
+    def __init__(self, url: str, model: str = "serve", env: dict | None = None) -> None:
         self.port = free_port()
         self.env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", **(env or {})}
         if model == "sync":
@@ -364,6 +367,271 @@ def run_slow(options: argparse.Namespace) -> int:
     return verdict([] if answered == options.probes else ["probes unanswered"])
 
 
+# ---------------------------------------------------------------- invalid keys
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def keys_of(url: str, *specs: tuple[str, str]) -> list[str]:
+    """Keys created with `briefing keys create NAME --scope SCOPE` (the last line printed)."""
+    env = {**os.environ, "DATABASE_URL": url}
+    return [
+        subprocess.run(
+            [
+                BRIEFING,
+                "keys",
+                "create",
+                f"{name}-{os.getpid()}-{time.time_ns()}",
+                "--scope",
+                scope,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()[-1]
+        for name, scope in specs
+    ]
+
+
+def run_keyflood(options: argparse.Namespace) -> int:
+    """`--connections` clients sending made-up keys (or a real prefix with a wrong secret) to
+    /v1/audit for `--duration` s, the rate limiter on; meanwhile one client reads a public
+    page every 100 ms. Compares the reads' p95 with a quiet period before the flood."""
+    url = seeded_sqlite()
+    (real,) = keys_of(url, ("flood-admin", "admin"))
+    server = Served(url, env={"RATELIMIT_ENABLED": "1"})
+    stop = threading.Event()
+    codes: Counter = Counter()
+    lock = threading.Lock()
+
+    def reads(seconds: float) -> list[float]:
+        latencies, deadline = [], time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            code = status(server.port, "/v1/events?limit=5", timeout=10)[0]
+            if code == 200:
+                latencies.append(time.monotonic() - started)
+            time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
+        return latencies
+
+    def flood(n: int) -> None:
+        rng = random.Random(n)
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        while not stop.is_set():
+            if options.prefix == "real":
+                prefix = real.split(".")[0]
+            else:
+                prefix = "bk_" + "".join(rng.choices("0123456789abcdef", k=12))
+            key = f"{prefix}.{''.join(rng.choices('abcdefghij', k=43))}"
+            try:
+                connection.request(
+                    "GET", "/v1/audit?limit=1", headers={"Authorization": f"Bearer {key}"}
+                )
+                response = connection.getresponse()
+                response.read()
+                code = response.status
+                if response.getheader("Connection", "").lower() == "close":
+                    connection.close()
+            except (OSError, http.client.HTTPException):
+                code = None
+                connection.close()
+            with lock:
+                codes[code] += 1
+        connection.close()
+
+    try:
+        quiet = reads(options.quiet)
+        threads = [threading.Thread(target=flood, args=(n,)) for n in range(options.connections)]
+        for thread in threads:
+            thread.start()
+        try:
+            loud = reads(options.duration)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        check = status(
+            server.port, "/v1/audit?limit=1", headers={"Authorization": f"Bearer {real}"}
+        )
+    finally:
+        server.stop()
+    quiet95, loud95 = percentile(quiet, 0.95) * 1000, percentile(loud, 0.95) * 1000
+    total = sum(codes.values())
+    print(
+        f"invalid keys ({options.prefix} prefix), {options.connections} connections for "
+        f"{options.duration:g}s: {total} requests ({total / options.duration:.0f}/s), statuses "
+        f"{dict(sorted(codes.items(), key=lambda kv: str(kv[0])))}; 429s: {codes.get(429, 0)}"
+    )
+    print(
+        f"  public read p95: quiet {quiet95:.1f} ms ({len(quiet)} reads), during the flood "
+        f"{loud95:.1f} ms ({len(loud)} reads): x{loud95 / quiet95:.1f}; the real key "
+        f"afterwards: {check[0]}"
+    )
+    return verdict([] if codes.get(None, 0) == 0 else ["flood requests unanswered"])
+
+
+# ---------------------------------------------------------------- chunked bundle
+
+
+def chunked_bundle(limit: int, size: int) -> tuple[bytes, int]:
+    """The seed bundle as YAML, its statements repeated (new ids) until it is `size` bytes, and
+    a comment line sized so that a statement starts at byte `limit`: a body cut at the limit is
+    a valid bundle with statements missing. Returns (body, statements in it)."""
+    import yaml
+
+    from api.ingest import default_files
+    from api.ingest.read import read_file
+
+    raw = read_file(default_files()[0]).raw
+    raw["source"].pop("document", None)
+    originals = [
+        yaml.safe_dump([s], sort_keys=False, allow_unicode=True, width=100)
+        for s in raw.pop("statements")
+    ]
+    head = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=100) + "statements:\n"
+    items, length = list(originals), sum(len(o.encode()) for o in originals)
+    while len(head) + length < size:
+        item = originals[len(items) % len(originals)]
+        first, rest = item.split("\n", 1)
+        items.append(f"{first}-copy-{len(items)}\n{rest}")
+        length += len(items[-1].encode())
+    room = limit - len(head.encode()) - 2  # the comment line: "#", its padding, "\n"
+    offset, cut = 0, 0
+    for item in items:
+        if offset > room:
+            break
+        cut, offset = offset, offset + len(item.encode())
+    padding = "#" + " " * (room - cut) + "\n"
+    body = (head + padding + "".join(items)).encode()
+    assert body[limit : limit + 6] == b"- id: ", "the cut does not fall on a statement"
+    return body, len(items)
+
+
+def counts_of(port: int) -> dict[str, str]:
+    paths = {"statements": "/v1/statements?limit=1", "changes": "/v1/changes?since=0&limit=1"}
+    return {name: status(port, path)[1].get("X-Total-Count", "?") for name, path in paths.items()}
+
+
+def run_chunked(options: argparse.Namespace) -> int:
+    limit = 5 * 1024 * 1024
+    body, statements = chunked_bundle(limit, int(options.megabytes * 1_000_000))
+    url = seeded_sqlite()
+    (key,) = keys_of(url, ("chunked-writer", "write"))
+    server = Served(url)
+    problems: list[str] = []
+    try:
+        before = counts_of(server.port)
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+        connection.putrequest("POST", "/v1/briefings")
+        connection.putheader("Authorization", f"Bearer {key}")
+        connection.putheader("Content-Type", "application/yaml")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        started = time.monotonic()
+        try:
+            for offset in range(0, len(body), 65536):
+                chunk = body[offset : offset + 65536]
+                connection.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            connection.send(b"0\r\n\r\n")
+            response = connection.getresponse()
+            code, answer = response.status, response.read()
+        except (OSError, http.client.HTTPException) as error:
+            code, answer = None, str(error).encode()
+        elapsed = time.monotonic() - started
+        connection.close()
+        after = counts_of(server.port)
+    finally:
+        server.stop()
+    written = before != after
+    detail = answer[:160].decode("utf-8", "replace")
+    print(
+        f"chunked bundle of {len(body) / 1e6:.2f} MB ({statements} statements; limit "
+        f"{limit / 1e6:.2f} MB): {code} in {elapsed:.2f}s; written: {written} "
+        f"(before {before}, after {after})\n  {detail}"
+    )
+    if code != 413:
+        problems.append(f"answered {code}, not 413")
+    if written:
+        problems.append("something was written")
+    return verdict(problems)
+
+
+# ---------------------------------------------------------------- revocation
+
+
+def run_revoke(options: argparse.Namespace) -> int:
+    """An admin key used on every worker, then revoked with `briefing keys revoke`: the time
+    from the revocation to each worker's first 401 (new connections every 20 ms; the workers
+    are told apart by the pid gunicorn writes in its access log)."""
+    url = seeded_sqlite()
+    name = f"revoked-{os.getpid()}-{time.time_ns()}"
+    key = subprocess.run(
+        [BRIEFING, "keys", "create", name, "--scope", "admin"],
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()[-1]
+    env = {"GUNICORN_CMD_ARGS": "--access-logformat '%(p)s %(s)s %({x-probe}i)s'"}
+    server = Served(url, env=env)
+    headers = {"Authorization": f"Bearer {key}"}
+    sent: dict[int, float] = {}
+    problems: list[str] = []
+    try:
+        workers = set(server.workers())
+        for n in range(40):  # every worker verifies (and caches) the key
+            assert (
+                status(server.port, "/v1/audit?limit=1", headers=headers | {"X-Probe": f"w{n}"})[0]
+                == 200
+            )
+        revoked = time.monotonic()
+        subprocess.run(
+            [BRIEFING, "keys", "revoke", name],
+            env={**os.environ, "DATABASE_URL": url},
+            check=True,
+            capture_output=True,
+        )
+        done = time.monotonic()
+        n = 0
+        while time.monotonic() - revoked < options.timeout:
+            sent[n] = time.monotonic()
+            status(server.port, "/v1/audit?limit=1", headers=headers | {"X-Probe": str(n)})
+            n += 1
+            time.sleep(0.02)
+            if n % 25 == 0 and len(first_refusals(server, sent)) == len(workers):
+                break
+        refusals = first_refusals(server, sent)
+    finally:
+        server.stop()
+    print(f"revocation (the CLI took {(done - revoked) * 1000:.0f} ms), {n} probes:")
+    for pid in sorted(workers):
+        if pid in refusals:
+            print(f"  worker {pid}: first 401 {(refusals[pid] - revoked) * 1000:.0f} ms after")
+        else:
+            print(f"  worker {pid}: no 401 within {options.timeout:g}s")
+            problems.append(f"worker {pid} still accepts the revoked key")
+    return verdict(problems)
+
+
+def first_refusals(server: Served, sent: dict[int, float]) -> dict[int, float]:
+    """pid -> when the first probe that worker refused was sent, from the access log."""
+    server.log.flush()
+    server.log.seek(0)
+    found: dict[int, float] = {}
+    for line in server.log.read().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == "401" and parts[2].isdigit():
+            pid, probe = int(parts[0].strip("<>")), int(parts[2])
+            if probe in sent and (pid not in found or sent[probe] < found[pid]):
+                found[pid] = sent[probe]
+    server.log.seek(0, 2)
+    return found
+
+
 # ---------------------------------------------------------------- faults
 
 
@@ -492,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--connections", type=int, default=64)
     load.add_argument("--limited", action="store_true", help="keep the rate limiter on")
     slow = commands.add_parser("slow")
-    slow.add_argument("--model", choices=["gthread", "sync"], default="gthread")
+    slow.add_argument("--model", choices=["serve", "sync"], default="serve")
     slow.add_argument("--clients", type=int, default=2)
     slow.add_argument("--interval", type=float, default=5.0)
     slow.add_argument("--probes", type=int, default=8)
@@ -502,8 +770,18 @@ def main(argv: list[str] | None = None) -> int:
     kill.add_argument("--duration", type=float, default=8.0)
     restart = commands.add_parser("pgrestart")
     restart.add_argument("--outage", type=float, default=3.0)
+    keyflood = commands.add_parser("keyflood")
+    keyflood.add_argument("--connections", type=int, default=16)
+    keyflood.add_argument("--duration", type=float, default=15.0)
+    keyflood.add_argument("--quiet", type=float, default=5.0, help="seconds of reads before")
+    keyflood.add_argument("--prefix", choices=["madeup", "real"], default="madeup")
+    chunked = commands.add_parser("chunked")
+    chunked.add_argument("--megabytes", type=float, default=5.4)
+    revoke = commands.add_parser("revoke")
+    revoke.add_argument("--timeout", type=float, default=90.0)
     options = parser.parse_args(argv)
     run = {"fuzz": run_fuzz, "load": run_load, "slow": run_slow, "kill": run_kill}
+    run |= {"keyflood": run_keyflood, "chunked": run_chunked, "revoke": run_revoke}
     return (run | {"pgrestart": run_pgrestart})[options.command](options)
 
 

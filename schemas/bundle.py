@@ -13,6 +13,7 @@ import pycountry
 from marshmallow import fields, validate
 
 from schemas import vocabularies as vocab
+from schemas.text import refusals
 
 SLUG = validate.Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -40,10 +41,18 @@ def _one_of(vocabulary: dict) -> validate.OneOf:
 
 
 class StrictSchema(ma.Schema):
-    """Base: unknown keys are errors, so a typo in a seed file never passes silently."""
+    """Base: unknown keys are errors, so a typo in a seed file never passes silently; text
+    follows schemas/text.py (no control characters), named field by field."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def plain_text(self, data: Any, **kwargs: Any) -> Any:
+        found = refusals(data) if isinstance(data, dict) else None
+        if found:
+            raise ma.ValidationError(found)
+        return data
 
 
 class BundleCitationSchema(StrictSchema):

@@ -372,6 +372,8 @@ class SourceSchema(ma.Schema):
     url = string_field("Where it was published.", allow_none=True)
     author = string_field("Author, when known.", allow_none=True)
     language = string_field("ISO 639-1 language.", "en")
+    version = version_field()
+    updated_at = _updated_at_field()
     counts = fields.Nested(
         ExtractedCountsSchema,
         metadata={"description": "How many records of each collection cite this source."},

@@ -12,6 +12,7 @@ from schemas.registry import WRITABLE
 
 OPS = ("create", "update", "delete")
 _WRITABLE_TYPES = tuple(t.name for t in WRITABLE)
+_JOURNALED_TYPES = ("source", *_WRITABLE_TYPES)  # sources are journaled, written by imports
 MAX_FEED_LIMIT = 1000
 _DEFAULT_FEED_LIMIT = 100
 
@@ -57,7 +58,7 @@ class AuditArgs(FeedArgs):
         validate=validate.Length(1, 100), metadata=meta("Changes made with this key (name).")
     )
     record_type = fields.String(
-        validate=validate.OneOf(_WRITABLE_TYPES), metadata=meta("Changes of this record type.")
+        validate=validate.OneOf(_JOURNALED_TYPES), metadata=meta("Changes of this record type.")
     )
     record = fields.String(
         validate=validate.Length(1, 420), metadata=meta("Changes of the record with this id.")
@@ -76,7 +77,7 @@ class ChangeSchema(ma.Schema):
     seq = fields.Integer(metadata=meta("Position in the feed; pass it as `since`.", 1))
     time = fields.DateTime(metadata=meta("When the change was committed (UTC)."))
     op = fields.String(metadata={"enum": list(OPS), "description": "What happened."})
-    record_type = fields.String(metadata={"enum": list(_WRITABLE_TYPES)})
+    record_type = fields.String(metadata={"enum": list(_JOURNALED_TYPES)})
     id = fields.String(metadata=meta("Public id of the record.", "kataib-hezbollah"))
     version = fields.Integer(metadata=meta("The record's version after the change.", 1))
 

@@ -16,6 +16,7 @@ from flask_smorest.utils import prepare_response, resolve_schema_instance
 from webargs.flaskparser import FlaskParser
 
 from api.http.errors import (
+    OPERATIONAL_ERRORS,
     PROBLEM_JSON,
     database_problem,
     domain_problem,
@@ -37,6 +38,10 @@ class Api(flask_smorest.Api):
         self._app.register_error_handler(QueryError, domain_problem)
         self._app.register_error_handler(pw.DatabaseError, database_problem)
         self._app.register_error_handler(pw.InterfaceError, database_problem)
+        # the drivers' own errors, where peewee lets one through unwrapped (a row fetched
+        # while a query is stopped): answered as peewee's
+        for driver_error in OPERATIONAL_ERRORS:
+            self._app.register_error_handler(driver_error, database_problem)
         self._app.register_error_handler(Exception, unexpected_problem)
 
     def handle_http_exception(self, error):

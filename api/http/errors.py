@@ -7,10 +7,12 @@ the query layer's domain errors, and anything unexpected (logged, answered witho
 from __future__ import annotations
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any, NoReturn
 
 import peewee as pw
+import psycopg2
 from flask import Response, current_app, json, request
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -19,6 +21,7 @@ from api.ingest import SeedError
 from api.queries.errors import InvalidParameter, NotFound, QueryError
 
 PROBLEM_JSON = "application/problem+json"
+OPERATIONAL_ERRORS = (sqlite3.OperationalError, psycopg2.OperationalError)  # the drivers' own
 log = logging.getLogger(__name__)
 
 
@@ -115,11 +118,11 @@ def is_timeout(error: BaseException) -> bool:
     return "statement timeout" in text or text.strip() == "interrupted"
 
 
-def database_problem(error: pw.DatabaseError) -> Response:
+def database_problem(error: Exception) -> Response:
     """A database that cannot be reached, or a query over its budget: a 503 with Retry-After.
     The driver's message (hosts, ports, paths) goes to the log only. Anything else from the
     database (a corrupt file, a bug) is an unexpected 500."""
-    if isinstance(error, pw.OperationalError | pw.InterfaceError):
+    if isinstance(error, (pw.OperationalError, pw.InterfaceError, *OPERATIONAL_ERRORS)):
         if is_timeout(error):
             log.warning("Query budget exceeded on %s %s: %s", request.method, request.path, error)
             return unavailable(QUERY_TOO_COSTLY)

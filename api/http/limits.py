@@ -19,6 +19,8 @@ import peewee as pw
 from flask import Flask, Response, request
 from flask_limiter import Limiter, RateLimitExceeded
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import LimitedStream
 
 from api.store.db import database, is_postgres
 
@@ -126,3 +128,52 @@ def _over_budget() -> int:
     """SQLite progress handler: non-zero interrupts the running statement."""
     deadline = getattr(_budget, "deadline", None)
     return int(deadline is not None and time.monotonic() > deadline)
+
+
+# ---------------------------------------------------------------- request bodies
+
+
+class BodyLimit(LimitedStream):
+    """A body of unknown length (`Transfer-Encoding: chunked`) read up to `limit` bytes: one
+    byte more is a 413. (Werkzeug's own stream stops at the limit and returns what it read, so
+    a body over it arrived cut, and a cut bundle could import with records missing.)"""
+
+    def on_exhausted(self) -> None:
+        if self._stream.read(1):
+            raise RequestEntityTooLarge()
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if self.is_exhausted:
+            self.on_exhausted()
+        return data
+
+
+def body_stream(environ: dict, limit: int | None):
+    """The request body as the app may read it: a declared `Content-Length` over `limit` is a
+    413 before anything is read, and a body without one is a 413 at its `limit + 1`th byte."""
+    from werkzeug.wsgi import get_content_length, get_input_stream
+
+    if limit is None or get_content_length(environ) is not None:
+        return get_input_stream(environ, max_content_length=limit)
+    if "wsgi.input_terminated" not in environ:
+        return get_input_stream(environ, max_content_length=limit)  # no body (WSGI's rule)
+    return BodyLimit(environ["wsgi.input"], limit, is_max=True)
+
+
+@contextlib.contextmanager
+def without_query_budget():
+    """Lift the request's database time budget for what runs inside (an import: one locked
+    transaction whose time grows with its bundle, bounded by MAX_BUNDLE_BYTES instead; a
+    budget stopping it half-way only wasted the work). The next request sets it again."""
+    deadline = getattr(_budget, "deadline", None)
+    _budget.deadline = None
+    if is_postgres() and not database.is_closed():
+        connection = database.connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+        _pg_timeouts[connection] = 0  # start_query_budget sets it again
+    try:
+        yield
+    finally:
+        _budget.deadline = deadline

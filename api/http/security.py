@@ -14,8 +14,11 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from flask_cors import CORS
 from flask_cors.core import get_cors_headers, get_cors_options
+from flask_smorest import abort
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from schemas.text import FORBIDDEN, refusal
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -75,6 +78,22 @@ def init_security(app: Flask) -> None:
     # response cache's replays, which answer before Flask (api/http/response_cache.py).
     app.extensions[API_CORS] = get_cors_options(app, CORS_OPTIONS, {})
     app.after_request(add_security_headers)
+    app.before_request(plain_text_only)
+
+
+def plain_text_only() -> None:
+    """schemas/text.py's rule before anything reads the request: a path holding a control
+    character names no resource (404), a query parameter holding one is a 422 naming it."""
+    if FORBIDDEN.search(request.path):
+        abort(404, message="No resource has this path: it holds a control character.")
+    for name, value in request.args.items(multi=True):
+        message = refusal(name) or refusal(value)
+        if message:
+            abort(
+                422,
+                message=f"Invalid request. query parameter {name!r}: {message}",
+                errors={"query": {name: [message]}},
+            )
 
 
 def trust_hosts(app: Flask) -> None:

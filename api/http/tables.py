@@ -13,8 +13,10 @@ The response schema decides how a record flattens, field by field:
   (participants: `actor_ids`), so a GIS or spreadsheet filter needs no parsing of `actor:role`;
 - scalars stay as they are (in CSV: `true`/`false`, empty for null).
 
-CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
-carriage return) get a leading `'`, as OWASP recommends; numbers are never altered.
+CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@` after
+any leading whitespace or line break, or with a tab or carriage return) get a leading `'`, as
+OWASP recommends; numbers are never altered. Rows end in CRLF and a cell holding a CR, a LF,
+a comma or a quote is quoted (RFC 4180).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ import marshmallow as ma
 
 Cell = Callable[[Any], Any]
 Column = tuple[list[str], Cell]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@")  # after any leading whitespace or line break
+LEADING_BLANKS = " \t\r\n\f\v\u00a0\u2028\u2029"
 BOM = "\ufeff"
 
 
@@ -103,7 +106,9 @@ def text_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and (
+        value.lstrip(LEADING_BLANKS).startswith(FORMULA_STARTS) or value[:1] in ("\t", "\r")
+    ):
         return "'" + value
     return str(value)
 
@@ -114,7 +119,9 @@ def to_csv(records: list[dict], schema: ma.Schema, bom: bool = False) -> str:
     buffer = io.StringIO()
     if bom:
         buffer.write(BOM)
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180: rows end in CRLF, so a cell holding a CR, a LF or a comma is quoted (with "\n"
+    # only, a bare CR went out unquoted and a spreadsheet started a new row at it)
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table)
     for record in records:
         writer.writerow(text_cell(v) for v in flat_record(record, table).values())

@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 
 from api.ingest.bundle_form import export_bundle
-from api.ingest.journal import JournaledWriter
+from api.ingest.journal import JournaledWriter, StaleVersion
 from api.ingest.problems import Problem, SeedError
-from api.ingest.read import Input, parse_body, read_file
+from api.ingest.read import MAX_NESTING, TOO_DEEP, Input, parse_body, read_file, too_deep_json
 from api.ingest.resolve import resolve
 from api.ingest.validate import COLLECTIONS, Bundle, check, load
 from api.queries.events import EVENT_JSON
@@ -28,9 +28,12 @@ from api.store.models import SearchDocument, Source
 
 __all__ = [
     "BRIEFINGS_DIR",
+    "MAX_NESTING",
+    "TOO_DEEP",
     "Problem",
     "Report",
     "SeedError",
+    "StaleVersion",
     "UnknownSource",
     "default_files",
     "delete_source",
@@ -40,6 +43,7 @@ __all__ = [
     "load_files",
     "read_bundle",
     "source_text",
+    "too_deep_json",
     "validate_files",
 ]
 
@@ -117,6 +121,7 @@ def run(
     if_empty: bool = False,
     removing: str | None = None,
     key: str = "cli",
+    expected: int | None = None,
 ) -> Report:
     """Validate everything, then write it under the write lock; SeedError lists every problem."""
     report = Report(files=[i.name for i in inputs], dry_run=dry_run)
@@ -136,11 +141,14 @@ def run(
             writer.bundles(bundles, plan)
             if removing:
                 source = Source.get(Source.slug == removing)
+                if expected is not None and source.version != expected:
+                    raise StaleVersion(f"source changed since version {expected}.")
                 citing = writer.citing(source.id)
                 SearchDocument.delete().where(
                     (SearchDocument.record_type == "source")
                     & (SearchDocument.record_id == source.id)
                 ).execute()
+                writer.source_deleted(source)
                 source.delete_instance()
                 writer.changed_since(citing)  # records that kept other citations
                 writer.summary["sources"]["deleted"] += 1
@@ -187,12 +195,13 @@ def import_body(body: bytes, media_type: str, dry_run: bool = False, key: str = 
     return run([bundle_input], dry_run=dry_run, key=key)
 
 
-def delete_source(slug: str, key: str = "cli") -> Report:
-    """Remove a source, its citations, and the records only it supported."""
+def delete_source(slug: str, key: str = "cli", expected: int | None = None) -> Report:
+    """Remove a source, its citations, and the records only it supported; with `expected`,
+    only while the source is at that version (StaleVersion otherwise)."""
     with database.connection_context():
         if not Source.select().where(Source.slug == slug).exists():
             raise UnknownSource(slug)
-    return run([], removing=slug, key=key)
+    return run([], removing=slug, key=key, expected=expected)
 
 
 def export_source(slug: str) -> dict:

@@ -8,12 +8,13 @@ Callers hold the write lock (api/store/ddl.py `exclusive`), so versions and `Cha
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import peewee as pw
 
-from api.ingest.bundle_form import contributed_by, definition
+from api.ingest.bundle_form import SOURCE_FIELDS, contributed_by, definition
 from api.ingest.resolve import Plan
 from api.ingest.write import Writer
 from api.records import WRITABLE, named, of_collection
@@ -41,6 +42,14 @@ def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
     if collection == "relations":
         record = {"id": row.slug, **record}
     return record | {"citations": [{"source": s, "excerpt": e} for s, e in cited.tuples()]}
+
+
+def source_snapshot(row: Source) -> dict[str, Any]:
+    """A source as the journal keeps it: its fields, and a digest of its text (the text
+    itself is in the source, and up to MAX_BUNDLE_BYTES)."""
+    digest = None if row.text is None else hashlib.sha256(row.text.encode()).hexdigest()
+    fields = {name: getattr(row, name) for name in (*SOURCE_FIELDS, "language")}
+    return {"id": row.slug, **fields, "text_sha256": digest}
 
 
 def _snapshot_by_id(collection: str, row_id: int) -> dict[str, Any] | None:
@@ -117,6 +126,22 @@ class JournaledWriter(Writer):
         model = of_collection(collection).model
         row = model.get_or_none(model.slug == slug)
         self.before = None if row is None else snapshot(collection, row)
+
+    def source(self, data: dict) -> None:
+        row = Source.get_or_none(Source.slug == data["id"])
+        before = None if row is None else source_snapshot(row)
+        super().source(data)
+        row = Source.get(Source.slug == data["id"])
+        after = source_snapshot(row)
+        if before is None:
+            log("create", "sources", row.slug, row.version, self.key, None, after)
+        elif after != before:
+            version = bump("sources", row.id)
+            log("update", "sources", row.slug, version, self.key, before, after)
+
+    def source_deleted(self, row: Source) -> None:
+        """Journal a source about to be deleted: its tombstone."""
+        log("delete", "sources", row.slug, row.version + 1, self.key, source_snapshot(row), None)
 
     def actor(self, data: dict, bundle: str) -> None:
         self.begin("actors", data["id"])

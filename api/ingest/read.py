@@ -4,6 +4,7 @@ file (with its `document` beside it) or from a request body."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,48 @@ import yaml
 
 from api.ingest.problems import Problem
 
+# The deepest nesting of lists and mappings a bundle or a record may have (a bundle needs 5:
+# bundle, statements, a statement, its citations, a citation). Deeper is a 422, found before
+# the parsers recurse into it (Python's recursion limit answered 500).
+MAX_NESTING = 20
+TOO_DEEP = f"Nested deeper than {MAX_NESTING} levels of lists and mappings."
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{\]}]')
+
+
+def too_deep_json(text: str | bytes) -> bool:
+    """True when JSON `text` nests lists and objects deeper than MAX_NESTING (brackets
+    inside strings do not count)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif bracket in "]}":
+            depth -= 1
+    return False
+
 
 class _BundleLoader(yaml.SafeLoader):
     """PyYAML's safe loader without the timestamp resolver: `date: 2021-02-30` stays the
     string '2021-02-30' until the schema says it is not a real date (instead of PyYAML
-    raising before any validation)."""
+    raising before any validation); nesting deeper than MAX_NESTING is an error."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None, None, TOO_DEEP, self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _BundleLoader.yaml_implicit_resolvers = {
@@ -43,6 +81,8 @@ def parse_body(body: bytes, media_type: str, name: str = "request body") -> Inpu
     """A request body: `application/json`, or YAML (`application/yaml` and its aliases)."""
     try:
         text = body.decode("utf-8")
+        if media_type.endswith("json") and too_deep_json(text):
+            return Input(name, None, [Problem(name, "", "(body)", f"Not valid JSON: {TOO_DEEP}")])
         raw = json.loads(text) if media_type.endswith("json") else parse_yaml(text)
     except UnicodeDecodeError:
         return Input(name, None, [Problem(name, "", "(body)", "Not UTF-8 text.")])

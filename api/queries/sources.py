@@ -8,6 +8,7 @@ import peewee as pw
 
 from api.queries.collection import Collection
 from api.queries.filters import any_of
+from api.queries.loading import versioned
 from api.queries.paging import sorts_for
 from api.records import WRITABLE
 from api.store import data_version
@@ -56,6 +57,7 @@ def _load_sources(sources: list[Source]) -> list[dict]:
             "url": source.url,
             "author": source.author,
             "language": source.language,
+            **versioned(source),
             "counts": {
                 kind.collection: counts.get(source.id, {}).get(kind.name, 0) for kind in WRITABLE
             },

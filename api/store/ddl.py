@@ -16,7 +16,7 @@ from api.store.models import TABLES, SchemaVersion
 from schemas.registry import SEARCHABLE
 
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 _SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -34,6 +34,7 @@ def exclusive(bump: bool = True) -> Iterator[pw._transaction]:
     `BEGIN IMMEDIATE` (the write lock is taken at BEGIN, so two writers queue on busy_timeout
     instead of failing with "database is locked" when a read transaction tries to write).
     Inside another transaction this is a savepoint of it (the lock is already held).
+    Whatever fails inside rolls the whole transaction back and is raised as it was.
     """
     if is_postgres():
         with database.atomic() as transaction:
@@ -43,9 +44,17 @@ def exclusive(bump: bool = True) -> Iterator[pw._transaction]:
             yield transaction
     else:
         with database.atomic("IMMEDIATE") as transaction:
-            if bump:
-                data_version.bump()
-            yield transaction
+            try:
+                if bump:
+                    data_version.bump()
+                yield transaction
+            except BaseException:
+                if database.transaction_depth() == 1 and not database.connection().in_transaction:
+                    # SQLite ended the transaction itself (an interrupted or failed write
+                    # rolls it back): an empty one lets peewee's rollback run, so that the
+                    # error raised is the cause, not "cannot rollback - no transaction".
+                    database.execute_sql("BEGIN")
+                raise
 
 
 def table_names() -> set[str]:

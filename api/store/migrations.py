@@ -141,6 +141,18 @@ def _to_v10(migrator: SchemaMigrator) -> None:
 
 
 # version -> the function that brings the version before it up to it
+def _to_v11(migrator: SchemaMigrator) -> None:
+    """v11: sources carry a version and `updated_at` like every record (their changes are
+    journaled, their DELETE takes If-Match): every source starts at version 1, updated now."""
+    timestamp = "TIMESTAMP" if is_postgres() else "DATETIME"
+    columns = {column.name for column in database.get_columns("source")}
+    if "version" not in columns:
+        database.execute_sql("ALTER TABLE source ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+    if "updated_at" not in columns:
+        database.execute_sql(f"ALTER TABLE source ADD COLUMN updated_at {timestamp}")
+    Source.update(updated_at=utcnow()).where(Source.updated_at.is_null()).execute()
+
+
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
     3: _to_v3,
@@ -151,6 +163,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     8: _to_v8,
     9: _to_v9,
     10: _to_v10,
+    11: _to_v11,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

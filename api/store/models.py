@@ -39,6 +39,8 @@ class Source(BaseModel):
     author = pw.CharField(max_length=200, null=True)
     language = pw.CharField(max_length=8, default="en")
     text = pw.TextField(null=True)  # the article itself: what every citation is checked against
+    version = version_field()
+    updated_at = pw.DateTimeField(default=utcnow)  # no index: sources are few
 
 
 class Actor(BaseModel):

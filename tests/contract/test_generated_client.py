@@ -237,9 +237,12 @@ def test_writes_through_the_generated_client(generated, server):
     )
     assert response.status_code == 201, response.content[:500]
     assert response.headers["Location"].endswith(f"/v1/sources/{slug}")
-    source = get_source.sync(client=client, record_id=slug)
-    assert source.id == slug and source.counts.events >= 1
-    deleted = delete_source.sync_detailed(client=client, record_id=slug)
+    fetched = get_source.sync_detailed(client=client, record_id=slug)
+    source = fetched.parsed
+    assert source.id == slug and source.counts.events >= 1 and source.version == 1
+    deleted = delete_source.sync_detailed(
+        client=client, record_id=slug, if_match=fetched.headers["ETag"]
+    )
     assert deleted.status_code in (200, 204), deleted.content[:500]
     gone = get_source.sync_detailed(client=generated.Client(base_url=server), record_id=slug)
     assert gone.status_code == 404

@@ -86,3 +86,38 @@ def test_bom_on_request_and_a_download_filename(client):
 
 def test_columns_follow_the_schema():
     assert list(columns(ActorSchema()))[:4] == ["id", "name", "kind", "title"]
+
+
+def test_line_breaks_and_separators_stay_inside_their_cell():
+    """RFC 4180: a bare CR, a LF, a comma or a quote is quoted, so no cell starts a row."""
+    texts = ["Harmless text\r=cmd|' /C calc'!A0", "two\nlines", "a, b", 'say "hi"', "\n\n"]
+    records = [{"id": f"x{n}", "description": text} for n, text in enumerate(texts)]
+    written = to_csv(records, ActorSchema())
+    rows = list(csv.reader(io.StringIO(written, newline="")))
+    assert len(rows) == 1 + len(texts)
+    description = rows[0].index("description")
+    assert [row[description] for row in rows[1:]] == texts
+    assert written.count("\r\n") == len(rows)  # row ends only
+    assert '"Harmless text\r=cmd' in written
+
+
+def test_the_formula_guard_looks_past_leading_blanks():
+    texts = ["  =1+1", "\n=cmd|' /C calc'!A0", "\r\n@SUM(A1)", "\t-2", "\u00a0+1", "plain - text"]
+    records = [{"id": f"x{n}", "description": text} for n, text in enumerate(texts)]
+    rows = list(csv.DictReader(io.StringIO(to_csv(records, ActorSchema()), newline="")))
+    assert [row["description"] for row in rows] == ["'" + t for t in texts[:-1]] + [texts[-1]]
+
+
+def test_a_curated_description_with_a_cr_is_one_row_over_http(curated):
+    client = curated.app.test_client()
+    etag = client.get("/v1/actors/kataib-hezbollah").headers["ETag"]
+    text = "Harmless text\r=cmd|' /C calc'!A0"
+    patched = client.patch(
+        "/v1/actors/kataib-hezbollah",
+        data=json.dumps({"description": text}),
+        headers=curated.auth() | {"If-Match": etag, "Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.json
+    response = client.get("/v1/actors?ids=kataib-hezbollah&format=csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True), newline="")))
+    assert [row["description"] for row in rows] == [text]

@@ -211,7 +211,8 @@ def test_an_import_and_a_source_deletion_invalidate(client, cached):
     assert ANDES_ID in {s["id"] for s in client.get("/v1/sources").json}
     assert_fresh(cached, client, "/v1/sources")
     assert_fresh(cached, client, "/v1/events?limit=500")
-    assert client.delete(f"/v1/sources/{ANDES_ID}", headers=cached.auth()).status_code == 200
+    headers = cached.auth() | {"If-Match": "*"}
+    assert client.delete(f"/v1/sources/{ANDES_ID}", headers=headers).status_code == 200
     assert ANDES_ID not in {s["id"] for s in client.get("/v1/sources").json}
     assert_fresh(cached, client, "/v1/sources")
     assert_fresh(cached, client, "/v1/events?limit=500")

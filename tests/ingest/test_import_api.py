@@ -39,8 +39,9 @@ def api(client, app, keys):
                 f"/v1/briefings{query}", data=body, content_type=media, headers=headers
             )
 
-        def delete(self, source_id, scope="write"):
+        def delete(self, source_id, scope="write", if_match="*"):
             headers = {"Authorization": f"Bearer {keys[scope]}"} if scope else {}
+            headers |= {"If-Match": if_match} if if_match else {}
             return client.delete(f"/v1/sources/{source_id}", headers=headers)
 
     yield Api()
@@ -218,3 +219,37 @@ def test_the_spec_declares_bearer_auth_on_writes(client):
     assert spec["paths"]["/v1/briefings"]["post"]["security"] == [{"bearerAuth": []}]
     assert spec["paths"]["/v1/sources/{record_id}"]["delete"]["security"] == [{"bearerAuth": []}]
     assert "security" not in spec["paths"]["/v1/sources/{record_id}"]["get"]
+
+
+def test_sources_are_journaled_like_every_record(api, client, keys):
+    """Create, update (a new title, by another key) and delete of a source: feed entries
+    with a tombstone, audit entries with before and after."""
+    admin = {"Authorization": f"Bearer {keys['admin']}"}
+    since = int(client.get("/v1/changes?since=0&limit=1").headers["X-Total-Count"])
+    last = client.get("/v1/changes?since=0&limit=1000").json[-1]["seq"] if since else 0
+    assert api.post(with_text(ANDES)).status_code == 201
+    created = client.get(f"/v1/sources/{ANDES_ID}")
+    assert created.json["version"] == 1 and created.headers["ETag"].startswith('"v1-')
+    retitled = with_text(ANDES)
+    retitled["source"]["title"] = "A new title"
+    assert api.post(retitled, scope="admin").status_code == 201
+    assert api.post(retitled, scope="admin").status_code == 201  # unchanged: no entry
+    updated = client.get(f"/v1/sources/{ANDES_ID}")
+    assert updated.json["version"] == 2 and updated.json["title"] == "A new title"
+    stale = api.delete(ANDES_ID, if_match=created.headers["ETag"])
+    assert stale.status_code == 412 and stale.mimetype == PROBLEM
+    assert api.delete(ANDES_ID, if_match=None).status_code == 428
+    assert client.get(f"/v1/sources/{ANDES_ID}").status_code == 200
+    assert api.delete(ANDES_ID, if_match=updated.headers["ETag"]).status_code == 200
+    feed = client.get(f"/v1/changes?since={last}&limit=1000").json
+    mine = [(e["op"], e["version"]) for e in feed if e["record_type"] == "source"]
+    assert mine == [("create", 1), ("update", 2), ("delete", 3)]
+    query = f"since={last}&record={ANDES_ID}&record_type=source"
+    trail = client.get(f"/v1/audit?{query}", headers=admin).json
+    assert [e["op"] for e in trail] == ["create", "update", "delete"]
+    assert (
+        trail[1]["before"]["title"] != "A new title" and trail[1]["after"]["title"] == "A new title"
+    )
+    assert trail[1]["key"] != trail[0]["key"]  # another key retitled it
+    assert trail[2]["after"] is None and trail[2]["before"]["title"] == "A new title"
+    assert len(trail[0]["after"]["text_sha256"]) == 64

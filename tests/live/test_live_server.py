@@ -76,6 +76,15 @@ def test_seed_if_empty_then_serve(live):
     assert status == 422 and headers["Content-Type"] == "application/problem+json"
 
 
+def test_forwarded_headers_are_not_trusted_without_proxy_count(live):
+    """PROXY_COUNT=0: no X-Forwarded-* changes a link (gunicorn used to apply X-Forwarded-Proto
+    from 127.0.0.1 itself)."""
+    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on", "X-Forwarded-Host": "evil"}
+    status, headers, _ = get(f"{live.base}/v1/events?limit=1", headers=forged)
+    assert status == 200
+    assert headers["Link"].startswith(f"<{live.base}/v1/events?"), headers["Link"]
+
+
 def test_concurrent_requests_on_two_workers(live):
     urls = [f"{live.base}/v1/{c}?limit=5" for c in ("events", "statements", "actors", "locations")]
     with ThreadPoolExecutor(max_workers=8) as pool:

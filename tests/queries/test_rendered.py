@@ -134,7 +134,7 @@ def test_imports_and_source_deletions_keep_them_fresh(written, curated, monkeypa
     load_files([*default_files(), BALTIC])
     assert_fresh(client, monkeypatch)
     source = read_bundle(BALTIC)["source"]["id"]
-    gone = client.delete(f"/v1/sources/{source}", headers=curated.auth())
+    gone = client.delete(f"/v1/sources/{source}", headers=curated.auth() | {"If-Match": "*"})
     assert gone.status_code in (200, 204), gone.json
     assert_fresh(client, monkeypatch)
 

@@ -11,7 +11,15 @@ from api.http.auth import key_name, require, security
 from api.http.base import problem_doc
 from api.http.errors import refused
 from api.http.resources.collection import collection_blueprint
-from api.ingest import SeedError, UnknownSource, delete_source, export_source, source_text
+from api.http.resources.writes import IF_MATCH_PARAMETER, if_match
+from api.ingest import (
+    SeedError,
+    StaleVersion,
+    UnknownSource,
+    delete_source,
+    export_source,
+    source_text,
+)
 from api.queries.sources import SOURCES
 from schemas.arguments import SourceListArgs
 from schemas.bundle import BriefingBundleSchema
@@ -48,23 +56,30 @@ class SourceRemoval(MethodView):
     @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
     @blp.alt_response(403, **problem_doc("The key lacks the `write` scope."))
     @blp.alt_response(404, **problem_doc("No source has that id."))
+    @blp.alt_response(412, **problem_doc("The source changed since the ETag in If-Match."))
     @blp.alt_response(
         422,
         schema=BundleProblemSchema,
         content_type="application/problem+json",
         description="Records of other sources still refer to records only this one supports.",
     )
+    @blp.alt_response(428, **problem_doc("If-Match is missing."))
     @blp.doc(
         summary="Remove a briefing",
         description="Removes the source, its citations, and every record no other source "
-        "supports. Needs a key with the `write` scope.",
+        "supports; journaled like every change (a tombstone in the change feed). Needs a key "
+        "with the `write` scope and `If-Match` with the source's ETag, like every delete.",
+        parameters=[IF_MATCH_PARAMETER],
         **security("write"),
     )
     def delete(self, record_id: str):
+        expected = if_match()
         try:
-            return delete_source(record_id, key=key_name())
+            return delete_source(record_id, key=key_name(), expected=expected)
         except UnknownSource:
             unknown(record_id)
+        except StaleVersion as error:
+            abort(412, message=f"The {error} GET it again for its ETag.")
         except SeedError as error:
             refused(error)
 

@@ -15,7 +15,7 @@ from api.http.auth import key_name, require, security
 from api.http.base import Blueprint, problem_doc
 from api.http.errors import PROBLEM_JSON, refused
 from api.http.http_cache import version_of
-from api.ingest import SeedError, curation
+from api.ingest import TOO_DEEP, SeedError, curation, too_deep_json
 from api.queries.collection import Collection, get_record
 from api.records import record_url
 from schemas.imports import BundleProblemSchema
@@ -66,6 +66,12 @@ def json_body(*media_types: str) -> Any:
     """The parsed JSON body: 415 for another media type, 422 when it is not JSON."""
     if request.mimetype not in media_types:
         abort(415, message=f"Send the body as {' or '.join(media_types)}.")
+    if too_deep_json(request.get_data(cache=True)):
+        abort(
+            422,
+            message=f"The body is refused: {TOO_DEEP}",
+            errors=[{"path": "", "message": TOO_DEEP}],
+        )
     body = request.get_json(force=True, silent=True)
     if body is None:
         abort(
