@@ -15,6 +15,7 @@ from flask import Response, current_app, stream_with_context
 from api.queries.collection import Collection
 from api.queries.list_query import ListQuery
 from api.queries.listing import list_page
+from api.queries.paging import Page
 from schemas.fastdump import Written
 
 BATCH = 500
@@ -24,7 +25,7 @@ def ndjson_lines(
     collection: Collection,
     asked: ListQuery,
     schema: ma.Schema,
-    first: tuple[list, object],
+    first: tuple[list, Page],
     as_json: bool,
 ) -> Iterator[str]:
     records, page = first

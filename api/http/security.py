@@ -60,8 +60,13 @@ CORS_EXPOSED = [
 ]
 
 
-CORS_RESOURCES = {r"/v1/*": {}, r"/openapi.json": {}, r"/healthz": {}, r"/readyz": {}}
-CORS_OPTIONS = {
+CORS_RESOURCES: dict[str | re.Pattern[str], dict[str, Any]] = {
+    r"/v1/*": {},
+    r"/openapi.json": {},
+    r"/healthz": {},
+    r"/readyz": {},
+}
+CORS_OPTIONS: dict[str, Any] = {
     "methods": CORS_METHODS,
     "allow_headers": CORS_HEADERS,
     "expose_headers": CORS_EXPOSED,
@@ -100,9 +105,10 @@ def trust_hosts(app: Flask) -> None:
     """The trusted-host rules, outermost on `app.wsgi_app`: every other middleware (and the
     response cache's key) sees the URL they leave."""
     proxies = int(app.config.get("PROXY_COUNT") or 0)
-    app.wsgi_app = PinnedHost(app.wsgi_app, app.config.get("PUBLIC_URL") or "", proxies == 0)
+    pinned = PinnedHost(app.wsgi_app, app.config.get("PUBLIC_URL") or "", proxies == 0)
+    app.wsgi_app = pinned  # type: ignore[method-assign]  # middleware, as Flask's docs do
     if proxies > 0:  # outermost: the trusted proxies' X-Forwarded-* are applied first
-        app.wsgi_app = ProxyFix(
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
 
