@@ -140,6 +140,21 @@ def _to_v10(migrator: SchemaMigrator) -> None:
     ).execute()
 
 
+def _to_v11(migrator: SchemaMigrator) -> None:
+    """v11: a citation may name a public record instead of quoting its source (what it is,
+    where it can be checked, the fields it supports); every event record is rendered again,
+    its citations now saying which they are."""
+    present = {column.name for column in database.get_columns("citation")}
+    migrate(
+        *(
+            migrator.add_column("citation", name, pw.TextField(null=True))
+            for name in ("public_record", "public_record_where", "supports")
+            if name not in present
+        )
+    )
+    EventJson.update(body=None).execute()
+
+
 # version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
@@ -151,6 +166,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     8: _to_v8,
     9: _to_v9,
     10: _to_v10,
+    11: _to_v11,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 
