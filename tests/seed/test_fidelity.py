@@ -64,10 +64,23 @@ def record_label(collection: str, record: dict[str, Any]) -> str:
 
 
 def all_citations(bundle: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(record label, citation) of every excerpt citation (public records quote nothing)."""
     for collection in COLLECTIONS:
         for record in bundle[collection]:
             for citation in record["citations"]:
-                yield record_label(collection, record), citation
+                if citation["public_record"] is None:
+                    yield record_label(collection, record), citation
+
+
+def test_every_record_cites_an_excerpt(path: Path, bundle: dict[str, Any]) -> None:
+    """A public record only adds to the article: every record also quotes it."""
+    bare = [
+        f"{path.name}: {record_label(collection, record)}"
+        for collection in COLLECTIONS
+        for record in bundle[collection]
+        if all(c["public_record"] is not None for c in record["citations"])
+    ]
+    assert not bare, "records citing only public records:\n" + "\n".join(bare)
 
 
 def ids(bundle: dict[str, Any], collection: str) -> set[str]:
