@@ -56,14 +56,80 @@ class StrictSchema(ma.Schema):
 
 
 class BundleCitationSchema(StrictSchema):
-    """The verbatim sentence (or clause) of a source that supports a record."""
+    """What supports a record: the verbatim sentence (or clause) of a source, or a public
+    record named for the facts of the record that come from outside the source."""
 
-    excerpt = fields.String(required=True, validate=validate.Length(min=8))
+    excerpt = fields.String(
+        load_default=None,
+        validate=validate.Length(min=8),
+        metadata={"description": "The verbatim sentence or clause of the source."},
+    )
     source = fields.String(validate=SLUG, load_default=None)
+    public_record = fields.String(
+        load_default=None,
+        validate=validate.Length(min=8, max=500),
+        metadata={
+            "description": "Instead of an excerpt: the public record that supports fields of "
+            "the record from outside the source (what it is: a document, a reference work)."
+        },
+    )
+    where = fields.String(
+        load_default=None,
+        validate=validate.Length(min=4, max=500),
+        metadata={"description": "Where the public record can be checked (a URL, an archive)."},
+    )
+    supports = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        load_default=None,
+        validate=validate.Length(min=1),
+        metadata={"description": "The fields of the record that the public record supports."},
+    )
+    fact = fields.String(
+        load_default=None,
+        validate=validate.Length(min=8, max=1000),
+        metadata={"description": "What the public record establishes, in the bundle's words."},
+    )
+
+    _PUBLIC_RECORD = {
+        "where": "where the record can be checked",
+        "supports": "the fields of this record it supports",
+        "fact": "what it establishes",
+    }
 
     @ma.pre_load
     def from_string(self, data: Any, **kwargs: Any) -> Any:
         return {"excerpt": data} if isinstance(data, str) else data
+
+    @ma.validates_schema
+    def check_kind(self, data: dict, **kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        if data.get("public_record") is None:
+            if data.get("excerpt") is None:
+                errors["excerpt"] = ["Missing data for required field."]
+            for name in self._PUBLIC_RECORD:
+                if data.get(name) is not None:
+                    errors[name] = ["Only with public_record."]
+        else:
+            if data.get("excerpt") is not None:
+                errors["excerpt"] = [
+                    "A public-record citation quotes no excerpt: `fact` says what the record "
+                    "establishes."
+                ]
+            for name, meaning in self._PUBLIC_RECORD.items():
+                if data.get(name) is None:
+                    errors[name] = [f"Required with public_record: {meaning}."]
+        if errors:
+            raise ma.ValidationError(errors)
+
+    @ma.post_dump
+    def drop_unused(self, data: dict, **kwargs: Any) -> dict:
+        """An excerpt is written as `{excerpt, source}`, a public record without `excerpt`."""
+        unused = (
+            ("excerpt",) if data.get("public_record") else ("public_record", *self._PUBLIC_RECORD)
+        )
+        for name in unused:
+            data.pop(name, None)
+        return data
 
 
 class BundleAliasSchema(StrictSchema):
@@ -245,6 +311,12 @@ class BundleEventSchema(BundleDatedSchema):
     @ma.validates_schema
     def check_casualties(self, data: dict, **kwargs: Any) -> None:
         killed = [c["killed"] for c in data.get("casualties") or [] if c["killed"] is not None]
+        if killed and data.get("fatalities") is None:
+            raise ma.ValidationError(
+                f"Null (unknown) while `casualties` give {sum(killed)} killed: the headline is "
+                "their total (a lower bound or an approximate number counts as its number).",
+                "fatalities",
+            )
         if killed and data.get("fatalities") != sum(killed):
             raise ma.ValidationError(
                 f"Must be the total killed of `casualties` ({sum(killed)}; a lower bound or an "

@@ -68,6 +68,7 @@ NETWORK_EXAMPLE = {
                     "source": _AL_MONITOR,
                     "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against four "
                     "possible moves by the United States.",
+                    "public_record": None,
                 }
             ],
             "events": [],

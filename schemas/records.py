@@ -54,12 +54,58 @@ class SourceRefSchema(ma.Schema):
     )
 
 
-class CitationSchema(ma.Schema):
-    CSV_CELL = "{source[id]}: {excerpt}"  # how a flat format (CSV) writes one citation
+class PublicRecordSchema(ma.Schema):
+    """A public record that supports fields of a record from outside its source."""
 
-    source = fields.Nested(SourceRefSchema, metadata={"description": "The citing source."})
+    name = string_field(
+        "What the record is.", "US Department of Defense statement of 2 January 2020"
+    )
+    where = string_field(
+        "Where it can be checked (a URL, an archive reference).", "https://www.defense.gov/"
+    )
+    supports = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The fields of the record it supports: leave them out to keep only "
+            "what the source says.",
+            "example": ["date", "location"],
+        },
+    )
+    fact = string_field("What the record establishes.", "The strike was on 3 January 2020.")
+
+
+def citation_cell(citation: dict) -> str:
+    """One citation in a flat format (a CSV cell, a GraphML attribute): `source: excerpt`, or
+    `source: public record: name (where) supports fields: fact`."""
+    record = citation.get("public_record")
+    if not record:
+        return f"{citation['source']['id']}: {citation['excerpt']}"
+    return (
+        f"{citation['source']['id']}: public record: {record['name']} ({record['where']}) "
+        f"supports {', '.join(record['supports'])}: {record['fact']}"
+    )
+
+
+class CitationSchema(ma.Schema):
+    CSV_CELL = staticmethod(citation_cell)  # how a flat format (CSV) writes one citation
+
+    source = fields.Nested(
+        SourceRefSchema,
+        metadata={"description": "The citing source (for a public record: whose bundle names it)."},
+    )
     excerpt = string_field(
-        "The verbatim sentence (or clause) of the source that supports the record."
+        "The verbatim sentence (or clause) of the source that supports the record; null for a "
+        "public record.",
+        allow_none=True,
+    )
+    public_record = fields.Nested(
+        PublicRecordSchema,
+        allow_none=True,
+        metadata={
+            "description": "Null for an excerpt of the source. Otherwise the public record that "
+            "supports the fields it lists from outside the source: a client that wants only "
+            "what the sources say drops those fields."
+        },
     )
 
 

@@ -17,6 +17,7 @@ from api.queries.list_query import ListQuery
 from api.queries.listing import list_page
 from api.queries.paging import Page
 from schemas.fastdump import Written
+from schemas.records import citation_cell
 
 BATCH = 500
 
@@ -68,7 +69,7 @@ EDGE_ATTRIBUTES = {
 def graphml_value(name: str, value: Any) -> str:
     """Scalars as they are; lists as JSON-array text (citations as `source: excerpt`)."""
     if name == "citations":
-        value = [f"{c['source']['id']}: {c['excerpt']}" for c in value]
+        value = [citation_cell(c) for c in value]
     if isinstance(value, list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

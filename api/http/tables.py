@@ -7,7 +7,8 @@ The response schema decides how a record flattens, field by field:
   when it has one (coordinates: `latitude`, `longitude`, `coordinate_precision`, as locations
   name them) or `{field}_{sub}`;
 - a list becomes one cell holding a JSON array of its items, each item written by its schema's
-  `CSV_CELL` format (participants `actor:role`, citations `source: excerpt`) or as its id:
+  `CSV_CELL`, a format or a function (participants `actor:role`, citations `source: excerpt`)
+  or as its id:
   `["Ghaani","Esmail"]` never splits wrongly, and `json.loads` reads it back; a list whose
   schema names a reference in `CSV_IDS` also gets a column of the distinct ids it refers to
   (participants: `actor_ids`), so a GIS or spreadsheet filter needs no parsing of `actor:role`;
@@ -42,6 +43,8 @@ def item_cell(field: ma.fields.Field) -> Cell:
     if nested is None:
         return lambda value: value
     template = getattr(nested, "CSV_CELL", None)
+    if callable(template):
+        return template
     if template:
         return lambda value: template.format_map(value)
     if "id" in nested.fields:

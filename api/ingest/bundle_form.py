@@ -52,6 +52,52 @@ def contributed_by(source_ids: list[int]) -> pw.Expression:
     )
 
 
+# A citation's columns, in the order `citation_item` takes them.
+CITATION_COLUMNS = (
+    Citation.excerpt,
+    Citation.public_record,
+    Citation.public_record_where,
+    Citation.supports,
+)
+
+
+def citation_item(
+    source: str | None,
+    excerpt: str,
+    public_record: str | None,
+    where: str | None,
+    supports: str | None,
+) -> dict:
+    """A stored citation in the bundle's form: `{excerpt, source}`, or a public record's
+    `{public_record, where, supports, fact, source}`."""
+    if public_record is None:
+        return {"excerpt": excerpt, "source": source}
+    return {
+        "public_record": public_record,
+        "where": where,
+        "supports": (supports or "").split(),
+        "fact": excerpt,
+        "source": source,
+    }
+
+
+def citation_columns(item: dict) -> dict:
+    """A bundle citation as the columns of its row (a public record's fact in `excerpt`)."""
+    if item.get("public_record") is None:
+        return {
+            "excerpt": item["excerpt"],
+            "public_record": None,
+            "public_record_where": None,
+            "supports": None,
+        }
+    return {
+        "excerpt": item["fact"],
+        "public_record": item["public_record"],
+        "public_record_where": item["where"],
+        "supports": " ".join(item["supports"]),
+    }
+
+
 def _slug_of(model: type[pw.Model], row_id: int | None) -> str | None:
     return None if row_id is None else model.get_by_id(row_id).slug
 
@@ -171,13 +217,13 @@ def export_bundle(source: Source) -> dict:
     (values as the bundle schema loads them; dump it with BriefingBundleSchema)."""
     citations: dict[tuple[str, int], list] = defaultdict(list)
     query = (
-        Citation.select(Citation.record_type, Citation.record_id, Citation.excerpt, Source.slug)
+        Citation.select(Citation.record_type, Citation.record_id, Source.slug, *CITATION_COLUMNS)
         .join(Source, on=(Citation.source == Source.id))
         .where(contributed_by([source.id]))
         .order_by(Citation.record_type, Citation.record_id, Citation.position, Citation.id)
     )
-    for record_type, record_id, excerpt, cited in query.tuples():
-        item = {"excerpt": excerpt, "source": None if cited == source.slug else cited}
+    for record_type, record_id, cited, *columns in query.tuples():
+        item = citation_item(None if cited == source.slug else cited, *columns)
         citations[(record_type, record_id)].append(item)
     bundle: dict[str, Any] = {
         "source": {"id": source.slug, **{f: getattr(source, f) for f in SOURCE_FIELDS}}

@@ -21,7 +21,9 @@ import peewee as pw
 
 from api.ingest import journal
 from api.ingest.excerpts import normalize
+from api.ingest.places import outside_country, parent_problem
 from api.ingest.problems import Problem, Reporter, SeedError, flatten
+from api.ingest.public_records import public_record_problems
 from api.ingest.references import REFERRERS, references, suggestion
 from api.ingest.write import Writer
 from api.queries.events import EVENT_JSON
@@ -126,22 +128,39 @@ def validate(collection: str, raw: Any, slug: str | None = None) -> dict:
     sources = {s.slug: s for s in Source.select().where(Source.slug.in_(list(cited) or [""]))}
     _check_texts(record, sources, report, collection)
     check_dates(record, sources, report, collection)
-    if collection == "locations" and record["parent"]:
+    for field_name, message in public_record_problems(collection, record):
+        report.add(message, field=field_name)
+    if collection == "locations":
+        _check_place(record, slug or record["id"], report)
+    if report.problems:
+        raise SeedError(report.problems)
+    return record
+
+
+def _check_place(record: dict, own: str, report: Reporter) -> None:
+    """No parent cycle; the parent is an administrative place of a higher level; the point
+    lies within the country."""
+    if record["parent"]:
         parent = Location.get_or_none(Location.slug == record["parent"])
-        own = slug or record["id"]
         if record["parent"] == own or (parent and f"/{own}/" in parent.path):
             report.add(
                 f"A cycle of parents: {record['parent']!r} lies within {own!r}.", field="parent"
             )
-    if report.problems:
-        raise SeedError(report.problems)
-    return record
+        problem = parent and parent_problem(record["kind"], record["parent"], parent.kind)
+        if problem:
+            report.add(problem, field="parent")
+    if record["latitude"] is not None and record["country"]:
+        problem = outside_country(record["latitude"], record["longitude"], record["country"])
+        if problem:
+            report.add(problem, field="latitude")
 
 
 def _check_texts(record: dict, sources: dict, report: Reporter, collection: str) -> None:
     texts = {slug: normalize(s.text or "") for slug, s in sources.items()}
     for n, citation in enumerate(record["citations"]):
         text = texts.get(citation["source"])
+        if citation["excerpt"] is None:
+            continue  # a public record: its fact is not quoted from the source
         if text is not None and normalize(citation["excerpt"]) not in text:
             reason = "does not contain it" if text else "has no stored text"
             report.add(

@@ -14,7 +14,13 @@ from typing import Any
 
 import peewee as pw
 
-from api.ingest.bundle_form import SOURCE_FIELDS, contributed_by, definition
+from api.ingest.bundle_form import (
+    CITATION_COLUMNS,
+    SOURCE_FIELDS,
+    citation_item,
+    contributed_by,
+    definition,
+)
 from api.ingest.resolve import Plan
 from api.ingest.write import Writer
 from api.records import WRITABLE, named, of_collection
@@ -28,9 +34,10 @@ class StaleVersion(Exception):
 
 
 def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
-    """A record as a bundle would define it, with every citation (source id and excerpt)."""
+    """A record as a bundle would define it, with every citation (source id and excerpt, or
+    the public record)."""
     cited = (
-        Citation.select(Source.slug, Citation.excerpt)
+        Citation.select(Source.slug, *CITATION_COLUMNS)
         .join(Source, on=(Citation.source == Source.id))
         .where(
             (Citation.record_type == of_collection(collection).name)
@@ -41,7 +48,7 @@ def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
     record = definition(collection, row)
     if collection == "relations":
         record = {"id": row.slug, **record}
-    return record | {"citations": [{"source": s, "excerpt": e} for s, e in cited.tuples()]}
+    return record | {"citations": [citation_item(*columns) for columns in cited.tuples()]}
 
 
 def source_snapshot(row: Source) -> dict[str, Any]:

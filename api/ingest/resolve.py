@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from api.ingest.bundle_form import contributed_by, contributor, definition, differences
 from api.ingest.excerpts import normalize
+from api.ingest.places import parent_problem
 from api.ingest.problems import Reporter
 from api.ingest.references import REFERRERS, references, suggestion
 from api.ingest.validate import COLLECTIONS, Bundle, key_of
@@ -76,7 +77,31 @@ def resolve(bundles: list[Bundle], removing: str | None = None) -> Plan:
     _check_references(bundles, plan, defined)
     _check_removals(plan, defined, bundles, removing)
     _check_stored_ancestry(bundles, defined)
+    _check_parent_kinds(bundles, defined)
     return plan
+
+
+def _check_parent_kinds(bundles: list[Bundle], defined: dict) -> None:
+    """A parent is an administrative place of a higher level (in the import, or stored)."""
+    wanted = {
+        location["parent"]
+        for bundle in bundles
+        for _, location in bundle.records["locations"]
+        if location["parent"]
+    }
+    kinds = {slug: record["kind"] for slug, (_, _, record) in defined["locations"].items()}
+    missing = list(wanted - set(kinds))
+    if missing:
+        query = Location.select(Location.slug, Location.kind).where(Location.slug.in_(missing))
+        kinds.update(dict(query.tuples()))
+    for bundle in bundles:
+        for index, location in bundle.records["locations"]:
+            parent = location["parent"]
+            if not parent or parent not in kinds:
+                continue  # an unknown parent is reported as such
+            problem = parent_problem(location["kind"], parent, kinds[parent])
+            if problem:
+                bundle.report.add(problem, "locations", index, location["id"], "parent")
 
 
 def _check_stored_ancestry(bundles: list[Bundle], defined: dict) -> None:
@@ -207,7 +232,7 @@ def _check_foreign_excerpts(
 ) -> None:
     """An excerpt citing another source occurs in that source's stored text."""
     for n, citation in enumerate(record.get("citations") or []):
-        if not isinstance(citation, dict) or "excerpt" not in citation:
+        if not isinstance(citation, dict) or citation.get("excerpt") is None:
             continue
         cited = citation.get("source")
         if cited in (None, bundle.source_id) or cited not in texts:

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 import marshmallow as ma
 
 from api.ingest.excerpts import normalize
+from api.ingest.places import outside_country
 from api.ingest.problems import Reporter, flatten, record_name
+from api.ingest.public_records import public_record_problems
 from api.ingest.read import Input
 from api.records import WRITABLE, named
 from api.store.models import date_span, relation_slug
@@ -120,6 +122,27 @@ def check(bundle: Bundle) -> None:
     check_dates(bundle)
     _check_orphans(bundle)
     _check_parent_cycles(bundle)
+    _check_public_records(bundle)
+    _check_points(bundle)
+
+
+def _check_public_records(bundle: Bundle) -> None:
+    for collection in COLLECTIONS:
+        for index, record in bundle.records[collection]:
+            for field_name, message in public_record_problems(collection, record):
+                bundle.report.add(
+                    message, collection, index, key_of(collection, record), field_name
+                )
+
+
+def _check_points(bundle: Bundle) -> None:
+    """A place's coordinates lie within its country."""
+    for index, location in bundle.records["locations"]:
+        if location["latitude"] is None or not location["country"]:
+            continue
+        problem = outside_country(location["latitude"], location["longitude"], location["country"])
+        if problem:
+            bundle.report.add(problem, "locations", index, location["id"], "latitude")
 
 
 def _check_duplicates(bundle: Bundle) -> None:
@@ -142,7 +165,7 @@ def _check_text(bundle: Bundle) -> None:
     for collection in COLLECTIONS:
         for index, record, name in bundle.every(collection):
             for n, citation in enumerate(record.get("citations") or []):
-                if not isinstance(citation, dict) or "excerpt" not in citation:
+                if not isinstance(citation, dict) or citation.get("excerpt") is None:
                     continue
                 mine = citation.get("source") in (None, own)
                 if mine and normalize(citation["excerpt"]) not in text:

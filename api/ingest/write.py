@@ -9,7 +9,7 @@ from typing import Any
 
 import peewee as pw
 
-from api.ingest.bundle_form import contributed_by
+from api.ingest.bundle_form import citation_columns, contributed_by
 from api.ingest.resolve import Plan
 from api.ingest.validate import COLLECTIONS, Bundle
 from api.records import of_collection
@@ -109,13 +109,13 @@ class Writer:
         rows = [
             {
                 "source": self.id_of(Source, item["source"] or bundle),
-                "excerpt": item["excerpt"],
+                **citation_columns(item),
                 "position": position,
             }
             for position, item in enumerate(items)
         ]
         mine = contributed_by([bundle_id])
-        columns = ("source", "excerpt", "position")
+        columns = tuple(rows[0]) if rows else ("source", "excerpt", "position")
         current = [
             row
             for row in Citation.select().where(

@@ -200,15 +200,24 @@ def rows_by_id(model: type[pw.Model], ids: list[int]) -> dict[int, Row]:
 
 
 def citations_for(record_type: str, ids: list[int]) -> dict[int, list[dict]]:
-    """Citations of many records in one query: {record_id: [{source, excerpt}]}."""
+    """Citations of many records in one query: {record_id: [{source, excerpt, public_record}]}
+    (a public record's citation has no excerpt; its fact is kept in the excerpt column)."""
     result: dict[int, list[dict]] = defaultdict(list)
     if not ids:
         return result
     cursor = prepared(
         f"citations_for:{record_type}",
         lambda ids: (
-            Citation.select(Citation.record_id, Source.slug, Source.title, Citation.excerpt)
-            .join(Source)
+            Citation.select(
+                Citation.record_id,
+                Source.slug,
+                Source.title,
+                Citation.excerpt,
+                Citation.public_record,
+                Citation.public_record_where,
+                Citation.supports,
+            )
+            .join(Source, on=(Citation.source == Source.id))
             .where((Citation.record_type == record_type) & Citation.record_id.in_(ids))
             .order_by(Citation.record_id, Citation.position, Citation.id)
             .tuples()
@@ -216,11 +225,20 @@ def citations_for(record_type: str, ids: list[int]) -> dict[int, list[dict]]:
         ids,
     )
     sources: dict[str, dict] = {}  # one ref per source (records are written, not changed)
-    for record_id, slug, title, excerpt in cursor:
+    for record_id, slug, title, excerpt, public_record, where, supports in cursor:
         source = sources.get(slug)
         if source is None:
             source = sources[slug] = {"id": slug, "title": title}
-        result[record_id].append({"source": source, "excerpt": excerpt})
+        if public_record is None:
+            result[record_id].append({"source": source, "excerpt": excerpt, "public_record": None})
+            continue
+        named = {
+            "name": public_record,
+            "where": where,
+            "supports": supports.split(),
+            "fact": excerpt,
+        }
+        result[record_id].append({"source": source, "excerpt": None, "public_record": named})
     return result
 
 

@@ -140,7 +140,6 @@ def _to_v10(migrator: SchemaMigrator) -> None:
     ).execute()
 
 
-# version -> the function that brings the version before it up to it
 def _to_v11(migrator: SchemaMigrator) -> None:
     """v11: sources carry a version and `updated_at` like every record (their changes are
     journaled, their DELETE takes If-Match): every source starts at version 1, updated now."""
@@ -153,6 +152,22 @@ def _to_v11(migrator: SchemaMigrator) -> None:
     Source.update(updated_at=utcnow()).where(Source.updated_at.is_null()).execute()
 
 
+def _to_v12(migrator: SchemaMigrator) -> None:
+    """v12: a citation may name a public record instead of quoting its source (what it is,
+    where it can be checked, the fields it supports); every event record is rendered again,
+    its citations now saying which they are."""
+    present = {column.name for column in database.get_columns("citation")}
+    migrate(
+        *(
+            migrator.add_column("citation", name, pw.TextField(null=True))
+            for name in ("public_record", "public_record_where", "supports")
+            if name not in present
+        )
+    )
+    EventJson.update(body=None).execute()
+
+
+# version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
     3: _to_v3,
@@ -164,6 +179,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     9: _to_v9,
     10: _to_v10,
     11: _to_v11,
+    12: _to_v12,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

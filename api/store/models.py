@@ -301,6 +301,13 @@ class Citation(BaseModel):
     # The source whose bundle contributed this citation (it may quote another source); null
     # means `source` itself. Re-importing or deleting a bundle touches only its own citations.
     bundle = pw.ForeignKeyField(Source, null=True, backref="contributed", on_delete="CASCADE")
+    # A public-record citation (a fact from outside the source, seed/README.md "Citations"):
+    # what the record is, where it can be checked, and the fields of the record it supports
+    # (space-separated); `excerpt` then holds the fact it establishes, and `source` is the
+    # source whose bundle gives it. All three null for an excerpt of `source`.
+    public_record = pw.TextField(null=True)
+    public_record_where = pw.TextField(null=True)
+    supports = pw.TextField(null=True)
 
     class Meta:
         indexes = (

@@ -8,7 +8,7 @@ import io
 import json
 
 from api.http.tables import columns, to_csv
-from schemas.records import ActorSchema
+from schemas.records import ActorSchema, citation_cell
 
 
 def table(response) -> list[dict]:
@@ -54,7 +54,7 @@ def test_citations_keep_their_source_id(client):
     rows = {row["id"]: row for row in table(client.get("/v1/events?limit=500&format=csv"))}
     for event in events:
         cells = json.loads(rows[event["id"]]["citations"])
-        assert cells == [f"{c['source']['id']}: {c['excerpt']}" for c in event["citations"]]
+        assert cells == [citation_cell(c) for c in event["citations"]]
         assert all(
             cell.split(": ", 1)[0] == c["source"]["id"]
             for cell, c in zip(cells, event["citations"], strict=True)

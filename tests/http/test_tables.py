@@ -12,7 +12,7 @@ from marshmallow import fields
 
 from api.http.tables import columns as csv_columns
 from api.http.tables import to_csv
-from schemas.records import EventSchema
+from schemas.records import EventSchema, citation_cell
 
 
 class RefSchema(ma.Schema):
@@ -100,6 +100,4 @@ def test_event_csv_over_http_matches_the_json(client):
         expected = [f"{p['actor']['id']}:{p['role']}" for p in event["participants"]]
         assert json.loads(row["participants"]) == expected
         assert row["location_id"] == (event["location"] or {}).get("id", "")
-        assert json.loads(row["citations"]) == [
-            f"{c['source']['id']}: {c['excerpt']}" for c in event["citations"]
-        ]
+        assert json.loads(row["citations"]) == [citation_cell(c) for c in event["citations"]]

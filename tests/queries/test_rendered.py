@@ -119,7 +119,15 @@ def test_what_an_event_shows_follows_each_write(written, curated, monkeypatch):
 def test_a_place_without_coordinates_shows_its_enclosing_places(written, curated, monkeypatch):
     client = written
     base, province = "/v1/locations/habbaniya-air-base", "/v1/locations/anbar-province"
-    write(client, curated, "PATCH", base, {"latitude": None, "longitude": None})
+    article = "al-monitor-2020-04-07-us-iran-showdown-iraq"
+    excerpt = "The most recent one was Habbaniya air base April 4."
+    # the public record that supported the coordinates goes with them
+    no_point = {
+        "latitude": None,
+        "longitude": None,
+        "citations": [{"excerpt": excerpt, "source": article}],
+    }
+    write(client, curated, "PATCH", base, no_point)
     point = event(client, "habbaniya-air-base-handover-2020-04-04")["coordinates"]
     assert point["source"] == "ancestor" and point["location"] == "anbar-province"
     assert_fresh(client, monkeypatch)

@@ -64,10 +64,23 @@ def record_label(collection: str, record: dict[str, Any]) -> str:
 
 
 def all_citations(bundle: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(record label, citation) of every excerpt citation (public records quote nothing)."""
     for collection in COLLECTIONS:
         for record in bundle[collection]:
             for citation in record["citations"]:
-                yield record_label(collection, record), citation
+                if citation["public_record"] is None:
+                    yield record_label(collection, record), citation
+
+
+def test_every_record_cites_an_excerpt(path: Path, bundle: dict[str, Any]) -> None:
+    """A public record only adds to the article: every record also quotes it."""
+    bare = [
+        f"{path.name}: {record_label(collection, record)}"
+        for collection in COLLECTIONS
+        for record in bundle[collection]
+        if all(c["public_record"] is not None for c in record["citations"])
+    ]
+    assert not bare, "records citing only public records:\n" + "\n".join(bare)
 
 
 def ids(bundle: dict[str, Any], collection: str) -> set[str]:
@@ -268,11 +281,17 @@ def test_every_location_is_used(path: Path, bundle: dict[str, Any]) -> None:
     locations = {loc["id"]: loc for p in FILES for loc in load(p)["locations"]}
     used = {e["location"] for p in FILES for e in load(p)["events"] if e["location"]}
     covered: set[str] = set()
+
+    def cover(location_id: str | None) -> None:
+        while location_id is not None and location_id in locations and location_id not in covered:
+            covered.add(location_id)
+            location_id = locations[location_id]["parent"]
+
     for location_id in used:
-        current: str | None = location_id
-        while current is not None and current in locations and current not in covered:
-            covered.add(current)
-            current = locations[current]["parent"]
+        cover(location_id)
+    for location_id in list(covered):  # the regions a used place lies in (one step)
+        for region in locations[location_id]["regions"]:
+            cover(region)
     parent_ids = {location["parent"] for location in locations.values()}
     exempt = {
         location_id

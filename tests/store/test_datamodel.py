@@ -214,10 +214,12 @@ def test_reuters_is_given_no_words_the_article_gives_the_pmu_sources(client):
     assert "in line with" in reuters["text"]
 
 
-def test_the_new_york_times_report_has_its_publication_date(client):
+def test_the_new_york_times_report_keeps_the_articles_date_and_names_the_record(client):
     nyt = client.get("/v1/statements/nyt-pentagon-sources-strike-on-kataib-hezbollah").json
-    assert (nyt["date"], nyt["date_precision"]) == ("2020-03-27", "day")
-    assert "public record" in nyt["summary"]
+    assert (nyt["date"], nyt["date_precision"]) == ("2020-03-30", "week")  # "last week"
+    assert "Public record" in nyt["summary"]
+    [record] = [c["public_record"] for c in nyt["citations"] if c["public_record"]]
+    assert record["supports"] == ["summary"] and "27 March 2020" in record["name"]
 
 
 def test_no_fact_is_counted_twice_as_events(client):
