@@ -155,7 +155,7 @@ def keys_list_command() -> None:
 @click.argument("name")
 @with_appcontext
 def keys_revoke_command(name: str) -> None:
-    """Revoke a key (workers that verified it recently accept it for API_KEY_CACHE_SECONDS)."""
+    """Revoke a key: every worker refuses it from its next request."""
     from api.http.auth import KeyProblem, revoke_key
     from api.store.migrations import upgrade
 

@@ -1,10 +1,12 @@
 """API keys: `Authorization: Bearer <prefix>.<secret>` on writes, scopes read < write < admin.
 
 A key is stored only as an argon2 hash of its secret (argon2-cffi), found by its public
-prefix, so one slow verification answers each new key; a verified key is then remembered in
-this process for `API_KEY_CACHE_SECONDS` (default 60) as a SHA-256 digest compared in constant
-time. A revoked key therefore stops working within that time on every worker. Keys are never
-logged.
+prefix. Every request reads the key's row (one indexed read), so a revoked key or a narrowed
+scope applies on the next request on every worker. An unknown prefix is refused without
+hashing; a wrong secret is always verified with argon2 (about as slow whether or not this
+worker knows the key); a right one this worker verified within `API_KEY_CACHE_SECONDS` is not
+verified again. Failures are limited per client and per key prefix (`AUTH_FAILURE_LIMIT`: 429
+before any hashing). Keys are never logged.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cachetools import LRUCache
 from flask import Flask, current_app, g, request
 from flask_smorest import abort
 
+from api.http import limits
 from api.store.db import database
 from api.store.models import ApiKey
 
@@ -77,7 +81,7 @@ def list_keys() -> list[dict[str, Any]]:
 
 
 def revoke_key(name: str) -> None:
-    """Revoke a key by name (it stops working within the cache time)."""
+    """Revoke a key by name (refused from the next request on)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with database.connection_context():
         updated = (
@@ -89,9 +93,14 @@ def revoke_key(name: str) -> None:
         raise KeyProblem(f"No active key named {name!r}.")
 
 
-# prefix -> (sha256 of key, scope, expiry, key name)
-_cache: dict[str, tuple[bytes, str, float, str]] = {}
+# A verified key, remembered by a keyed hash of the whole presented key (the process's own
+# random key, so a client cannot aim at an entry): a wrong secret is never found here and is
+# always verified with argon2, cached prefix or not; the right one skips argon2. The key's row
+# is read on every request all the same (one indexed read), so a revocation or a new scope
+# applies at once on every worker. Entry: (prefix, argon2 hash it was verified against, expiry).
+_cache: LRUCache = LRUCache(maxsize=4096)
 _cache_lock = threading.Lock()
+_CACHE_KEY = secrets.token_bytes(32)
 
 
 def verify(presented: str, cache_seconds: float = 60.0) -> str | None:
@@ -102,32 +111,55 @@ def verify(presented: str, cache_seconds: float = 60.0) -> str | None:
 
 def identify(presented: str, cache_seconds: float = 60.0) -> tuple[str, str] | None:
     """(name, scope) of a presented key, or None when it is not a valid, active key."""
-    body = presented.removeprefix("bk_")
-    prefix, _, secret = body.partition(".")
-    if not prefix or not secret:
-        return None
-    digest = hashlib.sha256(presented.encode()).digest()
+    key, _ = check(presented, cache_seconds, refused=lambda prefix, remembered: None)
+    return None if key is None else (key.name, key.scope)
+
+
+def check(
+    presented: str,
+    cache_seconds: float,
+    refused: Callable[[str | None, bool], None],
+) -> tuple[Any, str | None]:
+    """(the active key row a presented key opens or None, the prefix when it names an active
+    key). `refused(prefix, remembered)` runs before the key is looked up or verified (prefix
+    None: the key is malformed; `remembered`: this worker verified this exact key before) and
+    may raise to stop there."""
+    prefix, _, secret = presented.removeprefix("bk_").partition(".")
+    if not prefix or not secret or len(prefix) > 32:
+        refused(None, False)
+        return None, None
+    fast = hmac.new(_CACHE_KEY, presented.encode(), hashlib.sha256).digest()
     with _cache_lock:
-        cached = _cache.get(prefix)
-    if cached and cached[2] > time.monotonic():
-        return (cached[3], cached[1]) if hmac.compare_digest(cached[0], digest) else None
-    with database.connection_context():
-        key = ApiKey.get_or_none((ApiKey.prefix == prefix) & ApiKey.revoked_at.is_null())
+        entry = _cache.get(fast)
+    remembered = entry is not None and entry[0] == prefix and entry[2] > time.monotonic()
+    refused(prefix, remembered)
+    key = _active_key(prefix)
     if key is None:
-        HASHER.hash(secret)  # about as slow as a verification: no timing hint of the prefix
-        return None
+        return None, None  # an unknown or revoked prefix: no hashing
+    if remembered and hmac.compare_digest(entry[1].encode(), key.secret_hash.encode()):
+        return key, prefix
     try:
         HASHER.verify(key.secret_hash, secret)
     except (VerificationError, InvalidHashError):
-        return None
+        return None, prefix
     if cache_seconds > 0:
         with _cache_lock:
-            _cache[prefix] = (digest, key.scope, time.monotonic() + cache_seconds, key.name)
-    return key.name, key.scope
+            _cache[fast] = (prefix, key.secret_hash, time.monotonic() + cache_seconds)
+    return key, prefix
+
+
+def _active_key(prefix: str) -> Any:
+    query = ApiKey.select(ApiKey.name, ApiKey.scope, ApiKey.secret_hash).where(
+        (ApiKey.prefix == prefix) & ApiKey.revoked_at.is_null()
+    )
+    if not database.is_closed():  # within a request: its connection
+        return query.get_or_none()
+    with database.connection_context():
+        return query.get_or_none()
 
 
 def clear_cache() -> None:
-    """Forget every verified key (tests; a revocation that must apply at once)."""
+    """Forget every verified key (tests)."""
     with _cache_lock:
         _cache.clear()
 
@@ -149,15 +181,33 @@ def authorize(needed: str) -> None:
             message="This operation needs an API key: Authorization: Bearer KEY.",
             headers=challenge,
         )
-    found = identify(token.strip(), current_app.config.get("API_KEY_CACHE_SECONDS", 60))
-    if found is None:
+    client = limits.client_address()
+
+    def refuse_when_over_budget(prefix: str | None, remembered: bool) -> None:
+        if remembered:
+            return  # a key this worker verified costs no hashing: never held back
+        subjects = [f"client:{client}"] + ([f"prefix:{prefix}"] if prefix else [])
+        wait = limits.failures_refused(*subjects)
+        if wait is not None:
+            abort(
+                429,
+                message="Too many failed authentications from this client or for this key; "
+                "retry after the number of seconds in Retry-After.",
+                headers={"Retry-After": str(wait)},
+            )
+
+    token = token.strip()
+    cache_seconds = current_app.config.get("API_KEY_CACHE_SECONDS", 60)
+    key, prefix = check(token, cache_seconds, refuse_when_over_budget)
+    if key is None:  # charged to the client, and to the prefix when it names a key
+        limits.count_failure(f"client:{client}", *([f"prefix:{prefix}"] if prefix else []))
         challenge["WWW-Authenticate"] += ', error="invalid_token"'
         abort(
             401,
             message="The API key is not valid (unknown, revoked or mistyped).",
             headers=challenge,
         )
-    g.api_key_name, scope = found
+    g.api_key_name, scope = key.name, key.scope
     if not grants(scope, needed):
         abort(403, message=f"This operation needs a key with the {needed!r} scope.")
 

@@ -1,5 +1,6 @@
-"""What one client or one request may cost: a per-client rate limit (Flask-Limiter) and a
-database time budget per request (PostgreSQL `statement_timeout`, SQLite progress handler).
+"""What one client or one request may cost: a per-client rate limit (Flask-Limiter), a budget
+of failed authentications per client and per key prefix, and a database time budget per
+request (PostgreSQL `statement_timeout`, SQLite progress handler).
 
 Both end in problem+json, never in a killed worker: a 429 with `Retry-After` (api/http/errors.py
 formats Flask-Limiter's exception), and a 503 with `Retry-After` for a query over its budget
@@ -9,6 +10,7 @@ formats Flask-Limiter's exception), and a 503 with `Retry-After` for a query ove
 from __future__ import annotations
 
 import contextlib
+import math
 import sqlite3
 import threading
 import time
@@ -16,8 +18,9 @@ import weakref
 from collections.abc import Callable
 
 import peewee as pw
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
+from limits import parse_many
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
@@ -29,6 +32,7 @@ from api.store.db import database, is_postgres
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json")
 UNLIMITED_PREFIXES = ("/docs",)
 LIMITER = "rate_limiter"  # app.extensions: the app's Limiter
+AUTH_FAILURES = "auth_failure_limits"  # app.extensions: the budgets of failed authentications
 SQLITE_CHECK_EVERY = 1000  # SQLite virtual-machine instructions between deadline checks
 
 _budget = threading.local()
@@ -52,6 +56,7 @@ def init_rate_limits(app: Flask) -> Limiter:
     app.after_request(ietf_fields)  # registered first, so it runs after the limiter's
     limiter.init_app(app)
     app.extensions[LIMITER] = limiter
+    app.extensions[AUTH_FAILURES] = parse_many(app.config.get("AUTH_FAILURE_LIMIT", "10/minute"))
     return limiter
 
 
@@ -89,6 +94,42 @@ def ietf_fields(response: Response) -> Response:
     if response.status_code not in (429, 503) and "RateLimit-Limit" in response.headers:
         del response.headers["Retry-After"]
     return response
+
+
+# ---------------------------------------------------------------- failed authentication
+
+
+def failures_refused(*subjects: str) -> int | None:
+    """Seconds to wait when any of `subjects` (a client address, a key prefix) has used up its
+    budget of failed authentications (`AUTH_FAILURE_LIMIT`, in the rate limiter's storage, so
+    `RATELIMIT_STORAGE_URI` shares it between workers), else None. Checked before a key is
+    hashed: a refused attempt costs no hashing."""
+    limiter, budgets = _failure_budgets()
+    if limiter is None:
+        return None
+    waits = []
+    for subject in subjects:
+        for budget in budgets:
+            if not limiter.test(budget, "auth-failure", subject):
+                reset = limiter.get_window_stats(budget, "auth-failure", subject).reset_time
+                waits.append(max(1, math.ceil(reset - time.time())))
+    return max(waits) if waits else None
+
+
+def count_failure(*subjects: str) -> None:
+    """One failed authentication, charged to each of `subjects`."""
+    limiter, budgets = _failure_budgets()
+    if limiter is not None:
+        for subject in subjects:
+            for budget in budgets:
+                limiter.hit(budget, "auth-failure", subject)
+
+
+def _failure_budgets():
+    limiter = current_app.extensions.get(LIMITER)
+    if limiter is None or not limiter.enabled:
+        return None, []
+    return limiter.limiter, current_app.extensions.get(AUTH_FAILURES, [])
 
 
 def is_unlimited() -> bool:
