@@ -1,10 +1,11 @@
 """gunicorn settings of `briefing serve` / `make run` (`gunicorn -c python:api.gunicorn_conf`).
 
-Threaded workers (gthread): a worker's main loop keeps accepting, answering heartbeats and
-parking idle keep-alive connections while its threads serve requests, so a few slow or idle
-clients hold a thread each, not a whole worker, and the arbiter never kills a busy worker for
-them. What a worker cannot do is bound a client that trickles a request forever: put a
-buffering reverse proxy (nginx, a cloud load balancer) in front in production (README).
+Asynchronous workers (gevent): each connection is a greenlet, not a thread, so slow, idle or
+long-lived clients (a trickled request, a kept-alive connection, a stream) each cost a few KB
+and a socket, never a worker's capacity to serve the others. What must not stop a worker's loop
+is made cooperative: the PostgreSQL driver waits in the loop (psycogreen), argon2 and imports
+run in gevent's thread pool (api/http/offload.py). A SQLite query still runs in the loop: it
+is bounded by the request's time budget (QUERY_TIMEOUT_MS).
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from gunicorn import util
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WORKERS", "2"))
-worker_class = "gthread"
-threads = int(os.environ.get("THREADS", "8"))  # keep DB_POOL_SIZE >= THREADS
-# A worker takes no more connections than it has threads: one whose threads are all held (by
-# slow clients) stops accepting, and the kernel hands new connections to another worker
-# instead of queueing them behind the held threads. (No kept-alive idle connections then.)
-worker_connections = threads
+worker_class = "gevent"
+# Connections one worker holds at once (slow, idle and streaming clients included); beyond,
+# it stops accepting and the kernel queues new connections for the other workers. Requests
+# that reach the database share its DB_POOL_SIZE connections (waiting for one, up to 10 s).
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 timeout = 30  # a worker whose main loop is silent this long is restarted
 graceful_timeout = 20
-keepalive = 5  # seconds an idle connection stays open (parked, holding no thread)
+keepalive = 5  # seconds an idle connection stays open (a greenlet waiting, nothing more)
 limit_request_line = 4094  # longer request lines: 414
 limit_request_fields = 100  # more header fields, or larger ones: 431
 limit_request_field_size = 8190
@@ -66,4 +66,10 @@ def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 def post_worker_init(worker) -> None:
+    """In each worker, once gevent has patched the standard library: psycopg2 waits for
+    PostgreSQL in the event loop instead of blocking it, and gunicorn's own errors are
+    problem+json."""
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()
     util.write_error = write_problem  # gunicorn's workers call util.write_error(...)

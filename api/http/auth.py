@@ -28,6 +28,7 @@ from flask import Flask, current_app, g, request
 from flask_smorest import abort
 
 from api.http import limits
+from api.http.offload import run_blocking
 from api.store.db import database
 from api.store.models import ApiKey
 
@@ -139,7 +140,7 @@ def check(
     if remembered and hmac.compare_digest(entry[1].encode(), key.secret_hash.encode()):
         return key, prefix
     try:
-        HASHER.verify(key.secret_hash, secret)
+        run_blocking(HASHER.verify, key.secret_hash, secret)
     except (VerificationError, InvalidHashError):
         return None, prefix
     if cache_seconds > 0:

@@ -92,9 +92,13 @@ def test_concurrent_requests_on_two_workers(live):
     assert statuses == [200] * 40
 
 
+SLOW_CLIENTS = 32  # twice the 2 x 8 threads the threaded workers had
+
+
 def test_slow_clients_do_not_take_the_service_offline(live):
-    """As many slow clients as there are workers, each sending one header line a second:
-    every health probe meanwhile is still answered (2 sync workers answered none)."""
+    """32 slow clients, each sending one header line a second, and as many idle keep-alive
+    connections: every health probe meanwhile is answered, promptly (2 x 8 threaded workers
+    answered none: each slow client held a thread)."""
     port = int(live.base.rsplit(":", 1)[1])
     stop = threading.Event()
 
@@ -104,23 +108,33 @@ def test_slow_clients_do_not_take_the_service_offline(live):
             while not stop.wait(1.0):
                 sock.sendall(b"X-Slow: 1\r\n")
 
-    clients = [threading.Thread(target=slow_client) for _ in range(WORKERS)]
+    def idle_client() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.recv(65536)
+            stop.wait(10)
+
+    clients = [threading.Thread(target=slow_client) for _ in range(SLOW_CLIENTS)]
+    clients += [threading.Thread(target=idle_client) for _ in range(SLOW_CLIENTS)]
     for client in clients:
         client.start()
     try:
         time.sleep(1.5)
-        answered = []
+        answered, slowest = [], 0.0
         for _ in range(5):
+            started = time.monotonic()
             try:
                 answered.append(get(f"{live.base}/healthz", timeout=2)[0])
             except OSError:
                 answered.append(None)
+            slowest = max(slowest, time.monotonic() - started)
             time.sleep(0.5)
     finally:
         stop.set()
         for client in clients:
             client.join()
     assert answered == [200] * 5
+    assert slowest < 1.0
 
 
 def raw(live: Live, request: bytes) -> tuple[int, dict, dict]:
@@ -190,3 +204,40 @@ def test_reseeding_while_serving_loses_no_request(live):
         for thread in threads:
             thread.join()
     assert statuses and set(statuses) == {200}
+
+
+def test_keys_and_imports_run_off_the_loop(live):
+    """An import and key verifications run in the worker's thread pool: they answer as they
+    would in place, with a connection of their own, and /healthz answers meanwhile."""
+    from tests.import_helpers import ANDES, with_text
+
+    key = subprocess.run(
+        [BRIEFING, "keys", "create", "live-importer", "--scope", "write"],
+        env=live.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-1]
+    body = json.dumps(with_text(ANDES)).encode()
+
+    def post(token: str, path: str = "/v1/briefings") -> int:
+        request = urllib.request.Request(
+            f"{live.base}{path}",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        wrong = [pool.submit(post, key + "x") for _ in range(4)]
+        imported = pool.submit(post, key)
+        probes = [get(f"{live.base}/healthz", timeout=2)[0] for _ in range(5)]
+        assert imported.result() == 201
+        assert [w.result() for w in wrong] == [401] * 4
+    assert probes == [200] * 5
+    assert post(key, "/v1/briefings?dry_run=true") == 200
