@@ -7,10 +7,10 @@ REDOCLY_VERSION := 2.11.1
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
-THREADS ?= 8
+WORKER_CONNECTIONS ?= 1000
 # pytest-xdist processes for `make test` (auto: one per core)
 TEST_WORKERS ?= auto
-export HOST PORT WORKERS THREADS
+export HOST PORT WORKERS WORKER_CONNECTIONS
 
 .PHONY: install install-dev run seed test lint layers format openapi bench bench-compare clean
 

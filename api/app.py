@@ -12,6 +12,7 @@ import peewee as pw
 import swagger_ui_bundle
 from flask import Flask, Request, Response, request, send_from_directory
 from flask.sessions import SessionInterface
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.sansio.utils import get_current_url
 
 from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
@@ -146,8 +147,8 @@ def init_database(app: Flask) -> None:
         try:
             db.database.connect(reuse_if_open=True)
             limits.start_query_budget(app.config["QUERY_TIMEOUT_MS"])
-        except (pw.DatabaseError, pw.InterfaceError) as error:
-            log.error("Database unavailable: %s", error)
+        except (pw.DatabaseError, pw.InterfaceError, MaxConnectionsExceeded) as error:
+            log.error("Database unavailable: %s", error)  # or every pooled connection busy
             return unavailable()
         return None
 

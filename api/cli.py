@@ -171,10 +171,16 @@ def keys_revoke_command(name: str) -> None:
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
 @click.option("--port", default=lambda: os.environ.get("PORT", "8000"), show_default="PORT")
 @click.option("--workers", default=lambda: os.environ.get("WORKERS", "2"), show_default="WORKERS")
-@click.option("--threads", default=lambda: os.environ.get("THREADS", "8"), show_default="THREADS")
-def serve_command(host: str, port: str, workers: str, threads: str) -> None:
+@click.option(
+    "--worker-connections",
+    default=lambda: os.environ.get("WORKER_CONNECTIONS", "1000"),
+    show_default="WORKER_CONNECTIONS",
+)
+def serve_command(host: str, port: str, workers: str, worker_connections: str) -> None:
     """Serve with gunicorn, configured by api/gunicorn_conf.py (what `make run` does)."""
-    os.environ.update(HOST=host, PORT=str(port), WORKERS=str(workers), THREADS=str(threads))
+    os.environ.update(
+        HOST=host, PORT=str(port), WORKERS=str(workers), WORKER_CONNECTIONS=str(worker_connections)
+    )
     config = ["--config", "python:api.gunicorn_conf"]
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *config, "api.app:create_app()"])
 

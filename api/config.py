@@ -8,7 +8,7 @@
 | `HOST`                  | `127.0.0.1`                      | address `make run` binds         |
 | `PORT`                  | `8000`                           | port `make run` binds            |
 | `WORKERS`               | `2`                              | gunicorn worker processes        |
-| `THREADS`               | `8`                              | threads (connections) per worker |
+| `WORKER_CONNECTIONS`    | `1000`                           | connections one worker holds     |
 | `SECRET_KEY`            | a public development key         | signs cursors (same everywhere)  |
 | `PUBLIC_URL`            | unset: the address listened on   | base of absolute URLs and Links  |
 | `PROXY_COUNT`           | `0`                              | proxies trusted (X-Forwarded-*)  |

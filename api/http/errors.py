@@ -15,13 +15,15 @@ import peewee as pw
 import psycopg2
 from flask import Response, current_app, json, request
 from flask_smorest import abort
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from api.ingest import SeedError
 from api.queries.errors import InvalidParameter, NotFound, QueryError
 
 PROBLEM_JSON = "application/problem+json"
-OPERATIONAL_ERRORS = (sqlite3.OperationalError, psycopg2.OperationalError)  # the drivers' own
+# the drivers' own, and the pool's when every connection stayed busy for its wait
+OPERATIONAL_ERRORS = (sqlite3.OperationalError, psycopg2.OperationalError, MaxConnectionsExceeded)
 log = logging.getLogger(__name__)
 
 

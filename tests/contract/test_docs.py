@@ -123,7 +123,7 @@ def test_every_environment_variable_is_documented_in_both_tables():
         read |= set(
             re.findall(r"""(?:\benv|os\.environ)\.get\(\s*["']([A-Z_]+)["']""", path.read_text())
         )
-    assert {"DATABASE_URL", "SECRET_KEY", "THREADS"} <= read  # the scan finds them
+    assert {"DATABASE_URL", "SECRET_KEY", "WORKER_CONNECTIONS"} <= read  # the scan finds them
     readme = (root / "README.md").read_text(encoding="utf-8")
     for name in sorted(read):
         assert f"| `{name}`" in api.config.__doc__, f"{name} missing from api/config.py's table"

@@ -177,3 +177,34 @@ def test_q_over_the_word_cap_is_422_naming_q(client, path):
     assert str(MAX_QUERY_TERMS) in body["detail"]
     at_cap = "+".join(["a"] * MAX_QUERY_TERMS)
     assert client.get(f"{path}?q={at_cap}{extra}").status_code == 200
+
+
+def test_no_free_database_connection_is_a_503(make_app, database_url):
+    """More requests at once than DB_POOL_SIZE (greenlets are many): one that waited its time
+    for a connection is a 503 with Retry-After, not a 500."""
+    import threading
+
+    from api.store.db import database
+
+    app = make_app(DB_POOL_SIZE=1)
+    pool = database.obj
+    pool._wait_timeout = 0.2  # peewee's pool wait, 10 s in service
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with database.connection_context():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(5)
+        response = app.test_client().get("/v1/events?limit=1")
+    finally:
+        release.set()
+        holder.join()
+    assert response.status_code == 503
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert "Retry-After" in response.headers
+    assert app.test_client().get("/v1/events?limit=1").status_code == 200
