@@ -137,7 +137,7 @@ def check(
     key = _active_key(prefix)
     if key is None:
         return None, None  # an unknown or revoked prefix: no hashing
-    if remembered and hmac.compare_digest(entry[1].encode(), key.secret_hash.encode()):
+    if remembered and entry and hmac.compare_digest(entry[1].encode(), key.secret_hash.encode()):
         return key, prefix
     try:
         run_blocking(HASHER.verify, key.secret_hash, secret)
