@@ -44,13 +44,15 @@ PROBLEM_DETAILS = {
 
 def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's own error responses (400, 414, 431, ... before the app runs) as RFC 9457
-    problem+json, like every other error of the service; `mesg` is not echoed."""
+    problem+json, like every other error of the service (without `instance`: the request could
+    not be read); `mesg` is not echoed."""
     body = json.dumps(
         {
             "type": "about:blank",
             "title": reason,
             "status": status_int,
             "detail": PROBLEM_DETAILS.get(status_int, reason + "."),
+            "errors": [],
         }
     )
     response = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from schemas.errors import ProblemSchema
 from schemas.registry import RECORD_TYPES
 
 _SUMMARY_COLLECTIONS = tuple(t.collection for t in RECORD_TYPES)
@@ -52,28 +51,4 @@ class ImportSummarySchema(ma.Schema):
         values=fields.Nested(OutcomeCountsSchema),
         required=True,
         metadata={"description": "Per collection: created, updated, deleted, unchanged."},
-    )
-
-
-class BundleErrorSchema(ma.Schema):
-    """One problem of a bundle."""
-
-    path = fields.String(
-        required=True,
-        metadata={"description": "Where, in the bundle.", "example": "events[3].date"},
-    )
-    message = fields.String(
-        required=True, metadata={"description": "What is wrong.", "example": "Not a real date."}
-    )
-
-
-class BundleProblemSchema(ProblemSchema):
-    """A refused bundle: every problem found, in one response; nothing was written."""
-
-    errors = fields.List(
-        fields.Nested(BundleErrorSchema),
-        metadata={
-            "description": "Every problem of the bundle.",
-            "example": [{"path": "events[3].date", "message": "Not a real date (YYYY-MM-DD)."}],
-        },
     )

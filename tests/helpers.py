@@ -100,6 +100,17 @@ def url(path: str, params: dict | list | None = None) -> str:
     return f"{path}?{urlencode(params, doseq=True)}" if params else path
 
 
+def located(body: dict) -> dict[str, list[str]]:
+    """A problem's `errors` ({path, message} items) as messages by path, checking the shape."""
+    assert isinstance(body["errors"], list), body
+    found: dict[str, list[str]] = {}
+    for item in body["errors"]:
+        assert set(item) == {"path", "message"}, item
+        assert isinstance(item["path"], str) and isinstance(item["message"], str), item
+        found.setdefault(item["path"], []).append(item["message"])
+    return found
+
+
 def assert_problem(response, status: int, parameter: str | None = None) -> dict:
     """The response is problem+json of this status, naming `parameter` when given."""
     text = response.get_data(as_text=True)
@@ -108,8 +119,9 @@ def assert_problem(response, status: int, parameter: str | None = None) -> dict:
     assert "Traceback" not in text
     body = response.json
     assert body["status"] == status and body["title"] and body["detail"]
+    located(body)  # `errors`: always a list of {path, message}
     if parameter:
-        assert parameter in body["errors"]["query"], body
+        assert f"query.{parameter}" in located(body), body
         assert parameter in body["detail"]
     return body
 

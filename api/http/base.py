@@ -104,6 +104,19 @@ class Blueprint(flask_smorest.Blueprint):
         return super().response(status_code, schema, **kwargs)
 
 
-def problem_doc(description: str) -> dict:
-    """`alt_response` arguments documenting an error response in the problem shape."""
-    return {"schema": ProblemSchema, "content_type": PROBLEM_JSON, "description": description}
+def problem_doc(description: str, example: dict | None = None) -> dict:
+    """`alt_response` arguments documenting an error response in the one problem shape."""
+    doc = {"schema": ProblemSchema, "content_type": PROBLEM_JSON, "description": description}
+    return doc | ({"example": example} if example else {})
+
+
+def problem_example(status: int, instance: str, detail: str, path: str, message: str) -> dict:
+    """An example problem naming one problem where it is (`path`)."""
+    return {
+        "type": "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "errors": [{"path": path, "message": message}],
+    }

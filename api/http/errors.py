@@ -30,19 +30,19 @@ log = logging.getLogger(__name__)
 def problem(
     status: int,
     detail: str | None = None,
-    errors: dict[str, Any] | None = None,
+    errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """A problem+json response: type, title, status, detail, instance and optional errors."""
+    """A problem+json response: type, title, status, detail, instance and errors (a list of
+    `{path, message}`, empty when the problem has no one location)."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail or HTTPStatus(status).description,
         "instance": request.path,
+        "errors": list(errors or []),
     }
-    if errors:
-        body["errors"] = errors
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response
@@ -58,26 +58,51 @@ def messages(value: Any) -> list[str]:
     return [str(value)]
 
 
-def by_parameter(errors: dict[str, Any]) -> dict[str, Any]:
-    """webargs' {location: {field: ...}} with every field's messages flattened."""
-    return {
-        location: {str(k): messages(v) for k, v in fields.items()}
-        if isinstance(fields, dict)
-        else fields
-        for location, fields in errors.items()
-    }
+# Locations whose fields are parameters: their messages are the parameter's, items included.
+PARAMETER_LOCATIONS = ("query", "path", "headers", "cookies", "querystring")
+
+
+def join_path(prefix: str, key: Any) -> str:
+    """`events` + 3 -> `events[3]`; `events[3]` + `date` -> `events[3].date`; webargs'
+    `_schema` (the whole object) adds nothing."""
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return f"{prefix}[{key}]"
+    if key == "_schema":
+        return prefix
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def located(errors: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Nested messages (marshmallow's and webargs' `{location: {field: [messages]}}`) as the
+    one list of `{path, message}`: `query.limit`, `json.events[3].date`. A query parameter's
+    item errors (`ids=a,B`) are the parameter's."""
+    if isinstance(errors, dict):
+        found: list[dict[str, str]] = []
+        for key, value in errors.items():
+            path = join_path(prefix, key)
+            if not prefix and key in PARAMETER_LOCATIONS and isinstance(value, dict):
+                for name, texts in value.items():
+                    where = join_path(path, name)
+                    found += [{"path": where, "message": m} for m in messages(texts)]
+            else:
+                found += located(value, path)
+        return found
+    if isinstance(errors, list | tuple):
+        if all(isinstance(e, dict) and set(e) == {"path", "message"} for e in errors):
+            return [{"path": str(e["path"]), "message": str(e["message"])} for e in errors]
+        return [{"path": prefix, "message": m} for m in messages(errors)]
+    return [{"path": prefix, "message": str(errors)}]
 
 
 def describe(errors: dict[str, Any]) -> str:
     """One readable sentence from webargs' {location: {field: [messages]}} errors."""
-    errors = by_parameter(errors)
     parts = []
     for location, fields in errors.items():
         if not isinstance(fields, dict):
-            parts.append(f"{location}: {fields}")
+            parts.append(f"{location}: {' '.join(messages(fields))}")
             continue
         for field, texts in fields.items():
-            text = " ".join(texts).rstrip(".")
+            text = " ".join(messages(texts)).rstrip(".")
             parts.append(f"{location} parameter {field!r}: {text}")
     return "Invalid request. " + "; ".join(parts) + "."
 
@@ -86,12 +111,13 @@ def http_problem(error: HTTPException) -> Response:
     """Any HTTPException (abort, 404, 405, webargs' 422) as a problem."""
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
-    errors = by_parameter(errors) if isinstance(errors, dict) else errors
-    detail = data.get("message") or (describe(errors) if errors else error.description)
+    detail = data.get("message") or (
+        describe(errors) if isinstance(errors, dict) and errors else error.description
+    )
     headers = dict(data.get("headers") or {})
     if error.code == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
-    return problem(error.code or 500, detail, errors, headers)
+    return problem(error.code or 500, detail, located(errors) if errors else None, headers)
 
 
 DATABASE_UNAVAILABLE = (
@@ -138,7 +164,8 @@ def domain_problem(error: QueryError) -> Response:
     if isinstance(error, NotFound):
         return problem(404, error.detail)
     if isinstance(error, InvalidParameter):
-        return problem(422, error.detail, {"query": {error.parameter: error.messages}})
+        where = f"query.{error.parameter}"
+        return problem(422, error.detail, [{"path": where, "message": m} for m in error.messages])
     return problem(400, error.detail)
 
 

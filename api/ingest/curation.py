@@ -52,11 +52,13 @@ class Exists(Exception):
 
 
 class Referenced(Exception):
-    """Other records refer to the one to delete (HTTP 409); `referrers` names them."""
+    """Other records refer to the one to delete (HTTP 409): `referrers` names them
+    (`event rocket-attack`), `paths` are their paths (`/v1/events/rocket-attack`)."""
 
-    def __init__(self, message: str, referrers: list[str]):
+    def __init__(self, message: str, referrers: list[str], paths: list[str]):
         super().__init__(message)
         self.referrers = referrers
+        self.paths = paths
 
 
 StaleVersion = journal.StaleVersion
@@ -300,12 +302,14 @@ def delete(collection: str, slug: str, expected: int | None, cascade: bool, key:
                 f"The {collection[:-1]} is at version {row.version}, not {expected}."
             )
         others = referrers(collection, row.id)
-        names = [f"{c[:-1]} {of_collection(c).model.get_by_id(i).slug}" for c, i in others]
+        slugs = [(c, of_collection(c).model.get_by_id(i).slug) for c, i in others]
+        names = [f"{c[:-1]} {s}" for c, s in slugs]
         if others and not cascade:
             raise Referenced(
                 f"{len(others)} record(s) refer to {slug!r}: {', '.join(names)}. "
                 "Change them first, or delete with cascade=true.",
                 names,
+                [f"{of_collection(c).path}/{s}" for c, s in slugs],
             )
         befores = {
             (c, i): (

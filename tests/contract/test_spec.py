@@ -73,12 +73,35 @@ def test_response_fields_always_present_are_required(spec, client):
     assert schemas["Event"]["required"] == [
         name for name in schemas["Event"]["properties"] if name not in optional
     ]
-    assert "errors" not in schemas["Problem"]["required"]
+    assert "errors" in schemas["Problem"]["required"]  # a list, empty when not located
+    assert "instance" not in schemas["Problem"]["required"]  # gunicorn's own errors lack it
     # ... and they are present: a real record has every required field
     event = client.get("/v1/events?limit=1").json[0]
     assert set(schemas["Event"]["required"]) <= set(event)
     problem = client.get("/v1/events?limt=1").json
     assert set(schemas["Problem"]["required"]) <= set(problem)
+
+
+def test_every_error_response_is_the_one_problem_schema(spec):
+    """4xx and 5xx: `application/problem+json` with the one `Problem` schema, wherever."""
+    assert not [name for name in spec["components"]["schemas"] if "Problem" in name[1:]]
+    components = spec["components"]["responses"]
+    found = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status, response in operation["responses"].items():
+                if status[0] not in "45":
+                    continue
+                if "$ref" in response:
+                    response = components[response["$ref"].rsplit("/", 1)[1]]
+                content = response["content"]
+                assert list(content) == ["application/problem+json"], (method, path, status)
+                schema = content["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path)
+                found += 1
+    assert found > 50
 
 
 def test_nullable_enums_and_references_read_as_generators_need(spec):

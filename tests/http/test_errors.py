@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import located
+
 PROBLEM = "application/problem+json"
 
 
@@ -14,6 +16,7 @@ def assert_problem(response, status: int) -> dict:
     assert body["status"] == status
     assert body["title"] and body["detail"] and body["type"] == "about:blank"
     assert "Traceback" not in response.get_data(as_text=True)
+    located(body)  # `errors`: always a list of {path, message}
     return body
 
 
@@ -30,7 +33,7 @@ def assert_problem(response, status: int) -> dict:
 def test_unknown_query_parameter_is_refused_by_name(client, url, parameter):
     body = assert_problem(client.get(url), 422)
     assert parameter in body["detail"]
-    assert body["errors"]["query"][parameter] == ["Unknown field."]
+    assert located(body)[f"query.{parameter}"] == ["Unknown field."]
 
 
 @pytest.mark.parametrize(
@@ -59,19 +62,18 @@ def test_unknown_query_parameter_is_refused_by_name(client, url, parameter):
 )
 def test_invalid_value_gets_422_with_a_message_for_the_field(client, url, field):
     body = assert_problem(client.get(url), 422)
-    assert field in body["errors"]["query"], body
-    assert all(isinstance(message, str) for message in body["errors"]["query"][field])
+    assert f"query.{field}" in located(body), body
 
 
 def test_several_invalid_fields_are_reported_together(client):
     body = assert_problem(client.get("/v1/events?limit=0&type=war"), 422)
-    assert {"limit", "type"} <= set(body["errors"]["query"])
+    assert {"query.limit", "query.type"} <= set(located(body))
 
 
 def test_unknown_reference_in_a_filter_is_named(client):
     body = assert_problem(client.get("/v1/events?actor=no-such-actor"), 422)
     assert "no-such-actor" in body["detail"]
-    assert "actor" in body["errors"]["query"]
+    assert "query.actor" in located(body)
 
 
 @pytest.mark.parametrize("collection", ["events", "statements", "actors", "locations", "sources"])
@@ -100,7 +102,7 @@ def test_unacceptable_media_type_is_406(client):
 @pytest.mark.parametrize("cursor", ["garbage", "eyJzIjoiZGF0ZSJ9", "e30", "%00"])
 def test_forged_cursor_is_422(client, cursor):
     body = assert_problem(client.get(f"/v1/events?cursor={cursor}"), 422)
-    assert "cursor" in body["errors"]["query"]
+    assert "query.cursor" in located(body)
 
 
 def test_cursor_of_another_sort_is_refused(client):
@@ -154,7 +156,7 @@ def test_unexpected_exception_is_a_500_problem_without_trace(make_app):
 )
 def test_repeated_single_value_parameter_is_422_naming_it(client, url, parameter):
     body = assert_problem(client.get(url), 422)
-    assert parameter in body["errors"]["query"]
+    assert f"query.{parameter}" in located(body)
     assert parameter in body["detail"]
 
 
@@ -173,7 +175,7 @@ def test_q_over_the_word_cap_is_422_naming_q(client, path):
     extra = "&field=type" if "facets" in path else ""
     words = "+".join(["a"] * 250)
     body = assert_problem(client.get(f"{path}?q={words}{extra}"), 422)
-    assert "q" in body["errors"]["query"]
+    assert "query.q" in located(body)
     assert str(MAX_QUERY_TERMS) in body["detail"]
     at_cap = "+".join(["a"] * MAX_QUERY_TERMS)
     assert client.get(f"{path}?q={at_cap}{extra}").status_code == 200
@@ -208,3 +210,123 @@ def test_no_free_database_connection_is_a_503(make_app, database_url):
     assert response.headers["Content-Type"] == "application/problem+json"
     assert "Retry-After" in response.headers
     assert app.test_client().get("/v1/events?limit=1").status_code == 200
+
+
+# ---------------------------------------------------------------- the one shape, every kind
+
+
+def test_a_request_validation_error_lists_path_and_message(client):
+    body = assert_problem(client.get("/v1/events?limit=0&limt=5&type=war"), 422)
+    assert isinstance(body["errors"], list)
+    paths = located(body)
+    assert set(paths) == {"query.limit", "query.limt", "query.type"}
+    assert paths["query.limt"] == ["Unknown field."]
+    # the detail stays one sentence naming them
+    assert body["detail"].startswith("Invalid request. ") and "'limt'" in body["detail"]
+
+
+def test_a_list_parameter_item_is_named_by_its_parameter(client):
+    body = assert_problem(client.get("/v1/events?ids=rocket,Not%20A%20Slug"), 422)
+    assert list(located(body)) == ["query.ids"]
+
+
+@pytest.mark.parametrize(
+    "url, status",
+    [("/nowhere", 404), ("/v1/events/no-such-event", 404), ("/v1/timeline", 405)],
+)
+def test_a_problem_without_one_location_has_an_empty_list(client, url, status):
+    method = "post" if status == 405 else "get"
+    body = assert_problem(getattr(client, method)(url), status)
+    assert body["errors"] == []
+
+
+def test_an_unexpected_error_has_the_shape_too(make_app):
+    app = make_app()
+
+    @app.get("/boom-shape")
+    def boom():
+        raise RuntimeError("internals")
+
+    body = assert_problem(app.test_client().get("/boom-shape"), 500)
+    assert body["errors"] == []
+
+
+def test_a_rate_limited_client_gets_the_shape(make_app):
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="1/minute").test_client()
+    assert client.get("/v1/sources").status_code == 200
+    body = assert_problem(client.get("/v1/sources"), 429)
+    assert body["errors"] == []
+
+
+def auth(curated, scope: str = "write") -> dict[str, str]:
+    return curated.auth(scope)
+
+
+def test_a_write_without_a_key_or_scope_has_the_shape(curated):
+    client = curated.app.test_client()
+    assert assert_problem(client.post("/v1/actors", json={}), 401)["errors"] == []
+    refused = client.post("/v1/actors", json={}, headers=auth(curated, "read"))
+    assert assert_problem(refused, 403)["errors"] == []
+
+
+def test_a_repeated_import_parameter_is_a_located_422(curated):
+    client = curated.app.test_client()
+    response = client.post(
+        "/v1/briefings?dry_run=null&dry_run=null", json={}, headers=auth(curated)
+    )
+    body = assert_problem(response, 422)
+    assert "query.dry_run" in located(body)
+
+
+def test_a_refused_bundle_lists_its_problems_by_path(curated):
+    client = curated.app.test_client()
+    response = client.post("/v1/briefings", json={"source": {}}, headers=auth(curated))
+    body = assert_problem(response, 422)
+    paths = located(body)
+    assert paths and all(not p.startswith("json") for p in paths)  # bundle-relative paths
+    assert any(p.startswith("source") for p in paths), paths
+    broken = client.post(
+        "/v1/briefings", data="{", content_type="application/json", headers=auth(curated)
+    )
+    assert located(assert_problem(broken, 422))[""][0].startswith("Not valid JSON")
+
+
+def test_a_refused_record_write_lists_its_problems_by_path(curated):
+    client = curated.app.test_client()
+    body = {"id": "x-actor", "name": "X", "kind": "alien", "citations": []}
+    response = client.post("/v1/actors", json=body, headers=auth(curated))
+    assert "kind" in located(assert_problem(response, 422))
+
+
+def test_a_delete_others_refer_to_is_a_409_naming_each_referring_record(curated):
+    client = curated.app.test_client()
+    path = "/v1/actors/kataib-hezbollah"
+    etag = client.get(path).headers["ETag"]
+    response = client.delete(path, headers=auth(curated) | {"If-Match": etag})
+    body = assert_problem(response, 409)
+    referrers = located(body)
+    assert len(referrers) > 1
+    for where, [message] in referrers.items():
+        assert where.startswith("/v1/") and where.split("/")[-1] in message
+        assert client.get(where).status_code == 200, where  # a record that exists
+    assert client.get(path).status_code == 200
+
+
+def test_creating_an_existing_record_is_a_409_with_the_shape(curated):
+    client = curated.app.test_client()
+    record = client.get("/v1/actors/kataib-hezbollah").json
+    body = {"id": "kataib-hezbollah", "name": record["name"], "kind": record["kind"]}
+    body["citations"] = [
+        {"source": c["source"]["id"], "excerpt": c["excerpt"]} for c in record["citations"]
+    ]
+    assert assert_problem(client.post("/v1/actors", json=body, headers=auth(curated)), 409)
+
+
+@pytest.mark.parametrize("if_match, status", [(None, 428), ('"v999999"', 412)])
+def test_a_conditional_write_refused_has_the_shape(curated, if_match, status):
+    client = curated.app.test_client()
+    headers = auth(curated) | {"Content-Type": "application/merge-patch+json"}
+    if if_match:
+        headers["If-Match"] = if_match
+    response = client.patch("/v1/actors/kataib-hezbollah", data="{}", headers=headers)
+    assert assert_problem(response, status)["errors"] == []

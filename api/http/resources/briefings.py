@@ -9,14 +9,14 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from api.http.auth import key_name, require, security
-from api.http.base import Blueprint, problem_doc
-from api.http.errors import PROBLEM_JSON, refused
+from api.http.base import Blueprint, problem_doc, problem_example
+from api.http.errors import refused
 from api.http.limits import without_query_budget
 from api.http.offload import run_blocking
 from api.ingest import SeedError, import_body
 from api.records import record_url
 from schemas.bundle import BriefingBundleSchema
-from schemas.imports import BundleProblemSchema, ImportArgs, ImportSummarySchema
+from schemas.imports import ImportArgs, ImportSummarySchema
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 JSON_TYPES = ("application/json",)
@@ -51,9 +51,17 @@ class Briefings(MethodView):
     @blp.alt_response(415, **problem_doc("The body is neither JSON nor YAML."))
     @blp.alt_response(
         422,
-        schema=BundleProblemSchema,
-        content_type=PROBLEM_JSON,
-        description="The bundle has errors, all listed in `errors`; nothing was written.",
+        **problem_doc(
+            "The bundle has errors, all listed in `errors` (`path` within the bundle); "
+            "nothing was written.",
+            problem_example(
+                422,
+                "/v1/briefings",
+                "The bundle was refused (1 problem(s)); nothing was written.",
+                "events[3].date",
+                "Not a real date (YYYY-MM-DD).",
+            ),
+        ),
     )
     @blp.doc(
         summary="Import a briefing",

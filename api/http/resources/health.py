@@ -67,5 +67,6 @@ class Readiness(MethodView):
                 + "; ".join(f"{k}: {v}" for k, v in failed.items())
                 + ". Retry after the number of seconds in Retry-After."
             )
-            return problem(503, detail, {"checks": failed}, headers=retry_after())
+            errors = [{"path": f"checks.{name}", "message": text} for name, text in failed.items()]
+            return problem(503, detail, errors, headers=retry_after())
         return report

@@ -23,7 +23,7 @@ from api.ingest import (
 from api.queries.sources import SOURCES
 from schemas.arguments import SourceListArgs
 from schemas.bundle import BriefingBundleSchema
-from schemas.imports import BundleProblemSchema, ImportSummarySchema
+from schemas.imports import ImportSummarySchema
 
 EXAMPLE = "al-monitor-2020-04-07-us-iran-showdown-iraq"
 
@@ -59,9 +59,10 @@ class SourceRemoval(MethodView):
     @blp.alt_response(412, **problem_doc("The source changed since the ETag in If-Match."))
     @blp.alt_response(
         422,
-        schema=BundleProblemSchema,
-        content_type="application/problem+json",
-        description="Records of other sources still refer to records only this one supports.",
+        **problem_doc(
+            "Records of other sources still refer to records only this one supports "
+            "(each named in `errors`); nothing was removed."
+        ),
     )
     @blp.alt_response(428, **problem_doc("If-Match is missing."))
     @blp.doc(

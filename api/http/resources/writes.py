@@ -12,13 +12,12 @@ from flask_smorest import abort
 from werkzeug.routing import BaseConverter
 
 from api.http.auth import key_name, require, security
-from api.http.base import Blueprint, problem_doc
-from api.http.errors import PROBLEM_JSON, refused
+from api.http.base import Blueprint, problem_doc, problem_example
+from api.http.errors import refused
 from api.http.http_cache import version_of
 from api.ingest import TOO_DEEP, SeedError, curation, too_deep_json
 from api.queries.collection import Collection, get_record
 from api.records import record_url
-from schemas.imports import BundleProblemSchema
 from schemas.writes import DeleteArgs
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -94,7 +93,10 @@ def fail(error: Exception) -> NoReturn:
         abort(
             409,
             message=str(error),
-            errors=[{"path": "", "message": name} for name in error.referrers],
+            errors=[
+                {"path": path, "message": f"The {name} refers to it."}
+                for path, name in zip(error.paths, error.referrers, strict=True)
+            ],
         )
     abort(409, message=str(error))
 
@@ -123,11 +125,18 @@ def add_writes(
         401: problem_doc("No valid API key (see WWW-Authenticate)."),
         403: problem_doc("The key lacks the `write` scope."),
     }
-    invalid = {
-        "schema": BundleProblemSchema,
-        "content_type": PROBLEM_JSON,
-        "description": "The record has errors, all listed in `errors`; nothing was written.",
-    }
+    example = record_id_doc["example"]
+    invalid = problem_doc(
+        "The record has errors, all listed in `errors` (`path` within the record); nothing "
+        "was written.",
+        problem_example(
+            422,
+            f"{blp.url_prefix}/{example}",
+            "The record was refused (1 problem(s)); nothing was written.",
+            "citations[0].excerpt",
+            "The excerpt is not in the text of its source.",
+        ),
+    )
     etag = {"ETag": {"description": "The record's new ETag.", "schema": {"type": "string"}}}
 
     def respond(written: curation.WriteOutcome, status: int) -> tuple[dict, int, dict]:
@@ -217,7 +226,21 @@ def add_writes(
         @blp.alt_response(401, **problems[401])
         @blp.alt_response(403, **problems[403])
         @blp.alt_response(404, **problem_doc(f"No {singular} has that id."))
-        @blp.alt_response(409, **problem_doc("Other records refer to it (named in `errors`)."))
+        @blp.alt_response(
+            409,
+            **problem_doc(
+                "Other records refer to it: each is named in `errors`, its `path` the "
+                "record's path.",
+                problem_example(
+                    409,
+                    f"{blp.url_prefix}/{example}",
+                    f"1 record(s) refer to {example!r}: statement a-statement. Change them "
+                    "first, or delete with cascade=true.",
+                    "/v1/statements/a-statement",
+                    "The statement a-statement refers to it.",
+                ),
+            ),
+        )
         @blp.alt_response(412, **problem_doc("The record changed since the If-Match ETag."))
         @blp.alt_response(428, **problem_doc("If-Match is missing."))
         @blp.doc(
