@@ -23,15 +23,18 @@ class CommaList(fields.List):
 
 
 def _fields_param(schema: type[ma.Schema], **kwargs: Any) -> CommaList:
-    names = [name for name in schema._declared_fields if name != "id"]
+    names = list(schema._declared_fields)  # `id` among them: always returned, and accepted
+    chosen = [n for n in names if n != "id"]
     return CommaList(
         fields.String(validate=validate.OneOf(names)),
         validate=validate.Length(min=1),
         metadata={
-            "description": "Only these top-level fields of each record (and `id`, always), "
-            "repeated or comma-separated: smaller responses, narrower CSV and GeoJSON. "
-            "The records then hold only those fields. Example: `title,date`.",
-            "example": ([n for n in ("title", "name", "date") if n in names] or names)[:2],
+            "description": "Only these top-level fields of each record, repeated or "
+            "comma-separated: smaller responses, narrower CSV and GeoJSON. `id` is always "
+            f"returned (naming it is allowed). The JSON records then hold only `id` and those "
+            f"fields: the `Partial{schema.__name__.removesuffix('Schema')}` schema, a "
+            "record without its other required fields. Example: `title,date`.",
+            "example": ([n for n in ("title", "name", "date") if n in chosen] or chosen)[:2],
         },
         **kwargs,
     )

@@ -204,7 +204,7 @@ def list_response(
     if chosen_fields:
         located = ("coordinates", "latitude", "longitude") if chosen == "geojson" else ()
         kept = [name for name in located if name in schema.fields]  # the geometry's
-        schema = type(schema)(only=("id", *dict.fromkeys([*chosen_fields, *kept])))
+        schema = type(schema)(only=tuple(dict.fromkeys(["id", *chosen_fields, *kept])))
     if chosen == "ndjson":
         return exports.ndjson_response(
             collection, asked, schema, attachment(collection.name, chosen), not chosen_fields

@@ -10,12 +10,15 @@
   read as "any object", and validators of OpenAPI 3.0.3 reject `nullable` + `allOf`);
 - parameter examples on the parameter, where Swagger UI pre-fills them;
 - `servers`, and a root `security: []` (reads are public; write operations declare their own);
+- a list that takes `fields=` answers `anyOf: [Record, PartialRecord]`: the partial record is
+  the record with only `id` required, which is what a `fields=` page holds;
 - `openapi write` keeps the keys in the order of the JSON (flask-smorest's sorts the YAML,
   which puts `application/geo+json` before `application/json`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -185,6 +188,46 @@ def add_required_to(schema: dict) -> None:
         schema["required"] = required
 
 
+def partial_name(name: str) -> str:
+    return f"Partial{name}"
+
+
+def unshared(node: Any) -> Any:
+    """A copy sharing no list or dict, within itself either (no YAML anchors)."""
+    return json.loads(json.dumps(node))
+
+
+def add_partial_records(spec: dict) -> None:
+    """Lists taking `fields=`: each item is the full record or, narrowed by `fields=`, a
+    partial one (`PartialEvent`: the same properties, only `id` required). anyOf, not oneOf:
+    a full record is a partial one too. Generators try the full record first."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    for item in spec.get("paths", {}).values():
+        for method, operation in item.items():
+            if method != "get" or not any(
+                p.get("name") == "fields" and p.get("in") == "query"
+                for p in operation.get("parameters", [])
+            ):
+                continue
+            content = operation["responses"]["200"]["content"]["application/json"]
+            ref = content["schema"]["items"]["$ref"]
+            name = ref.rsplit("/", 1)[1]
+            partial = partial_name(name)
+            if partial not in schemas:
+                whole = schemas[name]
+                schemas[partial] = {
+                    **unshared(
+                        {k: v for k, v in whole.items() if k not in ("required", "description")}
+                    ),
+                    "description": f"{name} narrowed by `fields=`: `id` and the fields asked "
+                    "for, nothing else.",
+                    "required": ["id"],
+                }
+            content["schema"]["items"] = {
+                "anyOf": [{"$ref": ref}, {"$ref": f"#/components/schemas/{partial}"}]
+            }
+
+
 def drop_unused_schemas(spec: dict) -> None:
     """Component schemas nothing refers to (flask-smorest's `PaginationMetadata`)."""
     components = spec.get("components", {})
@@ -206,6 +249,7 @@ def finish(spec: dict) -> dict:
     add_operation_ids(spec)
     lift_parameter_examples(spec)
     add_required(spec)
+    add_partial_records(spec)
     drop_unused_schemas(spec)
     ordered = {key: spec.pop(key) for key in TOP_LEVEL if key in spec}
     return ordered | spec

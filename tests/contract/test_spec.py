@@ -82,6 +82,31 @@ def test_response_fields_always_present_are_required(spec, client):
     assert set(schemas["Problem"]["required"]) <= set(problem)
 
 
+def test_a_fields_page_is_described_by_the_spec(spec, client):
+    """Every list taking `fields=` answers the full record or a partial one, and a page
+    narrowed by `fields=` is valid against the spec, not against the full record."""
+    listed = 0
+    for path, method, operation, _ in operations(spec):
+        names = [p["name"] for p in operation.get("parameters", [])]
+        if method != "get" or "fields" not in names:
+            continue
+        items = operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+        whole, partial = (ref["$ref"].rsplit("/", 1)[1] for ref in items["anyOf"])
+        assert partial == f"Partial{whole}"
+        schemas = spec["components"]["schemas"]
+        assert schemas[partial]["required"] == ["id"]
+        assert schemas[partial]["properties"] == schemas[whole]["properties"]
+        fields = next(p for p in operation["parameters"] if p["name"] == "fields")
+        chosen = fields["schema"]["items"]["enum"][-1]
+        page = client.get(f"{path}?fields=id,{chosen}&limit=3").json
+        assert page and all(set(record) == {"id", chosen} for record in page), path
+        items_schema = resolve(items, spec)
+        assert not list(OAS30Validator(items_schema).iter_errors(page[0])), path
+        assert list(OAS30Validator(resolve(schemas[whole], spec)).iter_errors(page[0]))
+        listed += 1
+    assert listed == 6
+
+
 def test_every_error_response_is_the_one_problem_schema(spec):
     """4xx and 5xx: `application/problem+json` with the one `Problem` schema, wherever."""
     assert not [name for name in spec["components"]["schemas"] if "Problem" in name[1:]]

@@ -55,6 +55,21 @@ def test_fields_choose_top_level_fields_in_every_format(client):
     assert bad.status_code == 422 and "query.fields" in located(bad.json)
 
 
+@pytest.mark.parametrize(
+    "collection, chosen",
+    [("events", "title"), ("actors", "name"), ("sources", "url"), ("relations", "predicate")],
+)
+def test_fields_may_name_id_which_is_always_returned(client, collection, chosen):
+    for query in (f"id,{chosen}", f"{chosen},id", f"id&fields={chosen}"):
+        response = client.get(f"/v1/{collection}?fields={query}&limit=2")
+        assert response.status_code == 200, response.json
+        assert [list(r) for r in response.json] == [["id", chosen]] * 2
+    only_id = client.get(f"/v1/{collection}?fields=id&limit=2")
+    assert [list(r) for r in only_id.json] == [["id"]] * 2
+    header = client.get(f"/v1/{collection}?fields=id,{chosen}&format=csv").get_data(as_text=True)
+    assert header.splitlines()[0] == f"id,{chosen}"
+
+
 def test_ids_fetch_many_records_in_one_call(client):
     wanted = ["kataib-hezbollah", "iran", "esmail-ghaani"]
     got = client.get("/v1/actors?ids=" + ",".join(wanted)).json
