@@ -91,6 +91,28 @@ def test_an_import_answers_201_with_its_location_and_summary(api, client):
     assert client.get(response.headers["Location"]).json["counts"]["events"] == 1
 
 
+@pytest.mark.parametrize("dump", [yaml.safe_dump, json.dumps], ids=["yaml", "json"])
+def test_a_bundle_file_may_come_as_octet_stream(api, client, keys, dump):
+    """The spec's YAML body: a bundle file as is (YAML, or JSON), `application/octet-stream`."""
+    response = client.post(
+        "/v1/briefings?dry_run=true",
+        data=dump(with_text(BALTIC)),
+        content_type="application/octet-stream",
+        headers={"Authorization": f"Bearer {keys['write']}"},
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["collections"]["events"]["created"] >= 1
+    broken = client.post(
+        "/v1/briefings",
+        data="source: [unclosed",
+        content_type="application/octet-stream",
+        headers={"Authorization": f"Bearer {keys['write']}"},
+    )
+    assert broken.status_code == 422 and broken.json["errors"][0]["message"].startswith(
+        "Not valid YAML"
+    )
+
+
 def test_the_source_text_travels_with_the_bundle(api, client):
     assert api.post(with_text(BALTIC), media="application/yaml").status_code == 201
     response = client.get("/v1/sources/test-baltic-2024-02-03-gotland-cable/text")

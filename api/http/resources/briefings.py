@@ -20,6 +20,9 @@ from schemas.imports import ImportArgs, ImportSummarySchema
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 JSON_TYPES = ("application/json",)
+# A bundle file sent as is: read as YAML (which reads a JSON bundle too). The spec declares
+# YAML this way: client generators have no YAML body type, and read this one as bytes.
+FILE_TYPES = ("application/octet-stream",)
 
 blp = Blueprint(
     "briefings",
@@ -48,7 +51,9 @@ class Briefings(MethodView):
     @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
     @blp.alt_response(403, **problem_doc("The key lacks the `write` scope."))
     @blp.alt_response(413, **problem_doc("The body is larger than MAX_BUNDLE_BYTES."))
-    @blp.alt_response(415, **problem_doc("The body is neither JSON nor YAML."))
+    @blp.alt_response(
+        415, **problem_doc("The body is not application/json, application/octet-stream or YAML.")
+    )
     @blp.alt_response(
         422,
         **problem_doc(
@@ -72,14 +77,17 @@ class Briefings(MethodView):
         "supports them. Format: seed/README.md. Needs a key with the `write` scope.",
         requestBody={
             "required": True,
+            "description": "The bundle as JSON (`application/json`), or a bundle file as "
+            "is (`application/octet-stream`: YAML, as the seed files are written, or JSON). "
+            "`application/yaml` (and `application/x-yaml`, `text/yaml`) is accepted too and "
+            "means the same as `application/octet-stream`.",
             "content": {
                 "application/json": {"schema": BriefingBundleSchema},
-                # The same bundle as a YAML document: text to clients, parsed by the server.
-                "application/yaml": {
+                "application/octet-stream": {
                     "schema": {
                         "type": "string",
                         "format": "binary",
-                        "description": "A BriefingBundle written in YAML (seed/README.md).",
+                        "description": "A BriefingBundle file, YAML or JSON (seed/README.md).",
                     }
                 },
             },
@@ -88,8 +96,12 @@ class Briefings(MethodView):
     )
     def post(self, dry_run: bool):
         media_type = request.mimetype
-        if media_type not in JSON_TYPES + YAML_TYPES:
-            abort(415, message="Send the bundle as application/json or application/yaml.")
+        if media_type not in JSON_TYPES + YAML_TYPES + FILE_TYPES:
+            abort(
+                415,
+                message="Send the bundle as application/json, or as a file "
+                "(application/octet-stream or application/yaml).",
+            )
         body = request.get_data()  # a 413 over MAX_BUNDLE_BYTES, before anything is parsed
         try:
             report = run_blocking(_import, body, media_type, dry_run, key_name(), database=True)
