@@ -107,6 +107,23 @@ def test_a_fields_page_is_described_by_the_spec(spec, client):
     assert listed == 6
 
 
+def test_conditional_writes_say_which_rfc_they_follow(spec):
+    """428 and 412 are the HTTP answers for a conditional request (not validation errors):
+    every write that may send them says so, and why."""
+    conditional = 0
+    for path, method, operation, _ in operations(spec):
+        responses = operation["responses"]
+        if "428" not in responses:
+            continue
+        assert "RFC 6585" in responses["428"]["description"], (method, path)
+        assert "RFC 9110" in responses["412"]["description"], (method, path)
+        assert "before the body is read" in responses["412"]["description"]
+        if_match = next(p for p in operation["parameters"] if p["name"] == "If-Match")
+        assert "428" in if_match["description"] and "412" in if_match["description"]
+        conditional += 1
+    assert conditional == 10  # PATCH and DELETE of five collections
+
+
 def test_every_error_response_is_the_one_problem_schema(spec):
     """4xx and 5xx: `application/problem+json` with the one `Problem` schema, wherever."""
     assert not [name for name in spec["components"]["schemas"] if "Problem" in name[1:]]

@@ -330,3 +330,16 @@ def test_a_conditional_write_refused_has_the_shape(curated, if_match, status):
         headers["If-Match"] = if_match
     response = client.patch("/v1/actors/kataib-hezbollah", data="{}", headers=headers)
     assert assert_problem(response, status)["errors"] == []
+
+
+def test_an_if_match_naming_no_version_is_a_412_before_the_body_is_read(curated):
+    """RFC 9110 §13.2.2: the precondition first; an unreadable body does not make it a 422."""
+    client = curated.app.test_client()
+    headers = auth(curated) | {
+        "Content-Type": "application/merge-patch+json",
+        "If-Match": "not-an-etag",
+    }
+    response = client.patch("/v1/actors/kataib-hezbollah", data="{", headers=headers)
+    assert assert_problem(response, 412)["errors"] == []
+    headers.pop("If-Match")
+    assert_problem(client.patch("/v1/actors/kataib-hezbollah", data="{", headers=headers), 428)

@@ -26,8 +26,22 @@ IF_MATCH_PARAMETER = {  # PATCH and DELETE
     "name": "If-Match",
     "required": True,
     "schema": {"type": "string"},
-    "description": "The record's ETag.",
+    "description": "The record's ETag, from a GET: the write applies only to that version "
+    "(RFC 9110 §13.1.1). Without it the write is refused with 428 Precondition Required "
+    "(RFC 6585 §3); with an ETag that is not the record's current one, 412 Precondition "
+    "Failed. These are the HTTP answers for a conditional request, not validation errors.",
 }
+PRECONDITION_REQUIRED = (
+    "Precondition Required (RFC 6585 §3): `If-Match` is missing. This write is conditional: "
+    "it is refused without the ETag of the version it changes, whatever its body, so that it "
+    "cannot overwrite a change it has not seen. GET the record and send its `ETag`."
+)
+PRECONDITION_FAILED = (
+    "Precondition Failed (RFC 9110 §13.1.1, §15.5.13): `If-Match` is not the record's current "
+    "ETag (someone changed it first) or names no version of it. A header that names no "
+    "version is refused before the body is read, as RFC 9110 §13.2.2 orders preconditions "
+    "before the method itself; so an unreadable body with such a header is a 412, not a 422."
+)
 
 
 class RecordIdConverter(BaseConverter):
@@ -186,16 +200,18 @@ def add_writes(
         @blp.alt_response(401, **problems[401])
         @blp.alt_response(403, **problems[403])
         @blp.alt_response(404, **problem_doc(f"No {singular} has that id."))
-        @blp.alt_response(412, **problem_doc("The record changed since the If-Match ETag."))
+        @blp.alt_response(412, **problem_doc(PRECONDITION_FAILED))
         @blp.alt_response(415, **problem_doc(f"The body is not {MERGE_PATCH}."))
         @blp.alt_response(422, **invalid)
-        @blp.alt_response(428, **problem_doc("If-Match is missing."))
+        @blp.alt_response(428, **problem_doc(PRECONDITION_REQUIRED))
         @blp.doc(
             summary=f"Change {a} {singular}",
             description=f"A JSON Merge Patch (RFC 7396) of the {singular}'s bundle form (as "
             "POST takes it: `null` removes a field, a list is replaced whole). Needs "
             "`If-Match` with the ETag of a GET, and a `write` key; the result is validated "
-            "like an import. The id (a relation's subject, predicate, object) cannot change.",
+            "like an import. The id (a relation's subject, predicate, object) cannot change. "
+            "A conditional request (RFC 9110 §13): 428 without `If-Match` (RFC 6585), 412 when "
+            "it is not the current ETag.",
             parameters=[IF_MATCH_PARAMETER],
             requestBody={
                 "required": True,
@@ -241,12 +257,14 @@ def add_writes(
                 ),
             ),
         )
-        @blp.alt_response(412, **problem_doc("The record changed since the If-Match ETag."))
-        @blp.alt_response(428, **problem_doc("If-Match is missing."))
+        @blp.alt_response(412, **problem_doc(PRECONDITION_FAILED))
+        @blp.alt_response(428, **problem_doc(PRECONDITION_REQUIRED))
         @blp.doc(
             summary=f"Delete {a} {singular}",
             description="Needs `If-Match` with the ETag of a GET and a `write` key. Refused "
-            "(409, naming them) while other records refer to it, unless `cascade=true`.",
+            "(409, naming them) while other records refer to it, unless `cascade=true`. A "
+            "conditional request (RFC 9110 §13): 428 without `If-Match` (RFC 6585), 412 when "
+            "it is not the current ETag.",
             parameters=[IF_MATCH_PARAMETER],
             **security("write"),
         )
