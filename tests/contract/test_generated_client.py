@@ -277,6 +277,49 @@ def test_writes_through_the_generated_client(generated, server):
     assert gone.status_code == 404
 
 
+def key_of(server: str, name: str, scope: str) -> str:
+    created = subprocess.run(
+        [BIN / "briefing", "keys", "create", name, "--scope", scope],
+        env=server_env(server),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return created.stdout.strip().splitlines()[-1]
+
+
+def test_problems_through_the_generated_client(generated, server):
+    """A refused bundle (422) and a refused delete (409) read as the one typed Problem: its
+    `errors` a list of {path, message}."""
+    from briefing_api_client.api.actors import delete_actor, get_actor
+    from briefing_api_client.api.briefings import create_briefing
+    from briefing_api_client.models import BriefingBundle, Problem, ProblemError
+
+    from api.ingest import read_bundle
+
+    client = generated.AuthenticatedClient(
+        base_url=server, token=key_of(server, "client-problems", "write")
+    )
+    bundle = jsonable(read_bundle(ROOT / "tests" / "fixtures" / "import" / "baltic.yaml"))
+    bundle["events"][0]["location"] = "no-such-place"  # typed right, refused by the server
+    refused = create_briefing.sync_detailed(client=client, body=BriefingBundle.from_dict(bundle))
+    assert refused.status_code == 422, refused.content[:500]
+    problem = refused.parsed
+    assert isinstance(problem, Problem) and problem.status == 422
+    assert problem.detail.startswith("The bundle was refused")
+    assert all(isinstance(e, ProblemError) for e in problem.errors)
+    assert "events[0].location" in [e.path for e in problem.errors]
+
+    etag = get_actor.sync_detailed(client=client, record_id="kataib-hezbollah").headers["ETag"]
+    conflict = delete_actor.sync_detailed("kataib-hezbollah", client=client, if_match=etag)
+    assert conflict.status_code == 409, conflict.content[:500]
+    problem = conflict.parsed
+    assert isinstance(problem, Problem) and problem.status == 409 and problem.errors
+    paths = [e.path for e in problem.errors]
+    assert all(path.startswith("/v1/") for path in paths), paths
+    assert get_actor.sync(client=client, record_id="kataib-hezbollah").id == "kataib-hezbollah"
+
+
 def jsonable(value: typing.Any) -> typing.Any:
     """A bundle as JSON would carry it (dates as ISO strings)."""
     if isinstance(value, dict):
