@@ -25,7 +25,11 @@ IF_MATCH_PARAMETER = {  # PATCH and DELETE
     "in": "header",
     "name": "If-Match",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {  # `*` or entity tags (RFC 9110 §8.8.3, §13.1.1)
+        "type": "string",
+        "pattern": r'^ *(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*) *$',
+        "example": '"v2"',
+    },
     "description": "The record's ETag, from a GET: the write applies only to that version "
     "(RFC 9110 §13.1.1). Without it the write is refused with 428 Precondition Required "
     "(RFC 6585 §3); with an ETag that is not the record's current one, 412 Precondition "
