@@ -121,7 +121,7 @@ def test_conditional_writes_say_which_rfc_they_follow(spec):
         if_match = next(p for p in operation["parameters"] if p["name"] == "If-Match")
         assert "428" in if_match["description"] and "412" in if_match["description"]
         conditional += 1
-    assert conditional == 10  # PATCH and DELETE of five collections
+    assert conditional == 11  # PATCH and DELETE of five collections, DELETE of a source
 
 
 def test_every_error_response_is_the_one_problem_schema(spec):

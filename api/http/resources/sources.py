@@ -11,7 +11,12 @@ from api.http.auth import key_name, require, security
 from api.http.base import problem_doc
 from api.http.errors import refused
 from api.http.resources.collection import collection_blueprint
-from api.http.resources.writes import IF_MATCH_PARAMETER, if_match
+from api.http.resources.writes import (
+    IF_MATCH_PARAMETER,
+    PRECONDITION_FAILED,
+    PRECONDITION_REQUIRED,
+    if_match,
+)
 from api.ingest import (
     SeedError,
     StaleVersion,
@@ -56,7 +61,7 @@ class SourceRemoval(MethodView):
     @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
     @blp.alt_response(403, **problem_doc("The key lacks the `write` scope."))
     @blp.alt_response(404, **problem_doc("No source has that id."))
-    @blp.alt_response(412, **problem_doc("The source changed since the ETag in If-Match."))
+    @blp.alt_response(412, **problem_doc(PRECONDITION_FAILED))
     @blp.alt_response(
         422,
         **problem_doc(
@@ -64,12 +69,14 @@ class SourceRemoval(MethodView):
             "(each named in `errors`); nothing was removed."
         ),
     )
-    @blp.alt_response(428, **problem_doc("If-Match is missing."))
+    @blp.alt_response(428, **problem_doc(PRECONDITION_REQUIRED))
     @blp.doc(
         summary="Remove a briefing",
         description="Removes the source, its citations, and every record no other source "
         "supports; journaled like every change (a tombstone in the change feed). Needs a key "
-        "with the `write` scope and `If-Match` with the source's ETag, like every delete.",
+        "with the `write` scope and `If-Match` with the source's ETag, like every delete: a "
+        "conditional request (RFC 9110 §13), 428 without `If-Match` (RFC 6585), 412 when it is "
+        "not the current ETag.",
         parameters=[IF_MATCH_PARAMETER],
         **security("write"),
     )
