@@ -49,12 +49,14 @@ test:  ## the whole suite; again on PostgreSQL when TEST_DATABASE_URL is set
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@$(MAKE) --no-print-directory layers
+	$(BIN)/mypy  # api/ and schemas/ (pyproject.toml)
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal  # idle workers take queued tests from busy ones
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@$(MAKE) --no-print-directory layers
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff check --fix .

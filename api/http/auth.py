@@ -25,9 +25,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cachetools import LRUCache
 from flask import Flask, current_app, g, request
-from flask_smorest import abort
 
 from api.http import limits
+from api.http.errors import abort
 from api.http.offload import run_blocking
 from api.store.db import database
 from api.store.models import ApiKey

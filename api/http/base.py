@@ -51,7 +51,7 @@ class Api(flask_smorest.Api):
     def _register_responses(self) -> None:
         # Same as flask-smorest's, but errors are documented as application/problem+json.
         for status in http.HTTPStatus:
-            response = {"description": status.phrase}
+            response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_JSON)

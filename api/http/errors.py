@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import peewee as pw
 import psycopg2
 from flask import Response, current_app, json, request
-from flask_smorest import abort
+from flask_smorest import abort as _smorest_abort
 from playhouse.pool import MaxConnectionsExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from api.ingest import SeedError
 from api.queries.errors import InvalidParameter, NotFound, QueryError
@@ -25,6 +26,9 @@ PROBLEM_JSON = "application/problem+json"
 # the drivers' own, and the pool's when every connection stayed busy for its wait
 OPERATIONAL_ERRORS = (sqlite3.OperationalError, psycopg2.OperationalError, MaxConnectionsExceeded)
 log = logging.getLogger(__name__)
+
+# flask-smorest's abort (it raises the HTTPException that becomes a problem), typed as raising
+abort = cast(Callable[..., NoReturn], _smorest_abort)
 
 
 def problem(
@@ -115,7 +119,7 @@ def http_problem(error: HTTPException) -> Response:
         describe(errors) if isinstance(errors, dict) and errors else error.description
     )
     headers = dict(data.get("headers") or {})
-    if error.code == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     return problem(error.code or 500, detail, located(errors) if errors else None, headers)
 

@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 from flask import Response, current_app, json, request
-from flask_smorest import abort
 from werkzeug.urls import iri_to_uri
 
 from api.http import exports, tables
+from api.http.errors import abort
 from api.http.list_query import list_query
 from api.queries.collection import Collection
 from api.queries.listing import list_page

@@ -78,7 +78,7 @@ def check_in_context(app: Flask) -> tuple[Response | None, list[tuple[str, str]]
         return app.finalize_request(app.handle_user_exception(error)), []
     carrier = app.response_class()
     carrier.headers = Headers()
-    limiter._Limiter__inject_headers(carrier)  # its after_request hook (name-mangled)
+    limiter._Limiter__inject_headers(carrier)  # type: ignore[attr-defined]  # its after_request hook
     ietf_fields(carrier)
     return None, list(carrier.headers)
 

@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from flask_cors import CORS
 from flask_cors.core import get_cors_headers, get_cors_options
-from flask_smorest import abort
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from api.http.errors import abort
 from schemas.text import FORBIDDEN, refusal
 
 SECURITY_HEADERS = {

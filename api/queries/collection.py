@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 import peewee as pw
 
@@ -102,6 +102,10 @@ def matching(
     return found
 
 
+@overload
+def get_record(collection: Collection, slug: str, as_json: Literal[False] = False) -> dict: ...
+@overload
+def get_record(collection: Collection, slug: str, as_json: bool) -> dict | WrittenRecord: ...
 def get_record(collection: Collection, slug: str, as_json: bool = False) -> dict | WrittenRecord:
     """One record by public id; NotFound when there is none. `as_json`: as its JSON
     (`WrittenRecord`) when the collection keeps it so."""

@@ -6,11 +6,10 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import abort
 
 from api.http.auth import key_name, require, security
 from api.http.base import Blueprint, problem_doc, problem_example
-from api.http.errors import refused
+from api.http.errors import abort, refused
 from api.http.limits import without_query_budget
 from api.http.offload import run_blocking
 from api.ingest import SeedError, import_body

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import abort
 
 from api.http.auth import key_name, require, security
 from api.http.base import problem_doc
-from api.http.errors import refused
+from api.http.errors import abort, refused
 from api.http.resources.collection import collection_blueprint
 from api.http.resources.writes import (
     IF_MATCH_PARAMETER,

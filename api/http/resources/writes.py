@@ -8,12 +8,11 @@ from typing import Any, NoReturn
 import marshmallow as ma
 from flask import Flask, g, request
 from flask.views import MethodView
-from flask_smorest import abort
 from werkzeug.routing import BaseConverter
 
 from api.http.auth import key_name, require, security
 from api.http.base import Blueprint, problem_doc, problem_example
-from api.http.errors import refused
+from api.http.errors import abort, refused
 from api.http.http_cache import version_of
 from api.ingest import TOO_DEEP, SeedError, curation, too_deep_json
 from api.queries.collection import Collection, get_record
