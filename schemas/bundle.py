@@ -2,6 +2,7 @@
 
 A bundle holds one source and the records extracted from it. This schema checks the shape and
 the vocabularies of each record; the seed loader resolves references between records.
+One module (over 400 lines) because the bundle is one document, read top to bottom.
 """
 
 from __future__ import annotations

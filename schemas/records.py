@@ -1,4 +1,6 @@
-"""Response schemas: what each collection's records look like on the wire, with examples."""
+"""Response schemas: what each collection's records look like on the wire, with examples.
+One module (over 400 lines) holding every record type's schema, as the spec's components list
+them, so that their shared pieces (references, citations, dates) are defined once."""
 
 from __future__ import annotations
 
