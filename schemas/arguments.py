@@ -20,7 +20,7 @@ from marshmallow import fields, validate
 from schemas import registry
 from schemas import vocabularies as vocab
 from schemas.bundle import SLUG
-from schemas.exports import CommaNumbers, export_args
+from schemas.exports import CommaList, CommaNumbers, export_args
 from schemas.grammar import (  # noqa: F401 (MAX_QUERY_TERMS: documented here too)
     MAX_QUERY_TERMS,
     NO_NUL,
@@ -483,3 +483,197 @@ class StatementFacetArgs(StatementListArgs):
 
 class NoArgs(QueryArgs):
     """No query parameters: any is refused, like every unknown parameter."""
+
+
+# ---------------------------------------------------------------- aggregates
+
+DATE_DIMENSIONS: dict[str, str] = {
+    "day": "The day, `2020-04-06`.",
+    "week": "The ISO 8601 week, `2020-W15` (Monday to Sunday; week 1 holds the year's first "
+    "Thursday).",
+    "month": "The month, `2020-04`.",
+    "quarter": "The quarter, `2020-Q2`.",
+    "year": "The year, `2020`.",
+}
+PLACE_DIMENSIONS: dict[str, str] = {
+    "country": "The country the event's place is or lies in (a place of kind `country`).",
+    "province": "The first-level division the place is or lies in (kind `province` or "
+    "`administrative_region`, the outermost).",
+    "district": "The district the place is or lies in (kind `district`).",
+    "city": "The city, town or village the place is or lies in (kind `city`).",
+}
+ROLE_DIMENSIONS: dict[str, str] = {
+    role: f"The actors in the role `{role}` ({meaning[0].lower()}{meaning[1:-1]}): an event "
+    "counts once for each."
+    for role, meaning in vocab.PARTICIPANT_ROLES.items()
+}
+EVENT_DIMENSIONS: dict[str, str] = {
+    **DATE_DIMENSIONS,
+    **PLACE_DIMENSIONS,
+    "grid": "A cell of `cell` degrees, keyed `lat,lon` by its south-west corner.",
+    "type": "The ACLED event type.",
+    "sub_type": "The ACLED sub-event type.",
+    "actor": "The participating actors, in any role: an event counts once for each.",
+    **ROLE_DIMENSIONS,
+    "dyad": "Perpetrator x target, keyed `perpetrator--target`: an event counts once for each "
+    "pair.",
+    "source": "The sources that cite the record: it counts once for each.",
+}
+STATEMENT_DIMENSIONS: dict[str, str] = {
+    **DATE_DIMENSIONS,
+    "speaker": "The speakers and the actors spoken for, as `speaker=` matches them: a "
+    "statement counts once for each.",
+    "channel": "How the statement was made.",
+    "addressee": "The actors addressed: a statement counts once for each.",
+    "source": "The sources that cite the record: it counts once for each.",
+}
+EVENT_METRICS: dict[str, str] = {
+    "count": "How many records are in the group (always given).",
+    "casualties": "Killed and wounded: the figures stated, their low and high bounds, how many "
+    "records give a figure and how many do not.",
+}
+STATEMENT_METRICS: dict[str, str] = {"count": EVENT_METRICS["count"]}
+AGGREGATE_SORTS = ("key", "-key", "count", "-count")
+DEFAULT_GROUPS = 1000
+MAX_GROUPS = 10_000
+MAX_DIMENSIONS = 3
+DEFAULT_CELL = 1.0
+_AGGREGATE_FORMATS = {
+    "json": "One object: `total` (each record once), `overlapping`, and `groups`, one object "
+    "per group (the default).",
+    "csv": "One row per group: a column per dimension (`{dimension}_label`, "
+    "`{dimension}_imprecise` where they apply), then the metrics (`killed_stated`, ...).",
+    "geojson": "A FeatureCollection, one feature per group, for a `grid` or place grouping: "
+    "the cell's polygon or the place's point.",
+}
+_LOCATED = ("grid", *PLACE_DIMENSIONS)
+
+
+def _aggregate_args(
+    name: str, dimensions: dict[str, str], metrics: dict[str, str], example: list[str]
+) -> type[ma.Schema]:
+    """The parameters an aggregate adds to its list's filters (a base class listed first,
+    so that its `limit`, `sort` and `format` replace the list's)."""
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "group_by": CommaList(
+                fields.String(validate=validate.OneOf(list(dimensions))),
+                required=True,
+                validate=validate.Length(1, MAX_DIMENSIONS),
+                metadata=meta(
+                    f"What to group by: one to {MAX_DIMENSIONS} dimensions, comma-separated (or "
+                    "repeated), at most one date and one place or grid. "
+                    + " ".join(f"`{name}`: {text}" for name, text in dimensions.items()),
+                    example,
+                ),
+            ),
+            "metrics": CommaList(
+                fields.String(validate=validate.OneOf(list(metrics))),
+                metadata=meta(
+                    "What to sum besides the count (comma-separated). "
+                    + " ".join(f"`{name}`: {text}" for name, text in metrics.items())
+                ),
+            ),
+            "fill": fields.String(
+                validate=validate.OneOf(["none", "zero"]),
+                metadata=meta(
+                    "`zero`: every bucket of the date dimension between the ends (`date_from` and "
+                    "`date_to`, else the first and last found) is given, with a count of 0 when "
+                    "no record falls in it: what a chart needs. Default `none`."
+                ),
+            ),
+            "spread": fields.String(
+                validate=validate.OneOf(["none", "even"]),
+                metadata=meta(
+                    "What to do with a record whose date may fall in several buckets. `none` (the "
+                    "default): it is counted in its group's imprecise row (`imprecise` says why). "
+                    "`even`: it is spread over the buckets its days cover, each getting the share "
+                    "of its days (counts become fractional); an `on_or_before` date, whose start "
+                    "is open, stays imprecise."
+                ),
+            ),
+            "sort": fields.String(
+                validate=validate.OneOf(AGGREGATE_SORTS),
+                metadata=meta(
+                    "`key` (dates in calendar order, null keys last) or `count` (ties by key); "
+                    "`-` for descending. Default: `key` when the first dimension is a date, else "
+                    "`-count`."
+                ),
+            ),
+            "limit": fields.Integer(
+                load_default=DEFAULT_GROUPS,
+                validate=validate.Range(1, MAX_GROUPS),
+                metadata=meta(
+                    f"At most this many groups (1 to {MAX_GROUPS}): the most frequent; the others "
+                    "are summed in one last row whose `rest` says how many groups it holds. "
+                    "`X-Total-Count` says how many groups there are in all.",
+                    DEFAULT_GROUPS,
+                ),
+            ),
+            "format": fields.String(
+                validate=validate.OneOf(list(_AGGREGATE_FORMATS)),
+                metadata=meta(
+                    "Response format (also negotiable with `Accept`): "
+                    + "; ".join(f"`{name}`: {text}" for name, text in _AGGREGATE_FORMATS.items())
+                ),
+            ),
+        },
+    )
+
+
+class _AggregateChecks(ma.Schema):
+    @ma.validates_schema
+    def check_grouping(self, data: dict, **kwargs: Any) -> None:
+        dims = data.get("group_by") or []
+        if len(set(dims)) != len(dims):
+            raise ma.ValidationError("A dimension is given twice.", "group_by")
+        if sum(d in DATE_DIMENSIONS for d in dims) > 1:
+            raise ma.ValidationError("At most one date dimension.", "group_by")
+        if sum(d in _LOCATED for d in dims) > 1:
+            raise ma.ValidationError("At most one place or grid dimension.", "group_by")
+        if data.get("fill") == "zero" and not any(d in DATE_DIMENSIONS for d in dims):
+            raise ma.ValidationError("fill=zero needs a date dimension in group_by.", "fill")
+        if data.get("spread") == "even" and not any(d in DATE_DIMENSIONS for d in dims):
+            raise ma.ValidationError("spread=even needs a date dimension in group_by.", "spread")
+        if "cell" in data and "grid" not in dims:
+            raise ma.ValidationError("Only meaningful with group_by=grid.", "cell")
+        if data.get("format") == "geojson" and not any(d in _LOCATED for d in dims):
+            raise ma.ValidationError("GeoJSON needs a grid or place dimension.", "format")
+
+
+class EventAggregateArgs(
+    _aggregate_args("EventGrouping", EVENT_DIMENSIONS, EVENT_METRICS, ["week", "type"]),
+    _AggregateChecks,
+    EventListArgs,
+):
+    """Parameters of `GET /v1/events/aggregate`: the filters of `GET /v1/events` and the
+    grouping."""
+
+    class Meta(ListArgs.Meta):
+        exclude = ("cursor", "fields_")
+
+    q = _full_text("count only the events that match")
+    cell = fields.Float(
+        validate=validate.Range(0.01, 90),
+        metadata=meta(
+            f"Grid cell size in degrees, with `group_by=grid` (default {DEFAULT_CELL:g}).", 0.5
+        ),
+    )
+
+
+class StatementAggregateArgs(
+    _aggregate_args(
+        "StatementGrouping", STATEMENT_DIMENSIONS, STATEMENT_METRICS, ["month", "speaker"]
+    ),
+    _AggregateChecks,
+    StatementListArgs,
+):
+    """Parameters of `GET /v1/statements/aggregate`: the filters of `GET /v1/statements` and
+    the grouping."""
+
+    class Meta(ListArgs.Meta):
+        exclude = ("cursor", "fields_")
+
+    q = _full_text("count only the statements that match")

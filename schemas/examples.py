@@ -123,3 +123,5 @@ VOCABULARIES_EXAMPLE = {
     ]
     for name, codes in vocab.all_vocabularies().items()
 }
+EVENT_AGGREGATE_EXAMPLE: dict = {}
+STATEMENT_AGGREGATE_EXAMPLE: dict = {}

@@ -196,3 +196,121 @@ VocabulariesSchema = ma.Schema.from_dict(
     },
     name="Vocabularies",
 )
+
+
+class CasualtySumSchema(ma.Schema):
+    """Killed (or wounded) summed over a group's records."""
+
+    stated = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "The sum of the figures the records give (an 'at least 12' or an "
+            "'about 12' counts as 12); null when none gives one.",
+            "example": 12,
+        },
+    )
+    low = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "A certain lower bound of that sum: `stated` when every figure is "
+            "`exact` or `at_least`; null when one is `about` (its low bound is open).",
+            "example": 12,
+        },
+    )
+    high = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "A certain upper bound: `stated` when every figure is `exact`; "
+            "null when one is `at_least` or `about` (its high bound is open).",
+            "example": None,
+        },
+    )
+    with_figure = fields.Float(
+        metadata={"description": "How many records give a figure.", "example": 2}
+    )
+    no_figure = fields.Float(
+        metadata={
+            "description": "How many records give none: unknown, not counted as 0 anywhere.",
+            "example": 1,
+        }
+    )
+
+
+class AggregateMetricsSchema(ma.Schema):
+    count = fields.Float(
+        metadata={
+            "description": "How many records (fractional with `spread=even`).",
+            "example": 3,
+        }
+    )
+    killed = fields.Nested(
+        CasualtySumSchema,
+        metadata={"description": "Events, with `metrics=casualties`.", "x-optional": True},
+    )
+    wounded = fields.Nested(
+        CasualtySumSchema,
+        metadata={"description": "Events, with `metrics=casualties`.", "x-optional": True},
+    )
+
+
+class AggregateGroupSchema(AggregateMetricsSchema):
+    """One group: its key in each dimension, and its metrics."""
+
+    key = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        metadata={
+            "description": "The group's key in each dimension of `group_by` (a bucket, a code "
+            "or a public id); null where the records have none, are `imprecise` in that "
+            "dimension, or in the `rest` row.",
+            "example": {"month": "2020-04", "type": "strategic_developments"},
+        },
+    )
+    label = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        metadata={
+            "description": "For dimensions keyed by a record (place, actor, source): its name.",
+            "example": {"province": "Anbar province"},
+            "x-optional": True,
+        },
+    )
+    imprecise = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=ma.validate.OneOf(list(vocab.IMPRECISE_REASONS))),
+        metadata={
+            "description": "Only in an imprecise row: for each dimension in which its records "
+            "fall in no one group, why (`imprecise_reasons` of `/v1/vocabularies`).",
+            "example": {"month": "window"},
+            "x-optional": True,
+        },
+    )
+    rest = fields.Integer(
+        metadata={
+            "description": "Only in the last row, when there are more groups than `limit`: "
+            "how many groups it sums.",
+            "example": 12,
+            "x-optional": True,
+        }
+    )
+
+
+class AggregateSchema(ma.Schema):
+    """Counts (and casualty sums) of the filtered records, by group."""
+
+    group_by = fields.List(fields.String(), metadata={"example": ["month", "type"]})
+    spread = fields.String(
+        metadata={"description": "`none` or `even`, as asked.", "example": "none"}
+    )
+    overlapping = fields.Boolean(
+        metadata={
+            "description": "True when some record counts in several groups (an event with two "
+            "actors in an actor grouping): the groups then sum to more than `total`.",
+            "example": False,
+        }
+    )
+    total = fields.Nested(
+        AggregateMetricsSchema,
+        metadata={"description": "The matching records, each counted once."},
+    )
+    groups = fields.List(fields.Nested(AggregateGroupSchema))

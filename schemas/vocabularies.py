@@ -171,6 +171,24 @@ STATEMENT_CHANNELS: dict[str, str] = {
 }
 
 
+# Why a record is counted in the "imprecise" row of its group rather than in one bucket of a
+# dimension (GET /v1/events/aggregate): the precision rules of the aggregates.
+IMPRECISE_REASONS: dict[str, str] = {
+    "date_precision": "Its date is known less precisely than the bucket (a month-precision "
+    "date counted by week, a year-precision one by month): it may belong to several buckets.",
+    "window": "It happened at some unknown point of a `window` that covers several buckets.",
+    "span": "It lasted over several buckets (a `span`): no one bucket holds it.",
+    "open_start": "Its date is `on_or_before`: the start is open, so it may belong to any "
+    "bucket up to its end (never spread, not even with `spread=even`).",
+    "not_located_at_level": "Its place is known, but no enclosing place (or itself) is of the "
+    "asked level: an event known only to the country, counted by province.",
+    "no_location": "It has no place.",
+    "no_coordinates": "Its place has no coordinates of its own.",
+    "area_centroid": "Its place's coordinates are the centre of an area (a country, province, "
+    "district or region), not a point that lies in one grid cell.",
+}
+
+
 EDGE_KINDS: dict[str, str] = {
     "relation": "A stated relation between the two actors (`predicate` says which).",
     "co_participation": "Both actors took part in the same event(s) (`events`).",
@@ -192,6 +210,7 @@ def all_vocabularies() -> dict[str, dict[str, str]]:
         "date_precisions": DATE_PRECISIONS,
         "date_kinds": DATE_KINDS,
         "casualty_qualifiers": CASUALTY_QUALIFIERS,
+        "imprecise_reasons": IMPRECISE_REASONS,
         "coordinate_sources": COORDINATE_SOURCES,
         "event_types": EVENT_TYPES,
         "event_sub_types": {code: meaning for code, (_, meaning) in EVENT_SUB_TYPES.items()},

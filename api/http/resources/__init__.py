@@ -2,6 +2,7 @@
 
 from api.http.resources import (
     actors,
+    aggregates,
     briefings,
     changes,
     events,
@@ -30,6 +31,7 @@ MODULES = (
     network,
     search,
     facets,
+    aggregates,
     vocabularies,
     health,
 )

@@ -1,0 +1,823 @@
+"""Aggregates: how many of the filtered events or statements, and for events how many killed and
+wounded, grouped by up to three dimensions (dates, places, a grid, types, actors, sources,
+speakers, channels), honest about precision.
+
+One request shape is one SQL query: the database groups the matching records by what decides
+their groups (a date's bucket, or its range when it covers several; a place's id; an actor's
+id, ...) and sums their metrics; this module then places each of those few rows in its groups
+by the precision rules (schemas/vocabularies.py IMPRECISE_REASONS) and formats the answer.
+The answer is remembered per data version and request, like facets.
+
+The precision rules:
+- a record falls in a date bucket when every day it may mean (`range_start` to `range_end`)
+  lies in that bucket; else it is counted in the imprecise row of its group, with the reason
+  (`date_precision`, `window`, `span`, `open_start`), or, with `spread=even`, spread over the
+  buckets its days cover, each bucket getting the share of its days (an open start is never
+  spread);
+- a record falls in a place of a level when its place is that place or lies inside it; a place
+  known only above the level (or with no place of the level around it) is
+  `not_located_at_level`; a record with no place is `no_location`;
+- a grid cell holds the records whose place has coordinates of its own that are not an area's
+  centre;
+- a record linked to several actors (sources, speakers) counts once in the group of each: such
+  groups overlap, and `total` counts each record once.
+
+Casualties (events): `stated` sums the figures the records give (an 'at least 12' counts as 12),
+`low` and `high` bound the sum: `exact` and `at_least` figures give a low bound, only `exact`
+ones a high bound; where a figure leaves a bound open the group's bound is null, never a guess.
+Records that give no figure are counted apart (`no_figure`), never as 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from api.queries.collection import Collection, matching
+from api.queries.errors import InvalidParameter
+from api.queries.events import EVENTS
+from api.queries.list_query import ListQuery
+from api.queries.statements import STATEMENTS
+from api.store import data_version
+from api.store.db import is_postgres
+from api.store.models import (
+    Actor,
+    Citation,
+    Event,
+    EventCasualty,
+    EventParticipant,
+    Location,
+    Source,
+    Statement,
+    StatementAddressee,
+    StatementPrincipal,
+    StatementSpeaker,
+    date_span,
+)
+from schemas.arguments import DATE_DIMENSIONS, PLACE_DIMENSIONS, ROLE_DIMENSIONS
+
+# The kinds of place that make each administrative level (the outermost of them counts).
+LEVEL_KINDS: dict[str, tuple[str, ...]] = {
+    "country": ("country",),
+    "province": ("province", "administrative_region"),
+    "district": ("district",),
+    "city": ("city",),
+}
+# Places whose `centroid` coordinates stand for an area, not a point of one grid cell.
+AREA_KINDS = frozenset({"country", "region", "province", "administrative_region", "district"})
+# With fill=zero, at most this many groups are made up (a day series over decades).
+MAX_FILLED = 100_000
+_PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What an aggregate request asks besides its filters: `group_by` (one to three
+    dimensions), `casualties` (sum them, events only), `fill` (every date bucket between the
+    ends), `spread` (spread imprecise dates evenly), `sort` (`key`, `-key`, `count`, `-count`;
+    None: by key when the first dimension is a date, else most frequent first), `limit` (groups
+    kept; the rest summed in one row) and `cell` (grid cell size in degrees)."""
+
+    group_by: tuple[str, ...]
+    casualties: bool = False
+    fill: bool = False
+    spread: bool = False
+    sort: str | None = None
+    limit: int = 1000
+    cell: float = 1.0
+
+
+@dataclass
+class Aggregation:
+    """The answer: `body` as the JSON response writes it; `groups_total` how many groups there
+    are before `limit`; `points` the (longitude, latitude) of the places that key groups, and
+    `cell` the grid's cell size (GeoJSON)."""
+
+    body: dict
+    groups_total: int
+    points: dict[str, tuple[float, float]] = field(default_factory=dict)
+    cell: float | None = None
+
+
+# ---------------------------------------------------------------- dates
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def bucket_of(granularity: str, day: dt.date) -> str:
+    """The public key of the bucket holding `day`: `2020-04-06`, `2020-W15`, `2020-04`,
+    `2020-Q2`, `2020`."""
+    if granularity == "day":
+        return day.isoformat()
+    if granularity == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+    if granularity == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if granularity == "quarter":
+        return f"{day.year:04d}-Q{(day.month + 2) // 3}"
+    return f"{day.year:04d}"
+
+
+def first_day(granularity: str, key: str) -> dt.date:
+    """The first day of the bucket `key` (the inverse of `bucket_of`)."""
+    if granularity == "day":
+        return dt.date.fromisoformat(key)
+    if granularity == "week":
+        year, week = key.split("-W")
+        return dt.date.fromisocalendar(int(year), int(week), 1)
+    if granularity == "month":
+        return dt.date(int(key[:4]), int(key[5:7]), 1)
+    if granularity == "quarter":
+        return dt.date(int(key[:4]), 3 * int(key[6]) - 2, 1)
+    return dt.date(int(key), 1, 1)
+
+
+def next_bucket(granularity: str, key: str) -> str:
+    """The key of the bucket after `key`."""
+    start = first_day(granularity, key)
+    if granularity == "day":
+        return bucket_of("day", start + dt.timedelta(days=1))
+    if granularity == "week":
+        return bucket_of("week", start + dt.timedelta(days=7))
+    months = {"month": 1, "quarter": 3, "year": 12}[granularity]
+    month = start.month - 1 + months
+    return bucket_of(granularity, dt.date(start.year + month // 12, month % 12 + 1, 1))
+
+
+def buckets_between(granularity: str, first: str, last: str) -> list[str]:
+    """Every bucket key from `first` to `last`, both included."""
+    keys, key = [], first
+    while key <= last:
+        keys.append(key)
+        if len(keys) > MAX_FILLED:
+            raise InvalidParameter(
+                "fill", f"fill=zero would make more than {MAX_FILLED} buckets; narrow the dates."
+            )
+        key = next_bucket(granularity, key)
+    return keys
+
+
+def imprecise_reason(
+    granularity: str, date: dt.date, precision: str, kind: str, bucket_count: int
+) -> str | None:
+    """Why a record whose days cover `bucket_count` buckets is in none of them (None: it is in
+    one)."""
+    if bucket_count <= 1 and kind != "on_or_before":
+        return None
+    if kind == "on_or_before":
+        return "open_start"
+    first, last = date_span(date, None, precision)
+    if bucket_of(granularity, first) != bucket_of(granularity, last):
+        return "date_precision"
+    return "window" if kind == "window" else "span"
+
+
+def _bucket_sql(granularity: str, column: pw.Node) -> pw.Node:
+    """SQL: the bucket of a date column, in a form only compared and grouped (weeks by their
+    Monday, days as the date; the rest as their public key)."""
+    if is_postgres():
+        if granularity == "day":
+            return column
+        if granularity == "week":
+            return pw.Cast(pw.fn.date_trunc("week", column), "date")
+        pattern = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}[granularity]
+        return pw.fn.to_char(column, pattern)
+    if granularity == "day":
+        return column
+    if granularity == "week":
+        return pw.fn.date(column, "weekday 0", "-6 days")
+    if granularity == "quarter":
+        month = pw.Cast(pw.fn.strftime("%m", column), "INTEGER")
+        return pw.fn.strftime("%Y", column).concat("-Q").concat((month + 2) / 3)
+    return pw.fn.strftime({"month": "%Y-%m", "year": "%Y"}[granularity], column)
+
+
+def _public_bucket(granularity: str, raw: Any) -> str:
+    """The public key of a bucket as `_bucket_sql` gives it."""
+    if granularity in ("day", "week"):
+        return bucket_of(granularity, _as_date(raw))
+    return str(raw)
+
+
+# ---------------------------------------------------------------- places
+
+
+@dataclass(frozen=True)
+class Place:
+    slug: str
+    name: str
+    kind: str
+    path: tuple[str, ...]  # slugs, outermost first, itself last
+    latitude: float | None
+    longitude: float | None
+    precision: str | None
+
+
+_places = data_version.PerVersion(maxsize=2)
+
+
+def places() -> dict[int, Place]:
+    """Every place by internal id (remembered per data version)."""
+    return _places.get("places", _read_places)
+
+
+def _read_places() -> dict[int, Place]:
+    query = Location.select(
+        Location.id,
+        Location.slug,
+        Location.name,
+        Location.kind,
+        Location.path,
+        Location.latitude,
+        Location.longitude,
+        Location.coordinate_precision,
+    ).tuples()
+    return {
+        id_: Place(slug, name, kind, tuple(path.strip("/").split("/")), lat, lon, precision)
+        for id_, slug, name, kind, path, lat, lon, precision in query
+    }
+
+
+def point_of(place: Place, by_slug: dict[str, Place]) -> tuple[float, float] | None:
+    """(longitude, latitude) of a place, or of its nearest enclosing place that has some."""
+    for slug in reversed(place.path):
+        found = by_slug.get(slug)
+        if found is not None and found.latitude is not None:
+            return (found.longitude, found.latitude)
+    return None
+
+
+# ---------------------------------------------------------------- dimensions
+
+Placement = tuple[Any, str | None, float]  # (internal key, imprecise reason, weight)
+
+
+class Dimension:
+    """One dimension of a grouping: the SQL columns that decide a record's groups (`columns`,
+    through the joins `join` adds), and how one row of their values is placed (`place`)."""
+
+    name: str
+    labelled = False  # its keys name records: the answer gives their labels
+
+    def columns(self) -> list[pw.Node]:
+        raise NotImplementedError
+
+    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
+        return query
+
+    def place(self, values: tuple) -> list[Placement]:
+        return [(values[0], None, 1.0)]
+
+    def public(self, keys: set) -> dict[Any, tuple[str | None, str | None]]:
+        """{internal key: (public key, label)} of the kept groups' keys."""
+        return {key: (None if key is None else str(key), None) for key in keys}
+
+    def sort_key(self, public: str | None) -> Any:
+        return public
+
+
+class Column(Dimension):
+    """A code column of the records (`type`, `sub_type`, `channel`)."""
+
+    def __init__(self, name: str, column: pw.Field) -> None:
+        self.name, self.column = name, column
+
+    def columns(self) -> list[pw.Node]:
+        return [self.column]
+
+
+class Dates(Dimension):
+    """A date bucket: day, ISO week, month, quarter or year."""
+
+    def __init__(self, name: str, model: type[pw.Model], spread: bool) -> None:
+        self.name, self.model, self.spread = name, model, spread
+
+    def columns(self) -> list[pw.Node]:
+        model = self.model
+        start = _bucket_sql(self.name, model.range_start)
+        end = _bucket_sql(self.name, model.range_end)
+        one = start == end
+
+        def when_not_one(column: pw.Node) -> pw.Node:
+            return pw.Case(None, [(one, None)], column)
+
+        return [
+            pw.Case(None, [(one, start)], None),
+            when_not_one(model.range_start),
+            when_not_one(model.range_end),
+            when_not_one(model.date),
+            when_not_one(model.date_precision),
+            when_not_one(model.date_kind),
+        ]
+
+    def place(self, values: tuple) -> list[Placement]:
+        bucket, start, end, date, precision, kind = values
+        if start is None:
+            return [(_public_bucket(self.name, bucket), None, 1.0)]
+        start, end, date = _as_date(start), _as_date(end), _as_date(date)
+        reason = imprecise_reason(self.name, date, precision, kind, 2)
+        if not self.spread or reason == "open_start":
+            return [(None, reason, 1.0)]
+        days: dict[str, int] = defaultdict(int)
+        for offset in range((end - start).days + 1):
+            days[bucket_of(self.name, start + dt.timedelta(days=offset))] += 1
+        total = sum(days.values())
+        return [(key, None, n / total) for key, n in days.items()]
+
+
+class Places(Dimension):
+    """The place at an administrative level: the record's place or the one around it."""
+
+    labelled = True
+
+    def __init__(self, name: str, column: pw.Field) -> None:
+        self.name, self.column, self.kinds = name, column, LEVEL_KINDS[name]
+
+    def columns(self) -> list[pw.Node]:
+        return [self.column]
+
+    def place(self, values: tuple) -> list[Placement]:
+        found = places().get(values[0]) if values[0] is not None else None
+        if found is None:
+            return [(None, "no_location", 1.0)]
+        by_slug = _by_slug()
+        for slug in found.path:
+            ancestor = by_slug.get(slug)
+            if ancestor is not None and ancestor.kind in self.kinds:
+                return [(slug, None, 1.0)]
+        return [(None, "not_located_at_level", 1.0)]
+
+    def public(self, keys: set) -> dict[Any, tuple[str | None, str | None]]:
+        by_slug = _by_slug()
+        return {key: (key, by_slug[key].name if key else None) for key in keys}
+
+
+def _by_slug() -> dict[str, Place]:
+    return _places.get("by_slug", lambda: {p.slug: p for p in places().values()})
+
+
+class Grid(Dimension):
+    """A cell of `cell` degrees, keyed by its south-west corner `lat,lon`."""
+
+    name = "grid"
+
+    def __init__(self, column: pw.Field, cell: float) -> None:
+        self.column, self.cell = column, cell
+
+    def columns(self) -> list[pw.Node]:
+        return [self.column]
+
+    def place(self, values: tuple) -> list[Placement]:
+        found = places().get(values[0]) if values[0] is not None else None
+        if found is None:
+            return [(None, "no_location", 1.0)]
+        if found.latitude is None:
+            return [(None, "no_coordinates", 1.0)]
+        if found.precision == "centroid" and found.kind in AREA_KINDS:
+            return [(None, "area_centroid", 1.0)]
+        return [(cell_of(found.latitude, found.longitude, self.cell), None, 1.0)]
+
+    def sort_key(self, public: str | None) -> Any:
+        return None if public is None else tuple(float(n) for n in public.split(","))
+
+
+def cell_of(latitude: float, longitude: float, size: float) -> str:
+    """`lat,lon` of the south-west corner of the grid cell holding the point."""
+
+    def corner(value: float) -> str:
+        return f"{round(math.floor(value / size + 1e-9) * size, 6):g}"
+
+    return f"{corner(latitude)},{corner(longitude)}"
+
+
+class Linked(Dimension):
+    """Records by the actors (or sources) a link table ties them to: a record counts once in
+    the group of each; one with none is in the group whose key is null."""
+
+    labelled = True
+
+    def __init__(self, name: str, links: pw.SelectQuery, label: type[pw.Model]) -> None:
+        self.name, self.links, self.label = name, links.distinct().alias(f"link_{name}"), label
+
+    def columns(self) -> list[pw.Node]:
+        return [self.links.c.key]
+
+    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
+        on = self.links.c.owner == owner
+        return query.join(self.links, pw.JOIN.LEFT_OUTER, on=on).switch(owner.model)
+
+    def public(self, keys: set) -> dict[Any, tuple[str | None, str | None]]:
+        names = _names(self.label, keys)
+        return {key: names.get(key, (None, None)) for key in keys}
+
+
+def _names(model: type[pw.Model], ids: Iterable[Any]) -> dict[Any, tuple[str, str]]:
+    """{internal id: (public id, name or title)} of actors or sources."""
+    label = model.title if model is Source else model.name
+    wanted = [i for i in ids if i is not None]
+    found: dict[Any, tuple[str, str]] = {}
+    for start in range(0, len(wanted), 10_000):
+        chunk = wanted[start : start + 10_000]
+        query = model.select(model.id, model.slug, label).where(model.id.in_(chunk)).tuples()
+        found.update((id_, (slug, name)) for id_, slug, name in query)
+    return found
+
+
+class Dyad(Dimension):
+    """Perpetrator x target: an event counts once for each pair of its perpetrators and
+    targets; one without either is in the group whose key is null."""
+
+    name = "dyad"
+    labelled = True
+
+    def __init__(self) -> None:
+        self.perpetrators = _role_links("perpetrator").distinct().alias("dyad_p")
+        self.targets = _role_links("target").distinct().alias("dyad_t")
+
+    def columns(self) -> list[pw.Node]:
+        return [self.perpetrators.c.key, self.targets.c.key]
+
+    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
+        for links in (self.perpetrators, self.targets):
+            query = query.join(links, pw.JOIN.LEFT_OUTER, on=links.c.owner == owner)
+            query = query.switch(owner.model)
+        return query
+
+    def place(self, values: tuple) -> list[Placement]:
+        if values[0] is None or values[1] is None:
+            return [(None, None, 1.0)]
+        return [((values[0], values[1]), None, 1.0)]
+
+    def public(self, keys: set) -> dict[Any, tuple[str | None, str | None]]:
+        names = _names(Actor, {actor for key in keys if key for actor in key})
+        result: dict[Any, tuple[str | None, str | None]] = {}
+        for key in keys:
+            if key is None or key[0] not in names or key[1] not in names:
+                result[key] = (None, None)
+            else:
+                (a, a_name), (b, b_name) = names[key[0]], names[key[1]]
+                result[key] = (f"{a}--{b}", f"{a_name} → {b_name}")
+        return result
+
+
+def _role_links(role: str | None) -> pw.SelectQuery:
+    link = EventParticipant
+    query = link.select(link.event.alias("owner"), link.actor.alias("key"))
+    return query if role is None else query.where(link.role == role)
+
+
+def _citing(record_type: str) -> pw.SelectQuery:
+    return Citation.select(Citation.record_id.alias("owner"), Citation.source.alias("key")).where(
+        Citation.record_type == record_type
+    )
+
+
+def _speakers() -> pw.SelectQuery:
+    """(statement, actor) for each speaker and each actor spoken for, once each (as
+    `speaker=` matches)."""
+    spoke = StatementSpeaker.select(
+        StatementSpeaker.statement.alias("owner"), StatementSpeaker.actor.alias("key")
+    )
+    behalf = StatementPrincipal.select(
+        StatementPrincipal.statement.alias("owner"), StatementPrincipal.actor.alias("key")
+    )
+    union = (spoke | behalf).alias("speakers_union")  # UNION: each pair once
+    return pw.Select([union], [union.c.owner.alias("owner"), union.c.key.alias("key")]).bind(
+        Statement._meta.database
+    )
+
+
+def dimension(kind: str, name: str, shape: Shape) -> Dimension:
+    """The dimension `name` of events or statements."""
+    model = Event if kind == "event" else Statement
+    if name in DATE_DIMENSIONS:
+        return Dates(name, model, shape.spread)
+    if name in PLACE_DIMENSIONS:
+        return Places(name, Event.location)
+    if name == "grid":
+        return Grid(Event.location, shape.cell)
+    if name in ("type", "sub_type"):
+        return Column(name, getattr(Event, name))
+    if name == "channel":
+        return Column(name, Statement.channel)
+    if name == "actor":
+        return Linked(name, _role_links(None), Actor)
+    if name in ROLE_DIMENSIONS:
+        return Linked(name, _role_links(name), Actor)
+    if name == "dyad":
+        return Dyad()
+    if name == "source":
+        return Linked(name, _citing(kind), Source)
+    if name == "speaker":
+        return Linked(name, _speakers(), Actor)
+    if name == "addressee":
+        link = StatementAddressee
+        query = link.select(link.statement.alias("owner"), link.actor.alias("key"))
+        return Linked(name, query, Actor)
+    raise InvalidParameter("group_by", f"Unknown dimension {name!r}.")
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def _casualty_flags() -> pw.SelectQuery:
+    """Per event, from its casualty rows: whether a killed (wounded) figure is `about` (no
+    bound is certain) or not `exact` (no high bound), and the wounded it gives."""
+    c = EventCasualty
+
+    def flag(column: pw.Field, condition: pw.Node) -> pw.Node:
+        return pw.fn.MAX(pw.Case(None, [(column.is_null(False) & condition, 1)], 0))
+
+    return (
+        c.select(
+            c.event.alias("owner"),
+            flag(c.killed, c.qualifier == "about").alias("k_about"),
+            flag(c.killed, c.qualifier != "exact").alias("k_open"),
+            pw.fn.SUM(c.wounded).alias("wounded"),
+            flag(c.wounded, c.qualifier == "about").alias("w_about"),
+            flag(c.wounded, c.qualifier != "exact").alias("w_open"),
+        )
+        .group_by(c.event)
+        .alias("casualty_flags")
+    )
+
+
+def _metric_columns(casualties: bool, flags: pw.SelectQuery | None) -> list[pw.Node]:
+    count = [pw.fn.COUNT(pw.SQL("*"))]
+    if not casualties or flags is None:
+        return count
+    c = flags.c
+    return [
+        *count,
+        pw.fn.SUM(Event.fatalities),
+        pw.fn.COUNT(Event.fatalities),
+        pw.fn.MAX(c.k_about),
+        pw.fn.MAX(c.k_open),
+        pw.fn.SUM(c.wounded),
+        pw.fn.COUNT(c.wounded),
+        pw.fn.MAX(c.w_about),
+        pw.fn.MAX(c.w_open),
+    ]
+
+
+class Sums:
+    """The metrics of one group, summed over its rows (weighted when spread)."""
+
+    __slots__ = ("count", "flags", "killed", "killed_n", "wounded", "wounded_n")
+
+    def __init__(self) -> None:
+        self.count = self.killed = self.killed_n = self.wounded = self.wounded_n = 0.0
+        self.flags = [False, False, False, False]  # killed about/open, wounded about/open
+
+    def add(self, metrics: Sequence[Any], weight: float) -> None:
+        self.count += metrics[0] * weight
+        if len(metrics) > 1:
+            k, kn, ka, ko, w, wn, wa, wo = metrics[1:]
+            self.killed += (k or 0) * weight
+            self.killed_n += kn * weight
+            self.wounded += (w or 0) * weight
+            self.wounded_n += wn * weight
+            for i, flag in enumerate((ka, ko, wa, wo)):
+                self.flags[i] = self.flags[i] or bool(flag)
+
+    def merge(self, other: Sums) -> None:
+        self.count += other.count
+        self.killed += other.killed
+        self.killed_n += other.killed_n
+        self.wounded += other.wounded
+        self.wounded_n += other.wounded_n
+        self.flags = [a or b for a, b in zip(self.flags, other.flags, strict=True)]
+
+    def as_json(self, casualties: bool) -> dict:
+        result: dict[str, Any] = {"count": _number(self.count)}
+        if casualties:
+            result["killed"] = _figure(
+                self.killed, self.killed_n, self.count, self.flags[0], self.flags[1]
+            )
+            result["wounded"] = _figure(
+                self.wounded, self.wounded_n, self.count, self.flags[2], self.flags[3]
+            )
+        return result
+
+
+def _number(value: float) -> int | float:
+    rounded = round(value, 6)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def _figure(total: float, given: float, count: float, about: bool, open_: bool) -> dict:
+    """A casualty sum: stated, its bounds (null when a figure leaves one open or none is
+    given), how many records give a figure and how many do not."""
+    stated = _number(total) if given > 1e-9 else None
+    return {
+        "stated": stated,
+        "low": None if stated is None or about else stated,
+        "high": None if stated is None or open_ else stated,
+        "with_figure": _number(given),
+        "no_figure": _number(count - given),
+    }
+
+
+# ---------------------------------------------------------------- the query
+
+_remembered = data_version.PerVersion(
+    maxsize=5_000, getsizeof=lambda answer: len(answer.body["groups"]) + 1
+)  # groups kept per worker; the least recently used answers go first
+
+
+def aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
+    """The events (`kind` `event`) or statements matching `asked`, aggregated as `shape` says
+    (remembered per data version, filters and shape)."""
+    selection = asked.selection()
+    key = None if selection is None else (kind, shape, selection)
+    return _remembered.get(key, lambda: _aggregate(kind, shape, asked))
+
+
+def _collection(kind: str) -> Collection:
+    return EVENTS if kind == "event" else STATEMENTS
+
+
+def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
+    collection = _collection(kind)
+    model = collection.model
+    casualties = shape.casualties and kind == "event"
+    dimensions = [dimension(kind, name, shape) for name in shape.group_by]
+    flags = _casualty_flags() if casualties else None
+
+    columns = [column for d in dimensions for column in d.columns()]
+    widths = [len(d.columns()) for d in dimensions]
+    select = model.select(*columns, *_metric_columns(casualties, flags))
+    for d in dimensions:
+        select = d.join(select, model.id)
+    if flags is not None:
+        select = select.join(flags, pw.JOIN.LEFT_OUTER, on=flags.c.owner == model.id)
+        select = select.switch(model)
+    select = select.group_by(*[pw.SQL(str(i + 1)) for i in range(len(columns))])
+    rows = matching(collection, select, asked).query().tuples()
+
+    groups: dict[tuple, Sums] = defaultdict(Sums)
+    placed: list[dict[tuple, list[Placement]]] = [{} for _ in dimensions]
+    for row in rows:
+        values, at = [], 0
+        for i, (d, width) in enumerate(zip(dimensions, widths, strict=True)):
+            part = tuple(row[at : at + width])
+            at += width
+            found = placed[i].get(part)
+            if found is None:
+                found = placed[i][part] = d.place(part)
+            values.append(found)
+        metrics = row[len(columns) :]
+        for combination in itertools.product(*values):
+            keys = tuple(c[0] for c in combination)
+            reasons = tuple(c[1] for c in combination)
+            weight = math.prod(c[2] for c in combination)
+            groups[keys, reasons].add(metrics, weight)
+
+    total = _total(collection, asked, casualties)
+    summed = sum(s.count for s in groups.values())
+    if shape.fill:
+        _fill(groups, dimensions, asked)
+    return _answer(kind, shape, dimensions, groups, total, summed, casualties)
+
+
+def _total(collection: Collection, asked: ListQuery, casualties: bool) -> Sums:
+    """The metrics of the matching records, each counted once."""
+    model = collection.model
+    flags = _casualty_flags() if casualties else None
+    select = model.select(*_metric_columns(casualties, flags))
+    if flags is not None:
+        select = select.join(flags, pw.JOIN.LEFT_OUTER, on=flags.c.owner == model.id)
+    row = matching(collection, select, asked).query().tuples().get()
+    total = Sums()
+    total.add(row, 1.0)
+    return total
+
+
+def _fill(groups: dict[tuple, Sums], dimensions: list[Dimension], asked: ListQuery) -> None:
+    """Every bucket of the date dimension between the ends (the date filters, else the first
+    and last buckets found), for every combination of the other keys found."""
+    at = next(i for i, d in enumerate(dimensions) if isinstance(d, Dates))
+    granularity = dimensions[at].name
+    found = [keys[at] for keys, reasons in groups if reasons[at] is None and keys[at]]
+    start, end = asked.filters.get("date_from"), asked.filters.get("date_to")
+    first = bucket_of(granularity, start) if start else min(found, default=None)
+    last = bucket_of(granularity, end) if end else max(found, default=None)
+    if first is None or last is None:
+        return
+    others = {
+        (keys[:at] + keys[at + 1 :], reasons)
+        for keys, reasons in groups
+        if reasons[at] is None and keys[at] is not None
+    }
+    if not others and len(dimensions) == 1:
+        others = {((), (None,))}
+    series = buckets_between(granularity, first, last)
+    if len(series) * len(others) > MAX_FILLED:
+        raise InvalidParameter(
+            "fill", f"fill=zero would make more than {MAX_FILLED} groups; narrow the request."
+        )
+    for rest, reasons in others:
+        for bucket in series:
+            keys = (*rest[:at], bucket, *rest[at:])
+            if (keys, reasons) not in groups:
+                groups[keys, reasons] = Sums()
+
+
+def _answer(
+    kind: str,
+    shape: Shape,
+    dimensions: list[Dimension],
+    groups: dict[tuple, Sums],
+    total: Sums,
+    summed: float,
+    casualties: bool,
+) -> Aggregation:
+    def internal_order(item: tuple) -> tuple:
+        (keys, reasons), sums = item
+        return (-sums.count, tuple((k is None, str(k)) for k in keys), tuple(map(str, reasons)))
+
+    items = list(groups.items())
+    kept, rest = items, []
+    if len(items) > shape.limit:
+        items.sort(key=internal_order)
+        kept, rest = items[: shape.limit], items[shape.limit :]
+    public = [d.public({keys[i] for (keys, _), _ in kept}) for i, d in enumerate(dimensions)]
+    names = [d.name for d in dimensions]
+    rows = []
+    for (keys, reasons), sums in kept:
+        shown = [public[i].get(k, (None, None)) for i, k in enumerate(keys)]
+        group: dict[str, Any] = {"key": {n: s[0] for n, s in zip(names, shown, strict=True)}}
+        labelled = [i for i, d in enumerate(dimensions) if d.labelled]
+        if labelled:
+            group["label"] = {names[i]: shown[i][1] for i in labelled}
+        if any(reasons):
+            group["imprecise"] = {n: r for n, r in zip(names, reasons, strict=True) if r}
+        group.update(sums.as_json(casualties))
+        rows.append(group)
+    _sorted(rows, shape, dimensions)
+    if rest:
+        other = Sums()
+        for _, sums in rest:
+            other.merge(sums)
+        row: dict[str, Any] = {"key": dict.fromkeys(names)}
+        if any(d.labelled for d in dimensions):
+            row["label"] = {d.name: None for d in dimensions if d.labelled}
+        row.update(other.as_json(casualties))
+        row["rest"] = len(rest)
+        rows.append(row)
+    body = {
+        "group_by": list(names),
+        "spread": "even" if shape.spread else "none",
+        "overlapping": summed > total.count + 1e-6,
+        "total": total.as_json(casualties),
+        "groups": rows,
+    }
+    points: dict[str, tuple[float, float]] = {}
+    if any(isinstance(d, Places) for d in dimensions):
+        by_slug = _by_slug()
+        for row in rows:
+            for d in dimensions:
+                slug = row["key"][d.name]
+                if isinstance(d, Places) and slug and slug in by_slug:
+                    point = point_of(by_slug[slug], by_slug)
+                    if point:
+                        points[slug] = point
+    grid = any(isinstance(d, Grid) for d in dimensions)
+    return Aggregation(body, len(items), points, shape.cell if grid else None)
+
+
+def sort_order(shape: Shape) -> str:
+    """The sort a request gets: its own, else by key when its first dimension is a date,
+    else most frequent first."""
+    if shape.sort:
+        return shape.sort
+    return "key" if shape.group_by[0] in DATE_DIMENSIONS else "-count"
+
+
+def _sorted(rows: list[dict], shape: Shape, dimensions: list[Dimension]) -> None:
+    """`rows` in the request's order: by key (nulls last either way), or by count, ties by
+    key."""
+    order = sort_order(shape)
+    descending = order == "-key"
+
+    def by_key(row: dict) -> tuple:
+        parts = []
+        for d in dimensions:
+            value = d.sort_key(row["key"][d.name])
+            missing = value is None
+            parts.append((missing != descending, () if missing else value))
+        return (tuple(parts), tuple(sorted((row.get("imprecise") or {}).items())))
+
+    rows.sort(key=by_key, reverse=descending)
+    if order in ("count", "-count"):
+        rows.sort(key=lambda row: row["count"], reverse=order == "-count")
