@@ -583,9 +583,10 @@ class Sums:
         self.count += metrics[0] * weight
         if len(metrics) > 1:
             k, kn, ka, ko, w, wn, wa, wo = metrics[1:]
-            self.killed += (k or 0) * weight
+            # PostgreSQL sums bigints as numeric (Decimal)
+            self.killed += float(k or 0) * weight
             self.killed_n += kn * weight
-            self.wounded += (w or 0) * weight
+            self.wounded += float(w or 0) * weight
             self.wounded_n += wn * weight
             for i, flag in enumerate((ka, ko, wa, wo)):
                 self.flags[i] = self.flags[i] or bool(flag)
