@@ -123,5 +123,75 @@ VOCABULARIES_EXAMPLE = {
     ]
     for name, codes in vocab.all_vocabularies().items()
 }
-EVENT_AGGREGATE_EXAMPLE: dict = {}
-STATEMENT_AGGREGATE_EXAMPLE: dict = {}
+
+
+def _no_figure(count: int, given: int = 0) -> dict:
+    known = 0 if given else None
+    return {
+        "stated": known,
+        "low": known,
+        "high": known,
+        "with_figure": given,
+        "no_figure": count - given,
+    }
+
+
+# GET /v1/events/aggregate?group_by=month,type&metrics=casualties&limit=3&source=<Al-Monitor>
+EVENT_AGGREGATE_EXAMPLE = {
+    "group_by": ["month", "type"],
+    "spread": "none",
+    "overlapping": False,
+    "total": {"count": 11, "killed": _no_figure(11, 1), "wounded": _no_figure(11, 1)},
+    "groups": [
+        {
+            "key": {"month": "2020-01", "type": "explosions_remote_violence"},
+            "count": 2,
+            "killed": _no_figure(2),
+            "wounded": _no_figure(2),
+        },
+        {
+            "key": {"month": "2020-03", "type": "strategic_developments"},
+            "count": 1,
+            "killed": _no_figure(1),
+            "wounded": _no_figure(1),
+        },
+        {
+            "key": {"month": None, "type": "strategic_developments"},
+            "imprecise": {"month": "window"},
+            "count": 3,
+            "killed": _no_figure(3),
+            "wounded": _no_figure(3),
+        },
+        {
+            "key": {"month": None, "type": None},
+            "count": 5,
+            "killed": _no_figure(5, 1),
+            "wounded": _no_figure(5, 1),
+            "rest": 5,
+        },
+    ],
+}
+# GET /v1/statements/aggregate?group_by=month,speaker&speaker=kataib-hezbollah
+STATEMENT_AGGREGATE_EXAMPLE = {
+    "group_by": ["month", "speaker"],
+    "spread": "none",
+    "overlapping": True,
+    "total": {"count": 3},
+    "groups": [
+        {
+            "key": {"month": "2020-03", "speaker": "kataib-hezbollah"},
+            "label": {"speaker": "Kataib Hezbollah"},
+            "count": 1,
+        },
+        {
+            "key": {"month": "2020-03", "speaker": "mohammad-mohyee"},
+            "label": {"speaker": "Mohammad Mohyee"},
+            "count": 1,
+        },
+        {
+            "key": {"month": "2020-04", "speaker": "kataib-hezbollah"},
+            "label": {"speaker": "Kataib Hezbollah"},
+            "count": 2,
+        },
+    ],
+}

@@ -6,6 +6,12 @@ import marshmallow as ma
 from marshmallow import fields
 
 from schemas import vocabularies as vocab
+from schemas.arguments import (
+    DATE_DIMENSIONS,
+    EVENT_DIMENSIONS,
+    PLACE_DIMENSIONS,
+    STATEMENT_DIMENSIONS,
+)
 from schemas.records import (
     ActorRefSchema,
     CitationSchema,
@@ -253,34 +259,71 @@ class AggregateMetricsSchema(ma.Schema):
     )
 
 
+_ALL_DIMENSIONS = {**EVENT_DIMENSIONS, **STATEMENT_DIMENSIONS}
+_LABELLED = [
+    d
+    for d in _ALL_DIMENSIONS
+    if d not in DATE_DIMENSIONS and d not in ("grid", "type", "sub_type", "channel")
+]
+_IMPRECISE = [d for d in _ALL_DIMENSIONS if d in DATE_DIMENSIONS or d in PLACE_DIMENSIONS]
+
+
+def _per_dimension(name: str, dimensions: list[str], description: str, **kwargs) -> type:
+    """A schema with one optional, nullable property per dimension (only those of
+    `group_by` are present)."""
+    return ma.Schema.from_dict(
+        {
+            d: fields.String(
+                allow_none=True,
+                metadata={"description": description.format(d=d), "x-optional": True},
+                **kwargs,
+            )
+            for d in dimensions
+        },
+        name=name,
+    )
+
+
+AggregateKeySchema = _per_dimension(
+    "AggregateKeySchema",
+    list(_ALL_DIMENSIONS),
+    "The group's `{d}`: a bucket, a code or a public id; null where its records have none, "
+    "are imprecise in it, or in the `rest` row.",
+)
+AggregateLabelSchema = _per_dimension(
+    "AggregateLabelSchema", _LABELLED, "The name of the `{d}` the key identifies."
+)
+AggregateImpreciseSchema = _per_dimension(
+    "AggregateImpreciseSchema",
+    [*_IMPRECISE, "grid"],
+    "Why the records are in no one `{d}` (`imprecise_reasons` of `/v1/vocabularies`).",
+    validate=ma.validate.OneOf(list(vocab.IMPRECISE_REASONS)),
+)
+
+
 class AggregateGroupSchema(AggregateMetricsSchema):
     """One group: its key in each dimension, and its metrics."""
 
-    key = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(allow_none=True),
+    key = fields.Nested(
+        AggregateKeySchema,
         metadata={
-            "description": "The group's key in each dimension of `group_by` (a bucket, a code "
-            "or a public id); null where the records have none, are `imprecise` in that "
-            "dimension, or in the `rest` row.",
+            "description": "The group's key in each dimension of `group_by` (only those).",
             "example": {"month": "2020-04", "type": "strategic_developments"},
         },
     )
-    label = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(allow_none=True),
+    label = fields.Nested(
+        AggregateLabelSchema,
         metadata={
             "description": "For dimensions keyed by a record (place, actor, source): its name.",
             "example": {"province": "Anbar province"},
             "x-optional": True,
         },
     )
-    imprecise = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(validate=ma.validate.OneOf(list(vocab.IMPRECISE_REASONS))),
+    imprecise = fields.Nested(
+        AggregateImpreciseSchema,
         metadata={
             "description": "Only in an imprecise row: for each dimension in which its records "
-            "fall in no one group, why (`imprecise_reasons` of `/v1/vocabularies`).",
+            "fall in no one group, why.",
             "example": {"month": "window"},
             "x-optional": True,
         },

@@ -117,7 +117,8 @@ def no_unset_or_unknown(value: typing.Any, where: str) -> None:
     from briefing_api_client.types import Unset  # type: ignore[import-not-found]
 
     if isinstance(value, Unset):
-        assert where.rsplit(".", 1)[-1] in optional_fields(), where
+        # the generator renames a property named like a builtin (`type` -> `type_`)
+        assert where.rsplit(".", 1)[-1].removesuffix("_") in optional_fields(), where
         return
     if isinstance(value, list):
         for i, item in enumerate(value):
@@ -142,7 +143,8 @@ def call(generated, server: str, method: str, path: str, operation: dict, parame
             hint = hints[name]
             for option in typing.get_args(hint) or (hint,):
                 if isinstance(option, type) and issubclass(option, enum.Enum):
-                    value = option(value)
+                    # a required list of codes (`group_by`) takes each code as the enum
+                    value = [option(v) for v in value] if isinstance(value, list) else option(value)
             kwargs[name] = value
     client = generated.Client(base_url=server, raise_on_unexpected_status=True)
     return module.sync_detailed(client=client, **kwargs)

@@ -672,3 +672,23 @@ def test_statements_refuse_event_dimensions_and_casualties(client):
     assert_problem(
         client.get("/v1/statements/aggregate?group_by=month&metrics=casualties"), 422, "metrics"
     )
+
+
+@pytest.mark.parametrize(
+    "path, example",
+    [
+        (
+            "/v1/events/aggregate?group_by=month,type&metrics=casualties&limit=3&source="
+            + AL_MONITOR,
+            "EVENT_AGGREGATE_EXAMPLE",
+        ),
+        (
+            "/v1/statements/aggregate?group_by=month,speaker&speaker=kataib-hezbollah",
+            "STATEMENT_AGGREGATE_EXAMPLE",
+        ),
+    ],
+)
+def test_the_spec_examples_are_real_answers(client, path, example):
+    from schemas import examples
+
+    assert client.get(path).json == getattr(examples, example)
