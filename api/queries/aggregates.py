@@ -685,8 +685,13 @@ def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
         rows = _grouped_rows(collection, dimensions, flags, casualties, condition, asked)
         _place_rows(rows, dimensions, groups)
 
-    total = _total(collection, asked, casualties)
     summed = sum(s.count for s in groups.values())
+    if any(isinstance(d, Linked | Dyad) for d in dimensions):
+        total = _total(collection, asked, casualties)  # groups may overlap: count apart
+    else:  # each record is in exactly one group (or spread over some): the groups add up
+        total = Sums()
+        for sums in groups.values():
+            total.merge(sums)
     if shape.fill:
         _fill(groups, dimensions, asked)
     return _answer(kind, shape, dimensions, groups, total, summed, casualties)
