@@ -365,15 +365,16 @@ class Places(Dimension):
 
     def __init__(self, name: str, column: pw.Field) -> None:
         self.name, self.column, self.kinds = name, column, LEVEL_KINDS[name]
+        self.places, self.by_slug = places(), _by_slug()  # read once per request
 
     def columns(self) -> list[pw.Node]:
         return [self.column]
 
     def place(self, values: tuple) -> list[Placement]:
-        found = places().get(values[0]) if values[0] is not None else None
+        found = self.places.get(values[0]) if values[0] is not None else None
         if found is None:
             return [(None, "no_location", 1.0)]
-        by_slug = _by_slug()
+        by_slug = self.by_slug
         for slug in found.path:
             ancestor = by_slug.get(slug)
             if ancestor is not None and ancestor.kind in self.kinds:
@@ -381,7 +382,7 @@ class Places(Dimension):
         return [(None, "not_located_at_level", 1.0)]
 
     def public(self, keys: set) -> dict[Any, tuple[str | None, str | None]]:
-        by_slug = _by_slug()
+        by_slug = self.by_slug
         return {key: (key, by_slug[key].name if key else None) for key in keys}
 
 
@@ -396,12 +397,13 @@ class Grid(Dimension):
 
     def __init__(self, column: pw.Field, cell: float) -> None:
         self.column, self.cell = column, cell
+        self.places = places()  # read once per request
 
     def columns(self) -> list[pw.Node]:
         return [self.column]
 
     def place(self, values: tuple) -> list[Placement]:
-        found = places().get(values[0]) if values[0] is not None else None
+        found = self.places.get(values[0]) if values[0] is not None else None
         if found is None:
             return [(None, "no_location", 1.0)]
         if found.latitude is None:
