@@ -137,37 +137,44 @@ def _no_figure(count: int, given: int = 0) -> dict:
 
 
 # GET /v1/events/aggregate?group_by=month,type&metrics=casualties&limit=3&source=<Al-Monitor>
+# (the strike on Soleimani's convoy: "at least 2" killed, so no high bound)
+_AT_LEAST_TWO = {"stated": 2, "low": 2, "high": None, "with_figure": 1, "no_figure": 1}
 EVENT_AGGREGATE_EXAMPLE = {
     "group_by": ["month", "type"],
     "spread": "none",
     "overlapping": False,
-    "total": {"count": 11, "killed": _no_figure(11, 1), "wounded": _no_figure(11, 1)},
+    "total": {
+        "count": 11,
+        "killed": {"stated": 2, "low": 2, "high": None, "with_figure": 2, "no_figure": 9},
+        "wounded": _no_figure(11, 1),
+    },
     "groups": [
         {
             "key": {"month": "2020-01", "type": "explosions_remote_violence"},
             "count": 2,
-            "killed": _no_figure(2),
+            "killed": _AT_LEAST_TWO,
             "wounded": _no_figure(2),
         },
         {
-            "key": {"month": "2020-03", "type": "strategic_developments"},
-            "count": 1,
-            "killed": _no_figure(1),
-            "wounded": _no_figure(1),
-        },
-        {
             "key": {"month": None, "type": "strategic_developments"},
-            "imprecise": {"month": "window"},
+            "imprecise": {"month": "open_start"},
             "count": 3,
             "killed": _no_figure(3),
             "wounded": _no_figure(3),
         },
         {
+            "key": {"month": None, "type": "strategic_developments"},
+            "imprecise": {"month": "window"},
+            "count": 2,
+            "killed": _no_figure(2),
+            "wounded": _no_figure(2),
+        },
+        {
             "key": {"month": None, "type": None},
-            "count": 5,
-            "killed": _no_figure(5, 1),
-            "wounded": _no_figure(5, 1),
-            "rest": 5,
+            "count": 4,
+            "killed": _no_figure(4, 1),
+            "wounded": _no_figure(4, 1),
+            "rest": 4,
         },
     ],
 }

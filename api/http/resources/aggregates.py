@@ -200,7 +200,7 @@ def to_csv(answer: Aggregation, shape: Shape, bom: bool = False) -> str:
     buffer = io.StringIO()
     if bom:
         buffer.write(tables.BOM)
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180, as the lists write it
     writer.writerow(names)
     for row in answer.body["groups"]:
         writer.writerow(tables.text_cell(v) for v in flat(row, names).values())
