@@ -700,3 +700,9 @@ def test_the_spec_examples_are_real_answers(client, path, example):
     from schemas import examples
 
     assert client.get(path).json == getattr(examples, example)
+
+
+@pytest.mark.parametrize("collection", ["events", "statements"])
+def test_the_aggregate_advertises_reads_only(client, collection):
+    allowed = client.options(f"/v1/{collection}/aggregate").headers["Allow"]
+    assert set(allowed.replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}

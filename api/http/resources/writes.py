@@ -48,10 +48,10 @@ PRECONDITION_FAILED = (
 
 
 class RecordIdConverter(BaseConverter):
-    """The id in a write's path: any segment but a collection's own views (`/facets`), so
-    that those do not advertise PATCH and DELETE."""
+    """The id in a write's path: any segment but a collection's own views (`/facets`,
+    `/aggregate`), so that those do not advertise PATCH and DELETE."""
 
-    regex = r"(?!facets$)[^/]+"
+    regex = r"(?!(?:facets|aggregate)$)[^/]+"
 
 
 def register_converter(app: Flask, api: Any) -> None:
