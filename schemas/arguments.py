@@ -644,7 +644,9 @@ class _AggregateChecks(ma.Schema):
 
 
 class EventAggregateArgs(
-    _aggregate_args("EventGrouping", EVENT_DIMENSIONS, EVENT_METRICS, ["week", "type"]),
+    _aggregate_args(  # type: ignore[misc]
+        "EventGrouping", EVENT_DIMENSIONS, EVENT_METRICS, ["week", "type"]
+    ),
     _AggregateChecks,
     EventListArgs,
 ):
@@ -664,7 +666,7 @@ class EventAggregateArgs(
 
 
 class StatementAggregateArgs(
-    _aggregate_args(
+    _aggregate_args(  # type: ignore[misc]
         "StatementGrouping", STATEMENT_DIMENSIONS, STATEMENT_METRICS, ["month", "speaker"]
     ),
     _AggregateChecks,

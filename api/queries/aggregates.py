@@ -271,7 +271,7 @@ def point_of(place: Place, by_slug: dict[str, Place]) -> tuple[float, float] | N
     """(longitude, latitude) of a place, or of its nearest enclosing place that has some."""
     for slug in reversed(place.path):
         found = by_slug.get(slug)
-        if found is not None and found.latitude is not None:
+        if found is not None and found.latitude is not None and found.longitude is not None:
             return (found.longitude, found.latitude)
     return None
 
@@ -406,7 +406,7 @@ class Grid(Dimension):
         found = self.places.get(values[0]) if values[0] is not None else None
         if found is None:
             return [(None, "no_location", 1.0)]
-        if found.latitude is None:
+        if found.latitude is None or found.longitude is None:
             return [(None, "no_coordinates", 1.0)]
         if found.precision == "centroid" and found.kind in AREA_KINDS:
             return [(None, "area_centroid", 1.0)]

@@ -138,6 +138,7 @@ def respond(kind: str, args: dict) -> Response:
     name = named(kind).collection
     extension = "csv" if chosen == "csv" else "geojson"
     headers["Content-Disposition"] = f'attachment; filename="{name}-aggregate.{extension}"'
+    body: str | bytes
     if chosen == "csv":
         body = to_csv(answer, shape, bom=asked.bom)
     else:
