@@ -5,9 +5,9 @@ Unknown parameters are refused (a typo must never return unfiltered data), and s
 single-value ones (schemas/grammar.py: QueryArgs, the bounded full-text `q`). Repeatable
 parameters (`actor=a&actor=b`) match any of their values.
 
-It is one module (about 470 lines) on purpose: the views' arguments extend the lists'
-(a facet takes its list's filters, the timeline the events' and statements'), so the whole
-grammar reads in one place.
+It is one module (about 680 lines) on purpose: the views' arguments extend the lists'
+(a facet and an aggregate take their list's filters, the timeline the events' and
+statements'), so the whole grammar reads in one place.
 """
 
 from __future__ import annotations

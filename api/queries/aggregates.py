@@ -6,7 +6,9 @@ One request shape is one SQL query: the database groups the matching records by 
 their groups (a date's bucket, or its range when it covers several; a place's id; an actor's
 id, ...) and sums their metrics; this module then places each of those few rows in its groups
 by the precision rules (schemas/vocabularies.py IMPRECISE_REASONS) and formats the answer.
-The answer is remembered per data version and request, like facets.
+The answer is remembered per data version and request, like facets. One module (about 890
+lines) on purpose: the date buckets, the place levels, the link dimensions, the metrics and the
+precision rules are one contract, read and tested together.
 
 The precision rules:
 - a record falls in a date bucket when every day it may mean (`range_start` to `range_end`)
