@@ -14,6 +14,10 @@ NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters."
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_TERMS = 16  # words of a full-text `q` (api/queries/fulltext.py MAX_TERMS)
 _WORD = re.compile(r"\w+", re.UNICODE)  # as api/queries/fulltext.py splits a query
+# A number as written: what Python's int() and float() read besides (spaces around it,
+# underscores between digits) is refused, not reinterpreted.
+_INTEGER = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def meta(description: str, example: Any = None, **extra: Any) -> dict:
@@ -54,6 +58,17 @@ def full_text_field(description: str, **extra: Any) -> fields.String:
     )
 
 
+def _written_as_number(field: fields.Field, value: Any) -> bool:
+    """False for a number parameter whose text Python would read only by being lenient."""
+    if not isinstance(value, str):
+        return True
+    if isinstance(field, fields.Integer):
+        return _INTEGER.fullmatch(value) is not None
+    if isinstance(field, fields.Float):
+        return _FLOAT.fullmatch(value) is not None
+    return True
+
+
 class QueryArgs(ma.Schema):
     """Query parameters: an unknown one is an error, so a typo never goes unnoticed; so is a
     repeated parameter that takes one value (`limit=2&limit=3` must not pick one silently)."""
@@ -64,14 +79,18 @@ class QueryArgs(ma.Schema):
 
     @ma.pre_load
     def refuse_repeated(self, data: Any, **kwargs: Any) -> Any:
+        """A single-value parameter given more than once, or a number not written as one."""
         raw = getattr(data, "data", data)  # webargs' MultiDictProxy wraps the request's args
         if not hasattr(raw, "getlist"):
             return data
         errors = {}
         for name, field in self.load_fields.items():
             key = field.data_key or name
-            if not _takes_many(field) and len(raw.getlist(key)) > 1:
+            values = raw.getlist(key)
+            if not _takes_many(field) and len(values) > 1:
                 errors[key] = ["Given more than once; this parameter takes a single value."]
+            elif values and not _written_as_number(field, values[0]):
+                errors[key] = ["Not a valid number: digits only, with no spaces around them."]
         if errors:
             raise ma.ValidationError(errors)
         return data

@@ -343,3 +343,30 @@ def test_an_if_match_naming_no_version_is_a_412_before_the_body_is_read(curated)
     assert assert_problem(response, 412)["errors"] == []
     headers.pop("If-Match")
     assert_problem(client.patch("/v1/actors/kataib-hezbollah", data="{", headers=headers), 428)
+
+
+@pytest.mark.parametrize(
+    "url, parameter",
+    [
+        ("/v1/events?limit=%C2%A02", "limit"),  # a no-break space before the digits
+        ("/v1/events?limit=2%20", "limit"),
+        ("/v1/events?limit=1_0", "limit"),  # Python's int() reads 10
+        ("/v1/changes?since=%202", "since"),
+        ("/v1/events?fatalities_min=%091", "fatalities_min"),
+        ("/v1/events?near=33.3,44.4&radius_km=%205", "radius_km"),
+        ("/v1/events?near=33.3,44.4&radius_km=1_0", "radius_km"),
+    ],
+)
+def test_a_number_is_written_as_one(client, url, parameter):
+    """A number parameter is digits (and a sign, a point, an exponent), nothing around them: a
+    value that Python alone would read (spaces, underscores) is refused, never reinterpreted."""
+    body = assert_problem(client.get(url), 422)
+    assert f"query.{parameter}" in located(body)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/v1/events?limit=2", "/v1/events?limit=%2B2", "/v1/events?near=33.3,44.4&radius_km=2.5e1"],
+)
+def test_numbers_as_written_are_read(client, url):
+    assert client.get(url).status_code == 200
