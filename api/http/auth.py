@@ -149,6 +149,11 @@ def check(
     return key, prefix
 
 
+def _failure_subjects(client: str, prefix: str | None) -> list[str]:
+    """What a failed authentication is charged to: the client, and the prefix when it has one."""
+    return [f"client:{client}"] + ([f"prefix:{prefix}"] if prefix else [])
+
+
 def _active_key(prefix: str) -> Any:
     query = ApiKey.select(ApiKey.name, ApiKey.scope, ApiKey.secret_hash).where(
         (ApiKey.prefix == prefix) & ApiKey.revoked_at.is_null()
@@ -187,8 +192,7 @@ def authorize(needed: str) -> None:
     def refuse_when_over_budget(prefix: str | None, remembered: bool) -> None:
         if remembered:
             return  # a key this worker verified costs no hashing: never held back
-        subjects = [f"client:{client}"] + ([f"prefix:{prefix}"] if prefix else [])
-        wait = limits.failures_refused(*subjects)
+        wait = limits.failures_refused(*_failure_subjects(client, prefix))
         if wait is not None:
             abort(
                 429,
@@ -201,7 +205,7 @@ def authorize(needed: str) -> None:
     cache_seconds = current_app.config.get("API_KEY_CACHE_SECONDS", 60)
     key, prefix = check(token, cache_seconds, refuse_when_over_budget)
     if key is None:  # charged to the client, and to the prefix when it names a key
-        limits.count_failure(f"client:{client}", *([f"prefix:{prefix}"] if prefix else []))
+        limits.count_failure(*_failure_subjects(client, prefix))
         challenge["WWW-Authenticate"] += ', error="invalid_token"'
         abort(
             401,

@@ -44,7 +44,7 @@ import peewee as pw
 
 from api.queries.collection import Collection, matching
 from api.queries.errors import InvalidParameter
-from api.queries.events import EVENTS
+from api.queries.events import EVENTS, PLACE_COLUMNS
 from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
 from api.store import data_version
@@ -253,16 +253,7 @@ def places() -> dict[int, Place]:
 
 
 def _read_places() -> dict[int, Place]:
-    query = Location.select(
-        Location.id,
-        Location.slug,
-        Location.name,
-        Location.kind,
-        Location.path,
-        Location.latitude,
-        Location.longitude,
-        Location.coordinate_precision,
-    ).tuples()
+    query = Location.select(*PLACE_COLUMNS).tuples()
     return {
         id_: Place(slug, name, kind, tuple(path.strip("/").split("/")), lat, lon, precision)
         for id_, slug, name, kind, path, lat, lon, precision in query

@@ -42,8 +42,8 @@ def locations_of(events: Sequence[Event | Row]) -> dict[int, Row]:
 
 
 # What an event record shows of its place: its ref, and its coordinates (or its path, to find an
-# enclosing place's).
-_PLACE_COLUMNS = [
+# enclosing place's); the aggregates read every place with the same columns.
+PLACE_COLUMNS = [
     Location.id,
     Location.slug,
     Location.name,
@@ -53,7 +53,7 @@ _PLACE_COLUMNS = [
     Location.longitude,
     Location.coordinate_precision,
 ]
-_PLACE_NAMES = [column.name for column in _PLACE_COLUMNS]
+_PLACE_NAMES = [column.name for column in PLACE_COLUMNS]
 
 
 def places_of(events: Sequence[Event | Row]) -> dict[int, Row]:
@@ -63,10 +63,10 @@ def places_of(events: Sequence[Event | Row]) -> dict[int, Row]:
         return {}
     cursor = prepared(
         "places_of",
-        lambda ids: Location.select(*_PLACE_COLUMNS).where(Location.id.in_(ids)).tuples(),
+        lambda ids: Location.select(*PLACE_COLUMNS).where(Location.id.in_(ids)).tuples(),
         ids,
     )
-    return {row["id"]: row for row in typed_rows(cursor, _PLACE_COLUMNS, _PLACE_NAMES)}
+    return {row["id"]: row for row in typed_rows(cursor, PLACE_COLUMNS, _PLACE_NAMES)}
 
 
 def participants_for(event_ids: list[int]) -> dict[int, list[dict]]:
