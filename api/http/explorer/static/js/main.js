@@ -1,0 +1,74 @@
+// The explorer's router: the URL holds the whole state of a view (shareable; Back and Forward
+// redraw the view they return to). Links under /explore are followed without a page load.
+import { ApiError, ROOT } from "./api.js";
+import { clear, statusLine } from "./dom.js";
+import { renderNetwork } from "./network.js";
+import { renderOverview } from "./overview.js";
+import { RECORD_COLLECTIONS, renderRecord } from "./record.js";
+
+const main = document.getElementById("main");
+const BASE = `${ROOT}/explore`;
+let current = null; // the AbortController of the view being drawn
+
+function route(pathname) {
+  const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length).replace(/\/+$/, "") : "";
+  const parts = rest.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0) return { view: renderOverview, args: [] };
+  const [collection, id, extra] = parts;
+  if (collection === "actors" && id && extra === "network" && parts.length === 3) {
+    return { view: renderNetwork, args: [id] };
+  }
+  if (RECORD_COLLECTIONS.includes(collection) && id && parts.length === 2) {
+    return { view: renderRecord, args: [collection, id] };
+  }
+  return null;
+}
+
+// Draw the view of the current URL. `focus`: move the keyboard focus to its heading (after a
+// navigation, not on the first load).
+export async function render({ focus = false } = {}) {
+  current?.abort();
+  current = new AbortController();
+  const { signal } = current;
+  const found = route(window.location.pathname);
+  if (!found) {
+    clear(main, statusLine("The explorer has no page at this address.", "error"));
+    document.title = "Not found · Briefing explorer";
+    return;
+  }
+  try {
+    await found.view(main, ...found.args, new URLSearchParams(window.location.search), { signal, navigate });
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    clear(main, statusLine(error instanceof ApiError ? error.message : `Something went wrong: ${error.message}`, "error"));
+    if (!(error instanceof ApiError)) console.error(error);
+  }
+  if (focus && !signal.aborted) (main.querySelector("h1") || main).focus({ preventScroll: false });
+  document.body.dataset.ready = "true"; // the view is drawn (tests and measurements wait for it)
+}
+
+// Go to a URL of the explorer: a new history entry (or the current one replaced), then draw.
+export function navigate(url, { replace = false } = {}) {
+  const target = new URL(url, window.location.href);
+  if (replace) history.replaceState(null, "", target);
+  else history.pushState(null, "", target);
+  document.body.dataset.ready = "false";
+  render({ focus: !replace });
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[href]");
+  if (!link || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || link.target) return;
+  const url = new URL(link.href, window.location.href);
+  if (url.origin !== window.location.origin || !(url.pathname === BASE || url.pathname.startsWith(`${BASE}/`))) return;
+  event.preventDefault();
+  navigate(url);
+});
+
+window.addEventListener("popstate", () => {
+  document.body.dataset.ready = "false";
+  render({ focus: true });
+});
+
+render();
