@@ -26,6 +26,7 @@ blp = Blueprint("explorer", __name__)
 
 
 @blp.get(PAGE_PREFIX)
+@blp.get(f"{PAGE_PREFIX}/")
 @blp.get(f"{PAGE_PREFIX}/<path:view>")
 def page(view: str = "") -> Response:
     """The explorer's one page: its script draws the view that the URL names (the overview,

@@ -43,7 +43,10 @@ export async function render({ focus = false } = {}) {
     clear(main, statusLine(error instanceof ApiError ? error.message : `Something went wrong: ${error.message}`, "error"));
     if (!(error instanceof ApiError)) console.error(error);
   }
-  if (focus && !signal.aborted) (main.querySelector("h1") || main).focus({ preventScroll: false });
+  // The view may have focused something of its own (a highlighted excerpt): keep it.
+  const focused = document.activeElement;
+  const ownFocus = focused && focused !== main && main.contains(focused);
+  if (focus && !signal.aborted && !ownFocus) (main.querySelector("h1") || main).focus();
   document.body.dataset.ready = "true"; // the view is drawn (tests and measurements wait for it)
 }
 

@@ -57,7 +57,7 @@ export async function renderNetwork(main, actorId, params, { signal, navigate })
   const cy = cytoscape({
     container: graph,
     elements: [
-      ...data.nodes.map((n) => ({ data: { id: n.id, label: n.name, kind: n.kind, root: n.id === data.actor.id ? 1 : 0 } })),
+      ...data.nodes.map((n) => ({ data: { id: n.id, label: n.name, kind: n.kind, depth: n.depth, root: n.id === data.actor.id ? 1 : 0 } })),
       ...data.edges.map((e, index) => ({ data: { id: `edge-${index}`, index, source: e.source, target: e.target, label: edgeLabel(e) } })),
     ],
     style: [
@@ -66,8 +66,10 @@ export async function renderNetwork(main, actorId, params, { signal, navigate })
       { selector: "edge", style: { width: 1.5, "line-color": "#8a96a3", "target-arrow-color": "#8a96a3", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 9, color: "#333", "text-background-color": "#fff", "text-background-opacity": 0.8 } },
       { selector: "edge:selected", style: { width: 3, "line-color": "#c05c00", "target-arrow-color": "#c05c00" } },
     ],
-    layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 110 },
-    wheelSensitivity: 0.3,
+    // Rings by distance from the actor: the actor in the middle, its ties around it.
+    layout: { name: "concentric", concentric: (n) => 3 - n.data("depth"), levelWidth: () => 1, minNodeSpacing: 60, padding: 30, animate: false },
+    minZoom: 0.2,
+    maxZoom: 1.4,
   });
   cy.on("tap", "edge", (event) => showEvidence(event.target.data("index")));
   cy.on("tap", "node", (event) => navigate(`${ROOT}/explore/actors/${encodeURIComponent(event.target.id())}/network?depth=${depth}`));

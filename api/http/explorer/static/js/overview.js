@@ -41,6 +41,7 @@ export async function renderOverview(main, params, { signal, navigate }) {
   const filters = filtersOf(params);
   const statementFilters = filtersOf(params, STATEMENT_FILTERS);
   const cursor = params.get("cursor");
+  const pageSize = Math.min(Math.max(Number(params.get("limit")) || PAGE, 1), 100);
   const statementsCursor = params.get("statements_cursor");
   document.title = "Overview · Briefing explorer";
 
@@ -94,7 +95,7 @@ export async function renderOverview(main, params, { signal, navigate }) {
 
   // The list: its total decides between points and a grid on the map.
   tasks.push(
-    getJSON("/v1/events", { ...filters, limit: PAGE, cursor, fields: "id,title,date,end_date,date_precision,date_kind,type,location,fatalities" }, { signal })
+    getJSON("/v1/events", { ...filters, limit: pageSize, cursor, fields: "id,title,date,end_date,date_precision,date_kind,type,location,fatalities" }, { signal })
       .then(({ data, response }) => {
         const total = totalOf(response);
         setStatus(summary, summaryText(total, filters));
