@@ -38,7 +38,8 @@ window.__problems = [];
 document.addEventListener("securitypolicyviolation", (e) =>
   window.__problems.push(`CSP: ${e.violatedDirective} blocked ${e.blockedURI}`));
 window.addEventListener("error", (e) => window.__problems.push(`error: ${e.message}`));
-window.addEventListener("unhandledrejection", (e) => window.__problems.push(`rejection: ${e.reason}`));
+window.addEventListener("unhandledrejection", (e) =>
+  window.__problems.push(`rejection: ${e.reason}`));
 """
 
 
@@ -126,7 +127,10 @@ def list_titles(page) -> list[str]:
 def weekly_rows(page) -> dict[str, int]:
     """The chart's numbers, from its table (in a closed <details>: read, not seen)."""
     cells = page.locator(".chart ~ div table tbody td").all_text_contents()
-    return {week: int(count.replace(",", "")) for week, count in zip(cells[::2], cells[1::2])}
+    return {
+        week: int(count.replace(",", ""))
+        for week, count in zip(cells[::2], cells[1::2], strict=True)
+    }
 
 
 def expected_weeks(client, query: str) -> dict[str, int]:
@@ -193,7 +197,7 @@ def test_an_events_citation_opens_its_source_with_the_excerpt_highlighted(sessio
     assert mark.inner_text().split() == excerpt.split()  # the text may break its lines
     box = mark.bounding_box()
     viewport = page.viewport_size
-    assert box and 0 <= box["y"] and box["y"] + min(box["height"], 100) <= viewport["height"]
+    assert box and box["y"] >= 0 and box["y"] + min(box["height"], 100) <= viewport["height"]
     assert page.evaluate("document.activeElement.id") == "excerpt"
     session.check_clean()
 
