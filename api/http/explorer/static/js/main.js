@@ -47,11 +47,17 @@ export async function render({ focus = false } = {}) {
   const focused = document.activeElement;
   const ownFocus = focused && focused !== main && main.contains(focused);
   if (focus && !signal.aborted && !ownFocus) (main.querySelector("h1") || main).focus();
+  if (signal.aborted) return;
+  // How long the view took, every panel drawn (Performance API; bench/explorer.py reads it):
+  // from the page's start on the first load, from the click after a navigation.
+  performance.measure(focus ? "explorer:navigation" : "explorer:first-render", focus ? "explorer:navigate" : undefined);
   document.body.dataset.ready = "true"; // the view is drawn (tests and measurements wait for it)
 }
 
 // Go to a URL of the explorer: a new history entry (or the current one replaced), then draw.
 export function navigate(url, { replace = false } = {}) {
+  performance.clearMarks("explorer:navigate");
+  performance.mark("explorer:navigate");
   const target = new URL(url, window.location.href);
   if (replace) history.replaceState(null, "", target);
   else history.pushState(null, "", target);
@@ -70,6 +76,8 @@ document.addEventListener("click", (event) => {
 });
 
 window.addEventListener("popstate", () => {
+  performance.clearMarks("explorer:navigate");
+  performance.mark("explorer:navigate");
   document.body.dataset.ready = "false";
   render({ focus: true });
 });
