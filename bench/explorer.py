@@ -66,6 +66,16 @@ def measure(page, name: str) -> float:
     return entries[-1]
 
 
+def slowest_requests(page, since: float = 0, count: int = 3) -> list[str]:
+    """The API requests that took longest (Resource Timing), as 'ms path'."""
+    entries = page.evaluate(
+        "performance.getEntriesByType('resource').filter(e => e.name.includes('/v1/'))"
+        ".map(e => [e.startTime, e.duration, new URL(e.name).pathname + new URL(e.name).search])"
+    )
+    later = sorted((e for e in entries if e[0] >= since), key=lambda e: -e[1])[:count]
+    return [f"{round(duration)} ms {path}" for _, duration, path in later]
+
+
 def one_round(browser, base: str) -> dict:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -73,6 +83,7 @@ def one_round(browser, base: str) -> dict:
         page.goto(f"{base}/explore")
         ready(page)
         first = measure(page, "explorer:first-render")
+        slowest = slowest_requests(page)
         status = page.locator("#map ~ p.status, #map + p.status").first.inner_text()
         facet = page.locator("section.facet").nth(1).locator("a").first
         actor = facet.inner_text()
@@ -80,13 +91,14 @@ def one_round(browser, base: str) -> dict:
         page.wait_for_function("document.body.dataset.ready === 'false'", timeout=10_000)
         ready(page)
         change = measure(page, "explorer:navigation")
-        cells = page.evaluate("document.querySelectorAll('#map path.leaflet-interactive').length")
+        slowest_after = slowest_requests(page, since=first)
         return {
             "first_render_ms": round(first),
             "filter_change_ms": round(change),
             "actor": actor,
             "map": status,
-            "map_shapes_after_filter": cells,
+            "slowest": slowest,
+            "slowest_after_filter": slowest_after,
         }
     finally:
         context.close()
@@ -124,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "--database", help="a DATABASE_URL (default: the SQLite corpus of --events)"
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--base", help="measure a server already running here instead")
     parser.add_argument("--screenshots", type=Path, help="write the README's screenshots here")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "/usr/bin/chromium"))
     args = parser.parse_args(argv)
@@ -131,16 +144,18 @@ def main(argv: list[str] | None = None) -> int:
 
     url = args.database or sqlite_url(args.events)
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
-        server = serve(url, Path(folder))
+        server = None if args.base else serve(url, Path(folder))
+        base = args.base or server.base
         browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
         try:
             if args.screenshots:
-                screenshots(browser, server.base, ROOT / args.screenshots)
+                screenshots(browser, base, ROOT / args.screenshots)
                 return 0
-            rounds = [one_round(browser, server.base) for _ in range(args.rounds)]
+            rounds = [one_round(browser, base) for _ in range(args.rounds)]
         finally:
             browser.close()
-            server.stop()
+            if server:
+                server.stop()
     for number, result in enumerate(rounds, 1):
         print(f"round {number}: {json.dumps(result)}")
     for key in ("first_render_ms", "filter_change_ms"):
