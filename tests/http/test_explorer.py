@@ -107,3 +107,11 @@ def test_a_path_out_of_the_static_folder_is_refused(client):
     assert response.status_code == 404
     response = client.get("/explore/static/%2e%2e/__init__.py")
     assert response.status_code == 404
+
+
+def test_files_are_revalidated_so_a_page_never_mixes_two_releases(client):
+    response = client.get("/explore/static/js/main.js")
+    assert response.headers["Cache-Control"] == "no-cache"
+    etag = response.headers["ETag"]
+    again = client.get("/explore/static/js/main.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304

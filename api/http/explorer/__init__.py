@@ -20,7 +20,6 @@ EXPLORER_CSP = (
 )
 PAGE_PREFIX = "/explore"
 STATIC_PREFIX = "/explore/static/"
-ASSET_MAX_AGE = 3600  # a new release's files are seen within the hour
 
 blp = Blueprint("explorer", __name__)
 
@@ -38,8 +37,11 @@ def page(view: str = "") -> Response:
 
 @blp.get(f"{STATIC_PREFIX}<path:filename>")
 def asset(filename: str) -> Response:
-    """A script, style, image or map layer of the explorer."""
-    return send_from_directory(STATIC, filename, max_age=ASSET_MAX_AGE)
+    """A script, style, image or map layer of the explorer: revalidated on each use (a 304
+    when unchanged), so that the modules of a page always come from one release."""
+    response = send_from_directory(STATIC, filename, max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @blp.after_request

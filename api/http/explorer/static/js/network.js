@@ -26,11 +26,18 @@ export async function renderNetwork(main, actorId, params, { signal, navigate })
   const edgeButtons = data.edges.map((edge, index) =>
     el("li", {}, el("button", { type: "button", className: "link-button", onclick: () => showEvidence(index) }, `${names[edge.source] || edge.source} — ${edgeLabel(edge)} — ${names[edge.target] || edge.target}`)),
   );
+  const kinds = [...new Set(data.nodes.map((n) => n.kind))];
+  const legend = el("ul", { className: "legend", "aria-label": "Colours of the actors' kinds" }, kinds.map((kind) => {
+    const swatch = el("span", { className: "swatch", "aria-hidden": "true" });
+    swatch.style.backgroundColor = KIND_COLOURS[kind] || "#555"; // the CSSOM: allowed by the CSP
+    return el("li", {}, swatch, humanize(kind));
+  }));
   clear(
     main,
     el("p", { className: "breadcrumb" }, explorerLink("", "Overview"), " › ", recordLink("actors", data.actor), " › Network"),
     el("h1", { tabindex: "-1" }, `Network of ${data.actor.name}`),
     depthLinks,
+    legend,
     el("div", { className: "network" }, graph, evidence),
     el("section", { "aria-labelledby": "ties-heading" }, el("h2", { id: "ties-heading" }, `Ties (${data.edges.length})`), data.edges.length ? el("ul", { className: "ties" }, edgeButtons) : statusLine("No tie is known.")),
   );

@@ -288,7 +288,6 @@ function filterForm(filters, navigate) {
     for (const [name, value] of new FormData(form)) if (value.trim()) chosen[name] = value.trim();
     navigate(overviewUrl(chosen));
   });
-  for (const select of [typeSelect, sourceSelect]) select.addEventListener("change", () => form.requestSubmit());
   return form;
 }
 
