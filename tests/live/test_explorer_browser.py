@@ -182,6 +182,24 @@ def test_filtering_by_an_actor_changes_list_map_and_chart_and_urls_are_shareable
     session.check_clean()
 
 
+def test_a_source_is_chosen_from_the_sources_listed_when_the_control_is_used(session, client):
+    page = session.page
+    source = client.get("/v1/sources?limit=100").json[-1]
+    session.open("/explore")
+    page.focus("#f-source")
+    page.wait_for_selector(f"#f-source option[value='{source['id']}']", state="attached")
+    page.select_option("#f-source", label=source["title"])
+    page.click("form.filters button[type=submit]")
+    session.wait()
+    assert page.url == f"{session.base}/explore?source={source['id']}"
+    expected = client.get(f"/v1/events?source={source['id']}&limit=20").json
+    assert list_titles(page) == [event["title"] for event in expected]
+    page.reload()
+    session.wait()
+    assert page.input_value("#f-source") == source["id"]
+    session.check_clean()
+
+
 def test_an_events_citation_opens_its_source_with_the_excerpt_highlighted(session, client):
     page = session.page
     event = client.get("/v1/events/rocket-strike-near-halliburton-2020-04-06").json

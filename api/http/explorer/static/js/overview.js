@@ -261,9 +261,19 @@ function filterForm(filters, navigate) {
   getVocabularies().then((v) => {
     for (const type of v.event_types || []) typeSelect.append(el("option", { value: type.code, selected: type.code === first("type") }, humanize(type.code)));
   }).catch(() => {});
-  getJSON("/v1/sources", { limit: 100, fields: "id,title" }).then(({ data }) => {
-    for (const source of data) sourceSelect.append(el("option", { value: source.id, selected: source.id === first("source") }, source.title));
-  }).catch(() => {});
+  // The sources are listed when the control is first used (a source's counts cost the API a
+  // count per collection): until then it holds the chosen one, by id.
+  if (first("source")) sourceSelect.append(el("option", { value: first("source"), selected: true }, first("source")));
+  let sourcesAsked = false;
+  const listSources = () => {
+    if (sourcesAsked) return;
+    sourcesAsked = true;
+    getJSON("/v1/sources", { limit: 100, fields: "id,title" }).then(({ data }) => {
+      sourceSelect.replaceChildren(el("option", { value: "" }, "Any source"),
+        ...data.map((source) => el("option", { value: source.id, selected: source.id === first("source") }, source.title)));
+    }).catch(() => { sourcesAsked = false; });
+  };
+  for (const event of ["focus", "pointerdown"]) sourceSelect.addEventListener(event, listSources);
   suggest(actorInput, actorOptions, "/v1/actors");
   suggest(placeInput, placeOptions, "/v1/locations");
 
