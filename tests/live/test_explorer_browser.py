@@ -268,6 +268,23 @@ PAGES = [
 ]
 
 
+def test_the_keyboard_skips_to_the_content_and_follows_links(session):
+    page = session.page
+    session.open("/explore/events/rocket-strike-near-halliburton-2020-04-06")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.url.endswith("/explore/events/rocket-strike-near-halliburton-2020-04-06#main")
+    page.keyboard.press("Tab")  # the first link of the content: the breadcrumb's Overview
+    assert page.evaluate("document.activeElement.textContent") == "Overview"
+    page.keyboard.press("Enter")
+    session.wait()
+    assert page.url == f"{session.base}/explore"
+    assert page.evaluate("document.activeElement.tagName") == "H1"  # focus follows the view
+    session.check_clean()
+
+
 def test_every_page_passes_axe_core(session, client):
     for path in PAGES:
         session.open(path)

@@ -26,7 +26,11 @@ function route(pathname) {
 
 // Draw the view of the current URL. `focus`: move the keyboard focus to its heading (after a
 // navigation, not on the first load).
+const viewKey = () => window.location.pathname + window.location.search;
+let drawnKey = null; // the path and query of the view drawn (a fragment is not a view)
+
 export async function render({ focus = false } = {}) {
+  drawnKey = viewKey();
   current?.abort();
   current = new AbortController();
   const { signal } = current;
@@ -70,12 +74,15 @@ document.addEventListener("click", (event) => {
   if (!link || event.defaultPrevented || event.button !== 0) return;
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || link.target) return;
   const url = new URL(link.href, window.location.href);
+  const here = window.location;
+  if (url.hash && url.pathname === here.pathname && url.search === here.search) return; // in-page (the skip link)
   if (url.origin !== window.location.origin || !(url.pathname === BASE || url.pathname.startsWith(`${BASE}/`))) return;
   event.preventDefault();
   navigate(url);
 });
 
 window.addEventListener("popstate", () => {
+  if (viewKey() === drawnKey) return; // only the fragment changed (the skip link): same view
   performance.clearMarks("explorer:navigate");
   performance.mark("explorer:navigate");
   document.body.dataset.ready = "false";
