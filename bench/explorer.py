@@ -123,6 +123,8 @@ def screenshots(browser, base: str, folder: Path) -> None:
         page.goto(base + path)
         ready(page)
         page.wait_for_load_state("networkidle")
+        if name == "explorer-network.png":  # a tie's evidence open beside the graph
+            page.get_by_role("button", name="Kataib Hezbollah — backed by — Iran").click()
         page.wait_for_timeout(500)
         page.screenshot(path=str(folder / name), full_page=full)
         print(f"wrote {folder / name}")

@@ -42,8 +42,11 @@ export async function renderNetwork(main, actorId, params, { signal, navigate })
     el("section", { "aria-labelledby": "ties-heading" }, el("h2", { id: "ties-heading" }, `Ties (${data.edges.length})`), data.edges.length ? el("ul", { className: "ties" }, edgeButtons) : statusLine("No tie is known.")),
   );
 
+  let cy = null;
   function showEvidence(index) {
     const edge = data.edges[index];
+    cy?.edges().unselect();
+    cy?.getElementById(`edge-${index}`).select(); // the tie chosen in the list, marked on the graph
     const items = [
       el("h2", {}, `${names[edge.source] || edge.source} — ${edgeLabel(edge)} — ${names[edge.target] || edge.target}`),
     ];
@@ -61,7 +64,7 @@ export async function renderNetwork(main, actorId, params, { signal, navigate })
     // CSP allows no inline style, so the rule is in explorer.css and this marker stands in.
     document.head.append(el("meta", { id: "__________cytoscape_stylesheet", name: "cytoscape-stylesheet", content: "explorer.css" }));
   }
-  const cy = cytoscape({
+  cy = cytoscape({
     container: graph,
     elements: [
       ...data.nodes.map((n) => ({ data: { id: n.id, label: n.name, kind: n.kind, depth: n.depth, root: n.id === data.actor.id ? 1 : 0 } })),
