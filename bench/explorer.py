@@ -23,6 +23,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench.common import DEFAULT_EVENTS, ROOT, sqlite_url
@@ -61,6 +62,16 @@ def ready(page) -> None:
     page.wait_for_selector("body[data-ready=true]", timeout=120_000)
 
 
+def wait_for_measure(page, name: str, timeout: float = 120) -> None:
+    """Until the page has recorded `name` (polled from here: the page's CSP forbids the
+    string evaluation that Playwright's wait_for_function would use)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"performance.getEntriesByName('{name}').length"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} not measured within {timeout} s")
+        time.sleep(0.05)
+
+
 def measure(page, name: str) -> float:
     entries = page.evaluate(f"performance.getEntriesByName('{name}').map(e => e.duration)")
     return entries[-1]
@@ -88,8 +99,7 @@ def one_round(browser, base: str) -> dict:
         facet = page.locator("section.facet").nth(1).locator("a").first
         actor = facet.inner_text()
         facet.click()
-        page.wait_for_function("document.body.dataset.ready === 'false'", timeout=10_000)
-        ready(page)
+        wait_for_measure(page, "explorer:navigation")
         change = measure(page, "explorer:navigation")
         slowest_after = slowest_requests(page, since=first)
         return {

@@ -14,7 +14,9 @@ from tests.helpers import PROBLEM
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((STATIC / "js").glob("*.js"))
-IMPORT = re.compile(r"""^import\s.*?from\s+"([^"]+)";""", re.MULTILINE | re.DOTALL)
+IMPORT = re.compile(
+    r"""^import\s.*?from\s+"([^"]+)";|\bimport\("([^"]+)"\)""", re.MULTILINE | re.DOTALL
+)
 API_PATH = re.compile(r"""[`"](/v1/[^`"?]*)""")
 
 
@@ -58,10 +60,13 @@ def test_every_file_the_page_links_is_served(client):
 
 
 def test_module_imports_resolve_to_files_of_the_package(client):
-    """Every `import ... from "..."` of the scripts names a file that is served (the page has
-    no build step: the browser loads these paths as they are written)."""
+    """Every `import ... from "..."` and `import("...")` of the scripts names a file that is
+    served (the page has no build step: the browser loads these paths as they are written)."""
+    found = 0
     for script in SCRIPTS:
-        for target in IMPORT.findall(script.read_text()):
+        for static, dynamic in IMPORT.findall(script.read_text()):
+            target = static or dynamic
+            found += 1
             assert target.startswith("."), (script.name, target)
             resolved = (script.parent / target).resolve()
             assert resolved.is_file(), (script.name, target)
@@ -69,6 +74,7 @@ def test_module_imports_resolve_to_files_of_the_package(client):
             response = client.get(path)
             assert response.status_code == 200, path
             assert response.mimetype == "text/javascript", path
+    assert found >= 10
 
 
 def test_the_scripts_call_only_operations_of_the_public_spec(client):

@@ -2,9 +2,12 @@
 // redraw the view they return to). Links under /explore are followed without a page load.
 import { ApiError, ROOT } from "./api.js";
 import { clear, statusLine } from "./dom.js";
-import { renderNetwork } from "./network.js";
-import { renderOverview } from "./overview.js";
-import { RECORD_COLLECTIONS, renderRecord } from "./record.js";
+
+// Each view's module (and its library: Leaflet and uPlot, Cytoscape) is loaded when first shown.
+const overview = () => import("./overview.js").then((m) => m.renderOverview);
+const record = () => import("./record.js").then((m) => m.renderRecord);
+const network = () => import("./network.js").then((m) => m.renderNetwork);
+const RECORD_COLLECTIONS = ["events", "statements", "actors", "locations", "sources", "relations"];
 
 const main = document.getElementById("main");
 const BASE = `${ROOT}/explore`;
@@ -13,13 +16,13 @@ let current = null; // the AbortController of the view being drawn
 function route(pathname) {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length).replace(/\/+$/, "") : "";
   const parts = rest.split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts.length === 0) return { view: renderOverview, args: [] };
+  if (parts.length === 0) return { view: overview, args: [] };
   const [collection, id, extra] = parts;
   if (collection === "actors" && id && extra === "network" && parts.length === 3) {
-    return { view: renderNetwork, args: [id] };
+    return { view: network, args: [id] };
   }
   if (RECORD_COLLECTIONS.includes(collection) && id && parts.length === 2) {
-    return { view: renderRecord, args: [collection, id] };
+    return { view: record, args: [collection, id] };
   }
   return null;
 }
@@ -41,7 +44,9 @@ export async function render({ focus = false } = {}) {
     return;
   }
   try {
-    await found.view(main, ...found.args, new URLSearchParams(window.location.search), { signal, navigate });
+    const view = await found.view();
+    if (signal.aborted) return;
+    await view(main, ...found.args, new URLSearchParams(window.location.search), { signal, navigate });
   } catch (error) {
     if (error.name === "AbortError") return;
     clear(main, statusLine(error instanceof ApiError ? error.message : `Something went wrong: ${error.message}`, "error"));

@@ -3,7 +3,6 @@
 import { ROOT, getJSON, getText } from "./api.js";
 import { clear, dateText, el, explorerLink, humanize, recordLink, statusLine } from "./dom.js";
 
-export const RECORD_COLLECTIONS = ["events", "statements", "actors", "locations", "sources", "relations"];
 const SINGULAR = { events: "Event", statements: "Statement", actors: "Actor", locations: "Place", sources: "Source", relations: "Relation" };
 // The fields that name other records, and the collection of what they name.
 const REFERENCES = {
