@@ -12,7 +12,7 @@ WORKER_CONNECTIONS ?= 1000
 TEST_WORKERS ?= auto
 export HOST PORT WORKERS WORKER_CONNECTIONS
 
-.PHONY: install install-dev run seed test lint layers format openapi bench bench-compare clean
+.PHONY: install install-dev run seed test lint layers format openapi bench bench-compare vendor clean
 
 install: $(VENV)/.installed      ## the service and its runtime dependencies
 install-dev: $(VENV)/.installed-dev  ## plus the test and lint tools
@@ -73,6 +73,30 @@ bench: bench-compare  ## the page comparison, then the load benchmark on SQLite 
 
 bench-compare: install  ## the service vs Datasette (own venv in .tools/) vs bare Flask: `COMPARE_ARGS="--events 20000"`
 	$(BIN)/python -m bench.compare $(COMPARE_ARGS)
+
+# The explorer's (/explore) browser libraries, pinned, from the npm registry into the package
+# (committed with their licences: `make run` needs no node). `make vendor` after changing a pin.
+EXPLORER_STATIC := api/http/explorer/static
+VENDOR := $(EXPLORER_STATIC)/vendor
+AXE_DIR := tests/live/vendor/axe-core
+VENDOR_PACKAGES := leaflet@1.9.4 uplot@1.6.32 cytoscape@3.35.0 world-atlas@2.0.2 topojson-client@3.1.0 axe-core@4.14.1
+
+vendor:  ## fetch the pinned explorer libraries (needs npm); the basemap is derived once here
+	rm -rf $(TOOLS)/vendor $(VENDOR) $(AXE_DIR)
+	npm install --silent --no-audit --no-fund --ignore-scripts --no-save --prefix $(TOOLS)/vendor $(VENDOR_PACKAGES)
+	m=$(TOOLS)/vendor/node_modules; \
+	mkdir -p $(VENDOR)/leaflet $(VENDOR)/uplot $(VENDOR)/cytoscape $(VENDOR)/world-atlas $(AXE_DIR) && \
+	cp $$m/leaflet/dist/leaflet-src.esm.js $$m/leaflet/dist/leaflet-src.esm.js.map $$m/leaflet/dist/leaflet.css $$m/leaflet/LICENSE $(VENDOR)/leaflet/ && \
+	cp -r $$m/leaflet/dist/images $(VENDOR)/leaflet/ && \
+	cp $$m/uplot/dist/uPlot.esm.js $$m/uplot/dist/uPlot.min.css $$m/uplot/LICENSE $(VENDOR)/uplot/ && \
+	cp $$m/cytoscape/dist/cytoscape.esm.min.mjs $(VENDOR)/cytoscape/cytoscape.esm.min.js && \
+	cp $$m/cytoscape/LICENSE $(VENDOR)/cytoscape/ && \
+	cp $$m/world-atlas/LICENSE $(VENDOR)/world-atlas/ && \
+	cp $$m/topojson-client/LICENSE $(VENDOR)/world-atlas/LICENSE.topojson-client && \
+	node -e 'const [t, w] = process.argv.slice(1).map(require); process.stdout.write(JSON.stringify(t.feature(w, w.objects.countries)))' \
+	  "$$(realpath $$m)/topojson-client" "$$(realpath $$m)/world-atlas/countries-110m.json" > $(VENDOR)/world-atlas/countries-110m.geojson && \
+	cp $$m/axe-core/axe.min.js $$m/axe-core/LICENSE $(AXE_DIR)/ && \
+	for p in $(VENDOR_PACKAGES); do echo "$$p"; done > $(VENDOR)/VERSIONS
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

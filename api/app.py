@@ -16,7 +16,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.sansio.utils import get_current_url
 
 from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
-from api.http import auth, http_cache, limits, response_cache, spec
+from api.http import auth, explorer, http_cache, limits, response_cache, spec
 from api.http.base import Api
 from api.http.errors import unavailable
 from api.http.json_provider import JSONProvider
@@ -189,4 +189,5 @@ SETUP_STEPS: tuple[Callable[[Flask], object], ...] = (
     remember_base_url,  # after the cache's lookup: a replay needs no root
     trust_hosts,  # the outermost middleware: the cache's replays see the URL it leaves
     serve_docs_assets,
+    explorer.init_app,  # the analysts' pages (/explore), on the public API
 )

@@ -28,9 +28,10 @@ from werkzeug.wsgi import LimitedStream
 from api.store.db import database, is_postgres
 
 # Probes and the documentation are never throttled: a load balancer's health checks must not
-# be refused because a client is busy, and the docs page loads many assets at once.
+# be refused because a client is busy, and the docs page and the explorer load many assets
+# at once.
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json")
-UNLIMITED_PREFIXES = ("/docs",)
+UNLIMITED_PREFIXES = ("/docs", "/explore/static/")
 LIMITER = "rate_limiter"  # app.extensions: the app's Limiter
 AUTH_FAILURES = "auth_failure_limits"  # app.extensions: the budgets of failed authentications
 SQLITE_CHECK_EVERY = 1000  # SQLite virtual-machine instructions between deadline checks
