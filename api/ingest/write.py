@@ -10,10 +10,10 @@ from typing import Any
 import peewee as pw
 
 from api.ingest.bundle_form import citation_columns, contributed_by
-from api.ingest.owners import CLI, Principal, Refusal, record_owners
+from api.ingest.owners import CLI, Principal
 from api.ingest.resolve import Plan
 from api.ingest.validate import COLLECTIONS, Bundle
-from api.records import named, of_collection
+from api.records import of_collection
 from api.store.models import (
     Actor,
     ActorAlias,
@@ -49,14 +49,11 @@ def attribute(model: type[pw.Model], column: str) -> str:
 
 class Writer:
     """Writes bundles; `summary` counts records created / updated / deleted / unchanged.
-    A new source belongs to `principal`'s owner; an existing record the bundles alter must be
-    owned by it (api/ingest/owners.py): each one that is not is kept in `refusals`."""
+    A new source belongs to `principal`'s owner. (A bundle cannot change a record another
+    source supports: api/ingest/resolve.py refuses it before anything is written.)"""
 
     def __init__(self, principal: Principal = CLI) -> None:
         self.principal = principal
-        self.refusals: list[Refusal] = []
-        # (record type, row id) -> its owners before the import, for non-admin importers
-        self.owners_before: dict[tuple[str, int], set[str]] = {}
         self.summary = {c: dict.fromkeys(_OUTCOMES, 0) for c in ("sources", *COLLECTIONS)}
         self.ids: dict[type[pw.Model], dict[str, int]] = defaultdict(dict)
         self.changed = False  # did the record being written change?
@@ -113,43 +110,6 @@ class Writer:
         self.touched[(bundle, collection)].add(row_id)
         self.changed = False
 
-    def guard(self, record_type: str, row: pw.Model, created: bool) -> None:
-        """After a record's own fields and links are written, before its citations: an
-        existing record this import changed must be owned by the importer's owner."""
-        if created or not self.changed or self.principal.admin:
-            return
-        owners = self.owners_before.get((record_type, row.id), set())
-        if not self.principal.may_act_for(owners):
-            path = f"{named(record_type).path}/{row.slug}"
-            self.refusals.append(Refusal(path, tuple(sorted(owners))))
-
-    def remember_owners(self, data: list[tuple[dict, str]]) -> None:
-        """The owners of every existing record the bundles define, before anything is
-        written (only for a non-admin importer: `guard` reads them)."""
-        if self.principal.admin:
-            return
-        for collection in COLLECTIONS:
-            model = of_collection(collection).model
-            record_type = of_collection(collection).name
-            slugs = sorted(
-                {
-                    relation_slug(r["subject"], r["predicate"], r["object"])
-                    if collection == "relations"
-                    else r["id"]
-                    for bundle, _ in data
-                    for r in bundle[collection]
-                }
-            )
-            ids = [
-                row_id
-                for start in range(0, len(slugs), 500)
-                for (row_id,) in model.select(model.id)
-                .where(model.slug.in_(slugs[start : start + 500]))
-                .tuples()
-            ]
-            for row_id, owners in record_owners(record_type, ids).items():
-                self.owners_before[(record_type, row_id)] = owners
-
     def citations(self, record_type: str, record_id: int, items: list[dict], bundle: str) -> None:
         """The citations this bundle gives the record (other bundles' stay as they are)."""
         bundle_id = self.id_of(Source, bundle)
@@ -205,7 +165,6 @@ class Writer:
         row, created = self.upsert(Actor, {"slug": data["id"]}, values)
         aliases = [{"name": a["name"], "language": a["language"]} for a in data["aliases"]]
         self.sync(ActorAlias, {"actor": row.id}, aliases)
-        self.guard("actor", row, created)
         self.citations("actor", row.id, data["citations"], bundle)
         names = [a["name"] for a in aliases]
         self.search_document(
@@ -222,7 +181,6 @@ class Writer:
         values = {k: data[k] for k in ("start_date", "end_date", "date_precision", "description")}
         values["slug"] = relation_slug(data["subject"], data["predicate"], data["object"])
         row, created = self.upsert(Relation, key, values)
-        self.guard("relation", row, created)
         self.citations("relation", row.id, data["citations"], bundle)
         self.finish("relations", row.id, created, bundle)
 
@@ -240,7 +198,6 @@ class Writer:
             ).execute()
         aliases = [{"name": a["name"], "language": a["language"]} for a in data["aliases"]]
         self.sync(LocationAlias, {"location": row.id}, aliases)
-        self.guard("location", row, created)
         self.citations("location", row.id, data["citations"], bundle)
         names = [a["name"] for a in aliases]
         self.search_document("location", row.id, data["name"], *names, data["description"])
@@ -251,8 +208,6 @@ class Writer:
         row_id = self.id_of(Location, data["id"])
         regions = [{"region": self.id_of(Location, slug)} for slug in data["regions"]]
         self.sync(LocationRegion, {"location": row_id}, regions)
-        if ("location", row_id) in self.owners_before:  # it existed before the import
-            self.guard("location", Location.get_by_id(row_id), created=False)
         self.changed = False  # counted with the location's own outcome
 
     def dated(self, data: dict) -> dict:
@@ -283,7 +238,6 @@ class Writer:
             for n, c in enumerate(data["casualties"])
         ]
         self.sync(EventCasualty, {"event": row.id}, casualties)
-        self.guard("event", row, created)
         self.citations("event", row.id, data["citations"], bundle)
         self.search_document("event", row.id, data["title"], data["summary"])
         self.finish("events", row.id, created, bundle)
@@ -308,7 +262,6 @@ class Writer:
             self.sync(link, {"statement": row.id}, actors)
         events = [{"event": self.id_of(Event, slug)} for slug in data["events"]]
         self.sync(StatementEvent, {"statement": row.id}, events)
-        self.guard("statement", row, created)
         self.citations("statement", row.id, data["citations"], bundle)
         text = data["text"]
         self.search_document(
@@ -323,7 +276,6 @@ class Writer:
         then what they no longer support goes."""
         data = [(b.data(), b.source_id) for b in bundles if b.source_id is not None]
         assert len(data) == len(bundles), "a bundle without a source passed validation"
-        self.remember_owners(data)
         for bundle, _ in data:
             self.source(bundle["source"])
         for bundle, slug in data:
