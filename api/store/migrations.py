@@ -190,8 +190,6 @@ def _to_v13(migrator: SchemaMigrator) -> None:
         for column in columns:
             if column.split()[0] not in present:
                 database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column}')
-    for table in ("source", "api_key"):
-        database.execute_sql(f"CREATE INDEX IF NOT EXISTS {table}_owner ON {table} (owner)")
 
 
 # version -> the function that brings the version before it up to it
