@@ -19,7 +19,7 @@
 | `RATELIMIT_STORAGE_URI` | `memory://`                      | `redis://...` shares the budget  |
 | `MAX_BUNDLE_BYTES`      | `5242880` (5 MB)                 | largest request body (413)       |
 | `API_KEY_CACHE_SECONDS` | `60`                             | seconds a verified secret is kept|
-| `API_KEY_LAST_USED_SECONDS` | `60`                        | a key's last use written at most once per this |
+| `API_KEY_LAST_USED_SECONDS` | `60`                       | last use written once per this   |
 | `AUTH_FAILURE_LIMIT`    | `10/minute`                      | failed keys per client, per key  |
 | `READS_REQUIRE_KEY`     | `0`                              | `1`: reads need a `read` key     |
 | `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
