@@ -50,6 +50,7 @@ class Keys(MethodView):
     @blp.alt_response(403, **DOCS[403])
     @blp.doc(
         summary="List API keys",
+        operationId="listKeys",
         description="Every key: name, public prefix, owner, scope, state, when it was made, "
         "expires, was last used and revoked. Never a secret or a hash. Needs an `admin` key.",
         **security("admin"),
@@ -110,7 +111,12 @@ class Key(MethodView):
     @blp.alt_response(401, **DOCS[401])
     @blp.alt_response(403, **DOCS[403])
     @blp.alt_response(404, **DOCS[404])
-    @blp.doc(summary="Get an API key", **security("admin"))
+    @blp.doc(
+        summary="Get an API key",
+        description="One key as the list shows it: never its secret or a hash. Needs an "
+        "`admin` key.",
+        **security("admin"),
+    )
     def get(self, name: str):
         try:
             return keys.get_key(name), 200, NO_STORE
@@ -124,6 +130,7 @@ class Key(MethodView):
     @blp.alt_response(404, **DOCS[404])
     @blp.doc(
         summary="Revoke an API key",
+        operationId="revokeKey",
         description="Every worker refuses the key from its next request (each request reads "
         "the key's row). The key stays listed, `state: revoked`. Needs an `admin` key.",
         **security("admin"),
@@ -146,6 +153,7 @@ class KeyRotation(MethodView):
     @blp.alt_response(422, **problem_doc("The grace period is not 0 to 30 days."))
     @blp.doc(
         summary="Rotate an API key",
+        operationId="rotateKey",
         description="A new secret for the key (same name, prefix, owner and scope), in `key`, "
         "shown once. The previous secret still opens the key for `grace_seconds` (default a "
         "day; `previous_secret_until` says until when), so that its clients move over without "
