@@ -229,6 +229,45 @@ def keys_rotate_command(name: str, grace: int) -> None:
     click.echo(key)
 
 
+@click.group("owners")
+def owners_group() -> None:
+    """Owners: the teams or organisations keys act for and sources belong to."""
+
+
+@owners_group.command("list")
+@with_appcontext
+def owners_list_command() -> None:
+    """Every owner, with its sources and active keys."""
+    from api.ingest.owners import owners_summary
+    from api.store.migrations import upgrade
+
+    upgrade()
+    click.echo("owner\tsources\tkeys")
+    for row in owners_summary():
+        click.echo(f"{row['owner']}\t{row['sources']}\t{row['keys']}")
+
+
+@owners_group.command("assign")
+@click.argument("owner")
+@click.argument("sources", nargs=-1, required=True)
+@with_appcontext
+def owners_assign_command(owner: str, sources: tuple[str, ...]) -> None:
+    """Give sources (by id) to OWNER: from now on only its keys (and admin keys) may import
+    them again, remove them or curate the records only they support. Journaled."""
+    from api.http.keys import NAME, NAME_RULE
+    from api.ingest.owners import assign_sources
+    from api.store.migrations import upgrade
+
+    if not NAME.fullmatch(owner):
+        raise click.BadParameter(f"an owner is {NAME_RULE}", param_hint="OWNER")
+    upgrade()
+    try:
+        moved = assign_sources(owner, list(sources))
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{len(moved)} source(s) now belong to {owner!r}: {', '.join(moved) or '-'}")
+
+
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
 @click.option("--port", default=lambda: os.environ.get("PORT", "8000"), show_default="PORT")
@@ -258,6 +297,7 @@ cli.add_command(seed_command)
 cli.add_command(serve_command)
 cli.add_command(db_group)
 cli.add_command(keys_group)
+cli.add_command(owners_group)
 cli.add_command(openapi_command)
 
 

@@ -53,10 +53,10 @@ def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
 
 
 def source_snapshot(row: Source) -> dict[str, Any]:
-    """A source as the journal keeps it: its fields, and a digest of its text (the text
-    itself is in the source, and up to MAX_BUNDLE_BYTES)."""
+    """A source as the journal keeps it: its fields, its owner, and a digest of its text (the
+    text itself is in the source, and up to MAX_BUNDLE_BYTES)."""
     digest = None if row.text is None else hashlib.sha256(row.text.encode()).hexdigest()
-    fields = {name: getattr(row, name) for name in (*SOURCE_FIELDS, "language")}
+    fields = {name: getattr(row, name) for name in (*SOURCE_FIELDS, "language", "owner")}
     return {"id": row.slug, **fields, "text_sha256": digest}
 
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import peewee as pw
 
 from api.records import named
-from api.store.models import DEFAULT_OWNER, Citation, Source
+from api.store.db import database
+from api.store.ddl import exclusive
+from api.store.models import DEFAULT_OWNER, ApiKey, Citation, Source, utcnow
 
 
 @dataclass(frozen=True)
@@ -121,4 +123,49 @@ def refused_sources(principal: Principal, slugs: Iterable[str]) -> list[Refusal]
         Refusal(f"{path}/{slug}", (owner,))
         for slug, owner in sorted(source_owners(slugs).items())
         if owner != principal.owner
+    ]
+
+
+def assign_sources(owner: str, slugs: list[str], by: Principal = CLI) -> list[str]:
+    """Give sources to `owner` (splitting the `default` owner of an upgraded deployment): each
+    change journaled as an update of the source. The ids of the sources that changed owner;
+    LookupError naming the ids no source has."""
+    from api.ingest import journal  # journal writes with the Writer, which imports this module
+
+    with database.connection_context(), exclusive():
+        sources = {row.slug: row for row in Source.select().where(Source.slug.in_(slugs))}
+        missing = sorted(set(slugs) - set(sources))
+        if missing:
+            raise LookupError(f"No source has the id {', '.join(map(repr, missing))}.")
+        moved = []
+        for slug, row in sorted(sources.items()):
+            if row.owner == owner:
+                continue
+            before = journal.source_snapshot(row)
+            Source.update(owner=owner).where(Source.id == row.id).execute()
+            version = journal.bump("sources", row.id)
+            after = journal.source_snapshot(Source.get_by_id(row.id))
+            journal.log("update", "sources", slug, version, by, before, after)
+            moved.append(slug)
+        return moved
+
+
+def owners_summary() -> list[dict[str, object]]:
+    """Every owner with how many sources and active keys it has."""
+    with database.connection_context():
+        sources = dict(
+            Source.select(Source.owner, pw.fn.COUNT(Source.id)).group_by(Source.owner).tuples()
+        )
+        active = ApiKey.revoked_at.is_null() & (
+            ApiKey.expires_at.is_null() | (ApiKey.expires_at > utcnow())
+        )
+        keys = dict(
+            ApiKey.select(ApiKey.owner, pw.fn.COUNT(ApiKey.id))
+            .where(active)
+            .group_by(ApiKey.owner)
+            .tuples()
+        )
+    return [
+        {"owner": owner, "sources": sources.get(owner, 0), "keys": keys.get(owner, 0)}
+        for owner in sorted(set(sources) | set(keys))
     ]
