@@ -55,9 +55,12 @@ def seed_command(
     Loading a file again replaces what its source contributed. Every problem of every file is
     reported, and a file with any problem is refused whole (exit status 1).
     """
+    from api.http.keys import NAME, NAME_RULE
     from api.ingest import Principal, SeedError, default_files, load_files, validate_files
     from api.store.migrations import upgrade
 
+    if not NAME.fullmatch(owner):
+        raise click.BadParameter(f"an owner is {NAME_RULE}", param_hint="--owner")
     upgrade()
     if synthetic is not None:
         from api.synthetic import seed_synthetic
