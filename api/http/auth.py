@@ -45,7 +45,8 @@ SECURITY_SCHEME = {
     "scheme": "bearer",
     "bearerFormat": "<prefix>.<secret>, from `briefing keys create`",
     "description": "An API key. Reads are public (unless READS_REQUIRE_KEY=1: scope `read`); "
-    "writes need the `write` scope, the audit trail `admin`.",
+    "writes need the `write` scope and a key of the owner of what they change (or `admin`); "
+    "the audit trail and the keys need `admin`.",
 }
 HASHER = PasswordHasher()
 log = logging.getLogger(__name__)

@@ -11,6 +11,8 @@ import re
 import secrets
 from typing import Any
 
+import peewee as pw
+
 from api.http import auth
 from api.store.db import database
 from api.store.models import DEFAULT_OWNER, ApiKey, utcnow
@@ -65,18 +67,19 @@ def create_key(
         raise KeyProblem("A key's expiry must lie in the future.")
     prefix = secrets.token_hex(6)
     secret, hashed = _new_secret()
-    with database.connection_context(), database.atomic():
-        if ApiKey.select().where(ApiKey.name == name).exists():
-            raise KeyExists(f"A key named {name!r} exists already.")
-        ApiKey.create(
-            name=name,
-            prefix=prefix,
-            secret_hash=hashed,
-            scope=scope,
-            owner=owner,
-            created_at=now,
-            expires_at=expires,
-        )
+    try:
+        with database.connection_context(), database.atomic():
+            ApiKey.create(
+                name=name,
+                prefix=prefix,
+                secret_hash=hashed,
+                scope=scope,
+                owner=owner,
+                created_at=now,
+                expires_at=expires,
+            )
+    except pw.IntegrityError as error:  # the unique name (two creations at once included)
+        raise KeyExists(f"A key named {name!r} exists already.") from error
     return f"bk_{prefix}.{secret}"
 
 
