@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,13 @@ from api.http.spec import openapi_command
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--check", is_flag=True, help="Validate the files without loading them.")
 @click.option("--if-empty", is_flag=True, help="Load only when the database has no source yet.")
+@click.option(
+    "--owner",
+    default="default",
+    show_default=True,
+    help="The owner new sources belong to (the command line acts as an admin: it may "
+    "re-import any source, which keeps its owner).",
+)
 @click.option(
     "--synthetic",
     type=click.IntRange(min=1),
@@ -37,6 +45,7 @@ def seed_command(
     paths: tuple[Path, ...],
     check: bool,
     if_empty: bool,
+    owner: str,
     synthetic: int | None,
     synthetic_seed: int,
 ) -> None:
@@ -46,9 +55,12 @@ def seed_command(
     Loading a file again replaces what its source contributed. Every problem of every file is
     reported, and a file with any problem is refused whole (exit status 1).
     """
-    from api.ingest import SeedError, default_files, load_files, validate_files
+    from api.http.keys import NAME, NAME_RULE
+    from api.ingest import Principal, SeedError, default_files, load_files, validate_files
     from api.store.migrations import upgrade
 
+    if not NAME.fullmatch(owner):
+        raise click.BadParameter(f"an owner is {NAME_RULE}", param_hint="--owner")
     upgrade()
     if synthetic is not None:
         from api.synthetic import seed_synthetic
@@ -63,7 +75,7 @@ def seed_command(
             validate_files(files)
             click.echo(f"ok: {len(files)} file(s) valid: " + ", ".join(p.name for p in files))
             return
-        report = load_files(files, if_empty=if_empty)
+        report = load_files(files, if_empty=if_empty, by=Principal("cli", owner, admin=True))
     except SeedError as error:
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)
@@ -122,33 +134,57 @@ def keys_group() -> None:
     show_default=True,
     help="admin implies write implies read.",
 )
+@click.option(
+    "--owner",
+    default="default",
+    show_default=True,
+    help="The team or organisation the key acts for: it may change only the sources (and "
+    "their records) this owner imported, unless it is an admin key.",
+)
+@click.option(
+    "--expires-at",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    default=None,
+    help="When the key stops working (UTC); default: never.",
+)
 @with_appcontext
-def keys_create_command(name: str, scope: str) -> None:
+def keys_create_command(name: str, scope: str, owner: str, expires_at: dt.datetime | None) -> None:
     """Create a key; it is printed once, on the last line (only a hash is stored)."""
-    from api.http.auth import KeyProblem, create_key
+    from api.http.keys import KeyProblem, create_key
     from api.store.migrations import upgrade
 
     upgrade()
     try:
-        key = create_key(name, scope)
+        key = create_key(name, scope, owner, expires_at)
     except KeyProblem as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"created key {name!r} with scope {scope}; store it now, it is not shown again:")
+    click.echo(
+        f"created key {name!r} of owner {owner!r} with scope {scope}; store it now, it is not "
+        "shown again:"
+    )
     click.echo(key)
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
 
 
 @keys_group.command("list")
 @with_appcontext
 def keys_list_command() -> None:
-    """Every key: name, public prefix, scope, created, revoked."""
-    from api.http.auth import list_keys
+    """Every key: name, public prefix, owner, scope, state, created, expires, last used."""
+    from api.http.keys import list_keys
     from api.store.migrations import upgrade
 
     upgrade()
+    click.echo("name\tprefix\towner\tscope\tstate\tcreated\texpires\tlast used")
     for key in list_keys():
-        revoked = f"revoked {key['revoked_at']:%Y-%m-%d %H:%M}" if key["revoked_at"] else "active"
-        created = f"{key['created_at']:%Y-%m-%d %H:%M}"
-        click.echo(f"{key['name']}\t{key['prefix']}\t{key['scope']}\t{created}\t{revoked}")
+        state = key["state"]
+        if key["revoked_at"]:
+            state = f"revoked {_when(key['revoked_at'])}"
+        columns = [key["name"], key["prefix"], key["owner"], key["scope"], state]
+        columns += [_when(key[name]) for name in ("created_at", "expires_at", "last_used_at")]
+        click.echo("\t".join(columns))
 
 
 @keys_group.command("revoke")
@@ -156,7 +192,7 @@ def keys_list_command() -> None:
 @with_appcontext
 def keys_revoke_command(name: str) -> None:
     """Revoke a key: every worker refuses it from its next request."""
-    from api.http.auth import KeyProblem, revoke_key
+    from api.http.keys import KeyProblem, revoke_key
     from api.store.migrations import upgrade
 
     upgrade()
@@ -165,6 +201,74 @@ def keys_revoke_command(name: str) -> None:
     except KeyProblem as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"revoked key {name!r}")
+
+
+@keys_group.command("rotate")
+@click.argument("name")
+@click.option(
+    "--grace",
+    type=click.IntRange(0, 30 * 24 * 3600),
+    default=24 * 3600,
+    show_default=True,
+    help="Seconds the previous secret still opens the key (0: it stops at once).",
+)
+@with_appcontext
+def keys_rotate_command(name: str, grace: int) -> None:
+    """A new secret for a key (same name, owner and scope), printed once on the last line;
+    the previous one keeps working for --grace seconds, so its clients can move over."""
+    from api.http.keys import KeyProblem, rotate_key
+    from api.store.migrations import upgrade
+
+    upgrade()
+    try:
+        key, described = rotate_key(name, grace)
+    except KeyProblem as error:
+        raise click.ClickException(str(error)) from error
+    until = described["previous_secret_until"]
+    click.echo(
+        f"rotated key {name!r}; the previous secret works until {_when(until)} UTC; store "
+        "the new one now, it is not shown again:"
+    )
+    click.echo(key)
+
+
+@click.group("owners")
+def owners_group() -> None:
+    """Owners: the teams or organisations keys act for and sources belong to."""
+
+
+@owners_group.command("list")
+@with_appcontext
+def owners_list_command() -> None:
+    """Every owner, with its sources and active keys."""
+    from api.ingest.owners import owners_summary
+    from api.store.migrations import upgrade
+
+    upgrade()
+    click.echo("owner\tsources\tkeys")
+    for row in owners_summary():
+        click.echo(f"{row['owner']}\t{row['sources']}\t{row['keys']}")
+
+
+@owners_group.command("assign")
+@click.argument("owner")
+@click.argument("sources", nargs=-1, required=True)
+@with_appcontext
+def owners_assign_command(owner: str, sources: tuple[str, ...]) -> None:
+    """Give sources (by id) to OWNER: from now on only its keys (and admin keys) may import
+    them again, remove them or curate the records only they support. Journaled."""
+    from api.http.keys import NAME, NAME_RULE
+    from api.ingest.owners import assign_sources
+    from api.store.migrations import upgrade
+
+    if not NAME.fullmatch(owner):
+        raise click.BadParameter(f"an owner is {NAME_RULE}", param_hint="OWNER")
+    upgrade()
+    try:
+        moved = assign_sources(owner, list(sources))
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{len(moved)} source(s) now belong to {owner!r}: {', '.join(moved) or '-'}")
 
 
 @click.command("serve")
@@ -196,6 +300,7 @@ cli.add_command(seed_command)
 cli.add_command(serve_command)
 cli.add_command(db_group)
 cli.add_command(keys_group)
+cli.add_command(owners_group)
 cli.add_command(openapi_command)
 
 

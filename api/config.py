@@ -19,6 +19,7 @@
 | `RATELIMIT_STORAGE_URI` | `memory://`                      | `redis://...` shares the budget  |
 | `MAX_BUNDLE_BYTES`      | `5242880` (5 MB)                 | largest request body (413)       |
 | `API_KEY_CACHE_SECONDS` | `60`                             | seconds a verified secret is kept|
+| `API_KEY_LAST_USED_SECONDS` | `60`                       | last use written once per this   |
 | `AUTH_FAILURE_LIMIT`    | `10/minute`                      | failed keys per client, per key  |
 | `READS_REQUIRE_KEY`     | `0`                              | `1`: reads need a `read` key     |
 | `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
@@ -55,6 +56,7 @@ def settings_from_env() -> dict[str, Any]:
         # Imports and API keys (api/ingest, api/http/auth.py)
         "MAX_CONTENT_LENGTH": int(env.get("MAX_BUNDLE_BYTES", str(5 * 1024 * 1024))),
         "API_KEY_CACHE_SECONDS": float(env.get("API_KEY_CACHE_SECONDS", "60")),
+        "API_KEY_LAST_USED_SECONDS": float(env.get("API_KEY_LAST_USED_SECONDS", "60")),
         "AUTH_FAILURE_LIMIT": env.get("AUTH_FAILURE_LIMIT", "10/minute"),
         "READS_REQUIRE_KEY": flag(env.get("READS_REQUIRE_KEY"), False),
         # hardening

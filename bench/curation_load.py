@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from api.http.auth import create_key
+from api.http.keys import create_key
 from api.ingest import default_files, load_files
 from api.store.db import bind, database
 from api.store.ddl import create_schema, drop_schema

@@ -18,7 +18,7 @@ import time
 import uuid
 
 from api.app import create_app
-from api.http.auth import create_key
+from api.http.keys import create_key
 from api.ingest import default_files
 from api.ingest.read import read_file
 from api.store.db import bind

@@ -86,6 +86,13 @@ class AuditEntrySchema(ChangeSchema):
     """One audited change: who made it and the record before and after."""
 
     key = fields.String(metadata=meta("Name of the API key, or `cli` for the command line."))
+    owner = fields.String(
+        allow_none=True,
+        metadata=meta(
+            "The owner the key acted for (the command line: `default`, or its --owner); null "
+            "for changes made before owners existed."
+        ),
+    )
     before = fields.Dict(
         allow_none=True,
         metadata=meta("The record before (bundle format, with citations); null on create."),

@@ -21,7 +21,8 @@ from flask import Flask
 
 from api.app import create_app
 from api.http import auth
-from api.http.auth import SCOPES, clear_cache, create_key
+from api.http.auth import SCOPES, clear_cache
+from api.http.keys import create_key
 from api.ingest import default_files, load_files
 from api.store.db import bind
 from api.store.ddl import create_schema, drop_schema

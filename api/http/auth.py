@@ -1,12 +1,15 @@
 """API keys: `Authorization: Bearer <prefix>.<secret>` on writes, scopes read < write < admin.
 
 A key is stored only as an argon2 hash of its secret (argon2-cffi), found by its public
-prefix. Every request reads the key's row (one indexed read), so a revoked key or a narrowed
-scope applies on the next request on every worker. An unknown prefix is refused without
-hashing; a wrong secret is always verified with argon2 (about as slow whether or not this
-worker knows the key); a right one this worker verified within `API_KEY_CACHE_SECONDS` is not
-verified again. Failures are limited per client and per key prefix (`AUTH_FAILURE_LIMIT`: 429
-before any hashing). Keys are never logged.
+prefix. Every request reads the key's row (one indexed read), so a revoked or expired key or a
+narrowed scope applies on the next request on every worker. An unknown prefix is refused
+without hashing; a wrong secret is always verified with argon2 (about as slow whether or not
+this worker knows the key); a right one this worker verified within `API_KEY_CACHE_SECONDS` is
+not verified again. After a rotation the previous secret opens the key until its grace ends.
+Failures are limited per client and per key prefix (`AUTH_FAILURE_LIMIT`: 429 before any
+hashing). Keys are never logged. The key's owner and scope make the request's `Principal`
+(api/ingest/owners.py); its last use is written at most once per `API_KEY_LAST_USED_SECONDS`.
+The keys' lifecycle (create, list, revoke, rotate) is api/http/keys.py.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -21,6 +25,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import peewee as pw
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cachetools import LRUCache
@@ -29,69 +34,22 @@ from flask import Flask, current_app, g, request
 from api.http import limits
 from api.http.errors import abort
 from api.http.offload import run_blocking
+from api.ingest import Principal
 from api.store.db import database
-from api.store.models import ApiKey
+from api.store.models import ApiKey, utcnow
+from schemas.keys import SCOPES
 
-SCOPES = ("read", "write", "admin")  # each implies the ones before it
 SECURITY_SCHEME_NAME = "bearerAuth"
 SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "bearerFormat": "<prefix>.<secret>, from `briefing keys create`",
     "description": "An API key. Reads are public (unless READS_REQUIRE_KEY=1: scope `read`); "
-    "writes need the `write` scope, the audit trail `admin`.",
+    "writes need the `write` scope and a key of the owner of what they change (or `admin`); "
+    "the audit trail and the keys need `admin`.",
 }
 HASHER = PasswordHasher()
-
-
-class KeyProblem(Exception):
-    """A key operation that cannot be done (duplicate name, unknown key, bad scope)."""
-
-
-def create_key(name: str, scope: str) -> str:
-    """Store a new key and return it (the only time its secret exists outside a hash)."""
-    if scope not in SCOPES:
-        raise KeyProblem(f"Unknown scope {scope!r}: one of {', '.join(SCOPES)}.")
-    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    with database.connection_context(), database.atomic():
-        if ApiKey.select().where(ApiKey.name == name).exists():
-            raise KeyProblem(f"A key named {name!r} exists already.")
-        ApiKey.create(
-            name=name,
-            prefix=prefix,
-            secret_hash=HASHER.hash(secret),
-            scope=scope,
-            created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        )
-    return f"bk_{prefix}.{secret}"
-
-
-def list_keys() -> list[dict[str, Any]]:
-    """Every key: name, prefix, scope, created, revoked (never a secret)."""
-    with database.connection_context():
-        return [
-            {
-                "name": key.name,
-                "prefix": f"bk_{key.prefix}",
-                "scope": key.scope,
-                "created_at": key.created_at,
-                "revoked_at": key.revoked_at,
-            }
-            for key in ApiKey.select().order_by(ApiKey.name)
-        ]
-
-
-def revoke_key(name: str) -> None:
-    """Revoke a key by name (refused from the next request on)."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with database.connection_context():
-        updated = (
-            ApiKey.update(revoked_at=now)
-            .where((ApiKey.name == name) & ApiKey.revoked_at.is_null())
-            .execute()
-        )
-    if not updated:
-        raise KeyProblem(f"No active key named {name!r}.")
+log = logging.getLogger(__name__)
 
 
 # A verified key, remembered by a keyed hash of the whole presented key (the process's own
@@ -116,6 +74,12 @@ def identify(presented: str, cache_seconds: float = 60.0) -> tuple[str, str] | N
     return None if key is None else (key.name, key.scope)
 
 
+def _hashes(key: Any) -> list[str]:
+    """The hashes that open a key: its secret's, and the previous one's within its grace."""
+    previous = key.previous_hash and key.previous_until and key.previous_until > utcnow()
+    return [key.secret_hash, key.previous_hash] if previous else [key.secret_hash]
+
+
 def check(
     presented: str,
     cache_seconds: float,
@@ -136,17 +100,21 @@ def check(
     refused(prefix, remembered)
     key = _active_key(prefix)
     if key is None:
-        return None, None  # an unknown or revoked prefix: no hashing
-    if remembered and entry and hmac.compare_digest(entry[1].encode(), key.secret_hash.encode()):
+        return None, None  # an unknown, revoked or expired prefix: no hashing
+    hashes = _hashes(key)
+    verified = entry[1].encode() if entry is not None and remembered else None
+    if verified and any(hmac.compare_digest(verified, h.encode()) for h in hashes):
         return key, prefix
-    try:
-        run_blocking(HASHER.verify, key.secret_hash, secret)
-    except (VerificationError, InvalidHashError):
-        return None, prefix
-    if cache_seconds > 0:
-        with _cache_lock:
-            _cache[fast] = (prefix, key.secret_hash, time.monotonic() + cache_seconds)
-    return key, prefix
+    for stored in hashes:  # the current secret, then the previous one within its grace
+        try:
+            run_blocking(HASHER.verify, stored, secret)
+        except (VerificationError, InvalidHashError):
+            continue
+        if cache_seconds > 0:
+            with _cache_lock:
+                _cache[fast] = (prefix, stored, time.monotonic() + cache_seconds)
+        return key, prefix
+    return None, prefix
 
 
 def _failure_subjects(client: str, prefix: str | None) -> list[str]:
@@ -154,14 +122,33 @@ def _failure_subjects(client: str, prefix: str | None) -> list[str]:
     return [f"client:{client}"] + ([f"prefix:{prefix}"] if prefix else [])
 
 
+ACTIVE_KEY_COLUMNS = (
+    ApiKey.id,
+    ApiKey.expires_at,
+    ApiKey.name,
+    ApiKey.scope,
+    ApiKey.owner,
+    ApiKey.secret_hash,
+    ApiKey.previous_hash,
+    ApiKey.previous_until,
+    ApiKey.last_used_at,
+)
+
+
 def _active_key(prefix: str) -> Any:
-    query = ApiKey.select(ApiKey.name, ApiKey.scope, ApiKey.secret_hash).where(
+    query = ApiKey.select(*ACTIVE_KEY_COLUMNS).where(
         (ApiKey.prefix == prefix) & ApiKey.revoked_at.is_null()
     )
     if not database.is_closed():  # within a request: its connection
-        return query.get_or_none()
-    with database.connection_context():
-        return query.get_or_none()
+        key = query.get_or_none()
+    else:
+        with database.connection_context():
+            key = query.get_or_none()
+    # the expiry is tested here, not in SQL: a datetime parameter in the query cost about
+    # 1.8 ms a request on SQLite (bench/auth_cost.py)
+    if key is not None and key.expires_at is not None and key.expires_at <= utcnow():
+        return None
+    return key
 
 
 def clear_cache() -> None:
@@ -213,8 +200,31 @@ def authorize(needed: str) -> None:
             headers=challenge,
         )
     g.api_key_name, scope = key.name, key.scope
+    g.principal = Principal(key.name, key.owner, admin=grants(scope, "admin"))
+    touch(key, current_app.config.get("API_KEY_LAST_USED_SECONDS", 60))
     if not grants(scope, needed):
         abort(403, message=f"This operation needs a key with the {needed!r} scope.")
+
+
+def touch(key: Any, every_seconds: float) -> None:
+    """Record the key's last use, at most once per `every_seconds` per key across workers:
+    skipped while the row read says it was written within that time, and conditional, so
+    that of workers racing only one writes. Best effort: a database that cannot take the
+    write now (a read-only file, a busy lock) leaves the previous time."""
+    now = utcnow()
+    due = now - dt.timedelta(seconds=every_seconds)
+    if key.last_used_at is not None and key.last_used_at > due:
+        return
+    try:  # off the worker's loop: on SQLite the write may wait for an import's lock
+        run_blocking(_write_last_use, key.id, now, due, database=True)
+    except pw.DatabaseError as error:
+        log.warning("The last use of a key was not recorded: %s", type(error).__name__)
+
+
+def _write_last_use(key_id: int, now: dt.datetime, due: dt.datetime) -> None:
+    ApiKey.update(last_used_at=now).where(
+        (ApiKey.id == key_id) & (ApiKey.last_used_at.is_null() | (ApiKey.last_used_at <= due))
+    ).execute()
 
 
 def require(needed: str) -> Callable:
@@ -242,9 +252,12 @@ def init_private_reads(app: Flask) -> None:
             authorize("read")
 
 
-def key_name() -> str:
-    """The name of the key that authorised this request (after `require`)."""
-    return g.get("api_key_name", "anonymous")
+def principal() -> Principal:
+    """Who writes: the key that authorised this request, its owner and whether it is an
+    admin key (after `require`)."""
+    found = g.get("principal")
+    assert found is not None, "principal() before require()"
+    return found
 
 
 def security(scope: str) -> dict:

@@ -19,7 +19,7 @@ from flask_smorest import abort as _smorest_abort
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from api.ingest import SeedError
+from api.ingest import Forbidden, SeedError
 from api.queries.errors import InvalidParameter, NotFound, QueryError
 
 PROBLEM_JSON = "application/problem+json"
@@ -187,4 +187,14 @@ def refused(error: SeedError, what: str = "The bundle was refused") -> NoReturn:
         422,
         message=f"{what} ({len(error.items)} problem(s)); nothing was written.",
         errors=[problem.as_dict() for problem in error.items],
+    )
+
+
+def forbidden(error: Forbidden) -> NoReturn:
+    """403 naming the owner(s) the write would need, each thing refused in `errors` (its
+    path and its owners); nothing was written."""
+    abort(
+        403,
+        message=str(error),
+        errors=[{"path": refusal.path, "message": refusal.message} for refusal in error.refusals],
     )

@@ -40,7 +40,7 @@ from api.store import data_version
 from api.store.db import database
 
 EXTENSION = "response_cache"
-NEVER_CACHED = ("/v1/audit",)
+NEVER_CACHED = ("/v1/audit", "/v1/keys")
 # Headers of one request, not of the representation: set again on every hit.
 PER_REQUEST = ("x-request-id", "ratelimit-", "retry-after", "access-control-", "set-cookie", "date")
 URL_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")

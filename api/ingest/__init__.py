@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from api.ingest import owners
 from api.ingest.bundle_form import export_bundle
 from api.ingest.journal import JournaledWriter, StaleVersion
+from api.ingest.owners import CLI, Forbidden, Principal
 from api.ingest.problems import Problem, SeedError
 from api.ingest.read import MAX_NESTING, TOO_DEEP, Input, parse_body, read_file, too_deep_json
 from api.ingest.resolve import resolve
@@ -28,8 +30,11 @@ from api.store.models import SearchDocument, Source
 
 __all__ = [
     "BRIEFINGS_DIR",
+    "CLI",
     "MAX_NESTING",
     "TOO_DEEP",
+    "Forbidden",
+    "Principal",
     "Problem",
     "Report",
     "SeedError",
@@ -120,10 +125,11 @@ def run(
     dry_run: bool = False,
     if_empty: bool = False,
     removing: str | None = None,
-    key: str = "cli",
+    by: Principal = CLI,
     expected: int | None = None,
 ) -> Report:
-    """Validate everything, then write it under the write lock; SeedError lists every problem."""
+    """Validate everything, then write it under the write lock; SeedError lists every problem,
+    Forbidden names the sources (to import again or remove) `by`'s owner does not own."""
     report = Report(files=[i.name for i in inputs], dry_run=dry_run)
     with database.connection_context():
         bundles = checked(inputs)
@@ -131,13 +137,15 @@ def run(
             if if_empty and Source.select().exists():
                 report.skipped = True
                 return report
+            slugs = [s for s in [*(b.source_id for b in bundles), removing] if s is not None]
+            owners.check(by, owners.refused_sources(by, slugs))  # before anything is written
             plan = resolve(bundles, removing)
             problems = problems_of(bundles)
             if plan.removal is not None and not bundles:
                 problems += plan.removal.problems
             if problems:
                 raise SeedError(problems)  # nothing written: the transaction rolls back
-            writer = JournaledWriter(key)  # every change journaled as one by `key`
+            writer = JournaledWriter(by)  # every change journaled as one by `by`
             writer.bundles(bundles, plan)
             if removing:
                 source = Source.get(Source.slug == removing)
@@ -170,11 +178,11 @@ def run(
 
 
 def load_files(
-    paths: Iterable[Path] | None = None, if_empty: bool = False, key: str = "cli"
+    paths: Iterable[Path] | None = None, if_empty: bool = False, by: Principal = CLI
 ) -> Report:
     """Validate the files (default: the seed), then load them all in one transaction."""
     inputs = [read_file(Path(p)) for p in (paths or default_files())]
-    return run(inputs, if_empty=if_empty, key=key)
+    return run(inputs, if_empty=if_empty, by=by)
 
 
 def validate_files(paths: Iterable[Path]) -> dict[Path, dict]:
@@ -185,23 +193,23 @@ def validate_files(paths: Iterable[Path]) -> dict[Path, dict]:
     return {p: read_bundle(p) for p in paths}
 
 
-def import_body(body: bytes, media_type: str, dry_run: bool = False, key: str = "cli") -> Report:
+def import_body(body: bytes, media_type: str, dry_run: bool = False, by: Principal = CLI) -> Report:
     """A bundle sent over HTTP (JSON or YAML; the source text travels in `source.text`)."""
     bundle_input = parse_body(body, media_type)
     if bundle_input.problems:
         raise SeedError(bundle_input.problems)
     if isinstance(bundle_input.raw, dict) and isinstance(bundle_input.raw.get("source"), dict):
         bundle_input.raw["source"].pop("document", None)  # a file name means nothing here
-    return run([bundle_input], dry_run=dry_run, key=key)
+    return run([bundle_input], dry_run=dry_run, by=by)
 
 
-def delete_source(slug: str, key: str = "cli", expected: int | None = None) -> Report:
+def delete_source(slug: str, by: Principal = CLI, expected: int | None = None) -> Report:
     """Remove a source, its citations, and the records only it supported; with `expected`,
     only while the source is at that version (StaleVersion otherwise)."""
     with database.connection_context():
         if not Source.select().where(Source.slug == slug).exists():
             raise UnknownSource(slug)
-    return run([], removing=slug, key=key, expected=expected)
+    return run([], removing=slug, by=by, expected=expected)
 
 
 def export_source(slug: str) -> dict:

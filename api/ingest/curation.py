@@ -21,6 +21,7 @@ import peewee as pw
 
 from api.ingest import journal
 from api.ingest.excerpts import normalize
+from api.ingest.owners import Principal, check, refused_records, refused_sources
 from api.ingest.places import outside_country, parent_problem
 from api.ingest.problems import Problem, Reporter, SeedError, flatten
 from api.ingest.public_records import public_record_problems
@@ -225,10 +226,17 @@ def find(collection: str, slug: str) -> pw.Model:
     return row
 
 
-def create(collection: str, body: Any, key: str) -> WriteOutcome:
-    """A new record (version 1); Exists when its id is taken."""
+def cited_sources(record: dict) -> set[str]:
+    """The ids of the sources a record's citations name."""
+    return {c["source"] for c in record.get("citations") or () if isinstance(c, dict)} - {None}
+
+
+def create(collection: str, body: Any, by: Principal) -> WriteOutcome:
+    """A new record (version 1); Exists when its id is taken, Forbidden when it cites a source
+    `by`'s owner does not own (its citations become part of that source's contribution)."""
     with database.connection_context(), exclusive():
         record = validate(collection, body)
+        check(by, refused_sources(by, cited_sources(record)))
         model = of_collection(collection).model
         slug = (
             relation_slug(record["subject"], record["predicate"], record["object"])
@@ -238,15 +246,19 @@ def create(collection: str, body: Any, key: str) -> WriteOutcome:
         if model.select().where(model.slug == slug).exists():
             raise Exists(f"The {collection[:-1]} {slug!r} exists already; PATCH it.")
         row_id = write(collection, record)
-        journal.log_created(collection, row_id, key)
+        journal.log_created(collection, row_id, by)
         EVENT_JSON.refresh()
         return WriteOutcome(slug, 1)
 
 
-def update(collection: str, slug: str, patch: Any, expected: int | None, key: str) -> WriteOutcome:
-    """Apply a merge patch to a record at version `expected` (None: any version)."""
+def update(
+    collection: str, slug: str, patch: Any, expected: int | None, by: Principal
+) -> WriteOutcome:
+    """Apply a merge patch to a record at version `expected` (None: any version); Forbidden
+    unless `by`'s owner is one of the record's, and owns every source it newly cites."""
     with database.connection_context(), exclusive():
         row = find(collection, slug)
+        check(by, refused_records(by, of_collection(collection).name, {row.id: slug}))
         if expected is not None and row.version != expected:
             raise StaleVersion(
                 f"The {collection[:-1]} is at version {row.version}, not {expected}."
@@ -272,12 +284,13 @@ def update(collection: str, slug: str, patch: Any, expected: int | None, key: st
                     ]
                 )
         record = validate(collection, merged, slug)
+        check(by, refused_sources(by, cited_sources(record) - cited_sources(current)))
         if merged == current:
             return WriteOutcome(slug, row.version)
         write(collection, record)
         version = journal.bump(collection, row.id, row.version)
         after = journal.snapshot(collection, find(collection, slug))
-        journal.log("update", collection, slug, version, key, before, after)
+        journal.log("update", collection, slug, version, by, before, after)
         EVENT_JSON.refresh()
         return WriteOutcome(slug, version)
 
@@ -292,11 +305,16 @@ def referrers(collection: str, row_id: int) -> list[tuple[str, int]]:
     return found
 
 
-def delete(collection: str, slug: str, expected: int | None, cascade: bool, key: str) -> list[str]:
+def delete(
+    collection: str, slug: str, expected: int | None, cascade: bool, by: Principal
+) -> list[str]:
     """Delete a record at version `expected`; Referenced when others refer to it, unless
-    `cascade` (its relations go too; other records lose the reference). The ids changed."""
+    `cascade` (its relations go too; other records lose the reference). Forbidden unless
+    `by`'s owner is one of the record's (and, with `cascade`, of every record it changes).
+    The ids changed."""
     with database.connection_context(), exclusive():
         row = find(collection, slug)
+        check(by, refused_records(by, of_collection(collection).name, {row.id: slug}))
         if expected is not None and row.version != expected:
             raise StaleVersion(
                 f"The {collection[:-1]} is at version {row.version}, not {expected}."
@@ -311,6 +329,14 @@ def delete(collection: str, slug: str, expected: int | None, cascade: bool, key:
                 names,
                 [f"{of_collection(c).path}/{s}" for c, s in slugs],
             )
+        check(
+            by,
+            [
+                refusal
+                for (c, i), (_, s) in zip(others, slugs, strict=True)
+                for refusal in refused_records(by, of_collection(c).name, {i: s})
+            ],
+        )
         befores = {
             (c, i): (
                 journal.snapshot(c, of_collection(c).model.get_by_id(i)),
@@ -322,16 +348,16 @@ def delete(collection: str, slug: str, expected: int | None, cascade: bool, key:
         for (c, i), (old, version) in befores.items():
             if c == "relations":  # an actor's relations go with it
                 _remove_row("relations", i)
-                journal.log_deleted("relations", old["id"], version, key, old)
+                journal.log_deleted("relations", old["id"], version, by, old)
         _remove_row(collection, row.id)
         if collection == "locations":  # places within it no longer lie within it
             Location.update(path=pw.fn.REPLACE(Location.path, row.path, "/")).where(
                 Location.path.startswith(row.path)
             ).execute()
-        journal.log_deleted(collection, slug, row.version, key, before)
+        journal.log_deleted(collection, slug, row.version, by, before)
         for (c, i), (old, _) in befores.items():
             if c != "relations":
-                journal.log_updated(c, i, key, old)
+                journal.log_updated(c, i, by, old)
         EVENT_JSON.refresh()
         return [slug, *names]
 

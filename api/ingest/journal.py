@@ -21,6 +21,7 @@ from api.ingest.bundle_form import (
     contributed_by,
     definition,
 )
+from api.ingest.owners import Principal
 from api.ingest.resolve import Plan
 from api.ingest.write import Writer
 from api.records import WRITABLE, named, of_collection
@@ -52,10 +53,10 @@ def snapshot(collection: str, row: pw.Model) -> dict[str, Any]:
 
 
 def source_snapshot(row: Source) -> dict[str, Any]:
-    """A source as the journal keeps it: its fields, and a digest of its text (the text
-    itself is in the source, and up to MAX_BUNDLE_BYTES)."""
+    """A source as the journal keeps it: its fields, its owner, and a digest of its text (the
+    text itself is in the source, and up to MAX_BUNDLE_BYTES)."""
     digest = None if row.text is None else hashlib.sha256(row.text.encode()).hexdigest()
-    fields = {name: getattr(row, name) for name in (*SOURCE_FIELDS, "language")}
+    fields = {name: getattr(row, name) for name in (*SOURCE_FIELDS, "language", "owner")}
     return {"id": row.slug, **fields, "text_sha256": digest}
 
 
@@ -86,13 +87,15 @@ def log(
     collection: str,
     slug: str,
     version: int,
-    key: str,
+    by: Principal,
     before: dict | None,
     after: dict | None,
 ) -> Change:
-    """One journal entry (the caller has bumped the version, or created the record)."""
+    """One journal entry by a key and its owner (the caller has bumped the version, or
+    created the record)."""
     return Change.create(
-        key=key,
+        key=by.key,
+        owner=by.owner,
         op=op,
         record_type=of_collection(collection).name,
         record=slug,
@@ -102,31 +105,33 @@ def log(
     )
 
 
-def log_created(collection: str, row_id: int, key: str) -> None:
+def log_created(collection: str, row_id: int, by: Principal) -> None:
     """Journal a record just created (version 1)."""
     row = of_collection(collection).model.get_by_id(row_id)
-    log("create", collection, row.slug, row.version, key, None, snapshot(collection, row))
+    log("create", collection, row.slug, row.version, by, None, snapshot(collection, row))
 
 
-def log_updated(collection: str, row_id: int, key: str, before: dict | None) -> None:
+def log_updated(collection: str, row_id: int, by: Principal, before: dict | None) -> None:
     """Bump and journal a record just changed; `before` is its snapshot before the change."""
     version = bump(collection, row_id)
     row = of_collection(collection).model.get_by_id(row_id)
-    log("update", collection, row.slug, version, key, before, snapshot(collection, row))
+    log("update", collection, row.slug, version, by, before, snapshot(collection, row))
 
 
-def log_deleted(collection: str, slug: str, version: int, key: str, before: dict | None) -> None:
+def log_deleted(
+    collection: str, slug: str, version: int, by: Principal, before: dict | None
+) -> None:
     """Journal a record just deleted: its tombstone, one version after its last."""
-    log("delete", collection, slug, version + 1, key, before, None)
+    log("delete", collection, slug, version + 1, by, before, None)
 
 
 class JournaledWriter(Writer):
     """The importer's Writer, journaling each record it creates, changes or deletes as one
-    change by `key` (an API key's name, or `cli`)."""
+    change by `by` (an API key and its owner, or the command line)."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key
+    def __init__(self, by: Principal) -> None:
+        super().__init__(by)
+        self.by = by
         self.before: dict | None = None
 
     def begin(self, collection: str, slug: str) -> None:
@@ -141,14 +146,14 @@ class JournaledWriter(Writer):
         row = Source.get(Source.slug == data["id"])
         after = source_snapshot(row)
         if before is None:
-            log("create", "sources", row.slug, row.version, self.key, None, after)
+            log("create", "sources", row.slug, row.version, self.by, None, after)
         elif after != before:
             version = bump("sources", row.id)
-            log("update", "sources", row.slug, version, self.key, before, after)
+            log("update", "sources", row.slug, version, self.by, before, after)
 
     def source_deleted(self, row: Source) -> None:
         """Journal a source about to be deleted: its tombstone."""
-        log("delete", "sources", row.slug, row.version + 1, self.key, source_snapshot(row), None)
+        log("delete", "sources", row.slug, row.version + 1, self.by, source_snapshot(row), None)
 
     def actor(self, data: dict, bundle: str) -> None:
         self.begin("actors", data["id"])
@@ -176,9 +181,9 @@ class JournaledWriter(Writer):
         if of_collection(collection) not in WRITABLE:  # sources are not journaled
             return
         if created:
-            log_created(collection, row_id, self.key)
+            log_created(collection, row_id, self.by)
         elif changed:
-            log_updated(collection, row_id, self.key, self.before)
+            log_updated(collection, row_id, self.by, self.before)
 
     def remove(self, plan: Plan) -> None:
         """Journal the records the import deletes, and those that lose a citation."""
@@ -199,9 +204,9 @@ class JournaledWriter(Writer):
         super().remove(plan)
         for (collection, row_id), (old, version) in before.items():
             if row_id in plan.stale.get(collection, ()):
-                log_deleted(collection, old["id"], version, self.key, old)
+                log_deleted(collection, old["id"], version, self.by, old)
             elif _snapshot_by_id(collection, row_id) != old:
-                log_updated(collection, row_id, self.key, old)
+                log_updated(collection, row_id, self.by, old)
 
     def citing(self, source_id: int) -> dict[tuple[str, int], dict]:
         """Snapshots of the records that cite a source about to be deleted (its citations
@@ -221,4 +226,4 @@ class JournaledWriter(Writer):
         for (collection, row_id), old in snapshots.items():
             new = _snapshot_by_id(collection, row_id)
             if new is not None and new != old:
-                log_updated(collection, row_id, self.key, old)
+                log_updated(collection, row_id, self.by, old)

@@ -10,6 +10,7 @@ from typing import Any
 import peewee as pw
 
 from api.ingest.bundle_form import citation_columns, contributed_by
+from api.ingest.owners import CLI, Principal
 from api.ingest.resolve import Plan
 from api.ingest.validate import COLLECTIONS, Bundle
 from api.records import of_collection
@@ -47,9 +48,12 @@ def attribute(model: type[pw.Model], column: str) -> str:
 
 
 class Writer:
-    """Writes bundles; `summary` counts records created / updated / deleted / unchanged."""
+    """Writes bundles; `summary` counts records created / updated / deleted / unchanged.
+    A new source belongs to `principal`'s owner. (A bundle cannot change a record another
+    source supports: api/ingest/resolve.py refuses it before anything is written.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, principal: Principal = CLI) -> None:
+        self.principal = principal
         self.summary = {c: dict.fromkeys(_OUTCOMES, 0) for c in ("sources", *COLLECTIONS)}
         self.ids: dict[type[pw.Model], dict[str, int]] = defaultdict(dict)
         self.changed = False  # did the record being written change?
@@ -62,12 +66,15 @@ class Writer:
             cache[slug] = model.get(model.slug == slug).id
         return cache[slug]
 
-    def upsert(self, model: type[pw.Model], key: dict, values: dict) -> tuple[pw.Model, bool]:
-        """Insert or update the row matching `key`; (row, created). Touches nothing equal."""
+    def upsert(
+        self, model: type[pw.Model], key: dict, values: dict, defaults: dict | None = None
+    ) -> tuple[pw.Model, bool]:
+        """Insert or update the row matching `key` (`defaults`: more values of a new row);
+        (row, created). Touches nothing equal."""
         row = model.get_or_none(*[getattr(model, k) == v for k, v in key.items()])
         created = row is None
         if created:
-            row = model.create(**key, **values)
+            row = model.create(**key, **values, **(defaults or {}))
         elif any(getattr(row, attribute(model, k)) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(row, k, v)
@@ -148,7 +155,8 @@ class Writer:
 
     def source(self, data: dict) -> None:
         values = {k: data[k] for k in (*SOURCE_FIELDS, "language", "text")}
-        row, created = self.upsert(Source, {"slug": data["id"]}, values)
+        owner = {"owner": self.principal.owner}  # the first importer's, kept by re-imports
+        row, created = self.upsert(Source, {"slug": data["id"]}, values, owner)
         self.search_document("source", row.id, data["title"], data["publisher"], data["author"])
         self.finish("sources", row.id, created)
 

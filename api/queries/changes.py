@@ -50,6 +50,7 @@ def audit_entry(row: Change) -> dict[str, Any]:
     """A change as the audit trail lists it: who, and the record before and after."""
     return feed_entry(row) | {
         "key": row.key,
+        "owner": row.owner,
         "before": json.loads(row.before) if row.before else None,
         "after": json.loads(row.after) if row.after else None,
     }

@@ -5,6 +5,7 @@ The schema itself (tables, indexes, full text) is api/store/ddl.py's.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,6 +13,20 @@ import peewee as pw
 from playhouse.db_url import connect as connect_url
 
 database = pw.DatabaseProxy()
+
+
+class HideKeyParameters(logging.Filter):
+    """peewee logs every query with its parameters at DEBUG: those of a query on `api_key`
+    (secret hashes) are replaced, so that no log line holds one. Runs only when DEBUG is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        query = record.msg
+        if isinstance(query, tuple) and len(query) == 2 and '"api_key"' in str(query[0]):
+            record.msg = (query[0], "[parameters of a query on api_key not logged]")
+        return True
+
+
+logging.getLogger("peewee").addFilter(HideKeyParameters())
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer

@@ -17,6 +17,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 from api.store import data_version, ddl
 from api.store.db import database, is_postgres
 from api.store.models import (
+    DEFAULT_OWNER,
     ApiKey,
     Change,
     Citation,
@@ -167,6 +168,30 @@ def _to_v12(migrator: SchemaMigrator) -> None:
     EventJson.update(body=None).execute()
 
 
+def _to_v13(migrator: SchemaMigrator) -> None:
+    """v13 (owners): every key and every source belongs to an owner, `default` for those made
+    before, so an upgraded deployment behaves as before (README: how to split them); keys
+    gain an expiry, a last use, and the previous secret of a rotation with its grace; the
+    journal names the owner of the key of each change."""
+    timestamp = "TIMESTAMP" if is_postgres() else "DATETIME"
+    added = {
+        "source": [f"owner VARCHAR(100) NOT NULL DEFAULT '{DEFAULT_OWNER}'"],
+        "api_key": [
+            f"owner VARCHAR(100) NOT NULL DEFAULT '{DEFAULT_OWNER}'",
+            f"expires_at {timestamp}",
+            f"last_used_at {timestamp}",
+            "previous_hash TEXT",
+            f"previous_until {timestamp}",
+        ],
+        "change": ["owner VARCHAR(100)"],
+    }
+    for table, columns in added.items():
+        present = {column.name for column in database.get_columns(table)}
+        for column in columns:
+            if column.split()[0] not in present:
+                database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column}')
+
+
 # version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
@@ -180,6 +205,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     10: _to_v10,
     11: _to_v11,
     12: _to_v12,
+    13: _to_v13,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

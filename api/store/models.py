@@ -29,6 +29,16 @@ def _updated_field() -> pw.DateTimeField:
     return pw.DateTimeField(default=utcnow, index=True)
 
 
+DEFAULT_OWNER = "default"  # the owner of every key and source made before owners existed
+
+
+def owner_field() -> pw.CharField:
+    """The team or organisation a key or a source belongs to (api/ingest/owners.py). No index:
+    keys and sources are few, and owners are read through them (a migration before v13 that
+    creates the model's indexes would also meet an index on a column not added yet)."""
+    return pw.CharField(max_length=100, default=DEFAULT_OWNER)
+
+
 class Source(BaseModel):
     slug = pw.CharField(max_length=200, unique=True)
     title = pw.TextField()
@@ -41,6 +51,7 @@ class Source(BaseModel):
     text = pw.TextField(null=True)  # the article itself: what every citation is checked against
     version = version_field()
     updated_at = pw.DateTimeField(default=utcnow)  # no index: sources are few
+    owner = owner_field()  # the owner of the key that first imported it
 
 
 class Actor(BaseModel):
@@ -330,7 +341,8 @@ class SearchDocument(BaseModel):
 
 
 class ApiKey(BaseModel):
-    """An API key: a public prefix to find it by, and only a slow (argon2) hash of the secret."""
+    """An API key: a public prefix to find it by, and only a slow (argon2) hash of the secret.
+    After a rotation the previous secret's hash is kept until `previous_until` (its grace)."""
 
     name = pw.CharField(max_length=100, unique=True)
     prefix = pw.CharField(max_length=32, unique=True)
@@ -338,6 +350,11 @@ class ApiKey(BaseModel):
     scope = pw.CharField(max_length=16)
     created_at = pw.DateTimeField()
     revoked_at = pw.DateTimeField(null=True)
+    owner = owner_field()
+    expires_at = pw.DateTimeField(null=True)
+    last_used_at = pw.DateTimeField(null=True)  # written at most once per LAST_USED_SECONDS
+    previous_hash = pw.TextField(null=True)
+    previous_until = pw.DateTimeField(null=True)
 
 
 class Change(BaseModel):
@@ -346,6 +363,7 @@ class Change(BaseModel):
 
     time = pw.DateTimeField(default=utcnow, index=True)
     key = pw.CharField(max_length=100, index=True)  # the API key's name, or `cli`
+    owner = pw.CharField(max_length=100, null=True)  # the key's owner then; null: the CLI, or older
     op = pw.CharField(max_length=8)  # create, update, delete
     record_type = pw.CharField(max_length=16)
     record = pw.CharField(max_length=420)  # the public id

@@ -152,7 +152,10 @@ def call(generated, server: str, method: str, path: str, operation: dict, parame
 
 RECORD_TYPES = ("Actor", "Location", "Event", "Statement", "Relation")
 # called by test_writes_through_the_generated_client and test_record_writes_...
-WRITES = {"createBriefing", "deleteSource", "getAudit"} | {
+WRITES = {"createBriefing", "deleteSource", "getAudit"}
+# called by test_keys_and_owners_through_the_generated_client
+WRITES |= {"listKeys", "createKey", "getKey", "revokeKey", "rotateKey"}
+WRITES |= {
     f"{op}{record_type}" for op in ("create", "update", "delete") for record_type in RECORD_TYPES
 }
 
@@ -415,3 +418,45 @@ def test_record_writes_through_the_generated_client(generated, server):
     trail = get_audit.sync(client=client, record="client-actor")
     assert [str(entry.op) for entry in trail] == ["create", "update", "delete"]
     assert trail[0].key == "client-admin"
+
+
+def test_keys_and_owners_through_the_generated_client(generated, server):
+    """An admin makes a key for a partner through the client, the partner imports its
+    briefing, another owner's key is refused with a typed 403 naming the owner, the key is
+    rotated and revoked."""
+    from briefing_api_client.api.briefings import create_briefing
+    from briefing_api_client.api.keys import create_key, get_key, list_keys, revoke_key, rotate_key
+    from briefing_api_client.api.sources import delete_source
+    from briefing_api_client.models import BriefingBundle, KeyCreate, KeyRotate, Problem
+
+    from api.ingest import read_bundle
+
+    admin = generated.AuthenticatedClient(
+        base_url=server, token=key_of(server, "keys-admin", "admin")
+    )
+    made = create_key.sync_detailed(
+        client=admin, body=KeyCreate.from_dict({"name": "partner-andes", "owner": "andes"})
+    )
+    assert made.status_code == 201, made.content[:500]
+    partner = generated.AuthenticatedClient(base_url=server, token=made.parsed.key)
+    assert made.parsed.owner == "andes" and str(made.parsed.state) == "active"
+    bundle = jsonable(read_bundle(ROOT / "tests" / "fixtures" / "import" / "andes.yaml"))
+    imported = create_briefing.sync_detailed(client=partner, body=BriefingBundle.from_dict(bundle))
+    assert imported.status_code == 201, imported.content[:500]
+    other = generated.AuthenticatedClient(base_url=server, token=key_of(server, "keys-b", "write"))
+    refused = delete_source.sync_detailed(
+        client=other, record_id=bundle["source"]["id"], if_match="*"
+    )
+    assert refused.status_code == 403 and isinstance(refused.parsed, Problem)
+    assert "'andes'" in refused.parsed.detail
+    rotated = rotate_key.sync_detailed(
+        "partner-andes", client=admin, body=KeyRotate.from_dict({"grace_seconds": 60})
+    )
+    assert rotated.status_code == 200 and rotated.parsed.key != made.parsed.key
+    assert "partner-andes" in [key.name for key in list_keys.sync(client=admin)]
+    assert get_key.sync(client=admin, name="partner-andes").previous_secret_until is not None
+    assert str(revoke_key.sync(client=admin, name="partner-andes").state) == "revoked"
+    gone = delete_source.sync_detailed(
+        client=partner, record_id=bundle["source"]["id"], if_match="*"
+    )
+    assert gone.status_code == 401

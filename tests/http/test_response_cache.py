@@ -14,7 +14,8 @@ from flask import Flask
 from playhouse.test_utils import count_queries
 
 from api.app import create_app
-from api.http.auth import clear_cache, create_key
+from api.http.auth import clear_cache
+from api.http.keys import create_key
 from api.store import data_version
 from api.store.db import bind, database
 from tests.import_helpers import ANDES, ANDES_ID, with_text

@@ -18,7 +18,7 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def keys(app):
     """A key of each scope (names unique per backend: the session database keeps them)."""
-    from api.http.auth import create_key
+    from api.http.keys import create_key
 
     with app.app_context():
         return {

@@ -279,3 +279,53 @@ def test_a_version_9_database_gets_every_event_rendered(
             assert EventJson.get_by_id(ids[0]).body is None  # the triggers are there
         titles = [event["title"] for event in served.get("/v1/events?limit=500").json]
         assert "Changed after the upgrade" in titles
+
+
+def test_a_version_12_database_gives_its_keys_and_sources_the_default_owner(
+    database_url, tmp_path, monkeypatch, make_app, seeded_template
+):
+    """v13 (owners): existing keys and sources belong to `default`, so an upgraded deployment
+    behaves as before: its keys still change its sources, a key of another owner does not;
+    until the admin splits them (README): `briefing owners assign` gives a source away."""
+    from api.http.keys import create_key
+    from api.store.db import bind, database
+
+    with scratch_database(database_url, tmp_path, "v12", template=seeded_template) as url:
+        bind(url)
+        key = create_key("before-owners", "write")
+        with database.connection_context():  # what a version 12 database has: none of it
+            for table, column in (
+                ("source", "owner"),
+                ("api_key", "owner"),
+                ("api_key", "expires_at"),
+                ("api_key", "last_used_at"),
+                ("api_key", "previous_hash"),
+                ("api_key", "previous_until"),
+                ("change", "owner"),
+            ):
+                database.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN {column}')
+            database.execute_sql("UPDATE schema_version SET version = 12")
+        monkeypatch.setenv("DATABASE_URL", url)
+        result = CliRunner().invoke(cli, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert f"upgraded the schema from version 12 to {SCHEMA_VERSION}" in result.output
+        with database.connection_context():
+            owners = database.execute_sql(
+                "SELECT DISTINCT owner FROM source UNION SELECT DISTINCT owner FROM api_key"
+            ).fetchall()
+        assert owners == [("default",)]
+
+        served = make_app(url).test_client()
+        other = create_key("after-owners", "write", "partner-a")
+        source = "/v1/sources/al-monitor-2020-04-07-us-iran-showdown-iraq"
+
+        def delete(secret: str) -> int:
+            headers = {"Authorization": f"Bearer {secret}", "If-Match": "*"}
+            return served.delete(source, headers=headers).status_code
+
+        assert delete(other) == 403
+        owners = CliRunner().invoke(cli, ["owners", "assign", "partner-a", source.rsplit("/")[-1]])
+        assert owners.exit_code == 0, owners.output
+        assert "partner-a\t1\t1" in CliRunner().invoke(cli, ["owners", "list"]).output
+        assert delete(key) == 403
+        assert delete(other) == 200

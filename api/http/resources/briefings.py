@@ -7,12 +7,13 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 
-from api.http.auth import key_name, require, security
+from api.http.auth import principal, require, security
 from api.http.base import Blueprint, problem_doc, problem_example
-from api.http.errors import abort, refused
+from api.http.errors import abort, forbidden, refused
 from api.http.limits import without_query_budget
 from api.http.offload import run_blocking
-from api.ingest import SeedError, import_body
+from api.http.resources.writes import forbidden_doc
+from api.ingest import Forbidden, Principal, SeedError, import_body
 from api.records import record_url
 from schemas.bundle import BriefingBundleSchema
 from schemas.imports import ImportArgs, ImportSummarySchema
@@ -48,7 +49,15 @@ class Briefings(MethodView):
     )
     @blp.alt_response(200, schema=ImportSummarySchema, description="A dry run: nothing written.")
     @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
-    @blp.alt_response(403, **problem_doc("The key lacks the `write` scope."))
+    @blp.alt_response(
+        403,
+        **forbidden_doc(
+            "write",
+            "the source (when it exists: a re-import) or an existing record of another "
+            "owner that the bundle would change",
+            "/v1/briefings",
+        ),
+    )
     @blp.alt_response(413, **problem_doc("The body is larger than MAX_BUNDLE_BYTES."))
     @blp.alt_response(
         415, **problem_doc("The body is not application/json, application/octet-stream or YAML.")
@@ -73,7 +82,10 @@ class Briefings(MethodView):
         "verbatim quote against `source.text`, dates, orphans, ids of other sources), then "
         "writes it in one transaction. Importing a bundle again replaces that source's "
         "contribution: records it no longer contains are removed unless another source "
-        "supports them. Format: seed/README.md. Needs a key with the `write` scope.",
+        "supports them. Format: seed/README.md. Needs a key with the `write` scope; a new "
+        "source belongs to the key's owner, and only that owner (or an admin key) may import "
+        "it again. A bundle may cite records other owners' sources support (they become "
+        "shared), but not change them.",
         requestBody={
             "required": True,
             "description": "The bundle as JSON (`application/json`), or a bundle file as "
@@ -103,16 +115,18 @@ class Briefings(MethodView):
             )
         body = request.get_data()  # a 413 over MAX_BUNDLE_BYTES, before anything is parsed
         try:
-            report = run_blocking(_import, body, media_type, dry_run, key_name(), database=True)
+            report = run_blocking(_import, body, media_type, dry_run, principal(), database=True)
         except SeedError as error:
             refused(error)
+        except Forbidden as error:
+            forbidden(error)
         if dry_run:
             return report, 200
         return report, 201, {"Location": record_url("source", report.sources[0])}
 
 
-def _import(body: bytes, media_type: str, dry_run: bool, key: str) -> Any:
+def _import(body: bytes, media_type: str, dry_run: bool, by: Principal) -> Any:
     """One import, outside the read budget (its time grows with the bundle, which
     MAX_BUNDLE_BYTES bounds)."""
     with without_query_budget():
-        return import_body(body, media_type, dry_run=dry_run, key=key)
+        return import_body(body, media_type, dry_run=dry_run, by=by)

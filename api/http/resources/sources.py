@@ -6,17 +6,19 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from api.http.auth import key_name, require, security
+from api.http.auth import principal, require, security
 from api.http.base import problem_doc
-from api.http.errors import abort, refused
+from api.http.errors import abort, forbidden, refused
 from api.http.resources.collection import collection_blueprint
 from api.http.resources.writes import (
     IF_MATCH_PARAMETER,
     PRECONDITION_FAILED,
     PRECONDITION_REQUIRED,
+    forbidden_doc,
     if_match,
 )
 from api.ingest import (
+    Forbidden,
     SeedError,
     StaleVersion,
     UnknownSource,
@@ -58,7 +60,7 @@ class SourceRemoval(MethodView):
     @require("write")
     @blp.response(200, ImportSummarySchema, description="Removed; what went with it.")
     @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
-    @blp.alt_response(403, **problem_doc("The key lacks the `write` scope."))
+    @blp.alt_response(403, **forbidden_doc("write", "the source", f"/v1/sources/{EXAMPLE}"))
     @blp.alt_response(404, **problem_doc("No source has that id."))
     @blp.alt_response(412, **problem_doc(PRECONDITION_FAILED))
     @blp.alt_response(
@@ -73,7 +75,8 @@ class SourceRemoval(MethodView):
         summary="Remove a briefing",
         description="Removes the source, its citations, and every record no other source "
         "supports; journaled like every change (a tombstone in the change feed). Needs a key "
-        "with the `write` scope and `If-Match` with the source's ETag, like every delete: a "
+        "with the `write` scope of the source's owner (or an admin key) and `If-Match` with "
+        "the source's ETag, like every delete: a "
         "conditional request (RFC 9110 §13), 428 without `If-Match` (RFC 6585), 412 when it is "
         "not the current ETag.",
         parameters=[IF_MATCH_PARAMETER],
@@ -82,7 +85,9 @@ class SourceRemoval(MethodView):
     def delete(self, record_id: str):
         expected = if_match()
         try:
-            return delete_source(record_id, key=key_name(), expected=expected)
+            return delete_source(record_id, by=principal(), expected=expected)
+        except Forbidden as error:
+            forbidden(error)
         except UnknownSource:
             unknown(record_id)
         except StaleVersion as error:

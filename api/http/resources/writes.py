@@ -10,11 +10,11 @@ from flask import Flask, g, request
 from flask.views import MethodView
 from werkzeug.routing import BaseConverter
 
-from api.http.auth import key_name, require, security
+from api.http.auth import principal, require, security
 from api.http.base import Blueprint, problem_doc, problem_example
-from api.http.errors import abort, refused
+from api.http.errors import abort, forbidden, refused
 from api.http.http_cache import version_of
-from api.ingest import TOO_DEEP, SeedError, curation, too_deep_json
+from api.ingest import TOO_DEEP, Forbidden, SeedError, curation, too_deep_json
 from api.queries.collection import Collection, get_record
 from api.records import record_url
 from schemas.writes import DeleteArgs
@@ -45,6 +45,25 @@ PRECONDITION_FAILED = (
     "version is refused before the body is read, as RFC 9110 §13.2.2 orders preconditions "
     "before the method itself; so an unreadable body with such a header is a 412, not a 422."
 )
+
+
+def forbidden_doc(scope: str, what: str, instance: str) -> dict:
+    """The 403 of a write: too little scope, or an owner that does not own what it changes."""
+    return problem_doc(
+        f"The key lacks the `{scope}` scope, or its owner does not own {what} (a source "
+        "belongs to the owner of the key that first imported it; a record to the owners of "
+        "the sources that support it): `detail` names the owner the write would need, "
+        "`errors` each thing refused with its owners. An admin key may change anything. "
+        "Nothing was written.",
+        problem_example(
+            403,
+            instance,
+            "The key's owner 'partner-b' does not own /v1/sources/partner-a-briefing: this "
+            "write needs a key of owner 'partner-a' (or an admin key).",
+            "/v1/sources/partner-a-briefing",
+            "Owned by 'partner-a'.",
+        ),
+    )
 
 
 class RecordIdConverter(BaseConverter):
@@ -102,6 +121,8 @@ def fail(error: Exception) -> NoReturn:
     """A refused write as its problem (nothing was written)."""
     if isinstance(error, SeedError):
         refused(error, "The record was refused")
+    if isinstance(error, Forbidden):
+        forbidden(error)
     if isinstance(error, curation.UnknownRecord):
         abort(404, message=str(error))
     if isinstance(error, curation.StaleVersion):
@@ -120,6 +141,7 @@ def fail(error: Exception) -> NoReturn:
 
 WRITE_ERRORS = (
     SeedError,
+    Forbidden,
     curation.UnknownRecord,
     curation.StaleVersion,
     curation.Exists,
@@ -138,11 +160,15 @@ def add_writes(
     """Register POST on `/v1/{name}`, PATCH and DELETE on `/v1/{name}/{id}`."""
     singular = collection.name
     a = "an" if singular[0] in "aeiou" else "a"
+    example = record_id_doc["example"]
     problems = {
         401: problem_doc("No valid API key (see WWW-Authenticate)."),
-        403: problem_doc("The key lacks the `write` scope."),
+        403: forbidden_doc(
+            "write",
+            f"the {singular} (or, for a new one, every source it cites)",
+            f"{blp.url_prefix}/{example}",
+        ),
     }
-    example = record_id_doc["example"]
     invalid = problem_doc(
         "The record has errors, all listed in `errors` (`path` within the record); nothing "
         "was written.",
@@ -191,7 +217,7 @@ def add_writes(
         )
         def post(self):
             try:
-                written = curation.create(name, json_body("application/json"), key_name())
+                written = curation.create(name, json_body("application/json"), principal())
             except WRITE_ERRORS as error:
                 fail(error)
             return respond(written, 201)
@@ -234,7 +260,7 @@ def add_writes(
             expected = if_match()
             patch = json_body(MERGE_PATCH, "application/json")
             try:
-                written = curation.update(name, record_id, patch, expected, key_name())
+                written = curation.update(name, record_id, patch, expected, principal())
             except WRITE_ERRORS as error:
                 fail(error)
             return respond(written, 200)
@@ -274,7 +300,7 @@ def add_writes(
         def delete(self, record_id: str, cascade: bool):
             expected = if_match()
             try:
-                curation.delete(name, record_id, expected, cascade, key_name())
+                curation.delete(name, record_id, expected, cascade, principal())
             except WRITE_ERRORS as error:
                 fail(error)
             return None
