@@ -212,7 +212,8 @@ def authorize(needed: str) -> None:
             message="The API key is not valid (unknown, revoked or mistyped).",
             headers=challenge,
         )
-    g.api_key_name, scope = key.name, key.scope
+    g.api_key_name, g.api_key_scope = key.name, key.scope
+    scope = key.scope
     if not grants(scope, needed):
         abort(403, message=f"This operation needs a key with the {needed!r} scope.")
 
@@ -245,6 +246,11 @@ def init_private_reads(app: Flask) -> None:
 def key_name() -> str:
     """The name of the key that authorised this request (after `require`)."""
     return g.get("api_key_name", "anonymous")
+
+
+def is_admin() -> bool:
+    """Whether this request's key (after `require`) has the `admin` scope."""
+    return grants(g.get("api_key_scope", "read"), "admin")
 
 
 def security(scope: str) -> dict:

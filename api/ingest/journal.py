@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee as pw
 
+from api.ingest import outbox
 from api.ingest.bundle_form import (
     CITATION_COLUMNS,
     SOURCE_FIELDS,
@@ -90,8 +91,9 @@ def log(
     before: dict | None,
     after: dict | None,
 ) -> Change:
-    """One journal entry (the caller has bumped the version, or created the record)."""
-    return Change.create(
+    """One journal entry (the caller has bumped the version, or created the record), and
+    its outbox rows (api/ingest/outbox.py)."""
+    change = Change.create(
         key=key,
         op=op,
         record_type=of_collection(collection).name,
@@ -100,6 +102,8 @@ def log(
         before=encode(before),
         after=encode(after),
     )
+    outbox.enqueue(change, before, after)
+    return change
 
 
 def log_created(collection: str, row_id: int, key: str) -> None:

@@ -14,6 +14,7 @@ from api.http.resources import (
     search,
     sources,
     statements,
+    subscriptions,
     timeline,
     vocabularies,
 )
@@ -27,6 +28,7 @@ MODULES = (
     sources,
     briefings,
     changes,
+    subscriptions,
     timeline,
     network,
     search,
