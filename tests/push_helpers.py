@@ -40,6 +40,7 @@ class Receiver:
 
     def __init__(self, status: int = 204) -> None:
         self.status = status
+        self.delay = 0.0  # seconds each answer waits
         self.secrets: list[str] = []
         self.received: list[dict] = []
         self.lock = threading.Lock()
@@ -48,6 +49,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                time.sleep(receiver.delay)
                 receiver.record(dict(self.headers.items()), body)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
@@ -76,6 +78,7 @@ class Receiver:
                 {
                     "headers": {k.lower(): v for k, v in headers.items()},
                     "body": json.loads(body),
+                    "raw": body,
                     "verified": verified is not None,
                     "error": error,
                     "at": time.monotonic(),
