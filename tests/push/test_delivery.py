@@ -5,6 +5,7 @@ mid-batch, targets refused at delivery without a request."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -150,7 +151,7 @@ def test_a_failing_receiver_sees_the_back_off_then_the_subscription_is_disabled(
         assert len({r["headers"]["webhook-id"] for r in receiver.received}) == 1
         assert all(r["verified"] for r in receiver.received)
         times = [r["at"] for r in receiver.received]
-        gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
         for n, gap in enumerate(gaps, start=1):  # delay n: in [base * 2^(n-1) / 2, base * 2^(n-1)]
             assert gap >= FAST.backoff_seconds * 2 ** (n - 1) / 2, gaps
         assert gaps[2] > gaps[0], gaps  # exponential: the third wait exceeds the first
