@@ -59,18 +59,20 @@ def _url_field(**kwargs) -> fields.String:
     )
 
 
-_DESCRIPTION = {
-    "validate": validate.Length(max=500),
-    "allow_none": True,
-    "metadata": meta("What the subscription is for (at most 500 characters).", "Mirror"),
-}
+def _description_field(**kwargs) -> fields.String:
+    return fields.String(
+        validate=validate.Length(max=500),
+        allow_none=True,
+        metadata=meta("What the subscription is for (at most 500 characters).", "Mirror"),
+        **kwargs,
+    )
 
 
 class SubscriptionInputSchema(StrictSchema):
     """A new webhook subscription."""
 
     url = _url_field(required=True)
-    description = fields.String(load_default=None, **_DESCRIPTION)
+    description = _description_field(load_default=None)
     filters = fields.Nested(SubscriptionFilters, load_default=dict)
 
 
@@ -79,7 +81,7 @@ class SubscriptionPatchSchema(StrictSchema):
     from its first undelivered change."""
 
     url = _url_field()
-    description = fields.String(**_DESCRIPTION)
+    description = _description_field()
     filters = fields.Nested(SubscriptionFilters)
     enabled = fields.Boolean(
         metadata=meta("false: pause deliveries; true: resume (after a failure too).", True)

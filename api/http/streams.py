@@ -6,7 +6,8 @@ any stream is open, and wakes the streams when it moves; each then reads what is
 filters with a connection taken and given back. Under gunicorn's gevent workers a stream is a
 greenlet and a socket, so open streams never starve the worker's other requests. A client
 holds at most `STREAMS_PER_CLIENT` streams per worker process (429 beyond), and a stream ends
-after `STREAM_MAX_SECONDS` (the client reconnects with `Last-Event-ID`, losing nothing).
+after `STREAM_MAX_SECONDS`, or when its worker stops (the client reconnects with
+`Last-Event-ID`, losing nothing).
 
 Changes are committed in `seq` order (under the write lock), so a stream that has read up to a
 `seq` has seen every change before it: resuming after it gives no gap and no duplicate.
@@ -42,6 +43,7 @@ class ChangeWatcher:
         self._latest: int | None = None
         self._waiting = 0
         self._poller: threading.Thread | None = None
+        self.closing = False
 
     @property
     def generation(self) -> int:
@@ -58,9 +60,17 @@ class ChangeWatcher:
                 )
                 self._poller.start()
             try:
-                return self._moved.wait_for(lambda: self._generation != generation, timeout)
+                return self._moved.wait_for(
+                    lambda: self._generation != generation or self.closing, timeout
+                )
             finally:
                 self._waiting -= 1
+
+    def close(self) -> None:
+        """The worker is stopping: every stream ends now (its client resumes elsewhere)."""
+        with self._moved:
+            self.closing = True
+            self._moved.notify_all()
 
     def _poll(self, poll_seconds: float) -> None:
         while True:
@@ -68,6 +78,7 @@ class ChangeWatcher:
                 if self._waiting == 0:
                     self._poller = None
                     return
+            latest: int | None
             try:
                 with database.connection_context():
                     latest = latest_seq()
@@ -161,7 +172,7 @@ class ChangeStream:
     def __iter__(self) -> Iterator[bytes]:
         yield b": the change feed, live (/v1/changes)\nretry: %d\n\n" % self.retry_ms
         position = self.after
-        while time.monotonic() < self.ends_at:
+        while time.monotonic() < self.ends_at and not WATCHER.closing:
             generation = WATCHER.generation
             with database.connection_context():
                 last = latest_seq()
@@ -178,6 +189,8 @@ class ChangeStream:
                 break
             if not WATCHER.wait(generation, min(self.heartbeat, remaining), self.poll):
                 yield b": heartbeat\n\n"
+            elif WATCHER.closing:
+                break
 
     def close(self) -> None:
         if not self._closed:

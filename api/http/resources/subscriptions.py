@@ -64,7 +64,7 @@ def resolver():
 
 
 def refused_target(error: UnsafeTarget):
-    abort(422, message=str(error), errors=[{"path": "url", "message": str(error)}])
+    abort(422, message=str(error), errors=[{"path": "json.url", "message": str(error)}])
 
 
 @blp.route("")
