@@ -97,6 +97,7 @@ class ChangeStream(MethodView):
     @blp.alt_response(429, **problem_doc("This client has too many streams open."))
     @blp.doc(
         summary="Stream changes",
+        operationId="streamChanges",
         description="The change feed, live, as Server-Sent Events: each change as it is "
         "committed, with the feed's filters (a filtered stream also gets the tombstones of "
         "the records it would have shown). Resume with `Last-Event-ID` (an EventSource sends "

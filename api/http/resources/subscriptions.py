@@ -35,8 +35,8 @@ SUBSCRIPTION_ID = {
     "in": "path",
     "name": "subscription_id",
     "required": True,
-    "schema": {"type": "string", "example": "sub_5f1c2a9e0b7d4c3a"},
-    "description": "The subscription's id.",
+    "schema": {"type": "string"},
+    "description": "The subscription's id, as its creation returned it (`sub_` and 16 hex digits).",
 }
 KEYED = {
     401: problem_doc("No valid API key (see WWW-Authenticate)."),
@@ -75,6 +75,7 @@ class Subscriptions(MethodView):
     @blp.alt_response(403, **KEYED[403])
     @blp.doc(
         summary="List subscriptions",
+        operationId="listSubscriptions",
         description="This key's webhook subscriptions (an admin key's: every one).",
         **security("write"),
     )
@@ -158,7 +159,12 @@ class SubscriptionView(MethodView):
     @blp.alt_response(401, **KEYED[401])
     @blp.alt_response(403, **KEYED[403])
     @blp.alt_response(404, **UNKNOWN)
-    @blp.doc(summary="Delete a subscription", **security("write"))
+    @blp.doc(
+        summary="Delete a subscription",
+        description="Remove the subscription: nothing more is delivered to it, and its "
+        "pending deliveries are dropped.",
+        **security("write"),
+    )
     def delete(self, subscription_id: str):
         subscriptions.delete(subscription_id, owner())
         return None
@@ -173,6 +179,7 @@ class SecretRotation(MethodView):
     @blp.alt_response(404, **UNKNOWN)
     @blp.doc(
         summary="Rotate a subscription's secret",
+        operationId="rotateSubscriptionSecret",
         description="A new signing secret, shown once. The previous one goes on signing "
         "beside it (`webhook-signature` then carries both) until "
         "`previous_secret_expires_at` (24 h), so receivers switch without refusing a "
@@ -207,6 +214,7 @@ class Deliveries(MethodView):
     @blp.alt_response(404, **UNKNOWN)
     @blp.doc(
         summary="List a subscription's deliveries",
+        operationId="listSubscriptionDeliveries",
         description="Each change delivered or to deliver, in feed order: its status "
         "(`pending`, `delivered`, `failed`), attempts, the receiver's last HTTP status and "
         "the last error. `since=<seq>` pages on (follow `Link`).",
