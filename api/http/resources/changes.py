@@ -64,9 +64,9 @@ LAST_EVENT_ID = {
     "in": "header",
     "name": "Last-Event-ID",
     "required": False,
-    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$", "example": "42"},
+    "schema": {"type": "string", "pattern": "^([0-9]{1,18})?$", "example": "42"},
     "description": "The `seq` of the last change received: the stream resumes after it (sent "
-    "by an EventSource when it reconnects; wins over `after`).",
+    "by an EventSource when it reconnects; wins over `after`; empty: as if not sent).",
 }
 
 
