@@ -124,3 +124,15 @@ def test_https_is_required_unless_the_deployment_allows_http(make_app, curated):
     no_loopback = make_app(curated.url, WEBHOOK_ALLOW_LOOPBACK=False).test_client()
     response = no_loopback.post("/v1/subscriptions", json={"url": HOOK}, headers=curated.auth())
     assert "loopback" in assert_problem(response, 422)["detail"]
+
+
+def test_subscriptions_are_never_cached(make_app, curated):
+    """Not by a shared cache (no-store), nor by the response cache under READS_REQUIRE_KEY,
+    where keyed reads are cached: deliveries change without a new data version."""
+    client = make_app(curated.url, RESPONSE_CACHE=True, READS_REQUIRE_KEY=True).test_client()
+    assert client.get("/v1/subscriptions", headers=curated.auth()).json == []
+    made = client.post("/v1/subscriptions", json={"url": HOOK}, headers=curated.auth())
+    listed = client.get("/v1/subscriptions", headers=curated.auth())
+    assert [s["id"] for s in listed.json] == [made.json["id"]]
+    assert listed.headers["Cache-Control"] == "no-store"
+    assert made.headers["Cache-Control"] == "no-store"

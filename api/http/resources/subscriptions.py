@@ -31,6 +31,15 @@ blp = Blueprint(
     description="Webhooks: the changes of the feed POSTed to your URL as they are committed, "
     "signed (Standard Webhooks), at least once and in feed order.",
 )
+
+
+@blp.after_request
+def never_stored(response):
+    """A key's subscriptions and deliveries are its own: no cache may keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 SUBSCRIPTION_ID = {
     "in": "path",
     "name": "subscription_id",
