@@ -118,6 +118,9 @@ class Worker:
             except (pw.DatabaseError, pw.InterfaceError) as error:
                 log.error("delivery worker: database error (retrying): %s", error)
                 self.stopping.wait(1.0)
+            except Exception:  # a bug must not silence a thread for good: log, go on
+                log.exception("delivery worker: unexpected error (retrying)")
+                self.stopping.wait(1.0)
 
     def run_once(self) -> bool:
         """Claim one subscription and deliver a batch of it; False when none was due."""
