@@ -163,7 +163,11 @@ class Worker:
             .limit(1)
         )
         if is_postgres():
-            due = due.for_update(skip_locked=True)
+            # NO KEY UPDATE: a write that is adding this subscription's outbox rows holds a
+            # KEY SHARE lock on it (their foreign key), which FOR UPDATE would conflict with
+            # and SKIP LOCKED skip: under steady writes, the subscription would rarely be
+            # claimed. Workers still exclude each other.
+            due = due.for_update("FOR NO KEY UPDATE", skip_locked=True)
         with _write():
             found = due.scalar()
             if found is None:
