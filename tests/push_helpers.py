@@ -82,6 +82,7 @@ class Receiver:
                     "verified": verified is not None,
                     "error": error,
                     "at": time.monotonic(),
+                    "wall": time.time(),
                 }
             )
 

@@ -5,7 +5,7 @@ mid-batch, targets refused at delivery without a request."""
 
 from __future__ import annotations
 
-import itertools
+import datetime as dt
 import json
 import os
 import signal
@@ -74,6 +74,11 @@ def last_seq(client) -> int:
     return entries[-1]["seq"] if entries else 0
 
 
+def moment(text: str) -> float:
+    """An ISO 8601 time of the API as a Unix time."""
+    return dt.datetime.fromisoformat(text).timestamp()
+
+
 def deliveries(client, curated, subscription: str) -> list[dict]:
     response = client.get(f"/v1/subscriptions/{subscription}/deliveries", headers=curated.auth())
     assert response.status_code == 200, response.json
@@ -134,13 +139,17 @@ def test_a_failing_receiver_sees_the_back_off_then_the_subscription_is_disabled(
         write_actor(client, curated, "push-failing")
         write_actor(client, curated, "push-after")
         worker = Worker(FAST, DNS)
-        deadline = time.monotonic() + 10
+        schedule = []  # after each attempt: (attempts, when it was made, when it may retry)
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            worker.run_once()
+            if not worker.run_once():
+                time.sleep(0.005)
+                continue
             state = client.get(f"/v1/subscriptions/{made['id']}", headers=curated.auth()).json
+            first = deliveries(client, curated, made["id"])[0]
+            schedule.append((first["attempts"], moment(first["last_attempt_at"]), state))
             if not state["enabled"]:
                 break
-            time.sleep(0.005)
         assert state["enabled"] is False
         assert "4 failed attempts" in state["disabled_reason"]
         assert "HTTP 500" in state["disabled_reason"]
@@ -150,11 +159,14 @@ def test_a_failing_receiver_sees_the_back_off_then_the_subscription_is_disabled(
         assert len(receiver.received) == 4
         assert len({r["headers"]["webhook-id"] for r in receiver.received}) == 1
         assert all(r["verified"] for r in receiver.received)
-        times = [r["at"] for r in receiver.received]
-        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-        for n, gap in enumerate(gaps, start=1):  # delay n: in [base * 2^(n-1) / 2, base * 2^(n-1)]
-            assert gap >= FAST.backoff_seconds * 2 ** (n - 1) / 2, gaps
-        assert gaps[2] > gaps[0], gaps  # exponential: the third wait exceeds the first
+        # the back-off: after attempt n, no retry before base * 2^(n-1) / 2 to base * 2^(n-1)
+        # (the schedule the worker recorded, and the next attempt's arrival after it)
+        assert [attempts for attempts, _, _ in schedule] == [1, 2, 3, 4]
+        for (n, attempted, state), arrival in zip(schedule[:3], receiver.received[1:], strict=True):
+            delay = FAST.backoff_seconds * 2 ** (n - 1)
+            waited = moment(state["retry_at"]) - attempted
+            assert delay / 2 - 1e-5 <= waited <= delay + 1e-5, (n, waited)  # stored in µs
+            assert arrival["wall"] >= moment(state["retry_at"]) - 0.001
 
         listed = deliveries(client, curated, made["id"])
         assert [(d["status"], d["attempts"], d["last_status"]) for d in listed] == [
