@@ -8,6 +8,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 WORKER_CONNECTIONS ?= 1000
+# `make run` starts the webhook delivery worker (`briefing deliver`) beside the server; 0: not
+DELIVER ?= 1
 # pytest-xdist processes for `make test` (auto: one per core)
 TEST_WORKERS ?= auto
 export HOST PORT WORKERS WORKER_CONNECTIONS
@@ -30,10 +32,14 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(UV) -e '.[dev]'
 	touch $@
 
-run: install  ## create or upgrade the schema, seed it if empty (under one lock: replicas may start together), serve
+run: install  ## create or upgrade the schema, seed it if empty (under one lock: replicas may start together), serve, deliver webhooks
 	$(BIN)/briefing db upgrade
 	$(BIN)/briefing seed --if-empty
-	$(BIN)/briefing serve
+	@if [ "$(DELIVER)" = 1 ]; then \
+		$(BIN)/briefing deliver & deliver=$$!; \
+		trap 'kill $$deliver 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/briefing serve; \
+	else $(BIN)/briefing serve; fi
 
 seed: install
 	$(BIN)/briefing seed

@@ -1,4 +1,4 @@
-"""The `briefing` command: `briefing seed | db upgrade | keys | serve | openapi write`."""
+"""The `briefing` command: `briefing seed | db upgrade | keys | serve | deliver | openapi write`."""
 
 from __future__ import annotations
 
@@ -271,6 +271,34 @@ def owners_assign_command(owner: str, sources: tuple[str, ...]) -> None:
     click.echo(f"{len(moved)} source(s) now belong to {owner!r}: {', '.join(moved) or '-'}")
 
 
+@click.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@with_appcontext
+def deliver_command(once: bool) -> None:
+    """Deliver webhooks: claim subscriptions with pending changes and POST them, signed, in
+    order (api/push/worker.py). Run one per host or more (PostgreSQL: they share the work;
+    SQLite: one). SIGTERM or Ctrl-C: finish the deliveries in flight, then exit."""
+    import signal
+
+    from flask import current_app
+
+    from api.push import PushSettings
+    from api.push.targets import resolve
+    from api.push.worker import Worker
+    from api.store.migrations import upgrade
+
+    upgrade()
+    settings = PushSettings.from_config(current_app.config)
+    worker = Worker(settings, current_app.config.get("WEBHOOK_RESOLVER") or resolve)
+    if once:
+        worker.drain(timeout=float("inf"))
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: worker.stopping.set())
+    click.echo(f"delivering webhooks ({settings.concurrency} at once); worker {worker.name}")
+    worker.run()
+
+
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
 @click.option("--port", default=lambda: os.environ.get("PORT", "8000"), show_default="PORT")
@@ -298,6 +326,7 @@ def create_cli_app():
 cli = FlaskGroup(create_app=create_cli_app, add_default_commands=False, help=__doc__)
 cli.add_command(seed_command)
 cli.add_command(serve_command)
+cli.add_command(deliver_command)
 cli.add_command(db_group)
 cli.add_command(keys_group)
 cli.add_command(owners_group)

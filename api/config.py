@@ -25,6 +25,20 @@
 | `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
 | `RESPONSE_CACHE`        | `on` (`off` under tests)         | `off`: compute every response    |
 | `RESPONSE_CACHE_MB`     | `64`                             | response cache size per worker   |
+| `STREAMS_PER_CLIENT`    | `10`                             | open streams per client, worker  |
+| `STREAM_HEARTBEAT_SECONDS` | `15`                          | a stream's comment when idle     |
+| `STREAM_POLL_SECONDS`   | `0.25`                           | how often streams look for news  |
+| `STREAM_MAX_SECONDS`    | `900`                            | a stream ends (clients resume)   |
+| `WEBHOOK_ALLOW_HTTP`    | `0`                              | `1`: http:// targets (dev only)  |
+| `WEBHOOK_ALLOW_LOOPBACK`| `0`                              | `1`: loopback targets (tests)    |
+| `WEBHOOK_SECRET_GRACE_SECONDS` | `86400`                   | a rotated secret still signs     |
+| `DELIVERY_MAX_ATTEMPTS` | `8`                              | then the subscription is disabled|
+| `DELIVERY_BACKOFF_SECONDS` | `10`                          | first retry delay (doubles)      |
+| `DELIVERY_BACKOFF_MAX_SECONDS` | `3600`                    | longest retry delay              |
+| `DELIVERY_TIMEOUT_SECONDS` | `5`                           | connect / read timeout           |
+| `DELIVERY_LEASE_SECONDS` | `30`                            | a dead worker's claim lapses     |
+| `DELIVERY_CONCURRENCY`  | `4`                              | subscriptions a worker serves    |
+| `DELIVERY_POLL_SECONDS` | `0.2`                            | idle wait of a worker            |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -45,6 +59,22 @@ def flag(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+PUSH_SETTINGS = (
+    "STREAMS_PER_CLIENT",
+    "STREAM_HEARTBEAT_SECONDS",
+    "STREAM_POLL_SECONDS",
+    "STREAM_MAX_SECONDS",
+    "WEBHOOK_SECRET_GRACE_SECONDS",
+    "DELIVERY_MAX_ATTEMPTS",
+    "DELIVERY_BACKOFF_SECONDS",
+    "DELIVERY_BACKOFF_MAX_SECONDS",
+    "DELIVERY_TIMEOUT_SECONDS",
+    "DELIVERY_LEASE_SECONDS",
+    "DELIVERY_CONCURRENCY",
+    "DELIVERY_POLL_SECONDS",
+)
 
 
 def settings_from_env() -> dict[str, Any]:
@@ -72,6 +102,13 @@ def settings_from_env() -> dict[str, Any]:
         "EXACT_COUNT_LIMIT": int(env.get("EXACT_COUNT_LIMIT", "10000")),
         "RESPONSE_CACHE_MB": float(env.get("RESPONSE_CACHE_MB", "64")),
     }
+    # push (api/push, api/http/streams.py): read only when set, their defaults are theirs
+    for name in PUSH_SETTINGS:
+        if env.get(name):
+            settings[name] = float(env[name])
+    for name in ("WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_LOOPBACK"):
+        if env.get(name) is not None:
+            settings[name] = flag(env.get(name), False)
     if env.get("RESPONSE_CACHE") is not None:
         settings["RESPONSE_CACHE"] = flag(env.get("RESPONSE_CACHE"), True)
     if env.get("RATELIMIT_ENABLED") is not None:

@@ -69,9 +69,21 @@ def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
 
 def post_worker_init(worker) -> None:
     """In each worker, once gevent has patched the standard library: psycopg2 waits for
-    PostgreSQL in the event loop instead of blocking it, and gunicorn's own errors are
-    problem+json."""
+    PostgreSQL in the event loop instead of blocking it, gunicorn's own errors are
+    problem+json, and open streams end when the worker stops."""
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
     util.write_error = write_problem  # gunicorn's workers call util.write_error(...)
+    import gevent
+
+    from api.http.streams import WATCHER
+
+    def end_streams_when_stopping() -> None:
+        # A stopping worker waits for its open connections (graceful_timeout): streams
+        # would hold it that long, so they end at once and their clients resume elsewhere.
+        while worker.alive:
+            gevent.sleep(0.5)
+        WATCHER.close()
+
+    gevent.spawn(end_streams_when_stopping)

@@ -31,7 +31,7 @@ def measure(requests: int) -> dict[str, float]:
     try:
         from api.http.keys import create_key
     except ImportError:  # before issue #31 the keys' lifecycle lived in auth
-        from api.http.auth import create_key  # type: ignore[attr-defined,no-redef]
+        from api.http.keys import create_key  # type: ignore[attr-defined,no-redef]
 
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"DATABASE_URL": f"sqlite:///{folder}/auth.db", "TESTING": True})

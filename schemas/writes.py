@@ -7,12 +7,12 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.grammar import QueryArgs, meta
+from schemas.grammar import NO_NUL, QueryArgs, meta
 from schemas.registry import WRITABLE
 
 OPS = ("create", "update", "delete")
 _WRITABLE_TYPES = tuple(t.name for t in WRITABLE)
-_JOURNALED_TYPES = ("source", *_WRITABLE_TYPES)  # sources are journaled, written by imports
+JOURNALED_TYPES = ("source", *_WRITABLE_TYPES)  # sources are journaled, written by imports
 MAX_FEED_LIMIT = 1000
 _DEFAULT_FEED_LIMIT = 100
 
@@ -40,7 +40,7 @@ class DeleteArgs(QueryArgs):
     )
 
 
-class FeedArgs(QueryArgs):
+class JournalArgs(QueryArgs):
     since = fields.Integer(
         load_default=0,
         validate=validate.Range(0, 2**62),
@@ -53,12 +53,34 @@ class FeedArgs(QueryArgs):
     )
 
 
-class AuditArgs(FeedArgs):
+class ChangeFilters(ma.Schema):
+    """The filters of the change feed, its stream and webhook subscriptions."""
+
+    record_type = fields.List(
+        fields.String(validate=validate.OneOf(JOURNALED_TYPES)),
+        metadata=meta("Changes of these record types (repeat for several).", ["event"]),
+    )
+    source = fields.List(
+        fields.String(validate=[validate.Length(1, 200), NO_NUL]),
+        metadata=meta(
+            "Changes of records that cite one of these sources, before or after the change "
+            "(a deletion: in their last state), and of those sources themselves (repeat for "
+            "several).",
+            ["al-monitor-2020-04-07-us-iran-showdown-iraq"],
+        ),
+    )
+
+
+class FeedArgs(ChangeFilters, JournalArgs):
+    pass
+
+
+class AuditArgs(JournalArgs):
     key = fields.String(
         validate=validate.Length(1, 100), metadata=meta("Changes made with this key (name).")
     )
     record_type = fields.String(
-        validate=validate.OneOf(_JOURNALED_TYPES), metadata=meta("Changes of this record type.")
+        validate=validate.OneOf(JOURNALED_TYPES), metadata=meta("Changes of this record type.")
     )
     record = fields.String(
         validate=validate.Length(1, 420), metadata=meta("Changes of the record with this id.")
@@ -77,7 +99,7 @@ class ChangeSchema(ma.Schema):
     seq = fields.Integer(metadata=meta("Position in the feed; pass it as `since`.", 1))
     time = fields.DateTime(metadata=meta("When the change was committed (UTC)."))
     op = fields.String(metadata={"enum": list(OPS), "description": "What happened."})
-    record_type = fields.String(metadata={"enum": list(_JOURNALED_TYPES)})
+    record_type = fields.String(metadata={"enum": list(JOURNALED_TYPES)})
     id = fields.String(metadata=meta("Public id of the record.", "kataib-hezbollah"))
     version = fields.Integer(metadata=meta("The record's version after the change.", 1))
 

@@ -27,6 +27,7 @@ from api.ingest import default_files, load_files
 from api.store.db import bind
 from api.store.ddl import create_schema, drop_schema
 from tests.helpers import briefing_files
+from tests.push_helpers import PUSH_TEST_CONFIG
 from tests.scratch import scratch_database
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -76,7 +77,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 @pytest.fixture(scope="session")
 def app(database_url: str):
     """One app per backend for the whole session."""
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
+    return create_app({"DATABASE_URL": database_url, "TESTING": True, **PUSH_TEST_CONFIG})
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +113,9 @@ def response_cache(request: pytest.FixtureRequest) -> bool:
 def cached_app(app, database_url: str):
     """The session's app with the response cache on, as in service: one cache for the session,
     so that a response asked for twice, in one test or across tests, is replayed."""
-    return create_app({"DATABASE_URL": database_url, "TESTING": True, "RESPONSE_CACHE": True})
+    return create_app(
+        {"DATABASE_URL": database_url, "TESTING": True, "RESPONSE_CACHE": True, **PUSH_TEST_CONFIG}
+    )
 
 
 @pytest.fixture
@@ -133,7 +136,7 @@ def make_app(database_url: str):
     """A factory of new apps (for tests that add routes or bind another database); the
     session's database is bound again afterwards."""
     yield lambda url=database_url, **config: create_app(
-        {"DATABASE_URL": url, "TESTING": True, **config}
+        {"DATABASE_URL": url, "TESTING": True, **PUSH_TEST_CONFIG, **config}
     )
     bind(database_url)
 

@@ -260,6 +260,11 @@ def principal() -> Principal:
     return found
 
 
+def is_admin() -> bool:
+    """Whether this request's key (after `require`) has the `admin` scope."""
+    return principal().admin
+
+
 def security(scope: str) -> dict:
     """The `doc` of an operation that needs a key (the spec's security requirement)."""
     return {"security": [{SECURITY_SCHEME_NAME: []}]}

@@ -5,7 +5,8 @@ worker process (least recently used entries go first).
 
 What is cached: 200 answers to GET and HEAD under `/v1/`, finished (compressed, ETag set), less
 the headers that belong to one request (`X-Request-Id`, rate-limit headers, CORS). Never: any
-other status, a write, a streamed body (NDJSON exports), the audit trail, the probes (not under
+other status, a write, a streamed body (NDJSON exports, the change stream), the audit trail,
+webhook subscriptions, the probes (not under
 `/v1/`), a request carrying `Authorization` (unless `READS_REQUIRE_KEY=1`, where every read
 carries a key and the key's name is part of the cache key).
 
@@ -40,7 +41,7 @@ from api.store import data_version
 from api.store.db import database
 
 EXTENSION = "response_cache"
-NEVER_CACHED = ("/v1/audit", "/v1/keys")
+NEVER_CACHED = ("/v1/audit", "/v1/keys", "/v1/subscriptions")
 # Headers of one request, not of the representation: set again on every hit.
 PER_REQUEST = ("x-request-id", "ratelimit-", "retry-after", "access-control-", "set-cookie", "date")
 URL_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")

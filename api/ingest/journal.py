@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee as pw
 
+from api.ingest import outbox
 from api.ingest.bundle_form import (
     CITATION_COLUMNS,
     SOURCE_FIELDS,
@@ -92,8 +93,8 @@ def log(
     after: dict | None,
 ) -> Change:
     """One journal entry by a key and its owner (the caller has bumped the version, or
-    created the record)."""
-    return Change.create(
+    created the record), and its outbox rows (api/ingest/outbox.py)."""
+    change = Change.create(
         key=by.key,
         owner=by.owner,
         op=op,
@@ -103,6 +104,8 @@ def log(
         before=encode(before),
         after=encode(after),
     )
+    outbox.enqueue(change, before, after)
+    return change
 
 
 def log_created(collection: str, row_id: int, by: Principal) -> None:

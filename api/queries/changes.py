@@ -8,20 +8,47 @@ from typing import Any
 
 import peewee as pw
 
-from api.store.models import Change
+from api.store.models import Change, ChangeSource
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+def filtered(query: pw.SelectQuery, args: dict[str, Any]) -> pw.SelectQuery:
+    """`query` of changes narrowed by the feed's filters (schemas/writes.py ChangeFilters):
+    record types, and sources cited before or after the change."""
+    if isinstance(args.get("record_type"), list) and args["record_type"]:
+        query = query.where(Change.record_type.in_(args["record_type"]))
+    if args.get("source"):
+        concerned = ChangeSource.select(ChangeSource.change).where(
+            ChangeSource.source.in_(args["source"])
+        )
+        query = query.where(Change.id.in_(concerned))
+    return query
+
+
+def changes_after(after: int, args: dict[str, Any], limit: int) -> list[Change]:
+    """At most `limit` changes after the seq `after` (up to the seq `until`, when given) that
+    pass the feed's filters, in order."""
+    query = Change.select().where(Change.id > after)
+    if args.get("until") is not None:
+        query = query.where(Change.id <= args["until"])
+    return list(filtered(query, args).order_by(Change.id).limit(limit))
+
+
+def latest_seq() -> int:
+    """The seq of the last change committed (0 before any)."""
+    return Change.select(pw.fn.MAX(Change.id)).scalar() or 0
+
+
 def journal_page(args: dict[str, Any]) -> tuple[list[Change], bool, int]:
-    """Changes after `since` (a seq) matching the audit filters, at most `limit` of them:
-    (rows, whether more follow, how many match after `since`)."""
-    query = Change.select().where(Change.id > args["since"])
+    """Changes after `since` (a seq) matching the feed's or the audit's filters, at most
+    `limit` of them: (rows, whether more follow, how many match after `since`)."""
+    query = filtered(Change.select().where(Change.id > args["since"]), args)
     if args.get("key"):
         query = query.where(Change.key == args["key"])
-    if args.get("record_type"):
+    if isinstance(args.get("record_type"), str):  # the audit's: one type
         query = query.where(Change.record_type == args["record_type"])
     if args.get("record"):
         query = query.where(Change.record == args["record"])

@@ -9,6 +9,7 @@ existed: its databases have the tables but no `schema_version` table.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import peewee as pw
@@ -20,8 +21,10 @@ from api.store.models import (
     DEFAULT_OWNER,
     ApiKey,
     Change,
+    ChangeSource,
     Citation,
     DataVersion,
+    Delivery,
     Event,
     EventCasualty,
     EventJson,
@@ -29,6 +32,8 @@ from api.store.models import (
     SchemaVersion,
     Source,
     StatementPrincipal,
+    Subscription,
+    sources_of_change,
     utcnow,
 )
 
@@ -192,6 +197,38 @@ def _to_v13(migrator: SchemaMigrator) -> None:
                 database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column}')
 
 
+def _to_v14(migrator: SchemaMigrator) -> None:
+    """v14 (push): webhook subscriptions and their outbox (`delivery`), and the sources each
+    change concerns (`change_source`, the feed's `source` filter), filled from the journal."""
+    database.create_tables([ChangeSource, Subscription, Delivery], safe=True)
+    last = 0
+    while True:  # in batches: a journal may be long
+        batch = list(
+            Change.select(Change.id, Change.record_type, Change.record, Change.before, Change.after)
+            .where(Change.id > last)
+            .order_by(Change.id)
+            .limit(5000)
+            .tuples()
+        )
+        if not batch:
+            return
+        rows = [
+            {"change": change_id, "source": source}
+            for change_id, record_type, record, before, after in batch
+            for source in sorted(
+                sources_of_change(
+                    record_type,
+                    record,
+                    json.loads(before) if before else None,
+                    json.loads(after) if after else None,
+                )
+            )
+        ]
+        if rows:
+            ChangeSource.insert_many(rows).on_conflict_ignore().execute()
+        last = batch[-1][0]
+
+
 # version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
@@ -206,6 +243,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     11: _to_v11,
     12: _to_v12,
     13: _to_v13,
+    14: _to_v14,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -375,6 +375,72 @@ class Change(BaseModel):
         indexes = ((("record_type", "record"), False),)
 
 
+class ChangeSource(BaseModel):
+    """A source a change concerns: one its record cites before or after the change (a
+    tombstone keeps those of its last state), or the changed source itself. The feed's, the
+    stream's and the subscriptions' `source` filter."""
+
+    change = pw.ForeignKeyField(Change, backref="sources", on_delete="CASCADE")
+    source = pw.CharField(max_length=200)  # the source's public id
+
+    class Meta:
+        indexes = ((("source", "change"), True),)
+
+
+def sources_of_change(record_type: str, record: str, *states: dict | None) -> set[str]:
+    """The sources a change concerns (ChangeSource): a changed source itself, else every
+    source the record cites in any of its `states` (before and after, bundle form)."""
+    if record_type == "source":
+        return {record}
+    return {
+        citation["source"]
+        for state in states
+        if state
+        for citation in state.get("citations") or ()
+        if citation.get("source")
+    }
+
+
+class Subscription(BaseModel):
+    """A webhook subscription (api/push/): where to POST the changes that match its filters,
+    signed with its secret (Standard Webhooks). Delivered in feed order by `briefing deliver`,
+    which leases it (`claimed_by` until `claimed_until`) while it delivers."""
+
+    slug = pw.CharField(max_length=40, unique=True)  # the public id
+    key = pw.CharField(max_length=100, index=True)  # the name of the API key that made it
+    url = pw.TextField()
+    description = pw.TextField(null=True)
+    record_types = pw.TextField(null=True)  # space-separated; null: every type
+    sources = pw.TextField(null=True)  # space-separated source ids; null: every source
+    secret = pw.CharField(max_length=100)  # whsec_...: HMAC needs it in the clear
+    previous_secret = pw.CharField(max_length=100, null=True)  # still signs until:
+    previous_secret_until = pw.DateTimeField(null=True)
+    enabled = pw.BooleanField(default=True)
+    disabled_reason = pw.TextField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+    retry_at = pw.DateTimeField(null=True)  # after a failed attempt: not before then
+    claimed_by = pw.CharField(max_length=64, null=True)
+    claimed_until = pw.DateTimeField(null=True)
+
+
+class Delivery(BaseModel):
+    """The outbox: one change to deliver to one subscription, written in the change's own
+    transaction (api/ingest/outbox.py); `id` order is feed order within a subscription."""
+
+    subscription = pw.ForeignKeyField(Subscription, backref="deliveries", on_delete="CASCADE")
+    change = pw.ForeignKeyField(Change, on_delete="CASCADE")
+    status = pw.CharField(max_length=16, default="pending")  # pending, delivered, failed
+    attempts = pw.IntegerField(default=0)
+    last_attempt_at = pw.DateTimeField(null=True)
+    last_status = pw.IntegerField(null=True)  # the receiver's HTTP status
+    last_error = pw.TextField(null=True)
+    delivered_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("subscription", "status", "id"), False),)
+
+
 class SchemaVersion(BaseModel):
     """One row: the schema version of this database (api/store/migrations.py)."""
 
@@ -413,6 +479,9 @@ TABLES: tuple[type[BaseModel], ...] = (
     SearchDocument,
     ApiKey,
     Change,
+    ChangeSource,
+    Subscription,
+    Delivery,
     SchemaVersion,
     DataVersion,
 )

@@ -40,7 +40,13 @@ def server_env(server: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("client-server")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.db'}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'live.db'}",
+        "STREAM_MAX_SECONDS": "0.5",  # the stream's call reads it to its end
+        "WEBHOOK_ALLOW_HTTP": "1",
+        "WEBHOOK_ALLOW_LOOPBACK": "1",
+    }
     SERVER_ENV.clear()
     SERVER_ENV.update(env)
     subprocess.run([BRIEFING, "seed"], env=env, capture_output=True, check=True)
@@ -158,19 +164,31 @@ WRITES |= {"listKeys", "createKey", "getKey", "revokeKey", "rotateKey"}
 WRITES |= {
     f"{op}{record_type}" for op in ("create", "update", "delete") for record_type in RECORD_TYPES
 }
+# called by test_subscriptions_through_the_generated_client
+SUBSCRIPTION_OPERATIONS = {
+    "listSubscriptions",
+    "createSubscription",
+    "getSubscription",
+    "updateSubscription",
+    "deleteSubscription",
+    "rotateSubscriptionSecret",
+    "listSubscriptionDeliveries",
+}
 
 
 def test_every_operation_through_the_generated_client(generated, server):
     called = []
     for method, path, operation, parameters in operations():
         if method != "get" or operation.get("security"):
-            assert operation["operationId"] in WRITES, f"add a call of {method.upper()} {path}"
+            assert operation["operationId"] in WRITES | SUBSCRIPTION_OPERATIONS, (
+                f"add a call of {method.upper()} {path}"
+            )
             continue
         response = call(generated, server, method, path, operation, parameters)
         where = operation["operationId"]
         assert response.status_code == 200, (where, response.content[:300])
-        if response.headers["Content-Type"].startswith("text/plain"):
-            assert response.content, where  # a source's text: nothing to parse
+        if response.headers["Content-Type"].startswith(("text/plain", "text/event-stream")):
+            assert response.content, where  # a source's text, a stream: nothing to parse
         else:
             assert response.parsed is not None, where
             no_unset_or_unknown(response.parsed, where)
@@ -280,6 +298,62 @@ def test_writes_through_the_generated_client(generated, server):
     assert deleted.status_code in (200, 204), deleted.content[:500]
     gone = get_source.sync_detailed(client=generated.Client(base_url=server), record_id=slug)
     assert gone.status_code == 404
+
+
+def test_subscriptions_through_the_generated_client(generated, server):
+    """A webhook subscription made, read, changed, its secret rotated, its deliveries listed
+    and removed, typed all along."""
+    from briefing_api_client.api.subscriptions import (
+        create_subscription,
+        delete_subscription,
+        get_subscription,
+        list_subscription_deliveries,
+        list_subscriptions,
+        rotate_subscription_secret,
+        update_subscription,
+    )
+    from briefing_api_client.models import (
+        SubscriptionFilters,
+        SubscriptionFiltersRecordTypeItem,
+        SubscriptionInput,
+        SubscriptionPatch,
+    )
+
+    key = key_of(server, "client-hooks", "write")
+    client = generated.AuthenticatedClient(
+        base_url=server, token=key, raise_on_unexpected_status=True
+    )
+    made = create_subscription.sync_detailed(
+        client=client,
+        body=SubscriptionInput(
+            url="http://127.0.0.1:9/hook",
+            filters=SubscriptionFilters(record_type=[SubscriptionFiltersRecordTypeItem.EVENT]),
+        ),
+    )
+    assert made.status_code == 201, made.content[:500]
+    no_unset_or_unknown(made.parsed, "createSubscription")
+    assert made.parsed.secret.startswith("whsec_")
+    subscription_id = made.parsed.id
+    for response in (
+        get_subscription.sync_detailed(client=client, subscription_id=subscription_id),
+        update_subscription.sync_detailed(
+            client=client, subscription_id=subscription_id, body=SubscriptionPatch(enabled=False)
+        ),
+        rotate_subscription_secret.sync_detailed(client=client, subscription_id=subscription_id),
+    ):
+        assert response.status_code == 200, response.content[:500]
+        no_unset_or_unknown(response.parsed, "subscription")
+    assert response.parsed.secret != made.parsed.secret
+    listed = list_subscriptions.sync_detailed(client=client)
+    assert [s.id for s in listed.parsed] == [subscription_id]
+    assert (
+        list_subscription_deliveries.sync_detailed(
+            client=client, subscription_id=subscription_id
+        ).parsed
+        == []
+    )
+    deleted = delete_subscription.sync_detailed(client=client, subscription_id=subscription_id)
+    assert deleted.status_code == 204
 
 
 def key_of(server: str, name: str, scope: str) -> str:

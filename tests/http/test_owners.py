@@ -1,7 +1,8 @@
 """Who may change what (issue #31): a write key may import again, remove or curate only what its
 owner owns; an admin key anything. For every write operation of the spec: another owner's key
 is refused with a 403 naming the owner it would need and changes nothing, the owner's key and
-an admin key succeed. A new write operation without its case here fails the suite."""
+an admin key succeed (a subscription is its key's own: another owner's key is told 404).
+A new write operation without its case here fails the suite."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ class Owned:
         keys = self.client.get("/v1/keys", headers=self.auth("admin")).json
         for key in keys:
             key.pop("last_used_at")
-        return changes, records, keys
+        subscriptions = self.client.get("/v1/subscriptions", headers=self.auth("admin")).json
+        return changes, records, keys, subscriptions
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +135,9 @@ class Case:
     prepare: Callable[[Owned, int], Request]
     success: int
     owned: bool = True
+    # What another owner's key gets: 403 naming the owner; 404 where the target is another
+    # key's own and not shown to others (a subscription); 201 where anyone makes their own.
+    other: int = 403
 
 
 def _import(owned: Owned, n: int) -> Request:
@@ -187,6 +192,23 @@ def _key_operation(suffix: str, method: str, body: dict | None = None):
     return prepare
 
 
+HOOK = "http://127.0.0.1:9/hook"  # never dialled: no worker runs here
+
+
+def _new_subscription(owned: Owned, n: int) -> Request:
+    return "POST", "/v1/subscriptions", {"json": {"url": HOOK}}
+
+
+def _subscription_operation(suffix: str, method: str, body: dict | None = None):
+    def prepare(owned: Owned, n: int) -> Request:
+        made = owned.client.post("/v1/subscriptions", json={"url": HOOK}, **_as(owned, "owner"))
+        assert made.status_code == 201, made.json
+        url = f"/v1/subscriptions/{made.json['id']}{suffix}"
+        return method, url, {} if body is None else {"json": body}
+
+    return prepare
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/briefings"): Case(_import, 201),
     ("DELETE", "/v1/sources/{record_id}"): Case(_remove_source, 200),
@@ -204,6 +226,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/keys/{name}/rotate"): Case(
         _key_operation("/rotate", "POST", {"grace_seconds": 60}), 200, owned=False
     ),
+    ("POST", "/v1/subscriptions"): Case(_new_subscription, 201, other=201),
+    ("PATCH", "/v1/subscriptions/{subscription_id}"): Case(
+        _subscription_operation("", "PATCH", {"description": "changed"}), 200, other=404
+    ),
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): Case(
+        _subscription_operation("", "DELETE"), 204, other=404
+    ),
+    ("POST", "/v1/subscriptions/{subscription_id}/secret"): Case(
+        _subscription_operation("/secret", "POST"), 200, other=404
+    ),
 }
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
@@ -220,7 +252,7 @@ def test_every_write_operation_of_the_spec_has_its_case(client):
     for method, path in operations:
         responses = spec["paths"][path][method.lower()]["responses"]
         assert "403" in responses, (method, path)
-        if CASES[(method, path)].owned:
+        if CASES[(method, path)].owned and CASES[(method, path)].other == 403:
             assert "owner" in responses["403"]["description"], (method, path)
 
 
@@ -232,16 +264,19 @@ def test_another_owner_is_refused_and_changes_nothing(owned, method, path):
         verb, url, arguments = case.prepare(owned, n)
         arguments.setdefault("headers", {}).update(owned.auth(kind))
         allowed = kind == "admin" or (kind == "owner" and case.owned)
+        allowed = allowed or (kind == "other owner" and case.other < 400)
         before = None if allowed else owned.state()
         response = owned.client.open(url, method=verb, **arguments)
         statuses[kind] = response.status_code
         if allowed:
             assert response.status_code == case.success, response.get_data(as_text=True)
             continue
-        problem = assert_problem(response, 403)
-        assert (repr(OWNER) if case.owned else "'admin' scope") in problem["detail"], problem
+        refused = case.other if kind == "other owner" else 403
+        problem = assert_problem(response, refused)
+        if refused == 403:
+            assert (repr(OWNER) if case.owned else "'admin' scope") in problem["detail"], problem
         assert owned.state() == before, f"{kind}'s refused {method} {path} changed something"
-    expected = {"other owner": 403, "owner": case.success if case.owned else 403}
+    expected = {"other owner": case.other, "owner": case.success if case.owned else 403}
     assert statuses == {**expected, "admin": case.success}
 
 

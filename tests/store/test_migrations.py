@@ -3,6 +3,7 @@ captured in tests/fixtures/import/schema_v1.*.sql) is filled, upgraded, and lose
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import peewee as pw
@@ -329,3 +330,48 @@ def test_a_version_12_database_gives_its_keys_and_sources_the_default_owner(
         assert "partner-a\t1\t1" in CliRunner().invoke(cli, ["owners", "list"]).output
         assert delete(key) == 403
         assert delete(other) == 200
+
+
+def test_a_version_12_database_gets_push_and_the_feeds_sources(
+    database_url, tmp_path, monkeypatch, make_app, seeded_template
+):
+    """v14 (push) adds subscriptions and their outbox, and fills the sources each change
+    concerns from the journal: the feed's `source` filter then answers for changes made before
+    the upgrade as for those after, as the audit trail's citations say."""
+    from api.ingest import load_files
+    from api.store.db import bind, database
+    from tests.helpers import fixture_files
+
+    with scratch_database(database_url, tmp_path, "v12", template=seeded_template) as url:
+        bind(url)
+        load_files(fixture_files())  # a second source: changes that do not cite the first
+        with database.connection_context():  # what a version 12 database has: none of it
+            for table in ("delivery", "subscription", "change_source"):
+                database.execute_sql(f"DROP TABLE {table}")
+            database.execute_sql("UPDATE schema_version SET version = 12")
+        monkeypatch.setenv("DATABASE_URL", url)
+        result = CliRunner().invoke(cli, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert f"upgraded the schema from version 12 to {SCHEMA_VERSION}" in result.output
+
+        with database.connection_context():
+            journal = database.execute_sql("SELECT id, record, before, after FROM change")
+            cited = {
+                change_id
+                for change_id, record, before, after in journal.fetchall()
+                if record == "al-monitor-2020-04-07-us-iran-showdown-iraq"
+                or any(
+                    citation.get("source") == "al-monitor-2020-04-07-us-iran-showdown-iraq"
+                    for state in (before, after)
+                    if state
+                    for citation in json.loads(state).get("citations", [])
+                )
+            }
+        served = make_app(url).test_client()
+        feed = served.get(
+            "/v1/changes?limit=1000&source=al-monitor-2020-04-07-us-iran-showdown-iraq"
+        ).json
+        everything = served.get("/v1/changes?limit=1000").json
+        assert cited and len(cited) < len(everything)
+        assert {entry["seq"] for entry in feed} == cited
+        assert served.get("/v1/subscriptions").status_code == 401  # the route, with its tables

@@ -15,6 +15,7 @@ from api.http.resources import (
     search,
     sources,
     statements,
+    subscriptions,
     timeline,
     vocabularies,
 )
@@ -29,6 +30,7 @@ MODULES = (
     briefings,
     changes,
     keys,
+    subscriptions,
     timeline,
     network,
     search,
