@@ -123,6 +123,17 @@ VOCABULARIES_EXAMPLE = {
     ]
     for name, codes in vocab.all_vocabularies().items()
 }
+VOCABULARIES_EXAMPLE["identifier_schemes"] = [
+    {
+        "code": code,
+        "meaning": scheme.meaning,
+        "record_types": list(scheme.record_types),
+        "pattern": scheme.pattern,
+        "example": scheme.example,
+        "url_template": scheme.url_template,
+    }
+    for code, scheme in list(vocab.IDENTIFIER_SCHEMES.items())[:2]
+]
 
 
 def _no_figure(count: int, given: int = 0) -> dict:

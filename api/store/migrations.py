@@ -17,6 +17,8 @@ from playhouse.migrate import SchemaMigrator, migrate
 from api.store import data_version, ddl
 from api.store.db import database, is_postgres
 from api.store.models import (
+    ActorIdentifier,
+    ActorSameAs,
     ApiKey,
     Change,
     Citation,
@@ -24,7 +26,9 @@ from api.store.models import (
     Event,
     EventCasualty,
     EventJson,
+    LocationIdentifier,
     LocationRegion,
+    LocationSameAs,
     SchemaVersion,
     Source,
     StatementPrincipal,
@@ -167,6 +171,14 @@ def _to_v12(migrator: SchemaMigrator) -> None:
     EventJson.update(body=None).execute()
 
 
+def _to_v13(migrator: SchemaMigrator) -> None:
+    """v13 (identity): external identifiers of actors and places, and the curated same-as
+    links between two records of one type."""
+    database.create_tables(
+        [ActorIdentifier, LocationIdentifier, ActorSameAs, LocationSameAs], safe=True
+    )
+
+
 # version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
@@ -180,6 +192,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     10: _to_v10,
     11: _to_v11,
     12: _to_v12,
+    13: _to_v13,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -8,6 +8,7 @@ from api.http.resources import (
     events,
     facets,
     health,
+    identity,
     locations,
     network,
     relations,
@@ -33,5 +34,6 @@ MODULES = (
     facets,
     aggregates,
     vocabularies,
+    identity,
     health,
 )
