@@ -11,6 +11,7 @@ from api.http.resources import (
     identity,
     locations,
     network,
+    reconcile,
     relations,
     search,
     sources,
@@ -35,5 +36,6 @@ MODULES = (
     aggregates,
     vocabularies,
     identity,
+    reconcile,
     health,
 )
