@@ -244,6 +244,10 @@ class EventListArgs(
         ),
     )
     source = ids("Events cited by this source.")
+    resolve = resolve_param(
+        "`actor` and `location` match every member of the named records' groups (facets and "
+        "aggregates count a group once)"
+    )
 
 
 class StatementListArgs(
@@ -276,6 +280,10 @@ class StatementListArgs(
     date_from = _date_param(_DATE_FROM)
     date_to = _date_param(_DATE_TO)
     source = ids("Statements cited by this source.")
+    resolve = resolve_param(
+        "`speaker`, `actor`, `addressed_to` and `mentions` match every member of the named "
+        "actors' groups (facets and aggregates count a group once)"
+    )
 
 
 class ActorListArgs(

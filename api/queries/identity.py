@@ -19,6 +19,7 @@ import peewee as pw
 from api.queries.errors import NotFound
 from api.queries.filters import Filter, ids_for, member
 from api.queries.list_query import ListQuery
+from api.queries.loading import as_utc
 from api.store import data_version
 from api.store.models import (
     Actor,
@@ -27,6 +28,7 @@ from api.store.models import (
     Location,
     LocationIdentifier,
     LocationSameAs,
+    Source,
 )
 from schemas.vocabularies import identifier_url
 
@@ -186,6 +188,61 @@ def resolved(record_type: str) -> Filter:
     return apply
 
 
+def actor_ids(slugs: Sequence[str], parameter: str, asked: ListQuery) -> list[int]:
+    """The internal ids of the actors a filter names; under `resolve=same_as`, with every
+    member of their same-as groups."""
+    if asked.filters.get("resolve") == "same_as":
+        return group_members("actor", slugs, parameter)
+    return ids_for(Actor, slugs, parameter)
+
+
+def location_slugs(slugs: Sequence[str], asked: ListQuery) -> list[str]:
+    """The places a filter names; under `resolve=same_as`, with every member of their
+    same-as groups (unknown ids are left for the filter to name)."""
+    if asked.filters.get("resolve") != "same_as":
+        return list(slugs)
+    found = groups("location")
+    known = dict(
+        Location.select(Location.slug, Location.id).where(Location.slug.in_(slugs)).tuples()
+    )
+    result = list(slugs)
+    for slug in slugs:
+        group = found.group_of.get(known.get(slug, 0))
+        if group is not None:
+            result += [member[1] for member in found.members[group[1]]]
+    return list(dict.fromkeys(result))
+
+
+def resolving(asked: ListQuery) -> bool:
+    """True when the request asks `resolve=same_as`."""
+    return asked.filters.get("resolve") == "same_as"
+
+
+def grouped_column(record_type: str, column: pw.Node, asked: ListQuery) -> pw.Node:
+    """`column` (a record's internal id), or under `resolve=same_as` the internal id of the
+    record standing for its group: `CASE column WHEN member THEN head ... ELSE column END`
+    (links are curated and few), so that a grouped count counts a group once."""
+    if not resolving(asked):
+        return column
+    found = groups(record_type)
+    hidden = [(member, found.head(member)) for member in found.hidden()]
+    return pw.Case(column, hidden, column) if hidden else column
+
+
+def location_groups(asked: ListQuery) -> dict[str, str]:
+    """{place id: its group's id} of the places in same-as groups, under `resolve=same_as`
+    (empty otherwise)."""
+    if not resolving(asked):
+        return {}
+    found = groups("location")
+    return {
+        member[1]: group_id
+        for _, group_id_head in found.group_of.items()
+        for group_id in [group_id_head[0]]
+        for member in found.members[group_id_head[1]]
+    }
+
+
 def group_members(record_type: str, slugs: Sequence[str], parameter: str) -> list[int]:
     """The internal ids of the named records and of every member of their same-as groups
     (an actor filter under `resolve=same_as`)."""
@@ -195,3 +252,58 @@ def group_members(record_type: str, slugs: Sequence[str], parameter: str) -> lis
         group = found.group_of.get(record_id)
         result += [record_id] if group is None else [m[0] for m in found.members[group[1]]]
     return list(dict.fromkeys(result))
+
+
+# ---------------------------------------------------------------- the links themselves
+
+
+def _link_record(record_type: str, link: pw.Model, refs: dict[int, dict]) -> dict:
+    citation = None
+    if link.source_id is not None:
+        source = Source.get_by_id(link.source_id)
+        citation = {"source": {"id": source.slug, "title": source.title}, "excerpt": link.excerpt}
+    return {
+        "id": link.slug,
+        "record_type": record_type,
+        "records": [refs[link.left_id], refs[link.right_id]],
+        "confidence": link.confidence,
+        "reason": link.reason,
+        "citation": citation,
+        "asserted_by": link.asserted_by,
+        "created_at": as_utc(link.created_at),
+        "group": groups(record_type).group_of[link.left_id][0],
+    }
+
+
+def links(record_type: str | None = None, record: str | None = None) -> list[dict]:
+    """Every same-as link (of a type; of a record), by id."""
+    result = []
+    for kind, identity in IDENTITIES.items():
+        if record_type not in (None, kind):
+            continue
+        model, table = identity.model, identity.links
+        query = table.select().order_by(table.slug)
+        if record is not None:
+            ids = model.select(model.id).where(model.slug == record)
+            query = query.where(table.left.in_(ids) | table.right.in_(ids))
+        rows = list(query)
+        wanted = {row.left_id for row in rows} | {row.right_id for row in rows}
+        refs = {
+            row_id: {"id": slug, "name": name, "kind": kind_of}
+            for row_id, slug, name, kind_of in model.select(
+                model.id, model.slug, model.name, model.kind
+            )
+            .where(model.id.in_(list(wanted) or [0]))
+            .tuples()
+        }
+        result += [_link_record(kind, row, refs) for row in rows]
+    return sorted(result, key=lambda link: link["id"])
+
+
+def link(slug: str) -> dict:
+    """One same-as link by id; NotFound when there is none."""
+    for record_type, identity in IDENTITIES.items():
+        row = identity.links.get_or_none(identity.links.slug == slug)
+        if row is not None:
+            return next(found for found in links(record_type) if found["id"] == slug)
+    raise NotFound(f"No same-as link with id {slug!r}.")

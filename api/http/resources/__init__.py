@@ -13,6 +13,7 @@ from api.http.resources import (
     network,
     reconcile,
     relations,
+    same_as,
     search,
     sources,
     statements,
@@ -37,5 +38,6 @@ MODULES = (
     vocabularies,
     identity,
     reconcile,
+    same_as,
     health,
 )
