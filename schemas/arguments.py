@@ -459,6 +459,10 @@ class NetworkArgs(QueryArgs):
             _NETWORK_DEFAULT_LIMIT,
         ),
     )
+    resolve = resolve_param(
+        "each group is one node under the group's id, reached from every member (edges "
+        "inside a group are left out, ties between two groups joined)"
+    )
 
 
 class SearchArgs(QueryArgs):

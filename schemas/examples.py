@@ -3,6 +3,8 @@ first briefing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from schemas import vocabularies as vocab
 from schemas.urls import EXAMPLE_ROOT
 
@@ -115,7 +117,7 @@ STATEMENT_FACETS_EXAMPLE = [
     {"value": "adel-abdul-mahdi", "label": "Adel Abdul Mahdi", "count": 3},
     {"value": "donald-trump", "label": "Donald Trump", "count": 2},
 ]
-VOCABULARIES_EXAMPLE = {
+VOCABULARIES_EXAMPLE: dict[str, list[dict[str, Any]]] = {
     name: [
         {"code": code, "meaning": meaning}
         | ({"type": vocab.EVENT_SUB_TYPES[code][0]} if name == "event_sub_types" else {})

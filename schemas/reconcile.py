@@ -90,11 +90,15 @@ class ReconcileQuerySchema(ma.Schema):
             raise ma.ValidationError("Give a query, properties or both.", "query")
 
 
-class _Queries(fields.String):
+class _Queries(fields.Field):
     """A batch `{"q0": {...}, ...}` given as JSON text (a form field or a query parameter)."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict:
-        text = super()._deserialize(value, attr, data, **kwargs)
+        if not isinstance(value, str):
+            raise ma.ValidationError("Not a string.")
+        if len(value) > 200_000 or "\x00" in value:
+            raise ma.ValidationError("At most 200,000 characters, no NUL.")
+        text = value
         try:
             batch = json.loads(text)
         except ValueError as error:
@@ -117,8 +121,8 @@ class ReconcileForm(ma.Schema):
 
     queries = _Queries(
         required=True,
-        validate=validate.Length(max=200_000),
         metadata={
+            "type": "string",
             "description": "A JSON object of queries by key, each `{query, type, limit, "
             "properties: [{pid, v}], type_strict}`.",
             "example": json.dumps(

@@ -264,7 +264,7 @@ def test_every_example_is_a_real_record(spec, client):
             for p in shared + operation.get("parameters", [])
             if p["in"] == "path"
         }
-        if method == "get" and examples:
+        if method == "get" and examples and None not in examples.values():
             url = path.format(**examples)
             assert client.get(url).status_code == 200, url
     assert len(checked) >= 8

@@ -35,6 +35,8 @@ def answers(client) -> dict[str, object]:
         "/v1/statements/facets?field=speaker&resolve=same_as&buckets=500",
         "/v1/events?actor=us-forces&resolve=same_as&limit=500",
         "/v1/events?actor=us-central-command&resolve=same_as&limit=500",
+        "/v1/events/aggregate?group_by=actor&resolve=same_as",
+        "/v1/actors/us-forces/network?resolve=same_as&depth=2",
     ]
     found = {}
     for path in paths:
@@ -79,6 +81,13 @@ def test_a_link_made_and_undone(client, curated):
         for b in after["/v1/events/facets?field=actor&resolve=same_as&buckets=500"][0]
     }
     assert buckets[GROUP] == len(union) and "us-forces" not in buckets
+    aggregate = after["/v1/events/aggregate?group_by=actor&resolve=same_as"][0]
+    counts = {g["key"]["actor"]: g["count"] for g in aggregate["groups"]}
+    assert counts[GROUP] == len(union) and "us-forces" not in counts
+    graph = after["/v1/actors/us-forces/network?resolve=same_as&depth=2"][0]
+    assert graph["actor"]["id"] == GROUP
+    assert GROUP in ids(graph["nodes"]) and "us-forces" not in ids(graph["nodes"])
+    assert all(e["source"] != e["target"] for e in graph["edges"])
     for member in PAIR:  # a filter by either member matches the group's events
         events = after[f"/v1/events?actor={member}&resolve=same_as&limit=500"]
         assert ids(events[0]) == union

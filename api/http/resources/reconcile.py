@@ -32,7 +32,7 @@ _RECORD_TYPES = {collection: name for name, collection in _COLLECTIONS.items()}
 
 def _types(requested: object) -> tuple[tuple[str, str | None], ...]:
     names = requested if isinstance(requested, list) else [requested]
-    chosen = [spec.TYPES[name] for name in names if name is not None]
+    chosen = [spec.TYPES[str(name)] for name in names if name is not None]
     return tuple(chosen) or (("actor", None), ("location", None))
 
 
@@ -127,7 +127,7 @@ class Service(MethodView):
         services. Queries are POSTed to the same URL.
         """
         json_only()
-        root = absolute("/v1/")
+        root = absolute("/v1/") or "/v1/"
         kinds = [*spec.RECORD_TYPES, *vocab.ACTOR_KINDS, *vocab.LOCATION_KINDS]
         return {
             "versions": [spec.VERSION],
@@ -138,12 +138,12 @@ class Service(MethodView):
             "defaultTypes": [_type_ref(kind) for kind in kinds],
             "view": {"url": root + "{{id}}"},
             "preview": {
-                "url": absolute("/v1/reconcile/preview") + "?id={{id}}",
+                "url": f"{absolute('/v1/reconcile/preview')}?id={{{{id}}}}",
                 "width": 400,
                 "height": 120,
             },
             "suggest": {
-                name: {"service_url": absolute("/v1/reconcile"), "service_path": f"/suggest/{name}"}
+                name: {"service_url": root + "reconcile", "service_path": f"/suggest/{name}"}
                 for name in ("entity", "type", "property")
             },
         }
@@ -239,7 +239,11 @@ class SuggestType(MethodView):
     @blp.arguments(spec.SuggestArgs, location="query", as_kwargs=False)
     @blp.response(200, spec.SuggestionsSchema)
     def get(self, args: dict):
-        """Suggest types (actor and location kinds)"""
+        """Suggest types (actor and location kinds)
+
+        The types whose id contains `prefix`: `actor`, `location` and their kinds, for
+        OpenRefine's type box.
+        """
         json_only()
         prefix = args["prefix"].lower()
         entries = [
@@ -255,7 +259,11 @@ class SuggestProperty(MethodView):
     @blp.arguments(spec.SuggestArgs, location="query", as_kwargs=False)
     @blp.response(200, spec.SuggestionsSchema)
     def get(self, args: dict):
-        """Suggest properties (country and identifier schemes)"""
+        """Suggest properties (country and identifier schemes)
+
+        The properties a query can be refined by whose id contains `prefix`: `country` and
+        the identifier schemes (`wikidata`, `geonames`, ...).
+        """
         json_only()
         prefix = args["prefix"].lower()
         entries = [

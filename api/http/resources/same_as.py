@@ -69,8 +69,8 @@ class SameAsLinks(MethodView):
         {
             "in": "path",
             "name": "link_id",
-            "example": "iraq--same-as--iraqi-government",
-            "description": "The link's id.",
+            "description": "The link's id: its two records' ids in order, "
+            "`iraq--same-as--iraqi-government`.",
         }
     ],
 )
@@ -78,7 +78,10 @@ class SameAsLink(MethodView):
     @blp.response(200, SameAsSchema)
     @blp.alt_response(404, **problem_doc("No same-as link has that id."))
     def get(self, link_id: str):
-        """Get one same-as link"""
+        """Get one same-as link
+
+        The link by its id (`<id>--same-as--<id>`), with who asserted it and why.
+        """
         json_only()
         return _served(link(link_id))
 
