@@ -81,7 +81,7 @@ class ReconcileQuerySchema(ma.Schema):
     def check_type(self, value: Any, **kwargs: Any) -> None:
         names = value if isinstance(value, list) else [value]
         for name in names:
-            if name is not None and name not in TYPES:
+            if name is not None and (not isinstance(name, str) or name not in TYPES):
                 raise ma.ValidationError(f"Unknown type {name!r}: one of {', '.join(TYPES)}.")
 
     @ma.validates_schema
@@ -103,6 +103,8 @@ class _Queries(fields.Field):
             batch = json.loads(text)
         except ValueError as error:
             raise ma.ValidationError(f"Not JSON: {error}.") from None
+        except RecursionError:
+            raise ma.ValidationError("Nested too deeply.") from None
         if not isinstance(batch, dict) or not batch:
             raise ma.ValidationError('An object of queries by key: {"q0": {"query": ...}}.')
         if len(batch) > MAX_QUERIES:

@@ -16,16 +16,20 @@ identifier the query gives. The names are read once per data version and worker.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import groupby
 from typing import Any
 
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
 
 from api.store import data_version
+from api.store.db import database
 from api.store.models import (
     Actor,
     ActorAlias,
@@ -39,6 +43,7 @@ from schemas import vocabularies as vocab
 MATCH_SCORE = 90.0
 MATCH_MARGIN = 8.0
 _CANDIDATES = 40  # per form and query, before records are merged
+_BLOCK = 5_000  # names scored per query at most: those sharing the most blocking keys
 _ARTICLES = frozenset({"al", "el", "ul", "the", "le", "la"})
 _SKELETON_STEPS = (
     ("kh", "h"),
@@ -53,25 +58,46 @@ _SKELETON_STEPS = (
 )
 _NOT_LETTERS = re.compile(r"[^a-z0-9]+")
 _VOWELS = re.compile(r"[aeiouwy]")
-_DOUBLES = re.compile(r"(.)\1+")
+
+
+def _words(name: str) -> list[str]:
+    """A name's words in ASCII, lower case, without punctuation inside a word or articles."""
+    text = anyascii(name).lower().replace("'", "").replace("`", "").replace("\u2019", "")
+    return [w for w in _NOT_LETTERS.split(text) if w and w not in _ARTICLES]
+
+
+@lru_cache(maxsize=100_000)
+def _word_skeleton(word: str) -> str:
+    """A word's consonants, variants merged, doubled letters once (`hezbollah` -> `hzblh`)."""
+    for old, new in _SKELETON_STEPS:
+        word = word.replace(old, new)
+    return _once(_VOWELS.sub("", word))
+
+
+def _once(text: str) -> str:
+    """Each run of one letter as one letter."""
+    return "".join(letter for letter, _ in groupby(text))
 
 
 def fold(name: str) -> str:
     """`Kata'ib Hizballah` -> `hizballah kataib`: ASCII, lower case, no punctuation inside a
     word, no articles, words sorted."""
-    text = anyascii(name).lower().replace("'", "").replace("`", "").replace("\u2019", "")
-    words = [w for w in _NOT_LETTERS.split(text) if w and w not in _ARTICLES]
-    return " ".join(sorted(words))
+    return " ".join(sorted(_words(name)))
 
 
 def skeleton(name: str) -> str:
     """The consonants of a name's folded words, in order, variants merged (module doc)."""
-    text = anyascii(name).lower().replace("'", "").replace("`", "")
-    words = [w for w in _NOT_LETTERS.split(text) if w and w not in _ARTICLES]
-    text = "".join(words)
-    for old, new in _SKELETON_STEPS:
-        text = text.replace(old, new)
-    return _DOUBLES.sub(r"\1", _VOWELS.sub("", text))
+    return analysed(name)[1]
+
+
+@lru_cache(maxsize=200_000)
+def analysed(name: str) -> tuple[str, str, frozenset[str]]:
+    """A name's folded form, skeleton and blocking keys (names repeat: each is analysed
+    once per worker)."""
+    words = _words(name)
+    shapes = [_word_skeleton(w) for w in words]
+    keys = frozenset(shape[:3] for shape in shapes if shape)
+    return " ".join(sorted(words)), _once("".join(shapes)), keys
 
 
 def _skeleton_weight(shape: str) -> float:
@@ -79,29 +105,51 @@ def _skeleton_weight(shape: str) -> float:
 
 
 @dataclass
-class _Form:
-    """The distinct names of one form, each with the records that bear it (names repeat: a
-    rapidfuzz pass over the distinct ones costs less)."""
+class _Index:
+    """The distinct names of the records of one type (or kind), in both forms, each with the
+    records that bear it, and the names under each blocking key."""
 
-    names: list[str] = field(default_factory=list)
+    folded: list[str] = field(default_factory=list)
+    skeletons: list[str] = field(default_factory=list)
     owners: list[list[int]] = field(default_factory=list)  # records (index in `records`)
+    postings: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     _at: dict[str, int] = field(default_factory=dict)
 
-    def add(self, name: str, record: int) -> None:
-        at = self._at.get(name)
+    def add(self, name: tuple[str, str, frozenset[str]], record: int) -> None:
+        folded, shape, keys = name
+        at = self._at.get(folded)
         if at is None:
-            at = self._at[name] = len(self.names)
-            self.names.append(name)
+            at = self._at[folded] = len(self.folded)
+            self.folded.append(folded)
+            self.skeletons.append(shape)
             self.owners.append([])
+            for key in keys:
+                self.postings[key].add(at)
         self.owners[at].append(record)
 
-
-@dataclass
-class _Index:
-    """The names of the records of one type (or kind), in both forms."""
-
-    folded: _Form = field(default_factory=_Form)
-    skeletons: _Form = field(default_factory=_Form)
+    def candidates(self, words: list[str], shape: str) -> list[int]:
+        """The names sharing every blocking key with `words`, then those sharing all but one
+        (at most _BLOCK, the nearest in length to `shape` first when there are more); a key
+        shorter than three letters (`rk` of Iraq, a prefix being typed) takes every key it
+        begins."""
+        groups: list[set[int]] = []
+        for key in analysed(" ".join(words))[2]:
+            keys = [key] if len(key) == 3 else [k for k in self.postings if k.startswith(key)]
+            found: set[int] = set().union(*(self.postings[k] for k in keys if k in self.postings))
+            if found:
+                groups.append(found)
+        if not groups:
+            return []
+        groups.sort(key=len)
+        chosen = set.intersection(*groups)
+        for left_out in range(len(groups)) if len(chosen) < _BLOCK and len(groups) > 1 else ():
+            chosen |= set.intersection(*(groups[:left_out] + groups[left_out + 1 :]))
+            if len(chosen) >= _BLOCK:
+                break
+        if len(chosen) <= _BLOCK:
+            return list(chosen)
+        size = len(shape)
+        return heapq.nsmallest(_BLOCK, chosen, key=lambda e: abs(len(self.skeletons[e]) - size))
 
 
 @dataclass(frozen=True)
@@ -125,6 +173,7 @@ class _Names:
     record_type: str
     records: list[tuple[int, str, str, str, str | None, str | None]]  # id, slug, name, kind, ..
     indexes: dict[str | None, _Index]
+    position: dict[str, int]  # a record's place in `records`, by public id
 
 
 _TYPES = {
@@ -142,19 +191,19 @@ def _read_names(record_type: str) -> _Names:
     query = model.select(
         model.id, model.slug, model.name, model.kind, model.country, model.description
     ).order_by(model.id)
-    records = list(query.tuples())
-    position = {row[0]: n for n, row in enumerate(records)}
+    # plain cursors: the values are text and ids as the driver gives them
+    records = [tuple(row) for row in database.execute_sql(*query.sql())]
+    place = {row[0]: n for n, row in enumerate(records)}
     names: list[tuple[int, str]] = [(n, row[2]) for n, row in enumerate(records)]
-    for record_id, alias in aliases.select(owner, aliases.name).tuples():
-        if record_id in position:
-            names.append((position[record_id], alias))
+    alias_rows = database.execute_sql(*aliases.select(owner, aliases.name).sql())
+    names += [(place[record_id], alias) for record_id, alias in alias_rows if record_id in place]
     indexes: dict[str | None, _Index] = defaultdict(_Index)
     for n, name in names:
-        folded, shape = fold(name), skeleton(name)
-        for key in (None, records[n][3]):
-            indexes[key].folded.add(folded, n)
-            indexes[key].skeletons.add(shape, n)
-    return _Names(record_type, records, dict(indexes))
+        form = analysed(name)
+        indexes[None].add(form, n)
+        indexes[records[n][3]].add(form, n)
+    position = {row[1]: n for n, row in enumerate(records)}
+    return _Names(record_type, records, dict(indexes), position)
 
 
 _names = data_version.PerVersion(maxsize=4)
@@ -179,24 +228,23 @@ class Query:
 
 
 def _scores(text: str, index: _Index, scorer: Any = fuzz.ratio) -> dict[int, float]:
-    """{record: best score of its names} for the records whose names come close."""
+    """{name (entry of `index`): its best score in either form} for the names that come
+    close."""
     best: dict[int, float] = {}
-    folded, shape = fold(text), skeleton(text)
+    words = _words(text)
+    folded = " ".join(sorted(words))
+    shape = analysed(text)[1]
+    entries = index.candidates(words, shape)
     weight = _skeleton_weight(shape)
-    passes = [(folded, index.folded, 1.0)]
-    if shape:
-        passes.append((shape, index.skeletons, weight))
-    for probe, form, factor in passes:
+    for probe, form, factor in ((folded, index.folded, 1.0), (shape, index.skeletons, weight)):
         if not probe:
             continue
-        found = process.extract(
-            probe, form.names, scorer=scorer, limit=_CANDIDATES, score_cutoff=50
-        )
+        choices = [form[entry] for entry in entries]
+        found = process.extract(probe, choices, scorer=scorer, limit=_CANDIDATES, score_cutoff=50)
         for _, score, position in found:
-            scored = score * factor
-            for record in form.owners[position]:
-                if scored > best.get(record, 0.0):
-                    best[record] = scored
+            entry, scored = entries[position], score * factor
+            if scored > best.get(entry, 0.0):
+                best[entry] = scored
     return best
 
 
@@ -219,40 +267,74 @@ def _holders(record_type: str, identifiers: Sequence[tuple[str, str]]) -> set[st
 
 def reconcile(query: Query) -> list[Candidate]:
     """The best candidates for one query, best first; `match` on at most one."""
-    scored: list[Candidate] = []
+    ranked: list[tuple[float, str, str, int]] = []  # (score, record type, id, place)
+    scorer = fuzz.partial_ratio if query.partial else fuzz.ratio
+    schemes = vocab.IDENTIFIER_SCHEMES
+    wanted = query.limit + 1  # one more than shown: is the first ahead of the next?
     for record_type, kind in query.types:
         names = names_of(record_type)
         index = names.indexes.get(kind)
-        scorer = fuzz.partial_ratio if query.partial else fuzz.ratio
-        best = _scores(query.text, index, scorer) if index and query.text.strip() else {}
-        schemes = vocab.IDENTIFIER_SCHEMES
         usable = [(s, v) for s, v in query.identifiers if record_type in schemes[s].record_types]
         holders = _holders(record_type, usable)
-        if holders:  # a record found by identifier is a candidate whatever its name
-            for n, row in enumerate(names.records):
-                if row[1] in holders and (kind is None or row[3] == kind):
-                    best[n] = 100.0
-        for n, score in best.items():
-            _, slug, name, record_kind, country, description = names.records[n]
-            if usable and slug not in holders:
-                score *= 0.7  # it lacks the identifier the client has
-            if query.country and country and country != query.country:
-                score *= 0.7  # another country's
-            scored.append(
-                Candidate(record_type, slug, name, record_kind, country, description, score)
+
+        required = holders if usable else None  # who holds an identifier the query gives
+        for slug in holders:  # a holder of the identifier is a candidate whatever its name
+            n = names.position[slug]
+            if kind is None or names.records[n][3] == kind:
+                ranked.append(_final(query, names, n, 100.0, required))
+        if index is None or not query.text.strip():
+            continue
+        # names best first; a name's records are taken until `wanted` of them score at least
+        # what any later name could (a record's final score is at most its name's)
+        found: list[tuple[float, str, str, int]] = []
+        seen = {names.position[slug] for slug in holders}  # a record once, at its best name
+        for entry, score in sorted(_scores(query.text, index, scorer).items(), key=_by_score):
+            if len(found) >= wanted and found[wanted - 1][0] >= score:
+                break
+            fresh = [n for n in index.owners[entry] if n not in seen]
+            seen.update(fresh)
+            found += [_final(query, names, n, score, required) for n in fresh]
+            found.sort(key=_rank)
+        ranked += found
+    top = heapq.nsmallest(wanted, ranked, key=_rank)
+    candidates = []
+    for place, (score, record_type, _, n) in enumerate(top[: query.limit]):
+        _, slug, name, kind_of, country, description = names_of(record_type).records[n]
+        match = place == 0 and _unambiguous([r[0] for r in top])
+        candidates.append(
+            Candidate(
+                record_type, slug, name, kind_of, country, description, round(score, 1), match
             )
-    scored.sort(key=lambda c: (-c.score, c.record_type, c.id))
-    top = scored[: query.limit]
-    if top and _unambiguous(scored):
-        top[0] = Candidate(**{**top[0].__dict__, "match": True})
-    return [Candidate(**{**c.__dict__, "score": round(c.score, 1)}) for c in top]
+        )
+    return candidates
 
 
-def _unambiguous(scored: list[Candidate]) -> bool:
-    first = scored[0]
-    if first.score < MATCH_SCORE:
+def _final(
+    query: Query, names: _Names, n: int, score: float, holders: set[str] | None
+) -> tuple[float, str, str, int]:
+    """A record's score after the query's properties: lower when it lacks an identifier the
+    query gives (`holders`: who has one) or lies in another country."""
+    slug, country = names.records[n][1], names.records[n][4]
+    if holders is not None and slug not in holders:
+        score *= 0.7
+    if query.country and country and country != query.country:
+        score *= 0.7
+    return (score, names.record_type, slug, n)
+
+
+def _by_score(item: tuple[int, float]) -> float:
+    return -item[1]
+
+
+def _rank(row: tuple[float, str, str, int]) -> tuple[float, str, str]:
+    return (-row[0], row[1], row[2])
+
+
+def _unambiguous(scores: list[float]) -> bool:
+    """The best score is high enough and no other comes close."""
+    if scores[0] < MATCH_SCORE:
         return False
-    return len(scored) == 1 or first.score - scored[1].score >= MATCH_MARGIN
+    return len(scores) == 1 or scores[0] - scores[1] >= MATCH_MARGIN
 
 
 def suggest(prefix: str, types: Iterable[tuple[str, str | None]], limit: int) -> list[Candidate]:
