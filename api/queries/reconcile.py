@@ -291,7 +291,7 @@ def reconcile(query: Query) -> list[Candidate]:
         for entry, score in sorted(_scores(query.text, index, scorer).items(), key=_by_score):
             if len(found) >= wanted and found[wanted - 1][0] >= score:
                 break
-            fresh = [n for n in index.owners[entry] if n not in seen]
+            fresh = [n for n in dict.fromkeys(index.owners[entry]) if n not in seen]
             seen.update(fresh)
             found += [_final(query, names, n, score, required) for n in fresh]
             found.sort(key=_rank)

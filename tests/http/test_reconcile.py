@@ -198,3 +198,15 @@ def test_a_bad_batch_is_a_422(client, queries):
     assert problem["errors"] and all(
         e["path"].startswith("form.queries") for e in problem["errors"]
     ), problem
+
+
+def test_a_record_is_a_candidate_once_however_many_names_fold_alike(curated):
+    client = curated.app.test_client()
+    path = "/v1/actors/al-monitor"
+    etag = client.get(path).headers["ETag"]
+    headers = {**curated.auth(), "Content-Type": "application/merge-patch+json", "If-Match": etag}
+    body = json.dumps({"aliases": ["Monitor", "Al Monitor"]})  # all fold to `monitor`
+    assert client.patch(path, data=body, headers=headers).status_code == 200
+    result = ask(client, {"q0": {"query": "el-Monitor"}})["q0"]["result"]
+    assert [c["id"] for c in result].count("actors/al-monitor") == 1
+    assert result[0]["id"] == "actors/al-monitor" and result[0]["match"]
