@@ -61,9 +61,9 @@ def batch(url: str, random_seed: int) -> tuple[dict, dict[str, str]]:
         for kind in ("person",) * 5 + ("armed_group",) * 3 + ("state",) * 2:
             query = Actor.select(Actor.slug, Actor.name, Actor.country).where(Actor.kind == kind)
             offset = rng.randrange(max(1, query.count()))
-            chosen.append(
-                (kind, *list(query.order_by(Actor.id).offset(offset).limit(1).tuples())[0])
-            )
+            # `.get()` would page the query to its first row, dropping the offset
+            row = next(iter(query.order_by(Actor.id).offset(offset).limit(1).tuples()))
+            chosen.append((kind, *row))
     queries, expected = {}, {}
     for n, (kind, slug, name, country) in enumerate(chosen):
         key = f"q{n}"
