@@ -231,8 +231,8 @@ class ActorSchema(ma.Schema):
     same_as = fields.List(
         fields.Nested(ActorRefSchema),
         metadata={
-            "description": "Other actors a curated same-as link says denote the same thing "
-            "(`/v1/same-as`); both records stay."
+            "description": "The actors a curated same-as link joins this one to (they denote "
+            "the same thing: `/v1/same-as`); both records stay."
         },
     )
     relations = fields.List(
@@ -272,8 +272,8 @@ class LocationSchema(ma.Schema):
     same_as = fields.List(
         fields.Nested(LocationRefSchema),
         metadata={
-            "description": "Other places a curated same-as link says denote the same place "
-            "(`/v1/same-as`); both records stay."
+            "description": "The places a curated same-as link joins this one to (they denote "
+            "the same place: `/v1/same-as`); both records stay."
         },
     )
     regions = fields.List(

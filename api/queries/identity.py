@@ -163,16 +163,34 @@ def groups(record_type: str) -> Groups:
 
 
 def same_as_refs(record_type: str, ids: list[int]) -> dict[int, list[dict]]:
-    """{record id: refs of the other members of its same-as group} (none for most)."""
-    found = groups(record_type)
+    """{record id: refs of the records a same-as link joins it to} (none for most), in one
+    query whatever the page's size."""
     result: dict[int, list[dict]] = defaultdict(list)
-    for record_id in ids:
-        group = found.group_of.get(record_id)
-        if group is None:
-            continue
-        for other, slug, name, kind in found.members[group[1]]:
-            if other != record_id:
-                result[record_id].append({"id": slug, "name": name, "kind": kind})
+    if not ids:
+        return result
+    identity = IDENTITIES[record_type]
+    links, model = identity.links, identity.model
+    left, right = model.alias("left_end"), model.alias("right_end")
+    query = (
+        links.select(
+            links.left,
+            links.right,
+            *(end.slug for end in (left, right)),
+            left.name,
+            left.kind,
+            right.name,
+            right.kind,
+        )
+        .join(left, on=(links.left == left.id))
+        .switch(links)
+        .join(right, on=(links.right == right.id))
+        .where(links.left.in_(ids) | links.right.in_(ids))
+        .order_by(links.slug)
+        .tuples()
+    )
+    for left_id, right_id, left_slug, right_slug, l_name, l_kind, r_name, r_kind in query:
+        result[left_id].append({"id": right_slug, "name": r_name, "kind": r_kind})
+        result[right_id].append({"id": left_slug, "name": l_name, "kind": l_kind})
     return result
 
 

@@ -31,6 +31,7 @@ class IdentifierLookup(MethodView):
     @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, IdentifierLookupSchema)
     @blp.alt_response(404, **problem_doc("No record holds that identifier, or no such scheme."))
+    @blp.doc(operationId="lookupIdentifier")
     def get(self, args: dict, scheme: str, value: str):
         """Look up an external identifier
 

@@ -118,6 +118,7 @@ _CANDIDATES_DOC = {
 class Service(MethodView):
     @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, spec.ManifestSchema)
+    @blp.doc(operationId="getReconcileManifest")
     def get(self, args: dict):
         """The reconciliation service's manifest
 
@@ -150,6 +151,7 @@ class Service(MethodView):
 
     @blp.arguments(spec.ReconcileForm, location="form", as_kwargs=False)
     @blp.response(200, _CANDIDATES_DOC)
+    @blp.doc(operationId="reconcileBatch")
     def post(self, form: dict):
         """Reconcile a batch of names
 

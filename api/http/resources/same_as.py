@@ -30,6 +30,7 @@ def _served(found: dict) -> dict:
 class SameAsLinks(MethodView):
     @blp.arguments(SameAsListArgs(), location="query", as_kwargs=False)
     @blp.response(200, SameAsSchema(many=True))
+    @blp.doc(operationId="listSameAsLinks")
     def get(self, args: dict):
         """List same-as links
 
@@ -43,7 +44,7 @@ class SameAsLinks(MethodView):
     @blp.arguments(SameAsInSchema, location="json", as_kwargs=False)
     @blp.response(201, SameAsSchema)
     @blp.alt_response(409, **problem_doc("The two records are linked already."))
-    @blp.doc(**security("write"))
+    @blp.doc(operationId="createSameAsLink", **security("write"))
     def post(self, data: dict):
         """Link two records as the same thing
 
@@ -77,6 +78,7 @@ class SameAsLinks(MethodView):
 class SameAsLink(MethodView):
     @blp.response(200, SameAsSchema)
     @blp.alt_response(404, **problem_doc("No same-as link has that id."))
+    @blp.doc(operationId="getSameAsLink")
     def get(self, link_id: str):
         """Get one same-as link
 
@@ -88,7 +90,7 @@ class SameAsLink(MethodView):
     @require("write")
     @blp.response(204)
     @blp.alt_response(404, **problem_doc("No same-as link has that id."))
-    @blp.doc(**security("write"))
+    @blp.doc(operationId="deleteSameAsLink", **security("write"))
     def delete(self, link_id: str):
         """Withdraw a same-as link
 
