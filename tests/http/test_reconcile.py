@@ -210,3 +210,14 @@ def test_a_record_is_a_candidate_once_however_many_names_fold_alike(curated):
     result = ask(client, {"q0": {"query": "el-Monitor"}})["q0"]["result"]
     assert [c["id"] for c in result].count("actors/al-monitor") == 1
     assert result[0]["id"] == "actors/al-monitor" and result[0]["match"]
+
+
+def test_a_private_deployment_asks_a_key_for_posted_queries_too(curated):
+    from api.app import create_app
+
+    app = create_app({"DATABASE_URL": curated.url, "TESTING": True, "READS_REQUIRE_KEY": True})
+    private = app.test_client()
+    form = {"queries": json.dumps({"q0": {"query": "Kataeb Hizbullah"}})}
+    assert_problem(private.post("/v1/reconcile", data=form), 401)
+    keyed = private.post("/v1/reconcile", data=form, headers=curated.auth("read"))
+    assert keyed.status_code == 200
