@@ -19,7 +19,7 @@ from marshmallow import fields, validate
 
 from schemas import registry
 from schemas import vocabularies as vocab
-from schemas.bundle import SLUG
+from schemas.bundle import SLUG, identifier_problem
 from schemas.exports import CommaList, CommaNumbers, export_args
 from schemas.grammar import (  # noqa: F401 (MAX_QUERY_TERMS: documented here too)
     MAX_QUERY_TERMS,
@@ -64,6 +64,39 @@ def codes(vocabulary: dict, description: str) -> fields.List:
     return fields.List(
         fields.String(validate=validate.OneOf(list(vocabulary))),
         metadata=meta(description),
+    )
+
+
+def identifier_param(record_type: str, example: str) -> fields.List:
+    """`identifier=scheme:value`, repeatable: records holding any of these identifiers."""
+
+    def check(text: str) -> None:
+        scheme, _, value = text.partition(":")
+        problem = identifier_problem(scheme, value, record_type) if value else None
+        if not value:
+            problem = "Write it as scheme:value, e.g. wikidata:Q796."
+        if problem:
+            raise ma.ValidationError(problem)
+
+    return fields.List(
+        fields.String(validate=[validate.Length(max=220), check]),
+        metadata=meta(
+            f"{record_type.capitalize()}s holding this external identifier, `scheme:value` "
+            "(schemes: `GET /v1/vocabularies`, identifier_schemes).",
+            [example],
+        ),
+    )
+
+
+def resolve_param(effect: str) -> fields.String:
+    """`resolve=same_as`: treat each group of records joined by same-as links as one."""
+    return fields.String(
+        validate=validate.OneOf(["same_as"]),
+        metadata=meta(
+            "`same_as`: treat each group of records joined by curated same-as links "
+            f"(`/v1/same-as`) as one: {effect}. A group's id is the smallest id among its "
+            "members (code-point order)."
+        ),
     )
 
 
@@ -211,6 +244,10 @@ class EventListArgs(
         ),
     )
     source = ids("Events cited by this source.")
+    resolve = resolve_param(
+        "`actor` and `location` match every member of the named records' groups (facets and "
+        "aggregates count a group once)"
+    )
 
 
 class StatementListArgs(
@@ -243,6 +280,10 @@ class StatementListArgs(
     date_from = _date_param(_DATE_FROM)
     date_to = _date_param(_DATE_TO)
     source = ids("Statements cited by this source.")
+    resolve = resolve_param(
+        "`speaker`, `actor`, `addressed_to` and `mentions` match every member of the named "
+        "actors' groups (facets and aggregates count a group once)"
+    )
 
 
 class ActorListArgs(
@@ -263,6 +304,8 @@ class ActorListArgs(
     )
     related_to = ids("Actors with a stated relation to this actor (either direction).")
     source = ids("Actors cited by this source.")
+    identifier = identifier_param("actor", "wikidata:Q796")
+    resolve = resolve_param("one record per group, the group's, counted once")
 
 
 class RelationListArgs(
@@ -308,6 +351,8 @@ class LocationListArgs(
         "iraq",
     )
     source = ids("Places cited by this source.")
+    identifier = identifier_param("location", "iso3166-2:IQ-AN")
+    resolve = resolve_param("one record per group, the group's, counted once")
 
 
 class SourceListArgs(
@@ -413,6 +458,10 @@ class NetworkArgs(QueryArgs):
             "best-connected first. `truncated` says when some were left out.",
             _NETWORK_DEFAULT_LIMIT,
         ),
+    )
+    resolve = resolve_param(
+        "each group is one node under the group's id, reached from every member (edges "
+        "inside a group are left out, ties between two groups joined)"
     )
 
 

@@ -7,6 +7,7 @@ One module (over 400 lines) because the bundle is one document, read top to bott
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -27,6 +28,26 @@ def _iso_country(code: str) -> None:
     """An ISO 3166-1 alpha-2 code assigned to a country (the list maintained by pycountry)."""
     if code not in _ISO_COUNTRIES:
         raise ma.ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code, e.g. IQ.")
+
+
+_ISO_SUBDIVISIONS = frozenset(division.code for division in pycountry.subdivisions)
+_ASSIGNED = {"iso3166-1": _ISO_COUNTRIES, "iso3166-2": _ISO_SUBDIVISIONS}
+
+
+def identifier_problem(scheme: str, value: str, record_type: str | None = None) -> str | None:
+    """Why `value` is not an identifier of `scheme` (for a record of `record_type`), or None:
+    the scheme must exist and take such records, the value have its format and, for ISO codes,
+    be assigned (pycountry's lists)."""
+    found = vocab.IDENTIFIER_SCHEMES.get(scheme)
+    if found is None:
+        return f"Unknown scheme {scheme!r}: one of {', '.join(vocab.IDENTIFIER_SCHEMES)}."
+    if record_type is not None and record_type not in found.record_types:
+        return f"The scheme {scheme!r} is not for {record_type}s."
+    if not re.fullmatch(found.pattern, value):
+        return f"{value!r} is not a {scheme} identifier (e.g. {found.example})."
+    if scheme in _ASSIGNED and value not in _ASSIGNED[scheme]:
+        return f"{value!r} is not an assigned {scheme.upper()} code."
+    return None
 
 
 def date_field(**kwargs: Any) -> fields.Date:
@@ -142,6 +163,64 @@ class BundleAliasSchema(StrictSchema):
         return {"name": data} if isinstance(data, str) else data
 
 
+class BundleIdentifierSchema(StrictSchema):
+    """An external identifier of the record (schemas/vocabularies.py IDENTIFIER_SCHEMES)."""
+
+    RECORD_TYPE: str | None = None
+
+    scheme = fields.String(
+        required=True,
+        validate=_one_of(vocab.IDENTIFIER_SCHEMES),
+        metadata={"description": "The scheme (`GET /v1/vocabularies`: identifier_schemes)."},
+    )
+    value = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The identifier, in its scheme's format: `Q796`, `IQ-AN`."},
+    )
+    reason = fields.String(
+        load_default=None,
+        validate=validate.Length(min=8, max=1000),
+        metadata={"description": "Why the curator gives the record this identifier."},
+    )
+
+    @ma.validates_schema
+    def check_format(self, data: dict, **kwargs: Any) -> None:
+        if data.get("scheme") in vocab.IDENTIFIER_SCHEMES and data.get("value"):
+            problem = identifier_problem(data["scheme"], data["value"], self.RECORD_TYPE)
+            if problem:
+                raise ma.ValidationError(problem, "value")
+
+
+class BundleActorIdentifierSchema(BundleIdentifierSchema):
+    RECORD_TYPE = "actor"
+
+
+class BundleLocationIdentifierSchema(BundleIdentifierSchema):
+    RECORD_TYPE = "location"
+
+
+def _identifiers_field(schema: type[BundleIdentifierSchema]) -> fields.List:
+    return fields.List(
+        fields.Nested(schema),
+        load_default=list,
+        metadata={
+            "description": "External identifiers (Wikidata, GeoNames, ISO 3166, crosswalk "
+            "names), each with the curator's reason; cite them like any field "
+            "(a public record that `supports: [identifiers]`)."
+        },
+    )
+
+
+def _unique_identifiers(data: dict) -> None:
+    seen: set[tuple[str, str]] = set()
+    for item in data.get("identifiers") or []:
+        pair = (item["scheme"], item["value"])
+        if pair in seen:
+            raise ma.ValidationError(f"Duplicate identifier {':'.join(pair)!r}.", "identifiers")
+        seen.add(pair)
+
+
 def _citations_field() -> fields.List:
     return fields.List(
         fields.Nested(BundleCitationSchema), required=True, validate=validate.Length(min=1)
@@ -179,7 +258,12 @@ class BundleActorSchema(StrictSchema):
     description = fields.String(load_default=None)
     country = fields.String(load_default=None, validate=_iso_country)
     aliases = fields.List(fields.Nested(BundleAliasSchema), load_default=list)
+    identifiers = _identifiers_field(BundleActorIdentifierSchema)
     citations = _citations_field()
+
+    @ma.validates_schema
+    def check_identifiers(self, data: dict, **kwargs: Any) -> None:
+        _unique_identifiers(data)
 
 
 class BundleRelationSchema(StrictSchema):
@@ -221,6 +305,7 @@ class BundleLocationSchema(StrictSchema):
             "administrative `parent` (a country in the Sahel: `regions: [sahel]`)."
         },
     )
+    identifiers = _identifiers_field(BundleLocationIdentifierSchema)
     citations = _citations_field()
 
     @ma.validates_schema
@@ -233,6 +318,7 @@ class BundleLocationSchema(StrictSchema):
             raise ma.ValidationError("Required with coordinates.", "coordinate_precision")
         if data["parent"] == data["id"]:
             raise ma.ValidationError("A location cannot be its own parent.", "parent")
+        _unique_identifiers(data)
 
 
 class BundleParticipantSchema(StrictSchema):

@@ -3,6 +3,8 @@ first briefing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from schemas import vocabularies as vocab
 from schemas.urls import EXAMPLE_ROOT
 
@@ -115,7 +117,7 @@ STATEMENT_FACETS_EXAMPLE = [
     {"value": "adel-abdul-mahdi", "label": "Adel Abdul Mahdi", "count": 3},
     {"value": "donald-trump", "label": "Donald Trump", "count": 2},
 ]
-VOCABULARIES_EXAMPLE = {
+VOCABULARIES_EXAMPLE: dict[str, list[dict[str, Any]]] = {
     name: [
         {"code": code, "meaning": meaning}
         | ({"type": vocab.EVENT_SUB_TYPES[code][0]} if name == "event_sub_types" else {})
@@ -123,6 +125,17 @@ VOCABULARIES_EXAMPLE = {
     ]
     for name, codes in vocab.all_vocabularies().items()
 }
+VOCABULARIES_EXAMPLE["identifier_schemes"] = [
+    {
+        "code": code,
+        "meaning": scheme.meaning,
+        "record_types": list(scheme.record_types),
+        "pattern": scheme.pattern,
+        "example": scheme.example,
+        "url_template": scheme.url_template,
+    }
+    for code, scheme in list(vocab.IDENTIFIER_SCHEMES.items())[:2]
+]
 
 
 def _no_figure(count: int, given: int = 0) -> dict:

@@ -120,6 +120,19 @@ class AliasSchema(ma.Schema):
     language = string_field("ISO 639-1 language of the alias, when known.", "ar", allow_none=True)
 
 
+class IdentifierSchema(ma.Schema):
+    CSV_CELL = "{scheme}:{value}"
+
+    scheme = enum_field(vocab.IDENTIFIER_SCHEMES, "The scheme of the identifier.")
+    value = string_field("The identifier in its scheme.", "Q796")
+    url = string_field(
+        "The identifier's page (the scheme's URL template filled), when it has one.",
+        "https://www.wikidata.org/wiki/Q796",
+        allow_none=True,
+    )
+    reason = string_field("Why the curator gives the record this identifier.", allow_none=True)
+
+
 class CoordinatesSchema(ma.Schema):
     # flat formats (CSV, GeoJSON properties) name them as locations do
     CSV_COLUMNS = {
@@ -211,6 +224,17 @@ class ActorSchema(ma.Schema):
         "ISO 3166-1 alpha-2 country the actor belongs to.", "IQ", allow_none=True
     )
     aliases = fields.List(fields.Nested(AliasSchema))
+    identifiers = fields.List(
+        fields.Nested(IdentifierSchema),
+        metadata={"description": "External identifiers: Wikidata, ISO 3166, crosswalk names."},
+    )
+    same_as = fields.List(
+        fields.Nested(ActorRefSchema),
+        metadata={
+            "description": "The actors a curated same-as link joins this one to (they denote "
+            "the same thing: `/v1/same-as`); both records stay."
+        },
+    )
     relations = fields.List(
         fields.Nested(RelationSchema),
         metadata={"description": "Relations in which the actor is subject or object."},
@@ -241,6 +265,17 @@ class LocationSchema(ma.Schema):
     country = string_field("ISO 3166-1 alpha-2 country.", "IQ", allow_none=True)
     description = string_field("One-line description.", allow_none=True)
     aliases = fields.List(fields.Nested(AliasSchema))
+    identifiers = fields.List(
+        fields.Nested(IdentifierSchema),
+        metadata={"description": "External identifiers: Wikidata, GeoNames, ISO 3166 codes."},
+    )
+    same_as = fields.List(
+        fields.Nested(LocationRefSchema),
+        metadata={
+            "description": "The places a curated same-as link joins this one to (they denote "
+            "the same place: `/v1/same-as`); both records stay."
+        },
+    )
     regions = fields.List(
         fields.Nested(LocationRefSchema),
         metadata={

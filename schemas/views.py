@@ -190,12 +190,29 @@ class EventSubTypeEntrySchema(VocabularyEntrySchema):
     type = enum_field(vocab.EVENT_TYPES, "The event type this sub-type belongs to.")
 
 
+class IdentifierSchemeEntrySchema(VocabularyEntrySchema):
+    record_types = fields.List(
+        fields.String(metadata={"enum": ["actor", "location"]}),
+        metadata={"description": "The records that take identifiers of this scheme."},
+    )
+    pattern = string_field("The format of a value (a regular expression).", "^Q[1-9][0-9]{0,11}$")
+    example = string_field("A value.", "Q796")
+    url_template = string_field(
+        "The page of a value, `{value}` standing for it; null when the scheme has no pages.",
+        "https://www.wikidata.org/wiki/{value}",
+        allow_none=True,
+    )
+
+
+_ENTRY_SCHEMAS = {
+    "event_sub_types": EventSubTypeEntrySchema,
+    "identifier_schemes": IdentifierSchemeEntrySchema,
+}
+
 VocabulariesSchema = ma.Schema.from_dict(
     {
         name: fields.List(
-            fields.Nested(
-                EventSubTypeEntrySchema if name == "event_sub_types" else VocabularyEntrySchema
-            ),
+            fields.Nested(_ENTRY_SCHEMAS.get(name, VocabularyEntrySchema)),
             metadata={"description": f"Every code of `{name}`, with its meaning."},
         )
         for name in vocab.all_vocabularies()
@@ -357,3 +374,32 @@ class AggregateSchema(ma.Schema):
         metadata={"description": "The matching records, each counted once."},
     )
     groups = fields.List(fields.Nested(AggregateGroupSchema))
+
+
+# ---------------------------------------------------------------- identity
+
+
+class IdentifiedRecordSchema(ma.Schema):
+    type = fields.String(
+        metadata={"enum": ["actor", "location"], "description": "The record's type."}
+    )
+    id = string_field("Public id of the record.", "iraq")
+    name = string_field("Its name.", "Iraq")
+    kind = string_field("Its kind (actor kind or location kind).", "state")
+    url = Url("URL of the full record.", "/v1/actors/iraq")
+
+
+class IdentifierLookupSchema(ma.Schema):
+    """The records that hold one external identifier."""
+
+    scheme = enum_field(vocab.IDENTIFIER_SCHEMES, "The identifier's scheme.")
+    value = string_field("The identifier.", "Q796")
+    url = string_field(
+        "The identifier's page, when its scheme has pages.",
+        "https://www.wikidata.org/wiki/Q796",
+        allow_none=True,
+    )
+    records = fields.List(
+        fields.Nested(IdentifiedRecordSchema),
+        metadata={"description": "Every actor and place holding it, actors first, by id."},
+    )

@@ -6,6 +6,8 @@ built from it and `GET /v1/vocabularies` serves it, so the three cannot drift ap
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 ACTOR_KINDS: dict[str, str] = {
     "person": "An individual human being.",
     "organization": "A non-state organization that is not primarily armed (party, NGO, agency).",
@@ -196,6 +198,74 @@ EDGE_KINDS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class IdentifierScheme:
+    """A scheme of external identifiers: what it is, which records take it, the format of its
+    values (a regular expression; ISO codes are also checked against the assigned ones) and
+    the URL of a value's page, `{value}` standing for it (None: the scheme has no pages)."""
+
+    meaning: str
+    record_types: tuple[str, ...]
+    pattern: str
+    example: str
+    url_template: str | None
+
+
+_ISO_PAGE = "https://www.iso.org/obp/ui/#iso:code:3166:{value}"
+_CROSSWALK_NAME = r"^\S(?:.{0,198}\S)?$"  # a name as the other dataset spells it
+
+IDENTIFIER_SCHEMES: dict[str, IdentifierScheme] = {
+    "wikidata": IdentifierScheme(
+        "A Wikidata item (QID).",
+        ("actor", "location"),
+        r"^Q[1-9][0-9]{0,11}$",
+        "Q796",
+        "https://www.wikidata.org/wiki/{value}",
+    ),
+    "geonames": IdentifierScheme(
+        "A GeoNames feature id.",
+        ("location",),
+        r"^[1-9][0-9]{0,9}$",
+        "99237",
+        "https://www.geonames.org/{value}",
+    ),
+    "iso3166-1": IdentifierScheme(
+        "An ISO 3166-1 alpha-2 country code (a country, or the state acting as one).",
+        ("actor", "location"),
+        r"^[A-Z]{2}$",
+        "IQ",
+        _ISO_PAGE,
+    ),
+    "iso3166-2": IdentifierScheme(
+        "An ISO 3166-2 code of a country's subdivision.",
+        ("location",),
+        r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
+        "IQ-AN",
+        _ISO_PAGE,
+    ),
+    "acled": IdentifierScheme(
+        "The actor's name as ACLED codes it (a crosswalk to ACLED's actor1 / actor2).",
+        ("actor",),
+        _CROSSWALK_NAME,
+        "Kataib Hezbollah",
+        None,
+    ),
+    "ucdp": IdentifierScheme(
+        "The actor's name in UCDP's datasets (a crosswalk to UCDP's side names).",
+        ("actor",),
+        _CROSSWALK_NAME,
+        "Government of Iraq",
+        None,
+    ),
+}
+
+
+def identifier_url(scheme: str, value: str) -> str | None:
+    """The page of an identifier, when its scheme has pages."""
+    template = IDENTIFIER_SCHEMES[scheme].url_template
+    return template.replace("{value}", value) if template else None
+
+
 def event_sub_types_of(event_type: str) -> list[str]:
     """Sub-type codes that belong to an event type."""
     return [code for code, (parent, _) in EVENT_SUB_TYPES.items() if parent == event_type]
@@ -217,4 +287,5 @@ def all_vocabularies() -> dict[str, dict[str, str]]:
         "participant_roles": PARTICIPANT_ROLES,
         "relation_predicates": RELATION_PREDICATES,
         "statement_channels": STATEMENT_CHANNELS,
+        "identifier_schemes": {code: s.meaning for code, s in IDENTIFIER_SCHEMES.items()},
     }

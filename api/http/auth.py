@@ -241,6 +241,9 @@ def require(needed: str) -> Callable:
     return decorate
 
 
+POSTED_READS = ("/v1/reconcile",)  # reads whose questions are POSTed (a batch of queries)
+
+
 def init_private_reads(app: Flask) -> None:
     """`READS_REQUIRE_KEY=1`: every read under /v1 needs a key (scope `read` or more)."""
     if not app.config.get("READS_REQUIRE_KEY"):
@@ -248,7 +251,8 @@ def init_private_reads(app: Flask) -> None:
 
     @app.before_request
     def _reads_need_a_key() -> None:
-        if request.method in ("GET", "HEAD") and request.path.startswith("/v1/"):
+        reading = request.method in ("GET", "HEAD") or request.path in POSTED_READS
+        if reading and request.path.startswith("/v1/"):
             authorize("read")
 
 

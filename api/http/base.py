@@ -99,7 +99,7 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = QueryParser(unknown=None)
 
     def response(self, status_code, schema=None, **kwargs):
-        if schema is not None:
+        if schema is not None and not isinstance(schema, dict):  # a dict: documented only
             schema = fastdump.install(resolve_schema_instance(schema))
         return super().response(status_code, schema, **kwargs)
 

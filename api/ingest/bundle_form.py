@@ -12,12 +12,14 @@ from api.records import WRITABLE
 from api.store.models import (
     Actor,
     ActorAlias,
+    ActorIdentifier,
     Citation,
     Event,
     EventCasualty,
     EventParticipant,
     Location,
     LocationAlias,
+    LocationIdentifier,
     LocationRegion,
     Source,
     StatementAddressee,
@@ -36,6 +38,7 @@ _UNORDERED = (
     "events",
     "on_behalf_of",
     "regions",
+    "identifiers",
 )
 SOURCE_FIELDS = ("title", "publisher", "published", "published_precision", "url", "author")
 
@@ -107,6 +110,11 @@ def aliases(model: type[pw.Model], owner: pw.Field, row_id: int) -> list[dict]:
     return [{"name": a.name, "language": a.language} for a in rows]
 
 
+def identifiers(model: type[pw.Model], owner: pw.Field, row_id: int) -> list[dict]:
+    rows = model.select().where(owner == row_id).order_by(model.id)
+    return [{"scheme": i.scheme, "value": i.value, "reason": i.reason} for i in rows]
+
+
 def _actor_slugs(link: type[pw.Model], statement_id: int, order: pw.Field) -> list[str]:
     query = (
         Actor.select(Actor.slug)
@@ -145,7 +153,8 @@ def definition(collection: str, row: pw.Model) -> dict:
     if collection == "actors":
         fields: tuple[str, ...] = ("name", "kind", "title", "description", "country")
         return {"id": row.slug, **{f: getattr(row, f) for f in fields}} | {
-            "aliases": aliases(ActorAlias, ActorAlias.actor, row.id)
+            "aliases": aliases(ActorAlias, ActorAlias.actor, row.id),
+            "identifiers": identifiers(ActorIdentifier, ActorIdentifier.actor, row.id),
         }
     if collection == "locations":
         fields = ("name", "kind", "latitude", "longitude", "coordinate_precision", "country")
@@ -154,6 +163,7 @@ def definition(collection: str, row: pw.Model) -> dict:
             | {f: getattr(row, f) for f in (*fields, "description")}
             | {"aliases": aliases(LocationAlias, LocationAlias.location, row.id)}
             | {"regions": _region_slugs(row.id)}
+            | {"identifiers": identifiers(LocationIdentifier, LocationIdentifier.location, row.id)}
         )
     if collection == "relations":
         return {

@@ -17,12 +17,14 @@ from api.records import of_collection
 from api.store.models import (
     Actor,
     ActorAlias,
+    ActorIdentifier,
     Citation,
     Event,
     EventCasualty,
     EventParticipant,
     Location,
     LocationAlias,
+    LocationIdentifier,
     LocationRegion,
     Relation,
     SearchDocument,
@@ -45,6 +47,14 @@ def attribute(model: type[pw.Model], column: str) -> str:
     """The attribute holding a column's raw value (`actor_id` for the foreign key `actor`)."""
     field = model._meta.fields[column]
     return field.object_id_name if isinstance(field, pw.ForeignKeyField) else column
+
+
+def identifier_rows(data: dict) -> list[dict]:
+    """A record's identifiers as the rows of its identifier table (without the owner)."""
+    return [
+        {"scheme": i["scheme"], "value": i["value"], "reason": i["reason"]}
+        for i in data.get("identifiers") or []
+    ]
 
 
 class Writer:
@@ -165,6 +175,7 @@ class Writer:
         row, created = self.upsert(Actor, {"slug": data["id"]}, values)
         aliases = [{"name": a["name"], "language": a["language"]} for a in data["aliases"]]
         self.sync(ActorAlias, {"actor": row.id}, aliases)
+        self.sync(ActorIdentifier, {"actor": row.id}, identifier_rows(data))
         self.citations("actor", row.id, data["citations"], bundle)
         names = [a["name"] for a in aliases]
         self.search_document(
@@ -198,6 +209,7 @@ class Writer:
             ).execute()
         aliases = [{"name": a["name"], "language": a["language"]} for a in data["aliases"]]
         self.sync(LocationAlias, {"location": row.id}, aliases)
+        self.sync(LocationIdentifier, {"location": row.id}, identifier_rows(data))
         self.citations("location", row.id, data["citations"], bundle)
         names = [a["name"] for a in aliases]
         self.search_document("location", row.id, data["name"], *names, data["description"])

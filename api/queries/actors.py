@@ -9,11 +9,12 @@ import peewee as pw
 
 from api.queries.collection import Collection
 from api.queries.filters import any_of, cited_by, ids_for
+from api.queries.identity import resolved, same_as_refs, with_identifier
 from api.queries.list_query import ListQuery
-from api.queries.loading import aliases_for, citations_for, versioned
+from api.queries.loading import aliases_for, citations_for, identifiers_for, versioned
 from api.queries.paging import sorts_for
 from api.queries.relations import relations_of
-from api.store.models import Actor, ActorAlias, Relation
+from api.store.models import Actor, ActorAlias, ActorIdentifier, Relation
 
 
 def _load_actors(actors: list[Actor]) -> list[dict]:
@@ -24,6 +25,8 @@ def _load_actors(actors: list[Actor]) -> list[dict]:
         for end in {row.subject_id, row.object_id} & set(ids):
             relations[end].append(record)
     aliases = aliases_for(ActorAlias, ActorAlias.actor, ids)
+    identifiers = identifiers_for(ActorIdentifier, ActorIdentifier.actor, ids)
+    same_as = same_as_refs("actor", ids)
     citations = citations_for("actor", ids)
     return [
         {
@@ -35,6 +38,8 @@ def _load_actors(actors: list[Actor]) -> list[dict]:
             "description": actor.description,
             "country": actor.country,
             "aliases": aliases[actor.id],
+            "identifiers": identifiers[actor.id],
+            "same_as": same_as[actor.id],
             "relations": relations[actor.id],
             "citations": citations[actor.id],
         }
@@ -60,6 +65,8 @@ ACTORS = Collection(
         "country": any_of(Actor.country),
         "related_to": related_to,
         "source": cited_by("actor", Actor),
+        "identifier": with_identifier("actor"),
+        "resolve": resolved("actor"),
     },
     load=_load_actors,
 )

@@ -45,6 +45,7 @@ import peewee as pw
 from api.queries.collection import Collection, matching
 from api.queries.errors import InvalidParameter
 from api.queries.events import EVENTS, PLACE_COLUMNS
+from api.queries.identity import grouped_column
 from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
 from api.store import data_version
@@ -458,9 +459,9 @@ class Dyad(Dimension):
     name = "dyad"
     labelled = True
 
-    def __init__(self) -> None:
-        self.perpetrators = _role_links("perpetrator").distinct().alias("dyad_p")
-        self.targets = _role_links("target").distinct().alias("dyad_t")
+    def __init__(self, asked: ListQuery) -> None:
+        self.perpetrators = _role_links("perpetrator", asked).distinct().alias("dyad_p")
+        self.targets = _role_links("target", asked).distinct().alias("dyad_t")
 
     def columns(self) -> list[pw.Node]:
         return [self.perpetrators.c.key, self.targets.c.key]
@@ -488,9 +489,10 @@ class Dyad(Dimension):
         return result
 
 
-def _role_links(role: str | None) -> pw.SelectQuery:
+def _role_links(role: str | None, asked: ListQuery) -> pw.SelectQuery:
     link = EventParticipant
-    query = link.select(link.event.alias("owner"), link.actor.alias("key"))
+    actor = grouped_column("actor", link.actor, asked)  # resolve=same_as: the group's
+    query = link.select(link.event.alias("owner"), actor.alias("key"))
     return query if role is None else query.where(link.role == role)
 
 
@@ -500,14 +502,16 @@ def _citing(record_type: str) -> pw.SelectQuery:
     )
 
 
-def _speakers() -> pw.SelectQuery:
+def _speakers(asked: ListQuery) -> pw.SelectQuery:
     """(statement, actor) for each speaker and each actor spoken for, once each (as
-    `speaker=` matches)."""
+    `speaker=` matches; under resolve=same_as, the actor's group)."""
     spoke = StatementSpeaker.select(
-        StatementSpeaker.statement.alias("owner"), StatementSpeaker.actor.alias("key")
+        StatementSpeaker.statement.alias("owner"),
+        grouped_column("actor", StatementSpeaker.actor, asked).alias("key"),
     )
     behalf = StatementPrincipal.select(
-        StatementPrincipal.statement.alias("owner"), StatementPrincipal.actor.alias("key")
+        StatementPrincipal.statement.alias("owner"),
+        grouped_column("actor", StatementPrincipal.actor, asked).alias("key"),
     )
     union = (spoke | behalf).alias("speakers_union")  # UNION: each pair once
     return pw.Select([union], [union.c.owner.alias("owner"), union.c.key.alias("key")]).bind(
@@ -515,8 +519,9 @@ def _speakers() -> pw.SelectQuery:
     )
 
 
-def dimension(kind: str, name: str, shape: Shape) -> Dimension:
-    """The dimension `name` of events or statements."""
+def dimension(kind: str, name: str, shape: Shape, asked: ListQuery) -> Dimension:
+    """The dimension `name` of events or statements (actors as their same-as groups under
+    `resolve=same_as`)."""
     model = Event if kind == "event" else Statement
     if name in DATE_DIMENSIONS:
         return Dates(name, model, shape.spread)
@@ -529,18 +534,19 @@ def dimension(kind: str, name: str, shape: Shape) -> Dimension:
     if name == "channel":
         return Column(name, Statement.channel)
     if name == "actor":
-        return Linked(name, _role_links(None), Actor)
+        return Linked(name, _role_links(None, asked), Actor)
     if name in ROLE_DIMENSIONS:
-        return Linked(name, _role_links(name), Actor)
+        return Linked(name, _role_links(name, asked), Actor)
     if name == "dyad":
-        return Dyad()
+        return Dyad(asked)
     if name == "source":
         return Linked(name, _citing(kind), Source)
     if name == "speaker":
-        return Linked(name, _speakers(), Actor)
+        return Linked(name, _speakers(asked), Actor)
     if name == "addressee":
         link = StatementAddressee
-        query = link.select(link.statement.alias("owner"), link.actor.alias("key"))
+        actor = grouped_column("actor", link.actor, asked)
+        query = link.select(link.statement.alias("owner"), actor.alias("key"))
         return Linked(name, query, Actor)
     raise InvalidParameter("group_by", f"Unknown dimension {name!r}.")
 
@@ -669,7 +675,7 @@ def _collection(kind: str) -> Collection:
 def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
     collection = _collection(kind)
     casualties = shape.casualties and kind == "event"
-    dimensions = [dimension(kind, name, shape) for name in shape.group_by]
+    dimensions = [dimension(kind, name, shape, asked) for name in shape.group_by]
     flags = _casualty_flags() if casualties else None
 
     dated = next((d for d in dimensions if isinstance(d, Dates)), None)

@@ -17,11 +17,11 @@ from api.queries.filters import (
     date_to,
     descendant_location_ids,
     great_circle_km,
-    ids_for,
     in_bbox,
     member,
     near,
 )
+from api.queries.identity import actor_ids, location_slugs
 from api.queries.list_query import ListQuery
 from api.queries.loading import (
     Row,
@@ -229,7 +229,7 @@ def _load_events(events: list[Row]) -> list[dict]:
 def _event_actor(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Events in which any of the actors took part (in `role`, when given)."""
     links = EventParticipant.select(EventParticipant.event).where(
-        EventParticipant.actor.in_(ids_for(Actor, slugs, "actor"))
+        EventParticipant.actor.in_(actor_ids(slugs, "actor", asked))
     )
     if asked.filters.get("role"):
         links = links.where(EventParticipant.role == asked.filters["role"])
@@ -246,7 +246,7 @@ def _event_role(role: str, asked: ListQuery) -> pw.Node | None:
 
 def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Events at any of the places or anywhere inside them."""
-    places = descendant_location_ids(slugs, "location")
+    places = descendant_location_ids(location_slugs(slugs, asked), "location")
     return member(Event.location, (places, Location.id))
 
 

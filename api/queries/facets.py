@@ -12,6 +12,7 @@ import peewee as pw
 
 from api.queries.collection import Collection, matching
 from api.queries.events import EVENTS
+from api.queries.identity import grouped_column, location_groups
 from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
 from api.store import data_version
@@ -89,7 +90,8 @@ def _actor_facet(
     records' table is read only when a filter narrows them."""
     model = collection.model
     count = pw.fn.COUNT(owner.distinct()).alias("n")
-    per_actor = link.select(link.actor.alias("actor_id"), count).group_by(link.actor)
+    actor = grouped_column("actor", link.actor, asked)  # a same-as group counts once
+    per_actor = link.select(actor.alias("actor_id"), count).group_by(actor)
     if role:
         per_actor = per_actor.where(link.role == role)
     records = matching(collection, model.select(model.id), asked)
@@ -108,19 +110,36 @@ def _speaker_facet(asked: ListQuery) -> tuple[list[dict], int]:
     found = matching(STATEMENTS, Statement.select(Statement.id), asked)
     narrowed, records = bool(found.terms), found.query()
     speaker, principal = StatementSpeaker, StatementPrincipal
-    both = principal.select(principal.actor, (pw.fn.COUNT(pw.SQL("*")) * -1).alias("n")).join(
+    # under resolve=same_as each side's actor stands for its group and statements are counted
+    # distinct (a group's members may share one); otherwise each link is one statement
+    spoken_by = grouped_column("actor", speaker.actor, asked)
+    spoken_for = grouped_column("actor", principal.actor, asked)
+    grouped = spoken_by is not speaker.actor or spoken_for is not principal.actor
+
+    def count(link: type[pw.Model]) -> pw.Node:
+        return pw.fn.COUNT(link.statement.distinct()) if grouped else pw.fn.COUNT(pw.SQL("*"))
+
+    both = principal.select(spoken_for.alias("actor_id"), (count(principal) * -1).alias("n")).join(
         speaker,
-        on=(speaker.statement == principal.statement) & (speaker.actor == principal.actor),
+        on=(speaker.statement == principal.statement) & (spoken_by == spoken_for),
     )
     parts = []
-    for query, link in (
-        (speaker.select(speaker.actor, pw.fn.COUNT(pw.SQL("*")).alias("n")), speaker),
-        (principal.select(principal.actor, pw.fn.COUNT(pw.SQL("*")).alias("n")), principal),
-        (both, principal),
+    for query, link, column in (
+        (
+            speaker.select(spoken_by.alias("actor_id"), count(speaker).alias("n")),
+            speaker,
+            spoken_by,
+        ),
+        (
+            principal.select(spoken_for.alias("actor_id"), count(principal).alias("n")),
+            principal,
+            spoken_for,
+        ),
+        (both, principal, spoken_for),
     ):
         if narrowed:
             query = query.where(link.statement.in_(records))
-        parts.append(query.group_by(link.actor))
+        parts.append(query.group_by(column))
     terms = reduce(operator.add, parts).alias("terms")  # UNION ALL of (actor_id, n)
     actor_id, n = terms.c.actor_id, terms.c.n
     per_actor = (
@@ -159,8 +178,10 @@ def _location_facet(asked: ListQuery) -> tuple[list[dict], int]:
         .group_by(Location.path)
     )
     counts: dict[str | None, int] = defaultdict(int)
+    group_of = location_groups(asked)  # under resolve=same_as: a place's group's id
     for path, count in matching(EVENTS, query, asked).query().tuples():
-        for slug in path.strip("/").split("/") if path else [None]:
+        slugs = path.strip("/").split("/") if path else [None]
+        for slug in dict.fromkeys(group_of.get(s, s) if s else s for s in slugs):
             counts[slug] += count
     names = dict(
         Location.select(Location.slug, Location.name)

@@ -14,6 +14,7 @@ import peewee as pw
 
 from api.store.db import database
 from api.store.models import Actor, Citation, Location, Source
+from schemas.vocabularies import identifier_url
 
 
 def versioned(row: pw.Model) -> dict:
@@ -249,5 +250,23 @@ def aliases_for(model: type[pw.Model], owner: pw.Field, ids: list[int]) -> dict[
         for alias in model.select().where(owner.in_(ids)).order_by(model.id):
             result[getattr(alias, f"{owner.name}_id")].append(
                 {"name": alias.name, "language": alias.language}
+            )
+    return result
+
+
+def identifiers_for(model: type[pw.Model], owner: pw.Field, ids: list[int]) -> dict[int, list]:
+    """External identifiers of many records in one query: {owner id: [{scheme, value, url,
+    reason}]}, in the order the curator gave them."""
+    result: dict[int, list] = defaultdict(list)
+    if ids:
+        query = model.select().where(owner.in_(ids)).order_by(model.id)
+        for row in query:
+            result[getattr(row, f"{owner.name}_id")].append(
+                {
+                    "scheme": row.scheme,
+                    "value": row.value,
+                    "url": identifier_url(row.scheme, row.value),
+                    "reason": row.reason,
+                }
             )
     return result

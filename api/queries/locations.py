@@ -16,10 +16,11 @@ from api.queries.filters import (
     in_bbox,
     near,
 )
+from api.queries.identity import resolved, same_as_refs, with_identifier
 from api.queries.list_query import ListQuery
-from api.queries.loading import aliases_for, citations_for, location_ref, versioned
+from api.queries.loading import aliases_for, citations_for, identifiers_for, location_ref, versioned
 from api.queries.paging import sorts_for
-from api.store.models import Location, LocationAlias, LocationRegion
+from api.store.models import Location, LocationAlias, LocationIdentifier, LocationRegion
 
 
 def _ancestor_slugs(location: Location) -> list[str]:
@@ -52,6 +53,8 @@ def _load_locations(locations: list[Location]) -> list[dict]:
         else {}
     )
     aliases = aliases_for(LocationAlias, LocationAlias.location, ids)
+    identifiers = identifiers_for(LocationIdentifier, LocationIdentifier.location, ids)
+    same_as = same_as_refs("location", ids)
     regions = _regions_for(ids)
     citations = citations_for("location", ids)
     records = []
@@ -71,6 +74,8 @@ def _load_locations(locations: list[Location]) -> list[dict]:
                 "country": location.country,
                 "description": location.description,
                 "aliases": aliases[location.id],
+                "identifiers": identifiers[location.id],
+                "same_as": same_as[location.id],
                 "regions": regions[location.id],
                 "citations": citations[location.id],
             }
@@ -96,6 +101,8 @@ LOCATIONS = Collection(
         "bbox": in_bbox,
         "near": near,
         "source": cited_by("location", Location),
+        "identifier": with_identifier("location"),
+        "resolve": resolved("location"),
     },
     load=_load_locations,
     distance=great_circle_km,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 import peewee as pw
 
 from api.queries.errors import NotFound
+from api.queries.identity import Groups, groups
 from api.queries.loading import actor_ref, citations_for
 from api.store.db import is_postgres
 from api.store.models import Actor, Event, EventParticipant, Relation, Statement, StatementSpeaker
@@ -193,8 +194,9 @@ def evidence(shown: list[dict]) -> dict[tuple[str, int], tuple[str, str]]:
     return found
 
 
-def network(slug: str, depth: int, limit: int) -> dict:
-    """The actors and edges within `depth` hops of an actor, at most `limit` nodes.
+def network(slug: str, depth: int, limit: int, resolve: bool = False) -> dict:
+    """The actors and edges within `depth` hops of an actor, at most `limit` nodes; with
+    `resolve`, each same-as group as one node (the group's id), reached from every member.
 
     Each level finds the edges touching the level's frontier (ties through each frontier
     actor's latest RECORDS_PER_ACTOR records); only the actors that can make the cut are
@@ -203,10 +205,14 @@ def network(slug: str, depth: int, limit: int) -> dict:
     center = Actor.get_or_none(Actor.slug == slug)
     if center is None:
         raise NotFound(f"No actor with id {slug!r}.")
-    depth_of = {center.id: 0}
-    actors = {center.id: center}
+    same_as = groups("actor") if resolve else None
+    start = [center.id]
+    if same_as is not None and center.id in same_as.group_of:
+        start = [member[0] for member in same_as.members[same_as.head(center.id)]]
+    depth_of = dict.fromkeys(start, 0)
+    actors = {row.id: row for row in Actor.select().where(Actor.id.in_(start))}
     strength: dict[int, int] = defaultdict(int)
-    score: dict[int, int] = {center.id: 0}  # strength when the node was reached
+    score: dict[int, int] = dict.fromkeys(start, 0)  # strength when the node was reached
     edges: dict[tuple, dict] = {}
 
     def best(candidates: Iterable[int], n: int) -> list[int]:
@@ -223,7 +229,7 @@ def network(slug: str, depth: int, limit: int) -> dict:
         coarse.sort(key=lambda c: (depth_of[c], -score[c], actors[c].name, actors[c].slug))
         return coarse[:n]
 
-    frontier = {center.id}
+    frontier = set(start)
     for level in range(1, depth + 1):
         before = set(edges)
         # With more than `limit` nodes already nearer, none found now can make the cut: only
@@ -271,6 +277,10 @@ def network(slug: str, depth: int, limit: int) -> dict:
                 **shared,
             }
         )
+    nodes = [{**actor_ref(actors[n]), "depth": depth_of[n]} for n in ranked]
+    if same_as is not None and same_as.group_of:
+        center = actors.get(same_as.head(center.id), center)
+        nodes, result_edges = _as_groups(same_as, nodes, result_edges)
     result_edges.sort(
         key=lambda e: (_EDGE_ORDER[e["kind"]], e["source"], e["target"], e["predicate"] or "")
     )
@@ -280,7 +290,44 @@ def network(slug: str, depth: int, limit: int) -> dict:
         "graph": {"actor": center.slug, "depth": depth},
         "actor": actor_ref(center),
         "depth": depth,
-        "nodes": [{**actor_ref(actors[n]), "depth": depth_of[n]} for n in ranked],
+        "nodes": nodes,
         "edges": result_edges,
         "truncated": len(depth_of) > limit,
     }
+
+
+def _as_groups(found: Groups, nodes: list[dict], edges: list[dict]) -> tuple[list, list]:
+    """Nodes and edges with each same-as group as one node under its id (the group's record:
+    its name and kind): edges inside a group go, ties between the same groups join."""
+    head_of = {
+        member[1]: group
+        for group, head in set(found.group_of.values())
+        for member in found.members[head]
+    }
+    refs = {
+        member[1]: {"id": member[1], "name": member[2], "kind": member[3]}
+        for members in found.members.values()
+        for member in members
+    }
+    merged_nodes: dict[str, dict] = {}
+    for node in nodes:
+        group = head_of.get(node["id"], node["id"])
+        shown = refs.get(group, {k: node[k] for k in ("id", "name", "kind")})
+        if group not in merged_nodes or node["depth"] < merged_nodes[group]["depth"]:
+            merged_nodes[group] = {**shown, "depth": node["depth"]}
+    merged_edges: dict[tuple, dict] = {}
+    for n, edge in enumerate(edges):
+        source = head_of.get(edge["source"], edge["source"])
+        target = head_of.get(edge["target"], edge["target"])
+        if source == target:
+            continue
+        if edge["kind"] != "relation" and target < source:
+            source, target = target, source
+        # a relation stays one edge (each is a statement of its own); ties join
+        key = (edge["kind"], source, target, n if edge["kind"] == "relation" else -1)
+        kept = merged_edges.setdefault(key, {**edge, "source": source, "target": target})
+        if kept is not edge and edge["kind"] != "relation":
+            for name in ("events", "statements"):
+                kept[name] = sorted(set(kept[name]) | set(edge[name]))[:EVIDENCE_LIMIT]
+    ordered = sorted(merged_nodes.values(), key=lambda n: (n["depth"], n["id"]))
+    return ordered, list(merged_edges.values())

@@ -19,6 +19,7 @@ from api.queries.filters import (
     ids_for,
     member,
 )
+from api.queries.identity import actor_ids
 from api.queries.list_query import ListQuery
 from api.queries.loading import (
     Row,
@@ -133,8 +134,8 @@ def _statements_linked(link: type[pw.Model], parameter: str) -> Filter:
     """Statements linked to any of the actors through `link` (speakers, addressees, ...)."""
 
     def apply(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
-        actor_ids = ids_for(Actor, slugs, parameter)
-        links = link.select(link.statement).where(link.actor.in_(actor_ids))
+        linked = actor_ids(slugs, parameter, asked)
+        links = link.select(link.statement).where(link.actor.in_(linked))
         return member(Statement.id, (links, link.statement))
 
     return apply
@@ -143,12 +144,12 @@ def _statements_linked(link: type[pw.Model], parameter: str) -> Filter:
 def statement_speaker(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Statements any of the actors made, or that were made on behalf of one of them (a
     spokesman's words are found under his group)."""
-    actor_ids = ids_for(Actor, slugs, "speaker")
+    speakers = actor_ids(slugs, "speaker", asked)
     spoken = StatementSpeaker.select(StatementSpeaker.statement).where(
-        StatementSpeaker.actor.in_(actor_ids)
+        StatementSpeaker.actor.in_(speakers)
     )
     represented = StatementPrincipal.select(StatementPrincipal.statement).where(
-        StatementPrincipal.actor.in_(actor_ids)
+        StatementPrincipal.actor.in_(speakers)
     )
     return member(
         Statement.id,
@@ -160,15 +161,15 @@ def statement_speaker(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
 def statement_actor(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Statements any of the actors made (or that were made on their behalf) or that were
     addressed to one of them."""
-    actor_ids = ids_for(Actor, slugs, "actor")
+    actors = actor_ids(slugs, "actor", asked)
     spoken = StatementSpeaker.select(StatementSpeaker.statement).where(
-        StatementSpeaker.actor.in_(actor_ids)
+        StatementSpeaker.actor.in_(actors)
     )
     represented = StatementPrincipal.select(StatementPrincipal.statement).where(
-        StatementPrincipal.actor.in_(actor_ids)
+        StatementPrincipal.actor.in_(actors)
     )
     addressed = StatementAddressee.select(StatementAddressee.statement).where(
-        StatementAddressee.actor.in_(actor_ids)
+        StatementAddressee.actor.in_(actors)
     )
     return (  # one IN over a UNION
         member(

@@ -19,6 +19,8 @@ from api.store import data_version, ddl
 from api.store.db import database, is_postgres
 from api.store.models import (
     DEFAULT_OWNER,
+    ActorIdentifier,
+    ActorSameAs,
     ApiKey,
     Change,
     ChangeSource,
@@ -28,7 +30,9 @@ from api.store.models import (
     Event,
     EventCasualty,
     EventJson,
+    LocationIdentifier,
     LocationRegion,
+    LocationSameAs,
     SchemaVersion,
     Source,
     StatementPrincipal,
@@ -229,6 +233,14 @@ def _to_v14(migrator: SchemaMigrator) -> None:
         last = batch[-1][0]
 
 
+def _to_v15(migrator: SchemaMigrator) -> None:
+    """v15 (identity): external identifiers of actors and places, and the curated same-as
+    links between two records of one type."""
+    database.create_tables(
+        [ActorIdentifier, LocationIdentifier, ActorSameAs, LocationSameAs], safe=True
+    )
+
+
 # version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
@@ -244,6 +256,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     12: _to_v12,
     13: _to_v13,
     14: _to_v14,
+    15: _to_v15,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

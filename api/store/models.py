@@ -74,6 +74,25 @@ class ActorAlias(BaseModel):
         indexes = ((("actor", "name"), True),)
 
 
+class ActorIdentifier(BaseModel):
+    """An external identifier of an actor: `scheme` (schemas/vocabularies.py
+    IDENTIFIER_SCHEMES) and its `value`, with the curator's reason for it."""
+
+    actor = pw.ForeignKeyField(Actor, backref="identifiers", on_delete="CASCADE")
+    scheme = pw.CharField(max_length=16)
+    value = pw.CharField(max_length=200)
+    reason = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("actor", "scheme", "value"), True), (("scheme", "value"), False))
+
+
+def same_as_slug(left: str, right: str) -> str:
+    """The public id of a same-as link: its two records' ids in order, `a--same-as--b`."""
+    first, second = sorted((left, right))
+    return f"{first}--same-as--{second}"
+
+
 def relation_slug(subject: str, predicate: str, obj: str) -> str:
     """The public id of a relation: `esmail-ghaani--commands--quds-force`."""
     return f"{subject}--{predicate.replace('_', '-')}--{obj}"
@@ -131,6 +150,51 @@ class LocationAlias(BaseModel):
 
     class Meta:
         indexes = ((("location", "name"), True),)
+
+
+class LocationIdentifier(BaseModel):
+    """An external identifier of a place (as ActorIdentifier)."""
+
+    location = pw.ForeignKeyField(Location, backref="identifiers", on_delete="CASCADE")
+    scheme = pw.CharField(max_length=16)
+    value = pw.CharField(max_length=200)
+    reason = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("location", "scheme", "value"), True), (("scheme", "value"), False))
+
+
+class _SameAs(BaseModel):
+    """A curated, reversible statement that two records of one type denote the same thing:
+    never a merge (both records stay; deleting the link restores everything). Cited by an
+    excerpt of a source or reasoned in words, with a confidence and who asserted it.
+    `left` is the record whose id sorts first."""
+
+    slug = pw.CharField(max_length=420, unique=True)
+    confidence = pw.FloatField()
+    reason = pw.TextField(null=True)
+    source = pw.ForeignKeyField(Source, null=True, on_delete="CASCADE")
+    excerpt = pw.TextField(null=True)
+    asserted_by = pw.CharField(max_length=100)  # the API key's name, or `cli`
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class ActorSameAs(_SameAs):
+    left = pw.ForeignKeyField(Actor, backref="same_as_right", on_delete="CASCADE")
+    right = pw.ForeignKeyField(Actor, backref="same_as_left", on_delete="CASCADE", index=True)
+
+    class Meta:
+        table_name = "actor_same_as"
+        indexes = ((("left", "right"), True),)
+
+
+class LocationSameAs(_SameAs):
+    left = pw.ForeignKeyField(Location, backref="same_as_right", on_delete="CASCADE")
+    right = pw.ForeignKeyField(Location, backref="same_as_left", on_delete="CASCADE", index=True)
+
+    class Meta:
+        table_name = "location_same_as"
+        indexes = ((("left", "right"), True),)
 
 
 _OPEN_START = dt.date(1, 1, 1)  # the range start of a date known only as "on or before"
@@ -461,10 +525,14 @@ TABLES: tuple[type[BaseModel], ...] = (
     Source,
     Actor,
     ActorAlias,
+    ActorIdentifier,
     Relation,
     Location,
     LocationAlias,
+    LocationIdentifier,
     LocationRegion,
+    ActorSameAs,
+    LocationSameAs,
     Event,
     EventParticipant,
     EventCasualty,

@@ -264,7 +264,9 @@ def test_every_example_is_a_real_record(spec, client):
             for p in shared + operation.get("parameters", [])
             if p["in"] == "path"
         }
-        if method == "get" and examples and not operation.get("security"):  # keys: per deployment
+        if method == "get" and examples and None not in examples.values():
+            if operation.get("security"):  # keys: per deployment
+                continue
             url = path.format(**examples)
             assert client.get(url).status_code == 200, url
     assert len(checked) >= 8

@@ -62,7 +62,8 @@ class Owned:
         for key in keys:
             key.pop("last_used_at")
         subscriptions = self.client.get("/v1/subscriptions", headers=self.auth("admin")).json
-        return changes, records, keys, subscriptions
+        links = self.client.get("/v1/same-as").json
+        return changes, records, keys, subscriptions, links
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +210,36 @@ def _subscription_operation(suffix: str, method: str, body: dict | None = None):
     return prepare
 
 
+LINK = {
+    "record_type": "actor",
+    "records": ["irgc", "quds-force"],
+    "confidence": 0.5,
+    "reason": "The owners test's link.",
+}
+LINK_ID = "irgc--same-as--quds-force"
+
+
+def _unlinked(owned: Owned) -> None:
+    owned.client.delete(f"/v1/same-as/{LINK_ID}", **_as(owned, "admin"))
+
+
+def _new_link(owned: Owned, n: int) -> Request:
+    _unlinked(owned)
+    return "POST", "/v1/same-as", {"json": LINK}
+
+
+def _reconcile(owned: Owned, n: int) -> Request:
+    queries = json.dumps({"q0": {"query": "Ramiro Quispe"}})
+    return "POST", "/v1/reconcile", {"data": {"queries": queries}}
+
+
+def _remove_link(owned: Owned, n: int) -> Request:
+    _unlinked(owned)
+    made = owned.client.post("/v1/same-as", json=LINK, **_as(owned, "owner"))
+    assert made.status_code == 201, made.json
+    return "DELETE", f"/v1/same-as/{LINK_ID}", {}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/briefings"): Case(_import, 201),
     ("DELETE", "/v1/sources/{record_id}"): Case(_remove_source, 200),
@@ -226,6 +257,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/keys/{name}/rotate"): Case(
         _key_operation("/rotate", "POST", {"grace_seconds": 60}), 200, owned=False
     ),
+    ("POST", "/v1/reconcile"): Case(_reconcile, 200, other=200),
+    ("POST", "/v1/same-as"): Case(_new_link, 201, other=201),
+    ("DELETE", "/v1/same-as/{link_id}"): Case(_remove_link, 204),
     ("POST", "/v1/subscriptions"): Case(_new_subscription, 201, other=201),
     ("PATCH", "/v1/subscriptions/{subscription_id}"): Case(
         _subscription_operation("", "PATCH", {"description": "changed"}), 200, other=404
@@ -250,7 +284,11 @@ def test_every_write_operation_of_the_spec_has_its_case(client):
     }
     assert operations == set(CASES), "a write operation needs its case in CASES"
     for method, path in operations:
-        responses = spec["paths"][path][method.lower()]["responses"]
+        operation = spec["paths"][path][method.lower()]
+        responses = operation["responses"]
+        if CASES[(method, path)].other == 200:  # a read sent by POST: public, as reads are
+            assert "security" not in operation, (method, path)
+            continue
         assert "403" in responses, (method, path)
         if CASES[(method, path)].owned and CASES[(method, path)].other == 403:
             assert "owner" in responses["403"]["description"], (method, path)

@@ -425,8 +425,11 @@ QUERY_BUDGET = {  # queries per list page, whatever its size, its total counted 
     # version, count, page, speakers, on behalf of, addressees, mentions, events, outlets,
     # citations
     "/v1/statements?": 10,
-    "/v1/actors?": 7,  # version, count, page, relations, relation citations, aliases, citations
-    "/v1/locations?": 7,  # version, count, page, ancestors, regions, aliases, citations
+    # version, count, page, relations, relation citations, aliases, identifiers, same-as
+    # links, citations
+    "/v1/actors?": 9,
+    # version, count, page, ancestors, regions, aliases, identifiers, same-as links, citations
+    "/v1/locations?": 9,
 }
 
 

@@ -66,7 +66,7 @@ class Network(MethodView):
         drawn from those, the same for the same data.
         """
         chosen = negotiate(args.get("format"), ("json", "graphml"))
-        graph = network(actor_id, args["depth"], args["limit"])
+        graph = network(actor_id, args["depth"], args["limit"], args.get("resolve") == "same_as")
         if chosen == "graphml":
             disposition = f'attachment; filename="{actor_id}-network.graphml"'
             return Response(

@@ -23,6 +23,18 @@ def entries(name: str, codes: dict[str, str]) -> list[dict]:
             {"code": code, "meaning": meaning, "type": vocab.EVENT_SUB_TYPES[code][0]}
             for code, meaning in codes.items()
         ]
+    if name == "identifier_schemes":
+        return [
+            {
+                "code": code,
+                "meaning": scheme.meaning,
+                "record_types": list(scheme.record_types),
+                "pattern": scheme.pattern,
+                "example": scheme.example,
+                "url_template": scheme.url_template,
+            }
+            for code, scheme in vocab.IDENTIFIER_SCHEMES.items()
+        ]
     return [{"code": code, "meaning": meaning} for code, meaning in codes.items()]
 
 
@@ -35,8 +47,10 @@ class Vocabularies(MethodView):
 
         Every coded field's vocabulary (actor kinds, location kinds, event types and
         sub-types, participant roles, relation predicates, statement channels, date and
-        coordinate precisions) as `{name: [{code, meaning}]}`; event sub-types also carry
-        their event `type`. These are the values the filters accept and the records use.
+        coordinate precisions, identifier schemes) as `{name: [{code, meaning}]}`; event
+        sub-types also carry their event `type`, identifier schemes the records they apply
+        to, their values' format and the URL template of a value's page (`{value}`).
+        These are the values the filters accept and the records use.
         """
         json_only()
         return {name: entries(name, codes) for name, codes in vocab.all_vocabularies().items()}
