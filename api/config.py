@@ -24,6 +24,7 @@
 | `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
 | `RESPONSE_CACHE`        | `on` (`off` under tests)         | `off`: compute every response    |
 | `RESPONSE_CACHE_MB`     | `64`                             | response cache size per worker   |
+| `STIX_NAMESPACE`        | the service's default UUID       | namespace of STIX ids (UUIDv5)   |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -31,12 +32,16 @@ The default SQLite file lives in `instance/` under the working directory, create
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/briefing.db"
 # Public on purpose: cursors carry no secret and are strictly checked after the signature, so a
 # known key only lets a client mint a cursor it could have been given. Set SECRET_KEY anyway.
 DEV_SECRET_KEY = "briefing-api-development-key-set-SECRET_KEY"
+# The namespace of STIX ids (UUIDv5 of each record's public id) when STIX_NAMESPACE is unset:
+# a deployment that publishes STIX sets its own, once, and keeps it (changing it changes every id)
+DEFAULT_STIX_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:briefing-api:stix:default-namespace")
 
 
 def flag(value: str | None, default: bool) -> bool:
@@ -69,6 +74,10 @@ def settings_from_env() -> dict[str, Any]:
         # performance
         "EXACT_COUNT_LIMIT": int(env.get("EXACT_COUNT_LIMIT", "10000")),
         "RESPONSE_CACHE_MB": float(env.get("RESPONSE_CACHE_MB", "64")),
+        # STIX and TAXII (api/queries/stix.py)
+        "STIX_NAMESPACE": uuid.UUID(env["STIX_NAMESPACE"])
+        if env.get("STIX_NAMESPACE")
+        else DEFAULT_STIX_NAMESPACE,
     }
     if env.get("RESPONSE_CACHE") is not None:
         settings["RESPONSE_CACHE"] = flag(env.get("RESPONSE_CACHE"), True)

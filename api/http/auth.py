@@ -27,7 +27,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, g, request
 
 from api.http import limits
-from api.http.errors import abort
+from api.http.errors import TAXII_PREFIX, abort
 from api.http.offload import run_blocking
 from api.store.db import database
 from api.store.models import ApiKey
@@ -232,13 +232,14 @@ def require(needed: str) -> Callable:
 
 
 def init_private_reads(app: Flask) -> None:
-    """`READS_REQUIRE_KEY=1`: every read under /v1 needs a key (scope `read` or more)."""
+    """`READS_REQUIRE_KEY=1`: every read under /v1 and of the TAXII server needs a key (scope
+    `read` or more)."""
     if not app.config.get("READS_REQUIRE_KEY"):
         return
 
     @app.before_request
     def _reads_need_a_key() -> None:
-        if request.method in ("GET", "HEAD") and request.path.startswith("/v1/"):
+        if request.method in ("GET", "HEAD") and request.path.startswith(("/v1/", TAXII_PREFIX)):
             authorize("read")
 
 

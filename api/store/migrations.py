@@ -17,6 +17,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 from api.store import data_version, ddl
 from api.store.db import database, is_postgres
 from api.store.models import (
+    Actor,
     ApiKey,
     Change,
     Citation,
@@ -24,9 +25,12 @@ from api.store.models import (
     Event,
     EventCasualty,
     EventJson,
+    Location,
     LocationRegion,
+    Relation,
     SchemaVersion,
     Source,
+    Statement,
     StatementPrincipal,
     utcnow,
 )
@@ -167,6 +171,13 @@ def _to_v12(migrator: SchemaMigrator) -> None:
     EventJson.update(body=None).execute()
 
 
+def _to_v13(migrator: SchemaMigrator) -> None:
+    """v13: records are read in the order they were written, `(updated_at, id)`, by the TAXII
+    server's keyset pages."""
+    for model in (Actor, Relation, Location, Event, Statement):
+        model._schema.create_indexes(safe=True)
+
+
 # version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
@@ -180,6 +191,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     10: _to_v10,
     11: _to_v11,
     12: _to_v12,
+    13: _to_v13,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -14,6 +14,8 @@ from api.http.resources import (
     search,
     sources,
     statements,
+    stix,
+    taxii,
     timeline,
     vocabularies,
 )
@@ -32,6 +34,9 @@ MODULES = (
     search,
     facets,
     aggregates,
+    stix,
     vocabularies,
     health,
 )
+# protocols with a specification of their own, outside the OpenAPI one (plain Flask blueprints)
+PROTOCOLS = (taxii,)

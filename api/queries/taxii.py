@@ -1,0 +1,433 @@
+"""What a TAXII collection holds, in `date_added` order, paged by keyset; and STIX ids read back.
+
+A collection is every record (and every tombstone of a deleted one), or those one source
+cites. Its objects are ordered by (date added, record type, row id): date added is the
+record's `updated_at` (the time its current version was written) or a tombstone's deletion
+time. A page reads each record type's next rows through the collection's own filters
+(collection.filtered) with paging.keyset over `(updated_at, id)`, merges them and keeps the
+first `limit`: the position of its last object is the next page's cursor, so a walk sees each
+object once and a later poll with `added_after` sees what changed since, once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import json
+import threading
+import uuid
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import peewee as pw
+
+from api.queries import stix
+from api.queries.actors import ACTORS
+from api.queries.collection import Collection, filtered
+from api.queries.errors import InvalidParameter
+from api.queries.events import EVENTS
+from api.queries.list_query import ListQuery
+from api.queries.locations import LOCATIONS
+from api.queries.paging import MAX_ID, CursorSigner, Sort, keyset
+from api.queries.relations import RELATIONS
+from api.queries.sources import SOURCES
+from api.queries.statements import STATEMENTS
+from api.store.models import Change, Source
+
+# the record types in the order a collection lists those added at the same time; tombstones
+# (deleted records) come after them
+STREAMS: tuple[Collection, ...] = (SOURCES, ACTORS, LOCATIONS, RELATIONS, EVENTS, STATEMENTS)
+_BY_TYPE = {collection.name: collection for collection in STREAMS}
+TOMBSTONES = len(STREAMS)
+SHARED = -1  # the producer and the extension-definition, added before everything
+DEFAULT_LIMIT = 100
+_SHARED_IDS = {"producer": stix.PRODUCER_ID, "extension": stix.EXTENSION_ID}
+_SHARED_TYPES = {"producer": "identity", "extension": "extension-definition"}
+_SHARED_ADDED = dt.datetime.fromisoformat(stix.EXTENSION_PUBLISHED[:-1])
+_ORDER = Sort("taxii", Change.time, key_type="text")  # the cursor's sort (its key: text)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which objects a request selects: of one source's collection (None: everything),
+    added after a time, of some STIX types, of some STIX ids (None: any), of some versions
+    (`modified` times; empty: any) and spec versions (empty: any)."""
+
+    source: str | None = None
+    added_after: dt.datetime | None = None  # naive UTC
+    types: frozenset[str] = frozenset()  # STIX types; empty: all
+    ids: tuple[str, ...] | None = None
+    versions: tuple[dt.datetime, ...] = ()  # naive UTC
+    spec_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """A Selection with its STIX ids read back as public ids, by record type."""
+
+    selection: Selection
+    slugs: Mapping[str, tuple[str, ...]] | None  # None: any
+
+    def wants(self, record_type: str) -> bool:
+        if self.slugs is not None and record_type not in self.slugs:
+            return False
+        if not self.selection.types:
+            return True
+        return any(stix.RECORD_TYPE_OF.get(t) == record_type for t in self.selection.types)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One object of a collection, before it is loaded: where it sorts and what it is."""
+
+    added: dt.datetime  # naive UTC
+    rank: int
+    row_id: int
+    record_type: str
+    slug: str
+    kind: str | None = None  # an actor's
+
+    @property
+    def revoked(self) -> bool:
+        return self.rank == TOMBSTONES
+
+    def stix_id(self, namespace: uuid.UUID) -> str:
+        if self.rank == SHARED:
+            return _SHARED_IDS[self.slug]
+        return stix.stix_id(namespace, self.record_type, self.slug, self.kind)
+
+
+Position = tuple[dt.datetime, int, int]  # (added, rank, row id) of the last object seen
+
+
+def encode_position(cursors: CursorSigner, entry: Entry) -> str:
+    """The signed `next` of a page ending at `entry`."""
+    key = f"{entry.added.isoformat()}|{entry.rank}"
+    return cursors.encode(_ORDER, key, entry.row_id, "next")
+
+
+def decode_position(cursors: CursorSigner, token: str) -> Position:
+    """The position a `next` pins; InvalidParameter naming `next` when it is not one."""
+    try:
+        key, row_id, _direction = cursors.decode(token, _ORDER)
+        added, rank = key.split("|")
+        return dt.datetime.fromisoformat(added), int(rank), row_id
+    except (InvalidParameter, ValueError):
+        raise InvalidParameter(
+            "next", "Invalid next: pass back the `next` of an envelope unchanged."
+        ) from None
+
+
+@dataclass
+class Page:
+    entries: list[Entry]
+    more: bool
+
+
+def _after(rank: int, after: Position | None) -> tuple[str | None, int | None]:
+    """(key, row id) for paging.keyset: the rows of stream `rank` after `after`. Within a
+    time, streams follow their rank: a later one starts at the time itself, an earlier one
+    after it."""
+    if after is None:
+        return None, None
+    added, after_rank, after_id = after
+    stored = added.isoformat(sep=" ")  # as the column holds it (SQLite compares text)
+    if rank > after_rank:
+        return stored, 0
+    if rank < after_rank:
+        return stored, MAX_ID
+    return stored, after_id
+
+
+def _record_rows(
+    collection: Collection, resolved: _Resolved, after: Position | None, limit: int, rank: int
+) -> list[Entry]:
+    """The next `limit + 1` objects of one record type, through its collection's filters."""
+    selection = resolved.selection
+    model = collection.model
+    columns = [model.id, model.slug, model.updated_at]
+    if collection.name == "actor":
+        columns.append(model.kind)
+    if collection.name == "source":
+        asked = ListQuery(cursors=None, ids=(selection.source,) if selection.source else ())  # type: ignore[arg-type]
+    else:
+        filters = {"source": (selection.source,)} if selection.source else {}
+        asked = ListQuery(cursors=None, filters=MappingProxyType(filters))  # type: ignore[arg-type]
+    query = filtered(collection, model.select(*columns), asked).query()
+    if selection.added_after is not None:
+        query = query.where(model.updated_at > selection.added_after)
+    if selection.versions:
+        query = query.where(model.updated_at.in_(list(selection.versions)))
+    if resolved.slugs is not None:
+        query = query.where(model.slug.in_(list(resolved.slugs[collection.name])))
+    if collection.name == "actor" and selection.types:
+        kinds = [t for t in selection.types if t in stix.ACTOR_STIX_TYPES]
+        if kinds == ["threat-actor"]:
+            query = query.where(model.kind.in_(list(stix.THREAT_ACTOR_KINDS)))
+        elif kinds == ["identity"]:
+            query = query.where(model.kind.not_in(list(stix.THREAT_ACTOR_KINDS)))
+    key, row_id = _after(rank, after)
+    sort = Sort("taxii", model.updated_at)
+    rows = keyset(query, sort, model.id, limit, "next", key, row_id).tuples()
+    return [
+        Entry(row[2], rank, row[0], collection.name, row[1], row[3] if len(row) > 3 else None)
+        for row in rows
+    ]
+
+
+def _cited_source(change: Change) -> set[str]:
+    """The sources a deleted record's citations named (from the record as it was)."""
+    before = json.loads(change.before) if change.before else {}
+    if change.record_type == "source":
+        return {change.record}
+    return {str(c.get("source")) for c in before.get("citations", ()) if isinstance(c, dict)}
+
+
+def _tombstone_rows(resolved: _Resolved, after: Position | None, limit: int) -> list[Entry]:
+    """The next `limit + 1` deletions whose record has not come back since."""
+    selection = resolved.selection
+    later = Change.alias("later")
+    newer = later.select(pw.SQL("1")).where(
+        (later.record_type == Change.record_type)
+        & (later.record == Change.record)
+        & (later.id > Change.id)
+    )
+    query = Change.select().where((Change.op == "delete") & ~pw.fn.EXISTS(newer))
+    if selection.added_after is not None:
+        query = query.where(Change.time > selection.added_after)
+    if selection.versions:
+        query = query.where(Change.time.in_(list(selection.versions)))
+    wanted = [name for name in _BY_TYPE if resolved.wants(name)]
+    if not wanted:
+        return []
+    query = query.where(Change.record_type.in_(wanted))
+    if resolved.slugs is not None:
+        slugs = [s for name in wanted for s in resolved.slugs.get(name, ())]
+        query = query.where(Change.record.in_(slugs))
+    key, row_id = _after(TOMBSTONES, after)
+    found: list[Entry] = []
+    while len(found) <= limit:
+        rows = list(
+            keyset(query, Sort("taxii", Change.time), Change.id, limit, "next", key, row_id)
+        )
+        for change in rows:
+            kind = json.loads(change.before or "{}").get("kind")
+            entry = Entry(
+                change.time, TOMBSTONES, change.id, change.record_type, change.record, kind
+            )
+            if selection.source and selection.source not in _cited_source(change):
+                continue
+            wrong_type = stix.actor_type(kind) not in selection.types
+            if selection.types and entry.record_type == "actor" and wrong_type:
+                continue
+            found.append(entry)
+        if len(rows) <= limit:
+            break
+        key, row_id = rows[-1].time.isoformat(sep=" "), rows[-1].id
+    return found
+
+
+def _shared_rows(resolved: _Resolved, after: Position | None) -> list[Entry]:
+    """The producer and the extension-definition, when selected and not yet seen."""
+    selection = resolved.selection
+    found = []
+    for row_id, name in enumerate(_SHARED_IDS, start=1):
+        if selection.types and _SHARED_TYPES[name] not in selection.types:
+            continue
+        if selection.ids is not None and _SHARED_IDS[name] not in selection.ids:
+            continue
+        if selection.added_after is not None and selection.added_after >= _SHARED_ADDED:
+            continue
+        if selection.versions and _SHARED_ADDED not in selection.versions:
+            continue
+        if after is not None and (_SHARED_ADDED, SHARED, row_id) <= after:
+            continue
+        found.append(Entry(_SHARED_ADDED, SHARED, row_id, "shared", name))
+    return found
+
+
+def page(selection: Selection, after: Position | None, limit: int, namespace: uuid.UUID) -> Page:
+    """The objects of `selection` after `after`, at most `limit`, in collection order."""
+    if selection.spec_versions and stix.SPEC_VERSION not in selection.spec_versions:
+        return Page([], False)
+    if (
+        selection.source is not None
+        and not Source.select().where(Source.slug == selection.source).exists()
+    ):
+        return Page([], False)
+    slugs = None if selection.ids is None else resolve(namespace, selection.ids)
+    resolved = _Resolved(selection, slugs)
+    merged = _shared_rows(resolved, after)
+    for rank, collection in enumerate(STREAMS):
+        if resolved.wants(collection.name):
+            merged += _record_rows(collection, resolved, after, limit, rank)
+    merged += _tombstone_rows(resolved, after, limit)
+    merged.sort(key=lambda e: (e.added, e.rank, e.row_id))
+    return Page(merged[:limit], len(merged) > limit)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load(entries: list[Entry], namespace: uuid.UUID, base_url: str) -> list[dict]:
+    """The STIX objects of `entries`, in order: records as their JSON reads, tombstones
+    revoked."""
+    by_type: dict[str, list[Entry]] = {}
+    kinds: dict[str, str] = {}
+    for entry in entries:
+        if not entry.revoked and entry.rank != SHARED:
+            by_type.setdefault(entry.record_type, []).append(entry)
+    records = {name: records_of(name, [e.row_id for e in found]) for name, found in by_type.items()}
+    ctx = stix.context_for(namespace, base_url, records)
+    objects: dict[tuple[str, str], dict] = {}
+    for name, found in records.items():
+        for record in found:
+            objects[(name, record["id"])] = stix.to_stix(name, record, ctx)
+    changes = {
+        c.id: c
+        for c in Change.select().where(Change.id.in_([e.row_id for e in entries if e.revoked]))
+    }
+    if changes:
+        tombstones = list(changes.values())
+        ctx.created.update(
+            {
+                key: value
+                for record_type, group in stix.grouped(
+                    (c.record_type, c.record) for c in tombstones
+                ).items()
+                for key, value in stix.first_changes(record_type, group).items()
+            }
+        )
+        ends = [
+            json.loads(c.before or "{}").get(end, "")
+            for c in tombstones
+            if c.record_type == "relation"
+            for end in ("subject", "object")
+        ]
+        kinds = stix.actor_kinds(ends)
+    result = []
+    shared = {"producer": stix.producer(), "extension": stix.extension_definition()}
+    for entry in entries:
+        if entry.rank == SHARED:
+            result.append(shared[entry.slug])
+        elif entry.revoked:
+            result.append(stix.revoked(changes[entry.row_id], ctx, kinds))
+        elif (entry.record_type, entry.slug) in objects:
+            result.append(objects[(entry.record_type, entry.slug)])
+    return result
+
+
+def records_of(record_type: str, row_ids: list[int]) -> list[dict]:
+    """The records of rows of one type as the JSON API writes them, in `row_ids` order."""
+    collection = _BY_TYPE[record_type]
+    model = collection.model
+    rows = [collection.row(r) for r in collection.query().where(model.id.in_(row_ids))]
+    position = {row_id: i for i, row_id in enumerate(row_ids)}
+    rows.sort(key=lambda row: position[row.id])
+    if collection.rendered is not None:
+        return [json.loads(body) for body in collection.records(rows, as_json=True)]
+    return collection.load(rows)
+
+
+def manifest(entry: Entry, namespace: uuid.UUID) -> dict[str, Any]:
+    """A manifest record of one object: its id, when it was added, its version (the same:
+    a record's current version is the one added last)."""
+    added = stix.timestamp(entry.added)
+    return {
+        "id": entry.stix_id(namespace),
+        "date_added": added,
+        "version": added,
+        "media_type": stix.STIX_MEDIA_TYPE,
+    }
+
+
+# ---------------------------------------------------------------- STIX ids read back
+
+
+@dataclass
+class _Index:
+    """The UUIDs of one record type's rows under one namespace, as sorted 64-bit prefixes
+    beside their row ids (16 bytes a record); rows added since are read when asked."""
+
+    prefixes: array = field(default_factory=lambda: array("Q"))
+    row_ids: array = field(default_factory=lambda: array("q"))
+    last_row: int = 0
+
+
+_indexes: dict[tuple[Any, ...], _Index] = {}
+_indexes_lock = threading.Lock()
+_REBUILD_AFTER = 10_000  # rows added since the index was built that are read each time
+
+
+def _prefix(value: uuid.UUID) -> int:
+    return value.int >> 64
+
+
+def _build(model: type[pw.Model], namespace: uuid.UUID, record_type: str) -> _Index:
+    pairs = sorted(
+        (_prefix(stix.object_uuid(namespace, record_type, slug)), row_id)
+        for row_id, slug in model.select(model.id, model.slug).tuples().iterator()
+    )
+    index = _Index(array("Q", (p for p, _ in pairs)), array("q", (r for _, r in pairs)))
+    index.last_row = max((r for _, r in pairs), default=0)
+    return index
+
+
+def resolve(namespace: uuid.UUID, stix_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """{record type: public ids} of the STIX ids that name a record or a tombstone of this
+    deployment (ids of other types or namespaces are left out)."""
+    wanted: dict[str, dict[uuid.UUID, str]] = {}
+    for stix_id in stix_ids:
+        kind, _, text = stix_id.partition("--")
+        record_type = stix.RECORD_TYPE_OF.get(kind)
+        try:
+            value = uuid.UUID(text)
+        except ValueError:
+            continue
+        if record_type is not None:
+            wanted.setdefault(record_type, {})[value] = stix_id
+    found: dict[str, tuple[str, ...]] = {}
+    for record_type, values in wanted.items():
+        model = _BY_TYPE[record_type].model
+        with _indexes_lock:
+            key = (
+                type(model._meta.database.obj),
+                namespace,
+                record_type,
+                id(model._meta.database.obj),
+            )
+            index = _indexes.get(key)
+        newer = 0 if index is None else model.select().where(model.id > index.last_row).count()
+        if index is None or newer > _REBUILD_AFTER:
+            index = _build(model, namespace, record_type)
+            with _indexes_lock:
+                _indexes[key] = index
+        candidates: set[int] = set()
+        for value in values:
+            at = bisect.bisect_left(index.prefixes, _prefix(value))
+            while at < len(index.prefixes) and index.prefixes[at] == _prefix(value):
+                candidates.add(index.row_ids[at])
+                at += 1
+        rows = model.select(model.slug).where(
+            model.id.in_(list(candidates)) | (model.id > index.last_row)
+        )
+        slugs = {
+            slug
+            for (slug,) in rows.tuples()
+            if stix.object_uuid(namespace, record_type, slug) in values
+        }
+        gone = (
+            Change.select(Change.record)
+            .where((Change.record_type == record_type) & (Change.op == "delete"))
+            .distinct()
+        )
+        slugs |= {
+            slug
+            for (slug,) in gone.tuples()
+            if stix.object_uuid(namespace, record_type, slug) in values
+        }
+        found[record_type] = tuple(sorted(slugs))
+    return found
