@@ -17,7 +17,6 @@ from api.records import named
 
 STIX_MEDIA_TYPE = stix.STIX_MEDIA_TYPE
 BATCH = 500
-_ACCEPTED = ("application/stix+json", "application/json", "*/*", "application/*")
 
 BUNDLE_SCHEMA = {
     "type": "object",
@@ -35,7 +34,7 @@ BUNDLE_SCHEMA = {
 def accepts_stix() -> None:
     """406 unless the client accepts a STIX bundle (or any JSON)."""
     accepted = request.accept_mimetypes
-    if accepted and not any(accepted[media] for media in _ACCEPTED):
+    if accepted and accepted.best_match([STIX_MEDIA_TYPE, "application/json"]) is None:
         abort(406, message=f"Acceptable formats: {STIX_MEDIA_TYPE}.")
 
 
@@ -60,8 +59,9 @@ def selection_objects(
         yield from taxii.load(found.entries, namespace, base_url)
         if not found.more:
             return
-        last = found.entries[-1]
-        after = (last.added, last.rank, last.row_id)
+        if found.last is None:
+            return
+        after = (found.last.added, found.last.rank, found.last.row_id)
 
 
 def bundle_of_selection(

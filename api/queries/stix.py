@@ -1,16 +1,16 @@
 """Records as STIX 2.1 objects: the mapping (README "STIX 2.1 and TAXII 2.1" has its table).
 
 A record becomes one STIX object whose id is a UUIDv5 of `<record type>/<public id>` under the
-deployment's namespace (`STIX_NAMESPACE`), so a re-export updates rather than duplicates;
-`modified` is the record's `updated_at` (it changes with every version), `created` the time of
-its first journaled change. What core STIX cannot say (the event type after ACLED, date
-precision, casualty qualifiers, a statement's channel and verbatim flag) sits in one
-property extension, defined by `EXTENSION_DEFINITION`. A deleted record comes back revoked,
-from the change journal's tombstone.
+deployment's namespace (`STIX_NAMESPACE`), so a re-export updates rather than duplicates.
+`created` is the time of its first journaled change and `modified` that of its last (or its
+`updated_at`, for a record loaded around the journal): both change only with a new version.
+What core STIX cannot say (the event type after ACLED, date precision, casualty qualifiers, a
+statement's channel and verbatim flag) sits in one property extension, defined by
+`extension_definition`. A deleted record comes back revoked, from the journal's tombstone.
 
 The mapping reads records as the JSON API writes them (`to_stix`), so a record and its STIX
 object never disagree; the functions at the end read what a record does not carry (its
-creation time, the URLs of the sources its citations quote, what a source yields).
+journal times, the URLs of the sources its citations quote, what a source yields).
 """
 
 from __future__ import annotations
@@ -129,7 +129,13 @@ class Context:
     namespace: uuid.UUID
     base_url: str
     sources: dict[str, dict] = field(default_factory=dict)
-    created: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)
+    journal: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = field(default_factory=dict)
+
+    def times(self, record_type: str, slug: str, updated_at: Any) -> tuple[str, str]:
+        """(created, modified) of a record: its first and last journaled change (the journal
+        is written just after the row), else its `updated_at` for both."""
+        return version_times(self.journal.get((record_type, slug)), updated_at)
+
     report_refs: dict[str, tuple[list[str], int]] = field(default_factory=dict)
 
     def ref(self, record_type: str, ref: Mapping | None) -> str | None:
@@ -231,10 +237,7 @@ def _citation_reference(citation: Mapping, ctx: Context) -> dict:
 def _common(record_type: str, record: Mapping, ctx: Context, kind: str | None = None) -> dict:
     """The properties every object of a record has, and its extension's record id."""
     slug = record["id"]
-    modified = timestamp(record["updated_at"])
-    created = ctx.created.get((record_type, slug))
-    created_text = timestamp(created) if created is not None else modified
-    created_text = min(created_text, modified)
+    created_text, modified = ctx.times(record_type, slug, record["updated_at"])
     self_link = {
         "source_name": "briefing-api",
         "external_id": slug,
@@ -505,13 +508,13 @@ def revoked(change: Change, ctx: Context, actor_kinds: Mapping[str, str]) -> dic
     record_type, slug = change.record_type, change.record
     kind = before.get("kind") if record_type == "actor" else None
     deleted = timestamp(change.time)
-    created = ctx.created.get((record_type, slug))
+    first = ctx.journal.get((record_type, slug))
     obj: dict[str, Any] = {
         "type": stix_type(record_type, kind),
         "spec_version": SPEC_VERSION,
         "id": stix_id(ctx.namespace, record_type, slug, kind),
         "created_by_ref": PRODUCER_ID,
-        "created": min(timestamp(created), deleted) if created else deleted,
+        "created": min(timestamp(first[0]), deleted) if first else deleted,
         "modified": deleted,
         "revoked": True,
     }
@@ -554,17 +557,40 @@ def sources_quoted(records: Iterable[Mapping]) -> dict[str, dict]:
     return {slug: {"title": t, "url": u, "publisher": p} for slug, t, u, p in query.tuples()}
 
 
-def first_changes(record_type: str, slugs: list[str]) -> dict[tuple[str, str], dt.datetime]:
-    """{(record type, slug): time of its first journaled change} (a record loaded around the
-    journal, as the synthetic corpus is, has none: its `modified` stands for both)."""
+def journal_times(
+    record_type: str, slugs: list[str]
+) -> dict[tuple[str, str], tuple[dt.datetime, dt.datetime]]:
+    """{(record type, slug): (time of its first journaled change, of its last)}, in one query
+    (a record loaded around the journal, as the synthetic corpus is, has none)."""
     if not slugs:
         return {}
     query = (
-        Change.select(Change.record, pw.fn.MIN(Change.time))
+        Change.select(Change.record, pw.fn.MIN(Change.time), pw.fn.MAX(Change.time))
         .where((Change.record_type == record_type) & Change.record.in_(slugs))
         .group_by(Change.record)
     )
-    return {(record_type, slug): as_utc(time) for slug, time in query.tuples() if time}
+    return {
+        (record_type, slug): (as_utc(_stored(first)), as_utc(_stored(last)))
+        for slug, first, last in query.tuples()
+        if first
+    }
+
+
+def _stored(value: Any) -> dt.datetime:
+    """A time read by an aggregate (SQLite gives it back as text)."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+
+
+def version_times(
+    journal: tuple[dt.datetime, dt.datetime] | None, updated_at: Any
+) -> tuple[str, str]:
+    """(created, modified) as STIX timestamps: from the journal's first and last change when
+    there are any (`modified` never before `updated_at`), else `updated_at` for both."""
+    modified = timestamp(updated_at)
+    if journal is None:
+        return modified, modified
+    created, last = timestamp(journal[0]), timestamp(journal[1])
+    return min(created, max(last, modified)), max(last, modified)
 
 
 _MODELS: dict[str, type[pw.Model]] = {
@@ -617,7 +643,7 @@ def context_for(namespace: uuid.UUID, base_url: str, records: Mapping[str, list[
     everything = [r for found in records.values() for r in found]
     ctx = Context(namespace, base_url, sources_quoted(everything))
     for record_type, found in records.items():
-        ctx.created.update(first_changes(record_type, [r["id"] for r in found]))
+        ctx.journal.update(journal_times(record_type, [r["id"] for r in found]))
     if records.get("source"):
         ctx.report_refs = report_refs(namespace, [r["id"] for r in records["source"]])
     return ctx

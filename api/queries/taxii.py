@@ -123,8 +123,12 @@ def decode_position(cursors: CursorSigner, token: str) -> Position:
 
 @dataclass
 class Page:
+    """A page's objects, whether more follow, and the object the next page starts after
+    (the last read: `match[version]` may leave it out)."""
+
     entries: list[Entry]
     more: bool
+    last: Entry | None = None
 
 
 def _after(rank: int, after: Position | None) -> tuple[str | None, int | None]:
@@ -159,8 +163,12 @@ def _record_rows(
     query = filtered(collection, model.select(*columns), asked).query()
     if selection.added_after is not None:
         query = query.where(model.updated_at > selection.added_after)
-    if selection.versions:
-        query = query.where(model.updated_at.in_(list(selection.versions)))
+    if selection.versions:  # a version is its updated_at, or a journal time (stix.version_times)
+        stamps = list(selection.versions)
+        journaled = Change.select(Change.record).where(
+            (Change.record_type == collection.name) & Change.time.in_(stamps)
+        )
+        query = query.where(model.updated_at.in_(stamps) | model.slug.in_(journaled))
     if resolved.slugs is not None:
         query = query.where(model.slug.in_(list(resolved.slugs[collection.name])))
     if collection.name == "actor" and selection.types:
@@ -266,7 +274,31 @@ def page(selection: Selection, after: Position | None, limit: int, namespace: uu
             merged += _record_rows(collection, resolved, after, limit, rank)
     merged += _tombstone_rows(resolved, after, limit)
     merged.sort(key=lambda e: (e.added, e.rank, e.row_id))
-    return Page(merged[:limit], len(merged) > limit)
+    entries, more = merged[:limit], len(merged) > limit
+    last = entries[-1] if entries else None
+    if selection.versions:  # exactly: a record's version may come from its journal
+        wanted = {stix.timestamp(v) for v in selection.versions}
+        found = versions(entries)
+        entries = [e for e, version in zip(entries, found, strict=True) if version in wanted]
+    return Page(entries, more, last)
+
+
+def versions(entries: list[Entry]) -> list[str]:
+    """The version (`modified`) of each entry's object, as its STIX object has it."""
+    journal: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = {}
+    pairs = ((e.record_type, e.slug) for e in entries if e.rank not in (SHARED, TOMBSTONES))
+    for record_type, slugs in stix.grouped(pairs).items():
+        journal.update(stix.journal_times(record_type, slugs))
+    found = []
+    for entry in entries:
+        if entry.rank == SHARED:
+            found.append(stix.EXTENSION_PUBLISHED)
+        elif entry.revoked:
+            found.append(stix.timestamp(entry.added))
+        else:
+            key = (entry.record_type, entry.slug)
+            found.append(stix.version_times(journal.get(key), entry.added)[1])
+    return found
 
 
 # ---------------------------------------------------------------- loading
@@ -292,15 +324,10 @@ def load(entries: list[Entry], namespace: uuid.UUID, base_url: str) -> list[dict
     }
     if changes:
         tombstones = list(changes.values())
-        ctx.created.update(
-            {
-                key: value
-                for record_type, group in stix.grouped(
-                    (c.record_type, c.record) for c in tombstones
-                ).items()
-                for key, value in stix.first_changes(record_type, group).items()
-            }
-        )
+        for record_type, group in stix.grouped(
+            (c.record_type, c.record) for c in tombstones
+        ).items():
+            ctx.journal.update(stix.journal_times(record_type, group))
         ends = [
             json.loads(c.before or "{}").get(end, "")
             for c in tombstones
@@ -332,16 +359,17 @@ def records_of(record_type: str, row_ids: list[int]) -> list[dict]:
     return collection.load(rows)
 
 
-def manifest(entry: Entry, namespace: uuid.UUID) -> dict[str, Any]:
-    """A manifest record of one object: its id, when it was added, its version (the same:
-    a record's current version is the one added last)."""
-    added = stix.timestamp(entry.added)
-    return {
-        "id": entry.stix_id(namespace),
-        "date_added": added,
-        "version": added,
-        "media_type": stix.STIX_MEDIA_TYPE,
-    }
+def manifests(entries: list[Entry], namespace: uuid.UUID) -> list[dict[str, Any]]:
+    """The manifest records of objects: id, when it was added, its version (`modified`)."""
+    return [
+        {
+            "id": entry.stix_id(namespace),
+            "date_added": stix.timestamp(entry.added),
+            "version": version,
+            "media_type": stix.STIX_MEDIA_TYPE,
+        }
+        for entry, version in zip(entries, versions(entries), strict=True)
+    ]
 
 
 # ---------------------------------------------------------------- STIX ids read back

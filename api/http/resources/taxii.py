@@ -22,7 +22,6 @@ API_ROOT = "briefing"
 blp = Blueprint("taxii", __name__, url_prefix="/taxii2")
 _parser = FlaskParser(unknown=None)  # the schemas refuse unknown parameters (Meta)
 _filter_args, _object_args = TaxiiFilterArgs(), TaxiiObjectArgs()
-_ACCEPTED = ("application/taxii+json", "application/json", "*/*", "application/*")
 
 
 def namespace() -> uuid.UUID:
@@ -46,10 +45,8 @@ def taxii_json(body: dict, headers: dict[str, str] | None = None) -> Response:
 def _accepts_taxii() -> None:
     """406 unless the client accepts TAXII 2.1 (or any JSON)."""
     accepted = request.accept_mimetypes
-    if not accepted or any(accepted[media] for media in _ACCEPTED):
-        version = [value for value, _q in accepted if value.startswith("application/taxii+json")]
-        if all("version=2.1" in v or "version" not in v for v in version):
-            return
+    if not accepted or accepted.best_match([TAXII_MEDIA_TYPE, "application/json"]):
+        return
     abort(406, message=f"This server speaks {TAXII_MEDIA_TYPE} only.")
 
 
@@ -112,8 +109,8 @@ def _page(args: dict, selection: taxii.Selection) -> taxii.Page:
 def _paged(body: dict, found: taxii.Page) -> tuple[dict, dict[str, str]]:
     """The envelope's `more` and `next`, and the date-added headers."""
     body["more"] = found.more
-    if found.more:
-        body["next"] = taxii.encode_position(cursor_signer(), found.entries[-1])
+    if found.more and found.last is not None:
+        body["next"] = taxii.encode_position(cursor_signer(), found.last)
     headers = {}
     if found.entries:
         headers["X-TAXII-Date-Added-First"] = stix.timestamp(found.entries[0].added)
@@ -188,7 +185,7 @@ def manifest(api_root: str, collection_id: str) -> Response:
     found = _page(args, _selection(args, source))
     body: dict[str, Any] = {}
     if found.entries:
-        body["objects"] = [taxii.manifest(entry, namespace()) for entry in found.entries]
+        body["objects"] = taxii.manifests(found.entries, namespace())
     return taxii_json(*_paged(body, found))
 
 
@@ -219,5 +216,5 @@ def versions(api_root: str, collection_id: str, object_id: str) -> Response:
     _api_root(api_root)
     args = _parser.parse(_object_args, request, location="query")
     found = _one(collection_id, object_id, args)
-    body: dict[str, Any] = {"versions": [stix.timestamp(e.added) for e in found.entries]}
+    body: dict[str, Any] = {"versions": taxii.versions(found.entries)}
     return taxii_json(*_paged(body, found))
