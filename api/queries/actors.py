@@ -42,6 +42,28 @@ def _load_actors(actors: list[Actor]) -> list[dict]:
     ]
 
 
+def load_actors_alone(actors: list[Actor]) -> list[dict]:
+    """Actor records without their relations (the STIX export carries those as relationship
+    objects of their own: a hub actor has thousands)."""
+    ids = [actor.id for actor in actors]
+    aliases = aliases_for(ActorAlias, ActorAlias.actor, ids)
+    citations = citations_for("actor", ids)
+    return [
+        {
+            "id": actor.slug,
+            **versioned(actor),
+            "name": actor.name,
+            "kind": actor.kind,
+            "title": actor.title,
+            "description": actor.description,
+            "country": actor.country,
+            "aliases": aliases[actor.id],
+            "citations": citations[actor.id],
+        }
+        for actor in actors
+    ]
+
+
 def related_to(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Actors in a stated relation with any of the named actors."""
     actor_ids = ids_for(Actor, slugs, "related_to")

@@ -18,18 +18,19 @@ import threading
 import uuid
 from array import array
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 import peewee as pw
 
 from api.queries import stix
-from api.queries.actors import ACTORS
+from api.queries.actors import ACTORS, load_actors_alone
 from api.queries.collection import Collection, filtered
 from api.queries.errors import InvalidParameter
 from api.queries.events import EVENTS
 from api.queries.list_query import ListQuery
+from api.queries.loading import model_columns, prepared, typed_rows
 from api.queries.locations import LOCATIONS
 from api.queries.paging import MAX_ID, CursorSigner, Sort, keyset
 from api.queries.relations import RELATIONS
@@ -146,15 +147,33 @@ def _after(rank: int, after: Position | None) -> tuple[str | None, int | None]:
     return stored, after_id
 
 
+def _before(rank: int, cutoff: Position | None) -> tuple[str, int] | None:
+    """(key, row id) that the rows of stream `rank` must not pass: the page is full up to
+    `cutoff` already (None: no bound)."""
+    if cutoff is None:
+        return None
+    added, cutoff_rank, cutoff_id = cutoff
+    stored = added.isoformat(sep=" ")
+    if rank < cutoff_rank:
+        return stored, MAX_ID
+    if rank > cutoff_rank:
+        return stored, -1
+    return stored, cutoff_id
+
+
 def _record_rows(
-    collection: Collection, resolved: _Resolved, after: Position | None, limit: int, rank: int
+    collection: Collection,
+    resolved: _Resolved,
+    after: Position | None,
+    limit: int,
+    rank: int,
+    cutoff: Position | None,
 ) -> list[Entry]:
-    """The next `limit + 1` objects of one record type, through its collection's filters."""
+    """The next `limit + 1` objects of one record type, through its collection's filters, up
+    to `cutoff`; their slugs are read later (`_named`), for the page's objects only."""
     selection = resolved.selection
     model = collection.model
-    columns = [model.id, model.slug, model.updated_at]
-    if collection.name == "actor":
-        columns.append(model.kind)
+    columns = [model.id, model.updated_at]
     if collection.name == "source":
         asked = ListQuery(cursors=None, ids=(selection.source,) if selection.source else ())  # type: ignore[arg-type]
     else:
@@ -177,13 +196,37 @@ def _record_rows(
             query = query.where(model.kind.in_(list(stix.THREAT_ACTOR_KINDS)))
         elif kinds == ["identity"]:
             query = query.where(model.kind.not_in(list(stix.THREAT_ACTOR_KINDS)))
+    bound = _before(rank, cutoff)
+    if bound is not None:
+        query = query.where(pw.Tuple(model.updated_at, model.id) <= pw.Tuple(*bound))
     key, row_id = _after(rank, after)
     sort = Sort("taxii", model.updated_at)
     rows = keyset(query, sort, model.id, limit, "next", key, row_id).tuples()
-    return [
-        Entry(row[2], rank, row[0], collection.name, row[1], row[3] if len(row) > 3 else None)
-        for row in rows
-    ]
+    return [Entry(added, rank, row_id, collection.name, "") for row_id, added in rows]
+
+
+def _named(entries: list[Entry]) -> list[Entry]:
+    """The entries with their public ids (and actors' kinds), read for these rows only."""
+    wanted = stix.grouped((e.record_type, e.row_id) for e in entries if not e.slug)
+    names: dict[tuple[str, int], tuple[str, str | None]] = {}
+    for record_type, row_ids in wanted.items():
+        model = _BY_TYPE[record_type].model
+        columns = [model.id, model.slug] + ([model.kind] if record_type == "actor" else [])
+
+        def build(ids: list[int], model: Any = model, columns: list = columns) -> Any:
+            return model.select(*columns).where(model.id.in_(ids)).tuples()
+
+        cursor = prepared(f"taxii-names:{record_type}", build, row_ids)
+        for row in cursor:
+            names[(record_type, row[0])] = (row[1], row[2] if len(row) > 2 else None)
+    named = []
+    for entry in entries:
+        if entry.slug:
+            named.append(entry)
+        elif (entry.record_type, entry.row_id) in names:  # gone since: left out
+            slug, kind = names[(entry.record_type, entry.row_id)]
+            named.append(replace(entry, slug=slug, kind=kind))
+    return named
 
 
 def _cited_source(change: Change) -> set[str]:
@@ -194,8 +237,10 @@ def _cited_source(change: Change) -> set[str]:
     return {str(c.get("source")) for c in before.get("citations", ()) if isinstance(c, dict)}
 
 
-def _tombstone_rows(resolved: _Resolved, after: Position | None, limit: int) -> list[Entry]:
-    """The next `limit + 1` deletions whose record has not come back since."""
+def _tombstone_rows(
+    resolved: _Resolved, after: Position | None, limit: int, cutoff: Position | None
+) -> list[Entry]:
+    """The next `limit + 1` deletions whose record has not come back since, up to `cutoff`."""
     selection = resolved.selection
     later = Change.alias("later")
     newer = later.select(pw.SQL("1")).where(
@@ -215,6 +260,9 @@ def _tombstone_rows(resolved: _Resolved, after: Position | None, limit: int) -> 
     if resolved.slugs is not None:
         slugs = [s for name in wanted for s in resolved.slugs.get(name, ())]
         query = query.where(Change.record.in_(slugs))
+    bound = _before(TOMBSTONES, cutoff)
+    if bound is not None:
+        query = query.where(pw.Tuple(Change.time, Change.id) <= pw.Tuple(*bound))
     key, row_id = _after(TOMBSTONES, after)
     found: list[Entry] = []
     while len(found) <= limit:
@@ -269,13 +317,24 @@ def page(selection: Selection, after: Position | None, limit: int, namespace: uu
     slugs = None if selection.ids is None else resolve(namespace, selection.ids)
     resolved = _Resolved(selection, slugs)
     merged = _shared_rows(resolved, after)
+
+    def cutoff() -> Position | None:
+        """The position of the `limit + 1`th object so far: no later one can be on the page."""
+        merged.sort(key=lambda e: (e.added, e.rank, e.row_id))
+        del merged[limit + 1 :]
+        if len(merged) <= limit:
+            return None
+        last = merged[limit]
+        return last.added, last.rank, last.row_id
+
     for rank, collection in enumerate(STREAMS):
         if resolved.wants(collection.name):
-            merged += _record_rows(collection, resolved, after, limit, rank)
-    merged += _tombstone_rows(resolved, after, limit)
-    merged.sort(key=lambda e: (e.added, e.rank, e.row_id))
-    entries, more = merged[:limit], len(merged) > limit
-    last = entries[-1] if entries else None
+            merged += _record_rows(collection, resolved, after, limit, rank, cutoff())
+    merged += _tombstone_rows(resolved, after, limit, cutoff())
+    cutoff()
+    read, more = merged[:limit], len(merged) > limit
+    last = read[-1] if read else None
+    entries = _named(read)
     if selection.versions:  # exactly: a record's version may come from its journal
         wanted = {stix.timestamp(v) for v in selection.versions}
         found = versions(entries)
@@ -351,11 +410,22 @@ def records_of(record_type: str, row_ids: list[int]) -> list[dict]:
     """The records of rows of one type as the JSON API writes them, in `row_ids` order."""
     collection = _BY_TYPE[record_type]
     model = collection.model
-    rows = [collection.row(r) for r in collection.query().where(model.id.in_(row_ids))]
+    if collection.light_rows and collection.base_query is None:
+        fields, names = model_columns(model)
+        cursor = prepared(
+            f"taxii-rows:{record_type}",
+            lambda ids: model.select(*fields).where(model.id.in_(ids)).tuples(),
+            row_ids,
+        )
+        rows: list[Any] = list(typed_rows(cursor, fields, names))
+    else:
+        rows = [collection.row(r) for r in collection.query().where(model.id.in_(row_ids))]
     position = {row_id: i for i, row_id in enumerate(row_ids)}
     rows.sort(key=lambda row: position[row.id])
     if collection.rendered is not None:
         return [json.loads(body) for body in collection.records(rows, as_json=True)]
+    if collection is ACTORS:
+        return load_actors_alone(rows)
     return collection.load(rows)
 
 
