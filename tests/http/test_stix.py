@@ -200,3 +200,28 @@ def test_bad_requests_are_problems(client):
 def test_json_stays_the_default(client, path):
     response = client.get(path)
     assert response.status_code == 200 and response.content_type == "application/json"
+
+
+def test_deleted_records_come_back_revoked_and_valid(curated):
+    client = curated.app.test_client()
+    gone = {
+        "event": client.get("/v1/events?limit=1").json[0]["id"],
+        "statement": client.get("/v1/statements?limit=1").json[0]["id"],
+        "relation": client.get("/v1/relations?limit=1").json[0]["id"],
+    }
+    before = by_record(export(client))
+    for record_type, slug in gone.items():
+        path = f"/v1/{record_type}s/{slug}"
+        etag = client.get(path).headers["ETag"]
+        deleted = client.delete(path, headers={**curated.auth(), "If-Match": etag})
+        assert deleted.status_code == 204, deleted.get_data(as_text=True)
+    after = export(client)
+    validate(after)
+    stix2.parse(after, allow_custom=False)
+    revoked = {k: v for k, v in by_record(after).items() if v.get("revoked")}
+    assert set(revoked) == set(gone.items())
+    for key, obj in revoked.items():
+        assert obj["id"] == before[key]["id"]
+        assert obj["created"] == before[key]["created"]
+        assert obj["modified"] > before[key]["modified"]
+    assert len(by_record(after)) == len(before)  # the rest unchanged, nothing forgotten
