@@ -22,12 +22,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import peewee as pw
 
 from api.queries.loading import as_utc
+from api.store import data_version
 from api.store.db import database
 from api.store.models import (
     Actor,
@@ -620,39 +621,49 @@ _MODELS: dict[str, type[pw.Model]] = {
 }
 
 
+# A source's report reads every citation it makes (millions for a source of the synthetic
+# corpus): remembered per data version, like the sources' counts.
+_report_refs = data_version.PerVersion(maxsize=256)
+
+
 def report_refs(
     namespace: uuid.UUID, source_slugs: list[str], at_most: int = REPORT_REFS_AT_MOST
 ) -> dict[str, tuple[list[str], int]]:
     """{source slug: (the STIX ids of the records it cites, at most `at_most`, and how many
-    it cites)}: a report's `object_refs`."""
-    found: dict[str, tuple[list[str], int]] = {}
+    it cites)}: a report's `object_refs`, remembered per data version."""
+    found = {}
     for slug in source_slugs:
-        source_id = Source.select(Source.id).where(Source.slug == slug).scalar()
-        refs: list[str] = []
-        total = 0
-        for record_type, model in _MODELS.items():
-            cited = (
-                Citation.select(Citation.record_id)
-                .where((Citation.source == source_id) & (Citation.record_type == record_type))
-                .distinct()
-            )
-            total += cited.count()
-            if len(refs) >= at_most:
-                continue
-            columns = [model.slug, model.kind] if record_type == "actor" else [model.slug]
-            rows = (
-                model.select(*columns)
-                .where(model.id.in_(cited))
-                .order_by(model.id)
-                .limit(at_most - len(refs))
-                .tuples()
-            )
-            for row in rows:
-                refs.append(
-                    stix_id(namespace, record_type, row[0], row[1] if len(row) > 1 else None)
-                )
-        found[slug] = (refs, total)
+        key = (namespace, slug, at_most)
+        found[slug] = _report_refs.get(key, partial(_cited_by, namespace, slug, at_most))
     return found
+
+
+def _cited_by(namespace: uuid.UUID, slug: str, at_most: int) -> tuple[list[str], int]:
+    """`report_refs` of one source, read now."""
+    source_id = Source.select(Source.id).where(Source.slug == slug).scalar()
+    refs: list[str] = []
+    total = 0
+    for record_type, model in _MODELS.items():
+        cited = (
+            Citation.select(Citation.record_id)
+            .where((Citation.source == source_id) & (Citation.record_type == record_type))
+            .distinct()
+        )
+        total += cited.count()
+        if len(refs) >= at_most:
+            continue
+        columns = [model.slug, model.kind] if record_type == "actor" else [model.slug]
+        rows = (
+            model.select(*columns)
+            .where(model.id.in_(cited))
+            .order_by(model.id)
+            .limit(at_most - len(refs))
+            .tuples()
+        )
+        for row in rows:
+            kind = row[1] if len(row) > 1 else None
+            refs.append(stix_id(namespace, record_type, row[0], kind))
+    return refs, total
 
 
 def context_for(namespace: uuid.UUID, base_url: str, records: Mapping[str, list[dict]]) -> Context:

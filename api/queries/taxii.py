@@ -161,6 +161,24 @@ def _before(rank: int, cutoff: Position | None) -> tuple[str, int] | None:
     return stored, cutoff_id
 
 
+def _range(
+    column: pw.Field, rank: int, after: Position | None, cutoff: Position | None
+) -> list[pw.Node]:
+    """The times stream `rank` may read between `after` and `cutoff`, as plain comparisons of
+    `column` beside the row-value ones: the planners bound their index scans by these (with
+    the row values alone SQLite walked a million entries of one time to find none)."""
+    terms = []
+    if after is not None:
+        added, after_rank, _ = after
+        stored = added.isoformat(sep=" ")
+        terms.append(column > stored if rank < after_rank else column >= stored)
+    if cutoff is not None:
+        added, cutoff_rank, _ = cutoff
+        stored = added.isoformat(sep=" ")
+        terms.append(column < stored if rank > cutoff_rank else column <= stored)
+    return terms
+
+
 def _record_rows(
     collection: Collection,
     resolved: _Resolved,
@@ -199,6 +217,8 @@ def _record_rows(
     bound = _before(rank, cutoff)
     if bound is not None:
         query = query.where(pw.Tuple(model.updated_at, model.id) <= pw.Tuple(*bound))
+    for term in _range(model.updated_at, rank, after, cutoff):
+        query = query.where(term)
     key, row_id = _after(rank, after)
     sort = Sort("taxii", model.updated_at)
     rows = keyset(query, sort, model.id, limit, "next", key, row_id).tuples()
@@ -263,6 +283,8 @@ def _tombstone_rows(
     bound = _before(TOMBSTONES, cutoff)
     if bound is not None:
         query = query.where(pw.Tuple(Change.time, Change.id) <= pw.Tuple(*bound))
+    for term in _range(Change.time, TOMBSTONES, after, cutoff):
+        query = query.where(term)
     key, row_id = _after(TOMBSTONES, after)
     found: list[Entry] = []
     while len(found) <= limit:
