@@ -33,7 +33,7 @@ from api.queries.list_query import ListQuery
 from api.queries.loading import model_columns, prepared, typed_rows
 from api.queries.locations import LOCATIONS
 from api.queries.paging import CursorSigner, Sort
-from api.queries.relations import RELATIONS
+from api.queries.relations import RELATIONS, relations_by_id
 from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
 from api.store.models import Change, Source
@@ -403,6 +403,8 @@ def records_of(record_type: str, row_ids: list[int]) -> list[dict]:
     """The records of rows of one type as the JSON API writes them, in `row_ids` order."""
     collection = _BY_TYPE[record_type]
     model = collection.model
+    if collection is RELATIONS:
+        return _relations_of(row_ids)
     if collection.light_rows and collection.base_query is None:
         fields, names = model_columns(model)
         cursor = prepared(
@@ -420,6 +422,14 @@ def records_of(record_type: str, row_ids: list[int]) -> list[dict]:
     if collection is ACTORS:
         return load_actors_alone(rows)
     return collection.load(rows)
+
+
+def _relations_of(row_ids: list[int]) -> list[dict]:
+    """Relations by row id, in `row_ids` order (read as rows, not models: a page holds a
+    thousand)."""
+    position = {row_id: i for i, row_id in enumerate(row_ids)}
+    found = sorted(relations_by_id(row_ids), key=lambda pair: position[pair[0].id])
+    return [record for _row, record in found]
 
 
 def manifests(entries: list[Entry], namespace: uuid.UUID) -> list[dict[str, Any]]:
