@@ -29,10 +29,11 @@ from api.queries.actors import ACTORS, load_actors_alone
 from api.queries.collection import Collection, filtered
 from api.queries.errors import InvalidParameter
 from api.queries.events import EVENTS
+from api.queries.filters import PROBE_ABOVE, read_in_sort_order
 from api.queries.list_query import ListQuery
 from api.queries.loading import model_columns, prepared, typed_rows
 from api.queries.locations import LOCATIONS
-from api.queries.paging import CursorSigner, Sort
+from api.queries.paging import CursorSigner, Sort, count_rows
 from api.queries.relations import RELATIONS, relations_by_id
 from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
@@ -184,7 +185,11 @@ def _record_rows(
     else:
         filters = {"source": (selection.source,)} if selection.source else {}
         asked = ListQuery(cursors=None, filters=MappingProxyType(filters))  # type: ignore[arg-type]
-    query = filtered(collection, model.select(*columns), asked).query()
+    found = filtered(collection, model.select(*columns), asked)
+    if found.narrowed:  # one source's records: probed when it cites many (as lists do)
+        matches = count_rows(found.query(), PROBE_ABOVE + 1)
+        found = read_in_sort_order(found, model.updated_at, matches, asked)
+    query = found.query()
     if selection.added_after is not None:
         query = query.where(model.updated_at > selection.added_after)
     if selection.versions:  # a version is its updated_at, or a journal time (stix.version_times)
