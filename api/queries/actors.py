@@ -10,7 +10,7 @@ import peewee as pw
 from api.queries.collection import Collection
 from api.queries.filters import any_of, cited_by, ids_for
 from api.queries.list_query import ListQuery
-from api.queries.loading import aliases_for, citations_for, versioned
+from api.queries.loading import Row, aliases_for, citations_for, versioned
 from api.queries.paging import sorts_for
 from api.queries.relations import relations_of
 from api.store.models import Actor, ActorAlias, Relation
@@ -42,7 +42,7 @@ def _load_actors(actors: list[Actor]) -> list[dict]:
     ]
 
 
-def load_actors_alone(actors: list[Actor]) -> list[dict]:
+def load_actors_alone(actors: list[Actor] | list[Row]) -> list[dict]:
     """Actor records without their relations (the STIX export carries those as relationship
     objects of their own: a hub actor has thousands)."""
     ids = [actor.id for actor in actors]

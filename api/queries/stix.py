@@ -117,6 +117,7 @@ def stix_id(namespace: uuid.UUID, record_type: str, slug: str, kind: str | None 
     return f"{stix_type(record_type, kind)}--{_uuid_text(namespace, record_type, slug)}"
 
 
+@lru_cache(maxsize=8192)  # a page's records mostly share the time of their import
 def timestamp(value: dt.datetime | dt.date | str) -> str:
     """A STIX timestamp (RFC 3339, UTC, `Z`) of a stored time, an aware one or its ISO text;
     microseconds kept, so that two versions a millisecond apart stay apart."""

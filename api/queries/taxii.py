@@ -410,7 +410,8 @@ def records_of(record_type: str, row_ids: list[int]) -> list[dict]:
     model = collection.model
     if collection is RELATIONS:
         return _relations_of(row_ids)
-    if collection.light_rows and collection.base_query is None:
+    # rows as dicts read like models (loading.Row) where the loader reads plain columns only
+    if (collection.light_rows and collection.base_query is None) or collection is ACTORS:
         fields, names = model_columns(model)
         cursor = prepared(
             f"taxii-rows:{record_type}",
