@@ -124,6 +124,26 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(
         summary("poll: added_after the corpus's time", {"seconds": polls, "objects": found})
     )
+    # an object by its STIX id: the first ask builds the worker's index of the type's ids
+    # (taxii.resolve: a UUIDv5 per row), later asks bisect it
+    deep_page = client.get(f"{everything}/objects/?limit=1&match[type]=note").json
+    wanted = deep_page["objects"][0]["id"]
+    asks = []
+    for _ in range(5):
+        started = time.perf_counter()
+        one = client.get(f"{everything}/objects/{wanted}/")
+        asks.append(time.perf_counter() - started)
+        assert one.status_code == 200 and one.json["objects"][0]["id"] == wanted
+    print(
+        json.dumps(
+            {
+                "scenario": "object by id (note)",
+                "first_ms": round(asks[0] * 1000, 1),
+                "then_p50_ms": round(statistics.median(asks[1:]) * 1000, 1),
+            }
+        ),
+        flush=True,
+    )
     rate = start["objects"] / sum(start["seconds"])
     print(
         json.dumps(
