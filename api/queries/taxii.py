@@ -6,7 +6,9 @@ record's `updated_at` (the time its current version was written) or a tombstone'
 time. A page reads each record type's next rows through the collection's own filters
 (collection.filtered) by keyset over `(updated_at, id)` (`_bounded`), merges them and keeps the
 first `limit`: the position of its last object is the next page's cursor, so a walk sees each
-object once and a later poll with `added_after` sees what changed since, once.
+object once and a later poll with `added_after` sees what changed since, once. STIX ids are
+read back to records by `resolve`. One module, over 400 lines: the streams, their bounds and
+the merge share one notion of position and are read together.
 """
 
 from __future__ import annotations
