@@ -13,6 +13,7 @@ from api.queries import stix, taxii
 from api.queries.collection import Collection
 from api.queries.list_query import ListQuery
 from api.queries.listing import list_page
+from api.queries.paging import Page
 from api.records import named
 
 STIX_MEDIA_TYPE = stix.STIX_MEDIA_TYPE
@@ -26,7 +27,12 @@ BUNDLE_SCHEMA = {
     "properties": {
         "type": {"type": "string", "enum": ["bundle"]},
         "id": {"type": "string", "example": "bundle--0b9e2bd4-1e5f-4bd4-9a0c-2f3e4d5c6b7a"},
-        "objects": {"type": "array", "items": {"type": "object"}},
+        # any STIX object: its properties depend on its type (OASIS STIX 2.1; README: the
+        # mapping), so they are not listed here
+        "objects": {
+            "type": "array",
+            "items": {"description": "A STIX 2.1 object: its `type` says which."},
+        },
     },
 }
 
@@ -52,16 +58,21 @@ def bundle(objects: Iterable[dict]) -> Iterator[str]:
 def selection_objects(
     selection: taxii.Selection, namespace: uuid.UUID, base_url: str
 ) -> Iterator[dict]:
-    """Every object of `selection`, read in keyset batches (TAXII's collection order)."""
-    after = None
+    """Every object of `selection`, read in keyset batches (TAXII's collection order); the
+    first batch is read now, before the response starts."""
+    first = taxii.page(selection, None, BATCH, namespace)
+    return _batches(selection, namespace, base_url, first)
+
+
+def _batches(
+    selection: taxii.Selection, namespace: uuid.UUID, base_url: str, found: taxii.Page
+) -> Iterator[dict]:
     while True:
-        found = taxii.page(selection, after, BATCH, namespace)
         yield from taxii.load(found.entries, namespace, base_url)
-        if not found.more:
-            return
-        if found.last is None:
+        if not found.more or found.last is None:
             return
         after = (found.last.added, found.last.rank, found.last.row_id)
+        found = taxii.page(selection, after, BATCH, namespace)
 
 
 def bundle_of_selection(
@@ -70,13 +81,15 @@ def bundle_of_selection(
     return bundle(selection_objects(selection, namespace, base_url))
 
 
-def _list_objects(collection: Collection, asked: ListQuery) -> Iterator[dict]:
-    """The shared objects, then every record of a list as STIX, batch by batch."""
+def _list_objects(
+    collection: Collection, asked: ListQuery, first: tuple[list, Page]
+) -> Iterator[dict]:
+    """The shared objects, then every record of a list as STIX, batch by batch from the
+    `first` (read before the response starts: a bad filter is a 422, not a cut stream)."""
     namespace = current_app.config["STIX_NAMESPACE"]
     base_url = request.root_url.rstrip("/")
     yield from stix.shared_objects()
-    asked = asked.at(None, BATCH)
-    records, page = list_page(collection, asked, 0)
+    records, page = first
     while True:
         ctx = stix.context_for(namespace, base_url, {collection.name: records})
         for record in records:
@@ -88,7 +101,9 @@ def _list_objects(collection: Collection, asked: ListQuery) -> Iterator[dict]:
 
 def list_bundle_response(collection: Collection, asked: ListQuery) -> Response:
     """`format=stix` on a list: every matching record in one bundle, streamed (no paging)."""
-    body = stream_with_context(bundle(_list_objects(collection, asked)))
+    asked = asked.at(None, BATCH)
+    first = list_page(collection, asked, 0)
+    body = stream_with_context(bundle(_list_objects(collection, asked, first)))
     name = named(collection.name).collection
     headers = {"Content-Disposition": f'attachment; filename="{name}.stix.json"'}
     return Response(body, 200, headers, content_type=STIX_MEDIA_TYPE)

@@ -69,7 +69,11 @@ def collection_blueprint(
             "`format=stix`: its STIX 2.1 object in a bundle.",
             responses={
                 "200": {
-                    "content": {stix_export.STIX_MEDIA_TYPE: {"schema": stix_export.BUNDLE_SCHEMA}}
+                    "description": f"The {singular}, or its STIX bundle.",
+                    "content": {
+                        "application/json": {"schema": record_schema},
+                        stix_export.STIX_MEDIA_TYPE: {"schema": stix_export.BUNDLE_SCHEMA},
+                    },
                 }
             },
         )
