@@ -192,6 +192,9 @@ def test_bad_requests_are_problems(client):
     assert_problem(client.get("/v1/stix?sourec=x"), 422)
     assert_problem(client.get("/v1/events/no-such-event?format=stix"), 404)
     assert_problem(client.get("/v1/events?format=stixx"), 422)
+    # a filter refused by the query layer is a 422 before the bundle starts (schemathesis
+    # found the stream cut by it)
+    assert_problem(client.get("/v1/events?format=stix&source=no-such-source"), 422, "source")
     assert_problem(client.get("/v1/actors/kataib-hezbollah?format=xml"), 422)
     assert_problem(client.get("/v1/stix", headers={"Accept": "text/csv"}), 406)
     nothing = export(client, "/v1/stix?added_after=2999-01-01T00:00:00Z")
