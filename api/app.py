@@ -64,7 +64,7 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
 def register_api(app: Flask) -> None:
     """flask-smorest's Api with every resource's blueprint, the security scheme and the
     spec's finishing touches."""
-    from api.http.resources import MODULES
+    from api.http.resources import MODULES, PROTOCOLS
     from api.http.resources.writes import register_converter
 
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
@@ -73,6 +73,8 @@ def register_api(app: Flask) -> None:
     register_converter(app, api)
     for module in MODULES:
         api.register_blueprint(module.blp)
+    for protocol in PROTOCOLS:
+        app.register_blueprint(protocol.blp)
 
 
 def remember_base_url(app: Flask) -> None:

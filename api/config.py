@@ -39,6 +39,7 @@
 | `DELIVERY_LEASE_SECONDS` | `30`                            | a dead worker's claim lapses     |
 | `DELIVERY_CONCURRENCY`  | `4`                              | subscriptions a worker serves    |
 | `DELIVERY_POLL_SECONDS` | `0.2`                            | idle wait of a worker            |
+| `STIX_NAMESPACE`        | the service's default UUID       | namespace of STIX ids (UUIDv5)   |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -46,12 +47,16 @@ The default SQLite file lives in `instance/` under the working directory, create
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/briefing.db"
 # Public on purpose: cursors carry no secret and are strictly checked after the signature, so a
 # known key only lets a client mint a cursor it could have been given. Set SECRET_KEY anyway.
 DEV_SECRET_KEY = "briefing-api-development-key-set-SECRET_KEY"
+# The namespace of STIX ids (UUIDv5 of each record's public id) when STIX_NAMESPACE is unset:
+# a deployment that publishes STIX sets its own, once, and keeps it (changing it changes every id)
+DEFAULT_STIX_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:briefing-api:stix:default-namespace")
 
 
 def flag(value: str | None, default: bool) -> bool:
@@ -101,6 +106,10 @@ def settings_from_env() -> dict[str, Any]:
         # performance
         "EXACT_COUNT_LIMIT": int(env.get("EXACT_COUNT_LIMIT", "10000")),
         "RESPONSE_CACHE_MB": float(env.get("RESPONSE_CACHE_MB", "64")),
+        # STIX and TAXII (api/queries/stix.py)
+        "STIX_NAMESPACE": uuid.UUID(env["STIX_NAMESPACE"])
+        if env.get("STIX_NAMESPACE")
+        else DEFAULT_STIX_NAMESPACE,
     }
     # push (api/push, api/http/streams.py): read only when set, their defaults are theirs
     for name in PUSH_SETTINGS:

@@ -48,6 +48,8 @@ FORMATS = {
     "geojson": "An RFC 7946 FeatureCollection (events and locations).",
     "ndjson": "Newline-delimited JSON: every matching record, one per line, streamed "
     "without paging (`limit` and `cursor` do not apply): for full exports.",
+    "stix": "A STIX 2.1 bundle of every matching record, streamed without paging (README: "
+    "the mapping).",
 }
 
 
@@ -220,7 +222,7 @@ class EventListArgs(
 
     SORTS = ("date", "-date", "title", "-title", "relevance", "distance", "-distance")
     sort = _sort_field(SORTS, "date")
-    format = _format_field("json", "csv", "geojson", "ndjson")
+    format = _format_field("json", "csv", "geojson", "ndjson", "stix")
     actor = ids("Events with this actor in any role (or in `role`).", "kataib-hezbollah")
     role = fields.String(
         validate=validate.OneOf(list(vocab.PARTICIPANT_ROLES)),
@@ -260,7 +262,7 @@ class StatementListArgs(
     SORTS = ("date", "-date", "relevance")
 
     sort = _sort_field(SORTS, "date")
-    format = _format_field("json", "csv", "ndjson")
+    format = _format_field("json", "csv", "ndjson", "stix")
     speaker = ids(
         "Statements this actor made (alone or jointly), or that were made on its behalf "
         "(`on_behalf_of`: a spokesman's words are found under his group).",
@@ -296,7 +298,7 @@ class ActorListArgs(
     SORTS = ("name", "-name", "relevance")
 
     sort = _sort_field(SORTS, "name")
-    format = _format_field("json", "csv", "ndjson")
+    format = _format_field("json", "csv", "ndjson", "stix")
     kind = codes(vocab.ACTOR_KINDS, "Kind of actor.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
@@ -321,7 +323,7 @@ class RelationListArgs(
     SORTS = ("id", "-id")
 
     sort = _sort_field(SORTS, "id")
-    format = _format_field("json", "csv", "ndjson")
+    format = _format_field("json", "csv", "ndjson", "stix")
     subject = ids("Relations whose subject is this actor.", "esmail-ghaani")
     object = ids("Relations whose object is this actor.", "kataib-hezbollah")
     actor = ids("Relations with this actor on either side.")
@@ -339,7 +341,7 @@ class LocationListArgs(
 
     SORTS = ("name", "-name", "relevance", "distance", "-distance")
     sort = _sort_field(SORTS, "name")
-    format = _format_field("json", "csv", "geojson", "ndjson")
+    format = _format_field("json", "csv", "geojson", "ndjson", "stix")
     kind = codes(vocab.LOCATION_KINDS, "Kind of place.")
     country = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO alpha-2 code.")),
@@ -364,7 +366,7 @@ class SourceListArgs(
     SORTS = ("published", "-published", "title", "-title", "relevance")
 
     sort = _sort_field(SORTS, "-published")
-    format = _format_field("json", "csv", "ndjson")
+    format = _format_field("json", "csv", "ndjson", "stix")
     publisher = fields.List(
         fields.String(validate=[validate.Length(max=200), NO_NUL]),
         metadata=meta("Publisher name, exactly.", ["Al-Monitor"]),

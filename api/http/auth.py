@@ -32,7 +32,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, g, request
 
 from api.http import limits
-from api.http.errors import abort
+from api.http.errors import TAXII_PREFIX, abort
 from api.http.offload import run_blocking
 from api.ingest import Principal
 from api.store.db import database
@@ -245,14 +245,15 @@ POSTED_READS = ("/v1/reconcile",)  # reads whose questions are POSTed (a batch o
 
 
 def init_private_reads(app: Flask) -> None:
-    """`READS_REQUIRE_KEY=1`: every read under /v1 needs a key (scope `read` or more)."""
+    """`READS_REQUIRE_KEY=1`: every read under /v1 and of the TAXII server needs a key (scope
+    `read` or more)."""
     if not app.config.get("READS_REQUIRE_KEY"):
         return
 
     @app.before_request
     def _reads_need_a_key() -> None:
         reading = request.method in ("GET", "HEAD") or request.path in POSTED_READS
-        if reading and request.path.startswith("/v1/"):
+        if reading and request.path.startswith(("/v1/", TAXII_PREFIX)):
             authorize("read")
 
 

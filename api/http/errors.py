@@ -23,6 +23,9 @@ from api.ingest import Forbidden, SeedError
 from api.queries.errors import InvalidParameter, NotFound, QueryError
 
 PROBLEM_JSON = "application/problem+json"
+# The TAXII 2.1 server (api/http/resources/taxii.py) answers errors in TAXII's own shape
+TAXII_PREFIX = "/taxii2/"
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 # the drivers' own, and the pool's when every connection stayed busy for its wait
 OPERATIONAL_ERRORS = (sqlite3.OperationalError, psycopg2.OperationalError, MaxConnectionsExceeded)
 log = logging.getLogger(__name__)
@@ -38,7 +41,10 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """A problem+json response: type, title, status, detail, instance and errors (a list of
-    `{path, message}`, empty when the problem has no one location)."""
+    `{path, message}`, empty when the problem has no one location). Under the TAXII API root,
+    TAXII's error shape instead (`taxii_error`)."""
+    if request.path.startswith(TAXII_PREFIX):
+        return taxii_error(status, detail, errors, headers)
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -48,6 +54,26 @@ def problem(
         "errors": list(errors or []),
     }
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def taxii_error(
+    status: int,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A TAXII 2.1 error message (section 3.6.1): title, description, http_status (a string)
+    and, where the problem has locations, `details` keyed by each."""
+    body: dict[str, Any] = {
+        "title": HTTPStatus(status).phrase,
+        "description": detail or HTTPStatus(status).description,
+        "http_status": str(status),
+    }
+    if errors:
+        body["details"] = {e["path"]: e["message"] for e in errors}
+    response = Response(json.dumps(body), status=status, content_type=TAXII_MEDIA_TYPE)
     response.headers.update(headers or {})
     return response
 

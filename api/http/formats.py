@@ -10,7 +10,7 @@ import marshmallow as ma
 from flask import Response, current_app, json, request
 from werkzeug.urls import iri_to_uri
 
-from api.http import exports, tables
+from api.http import exports, stix_export, tables
 from api.http.errors import abort
 from api.http.list_query import list_query
 from api.queries.collection import Collection
@@ -25,6 +25,7 @@ MEDIA_TYPES = {
     "geojson": "application/geo+json",
     "ndjson": "application/x-ndjson",
     "graphml": "application/graphml+xml",
+    "stix": stix_export.STIX_MEDIA_TYPE,
 }
 
 PAGE_HEADERS = {
@@ -115,6 +116,8 @@ def list_docs(schema: ma.Schema, formats: tuple[str, ...]) -> dict:
         }
     if "geojson" in formats:
         content["application/geo+json"] = {"schema": FEATURE_COLLECTION}
+    if "stix" in formats:
+        content[stix_export.STIX_MEDIA_TYPE] = {"schema": stix_export.BUNDLE_SCHEMA}
     if "ndjson" in formats:
         content["application/x-ndjson"] = {
             "schema": {
@@ -205,6 +208,8 @@ def list_response(
         located = ("coordinates", "latitude", "longitude") if chosen == "geojson" else ()
         kept = [name for name in located if name in schema.fields]  # the geometry's
         schema = type(schema)(only=tuple(dict.fromkeys(["id", *chosen_fields, *kept])))
+    if chosen == "stix":
+        return stix_export.list_bundle_response(collection, asked)
     if chosen == "ndjson":
         return exports.ndjson_response(
             collection, asked, schema, attachment(collection.name, chosen), not chosen_fields

@@ -11,7 +11,7 @@ from api.queries.collection import Collection
 from api.queries.filters import any_of, cited_by, ids_for
 from api.queries.identity import resolved, same_as_refs, with_identifier
 from api.queries.list_query import ListQuery
-from api.queries.loading import aliases_for, citations_for, identifiers_for, versioned
+from api.queries.loading import Row, aliases_for, citations_for, identifiers_for, versioned
 from api.queries.paging import sorts_for
 from api.queries.relations import relations_of
 from api.store.models import Actor, ActorAlias, ActorIdentifier, Relation
@@ -41,6 +41,28 @@ def _load_actors(actors: list[Actor]) -> list[dict]:
             "identifiers": identifiers[actor.id],
             "same_as": same_as[actor.id],
             "relations": relations[actor.id],
+            "citations": citations[actor.id],
+        }
+        for actor in actors
+    ]
+
+
+def load_actors_alone(actors: list[Actor] | list[Row]) -> list[dict]:
+    """Actor records without their relations (the STIX export carries those as relationship
+    objects of their own: a hub actor has thousands)."""
+    ids = [actor.id for actor in actors]
+    aliases = aliases_for(ActorAlias, ActorAlias.actor, ids)
+    citations = citations_for("actor", ids)
+    return [
+        {
+            "id": actor.slug,
+            **versioned(actor),
+            "name": actor.name,
+            "kind": actor.kind,
+            "title": actor.title,
+            "description": actor.description,
+            "country": actor.country,
+            "aliases": aliases[actor.id],
             "citations": citations[actor.id],
         }
         for actor in actors

@@ -49,12 +49,24 @@ def relations_of(actor_ids: list[int]) -> list[tuple[Row, dict]]:
     query, rows read like `relations_query()`'s models (`row.subject.slug`)."""
     if not actor_ids:
         return []
+    rows = _relation_rows(Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids))
+    return list(zip(rows, load_relations(rows), strict=True))
+
+
+def relations_by_id(relation_ids: list[int]) -> list[tuple[Row, dict]]:
+    """(row, record) of relations by row id, in id order (rows read as `relations_of` reads
+    them: the STIX export reads a thousand at once)."""
+    if not relation_ids:
+        return []
+    rows = _relation_rows(Relation.id.in_(relation_ids))
+    return list(zip(rows, load_relations(rows), strict=True))
+
+
+def _relation_rows(condition: pw.Node) -> list[Row]:
+    """The rows of the relations matching `condition`, with both actors, in id order."""
     ends = [getattr(end, name) for end in (SUBJECT, OBJECT) for name in _ACTOR_COLUMNS]
     query = (
-        relations_query()
-        .select(*_RELATION_COLUMNS, *ends)
-        .where(Relation.subject.in_(actor_ids) | Relation.object.in_(actor_ids))
-        .order_by(Relation.id)
+        relations_query().select(*_RELATION_COLUMNS, *ends).where(condition).order_by(Relation.id)
     )
     names = [
         f"{c.name}_id" if isinstance(c, pw.ForeignKeyField) else c.name for c in _RELATION_COLUMNS
@@ -64,7 +76,7 @@ def relations_of(actor_ids: list[int]) -> list[tuple[Row, dict]]:
         for end in ("subject", "object"):
             row[end] = Row((name, row.pop(f"{end}_{name}")) for name in _ACTOR_COLUMNS)
         rows.append(row)
-    return list(zip(rows, load_relations(rows), strict=True))
+    return rows
 
 
 def load_relations(relations: list[Relation] | list[Row]) -> list[dict]:

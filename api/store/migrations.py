@@ -19,6 +19,7 @@ from api.store import data_version, ddl
 from api.store.db import database, is_postgres
 from api.store.models import (
     DEFAULT_OWNER,
+    Actor,
     ActorIdentifier,
     ActorSameAs,
     ApiKey,
@@ -30,11 +31,14 @@ from api.store.models import (
     Event,
     EventCasualty,
     EventJson,
+    Location,
     LocationIdentifier,
     LocationRegion,
     LocationSameAs,
+    Relation,
     SchemaVersion,
     Source,
+    Statement,
     StatementPrincipal,
     Subscription,
     sources_of_change,
@@ -241,6 +245,13 @@ def _to_v15(migrator: SchemaMigrator) -> None:
     )
 
 
+def _to_v16(migrator: SchemaMigrator) -> None:
+    """v16 (stix): records are read in the order they were written, `(updated_at, id)`, by the TAXII
+    server's keyset pages."""
+    for model in (Actor, Relation, Location, Event, Statement):
+        model._schema.create_indexes(safe=True)
+
+
 # version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
@@ -257,6 +268,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     13: _to_v13,
     14: _to_v14,
     15: _to_v15,
+    16: _to_v16,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

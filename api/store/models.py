@@ -64,6 +64,9 @@ class Actor(BaseModel):
     version = version_field()
     updated_at = _updated_field()
 
+    class Meta:
+        indexes = ((("updated_at", "id"), False),)  # TAXII's date-added order (as Event's)
+
 
 class ActorAlias(BaseModel):
     actor = pw.ForeignKeyField(Actor, backref="aliases", on_delete="CASCADE")
@@ -111,7 +114,7 @@ class Relation(BaseModel):
     updated_at = _updated_field()
 
     class Meta:
-        indexes = ((("subject", "predicate", "object"), True),)
+        indexes = ((("subject", "predicate", "object"), True), (("updated_at", "id"), False))
 
 
 class Location(BaseModel):
@@ -129,7 +132,7 @@ class Location(BaseModel):
     updated_at = _updated_field()
 
     class Meta:
-        indexes = ((("latitude", "longitude"), False),)
+        indexes = ((("latitude", "longitude"), False), (("updated_at", "id"), False))
 
 
 class LocationRegion(BaseModel):
@@ -256,9 +259,12 @@ class Event(Dated):
         # (date, id) + the span, instead of (date, id): a date filter is tested on the index
         # entries while the list is read in date order (a broad date_from fetched a year of
         # rows it skipped). Beside a (date, id) index the planners prefer that one.
+        # (updated_at, id): TAXII pages in date-added order, keyset on both (an index on
+        # updated_at alone made PostgreSQL sort every row of one time to page them by id)
         indexes = (
             (("title", "id"), False),
             (("date", "id", "range_end", "range_start"), False),
+            (("updated_at", "id"), False),
         )
 
 
@@ -317,7 +323,10 @@ class Statement(Dated):
     updated_at = _updated_field()
 
     class Meta:
-        indexes = ((("date", "id", "range_end", "range_start"), False),)  # as Event's
+        indexes = (  # as Event's
+            (("date", "id", "range_end", "range_start"), False),
+            (("updated_at", "id"), False),
+        )
 
 
 class StatementSpeaker(BaseModel):

@@ -18,7 +18,9 @@ from api.http.resources import (
     search,
     sources,
     statements,
+    stix,
     subscriptions,
+    taxii,
     timeline,
     vocabularies,
 )
@@ -39,9 +41,12 @@ MODULES = (
     search,
     facets,
     aggregates,
+    stix,
     vocabularies,
     identity,
     reconcile,
     same_as,
     health,
 )
+# protocols with a specification of their own, outside the OpenAPI one (plain Flask blueprints)
+PROTOCOLS = (taxii,)

@@ -8,12 +8,14 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
+from api.http import stix_export
 from api.http.base import Blueprint, problem_doc
-from api.http.formats import PREFER_PARAMETER, json_only, list_docs, list_response
+from api.http.formats import PREFER_PARAMETER, list_docs, list_response, negotiate
 from api.http.resources.writes import add_writes
 from api.queries.collection import Collection, get_record
 from api.records import named
 from schemas.fastdump import WrittenRecord
+from schemas.stix import RecordFormatArgs
 
 
 def collection_blueprint(
@@ -34,6 +36,7 @@ def collection_blueprint(
     singular = collection.name
     record_schema = schema()  # one instance: building one deep-copies every field
     list_args = args_schema()  # likewise for the query string (a class is built per request)
+    record_args = RecordFormatArgs()
 
     @blp.route("", parameters=[PREFER_PARAMETER])
     class ListView(MethodView):
@@ -56,15 +59,29 @@ def collection_blueprint(
 
     @blp.route("/<string:record_id>", parameters=[record_id_doc])
     class DetailView(MethodView):
+        @blp.arguments(record_args, location="query", as_kwargs=False)
         @blp.response(200, schema)
         @blp.alt_response(404, **problem_doc(f"No {singular} has that id."))
         @blp.doc(
             summary=f"Get one {singular}",
             description=f"One {singular} by its public id, with everything a reader needs "
-            "embedded (references as `{id, name}`) and the citations that support it.",
+            "embedded (references as `{id, name}`) and the citations that support it; "
+            "`format=stix`: its STIX 2.1 object in a bundle.",
+            responses={
+                "200": {
+                    "description": f"The {singular}, or its STIX bundle.",
+                    "content": {
+                        "application/json": {"schema": record_schema},
+                        stix_export.STIX_MEDIA_TYPE: {"schema": stix_export.BUNDLE_SCHEMA},
+                    },
+                }
+            },
         )
-        def get(self, record_id: str):
-            json_only()
+        def get(self, args: dict, record_id: str):
+            if negotiate(args.get("format"), ("json", "stix")) == "stix":
+                found = get_record(collection, record_id)
+                g.record_version = found.get("version")
+                return stix_export.record_bundle_response(collection.name, found)
             record = get_record(collection, record_id, as_json=True)
             # the ETag derives from its version
             if isinstance(record, WrittenRecord):
