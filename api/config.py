@@ -24,6 +24,7 @@
 | `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
 | `RESPONSE_CACHE`        | `on` (`off` under tests)         | `off`: compute every response    |
 | `RESPONSE_CACHE_MB`     | `64`                             | response cache size per worker   |
+| `RELEASES_DIR`          | unset: beside the database       | where release downloads are kept |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -69,6 +70,7 @@ def settings_from_env() -> dict[str, Any]:
         # performance
         "EXACT_COUNT_LIMIT": int(env.get("EXACT_COUNT_LIMIT", "10000")),
         "RESPONSE_CACHE_MB": float(env.get("RESPONSE_CACHE_MB", "64")),
+        "RELEASES_DIR": env.get("RELEASES_DIR") or None,
     }
     if env.get("RESPONSE_CACHE") is not None:
         settings["RESPONSE_CACHE"] = flag(env.get("RESPONSE_CACHE"), True)

@@ -29,7 +29,7 @@ from flask import Flask, current_app, g, request
 from api.http import limits
 from api.http.errors import abort
 from api.http.offload import run_blocking
-from api.store.db import database
+from api.store.db import bound_to, database
 from api.store.models import ApiKey
 
 SCOPES = ("read", "write", "admin")  # each implies the ones before it
@@ -158,10 +158,11 @@ def _active_key(prefix: str) -> Any:
     query = ApiKey.select(ApiKey.name, ApiKey.scope, ApiKey.secret_hash).where(
         (ApiKey.prefix == prefix) & ApiKey.revoked_at.is_null()
     )
-    if not database.is_closed():  # within a request: its connection
-        return query.get_or_none()
-    with database.connection_context():
-        return query.get_or_none()
+    with bound_to(None):  # keys are the live database's, whatever a request reads (releases)
+        if not database.is_closed():  # within a request: its connection
+            return query.get_or_none()
+        with database.connection_context():
+            return query.get_or_none()
 
 
 def clear_cache() -> None:

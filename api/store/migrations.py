@@ -25,6 +25,7 @@ from api.store.models import (
     EventCasualty,
     EventJson,
     LocationRegion,
+    Release,
     SchemaVersion,
     Source,
     StatementPrincipal,
@@ -168,6 +169,11 @@ def _to_v12(migrator: SchemaMigrator) -> None:
 
 
 # version -> the function that brings the version before it up to it
+def _to_v13(migrator: SchemaMigrator) -> None:
+    """v13: releases, named snapshots of the data (api/store/snapshots.py)."""
+    database.create_tables([Release], safe=True)
+
+
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
     3: _to_v3,
@@ -180,6 +186,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     10: _to_v10,
     11: _to_v11,
     12: _to_v12,
+    13: _to_v13,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -11,6 +11,7 @@ from api.http.resources import (
     locations,
     network,
     relations,
+    releases,
     search,
     sources,
     statements,
@@ -32,6 +33,7 @@ MODULES = (
     search,
     facets,
     aggregates,
+    releases,
     vocabularies,
     health,
 )
