@@ -32,6 +32,9 @@ Lists are JSON arrays paged with `limit` and an opaque `cursor` (next page in th
 `application/problem+json`. Unknown query parameters are refused, and so is a repeated
 parameter that takes one value.
 
+Every read is also served from a release, a named version of the data that never changes:
+the same path under `/releases/{name}` (`/releases/latest/v1/events`; see `/v1/releases`).
+
 Each client has a request budget (`RateLimit-*` headers; 429 with `Retry-After` beyond it), and
 each request a database time budget (503 with `Retry-After` beyond it)."""
 

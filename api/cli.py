@@ -187,9 +187,7 @@ def release_create_command(name: str, description: str | None) -> None:
     upgrade()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        release = create(
-            name, description, "cli", lambda made: release_files.build(app, made)
-        )
+        release = create(name, description, "cli", lambda made: release_files.build(app, made))
     except ReleaseProblem as error:
         raise click.ClickException(error.detail) from error
     click.echo(f"made release {release.name!r} at seq {release.seq}: {release.counts}")

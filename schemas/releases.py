@@ -40,9 +40,7 @@ class ReleaseCreateSchema(ma.Schema):
 class DownloadSchema(ma.Schema):
     """One file of a release's download."""
 
-    file = fields.String(
-        required=True, metadata=meta("The file's name.", "release.sqlite")
-    )
+    file = fields.String(required=True, metadata=meta("The file's name.", "release.sqlite"))
     url = fields.String(required=True, metadata={"format": "uri", "description": "Its URL."})
     bytes = fields.Integer(required=True, metadata=meta("Its size.", 1048576))
     sha256 = fields.String(required=True, metadata={"description": "SHA-256 of its bytes."})
@@ -81,8 +79,7 @@ class ReleaseSchema(ma.Schema):
         required=True,
         metadata={
             "format": "uri",
-            "description": "The root of the release's API: append any read path "
-            "(`.../v1/events`).",
+            "description": "The root of the release's API: append any read path (`.../v1/events`).",
         },
     )
     downloads = fields.List(fields.Nested(DownloadSchema), required=True)
@@ -110,9 +107,7 @@ class DiffEntrySchema(ma.Schema):
     """One record that differs between two releases, its changes collapsed."""
 
     op = fields.String(required=True, metadata={"enum": list(DIFF_OPS)})
-    record_type = fields.String(
-        required=True, metadata={"enum": [t.name for t in RECORD_TYPES]}
-    )
+    record_type = fields.String(required=True, metadata={"enum": [t.name for t in RECORD_TYPES]})
     id = fields.String(required=True, metadata=meta("Public id.", "kataib-hezbollah"))
     seq = fields.Integer(required=True, metadata={"description": "Its last change's seq."})
     version = fields.Integer(

@@ -59,6 +59,7 @@ EXPORTS: tuple[tuple[Collection, type[ma.Schema]], ...] = (
 )
 COLLECTIONS = tuple(named(collection.name).collection for collection, _ in EXPORTS)
 _building = threading.Lock()
+_digests: dict[Path, str] = {}
 
 
 def ndjson_file(collection: str) -> str:
@@ -75,14 +76,21 @@ def release_root(app: Flask, name: str) -> str:
     return f"{app.config.get('PUBLIC_URL', '')}/releases/{name}"
 
 
-def path_of(release: Release, file: str, app: Flask) -> Path:
-    """The file of a release's download, written first when this host lacks it."""
+def located(release: Release, file: str, app: Flask) -> tuple[Path, str]:
+    """The file of a release's download and its SHA-256, the file written first when this host
+    lacks it (the same bytes as the host that made the release wrote)."""
     path = snapshots.files(release.storage) / file
     if not path.is_file():
         with _building:
             if not path.is_file():
                 build(app, release)
-    return path
+    listed = {item["file"]: item["sha256"] for item in json.loads(release.downloads)}
+    if file not in listed:  # made without its downloads: digested once per process
+        with _building:
+            if path not in _digests:
+                _digests[path] = _listed(path)["sha256"]
+        return path, _digests[path]
+    return path, listed[file]
 
 
 def build(app: Flask, release: Release) -> list[dict[str, Any]]:
@@ -137,10 +145,11 @@ def _write_collection(
 
 
 def _insert(written: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
+    target = written.table(table)
     if rows:
-        written[table].insert_all(rows, pk="id", alter=True, batch_size=_BATCH)
-    elif not written[table].exists():
-        written[table].create({"id": str}, pk="id")
+        target.insert_all(rows, pk="id", alter=True, batch_size=_BATCH)
+    elif not target.exists():
+        target.create({"id": str}, pk="id")
 
 
 def _about(release: Release) -> dict[str, Any]:

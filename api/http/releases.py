@@ -14,8 +14,8 @@ shares nothing with the live caches, and its answers, ETags included, never chan
 from __future__ import annotations
 
 import contextvars
-from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from flask import Flask
 
@@ -24,6 +24,7 @@ from api.queries.errors import Gone, QueryError
 from api.queries.releases import find
 from api.store import snapshots
 from api.store.db import database, rebind
+from api.store.ddl import SCHEMA_VERSION
 
 PREFIX = "/releases/"
 READS = ("GET", "HEAD", "OPTIONS")
@@ -59,6 +60,12 @@ class ReleasePrefix:
         except QueryError as error:
             status = 410 if isinstance(error, Gone) else 404
             return self.answer(environ, start_response, status, error.detail)
+        if release.schema_version != SCHEMA_VERSION:
+            detail = (
+                f"The release {release.name!r} was made with schema version "
+                f"{release.schema_version}; this service reads version {SCHEMA_VERSION}."
+            )
+            return self.answer(environ, start_response, 409, detail)
         environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + PREFIX + name
         environ["PATH_INFO"] = rest
         environ["briefing.release"] = release.name
@@ -115,4 +122,3 @@ class Bound:
         close = getattr(self.body, "close", None)
         if close is not None:
             self.context.run(close)
-

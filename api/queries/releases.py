@@ -97,9 +97,7 @@ class DiffEntry:
     after: dict | None
 
 
-def diff_page(
-    since: int, until: int, after: int, limit: int
-) -> tuple[list[DiffEntry], int | None]:
+def diff_page(since: int, until: int, after: int, limit: int) -> tuple[list[DiffEntry], int | None]:
     """The records changed between seq `since` (excluded) and `until` (included), ordered by the
     seq of their last change, from the first whose last change is after `after`: up to `limit`
     records examined, and the cursor of the next page (None at the end). A record changed

@@ -33,7 +33,7 @@ class BindableProxy(pw.DatabaseProxy):
             raise AttributeError("Cannot set attribute on proxy.")
         object.__setattr__(self, attr, value)
 
-    @property  # type: ignore[override]
+    @property
     def obj(self) -> Any:
         rebound = _rebound.get()
         return self._live if rebound is None else rebound
@@ -71,6 +71,7 @@ def live() -> pw.Database:
 def rebound() -> pw.Database | None:
     """The database this context reads instead of the live one, if any."""
     return _rebound.get()
+
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer

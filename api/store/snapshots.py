@@ -84,9 +84,10 @@ def _take_sqlite(storage: str) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     try:
-        with closing(sqlite3.connect(_live_sqlite_path())) as live, closing(
-            sqlite3.connect(partial, isolation_level=None)
-        ) as copy:
+        with (
+            closing(sqlite3.connect(_live_sqlite_path())) as live,
+            closing(sqlite3.connect(partial, isolation_level=None)) as copy,
+        ):
             live.backup(copy)  # all pages in one step: one consistent read
             copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             copy.execute("PRAGMA secure_delete = ON")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import shutil
 import sqlite3
 
 import pytest
@@ -36,9 +37,14 @@ READS = (  # a list in each format, a record, a view, an aggregate, a search, fa
 )
 
 
+@pytest.fixture(autouse=True)
+def release_files_in_tmp(tmp_path, monkeypatch):
+    """Downloads are written under the test's folder (PostgreSQL's would go to instance/)."""
+    monkeypatch.setattr(snapshots, "files_root", tmp_path / "releases")
+
+
 @pytest.fixture
-def client(curated, tmp_path, monkeypatch):
-    monkeypatch.setattr(snapshots, "files_root", tmp_path / "releases")  # PostgreSQL's files
+def client(curated):
     return curated.app.test_client()
 
 
@@ -54,7 +60,11 @@ def etag_of(client, path: str) -> str:
 def change_live_data(client, curated) -> None:
     """An import of a second briefing, a PATCH and a deletion, after the release."""
     load_files(fixture_files())
-    headers = {**curated.auth(), "Content-Type": MERGE, "If-Match": etag_of(client, f"/v1/actors/{ACTOR}")}
+    headers = {
+        **curated.auth(),
+        "Content-Type": MERGE,
+        "If-Match": etag_of(client, f"/v1/actors/{ACTOR}"),
+    }
     patched = client.patch(
         f"/v1/actors/{ACTOR}", data=json.dumps({"description": "Changed later."}), headers=headers
     )
@@ -172,7 +182,11 @@ def every_diff_entry(client, url: str) -> list[dict]:
 
 def test_the_diff_lists_exactly_what_changed(client, curated):
     assert make(client, curated, "a").status_code == 201
-    headers = {**curated.auth(), "Content-Type": MERGE, "If-Match": etag_of(client, f"/v1/actors/{ACTOR}")}
+    headers = {
+        **curated.auth(),
+        "Content-Type": MERGE,
+        "If-Match": etag_of(client, f"/v1/actors/{ACTOR}"),
+    }
     client.patch(f"/v1/actors/{ACTOR}", data=json.dumps({"title": "Changed"}), headers=headers)
     headers = {**curated.auth(), "If-Match": etag_of(client, f"/v1/events/{EVENT}")}
     assert client.delete(f"/v1/events/{EVENT}", headers=headers).status_code in (200, 204)
@@ -229,7 +243,9 @@ def test_a_diff_replayed_on_the_older_release_gives_the_newer(client, curated):
     assert state == audit_state(client, curated, newer["seq"])
     # and the records the replay holds are those the newer release serves
     for collection in ("actors", "events", "statements", "locations", "relations", "sources"):
-        served = {r["id"] for r in read(client, "/releases/newer", f"/v1/{collection}?limit=500").json}
+        served = {
+            r["id"] for r in read(client, "/releases/newer", f"/v1/{collection}?limit=500").json
+        }
         assert served == {i for (t, i) in state if t == collection[:-1]}, collection
 
 
@@ -241,7 +257,11 @@ def test_the_sqlite_download_opens_and_holds_the_release(client, curated, tmp_pa
     response = client.get("/v1/releases/dl/download")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/vnd.sqlite3"
-    assert int(response.headers["Content-Length"]) == len(response.data) == files["release.sqlite"]["bytes"]
+    assert (
+        int(response.headers["Content-Length"])
+        == len(response.data)
+        == files["release.sqlite"]["bytes"]
+    )
     assert response.headers["ETag"].strip('"') == files["release.sqlite"]["sha256"]
     path = tmp_path / "dl.sqlite"
     path.write_bytes(response.data)
@@ -275,5 +295,64 @@ def test_a_download_resumed_with_range_gives_the_same_bytes(client, curated):
     assert rest.status_code == 206
     assert rest.headers["Content-Range"] == f"bytes {cut}-{len(whole.data) - 1}/{len(whole.data)}"
     assert whole.data[:cut] + rest.data == whole.data
-    assert client.get("/v1/releases/resume/download", headers={"If-None-Match": etag}).status_code == 304
+    assert (
+        client.get("/v1/releases/resume/download", headers={"If-None-Match": etag}).status_code
+        == 304
+    )
     assert io.BytesIO(rest.data).read(1)
+
+
+def test_with_the_response_cache_on_a_release_and_the_live_data_never_mix(curated, make_app):
+    cached = make_app(curated.url, RESPONSE_CACHE=True).test_client()
+    live_before = read(cached, "", "/v1/events?limit=2")
+    assert make(cached, curated, "cached").status_code == 201
+    release = read(cached, "/releases/cached", "/v1/events?limit=2")
+    assert release.headers["X-Total-Count"] == live_before.headers["X-Total-Count"]
+    change_live_data(cached, curated)
+    live_after = read(cached, "", "/v1/events?limit=2")
+    assert int(live_after.headers["X-Total-Count"]) != int(live_before.headers["X-Total-Count"])
+    again = read(cached, "/releases/cached", "/v1/events?limit=2")
+    assert again.data == release.data
+    assert again.headers["X-Total-Count"] == release.headers["X-Total-Count"]
+    assert read(cached, "", "/v1/events?limit=2").data == live_after.data
+    facets = "/v1/events/facets?field=type"
+    assert read(cached, "/releases/cached", facets).data != read(cached, "", facets).data
+
+
+def test_a_release_of_another_schema_version_is_refused_not_misread(client, curated):
+    from api.store.db import database
+    from api.store.models import Release
+
+    assert make(client, curated, "older-schema").status_code == 201
+    with database.connection_context():
+        Release.update(schema_version=Release.schema_version - 1).execute()
+    body = assert_problem(client.get("/releases/older-schema/v1/events"), 409)
+    assert "schema version" in body["detail"]
+    assert client.get("/v1/releases/older-schema/download").status_code == 200
+
+
+def test_a_host_without_the_files_writes_the_same_bytes(client, curated):
+    assert make(client, curated, "rebuilt").status_code == 201
+    first = {
+        path: client.get(path)
+        for path in ("/v1/releases/rebuilt/download", "/v1/releases/rebuilt/download/actors")
+    }
+    shutil.rmtree(snapshots.files(_storage_of("rebuilt")))
+    for path, response in first.items():
+        again = client.get(path)
+        assert again.data == response.data and again.headers["ETag"] == response.headers["ETag"]
+
+
+def test_private_reads_of_a_release_check_keys_against_the_live_database(curated, make_app):
+    private = make_app(curated.url, READS_REQUIRE_KEY=True).test_client()
+    assert make(private, curated, "private").status_code == 201
+    assert_problem(private.get("/releases/private/v1/events"), 401)
+    read_key = curated.auth("read")
+    assert private.get("/releases/private/v1/events", headers=read_key).status_code == 200
+    from api.http.auth import clear_cache, revoke_key
+    from api.store.db import database
+
+    with database.connection_context():
+        revoke_key(curated.names["read"])  # after the release was made: the live key row says
+    clear_cache()
+    assert_problem(private.get("/releases/private/v1/events", headers=read_key), 401)

@@ -254,9 +254,7 @@ class DownloadCollection(MethodView):
 
 def _send(release: Release, file: str) -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    path = run_blocking(release_files.path_of, release, file, app)
-    listed = {item["file"]: item for item in json.loads(release.downloads)}
-    etag = listed[file]["sha256"] if file in listed else None
+    path, digest = run_blocking(release_files.located, release, file, app)
     sqlite = file == release_files.SQLITE_FILE
     return send_file(
         path,
@@ -264,6 +262,6 @@ def _send(release: Release, file: str) -> Response:
         as_attachment=True,
         download_name=f"{release.name}-{file}",
         conditional=True,
-        etag=etag if etag else True,
+        etag=digest,
         max_age=31_536_000,
     )
