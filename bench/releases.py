@@ -9,8 +9,8 @@ On the benchmark database of `--events` (bench/common.py; seeded already, upgrad
 1. makes release `bench-<stamp>` in this process, timing the snapshot and the downloads apart;
 2. serves the database with gunicorn (response cache off) and asks `/v1/events?limit=50` and
    the same page of the release alternately, `--requests` times each: p50 / p95 of both;
-3. PATCHes `--changes` events over HTTP (GET for the ETag, then the PATCH), then times the diff
-   from the release to now (JSON pages of 1,000, and NDJSON) and checks it lists them all;
+3. creates `--changes` actors over HTTP (citing the seed briefing, loaded first), then times
+   the diff from the release to now (JSON pages of 1,000, and NDJSON) and checks it lists them;
 4. downloads the SQLite file and the events' NDJSON.gz over HTTP: bytes and seconds;
 5. prints a markdown table and writes bench/results/releases-<backend>-<events>.json.
 
@@ -73,16 +73,21 @@ def write_key(url: str) -> str:
     return create_key(f"bench-releases-{int(time.time())}", "write")
 
 
-def event_ids(url: str, count: int) -> list[str]:
+SOURCE = "al-monitor-2020-04-07-us-iran-showdown-iraq"  # the seed's
+EXCERPT = (
+    "Kataib Hezbollah spokesman Mohammad Mohyee warned against four possible moves by the "
+    "United States."
+)
+
+
+def load_seed(url: str) -> None:
+    """The seed briefing beside the synthetic corpus (idempotent): the actors the benchmark
+    creates cite it (synthetic sources keep no text to check excerpts against)."""
     from api.app import create_app
-    from api.store.db import database
-    from api.store.models import Event
+    from api.ingest import default_files, load_files
 
     create_app({"DATABASE_URL": url, "SCHEMA_UPGRADE": False})
-    with database.connection_context():
-        return [
-            slug for (slug,) in Event.select(Event.slug).order_by(Event.id).limit(count).tuples()
-        ]
+    load_files(default_files())
 
 
 def send(method: str, url: str, body: bytes | None, headers: dict) -> tuple[int, dict, bytes]:
@@ -113,23 +118,23 @@ def page_latency(base: str, release: str, requests: int) -> dict:
     }
 
 
-def change_events(base: str, key: str, ids: list[str]) -> float:
+def create_actors(base: str, key: str, count: int, stamp: str) -> float:
+    """`count` new actors over HTTP (POST, one at a time): `count` changes in the journal."""
     started = time.perf_counter()
-    for slug in ids:
-        status, headers, _ = fetch(f"{base}/v1/events/{slug}")
-        assert status == 200, (slug, status)
-        patch = json.dumps({"summary": f"Benchmark change of {slug}."}).encode()
-        status, _, body = send(
-            "PATCH",
-            f"{base}/v1/events/{slug}",
-            patch,
-            {
-                "Authorization": f"Bearer {key}",
-                "Content-Type": "application/merge-patch+json",
-                "If-Match": headers["ETag"],
-            },
+    for number in range(count):
+        actor = {
+            "id": f"bench-actor-{stamp}-{number}",
+            "name": f"Benchmark actor {number}",
+            "kind": "person",
+            "citations": [{"source": SOURCE, "excerpt": EXCERPT}],
+        }
+        status, _, answer = send(
+            "POST",
+            f"{base}/v1/actors",
+            json.dumps(actor).encode(),
+            {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
         )
-        assert status == 200, (slug, status, body[:300])
+        assert status == 201, (actor["id"], status, answer[:300])
     return time.perf_counter() - started
 
 
@@ -186,17 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     name = f"bench-{time.strftime('%Y%m%d-%H%M%S')}"
     loads = [os.getloadavg()[0]]
 
+    load_seed(url)
     made = make_release(url, name, not options.no_downloads)
     print(f"made {name}: {made}", file=sys.stderr)
-    key, ids = write_key(url), event_ids(url, options.changes)
+    key = write_key(url)
     RESULTS.mkdir(parents=True, exist_ok=True)
     server = Server(url, options.workers, RESULTS / f"gunicorn-releases-{options.backend}.log")
     try:
         server.wait_ready()
         pages = page_latency(server.base, name, options.requests)
         print(f"page 1: {pages}", file=sys.stderr)
-        changes_s = change_events(server.base, key, ids)
-        diff = diff_timing(server.base, name, len(ids))
+        changes_s = create_actors(server.base, key, options.changes, name)
+        diff = diff_timing(server.base, name, options.changes)
         print(f"diff: {diff}", file=sys.stderr)
         downloads = {} if options.no_downloads else download_timing(server.base, name)
         loads.append(os.getloadavg()[0])

@@ -42,8 +42,16 @@ class DownloadSchema(ma.Schema):
 
     file = fields.String(required=True, metadata=meta("The file's name.", "release.sqlite"))
     url = fields.String(required=True, metadata={"format": "uri", "description": "Its URL."})
-    bytes = fields.Integer(required=True, metadata=meta("Its size.", 1048576))
-    sha256 = fields.String(required=True, metadata={"description": "SHA-256 of its bytes."})
+    bytes = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata=meta("Its size; null until first downloaded (written then).", 1048576),
+    )
+    sha256 = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "SHA-256 of its bytes (its ETag); null until written."},
+    )
 
 
 class ReleaseSchema(ma.Schema):

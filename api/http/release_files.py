@@ -10,12 +10,14 @@ as the release's NDJSON export writes it):
   header: the same release gives the same bytes on every host).
 
 Record URLs are those of the release (`PUBLIC_URL/releases/{name}/v1/...`, root-relative without
-`PUBLIC_URL`). Files are written under a temporary name and renamed, so a download never serves
-half a file; a host that lacks them (PostgreSQL behind several hosts) writes them on first use.
+`PUBLIC_URL`). The files are written when first asked for (`briefing release create` writes them
+at once), under a temporary name then renamed, so a download never serves half a file; a host
+that lacks them (PostgreSQL behind several hosts) writes them on first use, the same bytes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
@@ -29,6 +31,7 @@ import sqlite_utils
 from flask import Flask
 
 from api.http.formats import list_response
+from api.ingest import releases as making
 from api.queries.actors import ACTORS
 from api.queries.collection import Collection
 from api.queries.events import EVENTS
@@ -77,15 +80,21 @@ def release_root(app: Flask, name: str) -> str:
 
 
 def located(release: Release, file: str, app: Flask) -> tuple[Path, str]:
-    """The file of a release's download and its SHA-256, the file written first when this host
-    lacks it (the same bytes as the host that made the release wrote)."""
-    path = snapshots.files(release.storage) / file
+    """The file of a release's download and its SHA-256. The files are written on the first
+    request for one (one writer at a time on this host: a lock file), and listed in the
+    release; a host that lacks them writes the same bytes."""
+    folder = snapshots.files(release.storage)
+    path = folder / file
     if not path.is_file():
-        with _building:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _building, (folder.parent / f"{folder.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be writing them
             if not path.is_file():
-                build(app, release)
+                listed = build(app, release)
+                if not json.loads(release.downloads):
+                    release = making.list_downloads(release, listed)
     listed = {item["file"]: item["sha256"] for item in json.loads(release.downloads)}
-    if file not in listed:  # made without its downloads: digested once per process
+    if file not in listed:  # written by another worker, listed since: digested once here
         with _building:
             if path not in _digests:
                 _digests[path] = _listed(path)["sha256"]

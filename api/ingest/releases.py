@@ -78,6 +78,13 @@ def create(
     return release
 
 
+def list_downloads(release: Release, files: list[dict]) -> Release:
+    """Record the files of a release's download (written after it was made); the release."""
+    with bound_to(None), database.connection_context(), ddl.exclusive():  # its listing changes
+        Release.update(downloads=json.dumps(files)).where(Release.id == release.id).execute()
+        return Release.get_by_id(release.id)
+
+
 def delete(name: str, key: str) -> Release:
     """Delete release `name` (not the newest), by `key`: its snapshot and files go, its row
     stays as a tombstone. ReleaseProblem when it is the newest; None when there is none."""

@@ -5,6 +5,7 @@ them and after the last (the journal's bundle form)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,7 @@ def describe(release: Release) -> dict[str, Any]:
     return {
         "name": release.name,
         "description": release.description,
-        "created_at": release.created_at,
+        "created_at": release.created_at.replace(tzinfo=dt.UTC),  # stored naive, in UTC
         "created_by": release.created_by,
         "seq": release.seq,
         "counts": json.loads(release.counts),

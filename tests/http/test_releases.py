@@ -252,9 +252,14 @@ def test_a_diff_replayed_on_the_older_release_gives_the_newer(client, curated):
 def test_the_sqlite_download_opens_and_holds_the_release(client, curated, tmp_path):
     assert make(client, curated, "dl").status_code == 201
     change_live_data(client, curated)
+    listed = client.get("/v1/releases/dl").json["downloads"]
+    assert [(item["file"], item["bytes"]) for item in listed][:2] == [
+        ("release.sqlite", None),  # written when first asked for
+        ("sources.ndjson.gz", None),
+    ]
+    response = client.get(listed[0]["url"].removeprefix("http://localhost"))
     release = client.get("/v1/releases/dl").json
     files = {item["file"]: item for item in release["downloads"]}
-    response = client.get("/v1/releases/dl/download")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/vnd.sqlite3"
     assert (
@@ -356,3 +361,8 @@ def test_private_reads_of_a_release_check_keys_against_the_live_database(curated
         revoke_key(curated.names["read"])  # after the release was made: the live key row says
     clear_cache()
     assert_problem(private.get("/releases/private/v1/events", headers=read_key), 401)
+
+
+def test_a_release_says_when_it_was_made_in_utc(client, curated):
+    assert make(client, curated, "dated").status_code == 201
+    assert client.get("/v1/releases/dated").json["created_at"].endswith("+00:00")

@@ -55,13 +55,23 @@ GONE = problem_doc("The release was deleted (when, and by whom).")
 
 
 def described(release: Release) -> dict[str, Any]:
-    """A release as listed, with its URLs: its API's root and its downloads'."""
+    """A release as listed, with its URLs: its API's root and its downloads' (their size and
+    digest once written)."""
     root = request.url_root.rstrip("/")
     shown = releases.describe(release)
+    written = {item["file"]: item for item in shown["downloads"]}
     here = f"{root}/v1/releases/{release.name}/download"
-    for item in shown["downloads"]:
-        collection = item["file"].removesuffix(".ndjson.gz")
-        item["url"] = here if item["file"] == release_files.SQLITE_FILE else f"{here}/{collection}"
+    shown["downloads"] = [
+        {
+            "file": file,
+            "url": here if file == release_files.SQLITE_FILE else f"{here}/{collection}",
+            "bytes": written.get(file, {}).get("bytes"),
+            "sha256": written.get(file, {}).get("sha256"),
+        }
+        for file, collection in zip(
+            release_files.file_names(), ("", *release_files.COLLECTIONS), strict=True
+        )
+    ]
     return shown | {"url": f"{root}{PREFIX}{release.name}"}
 
 
@@ -97,29 +107,24 @@ class Releases(MethodView):
     @blp.doc(
         summary="Make a release",
         description="Names the data as it stands now: a snapshot of every collection, the "
-        "change feed's `seq` it stands at, and its downloads. It never changes. Takes time "
-        "in proportion to the data (README: about a minute at 1M events). Needs an `admin` "
-        "key.",
+        "change feed's `seq` it stands at (its downloads are written when first asked "
+        "for). It never changes. Takes time in proportion to the data (README). Needs an "
+        "`admin` key.",
         **security("admin"),
     )
     def post(self, body: dict):
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
         try:
-            release = run_blocking(_make, app, body, key_name(), database=True)
+            release = run_blocking(_make, body, key_name(), database=True)
         except making.ReleaseProblem as error:
             fail(error)
         location = f"{request.base_url}/{release.name}"
         return described(release), 201, {"Location": location}
 
 
-def _make(app, body: dict, key: str) -> Release:
+def _make(body: dict, key: str) -> Release:
+    """The snapshot only: the downloads are written when first asked for."""
     with without_query_budget():
-        return making.create(
-            body["name"],
-            body.get("description"),
-            key,
-            build_downloads=lambda release: release_files.build(app, release),
-        )
+        return making.create(body["name"], body.get("description"), key)
 
 
 @blp.route("/<string:name>", parameters=[NAME])
