@@ -90,9 +90,9 @@ def located(release: Release, file: str, app: Flask) -> tuple[Path, str]:
         with _building, (folder.parent / f"{folder.name}.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be writing them
             if not path.is_file():
-                listed = build(app, release)
+                written = build(app, release)
                 if not json.loads(release.downloads):
-                    release = making.list_downloads(release, listed)
+                    release = making.list_downloads(release, written)
     listed = {item["file"]: item["sha256"] for item in json.loads(release.downloads)}
     if file not in listed:  # written by another worker, listed since: digested once here
         with _building:
