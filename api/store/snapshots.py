@@ -6,7 +6,7 @@
   (`instance/briefing.releases/<storage>.db`); served `immutable` and `query_only`.
 - PostgreSQL: a schema per release (`<storage>`), every table of the live schema copied in one
   REPEATABLE READ transaction (the state of one moment while writers go on), its indexes built
-  again and its statistics gathered; served with the release's schema first on the search path
+  again, then vacuumed and analysed; served with the release's schema first on the search path
   (the text-search configuration and extensions are found after it, in the live schema) and
   read-only sessions.
 
@@ -123,9 +123,10 @@ def _take_postgres(storage: str) -> int:
                 )
         finally:
             connection.set_session(isolation_level=previous)
-        # statistics, outside the copy's transaction: the planner needs them from the first read
+        # outside the copy's transaction: statistics for the planner, and the visibility map
+        # that index-only scans need (ANALYZE alone leaves them reading every row's page)
         for table in live.get_tables(schema=storage):
-            live.execute_sql(f'ANALYZE "{storage}"."{table}"')
+            live.execute_sql(f'VACUUM (ANALYZE) "{storage}"."{table}"')
         return live.execute_sql(
             "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
