@@ -127,12 +127,14 @@ def _take_postgres(storage: str) -> int:
         # that index-only scans need (ANALYZE alone leaves them reading every row's page)
         for table in live.get_tables(schema=storage):
             live.execute_sql(f'VACUUM (ANALYZE) "{storage}"."{table}"')
-        return live.execute_sql(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind = 'r'",
-            (storage,),
-        ).fetchone()[0]
+        return int(  # the sum is a numeric: a Decimal
+            live.execute_sql(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind = 'r'",
+                (storage,),
+            ).fetchone()[0]
+        )
 
 
 def _copy_table(live: pw.Database, schema: str, storage: str, table: str) -> None:
