@@ -70,11 +70,13 @@ class ReleaseSchema(ma.Schema):
             "change up to this one and none after."
         },
     )
-    counts = fields.Dict(
-        keys=fields.String(validate=validate.OneOf([t.collection for t in RECORD_TYPES])),
-        values=fields.Integer(),
+    counts = fields.Nested(
+        ma.Schema.from_dict(
+            {t.collection: fields.Integer(required=True) for t in RECORD_TYPES},
+            name="ReleaseCounts",
+        ),
         required=True,
-        metadata={"description": "Records per collection.", "example": {"events": 18}},
+        metadata={"description": "Records per collection."},
     )
     schema_version = fields.Integer(
         required=True, metadata={"description": "The database schema it was made with."}

@@ -44,6 +44,9 @@ def server(tmp_path_factory):
     SERVER_ENV.clear()
     SERVER_ENV.update(env)
     subprocess.run([BRIEFING, "seed"], env=env, capture_output=True, check=True)
+    subprocess.run(
+        [BRIEFING, "release", "create", "seed"], env=env, capture_output=True, check=True
+    )
     with live_server(env, workers=1) as (base, _):
         yield base
 
@@ -151,10 +154,13 @@ def call(generated, server: str, method: str, path: str, operation: dict, parame
 
 
 RECORD_TYPES = ("Actor", "Location", "Event", "Statement", "Relation")
-# called by test_writes_through_the_generated_client and test_record_writes_...
-WRITES = {"createBriefing", "deleteSource", "getAudit"} | {
+# called by test_writes_through_the_generated_client, test_record_writes_... and test_releases_...
+WRITES = {"createBriefing", "deleteSource", "getAudit", "createRelease", "deleteRelease"} | {
     f"{op}{record_type}" for op in ("create", "update", "delete") for record_type in RECORD_TYPES
 }
+
+
+BYTES = ("text/plain", "application/vnd.sqlite3", "application/gzip")
 
 
 def test_every_operation_through_the_generated_client(generated, server):
@@ -166,8 +172,8 @@ def test_every_operation_through_the_generated_client(generated, server):
         response = call(generated, server, method, path, operation, parameters)
         where = operation["operationId"]
         assert response.status_code == 200, (where, response.content[:300])
-        if response.headers["Content-Type"].startswith("text/plain"):
-            assert response.content, where  # a source's text: nothing to parse
+        if response.headers["Content-Type"].startswith(BYTES):
+            assert response.content, where  # a source's text, a download: nothing to parse
         else:
             assert response.parsed is not None, where
             no_unset_or_unknown(response.parsed, where)
@@ -415,3 +421,31 @@ def test_record_writes_through_the_generated_client(generated, server):
     trail = get_audit.sync(client=client, record="client-actor")
     assert [str(entry.op) for entry in trail] == ["create", "update", "delete"]
     assert trail[0].key == "client-admin"
+
+
+def test_releases_through_the_generated_client(generated, server):
+    """Make a release with an admin key, read it and its diff typed, delete an older one."""
+    from briefing_api_client.api.releases import (
+        create_release,
+        delete_release,
+        get_release,
+        get_release_diff,
+    )
+    from briefing_api_client.models import ReleaseCreate
+
+    key = key_of(server, "client-releases", "admin")
+    client = generated.AuthenticatedClient(
+        base_url=server, token=key, raise_on_unexpected_status=True
+    )
+    made = create_release.sync_detailed(
+        client=client, body=ReleaseCreate(name="client-made", description="By the client.")
+    )
+    assert made.status_code == 201, made.content[:500]
+    assert made.parsed.name == "client-made" and made.parsed.counts.events >= 1
+    latest = get_release.sync(client=client, name="latest")
+    assert latest.name == "client-made" and latest.seq == made.parsed.seq
+    assert get_release_diff.sync(client=client, name="seed", other="client-made") == []
+    deleted = delete_release.sync_detailed(client=client, name="seed")
+    assert deleted.status_code == 204
+    gone = get_release.sync_detailed(client=generated.Client(base_url=server), name="seed")
+    assert gone.status_code == 410

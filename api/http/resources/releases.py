@@ -50,6 +50,7 @@ FILE_HEADERS = {
     "Content-Length": {"description": "The bytes sent.", "schema": {"type": "integer"}},
     "Accept-Ranges": {"description": "`bytes`: resume with `Range`.", "schema": {"type": "string"}},
 }
+LINK_HEADER = {"Link": {"description": 'The next page (rel="next").', "schema": {"type": "string"}}}
 MISSING = problem_doc("No release has that name (or no release has been made yet).")
 GONE = problem_doc("The release was deleted (when, and by whom).")
 
@@ -86,6 +87,7 @@ def fail(error: making.ReleaseProblem) -> None:
 class Releases(MethodView):
     @blp.response(200, ReleaseSchema(many=True))
     @blp.doc(
+        operationId="listReleases",
         summary="List releases",
         description="Every release not deleted, newest first.",
     )
@@ -105,6 +107,7 @@ class Releases(MethodView):
     @blp.alt_response(409, **problem_doc("A release has (or had) that name."))
     @blp.alt_response(422, **problem_doc("The name is not a release name."))
     @blp.doc(
+        operationId="createRelease",
         summary="Make a release",
         description="Names the data as it stands now: a snapshot of every collection, the "
         "change feed's `seq` it stands at (its downloads are written when first asked "
@@ -132,7 +135,11 @@ class OneRelease(MethodView):
     @blp.response(200, ReleaseSchema)
     @blp.alt_response(404, **MISSING)
     @blp.alt_response(410, **GONE)
-    @blp.doc(summary="Get a release", description="One release, or the newest (`latest`).")
+    @blp.doc(
+        operationId="getRelease",
+        summary="Get a release",
+        description="One release, or the newest (`latest`).",
+    )
     def get(self, name: str):
         return described(releases.find(name))
 
@@ -143,6 +150,7 @@ class OneRelease(MethodView):
     @blp.alt_response(404, **MISSING)
     @blp.alt_response(409, **problem_doc("It is the latest release."))
     @blp.doc(
+        operationId="deleteRelease",
         summary="Delete a release",
         description="Deletes an older release: its snapshot and files go; its name stays "
         "taken, and `GET` says when and by which key it was deleted (410). The latest "
@@ -160,17 +168,28 @@ class OneRelease(MethodView):
 @blp.route("/<string:name>/diff/<string:other>", parameters=[NAME, OTHER])
 class Diff(MethodView):
     @blp.arguments(DiffArgs, location="query", as_kwargs=False)
-    @blp.response(
-        200,
-        DiffEntrySchema(many=True),
-        headers={
-            "Link": {"description": 'The next page (rel="next").', "schema": {"type": "string"}}
-        },
-    )
+    @blp.response(200, DiffEntrySchema(many=True), headers=LINK_HEADER)
     @blp.alt_response(404, **MISSING)
     @blp.alt_response(410, **GONE)
     @blp.alt_response(422, **problem_doc("`other` is older than `name`."))
     @blp.doc(
+        operationId="getReleaseDiff",
+        responses={
+            "200": {
+                "description": "One page of entries (JSON), or every entry (NDJSON).",
+                "headers": LINK_HEADER,
+                "content": {
+                    "application/json": {"schema": DiffEntrySchema(many=True)},
+                    "application/x-ndjson": {
+                        "schema": {
+                            "type": "string",
+                            "description": "One entry per line (`format=ndjson`): every entry, "
+                            "streamed without paging.",
+                        }
+                    },
+                },
+            }
+        },
         summary="Diff two releases",
         description="Every record added, changed (with the fields that changed) or removed "
         "between release `name` and a newer one (or `now`), each record once, from the "
@@ -218,6 +237,7 @@ class Download(MethodView):
     @blp.alt_response(404, **MISSING)
     @blp.alt_response(410, **GONE)
     @blp.doc(
+        operationId="downloadRelease",
         summary="Download a release (SQLite)",
         description="The whole release as a SQLite database (opens in sqlite3, Datasette, "
         "pandas): a table per collection, a row per record, a column per field (lists and "
@@ -247,6 +267,7 @@ class DownloadCollection(MethodView):
     @blp.alt_response(404, **MISSING)
     @blp.alt_response(410, **GONE)
     @blp.doc(
+        operationId="downloadReleaseCollection",
         summary="Download a collection of a release (NDJSON.gz)",
         description="Every record of one collection, one JSON record per line as "
         "`format=ndjson` writes it, gzipped. `Range` resumes; the ETag never changes.",
