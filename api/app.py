@@ -16,7 +16,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.sansio.utils import get_current_url
 
 from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
-from api.http import auth, explorer, http_cache, limits, response_cache, spec
+from api.http import auth, explorer, http_cache, limits, releases, response_cache, spec
 from api.http.base import Api
 from api.http.errors import unavailable
 from api.http.json_provider import JSONProvider
@@ -31,6 +31,9 @@ Lists are JSON arrays paged with `limit` and an opaque `cursor` (next page in th
 `Link` header, total in `X-Total-Count`), and also speak CSV and GeoJSON. Errors are RFC 9457
 `application/problem+json`. Unknown query parameters are refused, and so is a repeated
 parameter that takes one value.
+
+Every read is also served from a release, a named version of the data that never changes:
+the same path under `/releases/{name}` (`/releases/latest/v1/events`; see `/v1/releases`).
 
 Each client has a request budget (`RateLimit-*` headers; 429 with `Retry-After` beyond it), and
 each request a database time budget (503 with `Retry-After` beyond it)."""
@@ -188,6 +191,7 @@ SETUP_STEPS: tuple[Callable[[Flask], object], ...] = (
     init_security,  # security headers and CORS
     limits.init_rate_limits,  # the rate limit, before any answer is replayed
     response_cache.init_app,  # its lookup follows the rate limit, its store every other hook
+    releases.init_app,  # outside the cache's replay: a release's request reads its snapshot
     remember_base_url,  # after the cache's lookup: a replay needs no root
     trust_hosts,  # the outermost middleware: the cache's replays see the URL it leaves
     serve_docs_assets,

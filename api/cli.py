@@ -1,4 +1,5 @@
-"""The `briefing` command: `briefing seed | db upgrade | keys | serve | deliver | openapi write`."""
+"""The `briefing` command: `briefing seed | db upgrade | keys | owners | release | serve | deliver |
+openapi write`."""
 
 from __future__ import annotations
 
@@ -299,6 +300,64 @@ def deliver_command(once: bool) -> None:
     worker.run()
 
 
+@click.group("release")
+def release_group() -> None:
+    """Releases: named, immutable versions of the data (served under /releases/{name}/v1/)."""
+
+
+@release_group.command("create")
+@click.argument("name")
+@click.option("--description", help="What the release is for.")
+@with_appcontext
+def release_create_command(name: str, description: str | None) -> None:
+    """Name the data as it stands now: snapshot it and write its downloads."""
+    from flask import current_app
+
+    from api.http import release_files
+    from api.ingest.releases import ReleaseProblem, create
+    from api.store.migrations import upgrade
+
+    upgrade()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        release = create(name, description, "cli", lambda made: release_files.build(app, made))
+    except ReleaseProblem as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(f"made release {release.name!r} at seq {release.seq}: {release.counts}")
+
+
+@release_group.command("list")
+@with_appcontext
+def release_list_command() -> None:
+    """Every release (newest first): name, seq, created, by, counts."""
+    from api.queries.releases import every
+    from api.store.db import database
+    from api.store.migrations import upgrade
+
+    upgrade()
+    with database.connection_context():
+        for release in every():
+            created = f"{release.created_at:%Y-%m-%d %H:%M}"
+            line = [release.name, str(release.seq), created, release.created_by, release.counts]
+            click.echo("\t".join(line))
+
+
+@release_group.command("delete")
+@click.argument("name")
+@with_appcontext
+def release_delete_command(name: str) -> None:
+    """Delete an older release (not the latest): its snapshot and files; its name stays taken."""
+    from api.ingest.releases import ReleaseProblem, delete
+    from api.store.migrations import upgrade
+
+    upgrade()
+    try:
+        delete(name, "cli")
+    except ReleaseProblem as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(f"deleted release {name!r}")
+
+
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
 @click.option("--port", default=lambda: os.environ.get("PORT", "8000"), show_default="PORT")
@@ -330,6 +389,9 @@ cli.add_command(deliver_command)
 cli.add_command(db_group)
 cli.add_command(keys_group)
 cli.add_command(owners_group)
+
+
+cli.add_command(release_group)
 cli.add_command(openapi_command)
 
 

@@ -40,6 +40,7 @@
 | `DELIVERY_CONCURRENCY`  | `4`                              | subscriptions a worker serves    |
 | `DELIVERY_POLL_SECONDS` | `0.2`                            | idle wait of a worker            |
 | `STIX_NAMESPACE`        | the service's default UUID       | namespace of STIX ids (UUIDv5)   |
+| `RELEASES_DIR`          | unset: beside the database       | where release downloads are kept |
 
 The default SQLite file lives in `instance/` under the working directory, created on first use.
 """
@@ -110,6 +111,7 @@ def settings_from_env() -> dict[str, Any]:
         "STIX_NAMESPACE": uuid.UUID(env["STIX_NAMESPACE"])
         if env.get("STIX_NAMESPACE")
         else DEFAULT_STIX_NAMESPACE,
+        "RELEASES_DIR": env.get("RELEASES_DIR") or None,
     }
     # push (api/push, api/http/streams.py): read only when set, their defaults are theirs
     for name in PUSH_SETTINGS:

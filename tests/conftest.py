@@ -23,7 +23,9 @@ from api.app import create_app
 from api.http import auth
 from api.http.auth import SCOPES, clear_cache
 from api.http.keys import create_key
+from api.http.release_files import build
 from api.ingest import default_files, load_files
+from api.ingest.releases import create as create_release
 from api.store.db import bind
 from api.store.ddl import create_schema, drop_schema
 from tests.helpers import briefing_files
@@ -75,9 +77,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str):
-    """One app per backend for the whole session."""
-    return create_app({"DATABASE_URL": database_url, "TESTING": True, **PUSH_TEST_CONFIG})
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """One app per backend for the whole session, its data also held by a release (`latest`),
+    so that the reads of a release and the spec's examples have one."""
+    releases = tmp_path_factory.mktemp("releases")
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "RELEASES_DIR": releases,
+            **PUSH_TEST_CONFIG,
+        }
+    )
+    create_release("tests", "The session's data.", "tests", lambda made: build(app, made))
+    return app
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,7 @@ from api.http import limits
 from api.http.errors import TAXII_PREFIX, abort
 from api.http.offload import run_blocking
 from api.ingest import Principal
-from api.store.db import database
+from api.store.db import bound_to, database
 from api.store.models import ApiKey, utcnow
 from schemas.keys import SCOPES
 
@@ -139,11 +139,12 @@ def _active_key(prefix: str) -> Any:
     query = ApiKey.select(*ACTIVE_KEY_COLUMNS).where(
         (ApiKey.prefix == prefix) & ApiKey.revoked_at.is_null()
     )
-    if not database.is_closed():  # within a request: its connection
-        key = query.get_or_none()
-    else:
-        with database.connection_context():
+    with bound_to(None):  # keys are the live database's, whatever a request reads (releases)
+        if not database.is_closed():  # within a request: its connection
             key = query.get_or_none()
+        else:
+            with database.connection_context():
+                key = query.get_or_none()
     # the expiry is tested here, not in SQL: a datetime parameter in the query cost about
     # 1.8 ms a request on SQLite (bench/auth_cost.py)
     if key is not None and key.expires_at is not None and key.expires_at <= utcnow():
@@ -222,9 +223,15 @@ def touch(key: Any, every_seconds: float) -> None:
 
 
 def _write_last_use(key_id: int, now: dt.datetime, due: dt.datetime) -> None:
-    ApiKey.update(last_used_at=now).where(
+    write = ApiKey.update(last_used_at=now).where(
         (ApiKey.id == key_id) & (ApiKey.last_used_at.is_null() | (ApiKey.last_used_at <= due))
-    ).execute()
+    )
+    with bound_to(None):  # the live database's key, whatever the request reads (releases)
+        if not database.is_closed():
+            write.execute()
+        else:
+            with database.connection_context():
+                write.execute()
 
 
 def require(needed: str) -> Callable:

@@ -20,7 +20,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from api.ingest import Forbidden, SeedError
-from api.queries.errors import InvalidParameter, NotFound, QueryError
+from api.queries.errors import Gone, InvalidParameter, NotFound, QueryError
 
 PROBLEM_JSON = "application/problem+json"
 # The TAXII 2.1 server (api/http/resources/taxii.py) answers errors in TAXII's own shape
@@ -190,9 +190,11 @@ def database_problem(error: Exception) -> Response:
 
 
 def domain_problem(error: QueryError) -> Response:
-    """A domain error of the query layer as a problem: 404 or 422 naming the parameter."""
+    """A domain error of the query layer as a problem: 404, 410 or 422 naming the parameter."""
     if isinstance(error, NotFound):
         return problem(404, error.detail)
+    if isinstance(error, Gone):
+        return problem(410, error.detail)
     if isinstance(error, InvalidParameter):
         where = f"query.{error.parameter}"
         return problem(422, error.detail, [{"path": where, "message": m} for m in error.messages])

@@ -16,6 +16,10 @@ class NotFound(QueryError):
     """No record has the public id asked for."""
 
 
+class Gone(QueryError):
+    """What was asked for existed and was deleted (a release)."""
+
+
 class InvalidParameter(QueryError):
     """A parameter's value is well-formed but cannot be used (an unknown id, a forged cursor)."""
 

@@ -6,13 +6,72 @@ The schema itself (tables, indexes, full text) is api/store/ddl.py's.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import peewee as pw
 from playhouse.db_url import connect as connect_url
 
-database = pw.DatabaseProxy()
+# The database this context reads instead of the bound one (a release: api/store/snapshots.py);
+# a context var, so each gevent greenlet (each request) has its own.
+_rebound: ContextVar[pw.Database | None] = ContextVar("rebound_database", default=None)
+
+
+class BindableProxy(pw.DatabaseProxy):
+    """peewee's proxy, whose target a context may replace for a while (`bound_to`): a request
+    for a release reads the release's snapshot with the very same models and queries, while
+    every other request, in the same process at the same time, reads the live database."""
+
+    __slots__ = ("_live",)
+    _SETTABLE = frozenset({"obj", "_callbacks", "_Model", "_live"})
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr not in self._SETTABLE:
+            raise AttributeError("Cannot set attribute on proxy.")
+        object.__setattr__(self, attr, value)
+
+    @property
+    def obj(self) -> Any:
+        rebound = _rebound.get()
+        return self._live if rebound is None else rebound
+
+    @obj.setter
+    def obj(self, value: Any) -> None:
+        self._live = value
+
+
+database = BindableProxy()
+
+
+@contextmanager
+def bound_to(target: pw.Database | None) -> Iterator[None]:
+    """Within the block, this context's reads and writes go to `target` (None: the live
+    database, e.g. to check an API key during a release's request)."""
+    token = _rebound.set(target)
+    try:
+        yield
+    finally:
+        _rebound.reset(token)
+
+
+def rebind(target: pw.Database | None) -> None:
+    """From now until this context ends, read and write `target` (run it in a context of its
+    own: `contextvars.copy_context().run(rebind, target)`)."""
+    _rebound.set(target)
+
+
+def live() -> pw.Database:
+    """The database bound by `bind` (whatever this context reads)."""
+    return database._live
+
+
+def rebound() -> pw.Database | None:
+    """The database this context reads instead of the live one, if any."""
+    return _rebound.get()
 
 
 class HideKeyParameters(logging.Filter):

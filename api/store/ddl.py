@@ -10,13 +10,13 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from api.store import data_version
+from api.store import data_version, snapshots
 from api.store.db import database, is_postgres
-from api.store.models import TABLES, SchemaVersion
+from api.store.models import TABLES, Release, SchemaVersion
 from schemas.registry import SEARCHABLE
 
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 _SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -339,8 +339,12 @@ def create_objects() -> None:
 
 
 def drop_schema() -> None:
-    """Drop every table of the service (tests start from an empty database)."""
+    """Drop every table of the service, and the releases' snapshots (tests start from an empty
+    database)."""
     with database.connection_context():
+        if Release._meta.table_name in table_names():
+            for (storage,) in Release.select(Release.storage).tuples():
+                snapshots.drop(storage)
         if not is_postgres():  # SQLite's DROP TABLE deletes the rows first: their cascades
             drop_stale_event_triggers()  # would fire these triggers on tables dropped before
         database.drop_tables(TABLES, safe=True, cascade=is_postgres())

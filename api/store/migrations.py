@@ -36,6 +36,7 @@ from api.store.models import (
     LocationRegion,
     LocationSameAs,
     Relation,
+    Release,
     SchemaVersion,
     Source,
     Statement,
@@ -252,7 +253,13 @@ def _to_v16(migrator: SchemaMigrator) -> None:
         model._schema.create_indexes(safe=True)
 
 
+def _to_v17(migrator: SchemaMigrator) -> None:
+    """v17 (releases): releases, named snapshots of the data (api/store/snapshots.py)."""
+    database.create_tables([Release], safe=True)
+
+
 # version -> the function that brings the version before it up to it
+
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
     3: _to_v3,
@@ -269,6 +276,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     14: _to_v14,
     15: _to_v15,
     16: _to_v16,
+    17: _to_v17,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

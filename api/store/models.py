@@ -529,6 +529,26 @@ class DataVersion(BaseModel):
     version = pw.BigIntegerField()
 
 
+class Release(BaseModel):
+    """A named, immutable version of the data: a snapshot of the database (api/store/snapshots.py:
+    a SQLite file, or a PostgreSQL schema, named by `storage`) taken at change-feed `seq`. A
+    deleted release keeps its row as a tombstone (who deleted it, when), so its name is never
+    given to other data."""
+
+    name = pw.CharField(max_length=64, unique=True)
+    description = pw.TextField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    created_by = pw.CharField(max_length=100)  # the API key's name, or `cli`
+    seq = pw.BigIntegerField()  # the last change of the journal the release holds (0: none)
+    counts = pw.TextField()  # JSON: records per collection
+    schema_version = pw.IntegerField()
+    storage = pw.CharField(max_length=63)  # the snapshot's file name or schema name
+    snapshot_bytes = pw.BigIntegerField(default=0)
+    downloads = pw.TextField(default="[]")  # JSON: [{file, bytes, sha256}]
+    deleted_at = pw.DateTimeField(null=True)
+    deleted_by = pw.CharField(max_length=100, null=True)
+
+
 # Every table of the schema (create_tables orders them by their foreign keys).
 TABLES: tuple[type[BaseModel], ...] = (
     Source,
@@ -561,4 +581,5 @@ TABLES: tuple[type[BaseModel], ...] = (
     Delivery,
     SchemaVersion,
     DataVersion,
+    Release,
 )

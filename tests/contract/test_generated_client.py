@@ -51,6 +51,9 @@ def server(tmp_path_factory):
     SERVER_ENV.clear()
     SERVER_ENV.update(env)
     subprocess.run([BRIEFING, "seed"], env=env, capture_output=True, check=True)
+    subprocess.run(
+        [BRIEFING, "release", "create", "seed"], env=env, capture_output=True, check=True
+    )
     with live_server(env, workers=1) as (base, _):
         yield base
 
@@ -161,7 +164,7 @@ RECORD_TYPES = ("Actor", "Location", "Event", "Statement", "Relation")
 # called by test_identity_through_the_generated_client (a link has no example: the seed has none)
 IDENTITY = {"reconcileBatch", "createSameAsLink", "getSameAsLink", "deleteSameAsLink"}
 # called by test_writes_through_the_generated_client and test_record_writes_...
-WRITES = {"createBriefing", "deleteSource", "getAudit"}
+WRITES = {"createBriefing", "deleteSource", "getAudit", "createRelease", "deleteRelease"}
 # called by test_keys_and_owners_through_the_generated_client
 WRITES |= {"listKeys", "createKey", "getKey", "revokeKey", "rotateKey"}
 WRITES |= {
@@ -179,6 +182,15 @@ SUBSCRIPTION_OPERATIONS = {
 }
 
 
+BYTES = (
+    "text/plain",
+    "text/event-stream",
+    "text/html",
+    "application/vnd.sqlite3",
+    "application/gzip",
+)
+
+
 def test_every_operation_through_the_generated_client(generated, server):
     called = []
     for method, path, operation, parameters in operations():
@@ -192,9 +204,8 @@ def test_every_operation_through_the_generated_client(generated, server):
         response = call(generated, server, method, path, operation, parameters)
         where = operation["operationId"]
         assert response.status_code == 200, (where, response.content[:300])
-        unparsed = ("text/plain", "text/event-stream", "text/html")  # a text, a stream, a preview
-        if response.headers["Content-Type"].startswith(unparsed):
-            assert response.content, where
+        if response.headers["Content-Type"].startswith(BYTES):
+            assert response.content, where  # a text, a stream, a preview, a download
         else:
             assert response.parsed is not None, where
             no_unset_or_unknown(response.parsed, where)
@@ -585,3 +596,31 @@ def test_identity_through_the_generated_client(generated, server):
     assert link.group == "irgc" and [r.id for r in link.records] == ["irgc", "quds-force"]
     gone = delete_same_as_link.sync_detailed(client=writer, link_id=link.id)
     assert gone.status_code == 204
+
+
+def test_releases_through_the_generated_client(generated, server):
+    """Make a release with an admin key, read it and its diff typed, delete an older one."""
+    from briefing_api_client.api.releases import (
+        create_release,
+        delete_release,
+        get_release,
+        get_release_diff,
+    )
+    from briefing_api_client.models import ReleaseCreate
+
+    key = key_of(server, "client-releases", "admin")
+    client = generated.AuthenticatedClient(
+        base_url=server, token=key, raise_on_unexpected_status=True
+    )
+    made = create_release.sync_detailed(
+        client=client, body=ReleaseCreate(name="client-made", description="By the client.")
+    )
+    assert made.status_code == 201, made.content[:500]
+    assert made.parsed.name == "client-made" and made.parsed.counts.events >= 1
+    latest = get_release.sync(client=client, name="latest")
+    assert latest.name == "client-made" and latest.seq == made.parsed.seq
+    assert get_release_diff.sync(client=client, name="seed", other="client-made") == []
+    deleted = delete_release.sync_detailed(client=client, name="seed")
+    assert deleted.status_code == 204
+    gone = get_release.sync_detailed(client=generated.Client(base_url=server), name="seed")
+    assert gone.status_code == 410

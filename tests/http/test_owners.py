@@ -63,7 +63,8 @@ class Owned:
             key.pop("last_used_at")
         subscriptions = self.client.get("/v1/subscriptions", headers=self.auth("admin")).json
         links = self.client.get("/v1/same-as").json
-        return changes, records, keys, subscriptions, links
+        releases = self.client.get("/v1/releases").json
+        return changes, records, keys, subscriptions, links, releases
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +234,18 @@ def _reconcile(owned: Owned, n: int) -> Request:
     return "POST", "/v1/reconcile", {"data": {"queries": queries}}
 
 
+def _new_release(owned: Owned, n: int) -> Request:
+    return "POST", "/v1/releases", {"json": {"name": f"owners-{uuid.uuid4().hex[:8]}"}}
+
+
+def _remove_release(owned: Owned, n: int) -> Request:
+    older = f"owners-{uuid.uuid4().hex[:8]}"
+    for name in (older, f"owners-{uuid.uuid4().hex[:8]}"):  # the latest may not be deleted
+        made = owned.client.post("/v1/releases", json={"name": name}, **_as(owned, "admin"))
+        assert made.status_code == 201, made.json
+    return "DELETE", f"/v1/releases/{older}", {}
+
+
 def _remove_link(owned: Owned, n: int) -> Request:
     _unlinked(owned)
     made = owned.client.post("/v1/same-as", json=LINK, **_as(owned, "owner"))
@@ -260,6 +273,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/reconcile"): Case(_reconcile, 200, other=200),
     ("POST", "/v1/same-as"): Case(_new_link, 201, other=201),
     ("DELETE", "/v1/same-as/{link_id}"): Case(_remove_link, 204),
+    ("POST", "/v1/releases"): Case(_new_release, 201, owned=False),
+    ("DELETE", "/v1/releases/{name}"): Case(_remove_release, 204, owned=False),
     ("POST", "/v1/subscriptions"): Case(_new_subscription, 201, other=201),
     ("PATCH", "/v1/subscriptions/{subscription_id}"): Case(
         _subscription_operation("", "PATCH", {"description": "changed"}), 200, other=404

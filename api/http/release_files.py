@@ -1,0 +1,186 @@
+"""A release's downloads, written once from its snapshot by the list engine itself (each record
+as the release's NDJSON export writes it):
+
+- `release.sqlite`: one table per collection (`sources`, `actors`, `relations`, `locations`,
+  `events`, `statements`), one row per record, one column per top-level field of the JSON
+  record (lists and objects as JSON text, as Datasette and `json_extract` read them), `id` the
+  primary key; and a `release` table of one row (name, description, created_at, seq, counts).
+  Written with sqlite-utils.
+- `<collection>.ndjson.gz`: the collection's NDJSON export, gzipped (no timestamp in the
+  header: the same release gives the same bytes on every host).
+
+Record URLs are those of the release (`PUBLIC_URL/releases/{name}/v1/...`, root-relative without
+`PUBLIC_URL`). The files are written when first asked for (`briefing release create` writes them
+at once), under a temporary name then renamed, so a download never serves half a file; a host
+that lacks them (PostgreSQL behind several hosts) writes them on first use, the same bytes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import marshmallow as ma
+import sqlite_utils
+from flask import Flask
+
+from api.http.formats import list_response
+from api.ingest import releases as making
+from api.queries.actors import ACTORS
+from api.queries.collection import Collection
+from api.queries.events import EVENTS
+from api.queries.locations import LOCATIONS
+from api.queries.relations import RELATIONS
+from api.queries.sources import SOURCES
+from api.queries.statements import STATEMENTS
+from api.records import named
+from api.store import snapshots
+from api.store.db import bound_to, database
+from api.store.models import Release
+from schemas import arguments, fastdump
+from schemas.urls import base_url
+
+SQLITE_FILE = "release.sqlite"
+SQLITE_TYPE = "application/vnd.sqlite3"
+GZIP_TYPE = "application/gzip"
+_BATCH = 1_000  # rows per INSERT into the SQLite file
+_CHUNK = 1 << 20
+
+EXPORTS: tuple[tuple[Collection, type[ma.Schema]], ...] = (
+    (SOURCES, arguments.SourceListArgs),
+    (ACTORS, arguments.ActorListArgs),
+    (RELATIONS, arguments.RelationListArgs),
+    (LOCATIONS, arguments.LocationListArgs),
+    (EVENTS, arguments.EventListArgs),
+    (STATEMENTS, arguments.StatementListArgs),
+)
+COLLECTIONS = tuple(named(collection.name).collection for collection, _ in EXPORTS)
+_building = threading.Lock()
+_digests: dict[Path, str] = {}
+
+
+def ndjson_file(collection: str) -> str:
+    return f"{collection}.ndjson.gz"
+
+
+def file_names() -> list[str]:
+    """Every file of a release's download, in the order they are listed."""
+    return [SQLITE_FILE, *(ndjson_file(c) for c in COLLECTIONS)]
+
+
+def release_root(app: Flask, name: str) -> str:
+    """The root of the release's URLs in its files."""
+    return f"{app.config.get('PUBLIC_URL', '')}/releases/{name}"
+
+
+def located(release: Release, file: str, app: Flask) -> tuple[Path, str]:
+    """The file of a release's download and its SHA-256. The files are written on the first
+    request for one (one writer at a time on this host: a lock file), and listed in the
+    release; a host that lacks them writes the same bytes."""
+    folder = snapshots.files(release.storage)
+    path = folder / file
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        with _building, (folder.parent / f"{folder.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be writing them
+            if not path.is_file():
+                written = build(app, release)
+                if not json.loads(release.downloads):
+                    release = making.list_downloads(release, written)
+    listed = {item["file"]: item["sha256"] for item in json.loads(release.downloads)}
+    if file not in listed:  # written by another worker, listed since: digested once here
+        with _building:
+            if path not in _digests:
+                _digests[path] = _listed(path)["sha256"]
+        return path, _digests[path]
+    return path, listed[file]
+
+
+def build(app: Flask, release: Release) -> list[dict[str, Any]]:
+    """Write every file of the release's download; each as listed (file, bytes, sha256)."""
+    folder = snapshots.files(release.storage)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{SQLITE_FILE}.partial"
+    partial.unlink(missing_ok=True)
+    root = release_root(app, release.name)
+    with (
+        bound_to(snapshots.opened(release.storage)),
+        app.test_request_context("/v1/", base_url=f"http://localhost{root}"),
+        database.connection_context(),  # inside: the request's teardown closes what is open
+    ):
+        token = base_url.set(root)
+        try:
+            with sqlite_utils.Database(partial) as written:
+                # a file of our own until renamed: no journal, no sync (a failure rewrites it)
+                written.execute("PRAGMA journal_mode = OFF")
+                written.execute("PRAGMA synchronous = OFF")
+                for collection, args in EXPORTS:
+                    name = named(collection.name).collection
+                    lines = _ndjson(collection, args)
+                    _write_collection(written, name, lines, folder / ndjson_file(name))
+                written["release"].insert(_about(release), pk="name")
+        finally:
+            base_url.reset(token)
+    partial.replace(folder / SQLITE_FILE)
+    return [_listed(folder / file) for file in file_names()]
+
+
+def _ndjson(collection: Collection, args: type[ma.Schema]) -> Iterator[str]:
+    """The chunks of the collection's NDJSON export (GET /v1/<collection>?format=ndjson)."""
+    parsed = args().load({"format": "ndjson"})
+    schema = fastdump.install(named(collection.name).response_schema())
+    response = list_response(collection, parsed, schema, ("ndjson",))
+    for chunk in response.response:
+        yield chunk.decode() if isinstance(chunk, bytes) else chunk
+
+
+def _write_collection(
+    written: sqlite_utils.Database, table: str, chunks: Iterator[str], target: Path
+) -> None:
+    partial = target.with_name(target.name + ".partial")
+    batch: list[dict] = []
+    with (
+        partial.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as zipped,
+    ):
+        for chunk in chunks:
+            zipped.write(chunk.encode())
+            batch.extend(json.loads(line) for line in chunk.splitlines() if line)
+            if len(batch) >= _BATCH:
+                _insert(written, table, batch)
+                batch = []
+        _insert(written, table, batch)
+    partial.replace(target)
+
+
+def _insert(written: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
+    target = written.table(table)
+    if rows:
+        target.insert_all(rows, pk="id", alter=True, batch_size=_BATCH)
+    elif not target.exists():
+        target.create({"id": str}, pk="id")
+
+
+def _about(release: Release) -> dict[str, Any]:
+    return {
+        "name": release.name,
+        "description": release.description,
+        "created_at": release.created_at.isoformat(),
+        "seq": release.seq,
+        "counts": release.counts,
+        "schema_version": release.schema_version,
+    }
+
+
+def _listed(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
