@@ -35,6 +35,7 @@ from api.store.models import (
     date_span,
     relation_slug,
 )
+from api.store.places import refresh_levels
 
 _OUTCOMES = ("created", "updated", "deleted", "unchanged")
 SOURCE_FIELDS = ("title", "publisher", "published", "published_precision", "url", "author")
@@ -188,6 +189,8 @@ class Writer:
             Location.update(path=pw.fn.REPLACE(Location.path, old.path, path)).where(
                 Location.path.startswith(old.path)
             ).execute()
+        if old is None or old.path != path or old.kind != data["kind"]:
+            refresh_levels(path)  # its place at each level, and those of the places within it
         aliases = [{"name": a["name"], "language": a["language"]} for a in data["aliases"]]
         self.sync(LocationAlias, {"location": row.id}, aliases)
         self.citations("location", row.id, data["citations"], bundle)

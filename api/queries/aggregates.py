@@ -44,7 +44,7 @@ import peewee as pw
 
 from api.queries.collection import Collection, matching
 from api.queries.errors import InvalidParameter
-from api.queries.events import EVENTS, PLACE_COLUMNS
+from api.queries.events import EVENTS
 from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
 from api.store import data_version
@@ -63,15 +63,9 @@ from api.store.models import (
     StatementSpeaker,
     date_span,
 )
+from api.store.places import LEVEL_FIELDS
 from schemas.arguments import DATE_DIMENSIONS, PLACE_DIMENSIONS, ROLE_DIMENSIONS
 
-# The kinds of place that make each administrative level (the outermost of them counts).
-LEVEL_KINDS: dict[str, tuple[str, ...]] = {
-    "country": ("country",),
-    "province": ("province", "administrative_region"),
-    "district": ("district",),
-    "city": ("city",),
-}
 # Places whose `centroid` coordinates stand for an area, not a point of one grid cell.
 AREA_KINDS = frozenset({"country", "region", "province", "administrative_region", "district"})
 # With fill=zero, at most this many groups are made up (a day series over decades).
@@ -233,40 +227,35 @@ def _public_bucket(granularity: str, raw: Any) -> str:
 # ---------------------------------------------------------------- places
 
 
-@dataclass(frozen=True)
-class Place:
-    slug: str
-    name: str
-    kind: str
-    path: tuple[str, ...]  # slugs, outermost first, itself last
-    latitude: float | None
-    longitude: float | None
-    precision: str | None
+def points_of(slugs: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """{slug: (longitude, latitude)} of the places named: their own coordinates, or those of
+    the nearest enclosing place that has some (a place with neither is left out)."""
+    wanted = sorted(set(slugs))
+    rows = _located(wanted)
+    around = {slug for _, path, _, _ in rows.values() for slug in path.strip("/").split("/")}
+    known = {**rows, **_located(sorted(around - rows.keys()))}
+    points = {}
+    for slug in wanted:
+        if slug not in rows:
+            continue
+        for ancestor in reversed(rows[slug][1].strip("/").split("/")):
+            found = known.get(ancestor)
+            if found is not None and found[2] is not None and found[3] is not None:
+                points[slug] = (found[3], found[2])
+                break
+    return points
 
 
-_places = data_version.PerVersion(maxsize=2)
-
-
-def places() -> dict[int, Place]:
-    """Every place by internal id (remembered per data version)."""
-    return _places.get("places", _read_places)
-
-
-def _read_places() -> dict[int, Place]:
-    query = Location.select(*PLACE_COLUMNS).tuples()
-    return {
-        id_: Place(slug, name, kind, tuple(path.strip("/").split("/")), lat, lon, precision)
-        for id_, slug, name, kind, path, lat, lon, precision in query
-    }
-
-
-def point_of(place: Place, by_slug: dict[str, Place]) -> tuple[float, float] | None:
-    """(longitude, latitude) of a place, or of its nearest enclosing place that has some."""
-    for slug in reversed(place.path):
-        found = by_slug.get(slug)
-        if found is not None and found.latitude is not None and found.longitude is not None:
-            return (found.longitude, found.latitude)
-    return None
+def _located(slugs: list[str]) -> dict[str, tuple[int, str, float | None, float | None]]:
+    """{slug: (id, path, latitude, longitude)} of the places named."""
+    found: dict[str, tuple[int, str, float | None, float | None]] = {}
+    for start in range(0, len(slugs), 10_000):
+        chunk = slugs[start : start + 10_000]
+        query = Location.select(
+            Location.slug, Location.id, Location.path, Location.latitude, Location.longitude
+        ).where(Location.slug.in_(chunk))
+        found.update((slug, (id_, path, lat, lon)) for slug, id_, path, lat, lon in query.tuples())
+    return found
 
 
 # ---------------------------------------------------------------- dimensions
@@ -351,62 +340,90 @@ class Dates(Dimension):
         return [(key, None, n / total) for key, n in days.items()]
 
 
+_NO_LOCATION, _NOT_AT_LEVEL = -1, 0  # what Places' column holds instead of a place's id
+
+
 class Places(Dimension):
-    """The place at an administrative level: the record's place or the one around it."""
+    """The place at an administrative level: the record's place or the one around it, read
+    from the level's column of its location (api/store/places.py), grouped in SQL."""
 
     labelled = True
 
-    def __init__(self, name: str, column: pw.Field) -> None:
-        self.name, self.column, self.kinds = name, column, LEVEL_KINDS[name]
-        self.places, self.by_slug = places(), _by_slug()  # read once per request
+    def __init__(self, name: str, located: pw.Field) -> None:
+        self.name, self.located = name, located
+        self.location = Location.alias(f"place_{name}")
+        self.level = getattr(self.location, LEVEL_FIELDS[name].name)
 
     def columns(self) -> list[pw.Node]:
-        return [self.column]
+        no_place = pw.Case(None, [(self.located.is_null(), _NO_LOCATION)], _NOT_AT_LEVEL)
+        return [pw.fn.COALESCE(self.level, no_place)]
+
+    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
+        on = self.location.id == self.located
+        return query.join(self.location, pw.JOIN.LEFT_OUTER, on=on).switch(owner.model)
 
     def place(self, values: tuple) -> list[Placement]:
-        found = self.places.get(values[0]) if values[0] is not None else None
-        if found is None:
+        if values[0] == _NO_LOCATION:
             return [(None, "no_location", 1.0)]
-        by_slug = self.by_slug
-        for slug in found.path:
-            ancestor = by_slug.get(slug)
-            if ancestor is not None and ancestor.kind in self.kinds:
-                return [(slug, None, 1.0)]
-        return [(None, "not_located_at_level", 1.0)]
+        if values[0] == _NOT_AT_LEVEL:
+            return [(None, "not_located_at_level", 1.0)]
+        return [(values[0], None, 1.0)]
 
     def public(self, keys: set) -> dict[Any, tuple[str | None, str | None]]:
-        by_slug = self.by_slug
-        return {key: (key, by_slug[key].name if key else None) for key in keys}
-
-
-def _by_slug() -> dict[str, Place]:
-    return _places.get("by_slug", lambda: {p.slug: p for p in places().values()})
+        names = _names(Location, keys)
+        return {key: names.get(key, (None, None)) for key in keys}
 
 
 class Grid(Dimension):
-    """A cell of `cell` degrees, keyed by its south-west corner `lat,lon`."""
+    """A cell of `cell` degrees, keyed by its south-west corner `lat,lon`: the cell's row and
+    column numbers are computed in SQL from the record's place."""
 
     name = "grid"
 
-    def __init__(self, column: pw.Field, cell: float) -> None:
-        self.column, self.cell = column, cell
-        self.places = places()  # read once per request
+    def __init__(self, located: pw.Field, cell: float) -> None:
+        self.located, self.cell = located, cell
+        self.location = Location.alias("grid_place")
 
     def columns(self) -> list[pw.Node]:
-        return [self.column]
+        place = self.location
+        area = (place.coordinate_precision == "centroid") & place.kind.in_(sorted(AREA_KINDS))
+        reason = pw.Case(
+            None,
+            [
+                (self.located.is_null(), "no_location"),
+                (place.latitude.is_null() | place.longitude.is_null(), "no_coordinates"),
+                (area, "area_centroid"),
+            ],
+            None,
+        )
+        return [reason, _floor(place.latitude / self.cell), _floor(place.longitude / self.cell)]
+
+    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
+        on = self.location.id == self.located
+        return query.join(self.location, pw.JOIN.LEFT_OUTER, on=on).switch(owner.model)
 
     def place(self, values: tuple) -> list[Placement]:
-        found = self.places.get(values[0]) if values[0] is not None else None
-        if found is None:
-            return [(None, "no_location", 1.0)]
-        if found.latitude is None or found.longitude is None:
-            return [(None, "no_coordinates", 1.0)]
-        if found.precision == "centroid" and found.kind in AREA_KINDS:
-            return [(None, "area_centroid", 1.0)]
-        return [(cell_of(found.latitude, found.longitude, self.cell), None, 1.0)]
+        reason, row, column = values
+        if reason is not None:
+            return [(None, reason, 1.0)]
+        return [(f"{_corner(row, self.cell)},{_corner(column, self.cell)}", None, 1.0)]
 
     def sort_key(self, public: str | None) -> Any:
         return None if public is None else tuple(float(n) for n in public.split(","))
+
+
+def _floor(value: pw.Node) -> pw.Node:
+    """SQL: the largest integer not above `value` (with the slack of `cell_of` for a point on
+    a cell's edge; no floor() needed: SQLite builds may lack its math functions)."""
+    nudged = value + 1e-9
+    if is_postgres():
+        return pw.fn.FLOOR(nudged)
+    truncated = pw.Cast(nudged, "INTEGER")
+    return truncated - pw.Case(None, [(nudged < truncated, 1)], 0)
+
+
+def _corner(number: Any, size: float) -> str:
+    return f"{round(int(number) * size, 6):g}"
 
 
 def cell_of(latitude: float, longitude: float, size: float) -> str:
@@ -843,16 +860,8 @@ def _answer(
         "total": total.as_json(casualties),
         "groups": rows,
     }
-    points: dict[str, tuple[float, float]] = {}
-    if any(isinstance(d, Places) for d in dimensions):
-        by_slug = _by_slug()
-        for row in rows:
-            for d in dimensions:
-                slug = row["key"][d.name]
-                if isinstance(d, Places) and slug and slug in by_slug:
-                    point = point_of(by_slug[slug], by_slug)
-                    if point:
-                        points[slug] = point
+    placed = [d.name for d in dimensions if isinstance(d, Places)]
+    points = points_of(row["key"][name] for row in rows for name in placed if row["key"][name])
     grid = any(isinstance(d, Grid) for d in dimensions)
     return Aggregation(body, len(items), points, shape.cell if grid else None)
 

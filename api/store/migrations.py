@@ -14,7 +14,7 @@ from collections.abc import Callable
 import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 
-from api.store import data_version, ddl
+from api.store import data_version, ddl, places
 from api.store.db import database, is_postgres
 from api.store.models import (
     ApiKey,
@@ -24,6 +24,7 @@ from api.store.models import (
     Event,
     EventCasualty,
     EventJson,
+    Location,
     LocationRegion,
     SchemaVersion,
     Source,
@@ -167,6 +168,25 @@ def _to_v12(migrator: SchemaMigrator) -> None:
     EventJson.update(body=None).execute()
 
 
+def _to_v13(migrator: SchemaMigrator) -> None:
+    """v13 (aggregates at scale): each location keeps its place at each administrative level
+    (api/store/places.py), filled from the paths and kinds."""
+    present = {column.name for column in database.get_columns("location")}
+    columns = [field.column_name for field in places.LEVEL_FIELDS.values()]
+    migrate(
+        *(
+            migrator.add_column(  # a field of its own: add_column renames the one it is given
+                "location",
+                column,
+                pw.ForeignKeyField(Location, null=True, field=Location.id, on_delete="SET NULL"),
+            )
+            for column in columns
+            if column not in present
+        )
+    )
+    places.refresh_levels()
+
+
 # version -> the function that brings the version before it up to it
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _to_v2,
@@ -180,6 +200,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     10: _to_v10,
     11: _to_v11,
     12: _to_v12,
+    13: _to_v13,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -97,6 +97,21 @@ class Location(BaseModel):
     description = pw.TextField(null=True)
     version = version_field()
     updated_at = _updated_field()
+    # its place at each administrative level: itself or the outermost place around it of that
+    # level (null: none), derived from the paths and kinds by api/store/places.py, which every
+    # writer of a path or a kind calls; aggregates group by them
+    country_place = pw.ForeignKeyField(
+        "self", null=True, backref="+", on_delete="SET NULL", index=False
+    )
+    province_place = pw.ForeignKeyField(
+        "self", null=True, backref="+", on_delete="SET NULL", index=False
+    )
+    district_place = pw.ForeignKeyField(
+        "self", null=True, backref="+", on_delete="SET NULL", index=False
+    )
+    city_place = pw.ForeignKeyField(
+        "self", null=True, backref="+", on_delete="SET NULL", index=False
+    )
 
     class Meta:
         indexes = ((("latitude", "longitude"), False),)

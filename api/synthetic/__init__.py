@@ -34,6 +34,7 @@ from api.store.models import (
     Source,
     Statement,
 )
+from api.store.places import refresh_levels
 from api.synthetic.bulk import deferred_indexes, fast_sqlite, max_id
 from api.synthetic.generate import corpus
 from api.synthetic.world import DEFAULT_SEED, GENERATOR_VERSION, PREFIX, CorpusPlan, signature
@@ -67,6 +68,7 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
             counts = writer.write(corpus(events, random_seed))
     finally:
         writer.close()
+    refresh_levels()  # each place's place at each level, from the paths just written
     if is_postgres():  # rendering's plans need statistics of the new rows (without them a
         for model in WRITTEN_TABLES.values():  # batch's queries are planned blind, and slow)
             database.execute_sql(f'ANALYZE "{model._meta.table_name}"')
