@@ -35,6 +35,7 @@ from api.store.models import (
     date_span,
     relation_slug,
 )
+from api.store.months import month_number
 from api.store.places import refresh_levels
 
 _OUTCOMES = ("created", "updated", "deleted", "unchanged")
@@ -210,7 +211,8 @@ class Writer:
             data["date"], data["end_date"], data["date_precision"], data["date_kind"]
         )
         values = {k: data[k] for k in ("date", "end_date", "date_precision", "date_kind")}
-        return values | {"range_start": start, "range_end": end}
+        months = {"start_month": month_number(start), "end_month": month_number(end)}
+        return values | {"range_start": start, "range_end": end} | months
 
     def event(self, data: dict, bundle: str) -> None:
         values = {k: data[k] for k in ("title", "summary", "type", "sub_type", "fatalities")}

@@ -182,31 +182,24 @@ _EPOCH = dt.date(1970, 1, 1)
 _WEEK_OFFSET = 1_000_000  # weeks added so that every week number is positive (year 1 too)
 
 
-def _bucket_sql(granularity: str, column: pw.Node) -> pw.Node:
-    """SQL: the bucket of a date column as a number (a day as the date itself): weeks counted
-    from the Monday before 1970-01-01, months as year * 12 + month - 1, quarters as year * 4 +
-    quarter - 1, years as such. Numbers group faster than the text of a key."""
+def _bucket_sql(granularity: str, model: type[pw.Model], end: bool) -> pw.Node:
+    """SQL: the bucket of a record's first (`end` False) or last day as a number (a day as the
+    date itself): weeks counted from the Monday before 1970-01-01, months as the month number
+    the record keeps (year * 12 + month - 1, api/store/months.py), quarters as year * 4 +
+    quarter - 1, years as such. Numbers group faster than the text of a key, and an index holds
+    the months."""
+    column = model.range_end if end else model.range_start
     if granularity == "day":
         return column
-    if is_postgres():
-
-        def part(name: str) -> pw.Node:
-            return pw.Cast(pw.fn.date_part(name, column), "integer")
-
-        if granularity == "week":
+    if granularity == "week":
+        if is_postgres():
             return (column - pw.SQL("DATE '1970-01-01'") + 3 + 7 * _WEEK_OFFSET) / 7
-        year, month = part("year"), part("month")
-    else:
-        if granularity == "week":
-            days = pw.fn.julianday(column) - 2440587.5  # since 1970-01-01
-            return pw.Cast((days + 3 + 7 * _WEEK_OFFSET) / 7, "INTEGER")
-        year = pw.Cast(pw.fn.substr(column, 1, 4), "INTEGER")
-        month = pw.Cast(pw.fn.substr(column, 6, 2), "INTEGER")
+        days = pw.fn.julianday(column) - 2440587.5  # since 1970-01-01
+        return pw.Cast((days + 3 + 7 * _WEEK_OFFSET) / 7, "INTEGER")
+    month = model.end_month if end else model.start_month
     if granularity == "month":
-        return year * 12 + month - 1
-    if granularity == "quarter":
-        return year * 4 + (month - 1) / 3
-    return year
+        return month
+    return month / (3 if granularity == "quarter" else 12)
 
 
 def _public_bucket(granularity: str, raw: Any) -> str:
@@ -305,8 +298,8 @@ class Dates(Dimension):
 
     def __init__(self, name: str, model: type[pw.Model], spread: bool) -> None:
         self.name, self.model, self.spread = name, model, spread
-        self.start = _bucket_sql(name, model.range_start)
-        self.end = _bucket_sql(name, model.range_end)
+        self.start = _bucket_sql(name, model, end=False)
+        self.end = _bucket_sql(name, model, end=True)
         self.precise = True
 
     def passes(self) -> list[tuple[bool, pw.Node]]:
@@ -315,8 +308,8 @@ class Dates(Dimension):
 
     def columns(self) -> list[pw.Node]:
         model = self.model
-        if self.precise:
-            return [self.start]
+        if self.precise:  # both ends, equal here: an index of the months is then read in order
+            return [self.start, self.end]
         return [
             model.range_start,
             model.range_end,
@@ -326,7 +319,7 @@ class Dates(Dimension):
         ]
 
     def place(self, values: tuple) -> list[Placement]:
-        if len(values) == 1:
+        if len(values) == 2:
             return [(_public_bucket(self.name, values[0]), None, 1.0)]
         start, end, date, precision, kind = values
         start, end, date = _as_date(start), _as_date(end), _as_date(date)

@@ -322,9 +322,32 @@ def create_schema() -> None:
             SchemaVersion.create(version=SCHEMA_VERSION)
 
 
+# Indexes the aggregates read (api/queries/aggregates.py): months x type in the index's order,
+# no sort (SQLite groups by sorting every row otherwise); a place's events in a date range from
+# the index alone. Made here, once their columns exist: a migration before the version that adds
+# a column creates the models' indexes too.
+AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "event_start_month_end_month_type": ("event", ("start_month", "end_month", "type")),
+    "event_location_id_range_end_range_start": (
+        "event",
+        ("location_id", "range_end", "range_start"),
+    ),
+}
+
+
+def _create_aggregate_indexes() -> None:
+    for name, (table, columns) in AGGREGATE_INDEXES.items():
+        present = {column.name for column in database.get_columns(table)}
+        if set(columns) <= present:
+            database.execute_sql(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
+            )
+
+
 def create_objects() -> None:
     """Every missing table, index and full-text structure (within the caller's transaction)."""
     database.create_tables(TABLES, safe=True)
+    _create_aggregate_indexes()
     if is_postgres():  # location paths are matched by prefix (LIKE 'x%'), in any collation
         database.execute_sql(
             "CREATE INDEX IF NOT EXISTS location_path_prefix ON location (path text_pattern_ops)"

@@ -179,6 +179,10 @@ class Dated(BaseModel):
     date_kind = pw.CharField(max_length=16, default="point")
     range_start = pw.DateField(index=True)
     range_end = pw.DateField(index=True)
+    # the months of range_start and range_end as numbers (year * 12 + month - 1,
+    # api/store/months.py), written with them: aggregates group by them
+    start_month = pw.IntegerField(null=True)
+    end_month = pw.IntegerField(null=True)
 
 
 class Event(Dated):
@@ -199,7 +203,7 @@ class Event(Dated):
         indexes = (
             (("title", "id"), False),
             (("date", "id", "range_end", "range_start"), False),
-        )
+        )  # and those of api/store/ddl.py AGGREGATE_INDEXES
 
 
 class EventJson(BaseModel):

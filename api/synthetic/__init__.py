@@ -34,6 +34,7 @@ from api.store.models import (
     Source,
     Statement,
 )
+from api.store.months import fill_months
 from api.store.places import refresh_levels
 from api.synthetic.bulk import deferred_indexes, fast_sqlite, max_id
 from api.synthetic.generate import corpus
@@ -63,9 +64,12 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
     # estimated total rows for the progress bar (the bar ends on the exact count)
     writer = CorpusWriter(int(plan.events * 17 + plan.actors * 3 + plan.locations * 3), progress)
     before = max_id(Event)
+    max_id_before = {model: max_id(model) for model in (Event, Statement)}
     try:
         with deferred_indexes(list(WRITTEN_TABLES.values())):
             counts = writer.write(corpus(events, random_seed))
+            for model in (Event, Statement):  # the months of the spans just written
+                fill_months(model, model.id > max_id_before[model])
     finally:
         writer.close()
     refresh_levels()  # each place's place at each level, from the paths just written
