@@ -310,22 +310,20 @@ class Dates(Dimension):
         model = self.model
         if self.precise:  # both ends, equal here: an index of the months is then read in order
             return [self.start, self.end]
-        return [
-            model.range_start,
-            model.range_end,
-            model.date,
-            model.date_precision,
-            model.date_kind,
-        ]
+        # why a record is imprecise follows from its first day, precision and kind (the first
+        # day of a date's own span is the first of the record's, unless its start is open);
+        # where it is spread, from its last day too
+        spread = [model.range_end] if self.spread else []
+        return [model.range_start, model.date_precision, model.date_kind, *spread]
 
     def place(self, values: tuple) -> list[Placement]:
         if len(values) == 2:
             return [(_public_bucket(self.name, values[0]), None, 1.0)]
-        start, end, date, precision, kind = values
-        start, end, date = _as_date(start), _as_date(end), _as_date(date)
-        reason = imprecise_reason(self.name, date, precision, kind, 2)
+        start, precision, kind = _as_date(values[0]), values[1], values[2]
+        reason = imprecise_reason(self.name, start, precision, kind, 2)
         if not self.spread or reason == "open_start":
             return [(None, reason, 1.0)]
+        end = _as_date(values[3])
         days: dict[str, int] = defaultdict(int)
         for offset in range((end - start).days + 1):
             days[bucket_of(self.name, start + dt.timedelta(days=offset))] += 1
