@@ -323,8 +323,8 @@ def create_schema() -> None:
 
 
 # Indexes the aggregates read (api/queries/aggregates.py): months x type in the index's order,
-# no sort (SQLite groups by sorting every row otherwise); a place's events in a date range from
-# the index alone. Made here, once their columns exist: a migration before the version that adds
+# no sort (SQLite groups by sorting every row otherwise); a place's events, and the places of
+# the events, in a date range from the index alone. Made here, once their columns exist: a migration before the version that adds
 # a column creates the models' indexes too.
 # The records whose span crosses a month (about one in ten) have an index of their own, read in
 # the order their second pass groups them (api/queries/aggregates.py `Dates`).
@@ -333,6 +333,11 @@ AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_location_id_range_end_range_start": (
         "event",
         ("location_id", "range_end", "range_start"),
+        "",
+    ),
+    "event_range_end_range_start_location_id": (
+        "event",
+        ("range_end", "range_start", "location_id"),
         "",
     ),
     "event_across_months": (
