@@ -324,10 +324,10 @@ def create_schema() -> None:
 
 # Indexes the aggregates read (api/queries/aggregates.py): months x type in the index's order,
 # no sort (SQLite groups by sorting every row otherwise); a place's events, and the places of
-# the events, in a date range from the index alone. Made here, once their columns exist: a migration before the version that adds
-# a column creates the models' indexes too.
-# The records whose span crosses a month (about one in ten) have an index of their own, read in
-# the order their second pass groups them (api/queries/aggregates.py `Dates`).
+# the events, in a date range from the index alone; the records whose span crosses a month
+# (about one in ten) in a partial index of their own, in the order their second pass groups
+# them (`Dates`). Made here once their columns exist, not in the models' Meta: a migration
+# before the version that adds a column creates the models' indexes too.
 AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_start_month_end_month_type": ("event", ("start_month", "end_month", "type"), ""),
     "event_location_id_range_end_range_start": (
