@@ -323,16 +323,17 @@ def create_schema() -> None:
 
 
 # Indexes the aggregates read (api/queries/aggregates.py): months x type in the index's order,
-# no sort (SQLite groups by sorting every row otherwise); a place's events, and the places of
-# the events, in a date range from the index alone; the records whose span crosses a month
-# (about one in ten) in a partial index of their own, in the order their second pass groups
-# them (`Dates`). Made here once their columns exist, not in the models' Meta: a migration
-# before the version that adds a column creates the models' indexes too.
+# no sort (SQLite groups by sorting every row otherwise); a place's events in a date range, with
+# their months and fatalities, and the places of a date range's events, from the index alone;
+# the records whose span crosses a month (about one in ten) in a partial index of their own, in
+# the order their second pass groups them (`Dates`). Made here once their columns exist, not in
+# the models' Meta: a migration before the version that adds a column creates the models'
+# indexes too.
 AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_start_month_end_month_type": ("event", ("start_month", "end_month", "type"), ""),
-    "event_location_id_range_end_range_start": (
+    "event_place_dates_months": (
         "event",
-        ("location_id", "range_end", "range_start"),
+        ("location_id", "range_end", "range_start", "start_month", "end_month", "fatalities"),
         "",
     ),
     "event_range_end_range_start_location_id": (
