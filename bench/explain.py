@@ -48,11 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=5, help="timed requests per scenario")
     parser.add_argument("--path", nargs="*", help="explain these URLs (path?query) instead")
     parser.add_argument("--brief", action="store_true", help="timings only, no plans")
+    parser.add_argument(
+        "--forget",
+        action="store_true",
+        help="forget what is remembered per data version before each request (facets and "
+        "aggregates are then computed, as on the first ask after a write)",
+    )
     options = parser.parse_args(argv)
 
     os.environ.setdefault("RESPONSE_CACHE", "off")  # measure the work, not the replay
     from api.app import create_app
+    from api.store.data_version import PerVersion
     from api.store.db import database, is_postgres
+
+    def forget() -> None:
+        if options.forget:
+            PerVersion.forget_all()
 
     url = database_url(options.backend, options.events, options.pg_url)
     found, facts = scenarios(url)
@@ -66,10 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         if options.only and scenario.key not in options.only:
             continue
         client.get(scenario.path)  # warm caches
-        started = time.perf_counter()
+        elapsed = 0.0
         for _ in range(options.requests):
+            forget()
+            started = time.perf_counter()
             response = client.get(scenario.path)
-        request_ms = (time.perf_counter() - started) * 1000 / options.requests
+            elapsed += time.perf_counter() - started
+        request_ms = elapsed * 1000 / options.requests
+        forget()
         with count_queries() as counter:
             client.get(scenario.path)
         print(

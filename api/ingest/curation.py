@@ -40,6 +40,7 @@ from api.store.models import (
     date_span,
     relation_slug,
 )
+from api.store.places import refresh_levels
 
 _IDENTITY = {"relations": ("subject", "predicate", "object")}  # fields that make the id
 
@@ -354,6 +355,7 @@ def delete(
             Location.update(path=pw.fn.REPLACE(Location.path, row.path, "/")).where(
                 Location.path.startswith(row.path)
             ).execute()
+            refresh_levels()  # and no longer in the places around it
         journal.log_deleted(collection, slug, row.version, by, before)
         for (c, i), (old, _) in befores.items():
             if c != "relations":

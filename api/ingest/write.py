@@ -38,6 +38,8 @@ from api.store.models import (
     date_span,
     relation_slug,
 )
+from api.store.months import month_number
+from api.store.places import refresh_levels
 
 _OUTCOMES = ("created", "updated", "deleted", "unchanged")
 SOURCE_FIELDS = ("title", "publisher", "published", "published_precision", "url", "author")
@@ -207,6 +209,8 @@ class Writer:
             Location.update(path=pw.fn.REPLACE(Location.path, old.path, path)).where(
                 Location.path.startswith(old.path)
             ).execute()
+        if old is None or old.path != path or old.kind != data["kind"]:
+            refresh_levels(path)  # its place at each level, and those of the places within it
         aliases = [{"name": a["name"], "language": a["language"]} for a in data["aliases"]]
         self.sync(LocationAlias, {"location": row.id}, aliases)
         self.sync(LocationIdentifier, {"location": row.id}, identifier_rows(data))
@@ -227,7 +231,8 @@ class Writer:
             data["date"], data["end_date"], data["date_precision"], data["date_kind"]
         )
         values = {k: data[k] for k in ("date", "end_date", "date_precision", "date_kind")}
-        return values | {"range_start": start, "range_end": end}
+        months = {"start_month": month_number(start), "end_month": month_number(end)}
+        return values | {"range_start": start, "range_end": end} | months
 
     def event(self, data: dict, bundle: str) -> None:
         values = {k: data[k] for k in ("title", "summary", "type", "sub_type", "fatalities")}

@@ -44,7 +44,7 @@ import peewee as pw
 
 from api.queries.collection import Collection, matching
 from api.queries.errors import InvalidParameter
-from api.queries.events import EVENTS, PLACE_COLUMNS
+from api.queries.events import EVENTS
 from api.queries.identity import grouped_column
 from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
@@ -64,15 +64,9 @@ from api.store.models import (
     StatementSpeaker,
     date_span,
 )
+from api.store.places import LEVEL_FIELDS
 from schemas.arguments import DATE_DIMENSIONS, PLACE_DIMENSIONS, ROLE_DIMENSIONS
 
-# The kinds of place that make each administrative level (the outermost of them counts).
-LEVEL_KINDS: dict[str, tuple[str, ...]] = {
-    "country": ("country",),
-    "province": ("province", "administrative_region"),
-    "district": ("district",),
-    "city": ("city",),
-}
 # Places whose `centroid` coordinates stand for an area, not a point of one grid cell.
 AREA_KINDS = frozenset({"country", "region", "province", "administrative_region", "district"})
 # With fill=zero, at most this many groups are made up (a day series over decades).
@@ -189,31 +183,24 @@ _EPOCH = dt.date(1970, 1, 1)
 _WEEK_OFFSET = 1_000_000  # weeks added so that every week number is positive (year 1 too)
 
 
-def _bucket_sql(granularity: str, column: pw.Node) -> pw.Node:
-    """SQL: the bucket of a date column as a number (a day as the date itself): weeks counted
-    from the Monday before 1970-01-01, months as year * 12 + month - 1, quarters as year * 4 +
-    quarter - 1, years as such. Numbers group faster than the text of a key."""
+def _bucket_sql(granularity: str, model: type[pw.Model], end: bool) -> pw.Node:
+    """SQL: the bucket of a record's first (`end` False) or last day as a number (a day as the
+    date itself): weeks counted from the Monday before 1970-01-01, months as the month number
+    the record keeps (year * 12 + month - 1, api/store/months.py), quarters as year * 4 +
+    quarter - 1, years as such. Numbers group faster than the text of a key, and an index holds
+    the months."""
+    column = model.range_end if end else model.range_start
     if granularity == "day":
         return column
-    if is_postgres():
-
-        def part(name: str) -> pw.Node:
-            return pw.Cast(pw.fn.date_part(name, column), "integer")
-
-        if granularity == "week":
+    if granularity == "week":
+        if is_postgres():
             return (column - pw.SQL("DATE '1970-01-01'") + 3 + 7 * _WEEK_OFFSET) / 7
-        year, month = part("year"), part("month")
-    else:
-        if granularity == "week":
-            days = pw.fn.julianday(column) - 2440587.5  # since 1970-01-01
-            return pw.Cast((days + 3 + 7 * _WEEK_OFFSET) / 7, "INTEGER")
-        year = pw.Cast(pw.fn.substr(column, 1, 4), "INTEGER")
-        month = pw.Cast(pw.fn.substr(column, 6, 2), "INTEGER")
+        days = pw.fn.julianday(column) - 2440587.5  # since 1970-01-01
+        return pw.Cast((days + 3 + 7 * _WEEK_OFFSET) / 7, "INTEGER")
+    month = model.end_month if end else model.start_month
     if granularity == "month":
-        return year * 12 + month - 1
-    if granularity == "quarter":
-        return year * 4 + (month - 1) / 3
-    return year
+        return month
+    return month / (3 if granularity == "quarter" else 12)
 
 
 def _public_bucket(granularity: str, raw: Any) -> str:
@@ -234,40 +221,35 @@ def _public_bucket(granularity: str, raw: Any) -> str:
 # ---------------------------------------------------------------- places
 
 
-@dataclass(frozen=True)
-class Place:
-    slug: str
-    name: str
-    kind: str
-    path: tuple[str, ...]  # slugs, outermost first, itself last
-    latitude: float | None
-    longitude: float | None
-    precision: str | None
+def points_of(slugs: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """{slug: (longitude, latitude)} of the places named: their own coordinates, or those of
+    the nearest enclosing place that has some (a place with neither is left out)."""
+    wanted = sorted(set(slugs))
+    rows = _located(wanted)
+    around = {slug for _, path, _, _ in rows.values() for slug in path.strip("/").split("/")}
+    known = {**rows, **_located(sorted(around - rows.keys()))}
+    points = {}
+    for slug in wanted:
+        if slug not in rows:
+            continue
+        for ancestor in reversed(rows[slug][1].strip("/").split("/")):
+            found = known.get(ancestor)
+            if found is not None and found[2] is not None and found[3] is not None:
+                points[slug] = (found[3], found[2])
+                break
+    return points
 
 
-_places = data_version.PerVersion(maxsize=2)
-
-
-def places() -> dict[int, Place]:
-    """Every place by internal id (remembered per data version)."""
-    return _places.get("places", _read_places)
-
-
-def _read_places() -> dict[int, Place]:
-    query = Location.select(*PLACE_COLUMNS).tuples()
-    return {
-        id_: Place(slug, name, kind, tuple(path.strip("/").split("/")), lat, lon, precision)
-        for id_, slug, name, kind, path, lat, lon, precision in query
-    }
-
-
-def point_of(place: Place, by_slug: dict[str, Place]) -> tuple[float, float] | None:
-    """(longitude, latitude) of a place, or of its nearest enclosing place that has some."""
-    for slug in reversed(place.path):
-        found = by_slug.get(slug)
-        if found is not None and found.latitude is not None and found.longitude is not None:
-            return (found.longitude, found.latitude)
-    return None
+def _located(slugs: list[str]) -> dict[str, tuple[int, str, float | None, float | None]]:
+    """{slug: (id, path, latitude, longitude)} of the places named."""
+    found: dict[str, tuple[int, str, float | None, float | None]] = {}
+    for start in range(0, len(slugs), 10_000):
+        chunk = slugs[start : start + 10_000]
+        query = Location.select(
+            Location.slug, Location.id, Location.path, Location.latitude, Location.longitude
+        ).where(Location.slug.in_(chunk))
+        found.update((slug, (id_, path, lat, lon)) for slug, id_, path, lat, lon in query.tuples())
+    return found
 
 
 # ---------------------------------------------------------------- dimensions
@@ -317,8 +299,8 @@ class Dates(Dimension):
 
     def __init__(self, name: str, model: type[pw.Model], spread: bool) -> None:
         self.name, self.model, self.spread = name, model, spread
-        self.start = _bucket_sql(name, model.range_start)
-        self.end = _bucket_sql(name, model.range_end)
+        self.start = _bucket_sql(name, model, end=False)
+        self.end = _bucket_sql(name, model, end=True)
         self.precise = True
 
     def passes(self) -> list[tuple[bool, pw.Node]]:
@@ -327,24 +309,22 @@ class Dates(Dimension):
 
     def columns(self) -> list[pw.Node]:
         model = self.model
-        if self.precise:
-            return [self.start]
-        return [
-            model.range_start,
-            model.range_end,
-            model.date,
-            model.date_precision,
-            model.date_kind,
-        ]
+        if self.precise:  # both ends, equal here: an index of the months is then read in order
+            return [self.start, self.end]
+        # why a record is imprecise follows from its first day, precision and kind (the first
+        # day of a date's own span is the first of the record's, unless its start is open);
+        # where it is spread, from its last day too
+        spread = [model.range_end] if self.spread else []
+        return [model.range_start, model.date_precision, model.date_kind, *spread]
 
     def place(self, values: tuple) -> list[Placement]:
-        if len(values) == 1:
+        if len(values) == 2:
             return [(_public_bucket(self.name, values[0]), None, 1.0)]
-        start, end, date, precision, kind = values
-        start, end, date = _as_date(start), _as_date(end), _as_date(date)
-        reason = imprecise_reason(self.name, date, precision, kind, 2)
+        start, precision, kind = _as_date(values[0]), values[1], values[2]
+        reason = imprecise_reason(self.name, start, precision, kind, 2)
         if not self.spread or reason == "open_start":
             return [(None, reason, 1.0)]
+        end = _as_date(values[3])
         days: dict[str, int] = defaultdict(int)
         for offset in range((end - start).days + 1):
             days[bucket_of(self.name, start + dt.timedelta(days=offset))] += 1
@@ -352,62 +332,90 @@ class Dates(Dimension):
         return [(key, None, n / total) for key, n in days.items()]
 
 
+_NO_LOCATION, _NOT_AT_LEVEL = -1, 0  # what Places' column holds instead of a place's id
+
+
 class Places(Dimension):
-    """The place at an administrative level: the record's place or the one around it."""
+    """The place at an administrative level: the record's place or the one around it, read
+    from the level's column of its location (api/store/places.py), grouped in SQL."""
 
     labelled = True
 
-    def __init__(self, name: str, column: pw.Field) -> None:
-        self.name, self.column, self.kinds = name, column, LEVEL_KINDS[name]
-        self.places, self.by_slug = places(), _by_slug()  # read once per request
+    def __init__(self, name: str, located: pw.Field) -> None:
+        self.name, self.located = name, located
+        self.location = Location.alias(f"place_{name}")
+        self.level = getattr(self.location, LEVEL_FIELDS[name].name)
 
     def columns(self) -> list[pw.Node]:
-        return [self.column]
+        no_place = pw.Case(None, [(self.located.is_null(), _NO_LOCATION)], _NOT_AT_LEVEL)
+        return [pw.fn.COALESCE(self.level, no_place)]
+
+    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
+        on = self.location.id == self.located
+        return query.join(self.location, pw.JOIN.LEFT_OUTER, on=on).switch(owner.model)
 
     def place(self, values: tuple) -> list[Placement]:
-        found = self.places.get(values[0]) if values[0] is not None else None
-        if found is None:
+        if values[0] == _NO_LOCATION:
             return [(None, "no_location", 1.0)]
-        by_slug = self.by_slug
-        for slug in found.path:
-            ancestor = by_slug.get(slug)
-            if ancestor is not None and ancestor.kind in self.kinds:
-                return [(slug, None, 1.0)]
-        return [(None, "not_located_at_level", 1.0)]
+        if values[0] == _NOT_AT_LEVEL:
+            return [(None, "not_located_at_level", 1.0)]
+        return [(values[0], None, 1.0)]
 
     def public(self, keys: set) -> dict[Any, tuple[str | None, str | None]]:
-        by_slug = self.by_slug
-        return {key: (key, by_slug[key].name if key else None) for key in keys}
-
-
-def _by_slug() -> dict[str, Place]:
-    return _places.get("by_slug", lambda: {p.slug: p for p in places().values()})
+        names = _names(Location, keys)
+        return {key: names.get(key, (None, None)) for key in keys}
 
 
 class Grid(Dimension):
-    """A cell of `cell` degrees, keyed by its south-west corner `lat,lon`."""
+    """A cell of `cell` degrees, keyed by its south-west corner `lat,lon`: the cell's row and
+    column numbers are computed in SQL from the record's place."""
 
     name = "grid"
 
-    def __init__(self, column: pw.Field, cell: float) -> None:
-        self.column, self.cell = column, cell
-        self.places = places()  # read once per request
+    def __init__(self, located: pw.Field, cell: float) -> None:
+        self.located, self.cell = located, cell
+        self.location = Location.alias("grid_place")
 
     def columns(self) -> list[pw.Node]:
-        return [self.column]
+        place = self.location
+        area = (place.coordinate_precision == "centroid") & place.kind.in_(sorted(AREA_KINDS))
+        reason = pw.Case(
+            None,
+            [
+                (self.located.is_null(), "no_location"),
+                (place.latitude.is_null() | place.longitude.is_null(), "no_coordinates"),
+                (area, "area_centroid"),
+            ],
+            None,
+        )
+        return [reason, _floor(place.latitude / self.cell), _floor(place.longitude / self.cell)]
+
+    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
+        on = self.location.id == self.located
+        return query.join(self.location, pw.JOIN.LEFT_OUTER, on=on).switch(owner.model)
 
     def place(self, values: tuple) -> list[Placement]:
-        found = self.places.get(values[0]) if values[0] is not None else None
-        if found is None:
-            return [(None, "no_location", 1.0)]
-        if found.latitude is None or found.longitude is None:
-            return [(None, "no_coordinates", 1.0)]
-        if found.precision == "centroid" and found.kind in AREA_KINDS:
-            return [(None, "area_centroid", 1.0)]
-        return [(cell_of(found.latitude, found.longitude, self.cell), None, 1.0)]
+        reason, row, column = values
+        if reason is not None:
+            return [(None, reason, 1.0)]
+        return [(f"{_corner(row, self.cell)},{_corner(column, self.cell)}", None, 1.0)]
 
     def sort_key(self, public: str | None) -> Any:
         return None if public is None else tuple(float(n) for n in public.split(","))
+
+
+def _floor(value: pw.Node) -> pw.Node:
+    """SQL: the largest integer not above `value` (with the slack of `cell_of` for a point on
+    a cell's edge; no floor() needed: SQLite builds may lack its math functions)."""
+    nudged = value + 1e-9
+    if is_postgres():
+        return pw.fn.FLOOR(nudged)
+    truncated = pw.Cast(nudged, "INTEGER")
+    return truncated - pw.Case(None, [(nudged < truncated, 1)], 0)
+
+
+def _corner(number: Any, size: float) -> str:
+    return f"{round(int(number) * size, 6):g}"
 
 
 def cell_of(latitude: float, longitude: float, size: float) -> str:
@@ -849,16 +857,8 @@ def _answer(
         "total": total.as_json(casualties),
         "groups": rows,
     }
-    points: dict[str, tuple[float, float]] = {}
-    if any(isinstance(d, Places) for d in dimensions):
-        by_slug = _by_slug()
-        for row in rows:
-            for d in dimensions:
-                slug = row["key"][d.name]
-                if isinstance(d, Places) and slug and slug in by_slug:
-                    point = point_of(by_slug[slug], by_slug)
-                    if point:
-                        points[slug] = point
+    placed = [d.name for d in dimensions if isinstance(d, Places)]
+    points = points_of(row["key"][name] for row in rows for name in placed if row["key"][name])
     grid = any(isinstance(d, Grid) for d in dimensions)
     return Aggregation(body, len(items), points, shape.cell if grid else None)
 

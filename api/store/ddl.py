@@ -16,7 +16,7 @@ from api.store.models import TABLES, Release, SchemaVersion
 from schemas.registry import SEARCHABLE
 
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 _SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -322,9 +322,48 @@ def create_schema() -> None:
             SchemaVersion.create(version=SCHEMA_VERSION)
 
 
+# Indexes the aggregates read (api/queries/aggregates.py): months x type in the index's order,
+# no sort (SQLite groups by sorting every row otherwise); a place's events in a date range, with
+# their months and fatalities, and the places of a date range's events, from the index alone;
+# the records whose span crosses a month (about one in ten) in a partial index of their own, in
+# the order their second pass groups them (`Dates`). Made here once their columns exist, not in
+# the models' Meta: a migration before the version that adds a column creates the models'
+# indexes too.
+AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "event_start_month_end_month_type": ("event", ("start_month", "end_month", "type"), ""),
+    "event_place_dates_months": (
+        "event",
+        ("location_id", "range_end", "range_start", "start_month", "end_month", "fatalities"),
+        "",
+    ),
+    "event_range_end_range_start_location_id": (
+        "event",
+        ("range_end", "range_start", "location_id"),
+        "",
+    ),
+    "event_across_months": (
+        "event",
+        ("range_start", "date_precision", "date_kind", "type", "range_end", "start_month"),
+        "start_month != end_month",
+    ),
+}
+
+
+def _create_aggregate_indexes() -> None:
+    for name, (table, columns, where) in AGGREGATE_INDEXES.items():
+        present = {column.name for column in database.get_columns(table)}
+        needed = {*columns, *(("start_month", "end_month") if where else ())}
+        if needed <= present:
+            database.execute_sql(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
+                + (f" WHERE {where}" if where else "")
+            )
+
+
 def create_objects() -> None:
     """Every missing table, index and full-text structure (within the caller's transaction)."""
     database.create_tables(TABLES, safe=True)
+    _create_aggregate_indexes()
     if is_postgres():  # location paths are matched by prefix (LIKE 'x%'), in any collation
         database.execute_sql(
             "CREATE INDEX IF NOT EXISTS location_path_prefix ON location (path text_pattern_ops)"

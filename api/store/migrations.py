@@ -15,7 +15,7 @@ from collections.abc import Callable
 import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 
-from api.store import data_version, ddl
+from api.store import data_version, ddl, months, places
 from api.store.db import database, is_postgres
 from api.store.models import (
     DEFAULT_OWNER,
@@ -258,6 +258,35 @@ def _to_v17(migrator: SchemaMigrator) -> None:
     database.create_tables([Release], safe=True)
 
 
+def _to_v18(migrator: SchemaMigrator) -> None:
+    """v18 (aggregates at scale): each location keeps its place at each administrative level
+    (api/store/places.py), filled from the paths and kinds; events and statements keep the
+    months of their spans as numbers (api/store/months.py). On PostgreSQL, `VACUUM ANALYZE
+    event, statement` afterwards: every row was rewritten."""
+    present = {column.name for column in database.get_columns("location")}
+    columns = [field.column_name for field in places.LEVEL_FIELDS.values()]
+    migrate(
+        *(
+            migrator.add_column(  # a field of its own: add_column renames the one it is given
+                "location",
+                column,
+                pw.ForeignKeyField(Location, null=True, field=Location.id, on_delete="SET NULL"),
+            )
+            for column in columns
+            if column not in present
+        )
+    )
+    places.refresh_levels()
+    ddl.drop_stale_event_triggers()  # the months change no record: `upgrade` makes them again
+    for model in (Event, Statement):
+        for column in ("start_month", "end_month"):
+            if column not in {c.name for c in database.get_columns(model._meta.table_name)}:
+                database.execute_sql(
+                    f"ALTER TABLE {model._meta.table_name} ADD COLUMN {column} INTEGER"
+                )
+        months.fill_months(model)
+
+
 # version -> the function that brings the version before it up to it
 
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
@@ -277,6 +306,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     15: _to_v15,
     16: _to_v16,
     17: _to_v17,
+    18: _to_v18,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

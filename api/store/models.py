@@ -130,6 +130,21 @@ class Location(BaseModel):
     description = pw.TextField(null=True)
     version = version_field()
     updated_at = _updated_field()
+    # its place at each administrative level: itself or the outermost place around it of that
+    # level (null: none), derived from the paths and kinds by api/store/places.py, which every
+    # writer of a path or a kind calls; aggregates group by them
+    country_place = pw.ForeignKeyField(
+        "self", null=True, backref="+", on_delete="SET NULL", index=False
+    )
+    province_place = pw.ForeignKeyField(
+        "self", null=True, backref="+", on_delete="SET NULL", index=False
+    )
+    district_place = pw.ForeignKeyField(
+        "self", null=True, backref="+", on_delete="SET NULL", index=False
+    )
+    city_place = pw.ForeignKeyField(
+        "self", null=True, backref="+", on_delete="SET NULL", index=False
+    )
 
     class Meta:
         indexes = ((("latitude", "longitude"), False), (("updated_at", "id"), False))
@@ -242,6 +257,10 @@ class Dated(BaseModel):
     date_kind = pw.CharField(max_length=16, default="point")
     range_start = pw.DateField(index=True)
     range_end = pw.DateField(index=True)
+    # the months of range_start and range_end as numbers (year * 12 + month - 1,
+    # api/store/months.py), written with them: aggregates group by them
+    start_month = pw.IntegerField(null=True)
+    end_month = pw.IntegerField(null=True)
 
 
 class Event(Dated):
@@ -265,7 +284,7 @@ class Event(Dated):
             (("title", "id"), False),
             (("date", "id", "range_end", "range_start"), False),
             (("updated_at", "id"), False),
-        )
+        )  # and those of api/store/ddl.py AGGREGATE_INDEXES
 
 
 class EventJson(BaseModel):

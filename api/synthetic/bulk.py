@@ -151,6 +151,8 @@ def deferred_indexes(models: Sequence[type[pw.Model]]) -> Iterator[None]:
     build them again; within the caller's transaction, so a failure leaves them as they were."""
     for model in models:
         model._schema.drop_indexes(safe=True)
+    for name in ddl.AGGREGATE_INDEXES:
+        database.execute_sql(f"DROP INDEX IF EXISTS {name}")
     ddl.drop_stale_event_triggers()  # the caller renders the events it wrote, once
     if is_postgres():
         for name in GIN_INDEXES:

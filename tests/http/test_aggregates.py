@@ -706,3 +706,54 @@ def test_the_spec_examples_are_real_answers(client, path, example):
 def test_the_aggregate_advertises_reads_only(client, collection):
     allowed = client.options(f"/v1/{collection}/aggregate").headers["Allow"]
     assert set(allowed.replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_place_levels_follow_location_writes(curated):
+    """A place's province is kept on the location by every write of a path or a kind: a new
+    province around Baghdad gathers its events, a kind that no longer makes the level lets
+    them go, and so does deleting the province."""
+    client = curated.app.test_client()
+    by_province = {"group_by": "province", "location": "iraq"}
+
+    def baghdad_events() -> list[dict]:
+        answer = get_json(client, "/v1/events/aggregate", **by_province)
+        return [g for g in answer["groups"] if g["key"]["province"] == "baghdad-governorate"]
+
+    assert baghdad_events() == []
+    excerpt = "In his visit to Baghdad, he held talks with various Iraqi factions."
+    created = client.post(
+        "/v1/locations",
+        json={
+            "id": "baghdad-governorate",
+            "name": "Baghdad Governorate",
+            "kind": "province",
+            "parent": "iraq",
+            "country": "IQ",
+            "citations": [{"source": AL_MONITOR, "excerpt": excerpt}],
+        },
+        headers=curated.auth(),
+    )
+    assert created.status_code == 201, created.json
+    merge = {**curated.auth(), "Content-Type": "application/merge-patch+json"}
+
+    def patch(path: str, body: dict) -> None:
+        etag = client.get(path).headers["ETag"]
+        done = client.patch(path, data=json.dumps(body), headers={**merge, "If-Match": etag})
+        assert done.status_code == 200, done.json
+
+    patch("/v1/locations/baghdad", {"parent": "baghdad-governorate"})  # moved into it
+    moved = baghdad_events()
+    assert [(g["label"], g["count"]) for g in moved] == [
+        ({"province": "Baghdad Governorate"}, 2)  # Ghaani's visit, the airport strike
+    ]
+    patch("/v1/locations/baghdad-governorate", {"kind": "region"})  # not a province any more
+    assert baghdad_events() == []
+    patch("/v1/locations/baghdad-governorate", {"kind": "province"})
+    assert len(baghdad_events()) == 1
+    path = "/v1/locations/baghdad-governorate"
+    etag = client.get(path).headers["ETag"]
+    gone = client.delete(f"{path}?cascade=true", headers={**curated.auth(), "If-Match": etag})
+    assert gone.status_code == 204, gone.json
+    assert baghdad_events() == []
+    by_city = get_json(client, "/v1/events/aggregate", group_by="city")  # now a root place
+    assert group_of(by_city, city="baghdad")[0]["count"] == 2

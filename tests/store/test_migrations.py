@@ -375,3 +375,36 @@ def test_a_version_12_database_gets_push_and_the_feeds_sources(
         assert cited and len(cited) < len(everything)
         assert {entry["seq"] for entry in feed} == cited
         assert served.get("/v1/subscriptions").status_code == 401  # the route, with its tables
+
+
+def test_a_version_12_database_gets_each_places_level(
+    client, database_url, tmp_path, monkeypatch, make_app, seeded_template
+):
+    """v18 keeps each location's place at each administrative level (api/store/places.py):
+    an existing database gets them from its paths and kinds."""
+    from api.store.db import bind, database
+    from api.store.models import Location
+    from api.store.places import LEVEL_FIELDS
+
+    with scratch_database(database_url, tmp_path, "v12", template=seeded_template) as url:
+        bind(url)
+        with database.connection_context():  # what a version 12 database knows: none of it
+            Location.update(dict.fromkeys(LEVEL_FIELDS.values())).execute()
+            database.execute_sql("UPDATE schema_version SET version = 12")
+        monkeypatch.setenv("DATABASE_URL", url)
+        result = CliRunner().invoke(cli, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert f"upgraded the schema from version 12 to {SCHEMA_VERSION}" in result.output
+        with database.connection_context():
+            ids = dict(Location.select(Location.slug, Location.id).tuples())
+            base = Location.get(Location.slug == "ain-al-asad-air-base")
+            assert (base.country_place_id, base.province_place_id, base.city_place_id) == (
+                ids["iraq"],
+                ids["anbar-province"],
+                None,
+            )
+            baghdad = Location.get(Location.slug == "baghdad")
+            assert (baghdad.province_place_id, baghdad.city_place_id) == (None, ids["baghdad"])
+        answer = make_app(url).test_client().get("/v1/events/aggregate?group_by=province")
+        anbar = [g for g in answer.json["groups"] if g["key"]["province"] == "anbar-province"]
+        assert anbar and anbar[0]["count"] == 4

@@ -517,3 +517,22 @@ def test_generator_rows_refer_only_to_earlier_rows():
         if "slug" in COLUMNS[table]:
             assert row[0].startswith("syn-")
             seen[table].add(row[0])
+
+
+def test_the_loaded_places_and_months_group_like_their_paths_and_dates(syn, raw):
+    """The synthetic writer keeps each place's province and each record's months as the
+    loader does: by province and by month, the aggregates count what the raw paths and spans
+    say."""
+    slug, _, count = busiest_province(raw)
+    answer = syn.get("/v1/events/aggregate?group_by=province&limit=10000").json
+    assert [g["count"] for g in answer["groups"] if g["key"]["province"] == slug] == [count]
+    months = dict(
+        raw.execute(
+            "SELECT substr(range_start, 1, 7), COUNT(*) FROM statement "
+            "WHERE substr(range_start, 1, 7) = substr(range_end, 1, 7) GROUP BY 1"
+        ).fetchall()
+    )
+    by_month = syn.get("/v1/statements/aggregate?group_by=month&limit=10000").json
+    assert {g["key"]["month"]: g["count"] for g in by_month["groups"] if g["key"]["month"]} == (
+        months
+    )
