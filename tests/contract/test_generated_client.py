@@ -619,7 +619,10 @@ def test_releases_through_the_generated_client(generated, server):
     assert made.parsed.name == "client-made" and made.parsed.counts.events >= 1
     latest = get_release.sync(client=client, name="latest")
     assert latest.name == "client-made" and latest.seq == made.parsed.seq
-    assert get_release_diff.sync(client=client, name="seed", other="client-made") == []
+    # what other tests on this server wrote since `seed`, and nothing since the release
+    since_seed = get_release_diff.sync(client=client, name="seed", other="client-made")
+    assert since_seed == get_release_diff.sync(client=client, name="seed", other="now")
+    assert get_release_diff.sync(client=client, name="client-made", other="now") == []
     deleted = delete_release.sync_detailed(client=client, name="seed")
     assert deleted.status_code == 204
     gone = get_release.sync_detailed(client=generated.Client(base_url=server), name="seed")
