@@ -22,6 +22,8 @@ REQUEST_ID = "X-Request-Id"
 CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 CACHE_SECONDS = 60  # the data changes only when a briefing is loaded
 CACHEABLE = f"public, max-age={CACHE_SECONDS}"
+# An answer to a request with a key: a shared cache must not serve it to others (RFC 9111 3.5)
+CACHEABLE_PRIVATE = f"private, max-age={CACHE_SECONDS}"
 NOT_CACHEABLE = "no-store"
 COMPRESSED_TYPES = [
     "application/json",
@@ -100,16 +102,24 @@ def cache_headers(response: Response) -> Response:
     if request.path in PROBES or response.is_streamed:
         response.headers.setdefault("Cache-Control", "no-cache")
         return response
-    response.headers.setdefault("Cache-Control", CACHEABLE)
+    response.headers.setdefault("Cache-Control", _cacheable())
     if response.status_code == 200 and not response.get_etag()[0]:
         response.add_etag()  # sha1 of the body: strong, the same on every worker and host
     response.make_conditional(request)  # in place
     return response
 
 
+def _cacheable() -> str:
+    """`private` for a request that carried a key (the audit trail, reads that need a key),
+    `public` otherwise."""
+    return CACHEABLE_PRIVATE if "Authorization" in request.headers else CACHEABLE
+
+
 def replayed(response: Response) -> Response:
     """A response replayed by the response cache, headers and ETag included: answered with a
-    304 when `If-None-Match` matches, and dated now."""
+    304 when `If-None-Match` matches, and dated now; `private` when this request has a key."""
+    if response.headers.get("Cache-Control") in (CACHEABLE, CACHEABLE_PRIVATE):
+        response.headers["Cache-Control"] = _cacheable()
     if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
         response.make_conditional(request)  # in place
         return response

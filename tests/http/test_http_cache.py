@@ -87,3 +87,20 @@ def test_every_response_has_a_request_id_and_echoes_the_clients(client, url):
     )
     injected = client.get(url, headers={"X-Request-Id": "a b\x7f" + "x" * 200})
     assert injected.headers["X-Request-Id"] not in ("", "a b\x7f" + "x" * 200)
+
+
+def test_an_answer_to_a_request_with_a_key_is_for_that_client_only(curated, make_app):
+    """RFC 9111 3.5: `public` lets a shared cache store an answer to a request that carried
+    `Authorization` and serve it to others. The audit trail (admin only) and every read of a
+    deployment whose reads need a key are `private`; public reads stay `public`."""
+    client = curated.app.test_client()
+    audit = client.get("/v1/audit", headers=curated.auth("admin"))
+    assert audit.status_code == 200
+    assert audit.headers["Cache-Control"] == "private, max-age=60"
+    keyed = client.get("/v1/actors?limit=1", headers=curated.auth("read"))
+    assert keyed.headers["Cache-Control"] == "private, max-age=60"
+    assert client.get("/v1/actors?limit=1").headers["Cache-Control"] == "public, max-age=60"
+    private = make_app(curated.url, READS_REQUIRE_KEY=True).test_client()
+    read = private.get("/v1/events?limit=1", headers=curated.auth("read"))
+    assert read.status_code == 200
+    assert read.headers["Cache-Control"] == "private, max-age=60"
