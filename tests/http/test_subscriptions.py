@@ -89,18 +89,19 @@ def test_subscriptions_need_a_write_key(client, curated):
         ({"url": HOOK, "description": "bell\x07"}, "description"),
         ({"url": "ftp://127.0.0.1/"}, "url"),
         ({"url": "http://user:pw@127.0.0.1/"}, "url"),
-        ({"url": "http://10.0.0.1/hook"}, "url"),
-        ({"url": "http://169.254.169.254/latest/meta-data"}, "url"),
         ({"url": "http://internal.test/hook"}, "url"),  # resolves to a private address
+        ({"url": "http://metadata.test/latest/meta-data"}, "url"),  # to the metadata address
         ({"url": "http://unknown.test/hook"}, "url"),  # does not resolve
     ],
 )
 def test_a_refused_subscription_is_a_422_that_changes_nothing(client, curated, body, path):
     DNS.names["internal.test"] = ["192.168.10.10"]
+    DNS.names["metadata.test"] = ["169.254.169.254"]
     try:
         response = client.post("/v1/subscriptions", json=body, headers=curated.auth())
     finally:
         DNS.names.pop("internal.test")
+        DNS.names.pop("metadata.test")
     problem = assert_problem(response, 422)
     assert f"json.{path}" in located(problem), problem
     assert client.get("/v1/subscriptions", headers=curated.auth("admin")).json == []
@@ -108,11 +109,15 @@ def test_a_refused_subscription_is_a_422_that_changes_nothing(client, curated, b
 
 def test_a_url_changed_to_a_refused_target_is_refused(client, curated):
     made = client.post("/v1/subscriptions", json={"url": HOOK}, headers=curated.auth()).json
-    response = client.patch(
-        f"/v1/subscriptions/{made['id']}",
-        json={"url": "http://[fe80::1]/hook"},
-        headers=curated.auth(),
-    )
+    DNS.names["link-local.test"] = ["fe80::1"]
+    try:
+        response = client.patch(
+            f"/v1/subscriptions/{made['id']}",
+            json={"url": "http://link-local.test/hook"},
+            headers=curated.auth(),
+        )
+    finally:
+        DNS.names.pop("link-local.test")
     assert "link-local" in assert_problem(response, 422)["detail"]
     assert client.get(f"/v1/subscriptions/{made['id']}", headers=curated.auth()).json["url"] == HOOK
 
