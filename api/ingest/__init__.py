@@ -18,7 +18,8 @@ from pathlib import Path
 from api.ingest import owners
 from api.ingest.bundle_form import export_bundle
 from api.ingest.journal import JournaledWriter, StaleVersion
-from api.ingest.owners import CLI, Forbidden, Principal
+from api.ingest.owners import Forbidden
+from api.ingest.principal import CLI, Principal
 from api.ingest.problems import Problem, SeedError
 from api.ingest.read import MAX_NESTING, TOO_DEEP, Input, parse_body, read_file, too_deep_json
 from api.ingest.resolve import resolve

@@ -21,8 +21,9 @@ import peewee as pw
 
 from api.ingest import journal
 from api.ingest.excerpts import normalize
-from api.ingest.owners import Principal, check, refused_records, refused_sources
+from api.ingest.owners import check, refused_records, refused_sources
 from api.ingest.places import outside_country, parent_problem
+from api.ingest.principal import Principal
 from api.ingest.problems import Problem, Reporter, SeedError, flatten
 from api.ingest.public_records import public_record_problems
 from api.ingest.references import REFERRERS, references, suggestion

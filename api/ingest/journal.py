@@ -22,7 +22,7 @@ from api.ingest.bundle_form import (
     contributed_by,
     definition,
 )
-from api.ingest.owners import Principal
+from api.ingest.principal import Principal
 from api.ingest.resolve import Plan
 from api.ingest.write import Writer
 from api.records import WRITABLE, named, of_collection

@@ -13,27 +13,11 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from api.ingest.principal import CLI, Principal
 from api.records import named
 from api.store.db import database
 from api.store.ddl import exclusive
-from api.store.models import DEFAULT_OWNER, ApiKey, Citation, Source, utcnow
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who writes: the key's name (what the journal records), its owner, and whether it is an
-    admin key. The command line is an admin of the default owner."""
-
-    key: str
-    owner: str
-    admin: bool = False
-
-    def may_act_for(self, owners: Iterable[str]) -> bool:
-        """True when this key may change what these owners own (any one of them)."""
-        return self.admin or self.owner in set(owners)
-
-
-CLI = Principal("cli", DEFAULT_OWNER, admin=True)
+from api.store.models import ApiKey, Citation, Source, utcnow
 
 
 @dataclass(frozen=True)

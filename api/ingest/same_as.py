@@ -6,7 +6,8 @@ are, and withdrawing the link restores every answer exactly."""
 from __future__ import annotations
 
 from api.ingest.excerpts import normalize
-from api.ingest.owners import Principal, Refusal, check
+from api.ingest.owners import Refusal, check
+from api.ingest.principal import Principal
 from api.queries.identity import IDENTITIES
 from api.records import API_PREFIX
 from api.store.ddl import exclusive

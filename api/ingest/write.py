@@ -10,7 +10,7 @@ from typing import Any
 import peewee as pw
 
 from api.ingest.bundle_form import citation_columns, contributed_by
-from api.ingest.owners import CLI, Principal
+from api.ingest.principal import CLI, Principal
 from api.ingest.resolve import Plan
 from api.ingest.validate import COLLECTIONS, Bundle
 from api.records import of_collection
