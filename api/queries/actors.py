@@ -19,42 +19,30 @@ from api.store.models import Actor, ActorAlias, ActorIdentifier, Relation
 
 def _load_actors(actors: list[Actor]) -> list[dict]:
     """Actor records, each with its aliases and the relations on either side of it."""
-    ids = [actor.id for actor in actors]
-    relations: dict[int, list[dict]] = defaultdict(list)
-    for row, record in relations_of(ids):
-        for end in {row.subject_id, row.object_id} & set(ids):
-            relations[end].append(record)
-    aliases = aliases_for(ActorAlias, ActorAlias.actor, ids)
-    identifiers = identifiers_for(ActorIdentifier, ActorIdentifier.actor, ids)
-    same_as = same_as_refs("actor", ids)
-    citations = citations_for("actor", ids)
-    return [
-        {
-            "id": actor.slug,
-            **versioned(actor),
-            "name": actor.name,
-            "kind": actor.kind,
-            "title": actor.title,
-            "description": actor.description,
-            "country": actor.country,
-            "aliases": aliases[actor.id],
-            "identifiers": identifiers[actor.id],
-            "same_as": same_as[actor.id],
-            "relations": relations[actor.id],
-            "citations": citations[actor.id],
-        }
-        for actor in actors
-    ]
+    return _actor_records(actors, whole=True)
 
 
 def load_actors_alone(actors: list[Actor] | list[Row]) -> list[dict]:
     """Actor records without their relations (the STIX export carries those as relationship
     objects of their own: a hub actor has thousands)."""
+    return _actor_records(actors, whole=False)
+
+
+def _actor_records(actors: list[Actor] | list[Row], whole: bool) -> list[dict]:
+    """The records of `actors`; `whole`: with identifiers, same-as links and relations."""
     ids = [actor.id for actor in actors]
     aliases = aliases_for(ActorAlias, ActorAlias.actor, ids)
     citations = citations_for("actor", ids)
-    return [
-        {
+    if whole:
+        relations: dict[int, list[dict]] = defaultdict(list)
+        for row, record in relations_of(ids):
+            for end in {row.subject_id, row.object_id} & set(ids):
+                relations[end].append(record)
+        identifiers = identifiers_for(ActorIdentifier, ActorIdentifier.actor, ids)
+        same_as = same_as_refs("actor", ids)
+    records = []
+    for actor in actors:
+        record = {
             "id": actor.slug,
             **versioned(actor),
             "name": actor.name,
@@ -63,10 +51,14 @@ def load_actors_alone(actors: list[Actor] | list[Row]) -> list[dict]:
             "description": actor.description,
             "country": actor.country,
             "aliases": aliases[actor.id],
-            "citations": citations[actor.id],
         }
-        for actor in actors
-    ]
+        if whole:
+            record["identifiers"] = identifiers[actor.id]
+            record["same_as"] = same_as[actor.id]
+            record["relations"] = relations[actor.id]
+        record["citations"] = citations[actor.id]
+        records.append(record)
+    return records
 
 
 def related_to(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
