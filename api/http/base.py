@@ -110,6 +110,10 @@ def problem_doc(description: str, example: dict | None = None) -> dict:
     return doc | ({"example": example} if example else {})
 
 
+# The 401 of every operation that needs a key
+NO_KEY_DOC = problem_doc("No valid API key (see WWW-Authenticate).")
+
+
 def problem_example(status: int, instance: str, detail: str, path: str, message: str) -> dict:
     """An example problem naming one problem where it is (`path`)."""
     return {

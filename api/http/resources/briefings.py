@@ -8,7 +8,7 @@ from flask import request
 from flask.views import MethodView
 
 from api.http.auth import principal, require, security
-from api.http.base import Blueprint, problem_doc, problem_example
+from api.http.base import NO_KEY_DOC, Blueprint, problem_doc, problem_example
 from api.http.errors import abort, forbidden, refused
 from api.http.limits import without_query_budget
 from api.http.offload import run_blocking
@@ -48,7 +48,7 @@ class Briefings(MethodView):
         },
     )
     @blp.alt_response(200, schema=ImportSummarySchema, description="A dry run: nothing written.")
-    @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
+    @blp.alt_response(401, **NO_KEY_DOC)
     @blp.alt_response(
         403,
         **forbidden_doc(

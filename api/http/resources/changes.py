@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from api.http import streams
 from api.http.auth import require, security
-from api.http.base import Blueprint, problem_doc
+from api.http.base import NO_KEY_DOC, Blueprint, problem_doc
 from api.http.errors import abort
 from api.http.limits import client_address
 from api.queries.changes import audit_entry, feed_entry, journal_page
@@ -132,7 +132,7 @@ class Audit(MethodView):
     @require("admin")
     @blp.arguments(AuditArgs(), location="query", as_kwargs=False)
     @blp.response(200, AuditEntrySchema(many=True), headers=PAGING_HEADERS)
-    @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
+    @blp.alt_response(401, **NO_KEY_DOC)
     @blp.alt_response(403, **problem_doc("The key lacks the `admin` scope."))
     @blp.doc(
         summary="List audit entries",

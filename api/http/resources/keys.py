@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from api.http import keys
 from api.http.auth import require, security
-from api.http.base import Blueprint, problem_doc, problem_example
+from api.http.base import NO_KEY_DOC, Blueprint, problem_doc, problem_example
 from api.http.errors import abort
 from schemas.keys import IssuedKeySchema, KeyCreateSchema, KeyRotateSchema, KeySchema
 
@@ -27,7 +27,7 @@ NAME = {
 }
 NO_STORE = {"Cache-Control": "no-store"}  # keys are never kept by a cache on the way
 DOCS = {
-    401: problem_doc("No valid API key (see WWW-Authenticate)."),
+    401: NO_KEY_DOC,
     403: problem_doc("The key lacks the `admin` scope."),
     404: problem_doc("No key (for revoke and rotate: no active key) has that name."),
 }

@@ -14,7 +14,7 @@ from flask.views import MethodView
 
 from api.http import release_files
 from api.http.auth import principal, require, security
-from api.http.base import Blueprint, problem_doc
+from api.http.base import NO_KEY_DOC, Blueprint, problem_doc
 from api.http.errors import abort
 from api.http.limits import without_query_budget
 from api.http.offload import run_blocking
@@ -102,7 +102,7 @@ class Releases(MethodView):
         description="Made.",
         headers={"Location": {"description": "The release.", "schema": {"type": "string"}}},
     )
-    @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
+    @blp.alt_response(401, **NO_KEY_DOC)
     @blp.alt_response(403, **problem_doc("The key lacks the `admin` scope."))
     @blp.alt_response(409, **problem_doc("A release has (or had) that name."))
     @blp.alt_response(422, **problem_doc("The name is not a release name."))
@@ -145,7 +145,7 @@ class OneRelease(MethodView):
 
     @require("admin")
     @blp.response(204, description="Deleted.")
-    @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
+    @blp.alt_response(401, **NO_KEY_DOC)
     @blp.alt_response(403, **problem_doc("The key lacks the `admin` scope."))
     @blp.alt_response(404, **MISSING)
     @blp.alt_response(409, **problem_doc("It is the latest release."))

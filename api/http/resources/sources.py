@@ -7,7 +7,7 @@ from flask import Response
 from flask.views import MethodView
 
 from api.http.auth import principal, require, security
-from api.http.base import problem_doc
+from api.http.base import NO_KEY_DOC, problem_doc
 from api.http.errors import abort, forbidden, refused
 from api.http.resources.collection import collection_blueprint
 from api.http.resources.writes import (
@@ -59,7 +59,7 @@ def unknown(source_id: str) -> None:
 class SourceRemoval(MethodView):
     @require("write")
     @blp.response(200, ImportSummarySchema, description="Removed; what went with it.")
-    @blp.alt_response(401, **problem_doc("No valid API key (see WWW-Authenticate)."))
+    @blp.alt_response(401, **NO_KEY_DOC)
     @blp.alt_response(403, **forbidden_doc("write", "the source", f"/v1/sources/{EXAMPLE}"))
     @blp.alt_response(404, **problem_doc("No source has that id."))
     @blp.alt_response(412, **problem_doc(PRECONDITION_FAILED))

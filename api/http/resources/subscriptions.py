@@ -9,7 +9,7 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from api.http.auth import is_admin, principal, require, security
-from api.http.base import Blueprint, problem_doc
+from api.http.base import NO_KEY_DOC, Blueprint, problem_doc
 from api.http.errors import abort
 from api.push import PushSettings, subscriptions
 from api.push.targets import UnsafeTarget, resolve
@@ -48,7 +48,7 @@ SUBSCRIPTION_ID = {
     "description": "The subscription's id, as its creation returned it (`sub_` and 16 hex digits).",
 }
 KEYED = {
-    401: problem_doc("No valid API key (see WWW-Authenticate)."),
+    401: NO_KEY_DOC,
     403: problem_doc("The key lacks the `write` scope."),
 }
 UNKNOWN = problem_doc("No subscription of this key has that id.")

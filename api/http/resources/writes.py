@@ -11,7 +11,7 @@ from flask.views import MethodView
 from werkzeug.routing import BaseConverter
 
 from api.http.auth import principal, require, security
-from api.http.base import Blueprint, problem_doc, problem_example
+from api.http.base import NO_KEY_DOC, Blueprint, problem_doc, problem_example
 from api.http.errors import abort, forbidden, refused
 from api.http.http_cache import version_of
 from api.ingest import TOO_DEEP, Forbidden, SeedError, curation, too_deep_json
@@ -162,7 +162,7 @@ def add_writes(
     a = "an" if singular[0] in "aeiou" else "a"
     example = record_id_doc["example"]
     problems = {
-        401: problem_doc("No valid API key (see WWW-Authenticate)."),
+        401: NO_KEY_DOC,
         403: forbidden_doc(
             "write",
             f"the {singular} (or, for a new one, every source it cites)",
