@@ -360,9 +360,44 @@ def _create_aggregate_indexes() -> None:
             )
 
 
+def _index_columns(index: pw.Node) -> set[str] | None:
+    """The columns a model index names; None when it or one of its parts is an expression."""
+    if not isinstance(index, pw.Index):
+        return None
+    columns = set()
+    for part in index._expressions:
+        field = part.unwrap() if isinstance(part, pw.Node) else part
+        if not isinstance(field, pw.Field):
+            return None
+        columns.add(field.column_name)
+    return columns
+
+
+def create_indexes(model: type[pw.Model]) -> None:
+    """The indexes of `model` whose columns all exist, if missing. An index on a column a later
+    migration adds waits for it (the last `create_objects()` of `upgrade()` makes it): on SQLite
+    `CREATE INDEX` naming a missing column indexes a string literal instead, and once the column
+    is added the rows written before it are missing from the index (a malformed file)."""
+    present = {column.name for column in database.get_columns(model._meta.table_name)}
+    for index in model._meta.fields_to_index():
+        if (_index_columns(index) or set()) <= present:
+            database.execute(model._schema._create_index(index, safe=True))
+
+
+def _create_tables() -> None:
+    """Every missing table with its indexes; on the tables that exist, every index that can be
+    made (`create_indexes`)."""
+    existing = table_names()
+    for model in pw.sort_models(TABLES):
+        if model._meta.table_name in existing:
+            create_indexes(model)
+        else:
+            model._schema.create_all(safe=True)
+
+
 def create_objects() -> None:
     """Every missing table, index and full-text structure (within the caller's transaction)."""
-    database.create_tables(TABLES, safe=True)
+    _create_tables()
     _create_aggregate_indexes()
     if is_postgres():  # location paths are matched by prefix (LIKE 'x%'), in any collation
         database.execute_sql(

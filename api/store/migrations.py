@@ -250,7 +250,7 @@ def _to_v16(migrator: SchemaMigrator) -> None:
     """v16 (stix): records are read in the order they were written, `(updated_at, id)`, by the TAXII
     server's keyset pages."""
     for model in (Actor, Relation, Location, Event, Statement):
-        model._schema.create_indexes(safe=True)
+        ddl.create_indexes(model)
 
 
 def _to_v17(migrator: SchemaMigrator) -> None:

@@ -408,3 +408,31 @@ def test_a_version_12_database_gets_each_places_level(
         answer = make_app(url).test_client().get("/v1/events/aggregate?group_by=province")
         anbar = [g for g in answer.json["groups"] if g["key"]["province"] == "anbar-province"]
         assert anbar and anbar[0]["count"] == 4
+
+
+def test_an_index_waits_for_the_column_a_later_migration_adds(
+    database_url, tmp_path, seeded_template
+):
+    """A migration that creates the missing objects (`ddl.create_objects`) before a later one
+    adds an indexed column does not index the column yet: on SQLite, `CREATE INDEX` naming a
+    missing column indexes the string literal, and the rows written before the column came are
+    then missing from the index (wrong answers, a failed integrity check); PostgreSQL refuses."""
+    from api.store import ddl
+    from api.store.db import bind, database
+
+    with scratch_database(database_url, tmp_path, "later", template=seeded_template) as url:
+        bind(url)
+        with database.connection_context():
+            # the schema before a (future) migration that adds actor.country and its index
+            database.execute_sql("DROP INDEX actor_country")
+            database.execute_sql("ALTER TABLE actor DROP COLUMN country")
+            ddl.create_objects()  # what an earlier migration calls
+            database.execute_sql("ALTER TABLE actor ADD COLUMN country VARCHAR(2)")  # the later
+            ddl.create_objects()  # what upgrade() calls at its end
+            database.execute_sql("UPDATE actor SET country = 'IQ'")
+            total = database.execute_sql("SELECT COUNT(*) FROM actor").fetchone()[0]
+            in_iraq = "SELECT COUNT(*) FROM actor WHERE country = 'IQ'"
+            assert database.execute_sql(in_iraq).fetchone()[0] == total > 0
+            assert ["country"] in [index.columns for index in database.get_indexes("actor")]
+            if not is_postgres(url):
+                assert database.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
