@@ -1,11 +1,9 @@
 """A release's downloads, written once from its snapshot by the list engine itself (each record
 as the release's NDJSON export writes it):
 
-- `release.sqlite`: one table per collection (`sources`, `actors`, `relations`, `locations`,
-  `events`, `statements`), one row per record, one column per top-level field of the JSON
-  record (lists and objects as JSON text, as Datasette and `json_extract` read them), `id` the
-  primary key; and a `release` table of one row (name, description, created_at, seq, counts).
-  Written with sqlite-utils.
+- `release.sqlite`: the release's public tables as stored, copied in SQL
+  (api/store/release_file.py), and a `release` table of one row (name, description,
+  created_at, seq, counts, schema_version).
 - `<collection>.ndjson.gz`: the collection's NDJSON export, gzipped (no timestamp in the
   header: the same release gives the same bytes on every host).
 
@@ -27,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
-import sqlite_utils
 from flask import Flask
 
 from api.http.formats import list_response
@@ -40,7 +37,7 @@ from api.queries.relations import RELATIONS
 from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
 from api.records import named
-from api.store import snapshots
+from api.store import release_file, snapshots
 from api.store.db import bound_to, database
 from api.store.models import Release
 from schemas import arguments, fastdump
@@ -49,7 +46,6 @@ from schemas.urls import base_url
 SQLITE_FILE = "release.sqlite"
 SQLITE_TYPE = "application/vnd.sqlite3"
 GZIP_TYPE = "application/gzip"
-_BATCH = 1_000  # rows per INSERT into the SQLite file
 _CHUNK = 1 << 20
 
 EXPORTS: tuple[tuple[Collection, type[ma.Schema]], ...] = (
@@ -106,27 +102,22 @@ def build(app: Flask, release: Release) -> list[dict[str, Any]]:
     """Write every file of the release's download; each as listed (file, bytes, sha256)."""
     folder = snapshots.files(release.storage)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"{SQLITE_FILE}.partial"
-    partial.unlink(missing_ok=True)
     root = release_root(app, release.name)
+    snapshot = snapshots.opened(release.storage)
     with (
-        bound_to(snapshots.opened(release.storage)),
+        bound_to(snapshot),
         app.test_request_context("/v1/", base_url=f"http://localhost{root}"),
         database.connection_context(),  # inside: the request's teardown closes what is open
     ):
         token = base_url.set(root)
         try:
-            with sqlite_utils.Database(partial) as written:
-                # a file of our own until renamed: no journal, no sync (a failure rewrites it)
-                written.execute("PRAGMA journal_mode = OFF")
-                written.execute("PRAGMA synchronous = OFF")
-                for collection, args in EXPORTS:
-                    name = named(collection.name).collection
-                    lines = _ndjson(collection, args)
-                    _write_collection(written, name, lines, folder / ndjson_file(name))
-                written["release"].insert(_about(release), pk="name")
+            for collection, args in EXPORTS:
+                name = named(collection.name).collection
+                _write_gzipped(_ndjson(collection, args), folder / ndjson_file(name))
         finally:
             base_url.reset(token)
+    partial = folder / f"{SQLITE_FILE}.partial"
+    release_file.write(snapshot, partial, _about(release))
     partial.replace(folder / SQLITE_FILE)
     return [_listed(folder / file) for file in file_names()]
 
@@ -140,31 +131,15 @@ def _ndjson(collection: Collection, args: type[ma.Schema]) -> Iterator[str]:
         yield chunk.decode() if isinstance(chunk, bytes) else chunk
 
 
-def _write_collection(
-    written: sqlite_utils.Database, table: str, chunks: Iterator[str], target: Path
-) -> None:
+def _write_gzipped(chunks: Iterator[str], target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
-    batch: list[dict] = []
     with (
         partial.open("wb") as raw,
         gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as zipped,
     ):
         for chunk in chunks:
             zipped.write(chunk.encode())
-            batch.extend(json.loads(line) for line in chunk.splitlines() if line)
-            if len(batch) >= _BATCH:
-                _insert(written, table, batch)
-                batch = []
-        _insert(written, table, batch)
     partial.replace(target)
-
-
-def _insert(written: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
-    target = written.table(table)
-    if rows:
-        target.insert_all(rows, pk="id", alter=True, batch_size=_BATCH)
-    elif not target.exists():
-        target.create({"id": str}, pk="id")
 
 
 def _about(release: Release) -> dict[str, Any]:

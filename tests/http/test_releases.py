@@ -15,6 +15,7 @@ import sqlite3
 import pytest
 
 from api.ingest import load_files
+from api.records import of_collection
 from api.store import snapshots
 from tests.helpers import assert_problem, fixture_files, links
 
@@ -272,11 +273,16 @@ def test_the_sqlite_download_opens_and_holds_the_release(client, curated, tmp_pa
     path.write_bytes(response.data)
     with sqlite3.connect(path) as opened:
         for collection, count in release["counts"].items():
-            assert opened.execute(f"SELECT count(*) FROM {collection}").fetchone()[0] == count
-        row = opened.execute("SELECT description FROM actors WHERE id = ?", (ACTOR,)).fetchone()
+            table = of_collection(collection).model._meta.table_name
+            assert opened.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == count
+        row = opened.execute("SELECT description FROM actor WHERE slug = ?", (ACTOR,)).fetchone()
         assert row[0] != "Changed later."
-        assert opened.execute("SELECT id FROM events WHERE id = ?", (EVENT,)).fetchone()
+        assert opened.execute("SELECT id FROM event WHERE slug = ?", (EVENT,)).fetchone()
         assert opened.execute("SELECT name, seq FROM release").fetchone() == ("dl", release["seq"])
+        columns = {row[1] for row in opened.execute("PRAGMA table_info(source)")}
+        assert "title" in columns and not columns & {"text", "owner"}  # not served
+        tables = {row[0] for row in opened.execute("SELECT name FROM sqlite_master")}
+        assert not tables & {"api_key", "change", "subscription", "event_json"}
 
 
 def test_an_ndjson_download_is_the_release_export_gzipped(client, curated):
