@@ -13,7 +13,9 @@ import shutil
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
 
+from api.cli import cli
 from api.ingest import load_files
 from api.records import of_collection
 from api.store import snapshots
@@ -352,6 +354,28 @@ def test_a_host_without_the_files_writes_the_same_bytes(client, curated):
     for path, response in first.items():
         again = client.get(path)
         assert again.data == response.data and again.headers["ETag"] == response.headers["ETag"]
+
+
+def test_what_a_killed_creation_leaves_is_collected_by_gc_and_by_the_next_creation(
+    client, curated, monkeypatch
+):
+    assert make(client, curated, "kept").status_code == 201
+    kept = _storage_of("kept")
+    assert client.get("/v1/releases/kept/download/sources").status_code == 200  # its files
+    orphan = snapshots.new_storage()
+    snapshots.take(orphan)  # made, then the process was killed before the release was saved
+    snapshots.files(orphan).mkdir(parents=True)
+    assert snapshots.stored() == {kept, orphan}
+    monkeypatch.setenv("DATABASE_URL", curated.url)
+    result = CliRunner().invoke(cli, ["release", "gc"])
+    assert result.exit_code == 0, result.output
+    assert orphan in result.output
+    assert snapshots.stored() == {kept}
+    assert snapshots.files(kept).is_dir()
+    read(client, "/releases/kept", "/v1/sources")
+    snapshots.take(snapshots.new_storage())  # killed again
+    assert make(client, curated, "next").status_code == 201
+    assert snapshots.stored() == {kept, _storage_of("next")}
 
 
 def test_private_reads_of_a_release_check_keys_against_the_live_database(curated, make_app):
