@@ -170,10 +170,7 @@ def _take_postgres(storage: str) -> int:
                 )
         finally:
             connection.set_session(isolation_level=previous)
-        # outside the copy's transaction: statistics for the planner, and the visibility map
-        # that index-only scans need (ANALYZE alone leaves them reading every row's page)
-        for table in live.get_tables(schema=storage):
-            live.execute_sql(f'VACUUM (ANALYZE) "{storage}"."{table}"')
+        settle(storage)  # outside the copy's transaction
         return int(  # the sum is a numeric: a Decimal
             live.execute_sql(
                 "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
@@ -195,6 +192,42 @@ def _copy_table(live: pw.Database, schema: str, storage: str, table: str) -> Non
     on_live = re.compile(rf'\bON (ONLY )?(?:"?{re.escape(schema)}"?\.)?"?{re.escape(table)}"? ')
     for (definition,) in indexes:
         live.execute_sql(on_live.sub(f'ON "{storage}"."{table}" ', definition, count=1))
+
+
+def settle(storage: str) -> None:
+    """PostgreSQL: vacuum and analyse a snapshot's tables once written (statistics for the
+    planner, and the visibility map that index-only scans need: ANALYZE alone leaves them
+    reading every row's page). SQLite: nothing to do."""
+    live = db.live()
+    if is_postgres(live):
+        with live.connection_context():
+            for table in live.get_tables(schema=storage):
+                live.execute_sql(f'VACUUM (ANALYZE) "{storage}"."{table}"')
+
+
+@contextmanager
+def writable(storage: str) -> Iterator[pw.Database]:
+    """The database of a snapshot opened for writing (its migration, api/store/migrations.py),
+    closed after; this worker's read-only connections to it are closed first."""
+    close(storage)
+    live = db.live()
+    if is_postgres(live):
+        params = dict(live.connect_params)
+        params["options"] = f"{params.get('options', '')} -c search_path={storage},{_path(live)}"
+        target: pw.Database = pw.PostgresqlDatabase(live.database, **params)
+    else:
+        pragmas = {"journal_mode": "delete", "foreign_keys": 1, "busy_timeout": 60_000}
+        target = pw.SqliteDatabase(sqlite_file(storage), pragmas=pragmas)
+    try:
+        yield target
+    finally:
+        target.close()
+
+
+def _path(live: pw.Database) -> str:
+    """The live database's search path (a snapshot's schema goes before it)."""
+    with live.connection_context():
+        return live.execute_sql("SHOW search_path").fetchone()[0].replace(" ", "")
 
 
 def drop(storage: str) -> None:
@@ -255,12 +288,10 @@ def _connect(storage: str) -> pw.Database:
             timeout=10,
             check_same_thread=False,
         )
-    with live.connection_context():
-        search_path = live.execute_sql("SHOW search_path").fetchone()[0].replace(" ", "")
     params = dict(live.connect_params)
     # after the live database's own options: these win
     params["options"] = (
-        f"{params.get('options', '')} -c search_path={storage},{search_path}"
+        f"{params.get('options', '')} -c search_path={storage},{_path(live)}"
         " -c default_transaction_read_only=on"
     )
     return PooledPostgresqlDatabase(

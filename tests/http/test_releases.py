@@ -19,6 +19,7 @@ from api.cli import cli
 from api.ingest import load_files
 from api.records import of_collection
 from api.store import snapshots
+from api.store.ddl import SCHEMA_VERSION
 from tests.helpers import assert_problem, fixture_files, links
 
 MERGE = "application/merge-patch+json"
@@ -342,6 +343,41 @@ def test_a_release_of_another_schema_version_is_refused_not_misread(client, cura
     body = assert_problem(client.get("/releases/older-schema/v1/events"), 409)
     assert "schema version" in body["detail"]
     assert client.get("/v1/releases/older-schema/download").status_code == 200
+
+
+def _as_if_made_at_v17(name: str) -> None:
+    """The release's snapshot as version 17 left it: what v18 fills (each place's places,
+    the months of each span) empty, version 17 written in the snapshot and its release."""
+    from api.store.db import bound_to, database
+    from api.store.models import Release
+
+    storage = _storage_of(name)
+    with snapshots.writable(storage) as target, bound_to(target), database.connection_context():
+        for table in ("event", "statement"):
+            database.execute_sql(f"UPDATE {table} SET start_month = NULL, end_month = NULL")
+        levels = ("country_place_id", "province_place_id", "district_place_id", "city_place_id")
+        database.execute_sql(f"UPDATE location SET {' = NULL, '.join(levels)} = NULL")
+        database.execute_sql("UPDATE schema_version SET version = 17")
+    with database.connection_context():
+        Release.update(schema_version=17).where(Release.name == name).execute()
+
+
+def test_a_release_made_before_a_migration_reads_the_same_after_it(client, curated, monkeypatch):
+    from api.store.data_version import PerVersion
+
+    assert make(client, curated, "before").status_code == 201
+    before = {path: read(client, "/releases/before", path) for path in READS}
+    _as_if_made_at_v17("before")
+    assert_problem(client.get("/releases/before/v1/events"), 409)
+    monkeypatch.setenv("DATABASE_URL", curated.url)
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/v1/releases/before").json["schema_version"] == SCHEMA_VERSION
+    PerVersion.forget_all()  # answered from the snapshot again, not from what was kept
+    for path, answer in before.items():
+        again = read(client, "/releases/before", path)
+        assert again.data == answer.data, path
+        assert again.headers.get("ETag") == answer.headers.get("ETag"), path
 
 
 def test_a_host_without_the_files_writes_the_same_bytes(client, curated):
