@@ -8,9 +8,9 @@ as the release's NDJSON export writes it):
   header: the same release gives the same bytes on every host).
 
 Record URLs are those of the release (`PUBLIC_URL/releases/{name}/v1/...`, root-relative without
-`PUBLIC_URL`). The files are written when first asked for (`briefing release create` writes them
-at once), under a temporary name then renamed, so a download never serves half a file; a host
-that lacks them (PostgreSQL behind several hosts) writes them on first use, the same bytes.
+`PUBLIC_URL`). Each file is written when first asked for (`briefing release create` writes them
+all at once), under a temporary name then renamed, so a download never serves half a file; a
+host that lacks one (PostgreSQL behind several hosts) writes it on first use, the same bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,19 +77,18 @@ def release_root(app: Flask, name: str) -> str:
 
 
 def located(release: Release, file: str, app: Flask) -> tuple[Path, str]:
-    """The file of a release's download and its SHA-256. The files are written on the first
-    request for one (one writer at a time on this host: a lock file), and listed in the
-    release; a host that lacks them writes the same bytes."""
+    """The file of a release's download and its SHA-256. Each file is written on the first
+    request for it (one writer at a time on this host: a lock file), and listed in the
+    release; a host that lacks it writes the same bytes."""
     folder = snapshots.files(release.storage)
     path = folder / file
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         with _building, (folder.parent / f"{folder.name}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be writing them
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be writing it
             if not path.is_file():
-                written = build(app, release)
-                if not json.loads(release.downloads):
-                    release = making.list_downloads(release, written)
+                _write(app, release, file)
+                release = making.list_download(release, _listed(path))
     listed = {item["file"]: item["sha256"] for item in json.loads(release.downloads)}
     if file not in listed:  # written by another worker, listed since: digested once here
         with _building:
@@ -98,12 +98,34 @@ def located(release: Release, file: str, app: Flask) -> tuple[Path, str]:
     return path, listed[file]
 
 
-def build(app: Flask, release: Release) -> list[dict[str, Any]]:
-    """Write every file of the release's download; each as listed (file, bytes, sha256)."""
+def build(
+    app: Flask, release: Release, spent: dict[str, float] | None = None
+) -> list[dict[str, Any]]:
+    """Write every file of the release's download; each as listed (file, bytes, sha256).
+    `spent`, when given, gets the seconds each file took (the benchmark's)."""
     folder = snapshots.files(release.storage)
     folder.mkdir(parents=True, exist_ok=True)
-    root = release_root(app, release.name)
+    for file in file_names():
+        started = time.perf_counter()
+        _write(app, release, file)
+        if spent is not None:
+            spent[file] = time.perf_counter() - started
+    return [_listed(folder / file) for file in file_names()]
+
+
+def _write(app: Flask, release: Release, file: str) -> None:
+    """Write one file of the release's download (under a temporary name, then renamed)."""
+    folder = snapshots.files(release.storage)
     snapshot = snapshots.opened(release.storage)
+    if file == SQLITE_FILE:
+        partial = folder / f"{SQLITE_FILE}.partial"
+        release_file.write(snapshot, partial, _about(release))
+        partial.replace(folder / SQLITE_FILE)
+        return
+    collection, args = next(
+        (c, a) for c, a in EXPORTS if ndjson_file(named(c.name).collection) == file
+    )
+    root = release_root(app, release.name)
     with (
         bound_to(snapshot),
         app.test_request_context("/v1/", base_url=f"http://localhost{root}"),
@@ -111,15 +133,9 @@ def build(app: Flask, release: Release) -> list[dict[str, Any]]:
     ):
         token = base_url.set(root)
         try:
-            for collection, args in EXPORTS:
-                name = named(collection.name).collection
-                _write_gzipped(_ndjson(collection, args), folder / ndjson_file(name))
+            _write_gzipped(_ndjson(collection, args), folder / file)
         finally:
             base_url.reset(token)
-    partial = folder / f"{SQLITE_FILE}.partial"
-    release_file.write(snapshot, partial, _about(release))
-    partial.replace(folder / SQLITE_FILE)
-    return [_listed(folder / file) for file in file_names()]
 
 
 def _ndjson(collection: Collection, args: type[ma.Schema]) -> Iterator[str]:

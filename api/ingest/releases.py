@@ -106,10 +106,14 @@ def _collect() -> list[str]:
     return orphans
 
 
-def list_downloads(release: Release, files: list[dict]) -> Release:
-    """Record the files of a release's download (written after it was made); the release."""
+def list_download(release: Release, file: dict) -> Release:
+    """Record one file of a release's download (written after it was made): its listing,
+    read again and changed in one transaction (another host may list another file); the
+    release."""
     with bound_to(None), database.connection_context(), ddl.exclusive():  # its listing changes
-        Release.update(downloads=json.dumps(files)).where(Release.id == release.id).execute()
+        listed = json.loads(Release.get_by_id(release.id).downloads or "[]")
+        listed = [item for item in listed if item["file"] != file["file"]] + [file]
+        Release.update(downloads=json.dumps(listed)).where(Release.id == release.id).execute()
         return Release.get_by_id(release.id)
 
 

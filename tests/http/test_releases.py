@@ -265,6 +265,7 @@ def test_the_sqlite_download_opens_and_holds_the_release(client, curated, tmp_pa
     release = client.get("/v1/releases/dl").json
     files = {item["file"]: item for item in release["downloads"]}
     assert response.status_code == 200
+    assert files["statements.ndjson.gz"]["bytes"] is None  # each file written when asked for
     assert response.headers["Content-Type"] == "application/vnd.sqlite3"
     assert (
         int(response.headers["Content-Length"])
