@@ -14,10 +14,7 @@ derived tables (rendered records, search documents), a source's text and owner.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import sqlite3
-from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -139,46 +136,27 @@ def _copy_postgres(snapshot: pw.Database, target: sqlite3.Connection) -> None:
     with snapshot.connection_context():
         for model in PUBLIC:
             fields = columns(model)
-            table, listed = model._meta.table_name, _listed(model)
-            convert = [_to_sqlite(f) for f in fields]
+            table = model._meta.table_name
             marks = ", ".join("?" for _ in fields)
-            insert = f'INSERT INTO "{table}" ({listed}) VALUES ({marks})'
+            insert = f'INSERT INTO "{table}" ({_listed(model)}) VALUES ({marks})'
+            selected = ", ".join(_as_sqlite(f) for f in fields)
             # server-side, held: the connection is in autocommit
             named = f"download_{table}"
             with snapshot.connection().cursor(name=named, withhold=True) as cursor:
                 cursor.itersize = _BATCH
-                cursor.execute(f'SELECT {listed} FROM "{table}" ORDER BY "id"')
+                cursor.execute(f'SELECT {selected} FROM "{table}" ORDER BY "id"')
                 while rows := cursor.fetchmany(_BATCH):
-                    target.executemany(insert, _converted(rows, convert))
+                    target.executemany(insert, rows)
 
 
-def _converted(rows: Iterable[tuple], convert: list[Callable[[Any], Any]]) -> Iterable[tuple]:
-    for row in rows:
-        yield tuple(c(v) for c, v in zip(convert, row, strict=True))
-
-
-def _as_text(value: Any) -> Any:
-    # as peewee writes dates and times into SQLite: ISO text with a space
-    return str(value) if isinstance(value, (dt.date, dt.datetime)) else value
-
-
-def _as_number(value: Any) -> Any:
-    return float(value) if isinstance(value, decimal.Decimal) else value
-
-
-def _as_int(value: Any) -> Any:
-    return int(value) if isinstance(value, bool) else value
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _to_sqlite(field: pw.Field) -> Callable[[Any], Any]:
+def _as_sqlite(field: pw.Field) -> str:
+    """A PostgreSQL column as peewee writes it into SQLite, converted by PostgreSQL (no value
+    goes through Python): dates and times as ISO text with a space, booleans as 0 and 1."""
+    column = f'"{field.column_name}"'
     if isinstance(field, (pw.DateField, pw.DateTimeField)):
-        return _as_text
+        return f"{column}::text"
     if isinstance(field, pw.BooleanField):
-        return _as_int
-    if isinstance(field, (pw.DecimalField, pw.FloatField)):
-        return _as_number
-    return _same
+        return f"{column}::int"
+    if isinstance(field, pw.DecimalField):
+        return f"{column}::float8"
+    return column
