@@ -11,6 +11,7 @@ existed: its databases have the tables but no `schema_version` table. The releas
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 import peewee as pw
@@ -48,6 +49,7 @@ from api.store.models import (
 )
 
 _LEGACY_VERSION = 1
+_log = logging.getLogger(__name__)
 
 
 def _to_v2(migrator: SchemaMigrator) -> None:
@@ -381,8 +383,12 @@ def upgrade_releases() -> list[str]:
     with snapshots.making():
         upgraded = []
         for release in _older_releases():  # again: another process may have done them
-            with snapshots.writable(release.storage) as target, bound_to(target):
-                _migrate(bump=False)
+            try:
+                with snapshots.writable(release.storage) as target, bound_to(target):
+                    _migrate(bump=False)
+            except FileNotFoundError as missing:  # it cannot be served either: say so, go on
+                _log.warning("release %r not upgraded: %s", release.name, missing)
+                continue
             snapshots.settle(release.storage)
             with database.connection_context(), ddl.exclusive():  # the listing changes
                 Release.update(schema_version=ddl.SCHEMA_VERSION).where(

@@ -211,6 +211,8 @@ def writable(storage: str) -> Iterator[pw.Database]:
     closed after; this worker's read-only connections to it are closed first."""
     close(storage)
     live = db.live()
+    if not _exists(storage):  # never a new, empty one in its place
+        raise FileNotFoundError(f"The snapshot {storage} is missing.")
     if is_postgres(live):
         params = dict(live.connect_params)
         params["options"] = f"{params.get('options', '')} -c search_path={storage},{_path(live)}"
@@ -222,6 +224,15 @@ def writable(storage: str) -> Iterator[pw.Database]:
         yield target
     finally:
         target.close()
+
+
+def _exists(storage: str) -> bool:
+    live = db.live()
+    if not is_postgres(live):
+        return sqlite_file(storage).is_file()
+    with live.connection_context():
+        found = "SELECT 1 FROM pg_namespace WHERE nspname = %s"
+        return live.execute_sql(found, (storage,)).fetchone() is not None
 
 
 def _path(live: pw.Database) -> str:
