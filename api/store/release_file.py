@@ -7,6 +7,8 @@ no other index, copied in SQL rather than record by record:
 - from a PostgreSQL snapshot: each table read through a server-side cursor (the snapshot's
   schema first on the search path) and inserted in batches.
 
+References are declared (`REFERENCES`), so that Datasette links a row to the rows it names.
+
 Rows go in primary-key order, so the same release gives the same bytes on every host of one
 backend. What the API does not serve stays out: keys, releases, the journal, subscriptions,
 derived tables (rendered records, search documents), a source's text and owner.
@@ -85,9 +87,17 @@ def _create(target: sqlite3.Connection, model: type[pw.Model]) -> None:
         f'"{f.column_name}" {_TYPES.get(f.field_type, f.field_type)}'
         + (" PRIMARY KEY" if f.primary_key else "")
         + ("" if f.null or f.primary_key else " NOT NULL")
+        + _references(f)
         for f in columns(model)
     ]
     target.execute(f'CREATE TABLE "{model._meta.table_name}" ({", ".join(defined)})')
+
+
+def _references(field: pw.Field) -> str:
+    """A reference declared (Datasette links and labels it; SQLite does not check it)."""
+    if not isinstance(field, pw.ForeignKeyField):
+        return ""
+    return f' REFERENCES "{field.rel_model._meta.table_name}" ("{field.rel_field.column_name}")'
 
 
 def write(snapshot: pw.Database, path: Path, about: dict[str, Any]) -> None:

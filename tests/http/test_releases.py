@@ -287,6 +287,7 @@ def test_the_sqlite_download_opens_and_holds_the_release(client, curated, tmp_pa
         assert "title" in columns and not columns & {"text", "owner"}  # not served
         tables = {row[0] for row in opened.execute("SELECT name FROM sqlite_master")}
         assert not tables & {"api_key", "change", "subscription", "event_json"}
+        assert not opened.execute("PRAGMA foreign_key_check").fetchall()  # references declared
 
 
 def test_an_ndjson_download_is_the_release_export_gzipped(client, curated):
