@@ -358,6 +358,19 @@ def release_delete_command(name: str) -> None:
     click.echo(f"deleted release {name!r}")
 
 
+@release_group.command("gc")
+@with_appcontext
+def release_gc_command() -> None:
+    """Delete the snapshots and download folders no release names (left by a creation killed
+    midway); `release create` does so too before it makes one."""
+    from api.ingest.releases import collect
+    from api.store.migrations import upgrade
+
+    upgrade()
+    removed = collect()
+    click.echo(f"removed {len(removed)} orphan snapshot(s)" + "".join(f"\n{s}" for s in removed))
+
+
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
 @click.option("--port", default=lambda: os.environ.get("PORT", "8000"), show_default="PORT")

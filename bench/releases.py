@@ -15,7 +15,9 @@ On the benchmark database of `--events` (bench/common.py; seeded already, upgrad
 5. prints a markdown table and writes bench/results/releases-<backend>-<events>.json.
 
 The release stays (the newest cannot be deleted): `briefing release list`, and remove the
-benchmark database's copy when done.
+benchmark database's copy when done. To hold the shared benchmark lock a few minutes at a time,
+run the steps apart: `--make-only --no-downloads` (the snapshot), then `--release NAME
+--make-only` (its downloads, each file timed), then `--release NAME` (the rest).
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ def make_release(url: str, name: str, with_downloads: bool = True) -> dict:
 
     app = create_app({"DATABASE_URL": url, "RESPONSE_CACHE": False})
     spent: dict[str, float] = {"downloads_s": 0.0}
+    each: dict[str, float] = {}
 
     def downloads(release):
-        files, spent["downloads_s"] = _timed(lambda: release_files.build(app, release))
+        files, spent["downloads_s"] = _timed(lambda: release_files.build(app, release, each))
         return files
 
     with app.app_context():
@@ -62,12 +65,42 @@ def make_release(url: str, name: str, with_downloads: bool = True) -> dict:
         "snapshot_bytes": release.snapshot_bytes,
         "seq": release.seq,
         "files": json.loads(release.downloads),
+        "files_s": {file: round(seconds, 1) for file, seconds in each.items()},
+    }
+
+
+def build_downloads(url: str, name: str, files: list[str] | None) -> dict:
+    """Write the downloads of an existing release in this process, each as its first request
+    does (`located`): seconds, each file's."""
+    from api.app import create_app
+    from api.http import release_files
+    from api.queries.releases import find
+    from api.store.db import database
+
+    app = create_app({"DATABASE_URL": url, "RESPONSE_CACHE": False})
+    each: dict[str, float] = {}
+    with app.app_context():
+        for file in files or release_files.file_names():
+            with database.connection_context():
+                release = find(name)
+            started = time.perf_counter()
+            release_files.located(release, file, app)
+            each[file] = time.perf_counter() - started
+        with database.connection_context():
+            release = find(name)
+    return {
+        "snapshot_s": None,
+        "downloads_s": round(sum(each.values()), 1),
+        "snapshot_bytes": release.snapshot_bytes,
+        "seq": release.seq,
+        "files": json.loads(release.downloads),
+        "files_s": {file: round(seconds, 1) for file, seconds in each.items()},
     }
 
 
 def write_key(url: str) -> str:
     from api.app import create_app
-    from api.http.auth import create_key
+    from api.http.keys import create_key
 
     create_app({"DATABASE_URL": url, "SCHEMA_UPGRADE": False})
     return create_key(f"bench-releases-{int(time.time())}", "write")
@@ -185,15 +218,38 @@ def main(argv: list[str] | None = None) -> int:
         help="make the release without its downloads, and do not download (disk: they take "
         "about half the database's size again)",
     )
+    parser.add_argument(
+        "--release",
+        help="use this release (made earlier with --make-only) instead of making one; its "
+        "downloads are written here unless --no-downloads",
+    )
+    parser.add_argument(
+        "--make-only",
+        action="store_true",
+        help="stop once the release (or, with --release, its downloads) is made: each step "
+        "can then run under the shared benchmark lock on its own",
+    )
+    parser.add_argument(
+        "--files",
+        help="with --release and --make-only: only these files of its download (comma-separated, "
+        "e.g. release.sqlite,events.ndjson.gz)",
+    )
     options = parser.parse_args(argv)
     os.environ.setdefault("RESPONSE_CACHE", "off")
     url = database_url(options.backend, options.events, options.pg_url)
-    name = f"bench-{time.strftime('%Y%m%d-%H%M%S')}"
+    name = options.release or f"bench-{time.strftime('%Y%m%d-%H%M%S')}"
     loads = [os.getloadavg()[0]]
 
     load_seed(url)
-    made = make_release(url, name, not options.no_downloads)
-    print(f"made {name}: {made}", file=sys.stderr)
+    if options.release is None:
+        made = make_release(url, name, not options.no_downloads)
+    elif options.make_only and not options.no_downloads:
+        made = build_downloads(url, name, options.files.split(",") if options.files else None)
+    else:
+        made = {}
+    print(f"made {name}: {made}, 1-minute load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    if options.make_only:
+        return 0
     key = write_key(url)
     RESULTS.mkdir(parents=True, exist_ok=True)
     server = Server(url, options.workers, RESULTS / f"gunicorn-releases-{options.backend}.log")
@@ -222,9 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(result, indent=2)
     )
     ratio = pages["release"]["p95_ms"] / pages["live"]["p95_ms"]
-    sizes = {f["file"]: f["bytes"] for f in made["files"]}
+    sizes = {f["file"]: f["bytes"] for f in made.get("files", [])}
     rows = [
-        ("snapshot", f"{made['snapshot_s']} s, {made['snapshot_bytes'] / 1e9:.2f} GB"),
         ("page 1 live p50 / p95", f"{pages['live']['p50_ms']} / {pages['live']['p95_ms']} ms"),
         (
             "page 1 release p50 / p95",
@@ -234,14 +289,20 @@ def main(argv: list[str] | None = None) -> int:
         (f"{diff['entries']:,} changes made", f"{changes_s:.0f} s"),
         ("diff of them", f"JSON {diff['json_s']} s, NDJSON {diff['ndjson_s']} s"),
     ]
+    if made.get("snapshot_s") is not None:
+        rows.insert(
+            0, ("snapshot", f"{made['snapshot_s']} s, {made['snapshot_bytes'] / 1e9:.2f} GB")
+        )
     if sizes:
         gz = sum(v for k, v in sizes.items() if k.endswith(".gz"))
         rows.insert(
             1,
             (
                 "downloads written",
-                f"{made['downloads_s']} s: SQLite {sizes['release.sqlite'] / 1e6:.0f} MB, "
-                f"NDJSON.gz {gz / 1e6:.0f} MB",
+                f"{made['downloads_s']} s: SQLite {sizes['release.sqlite'] / 1e6:.0f} MB in "
+                f"{made['files_s']['release.sqlite']} s, NDJSON.gz {gz / 1e6:.0f} MB "
+                f"(statements {made['files_s']['statements.ndjson.gz']} s, events "
+                f"{made['files_s']['events.ndjson.gz']} s)",
             ),
         )
     for label, measured in downloads.items():

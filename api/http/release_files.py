@@ -1,18 +1,16 @@
 """A release's downloads, written once from its snapshot by the list engine itself (each record
 as the release's NDJSON export writes it):
 
-- `release.sqlite`: one table per collection (`sources`, `actors`, `relations`, `locations`,
-  `events`, `statements`), one row per record, one column per top-level field of the JSON
-  record (lists and objects as JSON text, as Datasette and `json_extract` read them), `id` the
-  primary key; and a `release` table of one row (name, description, created_at, seq, counts).
-  Written with sqlite-utils.
+- `release.sqlite`: the release's public tables as stored, copied in SQL
+  (api/store/release_file.py), and a `release` table of one row (name, description,
+  created_at, seq, counts, schema_version).
 - `<collection>.ndjson.gz`: the collection's NDJSON export, gzipped (no timestamp in the
   header: the same release gives the same bytes on every host).
 
 Record URLs are those of the release (`PUBLIC_URL/releases/{name}/v1/...`, root-relative without
-`PUBLIC_URL`). The files are written when first asked for (`briefing release create` writes them
-at once), under a temporary name then renamed, so a download never serves half a file; a host
-that lacks them (PostgreSQL behind several hosts) writes them on first use, the same bytes.
+`PUBLIC_URL`). Each file is written when first asked for (`briefing release create` writes them
+all at once), under a temporary name then renamed, so a download never serves half a file; a
+host that lacks one (PostgreSQL behind several hosts) writes it on first use, the same bytes.
 """
 
 from __future__ import annotations
@@ -22,12 +20,12 @@ import gzip
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
-import sqlite_utils
 from flask import Flask
 
 from api.http.formats import list_response
@@ -40,7 +38,7 @@ from api.queries.relations import RELATIONS
 from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
 from api.records import named
-from api.store import snapshots
+from api.store import release_file, snapshots
 from api.store.db import bound_to, database
 from api.store.models import Release
 from schemas import arguments, fastdump
@@ -49,7 +47,6 @@ from schemas.urls import base_url
 SQLITE_FILE = "release.sqlite"
 SQLITE_TYPE = "application/vnd.sqlite3"
 GZIP_TYPE = "application/gzip"
-_BATCH = 1_000  # rows per INSERT into the SQLite file
 _CHUNK = 1 << 20
 
 EXPORTS: tuple[tuple[Collection, type[ma.Schema]], ...] = (
@@ -80,19 +77,18 @@ def release_root(app: Flask, name: str) -> str:
 
 
 def located(release: Release, file: str, app: Flask) -> tuple[Path, str]:
-    """The file of a release's download and its SHA-256. The files are written on the first
-    request for one (one writer at a time on this host: a lock file), and listed in the
-    release; a host that lacks them writes the same bytes."""
+    """The file of a release's download and its SHA-256. Each file is written on the first
+    request for it (one writer at a time on this host: a lock file), and listed in the
+    release; a host that lacks it writes the same bytes."""
     folder = snapshots.files(release.storage)
     path = folder / file
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         with _building, (folder.parent / f"{folder.name}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be writing them
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be writing it
             if not path.is_file():
-                written = build(app, release)
-                if not json.loads(release.downloads):
-                    release = making.list_downloads(release, written)
+                _write(app, release, file)
+                release = making.list_download(release, _listed(path))
     listed = {item["file"]: item["sha256"] for item in json.loads(release.downloads)}
     if file not in listed:  # written by another worker, listed since: digested once here
         with _building:
@@ -102,33 +98,44 @@ def located(release: Release, file: str, app: Flask) -> tuple[Path, str]:
     return path, listed[file]
 
 
-def build(app: Flask, release: Release) -> list[dict[str, Any]]:
-    """Write every file of the release's download; each as listed (file, bytes, sha256)."""
+def build(
+    app: Flask, release: Release, spent: dict[str, float] | None = None
+) -> list[dict[str, Any]]:
+    """Write every file of the release's download; each as listed (file, bytes, sha256).
+    `spent`, when given, gets the seconds each file took (the benchmark's)."""
     folder = snapshots.files(release.storage)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"{SQLITE_FILE}.partial"
-    partial.unlink(missing_ok=True)
+    for file in file_names():
+        started = time.perf_counter()
+        _write(app, release, file)
+        if spent is not None:
+            spent[file] = time.perf_counter() - started
+    return [_listed(folder / file) for file in file_names()]
+
+
+def _write(app: Flask, release: Release, file: str) -> None:
+    """Write one file of the release's download (under a temporary name, then renamed)."""
+    folder = snapshots.files(release.storage)
+    snapshot = snapshots.opened(release.storage)
+    if file == SQLITE_FILE:
+        partial = folder / f"{SQLITE_FILE}.partial"
+        release_file.write(snapshot, partial, _about(release))
+        partial.replace(folder / SQLITE_FILE)
+        return
+    collection, args = next(
+        (c, a) for c, a in EXPORTS if ndjson_file(named(c.name).collection) == file
+    )
     root = release_root(app, release.name)
     with (
-        bound_to(snapshots.opened(release.storage)),
+        bound_to(snapshot),
         app.test_request_context("/v1/", base_url=f"http://localhost{root}"),
         database.connection_context(),  # inside: the request's teardown closes what is open
     ):
         token = base_url.set(root)
         try:
-            with sqlite_utils.Database(partial) as written:
-                # a file of our own until renamed: no journal, no sync (a failure rewrites it)
-                written.execute("PRAGMA journal_mode = OFF")
-                written.execute("PRAGMA synchronous = OFF")
-                for collection, args in EXPORTS:
-                    name = named(collection.name).collection
-                    lines = _ndjson(collection, args)
-                    _write_collection(written, name, lines, folder / ndjson_file(name))
-                written["release"].insert(_about(release), pk="name")
+            _write_gzipped(_ndjson(collection, args), folder / file)
         finally:
             base_url.reset(token)
-    partial.replace(folder / SQLITE_FILE)
-    return [_listed(folder / file) for file in file_names()]
 
 
 def _ndjson(collection: Collection, args: type[ma.Schema]) -> Iterator[str]:
@@ -140,31 +147,15 @@ def _ndjson(collection: Collection, args: type[ma.Schema]) -> Iterator[str]:
         yield chunk.decode() if isinstance(chunk, bytes) else chunk
 
 
-def _write_collection(
-    written: sqlite_utils.Database, table: str, chunks: Iterator[str], target: Path
-) -> None:
+def _write_gzipped(chunks: Iterator[str], target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
-    batch: list[dict] = []
     with (
         partial.open("wb") as raw,
         gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as zipped,
     ):
         for chunk in chunks:
             zipped.write(chunk.encode())
-            batch.extend(json.loads(line) for line in chunk.splitlines() if line)
-            if len(batch) >= _BATCH:
-                _insert(written, table, batch)
-                batch = []
-        _insert(written, table, batch)
     partial.replace(target)
-
-
-def _insert(written: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
-    target = written.table(table)
-    if rows:
-        target.insert_all(rows, pk="id", alter=True, batch_size=_BATCH)
-    elif not target.exists():
-        target.create({"id": str}, pk="id")
 
 
 def _about(release: Release) -> dict[str, Any]:

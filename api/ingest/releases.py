@@ -51,6 +51,17 @@ def create(
     writes its files (the HTTP layer's) and lists them. Nothing is left when it fails."""
     with database.connection_context():
         check_name(name)
+    with snapshots.making():  # one at a time; what a killed one left is collected first
+        _collect()
+        return _make(name, description, key, build_downloads)
+
+
+def _make(
+    name: str,
+    description: str | None,
+    key: str,
+    build_downloads: Callable[[Release], list[dict]] | None,
+) -> Release:
     storage = snapshots.new_storage()
     try:
         size = snapshots.take(storage)
@@ -78,10 +89,31 @@ def create(
     return release
 
 
-def list_downloads(release: Release, files: list[dict]) -> Release:
-    """Record the files of a release's download (written after it was made); the release."""
+def collect() -> list[str]:
+    """Delete every snapshot and download folder that no release names (what a creation
+    killed midway leaves, or a deletion interrupted); their storage names."""
+    with snapshots.making():  # no snapshot is being made meanwhile
+        return _collect()
+
+
+def _collect() -> list[str]:
+    with database.connection_context():
+        named = Release.select(Release.storage).where(Release.deleted_at.is_null())
+        kept = {release.storage for release in named}
+    orphans = sorted(snapshots.stored() - kept)
+    for storage in orphans:
+        snapshots.drop(storage)
+    return orphans
+
+
+def list_download(release: Release, file: dict) -> Release:
+    """Record one file of a release's download (written after it was made): its listing,
+    read again and changed in one transaction (another host may list another file); the
+    release."""
     with bound_to(None), database.connection_context(), ddl.exclusive():  # its listing changes
-        Release.update(downloads=json.dumps(files)).where(Release.id == release.id).execute()
+        listed = json.loads(Release.get_by_id(release.id).downloads or "[]")
+        listed = [item for item in listed if item["file"] != file["file"]] + [file]
+        Release.update(downloads=json.dumps(listed)).where(Release.id == release.id).execute()
         return Release.get_by_id(release.id)
 
 

@@ -4,19 +4,21 @@ SQLite and PostgreSQL, inside the caller's transaction).
 
 `upgrade()` runs under the write lock of api/store/ddl.py, so several replicas starting at once on
 one database create or upgrade it exactly once. Version 1 is the release before versions
-existed: its databases have the tables but no `schema_version` table.
+existed: its databases have the tables but no `schema_version` table. The releases' snapshots
+(api/store/snapshots.py) are migrated after the live database, by the same functions.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 
-from api.store import data_version, ddl, months, places
-from api.store.db import database, is_postgres
+from api.store import data_version, ddl, months, places, snapshots
+from api.store.db import bound_to, database, is_postgres
 from api.store.models import (
     DEFAULT_OWNER,
     Actor,
@@ -47,6 +49,7 @@ from api.store.models import (
 )
 
 _LEGACY_VERSION = 1
+_log = logging.getLogger(__name__)
 
 
 def _to_v2(migrator: SchemaMigrator) -> None:
@@ -322,10 +325,18 @@ def current_version() -> int | None:
 
 
 def upgrade() -> tuple[int | None, int]:
-    """Create the schema, or migrate it to the current version; (version before, after).
+    """Create the schema, or migrate it to the current version; (version before, after). Then
+    the snapshots of the releases made at an older version are migrated too (`upgrade_releases`).
 
     Idempotent and safe to run from many processes at once (one waits for the other).
     """
+    done = _migrate(bump=True)
+    upgrade_releases()
+    return done
+
+
+def _migrate(bump: bool) -> tuple[int | None, int]:
+    """`upgrade` of the bound database; `bump`: a new data version when it was migrated."""
     with database.connection_context(), ddl.exclusive(bump=False):
         before = current_version()
         if before is None:
@@ -343,6 +354,45 @@ def upgrade() -> tuple[int | None, int]:
             SchemaVersion.delete().execute()
             SchemaVersion.create(version=version)
         ddl.create_objects()  # indexes and full-text structures a migration may have dropped
-        if before < ddl.SCHEMA_VERSION:
+        if bump and before < ddl.SCHEMA_VERSION:
             data_version.bump()  # what a response is made of may have changed
         return before, ddl.SCHEMA_VERSION
+
+
+def _older_releases() -> list[Release]:
+    with database.connection_context():
+        if Release._meta.table_name not in ddl.table_names():
+            return []
+        return list(
+            Release.select().where(
+                Release.deleted_at.is_null() & (Release.schema_version < ddl.SCHEMA_VERSION)
+            )
+        )
+
+
+def upgrade_releases() -> list[str]:
+    """Migrate the snapshot of every release made at an older schema version, as the live
+    database was (one at a time, never while a snapshot is being made); their names.
+
+    A release answers what it answered before: its data version is kept (its ETags and
+    cached answers stay valid), and a migration only adds what the code now reads. On SQLite
+    the file is changed in place (in one transaction): stop the service first, as `make run`
+    does (it upgrades before it serves)."""
+    if not _older_releases():
+        return []
+    with snapshots.making():
+        upgraded = []
+        for release in _older_releases():  # again: another process may have done them
+            try:
+                with snapshots.writable(release.storage) as target, bound_to(target):
+                    _migrate(bump=False)
+            except FileNotFoundError as missing:  # it cannot be served either: say so, go on
+                _log.warning("release %r not upgraded: %s", release.name, missing)
+                continue
+            snapshots.settle(release.storage)
+            with database.connection_context(), ddl.exclusive():  # the listing changes
+                Release.update(schema_version=ddl.SCHEMA_VERSION).where(
+                    Release.id == release.id
+                ).execute()
+            upgraded.append(release.name)
+        return upgraded

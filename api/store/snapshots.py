@@ -17,13 +17,15 @@ holds neither API keys nor the release list (authentication always reads the liv
 
 from __future__ import annotations
 
+import fcntl
 import re
 import shutil
 import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import peewee as pw
@@ -37,6 +39,8 @@ from api.store.models import ApiKey, DataVersion, Release
 _NOT_COPIED = (ApiKey._meta.table_name, Release._meta.table_name)
 _OPEN_AT_MOST = 8  # release databases a worker keeps open (least recently used closed first)
 _POOL_SIZE = 4
+_MAKING_LOCK = 727275  # PostgreSQL advisory lock id: one snapshot made (or collected) at a time
+_STORAGE = re.compile(r"^release_[0-9a-f]{16}$")  # every name `new_storage` gives
 _open: OrderedDict[str, pw.Database] = OrderedDict()
 _open_lock = threading.Lock()
 files_root: Path | None = None  # RELEASES_DIR (api/config.py), set when the app is made
@@ -45,6 +49,45 @@ files_root: Path | None = None  # RELEASES_DIR (api/config.py), set when the app
 def new_storage() -> str:
     """A fresh name for a snapshot's file or schema."""
     return f"release_{uuid.uuid4().hex[:16]}"
+
+
+@contextmanager
+def making() -> Iterator[None]:
+    """Held while a snapshot is made or orphans are collected, so that a snapshot being made
+    is never taken for an orphan. PostgreSQL: a session advisory lock on a connection of its
+    own (every host agrees; it goes with the session if the process is killed). SQLite: a
+    lock on a file beside the snapshots (it goes with the process)."""
+    live = db.live()
+    if is_postgres(live):
+        session = pw.PostgresqlDatabase(live.database, **live.connect_params)
+        session.connect()
+        try:
+            session.execute_sql("SELECT pg_advisory_lock(%s)", (_MAKING_LOCK,))
+            yield
+        finally:
+            session.close()
+        return
+    folder().mkdir(parents=True, exist_ok=True)
+    with (folder() / "making.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def stored() -> set[str]:
+    """The storage names of every snapshot of the live database and of every download folder
+    of it on this host, whether a release names them or not."""
+    live = db.live()
+    names: list[str] = []
+    places = [_downloads()]
+    if is_postgres(live):
+        with live.connection_context():
+            names += [name for (name,) in live.execute_sql("SELECT nspname FROM pg_namespace")]
+    else:
+        places.append(folder())
+    for place in places:
+        if place.is_dir():
+            names += [entry.name.split(".")[0] for entry in place.iterdir()]
+    return {name for name in names if _STORAGE.match(name)}
 
 
 def _live_sqlite_path() -> Path:
@@ -65,12 +108,16 @@ def files(storage: str) -> Path:
     """The folder of a release's downloads: under `RELEASES_DIR` when set, else beside its
     SQLite snapshot, or, on PostgreSQL, `instance/releases/<database>/` (each host writes its
     own)."""
+    return _downloads() / storage
+
+
+def _downloads() -> Path:
     live = db.live()
     if files_root is not None:
-        return (files_root / Path(live.database).name / storage).resolve()
+        return (files_root / Path(live.database).name).resolve()
     if is_postgres(live):
-        return Path("instance", "releases", live.database, storage).resolve()
-    return folder() / storage
+        return Path("instance", "releases", live.database).resolve()
+    return folder()
 
 
 def take(storage: str) -> int:
@@ -123,10 +170,7 @@ def _take_postgres(storage: str) -> int:
                 )
         finally:
             connection.set_session(isolation_level=previous)
-        # outside the copy's transaction: statistics for the planner, and the visibility map
-        # that index-only scans need (ANALYZE alone leaves them reading every row's page)
-        for table in live.get_tables(schema=storage):
-            live.execute_sql(f'VACUUM (ANALYZE) "{storage}"."{table}"')
+        settle(storage)  # outside the copy's transaction
         return int(  # the sum is a numeric: a Decimal
             live.execute_sql(
                 "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
@@ -150,15 +194,64 @@ def _copy_table(live: pw.Database, schema: str, storage: str, table: str) -> Non
         live.execute_sql(on_live.sub(f'ON "{storage}"."{table}" ', definition, count=1))
 
 
+def settle(storage: str) -> None:
+    """PostgreSQL: vacuum and analyse a snapshot's tables once written (statistics for the
+    planner, and the visibility map that index-only scans need: ANALYZE alone leaves them
+    reading every row's page). SQLite: nothing to do."""
+    live = db.live()
+    if is_postgres(live):
+        with live.connection_context():
+            for table in live.get_tables(schema=storage):
+                live.execute_sql(f'VACUUM (ANALYZE) "{storage}"."{table}"')
+
+
+@contextmanager
+def writable(storage: str) -> Iterator[pw.Database]:
+    """The database of a snapshot opened for writing (its migration, api/store/migrations.py),
+    closed after; this worker's read-only connections to it are closed first."""
+    close(storage)
+    live = db.live()
+    if not _exists(storage):  # never a new, empty one in its place
+        raise FileNotFoundError(f"The snapshot {storage} is missing.")
+    if is_postgres(live):
+        params = dict(live.connect_params)
+        params["options"] = f"{params.get('options', '')} -c search_path={storage},{_path(live)}"
+        target: pw.Database = pw.PostgresqlDatabase(live.database, **params)
+    else:
+        pragmas = {"journal_mode": "delete", "foreign_keys": 1, "busy_timeout": 60_000}
+        target = pw.SqliteDatabase(sqlite_file(storage), pragmas=pragmas)
+    try:
+        yield target
+    finally:
+        target.close()
+
+
+def _exists(storage: str) -> bool:
+    live = db.live()
+    if not is_postgres(live):
+        return sqlite_file(storage).is_file()
+    with live.connection_context():
+        found = "SELECT 1 FROM pg_namespace WHERE nspname = %s"
+        return live.execute_sql(found, (storage,)).fetchone() is not None
+
+
+def _path(live: pw.Database) -> str:
+    """The live database's search path (a snapshot's schema goes before it)."""
+    with live.connection_context():
+        return live.execute_sql("SHOW search_path").fetchone()[0].replace(" ", "")
+
+
 def drop(storage: str) -> None:
     """Delete a snapshot (its file, or its schema); nothing when it is gone already."""
     close(storage)
     shutil.rmtree(files(storage), ignore_errors=True)
+    files(storage).with_suffix(".lock").unlink(missing_ok=True)
     if is_postgres(db.live()):
         with db.live().connection_context():
             db.live().execute_sql(f'DROP SCHEMA IF EXISTS "{storage}" CASCADE')
         return
     sqlite_file(storage).unlink(missing_ok=True)
+    sqlite_file(storage).with_suffix(".partial").unlink(missing_ok=True)
 
 
 def opened(storage: str) -> pw.Database:
@@ -206,12 +299,10 @@ def _connect(storage: str) -> pw.Database:
             timeout=10,
             check_same_thread=False,
         )
-    with live.connection_context():
-        search_path = live.execute_sql("SHOW search_path").fetchone()[0].replace(" ", "")
     params = dict(live.connect_params)
     # after the live database's own options: these win
     params["options"] = (
-        f"{params.get('options', '')} -c search_path={storage},{search_path}"
+        f"{params.get('options', '')} -c search_path={storage},{_path(live)}"
         " -c default_transaction_read_only=on"
     )
     return PooledPostgresqlDatabase(

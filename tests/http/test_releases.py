@@ -13,9 +13,13 @@ import shutil
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
 
+from api.cli import cli
 from api.ingest import load_files
+from api.records import of_collection
 from api.store import snapshots
+from api.store.ddl import SCHEMA_VERSION
 from tests.helpers import assert_problem, fixture_files, links
 
 MERGE = "application/merge-patch+json"
@@ -261,6 +265,7 @@ def test_the_sqlite_download_opens_and_holds_the_release(client, curated, tmp_pa
     release = client.get("/v1/releases/dl").json
     files = {item["file"]: item for item in release["downloads"]}
     assert response.status_code == 200
+    assert files["statements.ndjson.gz"]["bytes"] is None  # each file written when asked for
     assert response.headers["Content-Type"] == "application/vnd.sqlite3"
     assert (
         int(response.headers["Content-Length"])
@@ -272,11 +277,17 @@ def test_the_sqlite_download_opens_and_holds_the_release(client, curated, tmp_pa
     path.write_bytes(response.data)
     with sqlite3.connect(path) as opened:
         for collection, count in release["counts"].items():
-            assert opened.execute(f"SELECT count(*) FROM {collection}").fetchone()[0] == count
-        row = opened.execute("SELECT description FROM actors WHERE id = ?", (ACTOR,)).fetchone()
+            table = of_collection(collection).model._meta.table_name
+            assert opened.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == count
+        row = opened.execute("SELECT description FROM actor WHERE slug = ?", (ACTOR,)).fetchone()
         assert row[0] != "Changed later."
-        assert opened.execute("SELECT id FROM events WHERE id = ?", (EVENT,)).fetchone()
+        assert opened.execute("SELECT id FROM event WHERE slug = ?", (EVENT,)).fetchone()
         assert opened.execute("SELECT name, seq FROM release").fetchone() == ("dl", release["seq"])
+        columns = {row[1] for row in opened.execute("PRAGMA table_info(source)")}
+        assert "title" in columns and not columns & {"text", "owner"}  # not served
+        tables = {row[0] for row in opened.execute("SELECT name FROM sqlite_master")}
+        assert not tables & {"api_key", "change", "subscription", "event_json"}
+        assert not opened.execute("PRAGMA foreign_key_check").fetchall()  # references declared
 
 
 def test_an_ndjson_download_is_the_release_export_gzipped(client, curated):
@@ -336,6 +347,41 @@ def test_a_release_of_another_schema_version_is_refused_not_misread(client, cura
     assert client.get("/v1/releases/older-schema/download").status_code == 200
 
 
+def _as_if_made_at_v17(name: str) -> None:
+    """The release's snapshot as version 17 left it: what v18 fills (each place's places,
+    the months of each span) empty, version 17 written in the snapshot and its release."""
+    from api.store.db import bound_to, database
+    from api.store.models import Release
+
+    storage = _storage_of(name)
+    with snapshots.writable(storage) as target, bound_to(target), database.connection_context():
+        for table in ("event", "statement"):
+            database.execute_sql(f"UPDATE {table} SET start_month = NULL, end_month = NULL")
+        levels = ("country_place_id", "province_place_id", "district_place_id", "city_place_id")
+        database.execute_sql(f"UPDATE location SET {' = NULL, '.join(levels)} = NULL")
+        database.execute_sql("UPDATE schema_version SET version = 17")
+    with database.connection_context():
+        Release.update(schema_version=17).where(Release.name == name).execute()
+
+
+def test_a_release_made_before_a_migration_reads_the_same_after_it(client, curated, monkeypatch):
+    from api.store.data_version import PerVersion
+
+    assert make(client, curated, "before").status_code == 201
+    before = {path: read(client, "/releases/before", path) for path in READS}
+    _as_if_made_at_v17("before")
+    assert_problem(client.get("/releases/before/v1/events"), 409)
+    monkeypatch.setenv("DATABASE_URL", curated.url)
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/v1/releases/before").json["schema_version"] == SCHEMA_VERSION
+    PerVersion.forget_all()  # answered from the snapshot again, not from what was kept
+    for path, answer in before.items():
+        again = read(client, "/releases/before", path)
+        assert again.data == answer.data, path
+        assert again.headers.get("ETag") == answer.headers.get("ETag"), path
+
+
 def test_a_host_without_the_files_writes_the_same_bytes(client, curated):
     assert make(client, curated, "rebuilt").status_code == 201
     first = {
@@ -346,6 +392,28 @@ def test_a_host_without_the_files_writes_the_same_bytes(client, curated):
     for path, response in first.items():
         again = client.get(path)
         assert again.data == response.data and again.headers["ETag"] == response.headers["ETag"]
+
+
+def test_what_a_killed_creation_leaves_is_collected_by_gc_and_by_the_next_creation(
+    client, curated, monkeypatch
+):
+    assert make(client, curated, "kept").status_code == 201
+    kept = _storage_of("kept")
+    assert client.get("/v1/releases/kept/download/sources").status_code == 200  # its files
+    orphan = snapshots.new_storage()
+    snapshots.take(orphan)  # made, then the process was killed before the release was saved
+    snapshots.files(orphan).mkdir(parents=True)
+    assert snapshots.stored() == {kept, orphan}
+    monkeypatch.setenv("DATABASE_URL", curated.url)
+    result = CliRunner().invoke(cli, ["release", "gc"])
+    assert result.exit_code == 0, result.output
+    assert orphan in result.output
+    assert snapshots.stored() == {kept}
+    assert snapshots.files(kept).is_dir()
+    read(client, "/releases/kept", "/v1/sources")
+    snapshots.take(snapshots.new_storage())  # killed again
+    assert make(client, curated, "next").status_code == 201
+    assert snapshots.stored() == {kept, _storage_of("next")}
 
 
 def test_private_reads_of_a_release_check_keys_against_the_live_database(curated, make_app):

@@ -240,8 +240,10 @@ class Download(MethodView):
         operationId="downloadRelease",
         summary="Download a release (SQLite)",
         description="The whole release as a SQLite database (opens in sqlite3, Datasette, "
-        "pandas): a table per collection, a row per record, a column per field (lists and "
-        "objects as JSON). `Range` resumes a broken download; the ETag never changes.",
+        "pandas): its tables as the service stores them (records, their parts and "
+        "citations; README: each table), and a `release` table of one row. Written on its "
+        "first request (or by `briefing release create`). `Range` resumes a broken download; "
+        "the ETag never changes.",
     )
     def get(self, name: str):
         return _send(releases.find(name), release_files.SQLITE_FILE)
