@@ -81,6 +81,8 @@ def bump(collection: str, row_id: int, expected: int | None = None) -> int:
     changed = model.update(version=model.version + 1, updated_at=utcnow()).where(where).execute()
     if not changed:
         raise StaleVersion(f"{of_collection(collection).name} changed since version {expected}.")
+    if expected is not None:  # it was `expected`, under the write lock
+        return expected + 1
     return model.select(model.version).where(model.id == row_id).scalar()
 
 
