@@ -103,7 +103,8 @@ def database_name(url: str) -> str:
 
 
 def prepare_template(template: str, actors: int) -> None:
-    """Import the bench's source into the template unless it is there (once)."""
+    """Import the bench's source into the template unless it is there (once; with the
+    largest `--actors` a run will write)."""
     with psycopg2.connect(template) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM source WHERE slug = %s", (SOURCE,))
         if cursor.fetchone()[0]:
@@ -433,8 +434,11 @@ def run(name: str, args: argparse.Namespace) -> dict:
         per_writer = [actors[n :: args.writers] for n in range(args.writers)]
         schedule = Schedule(0, args.rate)  # start set below
         writers = [Writer(port, key, mine, schedule, 0) for mine in per_writer]
-        for writer in writers:
-            writer.prepare()
+        preparing = [threading.Thread(target=w.prepare) for w in writers]
+        for thread in preparing:
+            thread.start()
+        for thread in preparing:
+            thread.join()
         # a warm-up: a few writes and pages before the clock starts
         warm = Schedule(time.time(), args.rate)
         for writer in writers:
@@ -522,7 +526,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200, help="writes per second")
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--writers", type=int, default=8, help="client connections")
-    parser.add_argument("--actors", type=int, default=2000, help="actors written in turn")
+    parser.add_argument("--actors", type=int, default=400, help="actors written in turn")
     parser.add_argument("--subscribers", type=int, default=3)
     parser.add_argument("--streams", type=int, default=20)
     parser.add_argument("--runs", nargs="+", default=["baseline", "push", "push-killed"])
