@@ -37,6 +37,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -180,8 +181,13 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        class Server(ThreadingHTTPServer):
+            allow_reuse_address = True
+
+            def handle_error(self, request, client_address) -> None:
+                pass  # a worker killed mid-request resets its connection: expected here
+
+        self.server = Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -202,22 +208,17 @@ class Stream(threading.Thread):
         self.port, self.after = port, after
         self.arrivals: list[tuple[int, float]] = []
         self.http = urllib3.PoolManager(retries=False)
-        self.response = None
 
     def run(self) -> None:
         url = f"http://127.0.0.1:{self.port}/v1/changes/stream?after={self.after}"
-        self.response = self.http.request("GET", url, preload_content=False, timeout=None)
-        if self.response.status != 200:
-            raise SystemExit(f"a stream was refused: HTTP {self.response.status}")
+        response = self.http.request("GET", url, preload_content=False, timeout=None)
+        if response.status != 200:
+            raise SystemExit(f"a stream was refused: HTTP {response.status}")
         try:
-            for event in sseclient.SSEClient(self.response).events():
+            for event in sseclient.SSEClient(response).events():
                 self.arrivals.append((int(event.id), time.time()))
         except (urllib3.exceptions.HTTPError, OSError, ValueError, AttributeError):
-            pass  # closed by stop()
-
-    def stop(self) -> None:
-        if self.response is not None:
-            self.response.close()
+            pass  # ended by the server's stop
 
 
 # -- load -----------------------------------------------------------------------------------
@@ -402,9 +403,14 @@ def merge(summaries: list[dict]) -> dict:
 # -- a run ----------------------------------------------------------------------------------
 
 
+def progress(name: str, what: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {name}: {what}", file=sys.stderr, flush=True)
+
+
 def run(name: str, args: argparse.Namespace) -> dict:
     """One run on a clean copy of the template: its results."""
     url = args.database_url
+    progress(name, "a clean copy")
     fresh_copy(args.template, url)
     (key,) = keys_of(url, ("bench-push", "write"))
     env = {
@@ -412,6 +418,7 @@ def run(name: str, args: argparse.Namespace) -> dict:
         "WEBHOOK_ALLOW_LOOPBACK": "1",
         "STREAMS_PER_CLIENT": str(args.streams),  # all of them might land on one worker
     }
+    progress(name, "serving")
     served = Served(url, env=env, port=args.port)
     port = served.port
     receivers: list[Receiver] = []
@@ -454,6 +461,7 @@ def run(name: str, args: argparse.Namespace) -> dict:
             writer.seconds.clear()
         if streams:
             time.sleep(1)  # the streams have caught up with the warm-up
+        progress(name, "writing")
         load_before = os.getloadavg()[0]
         begin = time.time() + 0.5
         until = begin + args.duration
@@ -496,6 +504,7 @@ def run(name: str, args: argparse.Namespace) -> dict:
             "kills": kills,
         }
         if name != "baseline":
+            progress(name, "waiting for the followers")
             deadline = time.time() + 120
             while time.time() < deadline:
                 got = [len({s for s, _ in r.arrivals} & expected.keys()) for r in receivers]
@@ -508,8 +517,8 @@ def run(name: str, args: argparse.Namespace) -> dict:
             result["streams"] = merge([lag_summary(expected, s.arrivals) for s in streams])
         return result
     finally:
-        for stream in streams:
-            stream.stop()
+        # the streams end with the server (closing a reading urllib3 response from another
+        # thread blocks for seconds each)
         if worker is not None and worker.poll() is None:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(30)
