@@ -295,7 +295,7 @@ def deliver_command(once: bool) -> None:
         worker.drain(timeout=float("inf"))
         return
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: worker.stopping.set())
+        signal.signal(signum, lambda *_: worker.stop())
     click.echo(f"delivering webhooks ({settings.concurrency} at once); worker {worker.name}")
     worker.run()
 

@@ -38,7 +38,8 @@
 | `DELIVERY_TIMEOUT_SECONDS` | `5`                           | connect / read timeout           |
 | `DELIVERY_LEASE_SECONDS` | `30`                            | a dead worker's claim lapses     |
 | `DELIVERY_CONCURRENCY`  | `4`                              | subscriptions a worker serves    |
-| `DELIVERY_POLL_SECONDS` | `0.2`                            | idle wait of a worker            |
+| `DELIVERY_POLL_SECONDS` | `0.2`                            | idle wait of a worker (SQLite)   |
+| `DELIVERY_RETENTION_SECONDS` | `604800` (7 days)           | then done deliveries are removed |
 | `STIX_NAMESPACE`        | the service's default UUID       | namespace of STIX ids (UUIDv5)   |
 | `RELEASES_DIR`          | unset: beside the database       | where release downloads are kept |
 
@@ -80,6 +81,7 @@ PUSH_SETTINGS = (
     "DELIVERY_LEASE_SECONDS",
     "DELIVERY_CONCURRENCY",
     "DELIVERY_POLL_SECONDS",
+    "DELIVERY_RETENTION_SECONDS",
 )
 
 

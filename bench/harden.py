@@ -51,8 +51,10 @@ class Served:
     workers; with `model="sync"`, the first plain `gunicorn --workers 2`) in its own process
     group on a free loopback port; `stop()` ends exactly that group."""
 
-    def __init__(self, url: str, model: str = "serve", env: dict | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self, url: str, model: str = "serve", env: dict | None = None, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", **(env or {})}
         if model == "sync":
             gunicorn = str(Path(sys.executable).parent / "gunicorn")

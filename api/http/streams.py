@@ -1,20 +1,25 @@
 """The live stream of the change feed: Server-Sent Events (`GET /v1/changes/stream`).
 
-A stream holds no database connection while it waits. One watcher per worker process polls
-the last `seq` (a pooled connection taken and given back, every `STREAM_POLL_SECONDS`) while
-any stream is open, and wakes the streams when it moves; each then reads what is new for its
-filters with a connection taken and given back. Under gunicorn's gevent workers a stream is a
-greenlet and a socket, so open streams never starve the worker's other requests. A client
-holds at most `STREAMS_PER_CLIENT` streams per worker process (429 beyond), and a stream ends
-after `STREAM_MAX_SECONDS`, or when its worker stops (the client reconnects with
-`Last-Event-ID`, losing nothing).
+A stream holds no database connection while it waits. One watcher per worker process follows
+the feed while any stream is open: woken by PostgreSQL's notification of each commit
+(api/store/notify.py), or polling every `STREAM_POLL_SECONDS` on SQLite (and every few seconds
+beside a listener, as a fallback), it reads what is new with one query for all its streams and
+keeps the last RECENT changes rendered as events. A stream without a `source` filter takes its
+events from there, without a query of its own; one with a `source` filter, or that is behind
+what the watcher keeps (a resumption from long ago), reads the journal with a connection taken
+and given back. Under gunicorn's gevent workers a stream is a greenlet and a socket, so open
+streams never starve the worker's other requests. A client holds at most `STREAMS_PER_CLIENT`
+streams per worker process (429 beyond), and a stream ends after `STREAM_MAX_SECONDS`, or when
+its worker stops (the client reconnects with `Last-Event-ID`, losing nothing).
 
 Changes are committed in `seq` order (under the write lock), so a stream that has read up to a
-`seq` has seen every change before it: resuming after it gives no gap and no duplicate.
+`seq` has seen every change before it: resuming after it gives no gap and no duplicate, and the
+watcher's reads, each of what came after the last `seq` it saw, miss nothing.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -26,20 +31,34 @@ import orjson
 import peewee as pw
 
 from api.queries.changes import changes_after, feed_entry, latest_seq
-from api.store.db import database
+from api.store.db import database, live
+from api.store.notify import FALLBACK_SECONDS, Listener
 from schemas.writes import ChangeSchema
 
 log = logging.getLogger(__name__)
-BATCH = 200  # changes read per query
+BATCH = 200  # changes a stream reads per query
+RECENT = 10_000  # changes the watcher keeps rendered (between RECENT and twice as many)
+COALESCE_SECONDS = 0.05  # woken by notifications, the watcher reads at most this often
+LISTEN_SECONDS = 0.5  # a listening watcher's longest wait (then it sees if streams still wait)
 _ENTRY = ChangeSchema()
 
 
+def event(row: Any) -> bytes:
+    """One change as an SSE event: `id` its seq, `data` its entry as /v1/changes lists it."""
+    data = orjson.dumps(_ENTRY.dump(feed_entry(row)))
+    return b"id: %d\ndata: %s\n\n" % (row.id, data)
+
+
 class ChangeWatcher:
-    """Polls the last `seq` while streams wait, and wakes them when it moves."""
+    """Follows the feed while streams wait, keeps its last changes as events, and wakes the
+    streams when it moves."""
 
     def __init__(self) -> None:
         self._moved = threading.Condition()
-        self._generation = 0  # bumped each time the last seq is seen to change
+        self._generation = 0  # bumped each time new changes are read
+        self._seqs: list[int] = []  # the changes kept: every change in (floor, latest]
+        self._events: list[tuple[str, bytes]] = []  # (record type, event) of each
+        self._floor: int | None = None
         self._latest: int | None = None
         self._waiting = 0
         self._poller: threading.Thread | None = None
@@ -49,14 +68,28 @@ class ChangeWatcher:
     def generation(self) -> int:
         return self._generation
 
+    def since(self, position: int, record_types: list[str] | None) -> tuple[bytes, int] | None:
+        """The events after the seq `position` (of these record types; None: all) joined, and
+        the seq they reach; None when the changes kept do not cover `position`."""
+        with self._moved:
+            if self._floor is None or self._latest is None:
+                return None
+            if not self._floor <= position <= self._latest:
+                return None
+            start = bisect.bisect_right(self._seqs, position)
+            chosen = self._events[start:]
+            if record_types:
+                chosen = [(kind, event) for kind, event in chosen if kind in record_types]
+            return b"".join(event for _, event in chosen), self._latest
+
     def wait(self, generation: int, timeout: float, poll_seconds: float) -> bool:
-        """Wait until the last seq moves after `generation` was read, at most `timeout` s;
-        True when it moved."""
+        """Wait until new changes are read after `generation` was, at most `timeout` s;
+        True when they were."""
         with self._moved:
             self._waiting += 1
             if self._poller is None:
                 self._poller = threading.Thread(
-                    target=self._poll, args=(poll_seconds,), name="stream-watcher", daemon=True
+                    target=self._follow, args=(poll_seconds,), name="stream-watcher", daemon=True
                 )
                 self._poller.start()
             try:
@@ -72,25 +105,62 @@ class ChangeWatcher:
             self.closing = True
             self._moved.notify_all()
 
-    def _poll(self, poll_seconds: float) -> None:
+    def _follow(self, poll_seconds: float) -> None:
+        listener = Listener()
+        bound = live()  # a test process binds other databases: what is kept is this one's
+        read_at, due = 0.0, True
+        try:
+            while True:
+                with self._moved:
+                    if self._waiting == 0 or self.closing or live() is not bound:
+                        self._poller = None
+                        self._forget()
+                        return
+                if due or time.monotonic() >= read_at + FALLBACK_SECONDS:
+                    time.sleep(max(0.0, read_at + COALESCE_SECONDS - time.monotonic()))
+                    read_at, due = time.monotonic(), False
+                    try:
+                        self._read()
+                    except (pw.DatabaseError, pw.InterfaceError) as error:
+                        log.warning("stream watcher: %s", error)
+                notified = listener.wait(LISTEN_SECONDS)
+                if notified is None:  # nothing listens: poll
+                    time.sleep(poll_seconds)
+                due = notified is not False
+        finally:
+            listener.close()
+
+    def _read(self) -> None:
+        """Read (and keep) what was committed after the last change read."""
         while True:
+            with database.connection_context():
+                if self._latest is None:
+                    latest, rows = latest_seq(), []
+                else:
+                    latest, rows = self._latest, changes_after(self._latest, {}, RECENT)
+            events = [(row.record_type, event(row)) for row in rows]
             with self._moved:
-                if self._waiting == 0:
-                    self._poller = None
-                    return
-            latest: int | None
-            try:
-                with database.connection_context():
-                    latest = latest_seq()
-            except (pw.DatabaseError, pw.InterfaceError) as error:
-                log.warning("stream watcher: %s", error)
-                latest = self._latest
-            with self._moved:
-                if latest != self._latest:
-                    self._latest = latest
+                first = self._latest is None
+                if first:  # streams wake, to read what came before it began, if anything
+                    self._floor = self._latest = latest
+                if rows:
+                    self._seqs += [row.id for row in rows]
+                    self._events += events
+                    self._latest = rows[-1].id
+                    if len(self._seqs) > 2 * RECENT:  # forget the oldest half
+                        drop = len(self._seqs) - RECENT
+                        self._floor = self._seqs[drop - 1]
+                        del self._seqs[:drop], self._events[:drop]
+                if rows or first:
                     self._generation += 1
                     self._moved.notify_all()
-            time.sleep(poll_seconds)
+            if len(rows) < RECENT:
+                return
+
+    def _forget(self) -> None:
+        """No stream waits: what was kept is dropped (kept again from the next read)."""
+        self._seqs, self._events = [], []
+        self._floor = self._latest = None
 
 
 WATCHER = ChangeWatcher()
@@ -143,12 +213,6 @@ def settings(config: dict[str, Any], testing: bool) -> dict[str, Any]:
     }
 
 
-def event(row: Any) -> bytes:
-    """One change as an SSE event: `id` its seq, `data` its entry as /v1/changes lists it."""
-    data = orjson.dumps(_ENTRY.dump(feed_entry(row)))
-    return b"id: %d\ndata: %s\n\n" % (row.id, data)
-
-
 class ChangeStream:
     """The body of one stream: an iterable whose `close()` (called by the server when the
     client goes, or at the end) gives its place back to the client's bound."""
@@ -172,17 +236,26 @@ class ChangeStream:
     def __iter__(self) -> Iterator[bytes]:
         yield b": the change feed, live (/v1/changes)\nretry: %d\n\n" % self.retry_ms
         position = self.after
+        record_types = self.filters.get("record_type") or None
+        kept = not self.filters.get("source")  # the watcher's changes serve this stream
         while time.monotonic() < self.ends_at and not WATCHER.closing:
             generation = WATCHER.generation
-            with database.connection_context():
-                last = latest_seq()
-                position = last if position is None else position
-                rows = changes_after(position, self.filters | {"until": last}, BATCH)
-            for row in rows:
-                yield event(row)
-            # everything up to `last` has been read (the filters skipped the rest)
-            position = rows[-1].id if len(rows) == BATCH else max(position, last)
-            if len(rows) == BATCH:
+            found = WATCHER.since(position, record_types) if kept and position is not None else None
+            full = False
+            if found is not None:
+                events, position = found
+            else:
+                with database.connection_context():
+                    last = latest_seq()
+                    position = last if position is None else position
+                    rows = changes_after(position, self.filters | {"until": last}, BATCH)
+                events = b"".join(event(row) for row in rows)
+                full = len(rows) == BATCH
+                # everything up to `last` has been read (the filters skipped the rest)
+                position = rows[-1].id if full else max(position, last)
+            if events:
+                yield events
+            if full:
                 continue
             remaining = self.ends_at - time.monotonic()
             if remaining <= 0:

@@ -95,9 +95,10 @@ def jsonable(record: dict) -> dict:
     return json.loads(json.dumps(record, default=str))
 
 
-def writable(collection: str, row: pw.Model) -> dict:
-    """The record in the form `POST` takes and `PATCH` is applied to."""
-    snapshot = journal.snapshot(collection, row)
+def writable(collection: str, row: pw.Model, snapshot: dict | None = None) -> dict:
+    """The record in the form `POST` takes and `PATCH` is applied to (from its `snapshot`,
+    when the caller has it)."""
+    snapshot = dict(snapshot or journal.snapshot(collection, row))
     if collection == "relations":
         snapshot.pop("id")
     return jsonable(snapshot)
@@ -266,7 +267,7 @@ def update(
                 f"The {collection[:-1]} is at version {row.version}, not {expected}."
             )
         before = journal.snapshot(collection, row)
-        current = writable(collection, row)
+        current = writable(collection, row, before)
         if not isinstance(patch, dict):
             raise SeedError(
                 [Problem("request body", "", "(body)", "A merge patch is a JSON object.")]

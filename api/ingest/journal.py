@@ -26,6 +26,7 @@ from api.ingest.principal import Principal
 from api.ingest.resolve import Plan
 from api.ingest.write import Writer
 from api.records import WRITABLE, named, of_collection
+from api.store import notify
 from api.store.models import Change, Citation, Source, relation_slug, utcnow
 
 OPS = ("create", "update", "delete")
@@ -80,6 +81,8 @@ def bump(collection: str, row_id: int, expected: int | None = None) -> int:
     changed = model.update(version=model.version + 1, updated_at=utcnow()).where(where).execute()
     if not changed:
         raise StaleVersion(f"{of_collection(collection).name} changed since version {expected}.")
+    if expected is not None:  # it was `expected`, under the write lock
+        return expected + 1
     return model.select(model.version).where(model.id == row_id).scalar()
 
 
@@ -93,7 +96,8 @@ def log(
     after: dict | None,
 ) -> Change:
     """One journal entry by a key and its owner (the caller has bumped the version, or
-    created the record), and its outbox rows (api/ingest/outbox.py)."""
+    created the record), its outbox rows (api/ingest/outbox.py) and its announcement to
+    those who follow the feed (api/store/notify.py), sent when the transaction commits."""
     change = Change.create(
         key=by.key,
         owner=by.owner,
@@ -105,6 +109,7 @@ def log(
         after=encode(after),
     )
     outbox.enqueue(change, before, after)
+    notify.announce()
     return change
 
 

@@ -26,6 +26,7 @@ class PushSettings:
     concurrency: int = 4  # DELIVERY_CONCURRENCY: subscriptions one worker serves at once
     poll_seconds: float = 0.2  # DELIVERY_POLL_SECONDS: idle wait between claims
     batch: int = 100  # deliveries of one subscription per claim
+    retention_seconds: float = 604800.0  # DELIVERY_RETENTION_SECONDS: then done ones go
     secret_grace_seconds: float = 86400.0  # WEBHOOK_SECRET_GRACE_SECONDS: old secret signs
 
     @classmethod
@@ -41,6 +42,7 @@ class PushSettings:
             "lease_seconds": "DELIVERY_LEASE_SECONDS",
             "concurrency": "DELIVERY_CONCURRENCY",
             "poll_seconds": "DELIVERY_POLL_SECONDS",
+            "retention_seconds": "DELIVERY_RETENTION_SECONDS",
             "secret_grace_seconds": "WEBHOOK_SECRET_GRACE_SECONDS",
         }
         types = {field.name: field.type for field in fields(cls)}

@@ -11,6 +11,14 @@ lost, and only the deliveries in flight when a worker died are sent twice (at le
 no more). One subscription is served by one worker at a time, so its deliveries keep feed
 order; a failure holds the ones after it back until its retry (exponential back-off with
 jitter) succeeds, or until `max_attempts` fail and the subscription is disabled, saying why.
+
+Idle threads wait for work: on PostgreSQL the worker LISTENs (api/store/notify.py), and a
+commit that adds changes wakes them at once; they also look every few seconds (retries that
+fall due, a notification lost while reconnecting), and every `poll_seconds` where nothing
+listens (SQLite). The same housekeeping thread prunes the outbox now and then: deliveries
+done with (delivered, or of a disabled subscription) whose change is older than
+`retention_seconds` are removed; a subscription enabled again resumes from the oldest
+delivery still kept.
 """
 
 from __future__ import annotations
@@ -40,11 +48,15 @@ from api.queries.changes import feed_entry
 from api.queries.subscriptions import message_id
 from api.store.db import database, is_postgres
 from api.store.models import Change, Delivery, Subscription, utcnow
+from api.store.notify import FALLBACK_SECONDS, Listener
 
 log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 1024  # of a receiver's answer, kept as the error (never read further)
 USER_AGENT = "briefing-api-webhooks/1"
 _PAST = {"create": "created", "update": "updated", "delete": "deleted"}
+LISTEN_SECONDS = 1.0  # the housekeeping thread's longest wait (then it sees if it must stop)
+PRUNE_EVERY_SECONDS = 300.0  # how often the outbox is pruned
+PRUNE_BATCH = 5_000  # outbox rows removed per transaction
 
 
 @dataclass
@@ -94,27 +106,37 @@ class Worker:
         self.resolver = resolver
         self.name = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stopping = threading.Event()
+        self.wake = threading.Event()  # set when a commit announces changes
+        self.listening = False  # whether notifications wake the idle threads
         timeout = urllib3.Timeout(connect=settings.timeout_seconds, read=settings.timeout_seconds)
         self.http = urllib3.PoolManager(num_pools=256, maxsize=4, retries=False, timeout=timeout)
 
     # -- the loop -------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Serve until `stopping` is set (SIGTERM): each thread finishes its delivery."""
+        """Serve until stopped (`stop`, on SIGTERM): each thread finishes its delivery."""
         threads = [
             threading.Thread(target=self._serve, name=f"deliver-{n}", daemon=True)
             for n in range(self.settings.concurrency)
         ]
+        threads.append(threading.Thread(target=self._housekeep, name="housekeep", daemon=True))
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
 
+    def stop(self) -> None:
+        """Stop after the deliveries in flight."""
+        self.stopping.set()
+        self.wake.set()
+
     def _serve(self) -> None:
         while not self.stopping.is_set():
+            self.wake.clear()  # before looking: a commit after this wakes the wait below
             try:
                 if not self.run_once():
-                    self.stopping.wait(self.settings.poll_seconds)
+                    idle = FALLBACK_SECONDS if self.listening else self.settings.poll_seconds
+                    self.wake.wait(idle)
             except (pw.DatabaseError, pw.InterfaceError) as error:
                 log.error("delivery worker: database error (retrying): %s", error)
                 self.stopping.wait(1.0)
@@ -136,6 +158,55 @@ class Worker:
                     (Subscription.id == claimed) & (Subscription.claimed_by == self.name)
                 ).execute()
         return True
+
+    def _housekeep(self) -> None:
+        """Wake the idle threads when a commit announces changes (PostgreSQL), and prune the
+        outbox every PRUNE_EVERY_SECONDS."""
+        listener = Listener()
+        prune_at = time.monotonic()
+        try:
+            while not self.stopping.is_set():
+                if time.monotonic() >= prune_at:
+                    prune_at = time.monotonic() + PRUNE_EVERY_SECONDS
+                    try:
+                        self.prune()
+                    except (pw.DatabaseError, pw.InterfaceError) as error:
+                        log.error("delivery worker: pruning failed (retrying later): %s", error)
+                notified = listener.wait(LISTEN_SECONDS)
+                self.listening = notified is not None
+                if notified:
+                    self.wake.set()
+                elif notified is None:  # nothing listens: the threads poll
+                    self.stopping.wait(LISTEN_SECONDS)
+        finally:
+            listener.close()
+
+    def prune(self) -> int:
+        """Remove the deliveries done with, delivered or of a disabled subscription, whose
+        change is older than `retention_seconds`; how many (in short transactions)."""
+        cutoff = utcnow() - dt.timedelta(seconds=self.settings.retention_seconds)
+        removed = 0
+        with database.connection_context():
+            last_old = (
+                Change.select(Change.id)
+                .where(Change.time < cutoff)
+                .order_by(Change.time.desc())
+                .limit(1)
+                .scalar()
+            )
+            if last_old is None:
+                return 0
+            disabled = Subscription.select(Subscription.id).where(~Subscription.enabled)
+            done = (Delivery.change <= last_old) & (
+                (Delivery.status == "delivered") | Delivery.subscription.in_(disabled)
+            )
+            while True:
+                with _write():
+                    batch = Delivery.select(Delivery.id).where(done).limit(PRUNE_BATCH)
+                    count = Delivery.delete().where(Delivery.id.in_(batch)).execute()
+                removed += count
+                if count < PRUNE_BATCH:
+                    return removed
 
     def drain(self, timeout: float = 10.0) -> None:
         """Deliver until nothing is due (tests and one-shot runs), at most `timeout` s."""

@@ -28,10 +28,21 @@ def filtered(query: pw.SelectQuery, args: dict[str, Any]) -> pw.SelectQuery:
     return query
 
 
+# What the feed shows of a change (`feed_entry`): not the records before and after it.
+FEED_COLUMNS = (
+    Change.id,
+    Change.time,
+    Change.op,
+    Change.record_type,
+    Change.record,
+    Change.version,
+)
+
+
 def changes_after(after: int, args: dict[str, Any], limit: int) -> list[Change]:
     """At most `limit` changes after the seq `after` (up to the seq `until`, when given) that
-    pass the feed's filters, in order."""
-    query = Change.select().where(Change.id > after)
+    pass the feed's filters, in order; only their FEED_COLUMNS."""
+    query = Change.select(*FEED_COLUMNS).where(Change.id > after)
     if args.get("until") is not None:
         query = query.where(Change.id <= args["until"])
     return list(filtered(query, args).order_by(Change.id).limit(limit))

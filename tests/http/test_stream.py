@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import sseclient
 
+from api.http import streams
 from tests.helpers import assert_problem
 
 SOURCE = "al-monitor-2020-04-07-us-iran-showdown-iraq"
+EXCERPT = (
+    "Kataib Hezbollah spokesman Mohammad Mohyee warned against four possible moves by the "
+    "United States."
+)
 
 
 def feed(client, query: str = "") -> list[dict]:
@@ -84,13 +90,7 @@ def test_new_changes_arrive_and_a_source_filter_keeps_the_tombstones(make_app, c
         "id": "streamed-actor",
         "name": "Streamed",
         "kind": "person",
-        "citations": [
-            {
-                "source": SOURCE,
-                "excerpt": "Kataib Hezbollah spokesman Mohammad Mohyee warned against four "
-                "possible moves by the United States.",
-            }
-        ],
+        "citations": [{"source": SOURCE, "excerpt": EXCERPT}],
     }
 
     def write() -> None:
@@ -136,3 +136,46 @@ def test_streams_are_bounded_per_client(make_app, database_url):
 def test_bad_stream_arguments_are_422(client, path, headers, where):
     body = assert_problem(client.get(path, headers=headers), 422)
     assert where in [e["path"] for e in body["errors"]], body
+
+
+def test_unfiltered_streams_take_new_changes_from_the_watcher_woken_by_the_commit(
+    make_app, curated, monkeypatch
+):
+    """On PostgreSQL the watcher waits a minute between looks (poll and fallback), yet a new
+    change arrives at once: the commit's notification woke it. On SQLite it polls. Streams
+    without a `source` filter read what the watcher keeps; a type filter still applies."""
+    postgres = curated.url.startswith("postgresql")
+    monkeypatch.setattr(streams, "FALLBACK_SECONDS", 60.0)
+    app = make_app(
+        curated.url,
+        STREAM_MAX_SECONDS=20,
+        STREAM_HEARTBEAT_SECONDS=60,
+        STREAM_POLL_SECONDS=60 if postgres else 0.05,
+    )
+    client = app.test_client()
+    response, events = open_stream(client, "/v1/changes/stream")
+    short = make_app(curated.url, STREAM_MAX_SECONDS=3, STREAM_HEARTBEAT_SECONDS=60)
+    typed, typed_events = open_stream(short.test_client(), "/v1/changes/stream?record_type=event")
+    body = {
+        "id": "watched-actor",
+        "name": "Watched",
+        "kind": "person",
+        "citations": [{"source": SOURCE, "excerpt": EXCERPT}],
+    }
+    written = []
+
+    def write() -> None:
+        written.append(time.monotonic())
+        assert (
+            app.test_client().post("/v1/actors", json=body, headers=curated.auth()).status_code
+            == 201
+        )
+
+    threading.Timer(0.5, write).start()  # after the watcher has begun to wait
+    (created,) = (json.loads(e.data) for e in read(events, 1))
+    arrived = time.monotonic()
+    response.close()
+    assert (created["op"], created["id"]) == ("create", "watched-actor")
+    assert arrived - written[0] < 10  # not the minute of a poll
+    assert read(typed_events) == []  # until it ends: the actor was not for it
+    typed.close()

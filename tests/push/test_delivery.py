@@ -10,12 +10,16 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 
+import api.push.worker as worker_module
 from api.push import PushSettings
 from api.push.worker import Worker
+from api.store.db import database
+from api.store.models import Change, utcnow
 from tests.helpers import BRIEFING
 from tests.push_helpers import DNS, Receiver
 
@@ -280,3 +284,59 @@ def test_a_worker_killed_mid_batch_loses_nothing(client, curated):
         assert len(seqs) - len(expected) <= 1  # at most the delivery in flight, twice
         assert seqs == sorted(seqs)  # in order, a repeat only of the one in flight
         assert all(r["verified"] for r in receiver.received)
+
+
+def test_the_worker_prunes_deliveries_done_with_past_the_retention(client, curated):
+    """Delivered ones, and those of a disabled subscription, go once their change is older
+    than the retention; what an enabled subscription still has to receive stays."""
+    with Receiver() as kept, Receiver(status=500) as failing, Receiver() as late:
+        a = subscribe(client, curated, kept.url)
+        b = subscribe(client, curated, failing.url)
+        kept.secrets.append(a["secret"])
+        start = last_seq(client)
+        write_actor(client, curated, "push-old")
+        once = PushSettings(allow_http=True, allow_loopback=True, max_attempts=1)
+        Worker(once, DNS).drain()  # a: delivered; b: failed, disabled
+        c = subscribe(client, curated, late.url)
+        late.secrets.append(c["secret"])
+        write_actor(client, curated, "push-new")  # pending for a, b (disabled) and c
+        with database.connection_context():  # both changes two days old
+            two_days_ago = utcnow() - dt.timedelta(days=2)
+            Change.update(time=two_days_ago).where(Change.id > start).execute()
+        day = PushSettings(allow_http=True, allow_loopback=True, retention_seconds=86400)
+        assert Worker(day, DNS).prune() == 3
+        assert [d["status"] for d in deliveries(client, curated, a["id"])] == ["pending"]
+        assert deliveries(client, curated, b["id"]) == []
+        assert [d["status"] for d in deliveries(client, curated, c["id"])] == ["pending"]
+        assert Worker(day, DNS).prune() == 0
+        Worker(FAST, DNS).drain()  # nothing an enabled subscription awaited was lost
+        new = feed_after(client, start)[-1]["seq"]
+        assert kept.seqs()[-1] == new and late.seqs() == [new]
+
+
+def test_on_postgresql_a_commit_wakes_the_idle_worker(client, curated, monkeypatch):
+    """Its threads wait a minute between looks (poll and fallback), yet the change arrives
+    at once: the commit's notification woke them."""
+    if not curated.url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY: PostgreSQL only")
+    monkeypatch.setattr(worker_module, "FALLBACK_SECONDS", 60.0)
+    slow = PushSettings(allow_http=True, allow_loopback=True, poll_seconds=60.0)
+    with Receiver() as receiver:
+        receiver.secrets.append(subscribe(client, curated, receiver.url)["secret"])
+        worker = Worker(slow, DNS)
+        thread = threading.Thread(target=worker.run)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not worker.listening and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert worker.listening
+            time.sleep(0.3)  # every thread has looked once and waits
+            write_actor(client, curated, "push-notified")
+            deadline = time.monotonic() + 15
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(receiver.received) == 1 and receiver.received[0]["verified"]
+        finally:
+            worker.stop()
+            thread.join(15)
