@@ -41,6 +41,7 @@ from api.store.models import (
     Source,
     Statement,
     StatementPrincipal,
+    StixJson,
     Subscription,
     sources_of_change,
     utcnow,
@@ -287,6 +288,20 @@ def _to_v18(migrator: SchemaMigrator) -> None:
         months.fill_months(model)
 
 
+def _to_v19(migrator: SchemaMigrator) -> None:
+    """v19 (STIX kept rendered): each record's STIX object kept as JSON (`stix_json`,
+    api/queries/stix_kept.py), every one stale until rendered: `briefing db upgrade` renders
+    them after the migration, and a reader renders a stale one on the spot meanwhile;
+    `create_objects` adds the triggers that keep them fresh."""
+    database.create_tables([StixJson], safe=True)
+    StixJson.delete().execute()
+    for record_type in ("actor", "relation", "location", "event", "statement"):
+        database.execute_sql(
+            f"INSERT INTO stix_json (record_type, record_id) SELECT '{record_type}', id "
+            f'FROM "{record_type}"'
+        )
+
+
 # version -> the function that brings the version before it up to it
 
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
@@ -307,6 +322,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     16: _to_v16,
     17: _to_v17,
     18: _to_v18,
+    19: _to_v19,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 
