@@ -39,7 +39,8 @@ BATCH = 1_000
 # a write renders at most this many stale objects (as api/queries/rendered.py, and for the
 # same reason); readers render the rest meanwhile
 _REFRESH_AT_MOST = 5_000
-_SELF_LINK = '"url": "/v1/'  # how a body's link to its record starts (stix._common)
+_SEPARATORS = (",", ":")  # bodies are stored compact
+_SELF_LINK = '"url":"/v1/'  # how a body's link to its record starts (stix._common)
 
 _namespace = [DEFAULT_STIX_NAMESPACE]
 
@@ -103,7 +104,7 @@ def render(
         slugs = dict(model.select(model.slug, model.id).where(model.id.in_(ids)).tuples())
         for record in records:
             obj = stix.to_stix(record_type, record, ctx)
-            found[slugs[record["id"]]] = (json.dumps(obj), obj["modified"])
+            found[slugs[record["id"]]] = (json.dumps(obj, separators=_SEPARATORS), obj["modified"])
     return found
 
 
@@ -214,7 +215,7 @@ def objects(
         body = stored.get(key, (None, None))[0]
         object_id = stix.stix_id(namespace, entry.record_type, entry.slug, entry.kind)
         kind = object_id.partition("--")[0]
-        start = f'{{"type": "{kind}", "spec_version": "{stix.SPEC_VERSION}", "id": "{object_id}"'
+        start = f'{{"type":"{kind}","spec_version":"{stix.SPEC_VERSION}","id":"{object_id}"'
         if body is not None and body.startswith(start):
             found[key] = body
         else:
@@ -222,7 +223,7 @@ def objects(
     if missing:
         found.update((key, body) for key, (body, _) in _fresh(missing, namespace).items())
     if base_url:
-        rooted = f'"url": "{base_url}/v1/'
+        rooted = f'"url":"{base_url}/v1/'
         found = {key: body.replace(_SELF_LINK, rooted) for key, body in found.items()}
     return found
 
