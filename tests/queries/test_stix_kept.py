@@ -5,6 +5,9 @@ after such a write shows the new state with a new `modified`. On both backends."
 from __future__ import annotations
 
 import json
+import uuid
+
+import peewee as pw
 
 from api.queries import stix_kept
 from api.store.db import database
@@ -66,3 +69,16 @@ def test_kept_objects_are_fresh_and_follow_what_they_copy(curated):
 
     stored, fresh = kept_and_fresh(namespace)
     assert len(stored) == len(fresh) and stored == fresh
+
+
+def test_pages_read_the_kept_objects_of_their_own_namespace(curated, make_app):
+    """What a reader serves is the stored body (a body changed behind the service shows), unless
+    it was rendered under another namespace: then it is rendered on the spot."""
+    client = curated.app.test_client()
+    with database.connection_context():
+        StixJson.update(body=pw.fn.REPLACE(StixJson.body, '"Kataib', '"Stored Kataib')).where(
+            StixJson.record_type == "actor"
+        ).execute()
+    assert by_record(client)["actor/kataib-hezbollah"]["name"] == "Stored Kataib Hezbollah"
+    other = make_app(curated.url, STIX_NAMESPACE=uuid.uuid4()).test_client()
+    assert by_record(other)["actor/kataib-hezbollah"]["name"] == "Kataib Hezbollah"
