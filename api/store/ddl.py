@@ -300,18 +300,28 @@ STALE_STIX: list[tuple[str, str, tuple[str, ...] | None, str]] = [
         None,
         "record_type = {row}.record_type AND record_id = {row}.record_id",
     ),
+    # one rule per record type: an OR across types made SQLite scan every object
     (
         "actor",
         "UPDATE",
         ("slug", "name", "kind", "updated_at"),
-        "(record_type = 'event' AND record_id IN ("
+        "record_type = 'event' AND record_id IN ("
         "SELECT event_id FROM event_participant WHERE actor_id = {row}.id "
-        "UNION ALL SELECT event_id FROM event_casualty WHERE side_id = {row}.id)) "
-        "OR (record_type = 'relation' AND record_id IN (SELECT id FROM relation "
-        "WHERE subject_id = {row}.id "
-        "UNION ALL SELECT id FROM relation WHERE object_id = {row}.id)) "
-        f"OR (record_type = 'statement' AND record_id IN ({_ACTOR_STATEMENTS} "
-        "UNION ALL SELECT id FROM statement WHERE outlet_id = {row}.id))",
+        "UNION ALL SELECT event_id FROM event_casualty WHERE side_id = {row}.id)",
+    ),
+    (
+        "actor",
+        "UPDATE",
+        ("slug", "kind", "updated_at"),
+        "record_type = 'relation' AND record_id IN (SELECT id FROM relation "
+        "WHERE subject_id = {row}.id UNION ALL SELECT id FROM relation WHERE object_id = {row}.id)",
+    ),
+    (
+        "actor",
+        "UPDATE",
+        ("slug", "name", "kind", "updated_at"),
+        f"record_type = 'statement' AND record_id IN ({_ACTOR_STATEMENTS} "
+        "UNION ALL SELECT id FROM statement WHERE outlet_id = {row}.id)",
     ),
     (
         "source",
