@@ -3,7 +3,7 @@
 and joins them, instead of building 1,000 records and mapping each to STIX.
 
 - A writer renders what it made stale before its transaction ends (`refresh`): the triggers of
-  api/store/ddl.py `STALE_STIX` null the body of every object that shows a row that changed
+  api/store/ddl.py `STALE_STIX` mark (`stix_stale`) every object that shows a row that changed
   (its own row and links, its citations, and what it copies from other records: the kind of
   an actor it refers to, a speaker's name, the places around a place, a cited source's title
   and url), whoever wrote it. Sources' reports are not kept: they list what cites them.
@@ -21,6 +21,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+import peewee as pw
+
 from api.config import DEFAULT_STIX_NAMESPACE
 from api.queries import stix
 from api.queries.actors import ACTORS, load_actors_alone
@@ -31,7 +33,7 @@ from api.queries.relations import RELATIONS, relations_by_id
 from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
 from api.store.db import database
-from api.store.models import StixJson
+from api.store.models import StixJson, StixStale
 
 KEPT = {c.name: c for c in (ACTORS, LOCATIONS, RELATIONS, EVENTS, STATEMENTS)}
 _LOADED = {**KEPT, SOURCES.name: SOURCES}
@@ -130,11 +132,8 @@ def refresh(at_most: int | None = _REFRESH_AT_MOST) -> int:
     transaction; how many. Called last in every write, under the write lock."""
     done = 0
     for record_type in KEPT:
-        stale = (
-            StixJson.select(StixJson.record_id)
-            .where((StixJson.record_type == record_type) & StixJson.body.is_null())
-            .order_by(StixJson.record_id)
-        )
+        marked = StixStale.record_type == record_type
+        stale = StixStale.select(StixStale.record_id).where(marked).order_by(StixStale.record_id)
         while at_most is None or done < at_most:
             size = BATCH if at_most is None else min(BATCH, at_most - done)
             ids = [row_id for (row_id,) in stale.limit(size).tuples()]
@@ -147,6 +146,7 @@ def refresh(at_most: int | None = _REFRESH_AT_MOST) -> int:
                     (StixJson.record_type == record_type) & StixJson.record_id.in_(gone)
                 ).execute()
             _store(record_type, bodies)
+            StixStale.delete().where(marked & StixStale.record_id.in_(ids)).execute()
             done += len(ids)
     return done
 
@@ -157,9 +157,10 @@ def fill(after: dict[str, int] | None = None) -> int:
     done = 0
     for record_type, collection in KEPT.items():
         last = (after or {}).get(record_type, 0)
-        StixJson.delete().where(
-            (StixJson.record_type == record_type) & (StixJson.record_id > last)
-        ).execute()
+        for table in (StixJson, StixStale):
+            table.delete().where(
+                (table.record_type == record_type) & (table.record_id > last)
+            ).execute()
         model = collection.model
         while True:
             query = model.select(model.id).where(model.id > last).order_by(model.id)
@@ -172,13 +173,19 @@ def fill(after: dict[str, int] | None = None) -> int:
 
 
 def _stored(entries: Sequence[Entry]) -> dict[tuple[str, int], tuple[str | None, str | None]]:
-    """{(record type, row id): (body, modified)} of the entries' kept objects."""
+    """{(record type, row id): (body, modified)} of the entries' kept objects not marked stale."""
     found: dict[tuple[str, int], tuple[str | None, str | None]] = {}
     for record_type, row_ids in stix.grouped((e.record_type, e.row_id) for e in entries).items():
 
         def build(ids: list[int], record_type: str = record_type) -> Any:
+            marked = StixStale.select(pw.SQL("1")).where(
+                (StixStale.record_type == StixJson.record_type)
+                & (StixStale.record_id == StixJson.record_id)
+            )
             return StixJson.select(StixJson.record_id, StixJson.body, StixJson.modified).where(
-                (StixJson.record_type == record_type) & StixJson.record_id.in_(ids)
+                (StixJson.record_type == record_type)
+                & StixJson.record_id.in_(ids)
+                & ~pw.fn.EXISTS(marked)
             )
 
         # the type is a literal of the compiled query, so each type compiles its own

@@ -42,6 +42,7 @@ from api.store.models import (
     Statement,
     StatementPrincipal,
     StixJson,
+    StixStale,
     Subscription,
     sources_of_change,
     utcnow,
@@ -290,14 +291,15 @@ def _to_v18(migrator: SchemaMigrator) -> None:
 
 def _to_v19(migrator: SchemaMigrator) -> None:
     """v19 (STIX kept rendered): each record's STIX object kept as JSON (`stix_json`,
-    api/queries/stix_kept.py), every one stale until rendered: `briefing db upgrade` renders
-    them after the migration, and a reader renders a stale one on the spot meanwhile;
-    `create_objects` adds the triggers that keep them fresh."""
-    database.create_tables([StixJson], safe=True)
+    api/queries/stix_kept.py), every one marked stale (`stix_stale`) until rendered: `briefing
+    db upgrade` renders them after the migration, and a reader renders a stale one on the spot
+    meanwhile; `create_objects` adds the triggers that keep them fresh."""
+    database.create_tables([StixJson, StixStale], safe=True)
     StixJson.delete().execute()
+    StixStale.delete().execute()
     for record_type in ("actor", "relation", "location", "event", "statement"):
         database.execute_sql(
-            f"INSERT INTO stix_json (record_type, record_id) SELECT '{record_type}', id "
+            f"INSERT INTO stix_stale (record_type, record_id) SELECT '{record_type}', id "
             f'FROM "{record_type}"'
         )
 

@@ -11,13 +11,14 @@ import peewee as pw
 
 from api.queries import stix_kept
 from api.store.db import database
-from api.store.models import StixJson
+from api.store.models import StixJson, StixStale
 from tests.queries.test_rendered import write
 
 
 def kept_and_fresh(namespace) -> tuple[dict, dict]:
     """{(record type, row id): (object, modified)} as stored, and as rendered now."""
     with database.connection_context():
+        assert not StixStale.select().exists()  # each write rendered what it made stale
         rows = list(StixJson.select().tuples())
         stored = {(t, i): (json.loads(body), modified) for t, i, body, modified in rows if body}
         fresh = {}
