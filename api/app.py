@@ -21,6 +21,7 @@ from api.http.base import Api
 from api.http.errors import unavailable
 from api.http.json_provider import JSONProvider
 from api.http.security import init_security, trust_hosts
+from api.queries import stix_kept
 from api.queries.paging import CursorSigner
 from api.store import db, migrations
 
@@ -62,6 +63,7 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.testing:
         log.warning("SECRET_KEY is not set: cursors are signed with the public development key")
     app.extensions["cursors"] = CursorSigner(app.config["SECRET_KEY"])  # http.list_query
+    stix_kept.use_namespace(app.config["STIX_NAMESPACE"])  # writers render STIX under it
 
 
 def register_api(app: Flask) -> None:
@@ -81,8 +83,11 @@ def register_api(app: Flask) -> None:
 
 
 def remember_base_url(app: Flask) -> None:
-    """Each request notes its base URL for absolute links (http_cache.remember_base_url)."""
+    """Each request notes its base URL for absolute links (http_cache.remember_base_url), and
+    the STIX namespace its writes render objects under (one process may serve several apps)."""
     app.before_request(http_cache.remember_base_url)
+    namespace = app.config["STIX_NAMESPACE"]
+    app.before_request(lambda: stix_kept.use_namespace(namespace))
 
 
 def serve_docs_assets(app: Flask) -> None:

@@ -98,8 +98,9 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade_command() -> None:
     """Create the schema, or migrate it to this release's version (safe to run concurrently);
-    then render the event records left stale (more than one write renders, or written around
-    the service)."""
+    then render the event records and STIX objects left stale (more than one write renders,
+    written around the service, or new in this version)."""
+    from api.queries import stix_kept
     from api.queries.events import EVENT_JSON
     from api.store.db import database
     from api.store.ddl import exclusive, fulltext_configuration
@@ -117,6 +118,10 @@ def db_upgrade_command() -> None:
         rendered = EVENT_JSON.refresh(at_most=None)
     if rendered:
         click.echo(f"rendered {rendered} stale event record(s)")
+    with database.connection_context(), exclusive(bump=False):
+        rendered = stix_kept.refresh(at_most=None)
+    if rendered:
+        click.echo(f"rendered {rendered} stale STIX object(s)")
     with database.connection_context():
         click.echo(f"full text: {fulltext_configuration()}")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=30, help="pages of 1,000 per scenario")
     parser.add_argument("--skip", type=int, default=200, help="pages in for the deep walk")
     parser.add_argument("--seed", type=int, default=42, help="random seed of the corpus")
+    parser.add_argument(
+        "--explain", action="store_true", help="the plans of one deep page's queries too"
+    )
     options = parser.parse_args(argv)
 
     url = database_url(options.backend, options.events, options.pg_url)
@@ -100,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     collections = client.get("/taxii2/briefing/collections/").json["collections"]
     everything = f"/taxii2/briefing/collections/{collections[0]['id']}"
     one_source = f"/taxii2/briefing/collections/{collections[1]['id']}"
-    print(f"{options.backend}: {total} records; {len(collections)} collections", flush=True)
+    print(
+        f"{options.backend}: {total} records; {len(collections)} collections; "
+        f"load average {os.getloadavg()}",
+        flush=True,
+    )
 
     rows = []
     start = walk(client, f"{everything}/objects/", options.pages)
@@ -110,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(summary("manifest: walk from the start", skipped))
     deep = walk(client, f"{everything}/objects/", options.pages, skipped["next"])
     rows.append(summary(f"objects: walk from page {options.skip + 1}", deep))
+    if options.explain:
+        explain(client, f"{everything}/objects/?limit={LIMIT}&next={skipped['next']}")
     source_walk = walk(client, f"{one_source}/objects/", options.pages)
     rows.append(summary("source collection: walk", source_walk))
     # a poll after the corpus was written: only what changed since (here, nothing)
@@ -151,10 +161,30 @@ def main(argv: list[str] | None = None) -> int:
                 "records": total,
                 "whole_walk_estimate_s": round((total + 2) / rate),
                 "walk_objects_per_s": round(rate),
+                "load_average": os.getloadavg(),
             }
         )
     )
     return 0
+
+
+def explain(client, path: str) -> None:
+    """Each query of one page, timed (best of 3), with its plan: the keyset reads must seek."""
+    from playhouse.test_utils import count_queries
+
+    from api.store.db import database, is_postgres
+    from bench.explain import best_of, plan
+
+    with count_queries() as counter:
+        client.get(path)
+    print(f"## plans of {path[:90]}... ({counter.count} queries)", flush=True)
+    with database.connection_context():
+        for record in counter.get_queries():
+            sql, params = record.msg
+            params = tuple(params or ())
+            took = best_of(database, sql, params)
+            print(f"- {took:.2f} ms: {sql[:240]}{' ...' if len(sql) > 240 else ''}")
+            print("  " + plan(database, sql, params, is_postgres()).replace("\n", "\n  "))
 
 
 if __name__ == "__main__":

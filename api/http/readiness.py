@@ -52,10 +52,15 @@ def readiness_checks() -> dict[str, str]:
 def readable(model: type[pw.Model]) -> bool:
     """The table answers a count and gives back its first and last rows (its b-tree's root
     and both ends)."""
+    key = model._meta.primary_key
+    if isinstance(key, pw.CompositeKey):  # ordered column by column (SQLite: no row values)
+        columns = [model._meta.fields[name] for name in key.field_names]
+    else:
+        columns = [key]
     try:
         model.select(pw.fn.COUNT(pw.SQL("*"))).scalar()
-        model.select().order_by(model._meta.primary_key).limit(1).tuples().first()
-        model.select().order_by(model._meta.primary_key.desc()).limit(1).tuples().first()
+        model.select().order_by(*columns).limit(1).tuples().first()
+        model.select().order_by(*(c.desc() for c in columns)).limit(1).tuples().first()
         return True
     except (pw.DatabaseError, pw.InterfaceError) as error:
         log.error("Readiness: table %s unreadable: %s", model._meta.table_name, error)

@@ -44,20 +44,21 @@ def accepts_stix() -> None:
         abort(406, message=f"Acceptable formats: {STIX_MEDIA_TYPE}.")
 
 
-def bundle(objects: Iterable[dict]) -> Iterator[str]:
-    """A bundle of `objects` as JSON text, written as they come (`objects` left out when
-    there are none: STIX wants one or more)."""
+def bundle(objects: Iterable[dict | str]) -> Iterator[str]:
+    """A bundle of `objects` (or of their JSON) as JSON text, written as they come (`objects`
+    left out when there are none: STIX wants one or more)."""
     yield f'{{"type": "bundle", "id": "bundle--{uuid.uuid4()}"'
     written = False
     for obj in objects:
-        yield (", " if written else ', "objects": [') + json.dumps(obj)
+        text = obj if isinstance(obj, str) else json.dumps(obj)
+        yield (", " if written else ', "objects": [') + text
         written = True
     yield "]}" if written else "}"
 
 
 def selection_objects(
     selection: taxii.Selection, namespace: uuid.UUID, base_url: str
-) -> Iterator[dict]:
+) -> Iterator[str]:
     """Every object of `selection`, read in keyset batches (TAXII's collection order); the
     first batch is read now, before the response starts."""
     first = taxii.page(selection, None, BATCH, namespace)
@@ -66,7 +67,7 @@ def selection_objects(
 
 def _batches(
     selection: taxii.Selection, namespace: uuid.UUID, base_url: str, found: taxii.Page
-) -> Iterator[dict]:
+) -> Iterator[str]:
     while True:
         yield from taxii.load(found.entries, namespace, base_url)
         if not found.more or found.last is None:

@@ -28,6 +28,7 @@ from api.ingest.problems import Problem, Reporter, SeedError, flatten
 from api.ingest.public_records import public_record_problems
 from api.ingest.references import REFERRERS, references, suggestion
 from api.ingest.write import Writer
+from api.queries import stix_kept
 from api.queries.events import EVENT_JSON
 from api.records import WRITABLE, named, of_collection
 from api.store.db import database
@@ -251,6 +252,7 @@ def create(collection: str, body: Any, by: Principal) -> WriteOutcome:
         row_id = write(collection, record)
         journal.log_created(collection, row_id, by)
         EVENT_JSON.refresh()
+        stix_kept.refresh()
         return WriteOutcome(slug, 1)
 
 
@@ -295,6 +297,7 @@ def update(
         after = journal.snapshot(collection, find(collection, slug))
         journal.log("update", collection, slug, version, by, before, after)
         EVENT_JSON.refresh()
+        stix_kept.refresh()
         return WriteOutcome(slug, version)
 
 
@@ -363,6 +366,7 @@ def delete(
             if c != "relations":
                 journal.log_updated(c, i, by, old)
         EVENT_JSON.refresh()
+        stix_kept.refresh()
         return [slug, *names]
 
 

@@ -156,6 +156,8 @@ class Context:
         return version_times(self.journal.get((record_type, slug)), updated_at)
 
     report_refs: dict[str, tuple[list[str], int]] = field(default_factory=dict)
+    # {(record type, slug): updated_at} of the records objects copy from (copied_from)
+    stamps: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def ref(self, record_type: str, ref: Mapping | None) -> str | None:
         """The STIX id of a record reference (`{id, name, kind}`)."""
@@ -516,8 +518,55 @@ _MAPPERS = {
 
 
 def to_stix(record_type: str, record: Mapping, ctx: Context) -> dict:
-    """The STIX object of a record as the JSON API writes it."""
-    return _MAPPERS[record_type](record, ctx)
+    """The STIX object of a record as the JSON API writes it; its `modified` is never before
+    the `updated_at` of a record it copies from (`copied_from`), so that a change there that
+    changes the object gives it a new version."""
+    obj = _MAPPERS[record_type](record, ctx)
+    stamps = [ctx.stamps.get(key) for key in copied_from(record_type, record)]
+    latest = max((timestamp(stamp) for stamp in stamps if stamp is not None), default=None)
+    if latest is not None and latest > obj["modified"]:
+        obj["modified"] = latest
+    return obj
+
+
+def _refs(*found: Any) -> list[Mapping]:
+    """The record references among `found` (refs, lists of refs, None)."""
+    refs: list[Mapping] = []
+    for item in found:
+        if isinstance(item, list):
+            refs.extend(r for r in item if r)
+        elif item:
+            refs.append(item)
+    return refs
+
+
+def copied_from(record_type: str, record: Mapping) -> list[tuple[str, str]]:
+    """(record type, slug) of the records whose properties a record's object copies: the
+    sources its citations quote (title, url), the actors it refers to (their kind makes the
+    type of their STIX id; a speaker's name is a note's author), the places around a place
+    (administrative_area, city). Their changes re-render it (api/store/ddl.py STALE_STIX)."""
+    found = [("source", c["source"]["id"]) for c in record.get("citations", ())]
+    if record_type == "event":
+        actors = _refs(
+            [p.get("actor") for p in record.get("participants", ())],
+            [c.get("side") for c in record.get("casualties", ())],
+        )
+    elif record_type == "relation":
+        actors = _refs(record.get("subject"), record.get("object"))
+    elif record_type == "statement":
+        actors = _refs(
+            record.get("speakers", []),
+            record.get("on_behalf_of", []),
+            record.get("addressees", []),
+            record.get("mentions", []),
+            record.get("outlet"),
+        )
+    else:
+        actors = []
+    found += [("actor", ref["id"]) for ref in actors]
+    if record_type == "location":
+        found += [("location", place["id"]) for place in record.get("ancestors", ())]
+    return found
 
 
 def revoked(change: Change, ctx: Context, actor_kinds: Mapping[str, str]) -> dict:
@@ -678,7 +727,30 @@ def context_for(namespace: uuid.UUID, base_url: str, records: Mapping[str, list[
         ctx.journal.update(journal_times(record_type, [r["id"] for r in found]))
     if records.get("source"):
         ctx.report_refs = report_refs(namespace, [r["id"] for r in records["source"]])
+    ctx.stamps = updated_times(
+        key
+        for record_type, found in records.items()
+        for r in found
+        for key in copied_from(record_type, r)
+    )
     return ctx
+
+
+_STAMPED: dict[str, type[pw.Model]] = {"source": Source, "actor": Actor, "location": Location}
+
+
+def updated_times(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """{(record type, slug): updated_at} of these sources, actors and places, one query a type."""
+    found: dict[tuple[str, str], Any] = {}
+    for record_type, slugs in grouped(keys).items():
+        model = _STAMPED[record_type]
+        wanted = list(set(slugs))
+        for at in range(0, len(wanted), 1000):
+            query = model.select(model.slug, model.updated_at).where(
+                model.slug.in_(wanted[at : at + 1000])
+            )
+            found.update(((record_type, slug), stamp) for slug, stamp in query.tuples())
+    return found
 
 
 def actor_kinds(slugs: Iterable[str]) -> dict[str, str]:

@@ -26,20 +26,20 @@ from typing import Any
 
 import peewee as pw
 
-from api.queries import stix
-from api.queries.actors import ACTORS, load_actors_alone
+from api.queries import stix, stix_kept
+from api.queries.actors import ACTORS
 from api.queries.collection import Collection, filtered
 from api.queries.errors import InvalidParameter
 from api.queries.events import EVENTS
 from api.queries.filters import PROBE_ABOVE, read_in_sort_order
 from api.queries.list_query import ListQuery
-from api.queries.loading import model_columns, prepared, typed_rows
+from api.queries.loading import prepared
 from api.queries.locations import LOCATIONS
 from api.queries.paging import CursorSigner, Sort, count_rows
-from api.queries.relations import RELATIONS, relations_by_id
+from api.queries.relations import RELATIONS
 from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
-from api.store.models import Change, Source
+from api.store.models import Change, Source, StixJson
 
 # the record types in the order a collection lists those added at the same time; tombstones
 # (deleted records) come after them
@@ -199,7 +199,13 @@ def _record_rows(
         journaled = Change.select(Change.record).where(
             (Change.record_type == collection.name) & Change.time.in_(stamps)
         )
-        query = query.where(model.updated_at.in_(stamps) | model.slug.in_(journaled))
+        kept = StixJson.select(StixJson.record_id).where(
+            (StixJson.record_type == collection.name)
+            & StixJson.modified.in_([stix.timestamp(v) for v in stamps])
+        )  # its modified may follow a record it copies from (stix.to_stix)
+        query = query.where(
+            model.updated_at.in_(stamps) | model.slug.in_(journaled) | model.id.in_(kept)
+        )
     if resolved.slugs is not None:
         query = query.where(model.slug.in_(list(resolved.slugs[collection.name])))
     if collection.name == "actor" and selection.types:
@@ -337,15 +343,17 @@ def page(selection: Selection, after: Position | None, limit: int, namespace: uu
     entries = _named(read)
     if selection.versions:  # exactly: a record's version may come from its journal
         wanted = {stix.timestamp(v) for v in selection.versions}
-        found = versions(entries)
+        found = versions(entries, namespace)
         entries = [e for e, version in zip(entries, found, strict=True) if version in wanted]
     return Page(entries, more, last)
 
 
-def versions(entries: list[Entry]) -> list[str]:
+def versions(entries: list[Entry], namespace: uuid.UUID) -> list[str]:
     """The version (`modified`) of each entry's object, as its STIX object has it."""
+    records = [e for e in entries if e.rank not in (SHARED, TOMBSTONES)]
+    kept = stix_kept.versions(records, namespace)
+    pairs = ((e.record_type, e.slug) for e in records if e.record_type == "source")
     journal: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = {}
-    pairs = ((e.record_type, e.slug) for e in entries if e.rank not in (SHARED, TOMBSTONES))
     for record_type, slugs in stix.grouped(pairs).items():
         journal.update(stix.journal_times(record_type, slugs))
     found = []
@@ -354,6 +362,8 @@ def versions(entries: list[Entry]) -> list[str]:
             found.append(stix.EXTENSION_PUBLISHED)
         elif entry.revoked:
             found.append(stix.timestamp(entry.added))
+        elif (entry.record_type, entry.row_id) in kept:
+            found.append(kept[(entry.record_type, entry.row_id)])
         else:
             key = (entry.record_type, entry.slug)
             found.append(stix.version_times(journal.get(key), entry.added)[1])
@@ -363,25 +373,22 @@ def versions(entries: list[Entry]) -> list[str]:
 # ---------------------------------------------------------------- loading
 
 
-def load(entries: list[Entry], namespace: uuid.UUID, base_url: str) -> list[dict]:
-    """The STIX objects of `entries`, in order: records as their JSON reads, tombstones
-    revoked."""
-    by_type: dict[str, list[Entry]] = {}
-    kinds: dict[str, str] = {}
-    for entry in entries:
-        if not entry.revoked and entry.rank != SHARED:
-            by_type.setdefault(entry.record_type, []).append(entry)
-    records = {name: records_of(name, [e.row_id for e in found]) for name, found in by_type.items()}
-    ctx = stix.context_for(namespace, base_url, records)
-    objects: dict[tuple[str, str], dict] = {}
-    for name, found in records.items():
-        for record in found:
-            objects[(name, record["id"])] = stix.to_stix(name, record, ctx)
-    changes = {
-        c.id: c
-        for c in Change.select().where(Change.id.in_([e.row_id for e in entries if e.revoked]))
-    }
+def load(entries: list[Entry], namespace: uuid.UUID, base_url: str) -> list[str]:
+    """The STIX objects of `entries` as JSON, in order: records as kept (api/queries/
+    stix_kept.py), sources' reports built now, tombstones revoked."""
+    records = [e for e in entries if e.rank not in (SHARED, TOMBSTONES)]
+    kept = stix_kept.objects(records, namespace, base_url)
+    built: dict[tuple[str, Any], dict] = {}
+    sources = [e.row_id for e in records if e.record_type == "source"]
+    if sources:
+        reports = {"source": stix_kept.records_of("source", sources)}
+        ctx = stix.context_for(namespace, base_url, reports)
+        for record in reports["source"]:
+            built[("source", record["id"])] = stix.to_stix("source", record, ctx)
+    revoked = [e.row_id for e in entries if e.revoked]
+    changes = {c.id: c for c in Change.select().where(Change.id.in_(revoked))} if revoked else {}
     if changes:
+        ctx = stix.Context(namespace, base_url)
         tombstones = list(changes.values())
         for record_type, group in stix.grouped(
             (c.record_type, c.record) for c in tombstones
@@ -394,50 +401,20 @@ def load(entries: list[Entry], namespace: uuid.UUID, base_url: str) -> list[dict
             for end in ("subject", "object")
         ]
         kinds = stix.actor_kinds(ends)
-    result = []
+        for change_id, change in changes.items():
+            built[("tombstone", change_id)] = stix.revoked(change, ctx, kinds)
     shared = {"producer": stix.producer(), "extension": stix.extension_definition()}
+    result = []
     for entry in entries:
         if entry.rank == SHARED:
-            result.append(shared[entry.slug])
+            result.append(json.dumps(shared[entry.slug]))
         elif entry.revoked:
-            result.append(stix.revoked(changes[entry.row_id], ctx, kinds))
-        elif (entry.record_type, entry.slug) in objects:
-            result.append(objects[(entry.record_type, entry.slug)])
+            result.append(json.dumps(built[("tombstone", entry.row_id)]))
+        elif (entry.record_type, entry.row_id) in kept:
+            result.append(kept[(entry.record_type, entry.row_id)])
+        elif (entry.record_type, entry.slug) in built:
+            result.append(json.dumps(built[(entry.record_type, entry.slug)]))
     return result
-
-
-def records_of(record_type: str, row_ids: list[int]) -> list[dict]:
-    """The records of rows of one type as the JSON API writes them, in `row_ids` order."""
-    collection = _BY_TYPE[record_type]
-    model = collection.model
-    if collection is RELATIONS:
-        return _relations_of(row_ids)
-    # rows as dicts read like models (loading.Row) where the loader reads plain columns only
-    if (collection.light_rows and collection.base_query is None) or collection is ACTORS:
-        fields, names = model_columns(model)
-        cursor = prepared(
-            f"taxii-rows:{record_type}",
-            lambda ids: model.select(*fields).where(model.id.in_(ids)).tuples(),
-            row_ids,
-        )
-        rows: list[Any] = list(typed_rows(cursor, fields, names))
-    else:
-        rows = [collection.row(r) for r in collection.query().where(model.id.in_(row_ids))]
-    position = {row_id: i for i, row_id in enumerate(row_ids)}
-    rows.sort(key=lambda row: position[row.id])
-    if collection.rendered is not None:
-        return [json.loads(body) for body in collection.records(rows, as_json=True)]
-    if collection is ACTORS:
-        return load_actors_alone(rows)
-    return collection.load(rows)
-
-
-def _relations_of(row_ids: list[int]) -> list[dict]:
-    """Relations by row id, in `row_ids` order (read as rows, not models: a page holds a
-    thousand)."""
-    position = {row_id: i for i, row_id in enumerate(row_ids)}
-    found = sorted(relations_by_id(row_ids), key=lambda pair: position[pair[0].id])
-    return [record for _row, record in found]
 
 
 def manifests(entries: list[Entry], namespace: uuid.UUID) -> list[dict[str, Any]]:
@@ -449,7 +426,7 @@ def manifests(entries: list[Entry], namespace: uuid.UUID) -> list[dict[str, Any]
             "version": version,
             "media_type": stix.STIX_MEDIA_TYPE,
         }
-        for entry, version in zip(entries, versions(entries), strict=True)
+        for entry, version in zip(entries, versions(entries, namespace), strict=True)
     ]
 
 

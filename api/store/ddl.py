@@ -16,7 +16,7 @@ from api.store.models import TABLES, Release, SchemaVersion
 from schemas.registry import SEARCHABLE
 
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 18
+SCHEMA_VERSION = 19
 _SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -228,6 +228,203 @@ def _stale_event_triggers() -> list[str]:
     return statements
 
 
+# A record's STIX object is kept rendered in `stix_json` (api/queries/stix_kept.py). These
+# triggers mark it stale (a row in `stix_stale`; a narrow table: a write to an actor that 130,000
+# objects refer to marks them in a fraction of the time that rewriting their stored rows took)
+# whenever something the object shows changes: its own row and links, its citations, and what
+# it copies from other records (the type of an actor ref, a speaker's name, the names of the
+# places around a place, a cited source's title and url; the object's `modified` follows their
+# `updated_at` too, api/queries/stix.py). Each is (table, the writes that matter, the columns
+# whose update matters (None: any), the SELECT of the (record type, record id) of the objects
+# that show the row `{row}`). A record's own row also marks it on insert, and takes its object
+# and mark away on delete.
+_STIX_OWN = ("actor", "relation", "location", "event", "statement")
+_ACTOR_STATEMENTS = " UNION ALL ".join(
+    f"SELECT 'statement', statement_id FROM statement_{link} WHERE actor_id = {{row}}.id"
+    for link in ("speaker", "principal", "addressee", "mention")
+)
+STALE_STIX: list[tuple[str, str, tuple[str, ...] | None, str]] = [
+    *(
+        (
+            table,
+            "INSERT UPDATE" if table != "location" else "INSERT",
+            None,
+            f"SELECT '{table}' AS t, {{row}}.id AS i",
+        )
+        for table in _STIX_OWN
+    ),
+    (  # not its places at each level (api/store/places.py): its object shows none of them
+        "location",
+        "UPDATE",
+        (
+            "slug",
+            "name",
+            "kind",
+            "parent_id",
+            "path",
+            "latitude",
+            "longitude",
+            "coordinate_precision",
+            "country",
+            "description",
+            "version",
+            "updated_at",
+        ),
+        "SELECT 'location' AS t, {row}.id AS i",
+    ),
+    *(
+        (
+            f"{table}_alias",
+            "INSERT UPDATE DELETE",
+            None,
+            f"SELECT '{table}' AS t, {{row}}.{table}_id AS i",
+        )
+        for table in ("actor", "location")
+    ),
+    (
+        "location_region",
+        "INSERT UPDATE DELETE",
+        None,
+        "SELECT 'location' AS t, {row}.location_id AS i",
+    ),
+    *(
+        (link, "INSERT UPDATE DELETE", None, "SELECT 'event' AS t, {row}.event_id AS i")
+        for link in ("event_participant", "event_casualty")
+    ),
+    *(
+        (
+            f"statement_{link}",
+            "INSERT UPDATE DELETE",
+            None,
+            "SELECT 'statement' AS t, {row}.statement_id AS i",
+        )
+        for link in ("speaker", "principal", "addressee", "mention", "event")
+    ),
+    (
+        "citation",
+        "INSERT UPDATE DELETE",
+        None,
+        "SELECT {row}.record_type AS t, {row}.record_id AS i WHERE {row}.record_type != 'source'",
+    ),
+    (
+        "actor",
+        "UPDATE",
+        ("slug", "name", "kind", "updated_at"),
+        "SELECT 'event' AS t, event_id AS i FROM event_participant WHERE actor_id = {row}.id "
+        "UNION ALL SELECT 'event', event_id FROM event_casualty WHERE side_id = {row}.id "
+        "UNION ALL SELECT 'relation', id FROM relation WHERE subject_id = {row}.id "
+        "UNION ALL SELECT 'relation', id FROM relation WHERE object_id = {row}.id "
+        f"UNION ALL {_ACTOR_STATEMENTS} "
+        "UNION ALL SELECT 'statement', id FROM statement WHERE outlet_id = {row}.id",
+    ),
+    (
+        "source",
+        "UPDATE",
+        ("slug", "title", "url", "updated_at"),
+        "SELECT record_type AS t, record_id AS i FROM citation WHERE source_id = {row}.id "
+        "AND record_type != 'source'",
+    ),
+    (  # the places within it show its name (administrative_area, city) and its id
+        "location",
+        "UPDATE",
+        ("slug", "name", "kind", "path", "updated_at"),
+        "SELECT 'location' AS t, id AS i FROM location "
+        "WHERE substr(path, 1, length({row}.path)) = {row}.path",
+    ),
+]
+_STIX_GONE = (
+    "DELETE FROM stix_json WHERE record_type = '{table}' AND record_id = {row}.id; "
+    "DELETE FROM stix_stale WHERE record_type = '{table}' AND record_id = {row}.id"
+)
+
+
+def _stix_mark(select: str) -> str:
+    """The statement that marks the objects `select` names (as `t`, `i`) stale, unless marked.
+    Not INSERT OR IGNORE: SQLite applies the conflict policy of the statement that fired the
+    trigger instead, and a foreign key's SET NULL fires them as an aborting UPDATE."""
+    return (
+        f"INSERT INTO stix_stale (record_type, record_id) SELECT DISTINCT t, i FROM ({select}) "
+        "AS x WHERE NOT EXISTS (SELECT 1 FROM stix_stale AS s "
+        "WHERE s.record_type = x.t AND s.record_id = x.i)"
+    )
+
+
+def _stix_rules() -> list[tuple[str, str, str, str, tuple[str, ...] | None, list[str]]]:
+    """(trigger, function, table, write, columns, statements with OLD/NEW) of every trigger that
+    keeps `stix_json` current."""
+    rules: list[tuple[str, str, str, str, tuple[str, ...] | None, list[str]]] = []
+    for table in _STIX_OWN:
+        gone = _STIX_GONE.format(table=table, row="OLD")
+        rules.append((f"{table}_stix_gone", f"{table}_stix_gone", table, "DELETE", None, [gone]))
+    for number, (table, writes, columns, select) in enumerate(STALE_STIX):
+        name = f"{table}_stix_{number}"
+        for write in writes.split():
+            rows = {"INSERT": ["NEW"], "UPDATE": ["OLD", "NEW"], "DELETE": ["OLD"]}[write]
+            if write == "UPDATE" and "{row}." not in select.replace("{row}.id", ""):
+                rows = ["NEW"]  # it names its objects by the row's id alone, which stays
+            statements = [_stix_mark(select.format(row=row)) for row in rows]
+            trigger = f"{name}_{write[0].lower()}"
+            rules.append((trigger, trigger, table, write, columns, statements))
+    return rules
+
+
+def _stale_stix_triggers() -> list[str]:
+    """The statements that create what is missing of the triggers keeping `stix_json`
+    current on the bound backend (on PostgreSQL, a function per trigger)."""
+    postgres = is_postgres()
+    statements: list[str] = []
+    existing: set[str] = set()
+    rules = _stix_rules()
+    if postgres:  # CREATE TRIGGER locks its table: only those missing
+        tables = sorted({table for _, _, table, *_ in rules})
+        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[])"
+        existing = {name for (name,) in database.execute_sql(query, (tables,))}
+    for trigger, function, table, write, columns, actions in rules:
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns or ())
+        if postgres:
+            if trigger in existing:
+                continue
+            statements.append(
+                f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN {'; '.join(actions)}; RETURN NULL; END $$"
+            )
+            statements.append(
+                f"CREATE TRIGGER {trigger} AFTER {write} ON {table} FOR EACH ROW "
+                + (f"WHEN ({changed}) " if changed else "")
+                + f"EXECUTE FUNCTION {function}()"
+            )
+        else:
+            body = "; ".join(actions).replace("OLD.", "old.").replace("NEW.", "new.")
+            when = changed.replace("IS DISTINCT FROM", "IS NOT")
+            when = when.replace("OLD.", "old.").replace("NEW.", "new.")
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER {write} ON {table} "
+                + (f"WHEN {when} " if when else "")
+                + f"BEGIN {body}; END"
+            )
+    return statements
+
+
+def _stix_columns_present() -> bool:
+    """Whether every column the `stix_json` triggers watch exists (a migration before the
+    version that adds one creates today's tables, but these triggers only at the end)."""
+    present: dict[str, set[str]] = {}
+    for table, _writes, columns, _condition in STALE_STIX:
+        if table not in present:
+            present[table] = {column.name for column in database.get_columns(table)}
+        if not set(columns or ()) <= present[table]:
+            return False
+    return True
+
+
+def drop_stale_stix_triggers() -> None:
+    """Drop the triggers keeping `stix_json` current (a bulk load renders its objects once, at
+    the end; `create_objects()` makes them again)."""
+    for trigger, _function, table, *_ in _stix_rules():
+        on = f" ON {table}" if is_postgres() else ""
+        database.execute_sql(f"DROP TRIGGER IF EXISTS {trigger}{on}")
+
+
 def drop_stale_event_triggers() -> None:
     """Drop the triggers of STALE_EVENTS (a bulk load renders its events once, at the end;
     `create_objects()` makes them again)."""
@@ -409,6 +606,9 @@ def create_objects() -> None:
         database.execute_sql(statement)
     for statement in _stale_event_triggers():
         database.execute_sql(statement)
+    if _stix_columns_present():
+        for statement in _stale_stix_triggers():
+            database.execute_sql(statement)
     data_version.create()
 
 
@@ -421,6 +621,7 @@ def drop_schema() -> None:
                 snapshots.drop(storage)
         if not is_postgres():  # SQLite's DROP TABLE deletes the rows first: their cascades
             drop_stale_event_triggers()  # would fire these triggers on tables dropped before
+            drop_stale_stix_triggers()
         database.drop_tables(TABLES, safe=True, cascade=is_postgres())
         if not is_postgres():
             database.execute_sql("DROP TABLE IF EXISTS search_fts")
@@ -429,3 +630,5 @@ def drop_schema() -> None:
             database.execute_sql("DROP FUNCTION IF EXISTS bump_data_version()")
             for table, *_ in STALE_EVENTS:
                 database.execute_sql(f"DROP FUNCTION IF EXISTS {table}_stales_event_json()")
+            for _trigger, function, *_ in _stix_rules():
+                database.execute_sql(f"DROP FUNCTION IF EXISTS {function}()")

@@ -43,6 +43,8 @@ from api.store.models import (
     Source,
     Statement,
     StatementPrincipal,
+    StixJson,
+    StixStale,
     Subscription,
     sources_of_change,
     utcnow,
@@ -290,6 +292,21 @@ def _to_v18(migrator: SchemaMigrator) -> None:
         months.fill_months(model)
 
 
+def _to_v19(migrator: SchemaMigrator) -> None:
+    """v19 (STIX kept rendered): each record's STIX object kept as JSON (`stix_json`,
+    api/queries/stix_kept.py), every one marked stale (`stix_stale`) until rendered: `briefing
+    db upgrade` renders them after the migration, and a reader renders a stale one on the spot
+    meanwhile; `create_objects` adds the triggers that keep them fresh."""
+    database.create_tables([StixJson, StixStale], safe=True)
+    StixJson.delete().execute()
+    StixStale.delete().execute()
+    for record_type in ("actor", "relation", "location", "event", "statement"):
+        database.execute_sql(
+            f"INSERT INTO stix_stale (record_type, record_id) SELECT '{record_type}', id "
+            f'FROM "{record_type}"'
+        )
+
+
 # version -> the function that brings the version before it up to it
 
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
@@ -310,6 +327,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     16: _to_v16,
     17: _to_v17,
     18: _to_v18,
+    19: _to_v19,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -300,6 +300,35 @@ class EventJson(BaseModel):
         table_name = "event_json"
 
 
+class StixJson(BaseModel):
+    """A record's STIX 2.1 object as JSON (api/queries/stix_kept.py), with its `modified`: read
+    by TAXII pages and STIX exports instead of being built again, unless `stix_stale` marks it
+    (the triggers of api/store/ddl.py `STALE_STIX` do whenever the record or what its object
+    copies from another record changes). Sources' reports are not kept (few, and they list what
+    cites them)."""
+
+    record_type = pw.CharField(max_length=16)
+    record_id = pw.IntegerField()
+    body = pw.TextField()
+    modified = pw.CharField(max_length=32)  # the object's `modified`
+
+    class Meta:
+        table_name = "stix_json"
+        primary_key = pw.CompositeKey("record_type", "record_id")
+
+
+class StixStale(BaseModel):
+    """A record whose kept STIX object is stale or missing: the writer renders it before its
+    transaction ends (or `briefing db upgrade`, or a reader on the spot meanwhile)."""
+
+    record_type = pw.CharField(max_length=16)
+    record_id = pw.IntegerField()
+
+    class Meta:
+        table_name = "stix_stale"
+        primary_key = pw.CompositeKey("record_type", "record_id")
+
+
 class EventCasualty(BaseModel):
     """One casualty figure of an event: killed and wounded of one side (an actor, or null
     when the source does not split by side), exact, at least or about (CASUALTY_QUALIFIERS).
@@ -585,6 +614,8 @@ TABLES: tuple[type[BaseModel], ...] = (
     EventParticipant,
     EventCasualty,
     EventJson,
+    StixJson,
+    StixStale,
     Statement,
     StatementSpeaker,
     StatementPrincipal,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from api.queries import stix_kept
 from api.queries.events import EVENT_JSON
 from api.store.db import database, is_postgres
 from api.store.ddl import exclusive
@@ -64,6 +65,7 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
     # estimated total rows for the progress bar (the bar ends on the exact count)
     writer = CorpusWriter(int(plan.events * 17 + plan.actors * 3 + plan.locations * 3), progress)
     before = max_id(Event)
+    kept_before = {name: max_id(c.model) for name, c in stix_kept.KEPT.items()}
     max_id_before = {model: max_id(model) for model in (Event, Statement)}
     try:
         with deferred_indexes(list(WRITTEN_TABLES.values())):
@@ -77,6 +79,7 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
         for model in WRITTEN_TABLES.values():  # batch's queries are planned blind, and slow)
             database.execute_sql(f'ANALYZE "{model._meta.table_name}"')
     EVENT_JSON.fill(after=before)  # rendered once, the triggers off while the rows went in
+    stix_kept.fill(after=kept_before)  # and every STIX object
     return counts
 
 

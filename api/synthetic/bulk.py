@@ -154,6 +154,7 @@ def deferred_indexes(models: Sequence[type[pw.Model]]) -> Iterator[None]:
     for name in ddl.AGGREGATE_INDEXES:
         database.execute_sql(f"DROP INDEX IF EXISTS {name}")
     ddl.drop_stale_event_triggers()  # the caller renders the events it wrote, once
+    ddl.drop_stale_stix_triggers()  # and their STIX objects
     if is_postgres():
         for name in GIN_INDEXES:
             database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
