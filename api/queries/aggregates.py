@@ -64,7 +64,7 @@ from api.store.models import (
     StatementSpeaker,
     date_span,
 )
-from api.store.places import LEVEL_FIELDS
+from api.store.places import NO_LOCATION, NOT_AT_LEVEL
 from schemas.arguments import DATE_DIMENSIONS, PLACE_DIMENSIONS, ROLE_DIMENSIONS
 
 # Places whose `centroid` coordinates stand for an area, not a point of one grid cell.
@@ -332,32 +332,24 @@ class Dates(Dimension):
         return [(key, None, n / total) for key, n in days.items()]
 
 
-_NO_LOCATION, _NOT_AT_LEVEL = -1, 0  # what Places' column holds instead of a place's id
-
-
 class Places(Dimension):
-    """The place at an administrative level: the record's place or the one around it, read
-    from the level's column of its location (api/store/places.py), grouped in SQL."""
+    """The place at an administrative level: the record's place or the one around it, as the
+    event row keeps it (api/store/places.py: a place's id, NOT_AT_LEVEL or NO_LOCATION),
+    grouped in SQL without a join."""
 
     labelled = True
 
-    def __init__(self, name: str, located: pw.Field) -> None:
-        self.name, self.located = name, located
-        self.location = Location.alias(f"place_{name}")
-        self.level = getattr(self.location, LEVEL_FIELDS[name].name)
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.level = getattr(Event, f"{name}_place_id")
 
     def columns(self) -> list[pw.Node]:
-        no_place = pw.Case(None, [(self.located.is_null(), _NO_LOCATION)], _NOT_AT_LEVEL)
-        return [pw.fn.COALESCE(self.level, no_place)]
-
-    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
-        on = self.location.id == self.located
-        return query.join(self.location, pw.JOIN.LEFT_OUTER, on=on).switch(owner.model)
+        return [self.level]
 
     def place(self, values: tuple) -> list[Placement]:
-        if values[0] == _NO_LOCATION:
+        if values[0] == NO_LOCATION:
             return [(None, "no_location", 1.0)]
-        if values[0] == _NOT_AT_LEVEL:
+        if values[0] == NOT_AT_LEVEL:
             return [(None, "not_located_at_level", 1.0)]
         return [(values[0], None, 1.0)]
 
@@ -534,7 +526,7 @@ def dimension(kind: str, name: str, shape: Shape, asked: ListQuery) -> Dimension
     if name in DATE_DIMENSIONS:
         return Dates(name, model, shape.spread)
     if name in PLACE_DIMENSIONS:
-        return Places(name, Event.location)
+        return Places(name)
     if name == "grid":
         return Grid(Event.location, shape.cell)
     if name in ("type", "sub_type"):
@@ -687,38 +679,54 @@ def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
     flags = _casualty_flags() if casualties else None
 
     dated = next((d for d in dimensions if isinstance(d, Dates)), None)
+    overlapping = any(isinstance(d, Linked | Dyad) for d in dimensions)
+    # each row of a precise pass is one group of its own, which no other row adds to: the
+    # database may keep the most frequent and sum the others (not with `fill`, which makes
+    # groups of those it reads, nor `spread`, which adds to them)
+    limited = not (overlapping or shape.fill or shape.spread)
     groups: dict[tuple, Sums] = defaultdict(Sums)
+    beyond = Beyond()
     for precise, condition in dated.passes() if dated else [(True, None)]:
         if dated is not None:
             dated.precise = precise
-        rows = _grouped_rows(collection, dimensions, flags, casualties, condition, asked)
+        query = _grouped(collection, dimensions, flags, casualties, condition, asked)
+        if limited and precise:
+            rows = _most_frequent(query, shape.limit, casualties, beyond)
+        else:
+            rows = _read(query.tuples())
         _place_rows(rows, dimensions, groups)
 
-    summed = sum(s.count for s in groups.values())
-    if any(isinstance(d, Linked | Dyad) for d in dimensions):
+    summed = sum(s.count for s in groups.values()) + beyond.sums.count
+    if overlapping:
         total = _total(collection, asked, casualties)  # groups may overlap: count apart
     else:  # each record is in exactly one group (or spread over some): the groups add up
         total = Sums()
         for sums in groups.values():
             total.merge(sums)
+        total.merge(beyond.sums)
     if shape.fill:
         _fill(groups, dimensions, asked)
-    return _answer(kind, shape, dimensions, groups, total, summed, casualties)
+    return _answer(kind, shape, dimensions, groups, beyond, total, summed, casualties)
 
 
-def _grouped_rows(
+def _grouped(
     collection: Collection,
     dimensions: list[Dimension],
     flags: pw.SelectQuery | None,
     casualties: bool,
     condition: pw.Node | None,
     asked: ListQuery,
-) -> list[tuple]:
+) -> pw.SelectQuery:
     """One row per distinct combination of the dimensions' columns (of the records that meet
-    `condition` too), with the metrics summed: (*columns, count, *casualty sums)."""
+    `condition` too), with the metrics summed: (*columns, count, *casualty sums), named `c0`
+    ... and `m0` ..."""
     model = collection.model
     columns = [column for d in dimensions for column in d.columns()]
-    select = model.select(*columns, *_metric_columns(casualties, flags))
+    metrics = _metric_columns(casualties, flags)
+    select = model.select(
+        *[c.alias(f"c{i}") for i, c in enumerate(columns)],
+        *[m.alias(f"m{i}") for i, m in enumerate(metrics)],
+    )
     for d in dimensions:
         select = d.join(select, model.id)
     if flags is not None:
@@ -728,8 +736,51 @@ def _grouped_rows(
         select = select.where(condition)
     # by position: PostgreSQL would not match an expression with parameters to its twin
     select = select.group_by(*[pw.SQL(str(i + 1)) for i in range(len(columns))])
-    query = matching(collection, select, asked).query().tuples()
-    return _read(query)
+    return matching(collection, select, asked).query()
+
+
+@dataclass
+class Beyond:
+    """The groups a query left in the database (fewer than the most frequent): how many, and
+    their metrics summed."""
+
+    groups: int = 0
+    sums: Sums = field(default_factory=lambda: Sums())
+
+
+# how the metrics of several groups add up (_metric_columns' order): sums, and flags (MAX)
+_SUMMED_METRICS = ("SUM", "SUM", "SUM", "MAX", "MAX", "SUM", "SUM", "MAX", "MAX")
+
+
+def _most_frequent(
+    grouped: pw.SelectQuery, limit: int, casualties: bool, beyond: Beyond
+) -> list[tuple]:
+    """The rows of `grouped` whose count is at least that of its `limit`-th most frequent (all
+    of them when it has fewer); the others summed by the database into `beyond`. The most
+    frequent `limit` groups of the whole answer are among those rows (or come from another
+    pass): no row below is ever kept, whatever ties are broken by."""
+    sql, params = grouped.sql()
+    width = len(grouped.selected_columns)
+    metrics = [f"m{i}" for i in range(9 if casualties else 1)]
+    threshold = f"COALESCE((SELECT m0 FROM grouped ORDER BY m0 DESC LIMIT 1 OFFSET {limit - 1}), 0)"
+    # as integers: on PostgreSQL a numeric sum would make the whole column numeric
+    summed = ", ".join(
+        f"CAST({how}({m}) AS BIGINT)" for how, m in zip(_SUMMED_METRICS, metrics, strict=False)
+    )
+    nulls = ", ".join(["NULL"] * (width - len(metrics)))
+    query = (
+        f"WITH grouped AS MATERIALIZED ({sql}) "
+        f"SELECT *, 0 FROM grouped WHERE m0 >= {threshold} "
+        f"UNION ALL SELECT {nulls}, {summed}, COUNT(*) FROM grouped WHERE m0 < {threshold}"
+    )
+    with pw.__exception_wrapper__:
+        rows = list(grouped._database.execute_sql(query, params))
+    below = rows.pop()  # the sums row comes last: UNION ALL keeps the order of its arms
+    if below[-1]:
+        beyond.groups += below[-1]
+        sums = below[width - len(metrics) : -1]  # PostgreSQL sums counts as numeric
+        beyond.sums.add([v if v is None else float(v) for v in sums], 1.0)
+    return [row[:-1] for row in rows]
 
 
 def _read(query: pw.SelectQuery) -> list[tuple]:
@@ -813,6 +864,7 @@ def _answer(
     shape: Shape,
     dimensions: list[Dimension],
     groups: dict[tuple, Sums],
+    beyond: Beyond,
     total: Sums,
     summed: float,
     casualties: bool,
@@ -826,6 +878,7 @@ def _answer(
     if len(items) > shape.limit:
         items.sort(key=internal_order)
         kept, rest = items[: shape.limit], items[shape.limit :]
+    groups_total = len(items) + beyond.groups
     public = [d.public({keys[i] for (keys, _), _ in kept}) for i, d in enumerate(dimensions)]
     names = [d.name for d in dimensions]
     rows = []
@@ -840,15 +893,16 @@ def _answer(
         group.update(sums.as_json(casualties))
         rows.append(group)
     _sorted(rows, shape, dimensions)
-    if rest:
+    if rest or beyond.groups:
         other = Sums()
+        other.merge(beyond.sums)
         for _, sums in rest:
             other.merge(sums)
         row: dict[str, Any] = {"key": dict.fromkeys(names)}
         if any(d.labelled for d in dimensions):
             row["label"] = {d.name: None for d in dimensions if d.labelled}
         row.update(other.as_json(casualties))
-        row["rest"] = len(rest)
+        row["rest"] = len(rest) + beyond.groups
         rows.append(row)
     body = {
         "group_by": list(names),
@@ -860,7 +914,7 @@ def _answer(
     placed = [d.name for d in dimensions if isinstance(d, Places)]
     points = points_of(row["key"][name] for row in rows for name in placed if row["key"][name])
     grid = any(isinstance(d, Grid) for d in dimensions)
-    return Aggregation(body, len(items), points, shape.cell if grid else None)
+    return Aggregation(body, groups_total, points, shape.cell if grid else None)
 
 
 def sort_order(shape: Shape) -> str:

@@ -287,6 +287,26 @@ def _to_v18(migrator: SchemaMigrator) -> None:
         months.fill_months(model)
 
 
+def _to_v19(migrator: SchemaMigrator) -> None:
+    """v19: each event keeps its location's place at each level (`country_place_id` ...,
+    api/store/places.py; -1 for no place), kept by triggers that `upgrade` creates with the
+    aggregates' indexes on them. One UPDATE fills them, the triggers off while it runs."""
+    ddl.drop_stale_event_triggers()  # the copies change no record: `upgrade` makes them again
+    places.drop_event_place_triggers()
+    present = {c.name for c in database.get_columns("event")}
+    for field in (
+        Event.country_place_id,
+        Event.province_place_id,
+        Event.district_place_id,
+        Event.city_place_id,
+    ):
+        if field.column_name not in present:
+            database.execute_sql(
+                f"ALTER TABLE event ADD COLUMN {field.column_name} INTEGER NOT NULL DEFAULT -1"
+            )
+    places.fill_event_places()
+
+
 # version -> the function that brings the version before it up to it
 
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
@@ -307,6 +327,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     16: _to_v16,
     17: _to_v17,
     18: _to_v18,
+    19: _to_v19,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 
