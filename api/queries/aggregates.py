@@ -50,6 +50,7 @@ from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
 from api.store import data_version
 from api.store.db import is_postgres
+from api.store.months import month_sql
 from api.store.models import (
     Actor,
     Citation,
@@ -66,6 +67,7 @@ from api.store.models import (
 )
 from api.store.places import NO_LOCATION, NOT_AT_LEVEL
 from schemas.arguments import DATE_DIMENSIONS, PLACE_DIMENSIONS, ROLE_DIMENSIONS
+from schemas.vocabularies import DATE_PRECISIONS
 
 # Places whose `centroid` coordinates stand for an area, not a point of one grid cell.
 AREA_KINDS = frozenset({"country", "region", "province", "administrative_region", "district"})
@@ -311,15 +313,42 @@ class Dates(Dimension):
         model = self.model
         if self.precise:  # both ends, equal here: an index of the months is then read in order
             return [self.start, self.end]
-        # why a record is imprecise follows from its first day, precision and kind (the first
-        # day of a date's own span is the first of the record's, unless its start is open);
-        # where it is spread, from its last day too
-        spread = [model.range_end] if self.spread else []
-        return [model.range_start, model.date_precision, model.date_kind, *spread]
+        if not self.spread:  # why, said by the database: one row per reason
+            return [self.reason()]
+        # spread over the buckets of its days, from its first and last day (why it is
+        # imprecise follows from its first day, precision and kind: the first day of a date's
+        # own span is the first of the record's, unless its start is open)
+        return [model.range_start, model.date_precision, model.date_kind, model.range_end]
+
+    def reason(self) -> pw.Node:
+        """SQL: `imprecise_reason` of an imprecise record: the date's own span (a week from
+        its Monday, a month, a year) covers several buckets, always (a precision coarser than
+        the bucket) or for a week across a month's (quarter's, year's) end."""
+        model, rank = self.model, _PRECISION_RANK[self.name]
+        coarser = [p for p in DATE_PRECISIONS if p != "week" and _PRECISION_RANK[p] > rank]
+        crossing: list[tuple[pw.Node, str]] = [
+            (model.date_kind == "on_or_before", "open_start"),
+            (model.date_precision.in_(coarser or [""]), "date_precision"),
+        ]
+        if self.name == "day":
+            crossing.append((model.date_precision == "week", "date_precision"))
+        elif self.name != "week":  # a week's Monday and Sunday in different months ...
+            sunday = (
+                model.range_start + 6
+                if is_postgres()
+                else pw.fn.date(model.range_start, "+6 days")
+            )
+            per = {"month": 1, "quarter": 3, "year": 12}[self.name]
+            across = month_sql(model.range_start) / per != month_sql(sunday) / per
+            crossing.append(((model.date_precision == "week") & across, "date_precision"))
+        crossing.append((model.date_kind == "window", "window"))
+        return pw.Case(None, crossing, "span")
 
     def place(self, values: tuple) -> list[Placement]:
         if len(values) == 2:
             return [(_public_bucket(self.name, values[0]), None, 1.0)]
+        if len(values) == 1:
+            return [(None, values[0], 1.0)]
         start, precision, kind = _as_date(values[0]), values[1], values[2]
         reason = imprecise_reason(self.name, start, precision, kind, 2)
         if not self.spread or reason == "open_start":
@@ -380,7 +409,10 @@ class Grid(Dimension):
             ],
             None,
         )
-        return [reason, _floor(place.latitude / self.cell), _floor(place.longitude / self.cell)]
+        # no cell where there is a reason: each row is then one group (the database may keep
+        # the most frequent groups by counting rows)
+        cell = [_floor(place.latitude / self.cell), _floor(place.longitude / self.cell)]
+        return [reason, *[pw.Case(None, [(reason.is_null(), part)], None) for part in cell]]
 
     def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
         on = self.location.id == self.located
