@@ -50,7 +50,6 @@ from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
 from api.store import data_version
 from api.store.db import is_postgres
-from api.store.months import month_sql
 from api.store.models import (
     Actor,
     Citation,
@@ -65,6 +64,7 @@ from api.store.models import (
     StatementSpeaker,
     date_span,
 )
+from api.store.months import month_sql
 from api.store.places import NO_LOCATION, NOT_AT_LEVEL
 from schemas.arguments import DATE_DIMENSIONS, PLACE_DIMENSIONS, ROLE_DIMENSIONS
 from schemas.vocabularies import DATE_PRECISIONS
@@ -334,9 +334,7 @@ class Dates(Dimension):
             crossing.append((model.date_precision == "week", "date_precision"))
         elif self.name != "week":  # a week's Monday and Sunday in different months ...
             sunday = (
-                model.range_start + 6
-                if is_postgres()
-                else pw.fn.date(model.range_start, "+6 days")
+                model.range_start + 6 if is_postgres() else pw.fn.date(model.range_start, "+6 days")
             )
             per = {"month": 1, "quarter": 3, "year": 12}[self.name]
             across = month_sql(model.range_start) / per != month_sql(sunday) / per
