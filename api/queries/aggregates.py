@@ -64,7 +64,7 @@ from api.store.models import (
     StatementSpeaker,
     date_span,
 )
-from api.store.months import month_sql
+from api.store.months import WEEK_OFFSET, month_sql
 from api.store.places import NO_LOCATION, NOT_AT_LEVEL
 from schemas.arguments import DATE_DIMENSIONS, PLACE_DIMENSIONS, ROLE_DIMENSIONS
 from schemas.vocabularies import DATE_PRECISIONS
@@ -182,23 +182,18 @@ def imprecise_reason(
 
 
 _EPOCH = dt.date(1970, 1, 1)
-_WEEK_OFFSET = 1_000_000  # weeks added so that every week number is positive (year 1 too)
 
 
 def _bucket_sql(granularity: str, model: type[pw.Model], end: bool) -> pw.Node:
     """SQL: the bucket of a record's first (`end` False) or last day as a number (a day as the
-    date itself): weeks counted from the Monday before 1970-01-01, months as the month number
-    the record keeps (year * 12 + month - 1, api/store/months.py), quarters as year * 4 +
-    quarter - 1, years as such. Numbers group faster than the text of a key, and an index holds
-    the months."""
+    date itself): the week or month number the record keeps (api/store/months.py), quarters as
+    year * 4 + quarter - 1, years as such. Numbers group faster than the text of a key, and an
+    index holds the weeks and months."""
     column = model.range_end if end else model.range_start
     if granularity == "day":
         return column
     if granularity == "week":
-        if is_postgres():
-            return (column - pw.SQL("DATE '1970-01-01'") + 3 + 7 * _WEEK_OFFSET) / 7
-        days = pw.fn.julianday(column) - 2440587.5  # since 1970-01-01
-        return pw.Cast((days + 3 + 7 * _WEEK_OFFSET) / 7, "INTEGER")
+        return model.end_week if end else model.start_week
     month = model.end_month if end else model.start_month
     if granularity == "month":
         return month
@@ -211,7 +206,7 @@ def _public_bucket(granularity: str, raw: Any) -> str:
         return _as_date(raw).isoformat()
     number = int(raw)
     if granularity == "week":
-        monday = _EPOCH + dt.timedelta(days=7 * (number - _WEEK_OFFSET) - 3)
+        monday = _EPOCH + dt.timedelta(days=7 * (number - WEEK_OFFSET) - 3)
         return bucket_of("week", monday)
     if granularity == "month":
         return f"{number // 12:04d}-{number % 12 + 1:02d}"

@@ -342,6 +342,7 @@ AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
         "",
     ),
     "event_province_months": ("event", ("province_place_id", "start_month", "end_month"), ""),
+    "event_weeks": ("event", ("start_week", "end_week"), ""),
     "event_across_months": (
         "event",
         ("range_start", "date_precision", "date_kind", "type", "range_end", "start_month"),

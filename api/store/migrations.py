@@ -290,7 +290,9 @@ def _to_v18(migrator: SchemaMigrator) -> None:
 def _to_v19(migrator: SchemaMigrator) -> None:
     """v19: each event keeps its location's place at each level (`country_place_id` ...,
     api/store/places.py; -1 for no place), kept by triggers that `upgrade` creates with the
-    aggregates' indexes on them. One UPDATE fills them, the triggers off while it runs."""
+    aggregates' indexes on them; events and statements keep the weeks of their spans
+    (`start_week`, `end_week`, api/store/months.py) as they keep its months. One UPDATE of each
+    table fills them, the triggers off while it runs."""
     ddl.drop_stale_event_triggers()  # the copies change no record: `upgrade` makes them again
     places.drop_event_place_triggers()
     present = {c.name for c in database.get_columns("event")}
@@ -305,6 +307,14 @@ def _to_v19(migrator: SchemaMigrator) -> None:
                 f"ALTER TABLE event ADD COLUMN {field.column_name} INTEGER NOT NULL DEFAULT -1"
             )
     places.fill_event_places()
+    for model in (Event, Statement):  # and the weeks of their spans, as numbers
+        present = {c.name for c in database.get_columns(model._meta.table_name)}
+        for column in ("start_week", "end_week"):
+            if column not in present:
+                database.execute_sql(
+                    f"ALTER TABLE {model._meta.table_name} ADD COLUMN {column} INTEGER"
+                )
+        months.fill_weeks(model)
 
 
 # version -> the function that brings the version before it up to it

@@ -261,6 +261,9 @@ class Dated(BaseModel):
     # api/store/months.py), written with them: aggregates group by them
     start_month = pw.IntegerField(null=True)
     end_month = pw.IntegerField(null=True)
+    # and their ISO weeks as numbers (api/store/months.py week_number)
+    start_week = pw.IntegerField(null=True)
+    end_week = pw.IntegerField(null=True)
 
 
 class Event(Dated):
