@@ -62,6 +62,8 @@ def scenarios(country: str) -> dict[str, str]:
         "month-type": "/v1/events/aggregate?group_by=month,type",
         "province-month": "/v1/events/aggregate?group_by=province,month",
         "grid": f"/v1/events/aggregate?group_by=grid&cell=0.5&{year}",
+        "speaker": "/v1/statements/aggregate?group_by=speaker",
+        "week-explorer": "/v1/events/aggregate?group_by=week&fill=zero",
     }
 
 

@@ -42,7 +42,7 @@ from api.store.models import (
     date_span,
     relation_slug,
 )
-from api.store.places import refresh_levels
+from api.store.places import lift_out, refresh_levels
 
 _IDENTITY = {"relations": ("subject", "predicate", "object")}  # fields that make the id
 
@@ -355,12 +355,11 @@ def delete(
             if c == "relations":  # an actor's relations go with it
                 _remove_row("relations", i)
                 journal.log_deleted("relations", old["id"], version, by, old)
+        # places within it stay within the places around it
+        around = lift_out(row.id) if collection == "locations" else None
         _remove_row(collection, row.id)
-        if collection == "locations":  # places within it no longer lie within it
-            Location.update(path=pw.fn.REPLACE(Location.path, row.path, "/")).where(
-                Location.path.startswith(row.path)
-            ).execute()
-            refresh_levels()  # and no longer in the places around it
+        if around is not None:
+            refresh_levels(around)
         journal.log_deleted(collection, slug, row.version, by, before)
         for (c, i), (old, _) in befores.items():
             if c != "relations":

@@ -38,7 +38,7 @@ from api.store.models import (
     date_span,
     relation_slug,
 )
-from api.store.months import month_number
+from api.store.months import month_number, week_number
 from api.store.places import refresh_levels
 
 _OUTCOMES = ("created", "updated", "deleted", "unchanged")
@@ -232,6 +232,7 @@ class Writer:
         )
         values = {k: data[k] for k in ("date", "end_date", "date_precision", "date_kind")}
         months = {"start_month": month_number(start), "end_month": month_number(end)}
+        months |= {"start_week": week_number(start), "end_week": week_number(end)}
         return values | {"range_start": start, "range_end": end} | months
 
     def event(self, data: dict, bundle: str) -> None:

@@ -64,8 +64,10 @@ from api.store.models import (
     StatementSpeaker,
     date_span,
 )
-from api.store.places import LEVEL_FIELDS
+from api.store.months import WEEK_OFFSET, month_sql
+from api.store.places import NO_LOCATION, NOT_AT_LEVEL
 from schemas.arguments import DATE_DIMENSIONS, PLACE_DIMENSIONS, ROLE_DIMENSIONS
+from schemas.vocabularies import DATE_PRECISIONS
 
 # Places whose `centroid` coordinates stand for an area, not a point of one grid cell.
 AREA_KINDS = frozenset({"country", "region", "province", "administrative_region", "district"})
@@ -180,23 +182,18 @@ def imprecise_reason(
 
 
 _EPOCH = dt.date(1970, 1, 1)
-_WEEK_OFFSET = 1_000_000  # weeks added so that every week number is positive (year 1 too)
 
 
 def _bucket_sql(granularity: str, model: type[pw.Model], end: bool) -> pw.Node:
     """SQL: the bucket of a record's first (`end` False) or last day as a number (a day as the
-    date itself): weeks counted from the Monday before 1970-01-01, months as the month number
-    the record keeps (year * 12 + month - 1, api/store/months.py), quarters as year * 4 +
-    quarter - 1, years as such. Numbers group faster than the text of a key, and an index holds
-    the months."""
+    date itself): the week or month number the record keeps (api/store/months.py), quarters as
+    year * 4 + quarter - 1, years as such. Numbers group faster than the text of a key, and an
+    index holds the weeks and months."""
     column = model.range_end if end else model.range_start
     if granularity == "day":
         return column
     if granularity == "week":
-        if is_postgres():
-            return (column - pw.SQL("DATE '1970-01-01'") + 3 + 7 * _WEEK_OFFSET) / 7
-        days = pw.fn.julianday(column) - 2440587.5  # since 1970-01-01
-        return pw.Cast((days + 3 + 7 * _WEEK_OFFSET) / 7, "INTEGER")
+        return model.end_week if end else model.start_week
     month = model.end_month if end else model.start_month
     if granularity == "month":
         return month
@@ -209,7 +206,7 @@ def _public_bucket(granularity: str, raw: Any) -> str:
         return _as_date(raw).isoformat()
     number = int(raw)
     if granularity == "week":
-        monday = _EPOCH + dt.timedelta(days=7 * (number - _WEEK_OFFSET) - 3)
+        monday = _EPOCH + dt.timedelta(days=7 * (number - WEEK_OFFSET) - 3)
         return bucket_of("week", monday)
     if granularity == "month":
         return f"{number // 12:04d}-{number % 12 + 1:02d}"
@@ -311,15 +308,40 @@ class Dates(Dimension):
         model = self.model
         if self.precise:  # both ends, equal here: an index of the months is then read in order
             return [self.start, self.end]
-        # why a record is imprecise follows from its first day, precision and kind (the first
-        # day of a date's own span is the first of the record's, unless its start is open);
-        # where it is spread, from its last day too
-        spread = [model.range_end] if self.spread else []
-        return [model.range_start, model.date_precision, model.date_kind, *spread]
+        if not self.spread:  # why, said by the database: one row per reason
+            return [self.reason()]
+        # spread over the buckets of its days, from its first and last day (why it is
+        # imprecise follows from its first day, precision and kind: the first day of a date's
+        # own span is the first of the record's, unless its start is open)
+        return [model.range_start, model.date_precision, model.date_kind, model.range_end]
+
+    def reason(self) -> pw.Node:
+        """SQL: `imprecise_reason` of an imprecise record: the date's own span (a week from
+        its Monday, a month, a year) covers several buckets, always (a precision coarser than
+        the bucket) or for a week across a month's (quarter's, year's) end."""
+        model, rank = self.model, _PRECISION_RANK[self.name]
+        coarser = [p for p in DATE_PRECISIONS if p != "week" and _PRECISION_RANK[p] > rank]
+        crossing: list[tuple[pw.Node, str]] = [
+            (model.date_kind == "on_or_before", "open_start"),
+            (model.date_precision.in_(coarser or [""]), "date_precision"),
+        ]
+        if self.name == "day":
+            crossing.append((model.date_precision == "week", "date_precision"))
+        elif self.name != "week":  # a week's Monday and Sunday in different months ...
+            sunday = (
+                model.range_start + 6 if is_postgres() else pw.fn.date(model.range_start, "+6 days")
+            )
+            per = {"month": 1, "quarter": 3, "year": 12}[self.name]
+            across = month_sql(model.range_start) / per != month_sql(sunday) / per
+            crossing.append(((model.date_precision == "week") & across, "date_precision"))
+        crossing.append((model.date_kind == "window", "window"))
+        return pw.Case(None, crossing, "span")
 
     def place(self, values: tuple) -> list[Placement]:
         if len(values) == 2:
             return [(_public_bucket(self.name, values[0]), None, 1.0)]
+        if len(values) == 1:
+            return [(None, values[0], 1.0)]
         start, precision, kind = _as_date(values[0]), values[1], values[2]
         reason = imprecise_reason(self.name, start, precision, kind, 2)
         if not self.spread or reason == "open_start":
@@ -332,32 +354,24 @@ class Dates(Dimension):
         return [(key, None, n / total) for key, n in days.items()]
 
 
-_NO_LOCATION, _NOT_AT_LEVEL = -1, 0  # what Places' column holds instead of a place's id
-
-
 class Places(Dimension):
-    """The place at an administrative level: the record's place or the one around it, read
-    from the level's column of its location (api/store/places.py), grouped in SQL."""
+    """The place at an administrative level: the record's place or the one around it, as the
+    event row keeps it (api/store/places.py: a place's id, NOT_AT_LEVEL or NO_LOCATION),
+    grouped in SQL without a join."""
 
     labelled = True
 
-    def __init__(self, name: str, located: pw.Field) -> None:
-        self.name, self.located = name, located
-        self.location = Location.alias(f"place_{name}")
-        self.level = getattr(self.location, LEVEL_FIELDS[name].name)
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.level = getattr(Event, f"{name}_place_id")
 
     def columns(self) -> list[pw.Node]:
-        no_place = pw.Case(None, [(self.located.is_null(), _NO_LOCATION)], _NOT_AT_LEVEL)
-        return [pw.fn.COALESCE(self.level, no_place)]
-
-    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
-        on = self.location.id == self.located
-        return query.join(self.location, pw.JOIN.LEFT_OUTER, on=on).switch(owner.model)
+        return [self.level]
 
     def place(self, values: tuple) -> list[Placement]:
-        if values[0] == _NO_LOCATION:
+        if values[0] == NO_LOCATION:
             return [(None, "no_location", 1.0)]
-        if values[0] == _NOT_AT_LEVEL:
+        if values[0] == NOT_AT_LEVEL:
             return [(None, "not_located_at_level", 1.0)]
         return [(values[0], None, 1.0)]
 
@@ -388,7 +402,10 @@ class Grid(Dimension):
             ],
             None,
         )
-        return [reason, _floor(place.latitude / self.cell), _floor(place.longitude / self.cell)]
+        # no cell where there is a reason: each row is then one group (the database may keep
+        # the most frequent groups by counting rows)
+        cell = [_floor(place.latitude / self.cell), _floor(place.longitude / self.cell)]
+        return [reason, *[pw.Case(None, [(reason.is_null(), part)], None) for part in cell]]
 
     def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
         on = self.location.id == self.located
@@ -534,7 +551,7 @@ def dimension(kind: str, name: str, shape: Shape, asked: ListQuery) -> Dimension
     if name in DATE_DIMENSIONS:
         return Dates(name, model, shape.spread)
     if name in PLACE_DIMENSIONS:
-        return Places(name, Event.location)
+        return Places(name)
     if name == "grid":
         return Grid(Event.location, shape.cell)
     if name in ("type", "sub_type"):
@@ -687,38 +704,54 @@ def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
     flags = _casualty_flags() if casualties else None
 
     dated = next((d for d in dimensions if isinstance(d, Dates)), None)
+    overlapping = any(isinstance(d, Linked | Dyad) for d in dimensions)
+    # each row of a precise pass is one group of its own, which no other row adds to: the
+    # database may keep the most frequent and sum the others (not with `fill`, which makes
+    # groups of those it reads, nor `spread`, which adds to them)
+    limited = not (overlapping or shape.fill or shape.spread)
     groups: dict[tuple, Sums] = defaultdict(Sums)
+    beyond = Beyond()
     for precise, condition in dated.passes() if dated else [(True, None)]:
         if dated is not None:
             dated.precise = precise
-        rows = _grouped_rows(collection, dimensions, flags, casualties, condition, asked)
+        query = _grouped(collection, dimensions, flags, casualties, condition, asked)
+        if limited and precise:
+            rows = _most_frequent(query, shape.limit, casualties, beyond)
+        else:
+            rows = _read(query.tuples())
         _place_rows(rows, dimensions, groups)
 
-    summed = sum(s.count for s in groups.values())
-    if any(isinstance(d, Linked | Dyad) for d in dimensions):
+    summed = sum(s.count for s in groups.values()) + beyond.sums.count
+    if overlapping:
         total = _total(collection, asked, casualties)  # groups may overlap: count apart
     else:  # each record is in exactly one group (or spread over some): the groups add up
         total = Sums()
         for sums in groups.values():
             total.merge(sums)
+        total.merge(beyond.sums)
     if shape.fill:
         _fill(groups, dimensions, asked)
-    return _answer(kind, shape, dimensions, groups, total, summed, casualties)
+    return _answer(kind, shape, dimensions, groups, beyond, total, summed, casualties)
 
 
-def _grouped_rows(
+def _grouped(
     collection: Collection,
     dimensions: list[Dimension],
     flags: pw.SelectQuery | None,
     casualties: bool,
     condition: pw.Node | None,
     asked: ListQuery,
-) -> list[tuple]:
+) -> pw.SelectQuery:
     """One row per distinct combination of the dimensions' columns (of the records that meet
-    `condition` too), with the metrics summed: (*columns, count, *casualty sums)."""
+    `condition` too), with the metrics summed: (*columns, count, *casualty sums), named `c0`
+    ... and `m0` ..."""
     model = collection.model
     columns = [column for d in dimensions for column in d.columns()]
-    select = model.select(*columns, *_metric_columns(casualties, flags))
+    metrics = _metric_columns(casualties, flags)
+    select = model.select(
+        *[c.alias(f"c{i}") for i, c in enumerate(columns)],
+        *[m.alias(f"m{i}") for i, m in enumerate(metrics)],
+    )
     for d in dimensions:
         select = d.join(select, model.id)
     if flags is not None:
@@ -728,8 +761,51 @@ def _grouped_rows(
         select = select.where(condition)
     # by position: PostgreSQL would not match an expression with parameters to its twin
     select = select.group_by(*[pw.SQL(str(i + 1)) for i in range(len(columns))])
-    query = matching(collection, select, asked).query().tuples()
-    return _read(query)
+    return matching(collection, select, asked).query()
+
+
+@dataclass
+class Beyond:
+    """The groups a query left in the database (fewer than the most frequent): how many, and
+    their metrics summed."""
+
+    groups: int = 0
+    sums: Sums = field(default_factory=lambda: Sums())
+
+
+# how the metrics of several groups add up (_metric_columns' order): sums, and flags (MAX)
+_SUMMED_METRICS = ("SUM", "SUM", "SUM", "MAX", "MAX", "SUM", "SUM", "MAX", "MAX")
+
+
+def _most_frequent(
+    grouped: pw.SelectQuery, limit: int, casualties: bool, beyond: Beyond
+) -> list[tuple]:
+    """The rows of `grouped` whose count is at least that of its `limit`-th most frequent (all
+    of them when it has fewer); the others summed by the database into `beyond`. The most
+    frequent `limit` groups of the whole answer are among those rows (or come from another
+    pass): no row below is ever kept, whatever ties are broken by."""
+    sql, params = grouped.sql()
+    width = len(grouped.selected_columns)
+    metrics = [f"m{i}" for i in range(9 if casualties else 1)]
+    threshold = f"COALESCE((SELECT m0 FROM grouped ORDER BY m0 DESC LIMIT 1 OFFSET {limit - 1}), 0)"
+    # as integers: on PostgreSQL a numeric sum would make the whole column numeric
+    summed = ", ".join(
+        f"CAST({how}({m}) AS BIGINT)" for how, m in zip(_SUMMED_METRICS, metrics, strict=False)
+    )
+    nulls = ", ".join(["NULL"] * (width - len(metrics)))
+    query = (
+        f"WITH grouped AS MATERIALIZED ({sql}) "
+        f"SELECT *, 0 FROM grouped WHERE m0 >= {threshold} "
+        f"UNION ALL SELECT {nulls}, {summed}, COUNT(*) FROM grouped WHERE m0 < {threshold}"
+    )
+    with pw.__exception_wrapper__:
+        rows = list(grouped._database.execute_sql(query, params))
+    below = rows.pop()  # the sums row comes last: UNION ALL keeps the order of its arms
+    if below[-1]:
+        beyond.groups += below[-1]
+        sums = below[width - len(metrics) : -1]  # PostgreSQL sums counts as numeric
+        beyond.sums.add([v if v is None else float(v) for v in sums], 1.0)
+    return [row[:-1] for row in rows]
 
 
 def _read(query: pw.SelectQuery) -> list[tuple]:
@@ -813,6 +889,7 @@ def _answer(
     shape: Shape,
     dimensions: list[Dimension],
     groups: dict[tuple, Sums],
+    beyond: Beyond,
     total: Sums,
     summed: float,
     casualties: bool,
@@ -826,6 +903,7 @@ def _answer(
     if len(items) > shape.limit:
         items.sort(key=internal_order)
         kept, rest = items[: shape.limit], items[shape.limit :]
+    groups_total = len(items) + beyond.groups
     public = [d.public({keys[i] for (keys, _), _ in kept}) for i, d in enumerate(dimensions)]
     names = [d.name for d in dimensions]
     rows = []
@@ -840,15 +918,16 @@ def _answer(
         group.update(sums.as_json(casualties))
         rows.append(group)
     _sorted(rows, shape, dimensions)
-    if rest:
+    if rest or beyond.groups:
         other = Sums()
+        other.merge(beyond.sums)
         for _, sums in rest:
             other.merge(sums)
         row: dict[str, Any] = {"key": dict.fromkeys(names)}
         if any(d.labelled for d in dimensions):
             row["label"] = {d.name: None for d in dimensions if d.labelled}
         row.update(other.as_json(casualties))
-        row["rest"] = len(rest)
+        row["rest"] = len(rest) + beyond.groups
         rows.append(row)
     body = {
         "group_by": list(names),
@@ -860,7 +939,7 @@ def _answer(
     placed = [d.name for d in dimensions if isinstance(d, Places)]
     points = points_of(row["key"][name] for row in rows for name in placed if row["key"][name])
     grid = any(isinstance(d, Grid) for d in dimensions)
-    return Aggregation(body, len(items), points, shape.cell if grid else None)
+    return Aggregation(body, groups_total, points, shape.cell if grid else None)
 
 
 def sort_order(shape: Shape) -> str:

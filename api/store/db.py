@@ -6,6 +6,7 @@ The schema itself (tables, indexes, full text) is api/store/ddl.py's.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -15,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import peewee as pw
 from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
+from playhouse.pool import PooledPostgresqlDatabase
 
 # The database this context reads instead of the bound one (a release: api/store/snapshots.py);
 # a context var, so each gevent greenlet (each request) has its own.
@@ -127,14 +130,42 @@ def connect(url: str, pool_size: int = 8) -> pw.Database:
             check_same_thread=False,
         )
     if url.startswith(("postgresql://", "postgres://")):
-        pooled = "postgres+pool://" + url.split("://", 1)[1]
         # The URL's own `options` come after POSTGRES_OPTIONS: a setting of theirs wins.
         theirs = parse_qs(urlsplit(url).query).get("options", [])
-        options = " ".join([POSTGRES_OPTIONS, *theirs])
-        return connect_url(
-            pooled, max_connections=pool_size, stale_timeout=300, timeout=10, options=options
-        )
+        settings = parse_url("postgresql://" + url.split("://", 1)[1])
+        settings["options"] = " ".join([POSTGRES_OPTIONS, *theirs])
+        return PooledPostgres(max_connections=pool_size, stale_timeout=300, timeout=10, **settings)
     raise ValueError(f"Unsupported DATABASE_URL {url!r}: use sqlite:/// or postgresql://")
+
+
+class PooledPostgres(PooledPostgresqlDatabase):
+    """peewee's pool of PostgreSQL connections, which asks the server `SELECT 1` before each
+    checkout (a round trip: half of a remembered answer's time under load), asking only of a
+    connection idle for `PING_IDLE_S` or more (what a server restart or a firewall may have
+    dropped); one just given back is alive, and a query on a dead one fails as any database
+    error does, the connection then discarded."""
+
+    PING_IDLE_S = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._returned: dict[int, float] = {}  # connection key -> when it was given back
+
+    def _close(self, conn: Any, close_conn: bool = False) -> None:
+        self._returned[self.conn_key(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
+
+    def _close_raw(self, conn: Any) -> None:
+        self._returned.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+    def _is_closed(self, conn: Any) -> bool:
+        if conn.closed:
+            return True
+        returned = self._returned.get(self.conn_key(conn))
+        if returned is not None and time.monotonic() - returned < self.PING_IDLE_S:
+            return False
+        return super()._is_closed(conn)
 
 
 def bind(url: str, pool_size: int = 8) -> pw.Database:

@@ -10,13 +10,13 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from api.store import data_version, snapshots
+from api.store import data_version, places, snapshots
 from api.store.db import database, is_postgres
 from api.store.models import TABLES, Release, SchemaVersion
 from schemas.registry import SEARCHABLE
 
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 20
 _SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 
 
@@ -538,6 +538,8 @@ AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
         ("range_end", "range_start", "location_id"),
         "",
     ),
+    "event_province_months": ("event", ("province_place_id", "start_month", "end_month"), ""),
+    "event_weeks": ("event", ("start_week", "end_week"), ""),
     "event_across_months": (
         "event",
         ("range_start", "date_precision", "date_kind", "type", "range_end", "start_month"),
@@ -608,6 +610,9 @@ def create_objects() -> None:
         database.execute_sql(statement)
     if _stix_columns_present():
         for statement in _stale_stix_triggers():
+            database.execute_sql(statement)
+    if places.has_event_places():
+        for statement in places.event_place_triggers():
             database.execute_sql(statement)
     data_version.create()
 

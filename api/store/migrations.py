@@ -307,6 +307,36 @@ def _to_v19(migrator: SchemaMigrator) -> None:
         )
 
 
+def _to_v20(migrator: SchemaMigrator) -> None:
+    """v20 (aggregates at 1M): each event keeps its location's place at each level
+    (`country_place_id` ..., api/store/places.py; -1 for no place), kept by triggers that
+    `upgrade` creates with the aggregates' indexes on them; events and statements keep the
+    weeks of their spans (`start_week`, `end_week`, api/store/months.py) as they keep its
+    months. One UPDATE of each table fills them, the triggers off while it runs."""
+    ddl.drop_stale_event_triggers()  # the copies change no record: `upgrade` makes them again
+    places.drop_event_place_triggers()
+    present = {c.name for c in database.get_columns("event")}
+    for field in (
+        Event.country_place_id,
+        Event.province_place_id,
+        Event.district_place_id,
+        Event.city_place_id,
+    ):
+        if field.column_name not in present:
+            database.execute_sql(
+                f"ALTER TABLE event ADD COLUMN {field.column_name} INTEGER NOT NULL DEFAULT -1"
+            )
+    places.fill_event_places()
+    for model in (Event, Statement):  # and the weeks of their spans, as numbers
+        present = {c.name for c in database.get_columns(model._meta.table_name)}
+        for column in ("start_week", "end_week"):
+            if column not in present:
+                database.execute_sql(
+                    f"ALTER TABLE {model._meta.table_name} ADD COLUMN {column} INTEGER"
+                )
+        months.fill_weeks(model)
+
+
 # version -> the function that brings the version before it up to it
 
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
@@ -328,6 +358,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     17: _to_v17,
     18: _to_v18,
     19: _to_v19,
+    20: _to_v20,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

@@ -261,6 +261,9 @@ class Dated(BaseModel):
     # api/store/months.py), written with them: aggregates group by them
     start_month = pw.IntegerField(null=True)
     end_month = pw.IntegerField(null=True)
+    # and their ISO weeks as numbers (api/store/months.py week_number)
+    start_week = pw.IntegerField(null=True)
+    end_week = pw.IntegerField(null=True)
 
 
 class Event(Dated):
@@ -273,6 +276,13 @@ class Event(Dated):
     fatalities = pw.IntegerField(null=True, index=True)
     version = version_field()
     updated_at = _updated_field()
+    # its location's place at each administrative level (Location.country_place ...), 0 when
+    # it has none there, -1 when the event has no place; kept by triggers whoever writes
+    # (api/store/places.py): aggregates group by them without a join
+    country_place_id = pw.IntegerField(default=-1, constraints=[pw.SQL("DEFAULT -1")])
+    province_place_id = pw.IntegerField(default=-1, constraints=[pw.SQL("DEFAULT -1")])
+    district_place_id = pw.IntegerField(default=-1, constraints=[pw.SQL("DEFAULT -1")])
+    city_place_id = pw.IntegerField(default=-1, constraints=[pw.SQL("DEFAULT -1")])
 
     class Meta:
         # (date, id) + the span, instead of (date, id): a date filter is tested on the index

@@ -1,6 +1,8 @@
-"""The months of a dated record's span as numbers (`year * 12 + month - 1`), kept on events and
-statements (`Dated.start_month`, `end_month`) so that aggregates group months, quarters and
-years by an integer column an index holds, instead of computing them from every row's date."""
+"""The months of a dated record's span as numbers (`year * 12 + month - 1`), and its ISO weeks
+(Mondays counted from the one before 1970-01-01, plus WEEK_OFFSET), kept on events and
+statements (`Dated.start_month`, `end_month`, `start_week`, `end_week`) so that aggregates group
+weeks, months, quarters and years by an integer column an index holds, instead of computing
+them from every row's date."""
 
 from __future__ import annotations
 
@@ -33,4 +35,29 @@ def fill_months(model: type[pw.Model], where: pw.Node | None = None) -> int:
     query = model.update(
         start_month=month_sql(model.range_start), end_month=month_sql(model.range_end)
     )
+    return query.where(where).execute() if where is not None else query.execute()
+
+
+WEEK_OFFSET = 1_000_000  # weeks added so that every week number is positive (year 1 too)
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def week_number(day: dt.date) -> int:
+    """The ISO week of `day` as one number (the weeks since the Monday before 1970-01-01,
+    plus WEEK_OFFSET)."""
+    return ((day - _EPOCH).days + 3 + 7 * WEEK_OFFSET) // 7
+
+
+def week_sql(column: pw.Node) -> pw.Node:
+    """SQL: `week_number` of a date column."""
+    if is_postgres():
+        return (column - pw.SQL("DATE '1970-01-01'") + 3 + 7 * WEEK_OFFSET) / 7
+    days = pw.fn.julianday(column) - 2440587.5  # since 1970-01-01
+    return pw.Cast((days + 3 + 7 * WEEK_OFFSET) / 7, "INTEGER")
+
+
+def fill_weeks(model: type[pw.Model], where: pw.Node | None = None) -> int:
+    """Set `start_week` and `end_week` of the rows of `model` (those matching `where`) from
+    their span; the number of rows."""
+    query = model.update(start_week=week_sql(model.range_start), end_week=week_sql(model.range_end))
     return query.where(where).execute() if where is not None else query.execute()

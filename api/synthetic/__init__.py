@@ -35,8 +35,8 @@ from api.store.models import (
     Source,
     Statement,
 )
-from api.store.months import fill_months
-from api.store.places import refresh_levels
+from api.store.months import fill_months, fill_weeks
+from api.store.places import fill_event_places, refresh_levels
 from api.synthetic.bulk import deferred_indexes, fast_sqlite, max_id
 from api.synthetic.generate import corpus
 from api.synthetic.world import DEFAULT_SEED, GENERATOR_VERSION, PREFIX, CorpusPlan, signature
@@ -72,9 +72,11 @@ def build_and_insert(events: int, random_seed: int = DEFAULT_SEED, progress: boo
             counts = writer.write(corpus(events, random_seed))
             for model in (Event, Statement):  # the months of the spans just written
                 fill_months(model, model.id > max_id_before[model])
+                fill_weeks(model, model.id > max_id_before[model])
+            refresh_levels()  # each place's place at each level, from the paths just written
+            fill_event_places(f"event.id > {before}")  # and the new events' copies of them
     finally:
         writer.close()
-    refresh_levels()  # each place's place at each level, from the paths just written
     if is_postgres():  # rendering's plans need statistics of the new rows (without them a
         for model in WRITTEN_TABLES.values():  # batch's queries are planned blind, and slow)
             database.execute_sql(f'ANALYZE "{model._meta.table_name}"')

@@ -20,7 +20,7 @@ from typing import Any
 
 import peewee as pw
 
-from api.store import ddl
+from api.store import ddl, places
 from api.store.db import SQLITE_PRAGMAS, database, is_postgres
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,7 @@ def deferred_indexes(models: Sequence[type[pw.Model]]) -> Iterator[None]:
         database.execute_sql(f"DROP INDEX IF EXISTS {name}")
     ddl.drop_stale_event_triggers()  # the caller renders the events it wrote, once
     ddl.drop_stale_stix_triggers()  # and their STIX objects
+    places.drop_event_place_triggers()  # and copies their places, once
     if is_postgres():
         for name in GIN_INDEXES:
             database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')

@@ -120,3 +120,27 @@ def test_postgresql_sessions_compile_no_query(database_url):
     theirs = " ".join([*query.pop("options", []), "-c jit=on -c work_mem=7MB"])
     url = parts._replace(query=urlencode({**query, "options": theirs}, doseq=True)).geturl()
     assert (setting(url, "jit"), setting(url, "work_mem")) == ("on", "7MB")
+
+
+def test_a_postgres_connection_is_pinged_only_after_being_idle(database_url, monkeypatch):
+    """The pool asks the server `SELECT 1` before lending a connection idle for a while, not
+    one just given back (that round trip was half of a remembered answer's time)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the pool of PostgreSQL connections")
+    from api.store.db import PooledPostgres, connect
+
+    pool = connect(database_url, pool_size=1)
+    pings = []
+    ping = pool._adapter.is_connection_closed
+    monkeypatch.setattr(pool._adapter, "is_connection_closed", lambda c: pings.append(1) or ping(c))
+    try:
+        for _ in range(3):
+            pool.connect()
+            pool.close()
+        assert pings == []
+        monkeypatch.setattr(PooledPostgres, "PING_IDLE_S", 0.0)
+        pool.connect()
+        pool.close()
+        assert pings == [1]
+    finally:
+        pool.close_all()
