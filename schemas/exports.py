@@ -18,7 +18,9 @@ class CommaList(fields.List):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
         values = value if isinstance(value, list) else [value]
-        parts = [p.strip() for v in values for p in str(v).split(",") if p.strip()]
+        parts = [p.strip() for v in values for p in str(v).split(",")]
+        if not all(parts):  # `type=` or `a,,b` names nothing: never silently no filter
+            raise ma.ValidationError("An empty value: name one, or leave the parameter out.")
         return super()._deserialize(parts, attr, data, **kwargs)
 
 

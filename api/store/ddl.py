@@ -627,6 +627,7 @@ def drop_schema() -> None:
         if not is_postgres():  # SQLite's DROP TABLE deletes the rows first: their cascades
             drop_stale_event_triggers()  # would fire these triggers on tables dropped before
             drop_stale_stix_triggers()
+            places.drop_event_place_triggers()
         database.drop_tables(TABLES, safe=True, cascade=is_postgres())
         if not is_postgres():
             database.execute_sql("DROP TABLE IF EXISTS search_fts")

@@ -87,3 +87,21 @@ def test_facets_take_no_export_parameters(client):
     for parameter in ("ids=iran", "fields=title", "bom=true"):
         response = client.get(f"/v1/events/facets?field=type&{parameter}")
         assert response.status_code == 422, parameter
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/v1/stix?type=",
+        "/v1/stix?type=incident,",
+        "/v1/stix?type=%20",
+        "/v1/events?fields=title,,date",
+        "/v1/events/aggregate?group_by=month,",
+    ],
+)
+def test_an_empty_item_of_a_comma_list_is_refused(client, query):
+    """`type=` (or a trailing comma) names nothing: a 422 saying so, never silently no filter
+    (schemathesis found `/v1/stix?type=` answered with every object)."""
+    response = client.get(query)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "empty" in response.get_data(as_text=True)
