@@ -287,7 +287,9 @@ def test_the_sqlite_download_opens_and_holds_the_release(client, curated, tmp_pa
         assert "title" in columns and not columns & {"text", "owner"}  # not served
         tables = {row[0] for row in opened.execute("SELECT name FROM sqlite_master")}
         assert not tables & {"api_key", "change", "subscription", "event_json"}
-        assert not opened.execute("PRAGMA foreign_key_check").fetchall()  # references declared
+        declared = opened.execute("PRAGMA foreign_key_list(event)").fetchall()
+        assert [(row[2], row[3]) for row in declared] == [("location", "location_id")]
+        assert not opened.execute("PRAGMA foreign_key_check").fetchall()  # none broken
 
 
 def test_an_ndjson_download_is_the_release_export_gzipped(client, curated):
