@@ -331,9 +331,18 @@ def create_schema() -> None:
 # indexes too.
 AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_start_month_end_month_type": ("event", ("start_month", "end_month", "type"), ""),
-    "event_place_dates_months": (
+    "event_place_dates_buckets": (
         "event",
-        ("location_id", "range_end", "range_start", "start_month", "end_month", "fatalities"),
+        (
+            "location_id",
+            "range_end",
+            "range_start",
+            "start_month",
+            "end_month",
+            "start_week",
+            "end_week",
+            "fatalities",
+        ),
         "",
     ),
     "event_range_end_range_start_location_id": (
