@@ -341,6 +341,8 @@ AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
             "end_month",
             "start_week",
             "end_week",
+            "date_precision",
+            "date_kind",
             "fatalities",
         ),
         "",

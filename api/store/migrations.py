@@ -315,7 +315,8 @@ def _to_v19(migrator: SchemaMigrator) -> None:
                     f"ALTER TABLE {model._meta.table_name} ADD COLUMN {column} INTEGER"
                 )
         months.fill_weeks(model)
-    # a place's events by week from the index alone: it holds the weeks too (`upgrade` makes it)
+    # a place's events by week from the index alone: it holds the weeks, and the precision and
+    # kind that say why a record is in no one week, too (`upgrade` makes it)
     database.execute_sql("DROP INDEX IF EXISTS event_place_dates_months")
 
 
