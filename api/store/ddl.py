@@ -402,11 +402,14 @@ def drop_schema() -> None:
                 snapshots.drop(storage)
         if not is_postgres():  # SQLite's DROP TABLE deletes the rows first: their cascades
             drop_stale_event_triggers()  # would fire these triggers on tables dropped before
+            places.drop_event_place_triggers()
         database.drop_tables(TABLES, safe=True, cascade=is_postgres())
         if not is_postgres():
             database.execute_sql("DROP TABLE IF EXISTS search_fts")
         else:
             database.execute_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")
             database.execute_sql("DROP FUNCTION IF EXISTS bump_data_version()")
+            for function in ("event_places", "location_places"):  # api/store/places.py
+                database.execute_sql(f"DROP FUNCTION IF EXISTS {function}()")
             for table, *_ in STALE_EVENTS:
                 database.execute_sql(f"DROP FUNCTION IF EXISTS {table}_stales_event_json()")
