@@ -528,9 +528,20 @@ def create_schema() -> None:
 # indexes too.
 AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_start_month_end_month_type": ("event", ("start_month", "end_month", "type"), ""),
-    "event_place_dates_months": (
+    "event_place_dates_buckets": (
         "event",
-        ("location_id", "range_end", "range_start", "start_month", "end_month", "fatalities"),
+        (
+            "location_id",
+            "range_end",
+            "range_start",
+            "start_month",
+            "end_month",
+            "start_week",
+            "end_week",
+            "date_precision",
+            "date_kind",
+            "fatalities",
+        ),
         "",
     ),
     "event_range_end_range_start_location_id": (
@@ -634,6 +645,8 @@ def drop_schema() -> None:
         else:
             database.execute_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {TS_CONFIG}")
             database.execute_sql("DROP FUNCTION IF EXISTS bump_data_version()")
+            for function in ("event_places", "location_places"):  # api/store/places.py
+                database.execute_sql(f"DROP FUNCTION IF EXISTS {function}()")
             for table, *_ in STALE_EVENTS:
                 database.execute_sql(f"DROP FUNCTION IF EXISTS {table}_stales_event_json()")
             for _trigger, function, *_ in _stix_rules():

@@ -335,6 +335,9 @@ def _to_v20(migrator: SchemaMigrator) -> None:
                     f"ALTER TABLE {model._meta.table_name} ADD COLUMN {column} INTEGER"
                 )
         months.fill_weeks(model)
+    # a place's events by week from the index alone: it holds the weeks, and the precision and
+    # kind that say why a record is in no one week, too (`upgrade` makes it)
+    database.execute_sql("DROP INDEX IF EXISTS event_place_dates_months")
 
 
 # version -> the function that brings the version before it up to it
