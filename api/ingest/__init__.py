@@ -24,8 +24,7 @@ from api.ingest.problems import Problem, SeedError
 from api.ingest.read import MAX_NESTING, TOO_DEEP, Input, parse_body, read_file, too_deep_json
 from api.ingest.resolve import resolve
 from api.ingest.validate import COLLECTIONS, Bundle, check, load
-from api.queries import stix_kept
-from api.queries.events import EVENT_JSON
+from api.ingest.write import render_stale
 from api.store.db import database
 from api.store.ddl import exclusive
 from api.store.models import SearchDocument, Source
@@ -165,8 +164,7 @@ def run(
             if dry_run:
                 transaction.rollback()
             else:
-                EVENT_JSON.refresh()  # the records this import changed, rendered again
-                stix_kept.refresh()  # and their STIX objects
+                render_stale()  # what this import changed, rendered again
     report.summary = writer.summary
     report.sources = [b.source_id for b in bundles if b.source_id is not None] or (
         [removing] if removing else []

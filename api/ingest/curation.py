@@ -27,9 +27,7 @@ from api.ingest.principal import Principal
 from api.ingest.problems import Problem, Reporter, SeedError, flatten
 from api.ingest.public_records import public_record_problems
 from api.ingest.references import REFERRERS, references, suggestion
-from api.ingest.write import Writer
-from api.queries import stix_kept
-from api.queries.events import EVENT_JSON
+from api.ingest.write import Writer, render_stale
 from api.records import WRITABLE, named, of_collection
 from api.store.db import database
 from api.store.ddl import exclusive
@@ -251,8 +249,7 @@ def create(collection: str, body: Any, by: Principal) -> WriteOutcome:
             raise Exists(f"The {collection[:-1]} {slug!r} exists already; PATCH it.")
         row_id = write(collection, record)
         journal.log_created(collection, row_id, by)
-        EVENT_JSON.refresh()
-        stix_kept.refresh()
+        render_stale()
         return WriteOutcome(slug, 1)
 
 
@@ -296,8 +293,7 @@ def update(
         version = journal.bump(collection, row.id, row.version)
         after = journal.snapshot(collection, find(collection, slug))
         journal.log("update", collection, slug, version, by, before, after)
-        EVENT_JSON.refresh()
-        stix_kept.refresh()
+        render_stale()
         return WriteOutcome(slug, version)
 
 
@@ -364,8 +360,7 @@ def delete(
         for (c, i), (old, _) in befores.items():
             if c != "relations":
                 journal.log_updated(c, i, by, old)
-        EVENT_JSON.refresh()
-        stix_kept.refresh()
+        render_stale()
         return [slug, *names]
 
 

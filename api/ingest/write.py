@@ -13,6 +13,8 @@ from api.ingest.bundle_form import citation_columns, contributed_by
 from api.ingest.principal import CLI, Principal
 from api.ingest.resolve import Plan
 from api.ingest.validate import COLLECTIONS, Bundle
+from api.queries import stix_kept
+from api.queries.events import EVENT_JSON
 from api.records import of_collection
 from api.store.models import (
     Actor,
@@ -43,6 +45,13 @@ from api.store.places import refresh_levels
 
 _OUTCOMES = ("created", "updated", "deleted", "unchanged")
 SOURCE_FIELDS = ("title", "publisher", "published", "published_precision", "url", "author")
+
+
+def render_stale() -> None:
+    """Render again what the write's transaction marked stale: event records, then STIX
+    objects (at most a batch of each; readers render any left)."""
+    EVENT_JSON.refresh()
+    stix_kept.refresh()
 
 
 def attribute(model: type[pw.Model], column: str) -> str:
