@@ -33,10 +33,13 @@ from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from api.store import db
 from api.store.db import is_postgres
-from api.store.models import ApiKey, DataVersion, Release
+from api.store.models import ApiKey, DataVersion, Delivery, Release, Subscription
 
 # Tables a snapshot leaves empty (SQLite) or does not copy (PostgreSQL).
 _NOT_COPIED = (ApiKey._meta.table_name, Release._meta.table_name)
+# Tables a snapshot holds empty on both backends: webhooks' subscriptions (their secrets, which
+# the live database rotates and deletes) and their outbox are not data a release cites.
+_COPIED_EMPTY = (Subscription._meta.table_name, Delivery._meta.table_name)
 _OPEN_AT_MOST = 8  # release databases a worker keeps open (least recently used closed first)
 _POOL_SIZE = 4
 _MAKING_LOCK = 727275  # PostgreSQL advisory lock id: one snapshot made (or collected) at a time
@@ -139,7 +142,7 @@ def _take_sqlite(storage: str) -> int:
             copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             copy.execute("PRAGMA secure_delete = ON")
             copy.execute("BEGIN")
-            for table in _NOT_COPIED:
+            for table in _NOT_COPIED + _COPIED_EMPTY:
                 copy.execute(f'DELETE FROM "{table}"')
             copy.execute(
                 f"UPDATE {DataVersion._meta.table_name} SET epoch = ?", (uuid.uuid4().hex,)
@@ -163,7 +166,7 @@ def _take_postgres(storage: str) -> int:
                 schema = live.execute_sql("SELECT current_schema()").fetchone()[0]
                 live.execute_sql(f'CREATE SCHEMA "{storage}"')
                 for table in sorted(set(live.get_tables(schema=schema)) - set(_NOT_COPIED)):
-                    _copy_table(live, schema, storage, table)
+                    _copy_table(live, schema, storage, table, rows=table not in _COPIED_EMPTY)
                 live.execute_sql(
                     f'UPDATE "{storage}".{DataVersion._meta.table_name} SET epoch = %s',
                     (uuid.uuid4().hex,),
@@ -181,10 +184,13 @@ def _take_postgres(storage: str) -> int:
         )
 
 
-def _copy_table(live: pw.Database, schema: str, storage: str, table: str) -> None:
-    """The rows of `schema.table` into `storage.table`, then its indexes (faster than
-    maintaining them row by row)."""
-    live.execute_sql(f'CREATE TABLE "{storage}"."{table}" AS TABLE "{schema}"."{table}"')
+def _copy_table(
+    live: pw.Database, schema: str, storage: str, table: str, rows: bool = True
+) -> None:
+    """The rows of `schema.table` (`rows=False`: none) into `storage.table`, then its indexes
+    (faster than maintaining them row by row)."""
+    data = "" if rows else " WITH NO DATA"
+    live.execute_sql(f'CREATE TABLE "{storage}"."{table}" AS TABLE "{schema}"."{table}"{data}')
     indexes = live.execute_sql(
         "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
         (schema, table),

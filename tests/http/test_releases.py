@@ -437,3 +437,28 @@ def test_private_reads_of_a_release_check_keys_against_the_live_database(curated
 def test_a_release_says_when_it_was_made_in_utc(client, curated):
     assert make(client, curated, "dated").status_code == 201
     assert client.get("/v1/releases/dated").json["created_at"].endswith("+00:00")
+
+
+def test_a_snapshot_keeps_no_webhook_secret_and_no_outbox(client, curated):
+    """A release is for citing data: its snapshot holds no subscription (their secrets sign
+    webhooks and are rotated or deleted in the live database) and no delivery."""
+    made = client.post(
+        "/v1/subscriptions",
+        json={"url": "http://127.0.0.1:9/hook"},
+        headers=curated.auth("write"),
+    )
+    assert made.status_code == 201, made.json
+    etag = client.get(f"/v1/actors/{ACTOR}").headers["ETag"]
+    patched = client.patch(
+        f"/v1/actors/{ACTOR}",
+        data=json.dumps({"description": "A change a subscription is told of."}),
+        headers={**curated.auth(), "Content-Type": MERGE, "If-Match": etag},
+    )
+    assert patched.status_code == 200, patched.json
+    assert make(client, curated, "no-secrets").status_code == 201
+    snapshot = snapshots.opened(_storage_of("no-secrets"))
+    with snapshot.connection_context():
+        for table in ("subscription", "delivery"):
+            assert snapshot.execute_sql(f'SELECT count(*) FROM "{table}"').fetchone()[0] == 0
+    answer = read(client, "/releases/no-secrets", f"/v1/actors/{ACTOR}").json
+    assert answer["description"] == "A change a subscription is told of."
