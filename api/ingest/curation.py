@@ -198,17 +198,18 @@ def write(collection: str, record: dict) -> int:
     """Write a validated record with the importer's Writer; its citations become exactly the
     ones given, each attributed to the bundle of the source it cites. The row id."""
     first = record["citations"][0]["source"]
-    getattr(Writer(), collection[:-1])(record, first)
+    writer = Writer()
+    getattr(writer, collection[:-1])(record, first)
     model = of_collection(collection).model
     slug = (
         relation_slug(record["subject"], record["predicate"], record["object"])
         if collection == "relations"
         else record["id"]
     )
-    row_id = model.get(model.slug == slug).id
+    row_id = writer.id_of(model, slug)  # the ids the Writer has just read or written
     record_type = collection[:-1]
     mine = (Citation.record_type == record_type) & (Citation.record_id == row_id)
-    first_id = Source.get(Source.slug == first).id
+    first_id = writer.id_of(Source, first)
     Citation.delete().where(
         mine
         & ~(
@@ -216,7 +217,8 @@ def write(collection: str, record: dict) -> int:
             | (Citation.bundle.is_null() & (Citation.source == first_id))
         )
     ).execute()
-    Citation.update(bundle=Citation.source).where(mine).execute()
+    unattributed = Citation.bundle.is_null() | (Citation.bundle != Citation.source)
+    Citation.update(bundle=Citation.source).where(mine & unattributed).execute()
     return row_id
 
 
