@@ -12,7 +12,11 @@ import, written by the importer's Writer, versioned (bump), journaled (the chang
 outbox rows, the notification, the stale event bodies rendered again, the commit. Then how
 long each PATCH held the write lock (on PostgreSQL, shared with other record writes:
 api/store/ddl.py `record_write`) and the journal's lock (one at a time: the ceiling of the
-rate of record writes, whatever the cores).
+rate of record writes, whatever the cores), and the CPU a PATCH costs: this process's (the
+app's Python, through the test client) and PostgreSQL's backends'.
+
+The code before `record_write` can be profiled side by side with the same file:
+`cd <a checkout of it> && PYTHONPATH=. .venv/bin/python /path/to/this/bench/write_profile.py ...`
 """
 
 from __future__ import annotations
@@ -29,6 +33,16 @@ from bench.harden import keys_of, percentile
 from bench.push import MERGE_PATCH, actor_ids
 
 
+def backend_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (a PostgreSQL backend); 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
@@ -40,6 +54,7 @@ def main() -> None:
 
     from api.app import create_app
     from api.ingest import curation, journal, outbox
+    from api.queries import stix_kept
     from api.queries.rendered import Rendered
     from api.store import ddl, notify
     from api.store.db import database
@@ -65,8 +80,24 @@ def main() -> None:
 
         return wrapper
 
-    record_write = ddl.record_write
     held: dict[str, float] = defaultdict(float)  # the write lock (shared) and the journal's
+    if not hasattr(ddl, "record_write"):  # the code before it (a side-by-side comparison)
+        exclusive = ddl.exclusive
+
+        @contextmanager
+        def timed_exclusive(*a, **k) -> Iterator:
+            started = time.perf_counter()
+            with exclusive(*a, **k) as transaction:
+                spent["write lock taken, data version bumped"] += time.perf_counter() - started
+                yield transaction
+                ended = time.perf_counter()
+            finished = time.perf_counter()
+            spent["commit"] += finished - ended
+            held["write lock"] += finished - started
+
+        ddl.record_write = None  # type: ignore[attr-defined]
+        curation.exclusive = timed_exclusive
+    record_write = ddl.record_write
 
     @contextmanager
     def timed_record_write() -> Iterator:
@@ -90,7 +121,8 @@ def main() -> None:
         held["write lock"] += finished - started
         held["journal's lock"] += finished - tail_started[0] if tail_started else 0.0
 
-    curation.record_write = timed_record_write
+    if record_write is not None:
+        curation.record_write = timed_record_write
     curation.find = timed("record read, owners checked", curation.find)
     curation.check = timed("record read, owners checked", curation.check)
     journal.snapshot = timed("snapshots (before, after)", journal.snapshot)
@@ -102,6 +134,7 @@ def main() -> None:
     outbox.enqueue = timed("outbox (sources, deliveries)", outbox.enqueue)
     notify.announce = timed("notification", notify.announce)
     Rendered.refresh = timed("stale events rendered", Rendered.refresh)
+    stix_kept.refresh = timed("stale STIX objects rendered", stix_kept.refresh)
 
     with database.connection_context():
         Subscription.delete().where(Subscription.slug.startswith("profile-")).execute()
@@ -113,6 +146,14 @@ def main() -> None:
     actors = actor_ids(args.writes)
     etags = {a: client.get(f"/v1/actors/{a}").headers["ETag"] for a in actors}
     totals = []
+    with database.connection_context():  # the server side: PostgreSQL's backends of the db
+        backends = [
+            pid
+            for (pid,) in database.execute_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            )
+        ]
+    cpu_before = time.process_time(), sum(backend_cpu(pid) for pid in backends)
     try:
         for actor in actors:
             started = time.perf_counter()
@@ -131,12 +172,19 @@ def main() -> None:
     finally:
         with database.connection_context():
             Subscription.delete().where(Subscription.slug.startswith("profile-")).execute()
+    python_cpu = time.process_time() - cpu_before[0]
+    postgres_cpu = sum(backend_cpu(pid) for pid in backends) - cpu_before[1]
     count = len(totals)
     print(f"{count} PATCHes, {args.subscribers} subscriptions; per PATCH (ms):")
     p50, p95 = percentile(totals, 0.5) * 1000, percentile(totals, 0.95) * 1000
     print(f"  total p50 {p50:.1f}, p95 {p95:.1f}")
     for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
         print(f"  {seconds / count * 1000:7.2f}  {name}")
+    print(
+        f"  CPU per PATCH: Python {python_cpu / count * 1000:.1f} ms, PostgreSQL "
+        f"{postgres_cpu / count * 1000:.1f} ms (one core: {count / (python_cpu + postgres_cpu):.0f}"
+        " PATCHes/s)"
+    )
     for name, seconds in held.items():
         each = seconds / count
         print(f"  {each * 1000:7.2f}  holding the {name}, in all (ceiling {1 / each:.0f}/s)")
