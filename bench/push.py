@@ -24,7 +24,11 @@ time, while a prober GETs the list page (`/v1/events?limit=50`) ten times a seco
 
 Lag is the time from a change's commit (its `time` in the feed) to its arrival at a receiver
 or a stream. Lost: a change of the run some subscriber or stream never received (after the
-writes stop, the bench waits up to 120 s for deliveries to finish).
+writes stop, the bench waits up to 120 s for deliveries to finish). CPU: the seconds the
+server (gunicorn and its workers, the prober's requests included), the run database's
+PostgreSQL backends and the delivery worker used while the clock ran, per write that
+succeeded, and how busy the machine's cores were meanwhile (everyone's work): when the
+machine is busy, the rate is what the server's share of the cores allows.
 """
 
 from __future__ import annotations
