@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--subscribers", type=int, default=3, help="outbox rows per change")
+    parser.add_argument(
+        "--skip", type=int, default=0, help="actors not written (1: not the hub, actor 0)"
+    )
     args = parser.parse_args()
     (key,) = keys_of(args.database_url, ("write-profile", "write"))
     os.environ["DATABASE_URL"] = args.database_url
@@ -143,7 +146,7 @@ def main() -> None:
                 slug=f"profile-{n}", key="write-profile", url="https://example.org/", secret="x"
             )
     headers = {"Authorization": f"Bearer {key}", "Content-Type": MERGE_PATCH}
-    actors = actor_ids(args.writes)
+    actors = actor_ids(args.skip + args.writes)[args.skip :]
     etags = {a: client.get(f"/v1/actors/{a}").headers["ETag"] for a in actors}
     totals = []
     with database.connection_context():  # the server side: PostgreSQL's backends of the db
