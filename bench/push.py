@@ -24,7 +24,11 @@ time, while a prober GETs the list page (`/v1/events?limit=50`) ten times a seco
 
 Lag is the time from a change's commit (its `time` in the feed) to its arrival at a receiver
 or a stream. Lost: a change of the run some subscriber or stream never received (after the
-writes stop, the bench waits up to 120 s for deliveries to finish).
+writes stop, the bench waits up to 120 s for deliveries to finish). CPU: the seconds the
+server (gunicorn and its workers, the prober's requests included), the run database's
+PostgreSQL backends and the delivery worker used while the clock ran, per write that
+succeeded, and how busy the machine's cores were meanwhile (everyone's work): when the
+machine is busy, the rate is what the server's share of the cores allows.
 """
 
 from __future__ import annotations
@@ -308,6 +312,70 @@ class Prober(threading.Thread):
             time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
 
 
+# -- CPU ----------------------------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (0 when it is gone)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU ticks of the whole machine, every core, every user."""
+    values = [int(v) for v in open("/proc/stat").readline().split()[1:]]  # noqa: SIM115
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class CpuMeter:
+    """CPU time used during a run by the server (gunicorn and its workers), the PostgreSQL
+    backends connected to the run's database, and the delivery worker; and how busy the
+    machine's cores were meanwhile (everyone's work, the other engineers' too)."""
+
+    def __init__(self, served: Served, url: str) -> None:
+        self.served, self.url = served, url
+
+    def pids(self, worker: subprocess.Popen | None) -> dict[str, list[int]]:
+        with psycopg2.connect(self.url) as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            backends = [pid for (pid,) in cursor.fetchall()]
+        return {
+            "server": [self.served.process.pid, *self.served.workers()],
+            "postgres": backends,
+            "worker": [worker.pid] if worker is not None and worker.poll() is None else [],
+        }
+
+    def start(self, worker: subprocess.Popen | None) -> None:
+        self.before = {pid: cpu_seconds(pid) for pids in self.pids(worker).values() for pid in pids}
+        self.busy = machine_busy()
+        self.started = time.time()
+
+    def stop(self, worker: subprocess.Popen | None, writes: int) -> dict:
+        """CPU seconds per part over the run, and per write (ms)."""
+        busy, total = machine_busy()
+        used = {
+            part: sum(cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in pids)
+            for part, pids in self.pids(worker).items()
+        }
+        seconds = time.time() - self.started
+        spent = sum(used.values())
+        return {
+            "cpu_s": {part: round(value, 1) for part, value in used.items()},
+            "cpu_ms_per_write": round(spent / max(writes, 1) * 1000, 1),
+            "cores_used": round(spent / seconds, 2),
+            "machine_busy": round((busy - self.busy[0]) / (total - self.busy[1]), 2),
+        }
+
+
 # -- helpers --------------------------------------------------------------------------------
 
 
@@ -463,6 +531,8 @@ def run(name: str, args: argparse.Namespace) -> dict:
             time.sleep(1)  # the streams have caught up with the warm-up
         progress(name, "writing")
         load_before = os.getloadavg()[0]
+        meter = CpuMeter(served, url)
+        meter.start(worker)
         begin = time.time() + 0.5
         until = begin + args.duration
         schedule.start = begin
@@ -486,6 +556,8 @@ def run(name: str, args: argparse.Namespace) -> dict:
         for thread in threads:
             thread.join()
         load_after = os.getloadavg()[0]
+        ok = sum(s == 200 for w in writers for s in w.statuses)
+        cpu = meter.stop(worker, ok)
         changes = [c for c in feed_since(port, start_seq) if c["id"].startswith(SOURCE)]
         expected = {c["seq"]: dt.datetime.fromisoformat(c["time"]).timestamp() for c in changes}
         statuses = [s for w in writers for s in w.statuses]
@@ -502,6 +574,7 @@ def run(name: str, args: argparse.Namespace) -> dict:
             "list_p95_ms": round(percentile([s * 1000 for s in prober.seconds], 0.95), 1),
             "list_failures": prober.failures,
             "kills": kills,
+            **cpu,
         }
         if name != "baseline":
             progress(name, "waiting for the followers")

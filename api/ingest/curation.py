@@ -29,8 +29,8 @@ from api.ingest.public_records import public_record_problems
 from api.ingest.references import REFERRERS, references, suggestion
 from api.ingest.write import Writer, render_stale
 from api.records import WRITABLE, named, of_collection
-from api.store.db import database
-from api.store.ddl import exclusive
+from api.store.db import database, is_postgres
+from api.store.ddl import exclusive, record_write
 from api.store.models import (
     Citation,
     Location,
@@ -198,17 +198,18 @@ def write(collection: str, record: dict) -> int:
     """Write a validated record with the importer's Writer; its citations become exactly the
     ones given, each attributed to the bundle of the source it cites. The row id."""
     first = record["citations"][0]["source"]
-    getattr(Writer(), collection[:-1])(record, first)
+    writer = Writer()
+    getattr(writer, collection[:-1])(record, first)
     model = of_collection(collection).model
     slug = (
         relation_slug(record["subject"], record["predicate"], record["object"])
         if collection == "relations"
         else record["id"]
     )
-    row_id = model.get(model.slug == slug).id
+    row_id = writer.id_of(model, slug)  # the ids the Writer has just read or written
     record_type = collection[:-1]
     mine = (Citation.record_type == record_type) & (Citation.record_id == row_id)
-    first_id = Source.get(Source.slug == first).id
+    first_id = writer.id_of(Source, first)
     Citation.delete().where(
         mine
         & ~(
@@ -216,13 +217,19 @@ def write(collection: str, record: dict) -> int:
             | (Citation.bundle.is_null() & (Citation.source == first_id))
         )
     ).execute()
-    Citation.update(bundle=Citation.source).where(mine).execute()
+    unattributed = Citation.bundle.is_null() | (Citation.bundle != Citation.source)
+    Citation.update(bundle=Citation.source).where(mine & unattributed).execute()
     return row_id
 
 
-def find(collection: str, slug: str) -> pw.Model:
+def find(collection: str, slug: str, lock: bool = False) -> pw.Model:
+    """The record's row; with `lock`, locked until the transaction ends (PostgreSQL: `FOR NO
+    KEY UPDATE`, which lets other writers insert rows that refer to it)."""
     model = of_collection(collection).model
-    row = model.get_or_none(model.slug == slug)
+    query = model.select().where(model.slug == slug)
+    if lock and is_postgres():
+        query = query.for_update("FOR NO KEY UPDATE")
+    row = query.get_or_none()
     if row is None:
         raise UnknownRecord(f"No {collection[:-1]} with id {slug!r}.")
     return row
@@ -257,9 +264,13 @@ def update(
     collection: str, slug: str, patch: Any, expected: int | None, by: Principal
 ) -> WriteOutcome:
     """Apply a merge patch to a record at version `expected` (None: any version); Forbidden
-    unless `by`'s owner is one of the record's, and owns every source it newly cites."""
-    with database.connection_context(), exclusive():
-        row = find(collection, slug)
+    unless `by`'s owner is one of the record's, and owns every source it newly cites.
+
+    Under `record_write()`: the record's row locked, then read, checked, validated (and, when
+    the change stays within its own rows, `writes_own_rows`, written) beside other record
+    writes; the rest under the journal's lock (ddl.py)."""
+    with database.connection_context(), record_write() as tail:
+        row = find(collection, slug, lock=True)
         check(by, refused_records(by, of_collection(collection).name, {row.id: slug}))
         if expected is not None and row.version != expected:
             raise StaleVersion(
@@ -289,12 +300,33 @@ def update(
         check(by, refused_sources(by, cited_sources(record) - cited_sources(current)))
         if merged == current:
             return WriteOutcome(slug, row.version)
+        if not writes_own_rows(collection, current, merged):
+            tail()
         write(collection, record)
-        version = journal.bump(collection, row.id, row.version)
         after = journal.snapshot(collection, find(collection, slug))
+        tail()
+        version = journal.bump(collection, row.id, row.version)
         journal.log("update", collection, slug, version, by, before, after)
         render_stale()
         return WriteOutcome(slug, version)
+
+
+# The fields whose change reaches other records' rows when an actor is written: the events
+# that show its name and kind are marked stale (ddl.py STALE_EVENTS), and so are the STIX
+# objects that refer to it (STALE_STIX). Nothing written about another record marks an actor.
+_ACTOR_FIELDS_SHOWN_ELSEWHERE = ("name", "kind")
+
+
+def writes_own_rows(collection: str, current: dict, merged: dict) -> bool:
+    """Whether writing `merged` over `current` writes only the record's own rows (its row, its
+    links, citations and search document, and its own stale marks, which only writers of that
+    record touch), so it may run before the journal's lock (ddl.py `record_write`). True for an
+    actor whose name and kind stay; other records' own stale marks are also marked by writes of
+    the records they show (an actor's version bump marks its events', relations' and
+    statements' objects)."""
+    return collection == "actors" and all(
+        merged.get(name) == current.get(name) for name in _ACTOR_FIELDS_SHOWN_ELSEWHERE
+    )
 
 
 def referrers(collection: str, row_id: int) -> list[tuple[str, int]]:

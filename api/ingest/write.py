@@ -83,8 +83,8 @@ class Writer:
 
     def id_of(self, model: type[pw.Model], slug: str) -> int:
         cache = self.ids[model]
-        if slug not in cache:
-            cache[slug] = model.get(model.slug == slug).id
+        if slug not in cache:  # the id alone (a source's row holds its text)
+            cache[slug] = model.select(model.id).where(model.slug == slug).get().id
         return cache[slug]
 
     def upsert(

@@ -129,16 +129,20 @@ def _store(record_type: str, bodies: dict[int, tuple[str, str]]) -> None:
 
 def refresh(at_most: int | None = _REFRESH_AT_MOST) -> int:
     """Render the stale objects again (at most `at_most`; None: all), in the caller's
-    transaction; how many. Called last in every write, under the write lock."""
+    transaction; how many. Called last in every write, under the write lock. One query finds
+    a batch of marks of every type (a write marks one or two objects: not a query per type)."""
     done = 0
-    for record_type in KEPT:
-        marked = StixStale.record_type == record_type
-        stale = StixStale.select(StixStale.record_id).where(marked).order_by(StixStale.record_id)
-        while at_most is None or done < at_most:
-            size = BATCH if at_most is None else min(BATCH, at_most - done)
-            ids = [row_id for (row_id,) in stale.limit(size).tuples()]
-            if not ids:
-                break
+    marks = StixStale.select(StixStale.record_type, StixStale.record_id).order_by(
+        StixStale.record_type, StixStale.record_id
+    )
+    while at_most is None or done < at_most:
+        size = BATCH if at_most is None else min(BATCH, at_most - done)
+        by_type: dict[str, list[int]] = {}
+        for record_type, row_id in marks.limit(size).tuples():
+            by_type.setdefault(record_type, []).append(row_id)
+        if not by_type:
+            break
+        for record_type, ids in by_type.items():
             bodies = render(record_type, ids)
             gone = [row_id for row_id in ids if row_id not in bodies]
             if gone:  # no such record any more (its row should have gone with it)
@@ -146,7 +150,9 @@ def refresh(at_most: int | None = _REFRESH_AT_MOST) -> int:
                     (StixJson.record_type == record_type) & StixJson.record_id.in_(gone)
                 ).execute()
             _store(record_type, bodies)
-            StixStale.delete().where(marked & StixStale.record_id.in_(ids)).execute()
+            StixStale.delete().where(
+                (StixStale.record_type == record_type) & StixStale.record_id.in_(ids)
+            ).execute()
             done += len(ids)
     return done
 

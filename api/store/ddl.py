@@ -1,11 +1,11 @@
 """The schema: tables, extra indexes, the full-text index (FTS5 on SQLite, a generated
 tsvector with GIN indexes on PostgreSQL) and the triggers that mark rendered event records
-stale, created if missing; and `exclusive()`, the one lock that serialises schema changes and
-imports across processes and hosts."""
+stale, created if missing; `exclusive()`, the one lock that serialises schema changes and
+imports across processes and hosts; and `record_write()`, the narrower lock of a record PATCH."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import peewee as pw
@@ -18,6 +18,7 @@ from schemas.registry import SEARCHABLE
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
 SCHEMA_VERSION = 20
 _SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
+_JOURNAL_LOCK = 727276  # PostgreSQL advisory lock id: one record write's journal tail at a time
 
 
 class SchemaOutdated(Exception):
@@ -55,6 +56,40 @@ def exclusive(bump: bool = True) -> Iterator[pw._transaction]:
                     # error raised is the cause, not "cannot rollback - no transaction".
                     database.execute_sql("BEGIN")
                 raise
+
+
+@contextmanager
+def record_write() -> Iterator[Callable[[], None]]:
+    """A transaction for a write of one record's own rows (a record PATCH), which yields
+    `tail()`: call it before the first statement that writes rows other writers also write
+    (the version bump, whose triggers mark other records' STIX objects, the journal, the outbox,
+    the rendering), and commit soon after it.
+
+    PostgreSQL: the write lock `exclusive()` takes is held shared here (record writes run
+    side by side, never beside an `exclusive()` writer); the caller locks its record's row
+    first (`FOR NO KEY UPDATE`: two writes of one record queue there, and If-Match is exact);
+    `tail()` takes the journal's lock and bumps the data version, so that change rows (the
+    feed's `seq`) are drawn in commit order, as under `exclusive()`. The lock order is always
+    the write lock (shared), the record's row, the journal's lock: no deadlock between record
+    writes, and an `exclusive()` writer waits for those in flight before it touches a row.
+    SQLite: `exclusive()` (one writer at a time), and `tail()` does nothing.
+    """
+    if not is_postgres():
+        with exclusive():
+            yield lambda: None
+        return
+    with database.atomic():
+        database.execute_sql("SELECT pg_advisory_xact_lock_shared(%s)", (_SCHEMA_LOCK,))
+        taken = False
+
+        def tail() -> None:
+            nonlocal taken
+            if not taken:
+                database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_JOURNAL_LOCK,))
+                data_version.bump()
+                taken = True
+
+        yield tail
 
 
 def table_names() -> set[str]:
