@@ -23,7 +23,7 @@ from api.http.json_provider import JSONProvider
 from api.http.security import init_security, trust_hosts
 from api.queries import stix_kept
 from api.queries.paging import CursorSigner
-from api.store import db, migrations
+from api.store import db, migrations, shared_answers
 
 API_DESCRIPTION = """Structured briefing data: the actors, events, statements and locations
 that news briefings report, each record cited to the verbatim sentence that supports it.
@@ -64,6 +64,7 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
         log.warning("SECRET_KEY is not set: cursors are signed with the public development key")
     app.extensions["cursors"] = CursorSigner(app.config["SECRET_KEY"])  # http.list_query
     stix_kept.use_namespace(app.config["STIX_NAMESPACE"])  # writers render STIX under it
+    shared_answers.enable(app.config.get("SHARED_ANSWERS", not app.testing))
 
 
 def register_api(app: Flask) -> None:

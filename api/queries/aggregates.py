@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -727,9 +728,24 @@ def _figure(total: float, given: float, count: float, about: bool, open_: bool) 
 
 # ---------------------------------------------------------------- the query
 
+
+def _dumped(answer: Aggregation) -> str:
+    return json.dumps([answer.body, answer.groups_total, answer.points, answer.cell])
+
+
+def _loaded(text: str) -> Aggregation:
+    body, groups_total, points, cell = json.loads(text)
+    return Aggregation(body, groups_total, {k: (p[0], p[1]) for k, p in points.items()}, cell)
+
+
 _remembered = data_version.PerVersion(
-    maxsize=5_000, getsizeof=lambda answer: len(answer.body["groups"]) + 1
-)  # groups kept per worker; the least recently used answers go first
+    maxsize=5_000,
+    getsizeof=lambda answer: len(answer.body["groups"]) + 1,
+    shared="aggregates",
+    dump=_dumped,
+    load=_loaded,
+)  # groups kept per worker; the least recently used answers go first; shared by the workers
+# (api/store/shared_answers.py)
 
 
 def aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:

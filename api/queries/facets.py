@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -32,8 +33,12 @@ from api.store.models import (
 # kept is the answer (at most `buckets` buckets and the number of values),
 # never the rows counted; every write changes the version, so a remembered answer is exact.
 _remembered = data_version.PerVersion(
-    maxsize=20_000, getsizeof=lambda answer: len(answer[0]) + 1
-)  # buckets kept per worker (a few MB at most); the least recently used answers go first
+    maxsize=20_000,
+    getsizeof=lambda answer: len(answer[0]) + 1,
+    shared="facets",
+    load=lambda text: tuple(json.loads(text)),
+)  # buckets kept per worker (a few MB at most); the least recently used answers go first;
+# shared by the workers (api/store/shared_answers.py)
 
 
 def remembered(
