@@ -25,7 +25,7 @@
 | `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
 | `RESPONSE_CACHE`        | `on` (`off` under tests)         | `off`: compute every response    |
 | `RESPONSE_CACHE_MB`     | `64`                             | response cache size per worker   |
-| `SHARED_ANSWERS`        | `on` (`off` under tests)         | answers shared by workers  |
+| `SHARED_ANSWERS`        | `on` (`off` under tests)         | answers shared by workers        |
 | `STREAMS_PER_CLIENT`    | `10`                             | open streams per client, worker  |
 | `STREAM_HEARTBEAT_SECONDS` | `15`                          | a stream's comment when idle     |
 | `STREAM_POLL_SECONDS`   | `0.25`                           | how often streams look for news  |
