@@ -64,7 +64,6 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
         log.warning("SECRET_KEY is not set: cursors are signed with the public development key")
     app.extensions["cursors"] = CursorSigner(app.config["SECRET_KEY"])  # http.list_query
     stix_kept.use_namespace(app.config["STIX_NAMESPACE"])  # writers render STIX under it
-    shared_answers.enable(app.config.get("SHARED_ANSWERS", not app.testing))
 
 
 def register_api(app: Flask) -> None:
@@ -84,11 +83,14 @@ def register_api(app: Flask) -> None:
 
 
 def remember_base_url(app: Flask) -> None:
-    """Each request notes its base URL for absolute links (http_cache.remember_base_url), and
-    the STIX namespace its writes render objects under (one process may serve several apps)."""
+    """Each request notes its base URL for absolute links (http_cache.remember_base_url), the
+    STIX namespace its writes render objects under, and whether answers are shared by the
+    workers (`SHARED_ANSWERS`; one process may serve several apps)."""
     app.before_request(http_cache.remember_base_url)
     namespace = app.config["STIX_NAMESPACE"]
     app.before_request(lambda: stix_kept.use_namespace(namespace))
+    shared = app.config.get("SHARED_ANSWERS", not app.testing)
+    app.before_request(lambda: shared_answers.enable(shared))
 
 
 def serve_docs_assets(app: Flask) -> None:

@@ -21,15 +21,9 @@ ASKED = [
 
 
 @pytest.fixture
-def sharing():
-    shared_answers.enable(True)
-    yield
-    shared_answers.enable(False)
-
-
-@pytest.fixture
-def client(curated, sharing):
-    return curated.app.test_client()
+def client(curated, make_app):
+    yield make_app(curated.url, SHARED_ANSWERS=True).test_client()
+    shared_answers.enable(False)  # as the other apps of the session, under tests
 
 
 def test_a_worker_reads_what_another_computed(client):
