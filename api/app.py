@@ -23,7 +23,7 @@ from api.http.json_provider import JSONProvider
 from api.http.security import init_security, trust_hosts
 from api.queries import stix_kept
 from api.queries.paging import CursorSigner
-from api.store import db, migrations
+from api.store import db, migrations, shared_answers
 
 API_DESCRIPTION = """Structured briefing data: the actors, events, statements and locations
 that news briefings report, each record cited to the verbatim sentence that supports it.
@@ -83,11 +83,14 @@ def register_api(app: Flask) -> None:
 
 
 def remember_base_url(app: Flask) -> None:
-    """Each request notes its base URL for absolute links (http_cache.remember_base_url), and
-    the STIX namespace its writes render objects under (one process may serve several apps)."""
+    """Each request notes its base URL for absolute links (http_cache.remember_base_url), the
+    STIX namespace its writes render objects under, and whether answers are shared by the
+    workers (`SHARED_ANSWERS`; one process may serve several apps)."""
     app.before_request(http_cache.remember_base_url)
     namespace = app.config["STIX_NAMESPACE"]
     app.before_request(lambda: stix_kept.use_namespace(namespace))
+    shared = app.config.get("SHARED_ANSWERS", not app.testing)
+    app.before_request(lambda: shared_answers.enable(shared))
 
 
 def serve_docs_assets(app: Flask) -> None:

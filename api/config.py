@@ -25,6 +25,7 @@
 | `EXACT_COUNT_LIMIT`     | `10000`                          | exact totals up to this many     |
 | `RESPONSE_CACHE`        | `on` (`off` under tests)         | `off`: compute every response    |
 | `RESPONSE_CACHE_MB`     | `64`                             | response cache size per worker   |
+| `SHARED_ANSWERS`        | `on` (`off` under tests)         | answers shared by workers        |
 | `STREAMS_PER_CLIENT`    | `10`                             | open streams per client, worker  |
 | `STREAM_HEARTBEAT_SECONDS` | `15`                          | a stream's comment when idle     |
 | `STREAM_POLL_SECONDS`   | `0.25`                           | how often streams look for news  |
@@ -124,6 +125,8 @@ def settings_from_env() -> dict[str, Any]:
             settings[name] = flag(env.get(name), False)
     if env.get("RESPONSE_CACHE") is not None:
         settings["RESPONSE_CACHE"] = flag(env.get("RESPONSE_CACHE"), True)
+    if env.get("SHARED_ANSWERS") is not None:
+        settings["SHARED_ANSWERS"] = flag(env.get("SHARED_ANSWERS"), True)
     if env.get("RATELIMIT_ENABLED") is not None:
         settings["RATELIMIT_ENABLED"] = flag(env.get("RATELIMIT_ENABLED"), True)
     return settings

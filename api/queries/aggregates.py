@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -264,6 +265,11 @@ class Dimension:
     def columns(self) -> list[pw.Node]:
         raise NotImplementedError
 
+    def counted(self) -> list[pw.Node]:
+        """The columns the database groups the records by: `columns`, but for the grid
+        (`Grid`), whose records are counted by place before their places' cells are found."""
+        return self.columns()
+
     def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
         return query
 
@@ -381,8 +387,12 @@ class Places(Dimension):
 
 
 class Grid(Dimension):
-    """A cell of `cell` degrees, keyed by its south-west corner `lat,lon`: the cell's row and
-    column numbers are computed in SQL from the record's place."""
+    """A cell of `cell` degrees, keyed by its south-west corner `lat,lon`.
+
+    Counted in two steps (`_per_cell`): the records per place first (`counted`: the location
+    column, read from its index, no join), then those few rows (a place each, not a record
+    each) joined to their places and grouped again by the cell's row and column numbers,
+    computed in SQL from the place's coordinates."""
 
     name = "grid"
 
@@ -390,13 +400,21 @@ class Grid(Dimension):
         self.located, self.cell = located, cell
         self.location = Location.alias("grid_place")
 
+    def counted(self) -> list[pw.Node]:
+        return [self.located]
+
     def columns(self) -> list[pw.Node]:
+        return self.cell_columns(self.located)
+
+    def cell_columns(self, located: pw.Node) -> list[pw.Node]:
+        """SQL: (why the record is on no cell, the cell's row, its column) of a record whose
+        place is `located`, the place joined as `self.location`."""
         place = self.location
         area = (place.coordinate_precision == "centroid") & place.kind.in_(sorted(AREA_KINDS))
         reason = pw.Case(
             None,
             [
-                (self.located.is_null(), "no_location"),
+                (located.is_null(), "no_location"),
                 (place.latitude.is_null() | place.longitude.is_null(), "no_coordinates"),
                 (area, "area_centroid"),
             ],
@@ -407,10 +425,6 @@ class Grid(Dimension):
         cell = [_floor(place.latitude / self.cell), _floor(place.longitude / self.cell)]
         return [reason, *[pw.Case(None, [(reason.is_null(), part)], None) for part in cell]]
 
-    def join(self, query: pw.SelectQuery, owner: pw.Field) -> pw.SelectQuery:
-        on = self.location.id == self.located
-        return query.join(self.location, pw.JOIN.LEFT_OUTER, on=on).switch(owner.model)
-
     def place(self, values: tuple) -> list[Placement]:
         reason, row, column = values
         if reason is not None:
@@ -419,6 +433,40 @@ class Grid(Dimension):
 
     def sort_key(self, public: str | None) -> Any:
         return None if public is None else tuple(float(n) for n in public.split(","))
+
+
+def _per_cell(per_place: pw.SelectQuery, dimensions: list[Dimension], metrics: int) -> pw.Select:
+    """`per_place` (the `_grouped` rows of a grid request, its grid counted by place: `c0` ...
+    and `m0` ...) grouped again with each place's cell instead of the place: at 1M events the
+    database joins the places of some 50k rows to their locations, not a million records."""
+    rows = per_place.alias("per_place")
+    columns: list[pw.Node] = []
+    at, joined = 0, None
+    for d in dimensions:
+        counted = [rows.c[f"c{at + i}"] for i in range(len(d.counted()))]
+        at += len(counted)
+        if isinstance(d, Grid):
+            joined = (d.location, d.location.id == counted[0])
+            counted = d.cell_columns(counted[0])
+        columns.extend(counted)
+    # as integers: on PostgreSQL a numeric sum would make the whole column numeric
+    summed = [
+        pw.Cast(
+            pw.fn.SUM(rows.c[f"m{i}"]) if how == "SUM" else pw.fn.MAX(rows.c[f"m{i}"]), "BIGINT"
+        )
+        for i, how in enumerate(_SUMMED_METRICS[:metrics])
+    ]
+    query = pw.Select(
+        [rows],
+        [
+            *[c.alias(f"c{i}") for i, c in enumerate(columns)],
+            *[m.alias(f"m{i}") for i, m in enumerate(summed)],
+        ],
+    )
+    if joined is not None:
+        query = query.join(joined[0], pw.JOIN.LEFT_OUTER, on=joined[1])
+    query = query.group_by(*[pw.SQL(str(i + 1)) for i in range(len(columns))])
+    return query.bind(per_place._database)
 
 
 def _floor(value: pw.Node) -> pw.Node:
@@ -680,9 +728,24 @@ def _figure(total: float, given: float, count: float, about: bool, open_: bool) 
 
 # ---------------------------------------------------------------- the query
 
+
+def _dumped(answer: Aggregation) -> str:
+    return json.dumps([answer.body, answer.groups_total, answer.points, answer.cell])
+
+
+def _loaded(text: str) -> Aggregation:
+    body, groups_total, points, cell = json.loads(text)
+    return Aggregation(body, groups_total, {k: (p[0], p[1]) for k, p in points.items()}, cell)
+
+
 _remembered = data_version.PerVersion(
-    maxsize=5_000, getsizeof=lambda answer: len(answer.body["groups"]) + 1
-)  # groups kept per worker; the least recently used answers go first
+    maxsize=5_000,
+    getsizeof=lambda answer: len(answer.body["groups"]) + 1,
+    shared="aggregates",
+    dump=_dumped,
+    load=_loaded,
+)  # groups kept per worker; the least recently used answers go first; shared by the workers
+# (api/store/shared_answers.py)
 
 
 def aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
@@ -746,7 +809,7 @@ def _grouped(
     `condition` too), with the metrics summed: (*columns, count, *casualty sums), named `c0`
     ... and `m0` ..."""
     model = collection.model
-    columns = [column for d in dimensions for column in d.columns()]
+    columns = [column for d in dimensions for column in d.counted()]
     metrics = _metric_columns(casualties, flags)
     select = model.select(
         *[c.alias(f"c{i}") for i, c in enumerate(columns)],
@@ -761,7 +824,10 @@ def _grouped(
         select = select.where(condition)
     # by position: PostgreSQL would not match an expression with parameters to its twin
     select = select.group_by(*[pw.SQL(str(i + 1)) for i in range(len(columns))])
-    return matching(collection, select, asked).query()
+    grouped = matching(collection, select, asked).query()
+    if any(isinstance(d, Grid) for d in dimensions):
+        return _per_cell(grouped, dimensions, len(metrics))
+    return grouped
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -32,8 +33,12 @@ from api.store.models import (
 # kept is the answer (at most `buckets` buckets and the number of values),
 # never the rows counted; every write changes the version, so a remembered answer is exact.
 _remembered = data_version.PerVersion(
-    maxsize=20_000, getsizeof=lambda answer: len(answer[0]) + 1
-)  # buckets kept per worker (a few MB at most); the least recently used answers go first
+    maxsize=20_000,
+    getsizeof=lambda answer: len(answer[0]) + 1,
+    shared="facets",
+    load=lambda text: tuple(json.loads(text)),
+)  # buckets kept per worker (a few MB at most); the least recently used answers go first;
+# shared by the workers (api/store/shared_answers.py)
 
 
 def remembered(
@@ -171,24 +176,42 @@ def _top_actors(per_actor: pw.SelectBase, size: int) -> tuple[list[dict], int]:
 
 
 def _location_facet(asked: ListQuery) -> tuple[list[dict], int]:
-    """Events per place, rolled up the location tree like the `location` filter."""
+    """Events per place, rolled up the location tree like the `location` filter.
+
+    Counted per location from the events' own column first (its index, no join), then those
+    rows (some 50k at 1M events, not a million) joined to their paths; each location's count
+    goes to every place of its path."""
+    per_location = (
+        matching(
+            EVENTS,
+            Event.select(
+                Event.location.alias("located"), pw.fn.COUNT(Event.id).alias("n")
+            ).group_by(Event.location),
+            asked,
+        )
+        .query()
+        .alias("per_location")
+    )
     query = (
-        Event.select(Location.path, pw.fn.COUNT(Event.id))
-        .join(Location, pw.JOIN.LEFT_OUTER, on=(Event.location == Location.id))
-        .group_by(Location.path)
+        pw.Select([per_location], [Location.path, per_location.c.n])
+        .join(Location, pw.JOIN.LEFT_OUTER, on=Location.id == per_location.c.located)
+        .bind(Location._meta.database)
     )
     counts: dict[str | None, int] = defaultdict(int)
     group_of = location_groups(asked)  # under resolve=same_as: a place's group's id
-    for path, count in matching(EVENTS, query, asked).query().tuples():
+    for path, count in query.tuples():
         slugs = path.strip("/").split("/") if path else [None]
         for slug in dict.fromkeys(group_of.get(s, s) if s else s for s in slugs):
             counts[slug] += count
+    kept, total = buckets(((s, None, n) for s, n in counts.items()), asked.buckets)
     names = dict(
         Location.select(Location.slug, Location.name)
-        .where(Location.slug.in_([s for s in counts if s]))
+        .where(Location.slug.in_([b["value"] for b in kept if b["value"]]))
         .tuples()
     )
-    return buckets(((s, names.get(s), n) for s, n in counts.items()), asked.buckets)
+    for bucket in kept:
+        bucket["label"] = names.get(bucket["value"])
+    return kept, total
 
 
 def event_facets(field: str, asked: ListQuery) -> tuple[list[dict], int]:

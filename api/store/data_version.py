@@ -17,6 +17,7 @@ share a version, even at the same count.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 import peewee as pw
 from cachetools import LRUCache
 
+from api.store import shared_answers
 from api.store.db import database, is_postgres
 from api.store.models import DataVersion
 
@@ -95,13 +97,24 @@ class PerVersion:
     changes the version, so an answer is never served for data it was not computed from
     (totals, facets, source counts). The least recently used go first beyond
     `maxsize` (weighed by `getsizeof` when given); safe across a worker's threads. Without a
-    data version, or for a key that is None or not hashable, computed each time."""
+    data version, or for a key that is None or not hashable, computed each time.
+
+    `shared`: a name under which the answers are also kept for every worker and host
+    (api/store/shared_answers.py), written by `dump` as JSON text and read back by `load`."""
 
     every: list[PerVersion] = []  # for `forget_all`
 
-    def __init__(self, maxsize: int, getsizeof: Callable[[Any], int] | None = None) -> None:
+    def __init__(
+        self,
+        maxsize: int,
+        getsizeof: Callable[[Any], int] | None = None,
+        shared: str | None = None,
+        dump: Callable[[Any], str] = json.dumps,
+        load: Callable[[str], Any] = json.loads,
+    ) -> None:
         self._answers: LRUCache = LRUCache(maxsize=maxsize, getsizeof=getsizeof)
         self._lock = threading.Lock()
+        self.shared, self.dump, self.load = shared, dump, load
         PerVersion.every.append(self)
 
     MISSING = _MISSING  # what `lookup` finds for a key remembered at no version
@@ -110,8 +123,25 @@ class PerVersion:
         """The answer remembered for `key` at the current data version, else `compute()`."""
         version, found = self.lookup(key)
         if found is _MISSING:
-            found = compute()
+            found = self._shared(version, key, compute)
             self.store(version, key, found)
+        return found
+
+    def _shared(self, version: str | None, key: Hashable | None, compute: Callable[[], T]) -> T:
+        """The answer another worker kept for `key` at `version`, else `compute()` (kept for
+        the others)."""
+        stored = (
+            None
+            if self.shared is None or version is None
+            else shared_answers.digest(self.shared, key)
+        )
+        if stored is None or version is None:
+            return compute()
+        text = shared_answers.read(version, stored)
+        if text is not None:
+            return self.load(text)
+        found = compute()
+        shared_answers.keep(version, stored, self.dump(found))
         return found
 
     def lookup(self, key: Hashable | None) -> tuple[str | None, Any]:

@@ -40,6 +40,7 @@ from api.store.models import (
     Relation,
     Release,
     SchemaVersion,
+    SharedAnswer,
     Source,
     Statement,
     StatementPrincipal,
@@ -340,6 +341,12 @@ def _to_v20(migrator: SchemaMigrator) -> None:
     database.execute_sql("DROP INDEX IF EXISTS event_place_dates_months")
 
 
+def _to_v21(migrator: SchemaMigrator) -> None:
+    """v21 (the explorer at 1M): answers shared by every worker and host, per data version
+    (`shared_answer`, api/store/shared_answers.py). A new, empty table: instant at any size."""
+    database.create_tables([SharedAnswer], safe=True)
+
+
 # version -> the function that brings the version before it up to it
 
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
@@ -362,6 +369,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     18: _to_v18,
     19: _to_v19,
     20: _to_v20,
+    21: _to_v21,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

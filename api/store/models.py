@@ -587,6 +587,18 @@ class DataVersion(BaseModel):
     version = pw.BigIntegerField()
 
 
+class SharedAnswer(BaseModel):
+    """An answer computed at one data version, kept for every worker and host of the database
+    (api/store/shared_answers.py): `key` is a digest of what was asked, `answer` its JSON."""
+
+    version = pw.CharField(max_length=80)
+    key = pw.CharField(max_length=64)
+    answer = pw.TextField()
+
+    class Meta:
+        primary_key = pw.CompositeKey("version", "key")
+
+
 class Release(BaseModel):
     """A named, immutable version of the data: a snapshot of the database (api/store/snapshots.py:
     a SQLite file, or a PostgreSQL schema, named by `storage`) taken at change-feed `seq`. A
@@ -641,5 +653,6 @@ TABLES: tuple[type[BaseModel], ...] = (
     Delivery,
     SchemaVersion,
     DataVersion,
+    SharedAnswer,
     Release,
 )
