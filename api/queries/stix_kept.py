@@ -38,7 +38,7 @@ from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
 from api.store.db import database
 from api.store.ddl import FANOUT_MARK, FANOUT_STIX, exclusive
-from api.store.models import StixJson, StixStale
+from api.store.models import StixAdded, StixJson, StixStale, utcnow
 
 KEPT = {c.name: c for c in (ACTORS, LOCATIONS, RELATIONS, EVENTS, STATEMENTS)}
 _LOADED = {**KEPT, SOURCES.name: SOURCES}
@@ -162,6 +162,32 @@ def _store(record_type: str, bodies: dict[int, tuple[str, str]]) -> None:
     )
 
 
+def _store_again(record_type: str, bodies: dict[int, tuple[str, str]]) -> None:
+    """Write objects rendered again after a record they copy from changed; those with a new
+    version are added to collections now (`stix_added`: api/queries/taxii.py lists them so)."""
+    if not bodies:
+        return
+    param = database.param
+    ids = ", ".join([param] * len(bodies))
+    before = database.execute_sql(
+        f"SELECT record_id, modified FROM stix_json WHERE record_type = {param} "
+        f"AND record_id IN ({ids})",
+        [record_type, *bodies],
+    )
+    was = dict(before.fetchall())
+    _store(record_type, bodies)
+    newer = [row_id for row_id, (_body, modified) in bodies.items() if was.get(row_id) != modified]
+    if not newer:
+        return
+    StixAdded.delete().where(
+        (StixAdded.record_type == record_type) & StixAdded.record_id.in_(newer)
+    ).execute()
+    now = utcnow()
+    StixAdded.insert_many(
+        [{"record_type": record_type, "record_id": row_id, "added": now} for row_id in newer]
+    ).execute()
+
+
 def refresh(at_most: int | None = _REFRESH_AT_MOST) -> int:
     """Render the stale objects again (at most `at_most`; None: all), in the caller's
     transaction; how many. Called last in every write, under the write lock."""
@@ -264,9 +290,10 @@ def settle(batch: int = SETTLE_BATCH, passes: int = 3) -> int:
                 for record_type, row_ids in dependents({marked_type: [marked_id]}).items():
                     ordered = sorted(row_ids)
                     for at in range(0, len(ordered), batch):
-                        with exclusive(bump=False):  # the same bytes a reader renders now
-                            _store(record_type, render(record_type, ordered[at : at + batch]))
-                        done += len(ordered[at : at + batch])
+                        ids = ordered[at : at + batch]
+                        with exclusive():  # collections list the new versions: a new data version
+                            _store_again(record_type, render(record_type, ids))
+                        done += len(ids)
                         time.sleep(0)  # a cooperative (gevent) worker serves others meanwhile
                 with exclusive(bump=False):
                     if database.execute_sql(_stamp(marked_type), [marked_id]).fetchone() == stamp:
