@@ -325,6 +325,8 @@ class StixJson(BaseModel):
     class Meta:
         table_name = "stix_json"
         primary_key = pw.CompositeKey("record_type", "record_id")
+        # TAXII's match[version]: the objects of a type at a version (api/queries/taxii.py)
+        indexes = ((("record_type", "modified", "record_id"), False),)
 
 
 class StixStale(BaseModel):
