@@ -20,7 +20,6 @@ and joins them, instead of building 1,000 records and mapping each to STIX.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
@@ -294,7 +293,6 @@ def settle(batch: int = SETTLE_BATCH, passes: int = 3) -> int:
                         with exclusive():  # collections list the new versions: a new data version
                             _store_again(record_type, render(record_type, ids))
                         done += len(ids)
-                        time.sleep(0)  # a cooperative (gevent) worker serves others meanwhile
                 with exclusive(bump=False):
                     if database.execute_sql(_stamp(marked_type), [marked_id]).fetchone() == stamp:
                         StixStale.delete().where(
