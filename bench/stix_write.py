@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--actor", help="the actor's id (default: the one in most events)")
+    parser.add_argument(
+        "--rename", action="store_true", help="change its name (event records show it) too"
+    )
     options = parser.parse_args(argv)
 
     from api.app import create_app
@@ -57,11 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     started = time.perf_counter()
     with database.connection_context(), exclusive():
-        Actor.update(
-            description=f"Changed by bench.stix_write at {since}.",
-            version=Actor.version + 1,
-            updated_at=utcnow(),
-        ).where(Actor.slug == slug).execute()
+        values = {"description": f"Changed by bench.stix_write at {since}."}
+        if options.rename:
+            values["name"] = f"Renamed at {since}"
+        Actor.update(**values, version=Actor.version + 1, updated_at=utcnow()).where(
+            Actor.slug == slug
+        ).execute()
         marked = time.perf_counter()
         EVENT_JSON.refresh()  # what write.render_stale does: event records, then STIX objects
         events = time.perf_counter()
