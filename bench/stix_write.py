@@ -6,13 +6,13 @@ flock /work/corpus/bench.lock .venv/bin/python -m bench.stix_write \
 ```
 
 On a copy of the 1M corpus (it writes): the actor that takes part in the most events gets a
-new description and version in one write transaction that then renders what it left stale, as
-curation's update does (the synthetic corpus's citations quote sources without text, which a
-PATCH's validation refuses, so the row is updated directly: the triggers fire the same), timed;
-then,
-where the code has it (`stix_kept.settle`, run after the answer), the rendering of the objects
-that show the actor, timed; then a TAXII poll with `added_after` the time before the write,
-its first page of 1,000 timed and counted. The database keeps the write (run it again: the
+new description (`--rename`: and name) and version in one write transaction that then renders
+what it left stale, as curation's update does (the synthetic corpus's citations quote sources
+without text, which a PATCH's validation refuses, so the row is updated directly: the triggers
+fire the same), timed; then, where the code has it (`stix_kept.settle`, run after the answer),
+the rendering of the objects that show the actor, timed; then a TAXII poll with `added_after`
+the time before the write, its first page of 1,000 timed and counted. The database keeps the
+write (run it again: the
 same work, another description).
 """
 
