@@ -12,8 +12,7 @@ without text, which a PATCH's validation refuses, so the row is updated directly
 fire the same), timed; then, where the code has it (`stix_kept.settle`, run after the answer),
 the rendering of the objects that show the actor, timed; then a TAXII poll with `added_after`
 the time before the write, its first page of 1,000 timed and counted. The database keeps the
-write (run it again: the
-same work, another description).
+write (run it again: the same work, another description).
 """
 
 from __future__ import annotations
