@@ -16,7 +16,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.sansio.utils import get_current_url
 
 from api.config import DEV_SECRET_KEY, STATIC_SETTINGS, settings_from_env
-from api.http import auth, explorer, http_cache, limits, releases, response_cache, spec
+from api.http import auth, explorer, http_cache, limits, offload, releases, response_cache, spec
 from api.http.base import Api
 from api.http.errors import unavailable
 from api.http.json_provider import JSONProvider
@@ -91,6 +91,32 @@ def remember_base_url(app: Flask) -> None:
     app.before_request(lambda: stix_kept.use_namespace(namespace))
     shared = app.config.get("SHARED_ANSWERS", not app.testing)
     app.before_request(lambda: shared_answers.enable(shared))
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def settle_after_writes(app: Flask) -> None:
+    """After a write's answer is sent, render the STIX objects that copy from the records it
+    changed (stix_kept.settle: maybe 100,000s for a hub actor; readers render them on the spot
+    until then), off the worker's loop."""
+
+    def settle() -> None:
+        try:
+            offload.run_blocking(_settle)
+        except Exception:  # the answer is sent: readers render on the spot meanwhile
+            log.exception("Rendering the STIX objects a write left stale failed")
+
+    @app.after_request
+    def _after_write(response: Response) -> Response:
+        if request.method in WRITE_METHODS and response.status_code < 400:
+            response.call_on_close(settle)
+        return response
+
+
+def _settle() -> None:
+    with db.database.connection_context():
+        stix_kept.settle()
 
 
 def serve_docs_assets(app: Flask) -> None:
@@ -201,6 +227,7 @@ SETUP_STEPS: tuple[Callable[[Flask], object], ...] = (
     response_cache.init_app,  # its lookup follows the rate limit, its store every other hook
     releases.init_app,  # outside the cache's replay: a release's request reads its snapshot
     remember_base_url,  # after the cache's lookup: a replay needs no root
+    settle_after_writes,
     trust_hosts,  # the outermost middleware: the cache's replays see the URL it leaves
     serve_docs_assets,
     explorer.init_app,  # the analysts' pages (/explore), on the public API

@@ -85,6 +85,12 @@ def seed_command(
     if report.skipped:
         click.echo("database already seeded; nothing to do")
         return
+    from api.queries import stix_kept
+    from api.store.db import database
+
+    with database.connection_context():
+        stix_kept.settle()  # the objects that copy from what it changed (a reader renders
+        # them on the spot until then)
     counts = ", ".join(f"{n} {name}" for name, n in report.counts.items())
     click.echo(f"loaded {', '.join(report.files)}: {counts}; {report.changed} row(s) changed")
 
@@ -120,6 +126,8 @@ def db_upgrade_command() -> None:
         click.echo(f"rendered {rendered} stale event record(s)")
     with database.connection_context(), exclusive(bump=False):
         rendered = stix_kept.refresh(at_most=None)
+    with database.connection_context():
+        rendered += stix_kept.settle()
     if rendered:
         click.echo(f"rendered {rendered} stale STIX object(s)")
     with database.connection_context():

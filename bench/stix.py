@@ -134,6 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(
         summary("poll: added_after the corpus's time", {"seconds": polls, "objects": found})
     )
+    # match[version]: the objects at one version (a time shared by a million records here)
+    version = client.get(f"{everything}/objects/?limit=1&match[type]=note").json["objects"][0]
+    matches = []
+    for _ in range(5):
+        started = time.perf_counter()
+        matched = client.get(
+            f"{everything}/objects/?limit={LIMIT}&match[version]={version['modified']}"
+        )
+        matches.append(time.perf_counter() - started)
+        assert matched.status_code == 200, matched.get_data()[:300]
+    rows.append(
+        summary(
+            "match[version] of a note's modified",
+            {"seconds": matches, "objects": len(matched.json.get("objects", ()))},
+        )
+    )
     # an object by its STIX id: the first ask builds the worker's index of the type's ids
     # (taxii.resolve: a UUIDv5 per row), later asks bisect it
     deep_page = client.get(f"{everything}/objects/?limit=1&match[type]=note").json

@@ -3,10 +3,13 @@
 and joins them, instead of building 1,000 records and mapping each to STIX.
 
 - A writer renders what it made stale before its transaction ends (`refresh`): the triggers of
-  api/store/ddl.py `STALE_STIX` mark (`stix_stale`) every object that shows a row that changed
-  (its own row and links, its citations, and what it copies from other records: the kind of
-  an actor it refers to, a speaker's name, the places around a place, a cited source's title
-  and url), whoever wrote it. Sources' reports are not kept: they list what cites them.
+  api/store/ddl.py `STALE_STIX` mark (`stix_stale`) every object whose own row, links or
+  citations changed, whoever wrote it. Sources' reports are not kept: they list what cites them.
+- What an object copies from other records (the kind of an actor it refers to, a speaker's
+  name, the places around a place, a cited source's title and url) is marked once per record
+  (`~actor`, ..., `FANOUT_STIX`), however many objects copy it: `settle` renders those objects
+  after the write's answer, and until it has, a reader renders them on the spot (`_stored`
+  leaves out what `DEPENDENTS` of a marked record names among a page's objects).
 - A body is stored under the namespace of the app that rendered it (`use_namespace`), its
   links to this API written from the root (`/v1/...`): a reader takes a body whose id is the
   one its own namespace gives (`objects`) and writes its own root into the links; a body that
@@ -33,7 +36,8 @@ from api.queries.relations import RELATIONS, relations_by_id
 from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
 from api.store.db import database
-from api.store.models import StixJson, StixStale
+from api.store.ddl import FANOUT_MARK, FANOUT_STIX, exclusive
+from api.store.models import StixAdded, StixJson, StixStale, utcnow
 
 KEPT = {c.name: c for c in (ACTORS, LOCATIONS, RELATIONS, EVENTS, STATEMENTS)}
 _LOADED = {**KEPT, SOURCES.name: SOURCES}
@@ -45,6 +49,36 @@ _SEPARATORS = (",", ":")  # bodies are stored compact
 _SELF_LINK = '"url":"/v1/'  # how a body's link to its record starts (stix._common)
 
 _namespace = [DEFAULT_STIX_NAMESPACE]
+
+# The objects that copy from a record (api/store/ddl.py FANOUT_STIX): {marked type: [(type of
+# the objects, FROM, their id, WHERE naming the marked ids as {marked})]}
+_ACTOR_LINKS = ("speaker", "principal", "addressee", "mention")
+DEPENDENTS: dict[str, list[tuple[str, str, str, str]]] = {
+    "actor": [
+        ("event", "event_participant", "event_id", "actor_id IN ({marked})"),
+        ("event", "event_casualty", "event_id", "side_id IN ({marked})"),
+        ("relation", "relation", "id", "subject_id IN ({marked})"),
+        ("relation", "relation", "id", "object_id IN ({marked})"),
+        *(
+            ("statement", f"statement_{link}", "statement_id", "actor_id IN ({marked})")
+            for link in _ACTOR_LINKS
+        ),
+        ("statement", "statement", "id", "outlet_id IN ({marked})"),
+    ],
+    "source": [
+        (kept, "citation", "record_id", f"record_type = '{kept}' AND source_id IN ({{marked}})")
+        for kept in ("actor", "location", "relation", "event", "statement")
+    ],
+    "location": [  # the places within it show its name (administrative_area, city) and its id
+        (
+            "location",
+            "location AS place, location AS marked",
+            "place.id",
+            "marked.id IN ({marked}) AND substr(place.path, 1, length(marked.path)) = marked.path",
+        )
+    ],
+}
+SETTLE_BATCH = 500  # objects rendered per transaction of `settle` (the write lock held)
 
 
 def use_namespace(namespace: uuid.UUID) -> None:
@@ -127,6 +161,32 @@ def _store(record_type: str, bodies: dict[int, tuple[str, str]]) -> None:
     )
 
 
+def _store_again(record_type: str, bodies: dict[int, tuple[str, str]]) -> None:
+    """Write objects rendered again after a record they copy from changed; those with a new
+    version are added to collections now (`stix_added`: api/queries/taxii.py lists them so)."""
+    if not bodies:
+        return
+    param = database.param
+    ids = ", ".join([param] * len(bodies))
+    before = database.execute_sql(
+        f"SELECT record_id, modified FROM stix_json WHERE record_type = {param} "
+        f"AND record_id IN ({ids})",
+        [record_type, *bodies],
+    )
+    was = dict(before.fetchall())
+    _store(record_type, bodies)
+    newer = [row_id for row_id, (_body, modified) in bodies.items() if was.get(row_id) != modified]
+    if not newer:
+        return
+    StixAdded.delete().where(
+        (StixAdded.record_type == record_type) & StixAdded.record_id.in_(newer)
+    ).execute()
+    now = utcnow()
+    StixAdded.insert_many(
+        [{"record_type": record_type, "record_id": row_id, "added": now} for row_id in newer]
+    ).execute()
+
+
 def refresh(at_most: int | None = _REFRESH_AT_MOST) -> int:
     """Render the stale objects again (at most `at_most`; None: all), in the caller's
     transaction; how many. Called last in every write, under the write lock. One query finds
@@ -178,8 +238,79 @@ def fill(after: dict[str, int] | None = None) -> int:
     return done
 
 
+def marked() -> dict[str, list[int]]:
+    """{record type: row ids} of the records whose change the objects copying from them do not
+    show yet (`settle` renders those)."""
+    types = [f"{FANOUT_MARK}{table}" for table, _columns in FANOUT_STIX]
+    query = StixStale.select(StixStale.record_type, StixStale.record_id).where(
+        StixStale.record_type.in_(types)
+    )
+    return stix.grouped((t[len(FANOUT_MARK) :], i) for t, i in query.tuples())
+
+
+def dependents(
+    marks: dict[str, list[int]], among: dict[str, list[int]] | None = None
+) -> dict[str, set[int]]:
+    """{record type: row ids} of the objects that copy from the marked records (`marked()`),
+    only those `among` when given."""
+    param = database.param
+    found: dict[str, set[int]] = {}
+    for marked_type, marked_ids in marks.items():
+        for record_type, table, column, where in DEPENDENTS[marked_type]:
+            wanted = None if among is None else among.get(record_type)
+            if among is not None and not wanted:
+                continue
+            sql = f"SELECT {column} FROM {table} WHERE " + where.format(
+                marked=", ".join([param] * len(marked_ids))
+            )
+            params = list(marked_ids)
+            if wanted:
+                sql += f" AND {column} IN ({', '.join([param] * len(wanted))})"
+                params += wanted
+            rows = database.execute_sql(sql, params).fetchall()
+            found.setdefault(record_type, set()).update(row_id for (row_id,) in rows)
+    return found
+
+
+def _stamp(record_type: str) -> Any:
+    """The columns of a marked record's row that mark it (FANOUT_STIX), as a query of one id."""
+    columns = dict(FANOUT_STIX)[record_type]
+    return f"SELECT {', '.join(columns)} FROM {record_type} WHERE id = {database.param}"
+
+
+def settle(batch: int = SETTLE_BATCH, passes: int = 3) -> int:
+    """Render the objects that copy from the marked records (`marked()`), a batch per
+    transaction under the write lock (writes go on between them), then unmark each record
+    whose row did not change meanwhile (one that did is done again, up to `passes` times).
+    Run after a write's answer (api/app.py) and by `briefing db upgrade`; how many objects
+    were rendered."""
+    done = 0
+    for _ in range(passes):
+        marks = marked()
+        if not marks:
+            break
+        for marked_type, marked_ids in marks.items():
+            for marked_id in marked_ids:
+                stamp = database.execute_sql(_stamp(marked_type), [marked_id]).fetchone()
+                for record_type, row_ids in dependents({marked_type: [marked_id]}).items():
+                    ordered = sorted(row_ids)
+                    for at in range(0, len(ordered), batch):
+                        ids = ordered[at : at + batch]
+                        with exclusive():  # collections list the new versions: a new data version
+                            _store_again(record_type, render(record_type, ids))
+                        done += len(ids)
+                with exclusive(bump=False):
+                    if database.execute_sql(_stamp(marked_type), [marked_id]).fetchone() == stamp:
+                        StixStale.delete().where(
+                            (StixStale.record_type == f"{FANOUT_MARK}{marked_type}")
+                            & (StixStale.record_id == marked_id)
+                        ).execute()
+    return done
+
+
 def _stored(entries: Sequence[Entry]) -> dict[tuple[str, int], tuple[str | None, str | None]]:
-    """{(record type, row id): (body, modified)} of the entries' kept objects not marked stale."""
+    """{(record type, row id): (body, modified)} of the entries' kept objects not marked stale,
+    nor copying from a marked record."""
     found: dict[tuple[str, int], tuple[str | None, str | None]] = {}
     for record_type, row_ids in stix.grouped((e.record_type, e.row_id) for e in entries).items():
 
@@ -198,6 +329,12 @@ def _stored(entries: Sequence[Entry]) -> dict[tuple[str, int], tuple[str | None,
         cursor = prepared(f"stix-kept:{record_type}", build, row_ids)
         for row_id, body, modified in cursor:
             found[(record_type, row_id)] = (body, modified)
+    marks = marked() if found else {}
+    if marks:  # rendered on the spot until `settle` has rendered them
+        among = stix.grouped(found)
+        for record_type, shown in dependents(marks, among).items():
+            for row_id in shown:
+                found.pop((record_type, row_id), None)
     return found
 
 

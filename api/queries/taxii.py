@@ -39,7 +39,7 @@ from api.queries.paging import CursorSigner, Sort, count_rows
 from api.queries.relations import RELATIONS
 from api.queries.sources import SOURCES
 from api.queries.statements import STATEMENTS
-from api.store.models import Change, Source, StixJson
+from api.store.models import Change, Source, StixAdded, StixJson
 
 # the record types in the order a collection lists those added at the same time; tombstones
 # (deleted records) come after them
@@ -178,22 +178,51 @@ def _record_rows(
     cutoff: Position | None,
 ) -> list[Entry]:
     """The next `limit + 1` objects of one record type, through its collection's filters, up
-    to `cutoff`; their slugs are read later (`_named`), for the page's objects only."""
+    to `cutoff`; their slugs are read later (`_named`), for the page's objects only.
+
+    An object is added at its record's `updated_at`, or when it was rendered again after a
+    record it copies from changed (`stix_added`), whichever is later: two streams of the
+    same rank, each object in one of them."""
     selection = resolved.selection
     model = collection.model
-    columns = [model.id, model.updated_at]
+    readded = collection.name in stix_kept.KEPT and _has_readded(collection.name)
+    again = (StixAdded.record_type == collection.name) & (StixAdded.record_id == model.id)
     if collection.name == "source":
         asked = ListQuery(cursors=None, ids=(selection.source,) if selection.source else ())  # type: ignore[arg-type]
     else:
         filters = {"source": (selection.source,)} if selection.source else {}
         asked = ListQuery(cursors=None, filters=MappingProxyType(filters))  # type: ignore[arg-type]
-    found = filtered(collection, model.select(*columns), asked)
+    found = filtered(collection, model.select(model.id, model.updated_at), asked)
     if found.narrowed:  # one source's records: probed when it cites many (as lists do)
         matches = count_rows(found.query(), PROBE_ABOVE + 1)
         found = read_in_sort_order(found, model.updated_at, matches, asked)
-    query = found.query()
+    query = _selected(collection, resolved, found.query())
+    if readded:  # not those listed at a later re-rendering
+        later = StixAdded.select(pw.SQL("1")).where(again & (StixAdded.added > model.updated_at))
+        query = query.where(~pw.fn.EXISTS(later))
     if selection.added_after is not None:
         query = query.where(model.updated_at > selection.added_after)
+    rows = _bounded(query, model.updated_at, model.id, rank, after, cutoff, limit)
+    if readded:
+        select = model.select(StixAdded.record_id, StixAdded.added).join(StixAdded, on=again)
+        query = filtered(collection, select, asked).query()
+        query = _selected(collection, resolved, query.where(StixAdded.added > model.updated_at))
+        if selection.added_after is not None:
+            query = query.where(StixAdded.added > selection.added_after)
+        rows += _bounded(query, StixAdded.added, StixAdded.record_id, rank, after, cutoff, limit)
+        rows.sort(key=lambda row: (row[1], row[0]))
+    return [Entry(added, rank, row_id, collection.name, "") for row_id, added in rows]
+
+
+def _has_readded(record_type: str) -> bool:
+    """Whether any object of this type was rendered again after its record was written."""
+    return StixAdded.select().where(StixAdded.record_type == record_type).exists()
+
+
+def _selected(collection: Collection, resolved: _Resolved, query: pw.SelectQuery) -> Any:
+    """`query` of a record type's rows with the selection's versions, ids and STIX types."""
+    selection = resolved.selection
+    model = collection.model
     if selection.versions:  # a version is its updated_at, or a journal time (stix.version_times)
         stamps = list(selection.versions)
         journaled = Change.select(Change.record).where(
@@ -214,8 +243,7 @@ def _record_rows(
             query = query.where(model.kind.in_(list(stix.THREAT_ACTOR_KINDS)))
         elif kinds == ["identity"]:
             query = query.where(model.kind.not_in(list(stix.THREAT_ACTOR_KINDS)))
-    rows = _bounded(query, model.updated_at, model.id, rank, after, cutoff, limit)
-    return [Entry(added, rank, row_id, collection.name, "") for row_id, added in rows]
+    return query
 
 
 def _named(entries: list[Entry]) -> list[Entry]:

@@ -274,10 +274,6 @@ def _stale_event_triggers() -> list[str]:
 # that show the row `{row}`). A record's own row also marks it on insert, and takes its object
 # and mark away on delete.
 _STIX_OWN = ("actor", "relation", "location", "event", "statement")
-_ACTOR_STATEMENTS = " UNION ALL ".join(
-    f"SELECT 'statement', statement_id FROM statement_{link} WHERE actor_id = {{row}}.id"
-    for link in ("speaker", "principal", "addressee", "mention")
-)
 STALE_STIX: list[tuple[str, str, tuple[str, ...] | None, str]] = [
     *(
         (
@@ -341,32 +337,26 @@ STALE_STIX: list[tuple[str, str, tuple[str, ...] | None, str]] = [
         None,
         "SELECT {row}.record_type AS t, {row}.record_id AS i WHERE {row}.record_type != 'source'",
     ),
-    (
-        "actor",
-        "UPDATE",
-        ("slug", "name", "kind", "updated_at"),
-        "SELECT 'event' AS t, event_id AS i FROM event_participant WHERE actor_id = {row}.id "
-        "UNION ALL SELECT 'event', event_id FROM event_casualty WHERE side_id = {row}.id "
-        "UNION ALL SELECT 'relation', id FROM relation WHERE subject_id = {row}.id "
-        "UNION ALL SELECT 'relation', id FROM relation WHERE object_id = {row}.id "
-        f"UNION ALL {_ACTOR_STATEMENTS} "
-        "UNION ALL SELECT 'statement', id FROM statement WHERE outlet_id = {row}.id",
-    ),
-    (
-        "source",
-        "UPDATE",
-        ("slug", "title", "url", "updated_at"),
-        "SELECT record_type AS t, record_id AS i FROM citation WHERE source_id = {row}.id "
-        "AND record_type != 'source'",
-    ),
-    (  # the places within it show its name (administrative_area, city) and its id
-        "location",
-        "UPDATE",
-        ("slug", "name", "kind", "path", "updated_at"),
-        "SELECT 'location' AS t, id AS i FROM location "
-        "WHERE substr(path, 1, length({row}.path)) = {row}.path",
-    ),
 ]
+# A record other objects copy from is marked once, as `~<table>` in `stix_stale`, not each
+# object that copies from it (an actor: its events', relations' and statements' objects, a
+# hub's 130,000; a source: what cites it; a place: the places within it): those are rendered
+# after the write (api/queries/stix_kept.py `settle`), and rendered on the spot by a reader
+# meanwhile, so a write's cost does not grow with them. (table, the columns whose update
+# matters); stix_kept.DEPENDENTS says which objects copy from each.
+FANOUT_STIX: list[tuple[str, tuple[str, ...]]] = [
+    ("actor", ("slug", "name", "kind", "updated_at")),
+    ("source", ("slug", "title", "url", "updated_at")),
+    ("location", ("slug", "name", "kind", "path", "updated_at")),
+]
+FANOUT_MARK = "~"
+# (table, trigger) of the triggers that marked each such object in the write's transaction
+# (schemas 19 and 20): `create_objects` drops them
+_RETIRED_STIX = (
+    ("actor", "actor_stix_17_u"),
+    ("source", "source_stix_18_u"),
+    ("location", "location_stix_19_u"),
+)
 _STIX_GONE = (
     "DELETE FROM stix_json WHERE record_type = '{table}' AND record_id = {row}.id; "
     "DELETE FROM stix_stale WHERE record_type = '{table}' AND record_id = {row}.id"
@@ -400,7 +390,26 @@ def _stix_rules() -> list[tuple[str, str, str, str, tuple[str, ...] | None, list
             statements = [_stix_mark(select.format(row=row)) for row in rows]
             trigger = f"{name}_{write[0].lower()}"
             rules.append((trigger, trigger, table, write, columns, statements))
+    for table, watched in FANOUT_STIX:
+        mark = _stix_mark(f"SELECT '{FANOUT_MARK}{table}' AS t, NEW.id AS i")
+        trigger = f"{table}_stix_fanout_u"
+        rules.append((trigger, trigger, table, "UPDATE", watched, [mark]))
     return rules
+
+
+def _drop_retired_stix_triggers() -> None:
+    """Drop the triggers that marked every object copying from a record in the write's
+    transaction (FANOUT_STIX marks the record instead), where they exist."""
+    if not is_postgres():
+        for _table, trigger in _RETIRED_STIX:
+            database.execute_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+        return
+    query = "SELECT tgname FROM pg_trigger WHERE tgname = ANY(%s)"
+    present = {name for (name,) in database.execute_sql(query, ([t for _, t in _RETIRED_STIX],))}
+    for table, trigger in _RETIRED_STIX:
+        if trigger in present:  # DROP TRIGGER locks its table even when there is none
+            database.execute_sql(f"DROP TRIGGER {trigger} ON {table}")
+            database.execute_sql(f"DROP FUNCTION IF EXISTS {trigger}()")
 
 
 def _stale_stix_triggers() -> list[str]:
@@ -444,7 +453,8 @@ def _stix_columns_present() -> bool:
     """Whether every column the `stix_json` triggers watch exists (a migration before the
     version that adds one creates today's tables, but these triggers only at the end)."""
     present: dict[str, set[str]] = {}
-    for table, _writes, columns, _condition in STALE_STIX:
+    watched = [(table, columns) for table, _writes, columns, _select in STALE_STIX]
+    for table, columns in [*watched, *FANOUT_STIX]:
         if table not in present:
             present[table] = {column.name for column in database.get_columns(table)}
         if not set(columns or ()) <= present[table]:
@@ -655,6 +665,7 @@ def create_objects() -> None:
     for statement in _stale_event_triggers():
         database.execute_sql(statement)
     if _stix_columns_present():
+        _drop_retired_stix_triggers()
         for statement in _stale_stix_triggers():
             database.execute_sql(statement)
     if places.has_event_places():
@@ -685,4 +696,6 @@ def drop_schema() -> None:
             for table, *_ in STALE_EVENTS:
                 database.execute_sql(f"DROP FUNCTION IF EXISTS {table}_stales_event_json()")
             for _trigger, function, *_ in _stix_rules():
+                database.execute_sql(f"DROP FUNCTION IF EXISTS {function}()")
+            for _table, function in _RETIRED_STIX:
                 database.execute_sql(f"DROP FUNCTION IF EXISTS {function}()")

@@ -325,6 +325,8 @@ class StixJson(BaseModel):
     class Meta:
         table_name = "stix_json"
         primary_key = pw.CompositeKey("record_type", "record_id")
+        # TAXII's match[version]: the objects of a type at a version (api/queries/taxii.py)
+        indexes = ((("record_type", "modified", "record_id"), False),)
 
 
 class StixStale(BaseModel):
@@ -619,6 +621,22 @@ class Release(BaseModel):
     deleted_by = pw.CharField(max_length=100, null=True)
 
 
+class StixAdded(BaseModel):
+    """When a kept STIX object got a new version that its record's `updated_at` does not say:
+    rendered again after a record it copies from changed (api/queries/stix_kept.py `settle`).
+    A TAXII collection lists the object at this time instead while it is the later one
+    (api/queries/taxii.py), so a poll with `added_after` sees the new version."""
+
+    record_type = pw.CharField(max_length=16)
+    record_id = pw.IntegerField()
+    added = pw.DateTimeField()
+
+    class Meta:
+        table_name = "stix_added"
+        primary_key = pw.CompositeKey("record_type", "record_id")
+        indexes = ((("record_type", "added", "record_id"), False),)
+
+
 # Every table of the schema (create_tables orders them by their foreign keys).
 TABLES: tuple[type[BaseModel], ...] = (
     Source,
@@ -638,6 +656,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     EventJson,
     StixJson,
     StixStale,
+    StixAdded,
     Statement,
     StatementSpeaker,
     StatementPrincipal,

@@ -436,3 +436,41 @@ def test_an_index_waits_for_the_column_a_later_migration_adds(
             assert ["country"] in [index.columns for index in database.get_indexes("actor")]
             if not is_postgres(url):
                 assert database.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_version_20_database_loses_the_triggers_that_marked_each_dependent(curated):
+    """Schemas 19 and 20 marked every STIX object that copies from an actor, a source or a
+    place in the write's transaction (a hub actor: 130,000 marks); an upgrade drops those
+    triggers, and a write then marks the record once (api/queries/stix_kept.py settles it)."""
+    from api.store import ddl
+    from api.store.db import database
+    from api.store.models import Actor, StixStale
+
+    retired = "actor_stix_17_u"
+    mark_all = (
+        "INSERT INTO stix_stale (record_type, record_id) SELECT 'event', event_id "
+        "FROM event_participant WHERE actor_id = NEW.id AND NOT EXISTS (SELECT 1 FROM "
+        "stix_stale AS s WHERE s.record_type = 'event' AND s.record_id = event_id)"
+    )
+    with database.connection_context(), database.atomic():
+        if is_postgres(curated.url):
+            database.execute_sql(
+                f"CREATE FUNCTION {retired}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN {mark_all}; RETURN NULL; END $$"
+            )
+            database.execute_sql(
+                f"CREATE TRIGGER {retired} AFTER UPDATE ON actor FOR EACH ROW "
+                f"EXECUTE FUNCTION {retired}()"
+            )
+        else:
+            database.execute_sql(
+                f"CREATE TRIGGER {retired} AFTER UPDATE ON actor BEGIN "
+                f"{mark_all.replace('NEW.', 'new.')}; END"
+            )
+        ddl.create_objects()
+        Actor.update(name="Kataib Hizballah").where(Actor.slug == "kataib-hezbollah").execute()
+        marks = list(StixStale.select(StixStale.record_type).tuples())
+        hub = Actor.get(Actor.slug == "kataib-hezbollah").id
+        marked = list(StixStale.select(StixStale.record_type, StixStale.record_id).tuples())
+    assert ("event",) not in marks
+    assert ("~actor", hub) in marked
