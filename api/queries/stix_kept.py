@@ -190,10 +190,13 @@ def _store_again(record_type: str, bodies: dict[int, tuple[str, str]]) -> None:
 def refresh(at_most: int | None = _REFRESH_AT_MOST) -> int:
     """Render the stale objects again (at most `at_most`; None: all), in the caller's
     transaction; how many. Called last in every write, under the write lock. One query finds
-    a batch of marks of every type (a write marks one or two objects: not a query per type)."""
+    a batch of marks of every kept type (a write marks one or two objects: not a query per
+    type); the marks of changed records whose dependents `settle` renders are left to it."""
     done = 0
-    marks = StixStale.select(StixStale.record_type, StixStale.record_id).order_by(
-        StixStale.record_type, StixStale.record_id
+    marks = (
+        StixStale.select(StixStale.record_type, StixStale.record_id)
+        .where(StixStale.record_type.in_(list(KEPT)))
+        .order_by(StixStale.record_type, StixStale.record_id)
     )
     while at_most is None or done < at_most:
         size = BATCH if at_most is None else min(BATCH, at_most - done)
