@@ -16,7 +16,7 @@ from api.store.models import TABLES, Release, SchemaVersion
 from schemas.registry import SEARCHABLE
 
 # The version create_schema() builds; api/store/migrations.py brings older databases up to it.
-SCHEMA_VERSION = 21
+SCHEMA_VERSION = 22
 _SCHEMA_LOCK = 727274  # PostgreSQL advisory lock id: one writer of schema or data at a time
 _JOURNAL_LOCK = 727276  # PostgreSQL advisory lock id: one record write's journal tail at a time
 

@@ -44,6 +44,7 @@ from api.store.models import (
     Source,
     Statement,
     StatementPrincipal,
+    StixAdded,
     StixJson,
     StixStale,
     Subscription,
@@ -347,6 +348,14 @@ def _to_v21(migrator: SchemaMigrator) -> None:
     database.create_tables([SharedAnswer], safe=True)
 
 
+def _to_v22(migrator: SchemaMigrator) -> None:
+    """v22 (STIX, fourth round): a changed record is marked once and what copies from it is
+    rendered after the write (`settle`); `stix_added` dates the new versions for TAXII's
+    `added_after`. The table here; create_objects() swaps the triggers (drops those that marked
+    every dependent), as at every start."""
+    database.create_tables([StixAdded], safe=True)
+
+
 # version -> the function that brings the version before it up to it
 
 _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
@@ -370,6 +379,7 @@ _MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     19: _to_v19,
     20: _to_v20,
     21: _to_v21,
+    22: _to_v22,
 }
 assert max(_MIGRATIONS) == ddl.SCHEMA_VERSION, "create_schema() and the migrations disagree"
 

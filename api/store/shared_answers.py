@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 
 import peewee as pw
 
-from api.store.db import database, rebound
+from api.store.db import database, is_postgres, rebound
 from api.store.models import SharedAnswer
 
 log = logging.getLogger(__name__)
@@ -59,15 +60,34 @@ def read(version: str, key: str) -> str | None:
 
 def keep(version: str, key: str, answer: str) -> None:
     """Keep `answer` for `key` at `version` (the first one kept wins), and drop the answers
-    of other versions."""
+    of other versions. On SQLite, never waits for the write lock: while another writer holds
+    it (an import), the answer is not kept (a later ask keeps it)."""
     try:
-        with database.atomic():
+        with _without_waiting(), database.atomic():
             SharedAnswer.delete().where(SharedAnswer.version != version).execute()
             SharedAnswer.insert(
                 version=version, key=key, answer=answer
             ).on_conflict_ignore().execute()
+    except pw.OperationalError as error:
+        if "locked" not in str(error):  # SQLite's write lock is taken: not kept this time
+            _failed("keep", error)
     except pw.DatabaseError as error:
         _failed("keep", error)
+
+
+@contextmanager
+def _without_waiting() -> Iterator[None]:
+    """SQLite: the connection's busy timeout 0 meanwhile (a GET must not wait, in the loop
+    that serves its worker's requests, for an import to commit). PostgreSQL: as it is."""
+    if is_postgres():
+        yield
+        return
+    (waits,) = database.execute_sql("PRAGMA busy_timeout").fetchone()
+    database.execute_sql("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        database.execute_sql(f"PRAGMA busy_timeout = {int(waits)}")
 
 
 def _failed(what: str, error: Exception) -> None:

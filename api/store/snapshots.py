@@ -33,13 +33,14 @@ from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from api.store import db
 from api.store.db import is_postgres
-from api.store.models import ApiKey, DataVersion, Delivery, Release, Subscription
+from api.store.models import ApiKey, DataVersion, Delivery, Release, SharedAnswer, Subscription
 
 # Tables a snapshot leaves empty (SQLite) or does not copy (PostgreSQL).
 _NOT_COPIED = (ApiKey._meta.table_name, Release._meta.table_name)
 # Tables a snapshot holds empty on both backends: webhooks' subscriptions (their secrets, which
-# the live database rotates and deletes) and their outbox are not data a release cites.
-_COPIED_EMPTY = (Subscription._meta.table_name, Delivery._meta.table_name)
+# the live database rotates and deletes) and their outbox are not data a release cites, and a
+# release never reads the live database's shared answers (api/store/shared_answers.py).
+_COPIED_EMPTY = tuple(m._meta.table_name for m in (Subscription, Delivery, SharedAnswer))
 _OPEN_AT_MOST = 8  # release databases a worker keeps open (least recently used closed first)
 _POOL_SIZE = 4
 _MAKING_LOCK = 727275  # PostgreSQL advisory lock id: one snapshot made (or collected) at a time
