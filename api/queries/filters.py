@@ -252,6 +252,14 @@ def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQu
     parent tree, or listing one of them (or a place below one) among its `regions`, with
     everything below such a member (one step of membership: a region of a region's member
     is not followed)."""
+    return within_paths(inside_paths(slugs, parameter))
+
+
+def inside_paths(slugs: Iterable[str], parameter: str) -> list[str]:
+    """The paths whose locations, and those below them, are the places `slugs` name with
+    everything inside them (`descendant_location_ids`): the named places' paths, then those of
+    the places listing one of them (or a place below one) among their `regions` that are not
+    below a named place already."""
     ids = ids_for(Location, slugs, parameter)
     paths = [p for (p,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples()]
     inside = Location.select(Location.id).where(_any_path(paths))
@@ -261,6 +269,11 @@ def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQu
         .where(LocationRegion.region.in_(inside))
     )
     paths += [p for (p,) in members.tuples() if not any(p.startswith(q) for q in paths)]
+    return paths
+
+
+def within_paths(paths: list[str]) -> pw.SelectQuery:
+    """Ids of the locations at or below any of `paths`."""
     return Location.select(Location.id).where(_any_path(paths))
 
 
