@@ -45,6 +45,7 @@ import peewee as pw
 from api.queries.collection import Collection, matching
 from api.queries.errors import InvalidParameter
 from api.queries.events import EVENTS
+from api.queries.filters import Filtered
 from api.queries.identity import grouped_column
 from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
@@ -711,10 +712,11 @@ def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
     limited = not (overlapping or shape.fill or shape.spread)
     groups: dict[tuple, Sums] = defaultdict(Sums)
     beyond = Beyond()
+    where = matching(collection, collection.model.select(), asked)  # each pass's filters
     for precise, condition in dated.passes() if dated else [(True, None)]:
         if dated is not None:
             dated.precise = precise
-        query = _grouped(collection, dimensions, flags, casualties, condition, asked)
+        query = _grouped(collection, dimensions, flags, casualties, condition, where)
         if limited and precise:
             rows = _most_frequent(query, shape.limit, casualties, beyond)
         else:
@@ -723,7 +725,7 @@ def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
 
     summed = sum(s.count for s in groups.values()) + beyond.sums.count
     if overlapping:
-        total = _total(collection, asked, casualties)  # groups may overlap: count apart
+        total = _total(collection, where, casualties)  # groups may overlap: count apart
     else:  # each record is in exactly one group (or spread over some): the groups add up
         total = Sums()
         for sums in groups.values():
@@ -740,11 +742,11 @@ def _grouped(
     flags: pw.SelectQuery | None,
     casualties: bool,
     condition: pw.Node | None,
-    asked: ListQuery,
+    where: Filtered,
 ) -> pw.SelectQuery:
-    """One row per distinct combination of the dimensions' columns (of the records that meet
-    `condition` too), with the metrics summed: (*columns, count, *casualty sums), named `c0`
-    ... and `m0` ..."""
+    """One row per distinct combination of the dimensions' columns of the records `where`
+    selects (that meet `condition` too), with the metrics summed: (*columns, count, *casualty
+    sums), named `c0` ... and `m0` ..."""
     model = collection.model
     columns = [column for d in dimensions for column in d.columns()]
     metrics = _metric_columns(casualties, flags)
@@ -761,7 +763,7 @@ def _grouped(
         select = select.where(condition)
     # by position: PostgreSQL would not match an expression with parameters to its twin
     select = select.group_by(*[pw.SQL(str(i + 1)) for i in range(len(columns))])
-    return matching(collection, select, asked).query()
+    return where.reselect(lambda _: select).query()
 
 
 @dataclass
@@ -841,14 +843,14 @@ def _place_rows(rows: list[tuple], dimensions: list[Dimension], groups: dict) ->
             groups[keys, reasons].add(metrics, weight)
 
 
-def _total(collection: Collection, asked: ListQuery, casualties: bool) -> Sums:
-    """The metrics of the matching records, each counted once."""
+def _total(collection: Collection, where: Filtered, casualties: bool) -> Sums:
+    """The metrics of the records `where` selects, each counted once."""
     model = collection.model
     flags = _casualty_flags() if casualties else None
     select = model.select(*_metric_columns(casualties, flags))
     if flags is not None:
         select = select.join(flags, pw.JOIN.LEFT_OUTER, on=flags.c.owner == model.id)
-    row = _read(matching(collection, select, asked).query().tuples())[0]
+    row = _read(where.reselect(lambda _: select).query().tuples())[0]
     total = Sums()
     total.add(row, 1.0)
     return total

@@ -238,13 +238,13 @@ def date_to(model: type[pw.Model]) -> Filter:
 # ---------------------------------------------------------------- places
 
 
-def _path_starts_with(prefix: str) -> pw.Expression:
-    """Case-sensitive prefix match on `Location.path` that an index can serve: GLOB on
+def _path_starts_with(prefix: str, path: pw.Field = Location.path) -> pw.Expression:
+    """Case-sensitive prefix match on a location's `path` that an index can serve: GLOB on
     SQLite, LIKE on PostgreSQL (index with text_pattern_ops). Paths hold only slug
     characters, none of them a wildcard."""
     if is_postgres():
-        return pw.Expression(Location.path, "LIKE", f"{prefix}%")
-    return pw.Expression(Location.path, "GLOB", f"{prefix}*")
+        return pw.Expression(path, "LIKE", f"{prefix}%")
+    return pw.Expression(path, "GLOB", f"{prefix}*")
 
 
 def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQuery:
@@ -262,11 +262,12 @@ def inside_paths(slugs: Iterable[str], parameter: str) -> list[str]:
     below a named place already."""
     ids = ids_for(Location, slugs, parameter)
     paths = [p for (p,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples()]
-    inside = Location.select(Location.id).where(_any_path(paths))
-    members = (
+    region = Location.alias("region")
+    members = (  # from the memberships (few), not from every place inside (thousands)
         Location.select(Location.path)
         .join(LocationRegion, on=(LocationRegion.location == Location.id))
-        .where(LocationRegion.region.in_(inside))
+        .join(region, on=(region.id == LocationRegion.region))
+        .where(_any_path(paths, region.path))
     )
     paths += [p for (p,) in members.tuples() if not any(p.startswith(q) for q in paths)]
     return paths
@@ -277,11 +278,11 @@ def within_paths(paths: list[str]) -> pw.SelectQuery:
     return Location.select(Location.id).where(_any_path(paths))
 
 
-def _any_path(paths: list[str]) -> pw.Expression:
-    """Locations at or below any of these paths."""
+def _any_path(paths: list[str], column: pw.Field = Location.path) -> pw.Expression:
+    """Locations (`column`: their path) at or below any of these paths."""
     condition = None
     for path in paths:
-        clause = _path_starts_with(path)
+        clause = _path_starts_with(path, column)
         condition = clause if condition is None else condition | clause
     return condition if condition is not None else pw.SQL("1 = 0")
 

@@ -544,6 +544,22 @@ AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
         ),
         "",
     ),
+    "event_country_dates_buckets": (
+        "event",
+        (
+            "country_place_id",
+            "range_end",
+            "range_start",
+            "start_month",
+            "end_month",
+            "start_week",
+            "end_week",
+            "date_precision",
+            "date_kind",
+            "fatalities",
+        ),
+        "",
+    ),
     "event_range_end_range_start_location_id": (
         "event",
         ("range_end", "range_start", "location_id"),
