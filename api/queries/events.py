@@ -38,6 +38,7 @@ from api.queries.loading import (
 )
 from api.queries.paging import sorts_for
 from api.queries.rendered import Rendered
+from api.store.ddl import AGGREGATE_INDEXES
 from api.store.models import Actor, Event, EventCasualty, EventJson, EventParticipant, Location
 from api.store.places import LEVEL_FIELDS
 
@@ -253,11 +254,12 @@ def _event_role(role: str, asked: ListQuery) -> pw.Node | None:
 def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     """Events at any of the places or anywhere inside them (`inside_paths`).
 
-    A place that is its own place at an administrative level (a country within no other
-    country, a province within no other province, ...) is matched on the event's copy of its
-    place at that level (`Event.country_place_id`, ...: the events inside it, and only those,
-    hold its id there; api/store/places.py), which an index serves; any other place (a region,
-    a base) through the ids of the places at or below its path."""
+    A place that is its own place at a level an index leads with (a country within no other
+    country, a province within no other province) is matched on the event's copy of its place
+    at that level (`Event.country_place_id`, ...: the events inside it, and only those, hold
+    its id there; api/store/places.py): one range of that index, where its thousands of places
+    were as many seeks. Any other place (a district, a city, a region, a base) through the ids
+    of the places at or below its path: few places, each read through its own index."""
     paths = inside_paths(location_slugs(slugs, asked), "location")
     rows = Location.select(Location.id, Location.path, *LEVEL_FIELDS.values()).where(
         Location.path.in_(paths)
@@ -265,7 +267,8 @@ def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     at_level: dict[str, list[int]] = defaultdict(list)
     others = []
     for id_, path, *places in rows.tuples():
-        level = next((lv for lv, own in zip(LEVEL_FIELDS, places, strict=True) if own == id_), None)
+        levels = zip(LEVEL_FIELDS, places, strict=True)
+        level = next((lv for lv, own in levels if own == id_ and lv in _INDEXED_LEVELS), None)
         if level is None:
             others.append(path)
         else:
@@ -274,6 +277,16 @@ def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     if others:
         parts.append(member(Event.location, (within_paths(others), Location.id)))
     return reduce(operator.or_, parts)
+
+
+# The levels whose column on the event leads an index (a district's or city's column has none:
+# read through the paths of its few places instead of every event).
+_INDEXED_LEVELS = frozenset(
+    level
+    for level in LEVEL_FIELDS
+    for table, columns, _ in AGGREGATE_INDEXES.values()
+    if table == "event" and columns[0] == f"{level}_place_id"
+)
 
 
 def _at_place_level(level: str, ids: list[int]) -> Narrowing:

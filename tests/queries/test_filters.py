@@ -204,9 +204,11 @@ def test_a_location_filter_selects_the_events_of_the_paths(client, monkeypatch, 
 def test_a_place_at_a_level_is_read_on_the_event_row(client, monkeypatch):
     """A country (and a province) by the event's own column, probed through no index of it; a
     region by the paths, with the province listing it among its regions by that province's
-    column."""
+    column; a city (whose column no index leads) by its paths."""
     read_as(monkeypatch, "searched")
     assert '"country_place_id" = ' in page_sql(client, "/v1/events?location=iraq&limit=2")
+    city = page_sql(client, "/v1/events?location=baghdad&limit=2")
+    assert "city_place_id" not in city and '"path"' in city
     read_as(monkeypatch, "probed")
     assert '+"t1"."country_place_id" = ' in page_sql(client, "/v1/events?location=iraq&limit=2")
     region = page_sql(client, "/v1/events?location=iraqi-kurdistan&limit=2")
