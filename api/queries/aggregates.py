@@ -33,6 +33,7 @@ Records that give no figure are counted apart (`no_figure`), never as 0.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 import math
 from collections import defaultdict
@@ -789,6 +790,7 @@ def _most_frequent(
     sql, params = grouped.sql()
     width = len(grouped.selected_columns)
     metrics = [f"m{i}" for i in range(9 if casualties else 1)]
+    # the limit-th count, found once (a top-N of the groups) for both arms
     threshold = f"COALESCE((SELECT m0 FROM grouped ORDER BY m0 DESC LIMIT 1 OFFSET {limit - 1}), 0)"
     # as integers: on PostgreSQL a numeric sum would make the whole column numeric
     summed = ", ".join(
@@ -796,9 +798,10 @@ def _most_frequent(
     )
     nulls = ", ".join(["NULL"] * (width - len(metrics)))
     query = (
-        f"WITH grouped AS MATERIALIZED ({sql}) "
-        f"SELECT *, 0 FROM grouped WHERE m0 >= {threshold} "
-        f"UNION ALL SELECT {nulls}, {summed}, COUNT(*) FROM grouped WHERE m0 < {threshold}"
+        f"WITH grouped AS MATERIALIZED ({sql}), "
+        f"cut AS MATERIALIZED (SELECT {threshold} AS at_least) "
+        "SELECT grouped.*, 0 FROM grouped, cut WHERE m0 >= at_least "
+        f"UNION ALL SELECT {nulls}, {summed}, COUNT(*) FROM grouped, cut WHERE m0 < at_least"
     )
     with pw.__exception_wrapper__:
         rows = list(grouped._database.execute_sql(query, params))
@@ -903,8 +906,14 @@ def _answer(
     items = list(groups.items())
     kept, rest = items, []
     if len(items) > shape.limit:
-        items.sort(key=internal_order)
-        kept, rest = items[: shape.limit], items[shape.limit :]
+        # as sorting them all by internal_order and keeping the first: only the groups counted
+        # as often as the limit-th are ordered by their keys (thousands at 1M: a cost)
+        at = heapq.nlargest(shape.limit, (sums.count for _, sums in items))[-1]
+        above = [item for item in items if item[1].count > at]
+        tied = sorted((item for item in items if item[1].count == at), key=internal_order)
+        room = shape.limit - len(above)
+        kept = sorted(above + tied[:room], key=internal_order)
+        rest = [item for item in items if item[1].count < at] + tied[room:]
     groups_total = len(items) + beyond.groups
     public = [d.public({keys[i] for (keys, _), _ in kept}) for i, d in enumerate(dimensions)]
     names = [d.name for d in dimensions]

@@ -284,8 +284,8 @@ def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
 _INDEXED_LEVELS = frozenset(
     level
     for level in LEVEL_FIELDS
-    for table, columns, _ in AGGREGATE_INDEXES.values()
-    if table == "event" and columns[0] == f"{level}_place_id"
+    for table, columns, partial in AGGREGATE_INDEXES.values()
+    if table == "event" and not partial and columns[0] == f"{level}_place_id"
 )
 
 
