@@ -20,7 +20,7 @@ from api.queries.filters import (
     date_to,
     great_circle_km,
     in_bbox,
-    inside_paths,
+    inside_places,
     member,
     near,
     unindexed,
@@ -252,7 +252,7 @@ def _event_role(role: str, asked: ListQuery) -> pw.Node | None:
 
 
 def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
-    """Events at any of the places or anywhere inside them (`inside_paths`).
+    """Events at any of the places or anywhere inside them (`inside_places`).
 
     A place that is its own place at a level an index leads with (a country within no other
     country, a province within no other province) is matched on the event's copy of its place
@@ -260,13 +260,12 @@ def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
     its id there; api/store/places.py): one range of that index, where its thousands of places
     were as many seeks. Any other place (a district, a city, a region, a base) through the ids
     of the places at or below its path: few places, each read through its own index."""
-    paths = inside_paths(location_slugs(slugs, asked), "location")
-    rows = Location.select(Location.id, Location.path, *LEVEL_FIELDS.values()).where(
-        Location.path.in_(paths)
+    rows = inside_places(
+        location_slugs(slugs, asked), "location", Location.id, *LEVEL_FIELDS.values()
     )
     at_level: dict[str, list[int]] = defaultdict(list)
     others = []
-    for id_, path, *places in rows.tuples():
+    for path, id_, *places in rows:
         levels = zip(LEVEL_FIELDS, places, strict=True)
         level = next((lv for lv, own in levels if own == id_ and lv in _INDEXED_LEVELS), None)
         if level is None:

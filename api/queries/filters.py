@@ -257,20 +257,25 @@ def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQu
 
 def inside_paths(slugs: Iterable[str], parameter: str) -> list[str]:
     """The paths whose locations, and those below them, are the places `slugs` name with
-    everything inside them (`descendant_location_ids`): the named places' paths, then those of
-    the places listing one of them (or a place below one) among their `regions` that are not
-    below a named place already."""
+    everything inside them (`descendant_location_ids`)."""
+    return [path for path, *_ in inside_places(slugs, parameter)]
+
+
+def inside_places(slugs: Iterable[str], parameter: str, *columns: pw.Field) -> list[tuple]:
+    """(path, *columns) of the named places, then of the places listing one of them (or a place
+    below one) among their `regions` that are not below a named place already: the places at
+    or below them are the places `slugs` name with everything inside them."""
     ids = ids_for(Location, slugs, parameter)
-    paths = [p for (p,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples()]
+    named = list(Location.select(Location.path, *columns).where(Location.id.in_(ids)).tuples())
+    paths = [row[0] for row in named]
     region = Location.alias("region")
     members = (  # from the memberships (few), not from every place inside (thousands)
-        Location.select(Location.path)
+        Location.select(Location.path, *columns)
         .join(LocationRegion, on=(LocationRegion.location == Location.id))
         .join(region, on=(region.id == LocationRegion.region))
         .where(_any_path(paths, region.path))
     )
-    paths += [p for (p,) in members.tuples() if not any(p.startswith(q) for q in paths)]
-    return paths
+    return named + [row for row in members.tuples() if not any(row[0].startswith(q) for q in paths)]
 
 
 def within_paths(paths: list[str]) -> pw.SelectQuery:
