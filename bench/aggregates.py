@@ -6,7 +6,11 @@ repeated, p50/p95, on SQLite and PostgreSQL; and the filtered series beside Data
 .venv/bin/python -m bench.aggregates --events 100000 --backend sqlite --repeat 15
 .venv/bin/python -m bench.aggregates --backend postgresql --pg-url postgresql://postgres@127.0.0.1:5432/bench
 .venv/bin/python -m bench.aggregates --backend sqlite --datasette   # adds the comparison
+.venv/bin/python -m bench.aggregates --url sqlite:////work/corpus/agg-1m.db --events 1000000
 ```
+
+`--url` measures a database made elsewhere (a shared corpus) as it is: neither seeded nor
+upgraded, unless `--upgrade` (the indexes this release adds are then made first).
 
 Each scenario is asked through the Flask test client with the response cache off: `first`
 forgets the answers remembered per data version before each ask (what the first request
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +33,15 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.common import DEFAULT_EVENTS, DEFAULT_PG_URL, database_url, ensure_database, seed
+from bench.common import (
+    DEFAULT_EVENTS,
+    DEFAULT_PG_URL,
+    ROOT,
+    briefing_command,
+    database_url,
+    ensure_database,
+    seed,
+)
 
 YEAR = 2020
 
@@ -53,6 +67,18 @@ def busiest_country(url: str) -> tuple[str, str]:
             counts[root] = counts.get(root, 0) + per_location.get(location_id, 0)
     slug = max(counts, key=counts.get)
     return slug, f"/{slug}/"
+
+
+def upgrade(url: str) -> None:
+    """`briefing db upgrade` of `url` (the indexes this release adds are made)."""
+    started = time.perf_counter()
+    subprocess.run(
+        [*briefing_command(), "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+    )
+    print(f"upgraded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def scenarios(country: str) -> dict[str, str]:
@@ -86,6 +112,7 @@ def measure(
             "RATELIMIT_ENABLED": False,
             "RESPONSE_CACHE": False,
             "QUERY_TIMEOUT_MS": budget_ms,
+            "SCHEMA_UPGRADE": False,  # measure the database as it is
         }
     )
     client = app.test_client()
@@ -219,10 +246,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget-ms", type=int, default=60_000, help="a request's query budget (503 beyond)"
     )
+    parser.add_argument(
+        "--url", help="an existing database (sqlite:///path or a loopback postgresql:// URL)"
+    )
+    parser.add_argument("--upgrade", action="store_true", help="with --url: upgrade it first")
     args = parser.parse_args(argv)
-    url = database_url(args.backend, args.events, args.pg_url)
-    ensure_database(url)
-    seed(url, args.events, args.seed)
+    if args.url:
+        url = args.url
+        args.backend = "sqlite" if url.startswith("sqlite") else "postgresql"
+        if args.backend == "postgresql":
+            database_url(args.backend, args.events, url)  # refuses a non-loopback or shared name
+        if args.upgrade:
+            upgrade(url)
+    else:
+        url = database_url(args.backend, args.events, args.pg_url)
+        ensure_database(url)
+        seed(url, args.events, args.seed)
     country, country_path = busiest_country(url)
     report = {
         "backend": args.backend,

@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="scenario keys (default: all)")
     parser.add_argument("--requests", type=int, default=5, help="timed requests per scenario")
     parser.add_argument("--path", nargs="*", help="explain these URLs (path?query) instead")
+    parser.add_argument(
+        "--url", help="an existing database, read as it is (no upgrade); needs --path"
+    )
     parser.add_argument("--brief", action="store_true", help="timings only, no plans")
     parser.add_argument(
         "--forget",
@@ -65,11 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         if options.forget:
             PerVersion.forget_all()
 
-    url = database_url(options.backend, options.events, options.pg_url)
-    found, facts = scenarios(url)
+    if options.url and not options.path:
+        parser.error("--url needs --path")
+    url = options.url or database_url(options.backend, options.events, options.pg_url)
+    found, facts = ([], {"url": url}) if options.url else scenarios(url)
     if options.path:
         found = [Scenario(f"path{n}", path, path) for n, path in enumerate(options.path, 1)]
-    client = create_app({"DATABASE_URL": url}).test_client()
+    client = create_app({"DATABASE_URL": url, "SCHEMA_UPGRADE": not options.url}).test_client()
     postgres = is_postgres()
     print(f"# {options.backend}: {facts}")
     summary = []

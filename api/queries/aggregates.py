@@ -33,6 +33,7 @@ Records that give no figure are counted apart (`no_figure`), never as 0.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 import json
 import math
@@ -46,6 +47,7 @@ import peewee as pw
 from api.queries.collection import Collection, matching
 from api.queries.errors import InvalidParameter
 from api.queries.events import EVENTS
+from api.queries.filters import Filtered
 from api.queries.identity import grouped_column
 from api.queries.list_query import ListQuery
 from api.queries.statements import STATEMENTS
@@ -774,10 +776,11 @@ def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
     limited = not (overlapping or shape.fill or shape.spread)
     groups: dict[tuple, Sums] = defaultdict(Sums)
     beyond = Beyond()
+    where = matching(collection, collection.model.select(), asked)  # each pass's filters
     for precise, condition in dated.passes() if dated else [(True, None)]:
         if dated is not None:
             dated.precise = precise
-        query = _grouped(collection, dimensions, flags, casualties, condition, asked)
+        query = _grouped(collection, dimensions, flags, casualties, condition, where)
         if limited and precise:
             rows = _most_frequent(query, shape.limit, casualties, beyond)
         else:
@@ -786,7 +789,7 @@ def _aggregate(kind: str, shape: Shape, asked: ListQuery) -> Aggregation:
 
     summed = sum(s.count for s in groups.values()) + beyond.sums.count
     if overlapping:
-        total = _total(collection, asked, casualties)  # groups may overlap: count apart
+        total = _total(collection, where, casualties)  # groups may overlap: count apart
     else:  # each record is in exactly one group (or spread over some): the groups add up
         total = Sums()
         for sums in groups.values():
@@ -803,11 +806,11 @@ def _grouped(
     flags: pw.SelectQuery | None,
     casualties: bool,
     condition: pw.Node | None,
-    asked: ListQuery,
+    where: Filtered,
 ) -> pw.SelectQuery:
-    """One row per distinct combination of the dimensions' columns (of the records that meet
-    `condition` too), with the metrics summed: (*columns, count, *casualty sums), named `c0`
-    ... and `m0` ..."""
+    """One row per distinct combination of the dimensions' columns of the records `where`
+    selects (that meet `condition` too), with the metrics summed: (*columns, count, *casualty
+    sums), named `c0` ... and `m0` ..."""
     model = collection.model
     columns = [column for d in dimensions for column in d.counted()]
     metrics = _metric_columns(casualties, flags)
@@ -824,7 +827,7 @@ def _grouped(
         select = select.where(condition)
     # by position: PostgreSQL would not match an expression with parameters to its twin
     select = select.group_by(*[pw.SQL(str(i + 1)) for i in range(len(columns))])
-    grouped = matching(collection, select, asked).query()
+    grouped = where.reselect(lambda _: select).query()
     if any(isinstance(d, Grid) for d in dimensions):
         return _per_cell(grouped, dimensions, len(metrics))
     return grouped
@@ -853,6 +856,7 @@ def _most_frequent(
     sql, params = grouped.sql()
     width = len(grouped.selected_columns)
     metrics = [f"m{i}" for i in range(9 if casualties else 1)]
+    # the limit-th count, found once (a top-N of the groups) for both arms
     threshold = f"COALESCE((SELECT m0 FROM grouped ORDER BY m0 DESC LIMIT 1 OFFSET {limit - 1}), 0)"
     # as integers: on PostgreSQL a numeric sum would make the whole column numeric
     summed = ", ".join(
@@ -860,9 +864,10 @@ def _most_frequent(
     )
     nulls = ", ".join(["NULL"] * (width - len(metrics)))
     query = (
-        f"WITH grouped AS MATERIALIZED ({sql}) "
-        f"SELECT *, 0 FROM grouped WHERE m0 >= {threshold} "
-        f"UNION ALL SELECT {nulls}, {summed}, COUNT(*) FROM grouped WHERE m0 < {threshold}"
+        f"WITH grouped AS MATERIALIZED ({sql}), "
+        f"cut AS MATERIALIZED (SELECT {threshold} AS at_least) "
+        "SELECT grouped.*, 0 FROM grouped, cut WHERE m0 >= at_least "
+        f"UNION ALL SELECT {nulls}, {summed}, COUNT(*) FROM grouped, cut WHERE m0 < at_least"
     )
     with pw.__exception_wrapper__:
         rows = list(grouped._database.execute_sql(query, params))
@@ -907,14 +912,14 @@ def _place_rows(rows: list[tuple], dimensions: list[Dimension], groups: dict) ->
             groups[keys, reasons].add(metrics, weight)
 
 
-def _total(collection: Collection, asked: ListQuery, casualties: bool) -> Sums:
-    """The metrics of the matching records, each counted once."""
+def _total(collection: Collection, where: Filtered, casualties: bool) -> Sums:
+    """The metrics of the records `where` selects, each counted once."""
     model = collection.model
     flags = _casualty_flags() if casualties else None
     select = model.select(*_metric_columns(casualties, flags))
     if flags is not None:
         select = select.join(flags, pw.JOIN.LEFT_OUTER, on=flags.c.owner == model.id)
-    row = _read(matching(collection, select, asked).query().tuples())[0]
+    row = _read(where.reselect(lambda _: select).query().tuples())[0]
     total = Sums()
     total.add(row, 1.0)
     return total
@@ -967,8 +972,14 @@ def _answer(
     items = list(groups.items())
     kept, rest = items, []
     if len(items) > shape.limit:
-        items.sort(key=internal_order)
-        kept, rest = items[: shape.limit], items[shape.limit :]
+        # as sorting them all by internal_order and keeping the first: only the groups counted
+        # as often as the limit-th are ordered by their keys (thousands at 1M: a cost)
+        at = heapq.nlargest(shape.limit, (sums.count for _, sums in items))[-1]
+        above = [item for item in items if item[1].count > at]
+        tied = sorted((item for item in items if item[1].count == at), key=internal_order)
+        room = shape.limit - len(above)
+        kept = sorted(above + tied[:room], key=internal_order)
+        rest = [item for item in items if item[1].count < at] + tied[room:]
     groups_total = len(items) + beyond.groups
     public = [d.public({keys[i] for (keys, _), _ in kept}) for i, d in enumerate(dimensions)]
     names = [d.name for d in dimensions]

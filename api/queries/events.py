@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from functools import reduce
 from typing import Any
 
 import peewee as pw
@@ -11,15 +13,18 @@ import peewee as pw
 from api.queries.collection import Collection
 from api.queries.filters import (
     Filter,
+    Narrowing,
     any_of,
     cited_by,
     date_from,
     date_to,
-    descendant_location_ids,
     great_circle_km,
     in_bbox,
+    inside_places,
     member,
     near,
+    unindexed,
+    within_paths,
 )
 from api.queries.identity import actor_ids, location_slugs
 from api.queries.list_query import ListQuery
@@ -33,7 +38,9 @@ from api.queries.loading import (
 )
 from api.queries.paging import sorts_for
 from api.queries.rendered import Rendered
+from api.store.ddl import AGGREGATE_INDEXES
 from api.store.models import Actor, Event, EventCasualty, EventJson, EventParticipant, Location
+from api.store.places import LEVEL_FIELDS
 
 
 def locations_of(events: Sequence[Event | Row]) -> dict[int, Row]:
@@ -245,9 +252,49 @@ def _event_role(role: str, asked: ListQuery) -> pw.Node | None:
 
 
 def _at_location(slugs: Sequence[str], asked: ListQuery) -> pw.Node:
-    """Events at any of the places or anywhere inside them."""
-    places = descendant_location_ids(location_slugs(slugs, asked), "location")
-    return member(Event.location, (places, Location.id))
+    """Events at any of the places or anywhere inside them (`inside_places`).
+
+    A place that is its own place at a level an index leads with (a country within no other
+    country, a province within no other province) is matched on the event's copy of its place
+    at that level (`Event.country_place_id`, ...: the events inside it, and only those, hold
+    its id there; api/store/places.py): one range of that index, where its thousands of places
+    were as many seeks. Any other place (a district, a city, a region, a base) through the ids
+    of the places at or below its path: few places, each read through its own index."""
+    rows = inside_places(
+        location_slugs(slugs, asked), "location", Location.id, *LEVEL_FIELDS.values()
+    )
+    at_level: dict[str, list[int]] = defaultdict(list)
+    others = []
+    for path, id_, *places in rows:
+        levels = zip(LEVEL_FIELDS, places, strict=True)
+        level = next((lv for lv, own in levels if own == id_ and lv in _INDEXED_LEVELS), None)
+        if level is None:
+            others.append(path)
+        else:
+            at_level[level].append(id_)
+    parts = [_at_place_level(level, ids) for level, ids in at_level.items()]
+    if others:
+        parts.append(member(Event.location, (within_paths(others), Location.id)))
+    return reduce(operator.or_, parts)
+
+
+# The levels whose column on the event leads an index (a district's or city's column has none:
+# read through the paths of its few places instead of every event).
+_INDEXED_LEVELS = frozenset(
+    level
+    for level in LEVEL_FIELDS
+    for table, columns, partial in AGGREGATE_INDEXES.values()
+    if table == "event" and not partial and columns[0] == f"{level}_place_id"
+)
+
+
+def _at_place_level(level: str, ids: list[int]) -> Narrowing:
+    """Events whose place at `level` is one of `ids`; probed (a row at a time) through no
+    index of the column, so that SQLite walks the list's sort index instead."""
+    column = getattr(Event, f"{level}_place_id")
+    if len(ids) == 1:
+        return Narrowing(column == ids[0], unindexed(column) == ids[0])
+    return Narrowing(column.in_(ids), unindexed(column).in_(ids))
 
 
 def at_place(apply: Filter) -> Filter:

@@ -238,13 +238,13 @@ def date_to(model: type[pw.Model]) -> Filter:
 # ---------------------------------------------------------------- places
 
 
-def _path_starts_with(prefix: str) -> pw.Expression:
-    """Case-sensitive prefix match on `Location.path` that an index can serve: GLOB on
+def _path_starts_with(prefix: str, path: pw.Field = Location.path) -> pw.Expression:
+    """Case-sensitive prefix match on a location's `path` that an index can serve: GLOB on
     SQLite, LIKE on PostgreSQL (index with text_pattern_ops). Paths hold only slug
     characters, none of them a wildcard."""
     if is_postgres():
-        return pw.Expression(Location.path, "LIKE", f"{prefix}%")
-    return pw.Expression(Location.path, "GLOB", f"{prefix}*")
+        return pw.Expression(path, "LIKE", f"{prefix}%")
+    return pw.Expression(path, "GLOB", f"{prefix}*")
 
 
 def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQuery:
@@ -252,23 +252,42 @@ def descendant_location_ids(slugs: Iterable[str], parameter: str) -> pw.SelectQu
     parent tree, or listing one of them (or a place below one) among its `regions`, with
     everything below such a member (one step of membership: a region of a region's member
     is not followed)."""
+    return within_paths(inside_paths(slugs, parameter))
+
+
+def inside_paths(slugs: Iterable[str], parameter: str) -> list[str]:
+    """The paths whose locations, and those below them, are the places `slugs` name with
+    everything inside them (`descendant_location_ids`)."""
+    return [path for path, *_ in inside_places(slugs, parameter)]
+
+
+def inside_places(slugs: Iterable[str], parameter: str, *columns: pw.Field) -> list[tuple]:
+    """(path, *columns) of the named places, then of the places listing one of them (or a place
+    below one) among their `regions` that are not below a named place already: the places at
+    or below them are the places `slugs` name with everything inside them."""
     ids = ids_for(Location, slugs, parameter)
-    paths = [p for (p,) in Location.select(Location.path).where(Location.id.in_(ids)).tuples()]
-    inside = Location.select(Location.id).where(_any_path(paths))
-    members = (
-        Location.select(Location.path)
+    named = list(Location.select(Location.path, *columns).where(Location.id.in_(ids)).tuples())
+    paths = [row[0] for row in named]
+    region = Location.alias("region")
+    members = (  # from the memberships (few), not from every place inside (thousands)
+        Location.select(Location.path, *columns)
         .join(LocationRegion, on=(LocationRegion.location == Location.id))
-        .where(LocationRegion.region.in_(inside))
+        .join(region, on=(region.id == LocationRegion.region))
+        .where(_any_path(paths, region.path))
     )
-    paths += [p for (p,) in members.tuples() if not any(p.startswith(q) for q in paths)]
+    return named + [row for row in members.tuples() if not any(row[0].startswith(q) for q in paths)]
+
+
+def within_paths(paths: list[str]) -> pw.SelectQuery:
+    """Ids of the locations at or below any of `paths`."""
     return Location.select(Location.id).where(_any_path(paths))
 
 
-def _any_path(paths: list[str]) -> pw.Expression:
-    """Locations at or below any of these paths."""
+def _any_path(paths: list[str], column: pw.Field = Location.path) -> pw.Expression:
+    """Locations (`column`: their path) at or below any of these paths."""
     condition = None
     for path in paths:
-        clause = _path_starts_with(path)
+        clause = _path_starts_with(path, column)
         condition = clause if condition is None else condition | clause
     return condition if condition is not None else pw.SQL("1 = 0")
 

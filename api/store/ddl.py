@@ -567,16 +567,32 @@ def create_schema() -> None:
 # Indexes the aggregates read (api/queries/aggregates.py): months x type in the index's order,
 # no sort (SQLite groups by sorting every row otherwise); a place's events in a date range, with
 # their months and fatalities, and the places of a date range's events, from the index alone;
-# the records whose span crosses a month (about one in ten) in a partial index of their own, in
-# the order their second pass groups them (`Dates`). Made here once their columns exist, not in
-# the models' Meta: a migration before the version that adds a column creates the models'
-# indexes too.
+# the records whose span crosses a month (about one in ten) in partial indexes of their own, in
+# the order their second pass groups them (`Dates`), and with their places at each level. Made
+# here once their columns exist, not in the models' Meta: a migration before the version that
+# adds a column creates the models' indexes too.
 AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_start_month_end_month_type": ("event", ("start_month", "end_month", "type"), ""),
     "event_place_dates_buckets": (
         "event",
         (
             "location_id",
+            "range_end",
+            "range_start",
+            "start_month",
+            "end_month",
+            "start_week",
+            "end_week",
+            "date_precision",
+            "date_kind",
+            "fatalities",
+        ),
+        "",
+    ),
+    "event_country_dates_buckets": (
+        "event",
+        (
+            "country_place_id",
             "range_end",
             "range_start",
             "start_month",
@@ -599,6 +615,25 @@ AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_across_months": (
         "event",
         ("range_start", "date_precision", "date_kind", "type", "range_end", "start_month"),
+        "start_month != end_month",
+    ),
+    "event_across_months_all": (  # the one above, covering what every grouping reads
+        "event",
+        (
+            "range_start",
+            "date_precision",
+            "date_kind",
+            "type",
+            "range_end",
+            "start_month",
+            "end_month",
+            "sub_type",
+            "country_place_id",
+            "province_place_id",
+            "district_place_id",
+            "city_place_id",
+            "fatalities",
+        ),
         "start_month != end_month",
     ),
 }

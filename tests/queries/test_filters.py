@@ -165,10 +165,51 @@ def test_few_rows_in_the_dates_lead_on_sqlite(client, monkeypatch, database_url)
     few = int(client.get(f"/v1/events?date_to={first}&limit=1").headers["X-Total-Count"])
     assert few < int(everything.headers["X-Total-Count"])
     monkeypatch.setattr(filters, "LED_AT_MOST", few)
-    narrow = page_sql(client, f"/v1/events?location=iraq&date_to={first}&limit=2")
-    broad = page_sql(client, "/v1/events?location=iraq&date_to=2100-01-01&limit=2")
+    narrow = page_sql(client, f"/v1/events?role=target&date_to={first}&limit=2")
+    broad = page_sql(client, "/v1/events?role=target&date_to=2100-01-01&limit=2")
     assert "EXISTS" not in broad and "+" not in broad
     if database_url.startswith("sqlite"):
         assert "EXISTS" in narrow and 'ORDER BY +"t1"."date"' in narrow
     else:
         assert "EXISTS" not in narrow
+
+
+def events_by_paths(slugs: list[str]) -> set[str]:
+    """The events at the places or below them, read through the places' paths (the form the
+    level columns stand for)."""
+    from api.queries.filters import descendant_location_ids
+    from api.store.models import Event
+
+    inside = descendant_location_ids(slugs, "location")
+    return {slug for (slug,) in Event.select(Event.slug).where(Event.location.in_(inside)).tuples()}
+
+
+@pytest.mark.parametrize("form", ["searched", "probed", "led"])
+def test_a_location_filter_selects_the_events_of_the_paths(client, monkeypatch, form):
+    """`location=` reads the event's place at a level for a place at that level (a country,
+    a province, a city: `country_place_id = ...`), the paths for the others (a region, a
+    base, and the places listing a region among theirs): every place of the seed and the
+    fictional briefing, alone and with others, selects the same events as the paths."""
+    read_as(monkeypatch, form)
+    slugs = [place["id"] for place in fetch_all(client, "/v1/locations?limit=100")]
+    asked = [[slug] for slug in slugs] + [["iraq", "iraqi-kurdistan"], slugs[:5]]
+    for names in asked:
+        query = "&".join(f"location={slug}" for slug in names)
+        forget_counts()
+        found = {e["id"] for e in fetch_all(client, f"/v1/events?{query}&limit=100")}
+        assert found == events_by_paths(names), names
+    assert any(events_by_paths([slug]) for slug in slugs)
+
+
+def test_a_place_at_a_level_is_read_on_the_event_row(client, monkeypatch):
+    """A country (and a province) by the event's own column, probed through no index of it; a
+    region by the paths, with the province listing it among its regions by that province's
+    column; a city (whose column no index leads) by its paths."""
+    read_as(monkeypatch, "searched")
+    assert '"country_place_id" = ' in page_sql(client, "/v1/events?location=iraq&limit=2")
+    city = page_sql(client, "/v1/events?location=baghdad&limit=2")
+    assert "city_place_id" not in city and '"path"' in city
+    read_as(monkeypatch, "probed")
+    assert '+"t1"."country_place_id" = ' in page_sql(client, "/v1/events?location=iraq&limit=2")
+    region = page_sql(client, "/v1/events?location=iraqi-kurdistan&limit=2")
+    assert "province_place_id" in region and '"path"' in region

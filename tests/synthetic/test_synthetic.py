@@ -281,6 +281,28 @@ def test_location_filter_includes_descendants(syn, raw):
     assert total(syn.get(f"/v1/events?location={country}")) == in_country
 
 
+def test_every_location_filter_selects_the_events_below_its_path(syn, raw):
+    """`location=` reads a country's, province's or city's events from the event's place at
+    that level (api/queries/events.py): for every place of the corpus, the events whose place's
+    path starts with its path, no more, no fewer."""
+    places = raw.execute("SELECT slug, path, kind FROM location").fetchall()
+    kinds = set()
+    for slug, path, kind in places:
+        expected = {
+            event
+            for (event,) in raw.execute(
+                "SELECT e.slug FROM event e JOIN location l ON e.location_id = l.id "
+                "WHERE substr(l.path, 1, length(?)) = ?",
+                (path, path),
+            )
+        }
+        response = syn.get(f"/v1/events?location={slug}&limit=500")
+        assert total(response) == len(expected), slug
+        assert {record["id"] for record in response.json} == expected, slug
+        kinds.add(kind)
+    assert {"country", "province", "city"} <= kinds
+
+
 def test_date_range_filter_respects_precision(syn, raw):
     start, end = "2016-03-01", "2016-06-30"
     expected = scalar(
