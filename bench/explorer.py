@@ -18,6 +18,7 @@ as a busy service would. `--screenshots DIR` takes the README's pictures instead
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -41,7 +42,22 @@ CHROMIUM_ARGS = [
 ]
 
 
+def forget_shared_answers(url: str) -> None:
+    """Empty `shared_answer` (api/store/shared_answers.py): a server just started on data an
+    earlier run asked about would otherwise read that run's answers, not count its own."""
+    import peewee as pw
+
+    from api.store.db import bind, database
+    from api.store.models import SharedAnswer
+
+    bind(url)
+    # a database made before the table has nothing kept
+    with database.connection_context(), contextlib.suppress(pw.DatabaseError):
+        SharedAnswer.delete().execute()
+
+
 def serve(url: str, log_dir: Path) -> Process:
+    forget_shared_answers(url)
     port = free_port()
     env = {
         "DATABASE_URL": url,
