@@ -571,40 +571,22 @@ def create_schema() -> None:
 # the order their second pass groups them (`Dates`), and with their places at each level. Made
 # here once their columns exist, not in the models' Meta: a migration before the version that
 # adds a column creates the models' indexes too.
+# A place's events in a date range, with what a date grouping and the fatalities read.
+_DATES_AND_BUCKETS = (
+    "range_end",
+    "range_start",
+    "start_month",
+    "end_month",
+    "start_week",
+    "end_week",
+    "date_precision",
+    "date_kind",
+    "fatalities",
+)
 AGGREGATE_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "event_start_month_end_month_type": ("event", ("start_month", "end_month", "type"), ""),
-    "event_place_dates_buckets": (
-        "event",
-        (
-            "location_id",
-            "range_end",
-            "range_start",
-            "start_month",
-            "end_month",
-            "start_week",
-            "end_week",
-            "date_precision",
-            "date_kind",
-            "fatalities",
-        ),
-        "",
-    ),
-    "event_country_dates_buckets": (
-        "event",
-        (
-            "country_place_id",
-            "range_end",
-            "range_start",
-            "start_month",
-            "end_month",
-            "start_week",
-            "end_week",
-            "date_precision",
-            "date_kind",
-            "fatalities",
-        ),
-        "",
-    ),
+    "event_place_dates_buckets": ("event", ("location_id", *_DATES_AND_BUCKETS), ""),
+    "event_country_dates_buckets": ("event", ("country_place_id", *_DATES_AND_BUCKETS), ""),
     "event_range_end_range_start_location_id": (
         "event",
         ("range_end", "range_start", "location_id"),

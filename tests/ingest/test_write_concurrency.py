@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 from api.store import notify
 from api.store.db import bind
@@ -47,15 +48,18 @@ def test_parallel_patches_keep_the_feed_whole_and_in_commit_order(curated, monke
             statuses.append(response.status_code)
         return response
 
-    def own(slug: str) -> None:
+    def in_turn(path: str, body: Callable[[int], dict]) -> None:
+        """Four PATCHes of one record, each at the version the last one answered."""
         local = curated.app.test_client()
-        path = f"/v1/actors/{slug}"
         etag = local.get(path).headers["ETag"]
         barrier.wait()
         for n in range(4):
-            response = patch(local, path, {"description": f"{slug} {n}."}, etag)
+            response = patch(local, path, body(n), etag)
             assert response.status_code == 200, response.json
             etag = response.headers["ETag"]
+
+    def own(slug: str) -> None:
+        in_turn(f"/v1/actors/{slug}", lambda n: {"description": f"{slug} {n}."})
 
     def hot(writer: int) -> None:
         local = curated.app.test_client()
@@ -69,24 +73,10 @@ def test_parallel_patches_keep_the_feed_whole_and_in_commit_order(curated, monke
             assert response.status_code in (200, 412, 503), response.json
 
     def rename() -> None:
-        local = curated.app.test_client()
-        path = f"/v1/actors/{RENAMED}"
-        etag = local.get(path).headers["ETag"]
-        barrier.wait()
-        for n in range(4):
-            response = patch(local, path, {"name": f"US forces {n}"}, etag)
-            assert response.status_code == 200, response.json
-            etag = response.headers["ETag"]
+        in_turn(f"/v1/actors/{RENAMED}", lambda n: {"name": f"US forces {n}"})
 
     def event() -> None:
-        local = curated.app.test_client()
-        path = f"/v1/events/{EVENT}"
-        etag = local.get(path).headers["ETag"]
-        barrier.wait()
-        for n in range(4):
-            response = patch(local, path, {"summary": f"Summary {n}."}, etag)
-            assert response.status_code == 200, response.json
-            etag = response.headers["ETag"]
+        in_turn(f"/v1/events/{EVENT}", lambda n: {"summary": f"Summary {n}."})
 
     def follow() -> None:
         """Polls the feed with `since=<last seq seen>`, as a mirror would."""
